@@ -1,0 +1,108 @@
+"""A testing round over part of a town, with a zone and a pool rule for every building."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Zone(models.TextChoices):
+    SEALED = "sealed", _("Sealed (封控区)")
+    CONTROLLED = "controlled", _("Controlled (管控区)")
+    PREVENTION = "prevention", _("Prevention (防范区)")
+
+
+class PoolRule(models.TextChoices):
+    """How many people share one tube. HOUSEHOLD: one tube per household, whatever its size."""
+
+    SINGLE = "1", _("Single tube")
+    HOUSEHOLD = "household", _("One tube per household")
+    FIVE = "5", _("5 in 1")
+    TEN = "10", _("10 in 1")
+    TWENTY = "20", _("20 in 1")
+
+
+# Field guide defaults: sealed → one tube per household, controlled → 10:1, prevention → 20:1.
+DEFAULT_POOL_RULE = {
+    Zone.SEALED: PoolRule.HOUSEHOLD,
+    Zone.CONTROLLED: PoolRule.TEN,
+    Zone.PREVENTION: PoolRule.TWENTY,
+}
+
+
+class CampaignStatus(models.TextChoices):
+    PLANNED = "planned", _("Planned")
+    ACTIVE = "active", _("Active")
+    CLOSED = "closed", _("Closed")
+
+
+class Campaign(models.Model):
+    town = models.ForeignKey(
+        "territory.Town", verbose_name=_("town"), on_delete=models.PROTECT, related_name="campaigns"
+    )
+    name = models.CharField(_("name"), max_length=200)
+    starts_at = models.DateTimeField(_("starts at"))
+    deadline = models.DateTimeField(_("deadline"))
+    status = models.CharField(
+        _("status"), max_length=16, choices=CampaignStatus.choices, default=CampaignStatus.PLANNED
+    )
+    # How long a building claim lasts without activity (door-to-door leases).
+    claim_lease_minutes = models.PositiveSmallIntegerField(_("claim lease (minutes)"), default=45)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("campaign")
+        verbose_name_plural = _("campaigns")
+        ordering = ["-starts_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(deadline__gt=models.F("starts_at")),
+                name="campaign_deadline_after_start",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CampaignBuilding(models.Model):
+    """A building inside a campaign's area, with its zone and pool rule."""
+
+    campaign = models.ForeignKey(
+        Campaign, verbose_name=_("campaign"), on_delete=models.CASCADE, related_name="buildings"
+    )
+    building = models.ForeignKey(
+        "territory.Building", verbose_name=_("building"), on_delete=models.PROTECT, related_name="+"
+    )
+    # Denormalised from the building so that per-community pages and bulk zone edits are one
+    # indexed filter, and so rows can be distributed by (campaign, community).
+    community = models.ForeignKey(
+        "territory.Community",
+        verbose_name=_("community"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    zone = models.CharField(_("zone"), max_length=16, choices=Zone.choices, default=Zone.PREVENTION)
+    pool_rule = models.CharField(
+        _("pool rule"), max_length=16, choices=PoolRule.choices, default=PoolRule.TWENTY
+    )
+
+    class Meta:
+        verbose_name = _("campaign building")
+        verbose_name_plural = _("campaign buildings")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "building"], name="campaign_building_unique"
+            )
+        ]
+        indexes = [
+            # campaign page: zones and counts per community; bulk zone edit by community.
+            models.Index(fields=["campaign", "community"], name="campaign_bldg_by_community"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign} {self.building} {self.zone}"

@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from collections import defaultdict
+
+from django.db.models import Count, QuerySet
+
+from doorstep.campaigns.models import Campaign, CampaignBuilding
+from doorstep.territory.models import Community
+
+
+def zone_summary(campaign: Campaign, communities: QuerySet[Community]) -> list[dict]:
+    """Per community of the campaign in the user's scope: buildings per zone and pool rule."""
+    rows = (
+        CampaignBuilding.objects.filter(campaign=campaign, community__in=communities)
+        .values("community_id", "community__name", "zone", "pool_rule")
+        .annotate(n=Count("id"))
+        .order_by("community__name")
+    )
+    summary: dict[int, dict] = {}
+    for row in rows:
+        item = summary.setdefault(
+            row["community_id"],
+            {"id": row["community_id"], "name": row["community__name"], "zones": defaultdict(int), "total": 0},
+        )
+        item["zones"][row["zone"]] += row["n"]
+        item["total"] += row["n"]
+        item["pool_rule"] = row["pool_rule"]
+    for item in summary.values():
+        item["zones"] = dict(item["zones"])
+    return list(summary.values())

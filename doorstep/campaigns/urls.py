@@ -1,0 +1,10 @@
+from django.urls import path
+
+from doorstep.campaigns import views
+
+app_name = "campaigns"
+urlpatterns = [
+    path("", views.campaign_list, name="list"),
+    path("<int:pk>/", views.campaign_detail, name="detail"),
+    path("<int:pk>/zones/", views.campaign_zones, name="zones"),
+]

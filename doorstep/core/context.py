@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from doorstep.core.roles import Can
+from doorstep.territory.models import Town
+
+
+def nav_items(user) -> list[dict[str, str]]:  # type: ignore[no-untyped-def]
+    items = [{"url": reverse("core:home"), "label": _("Home")}]
+    if user.can(Can.VIEW_RESIDENTS):
+        items.append({"url": reverse("territory:communities"), "label": _("Communities")})
+        items.append({"url": reverse("territory:residents"), "label": _("Residents")})
+    if user.can(Can.IMPORT_ROSTER):
+        items.append({"url": reverse("territory:roster_upload"), "label": _("Import roster")})
+    if user.can(Can.VIEW_CAMPAIGNS):
+        items.append({"url": reverse("campaigns:list"), "label": _("Campaigns")})
+    if user.can(Can.READ_AUDIT):
+        items.append({"url": reverse("core:audit"), "label": _("Audit log")})
+    return items
+
+
+def doorstep(request: HttpRequest) -> dict[str, object]:
+    """Navigation for the user's role; every page says when it shows synthetic demo people."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"demo_data": False, "nav_items": []}
+    return {
+        "demo_data": Town.objects.filter(is_demo=True).exists(),
+        "nav_items": nav_items(user),
+    }

@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from doorstep.core.roles import CAPABILITIES, TOWN_WIDE, Can, Role
+
+
+class User(AbstractUser):
+    role = models.CharField(_("role"), max_length=32, choices=Role.choices, default=Role.CANVASSER)
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    # Town-wide roles see every community of their town; the others only these communities.
+    town = models.ForeignKey(
+        "territory.Town",
+        verbose_name=_("town"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    communities = models.ManyToManyField(
+        "territory.Community", verbose_name=_("communities"), blank=True, related_name="staff"
+    )
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def can(self, capability: Can) -> bool:
+        if not self.is_active:
+            return False
+        if self.is_superuser:
+            return True
+        return capability in CAPABILITIES.get(self.role, frozenset())
+
+    @property
+    def is_town_wide(self) -> bool:
+        return self.is_superuser or self.role in TOWN_WIDE
+
+
+class AuditAction(models.TextChoices):
+    REVEAL = "reveal", _("Revealed personal data")
+    EXPORT = "export", _("Exported personal data")
+    IMPORT = "import", _("Imported a roster")
+    PRINT = "print", _("Printed code sheets")
+    ZONES = "zones", _("Changed zones")
+
+
+class AuditEntry(models.Model):
+    """Append-only record of every reveal, export and bulk change of personal data."""
+
+    at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
+    user = models.ForeignKey(
+        User, verbose_name=_("user"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    username = models.CharField(_("username"), max_length=150)
+    action = models.CharField(_("action"), max_length=16, choices=AuditAction.choices)
+    object_type = models.CharField(_("object type"), max_length=64)
+    object_id = models.CharField(_("object id"), max_length=64, blank=True)
+    reason = models.TextField(_("reason"), blank=True)
+    detail = models.JSONField(_("detail"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit entries")
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.action} {self.object_type}"

@@ -1,0 +1,51 @@
+"""The one place that decides whose personal data a user may see.
+
+Every query of residents, households, buildings or communities made on behalf of a user goes
+through ``scoped``. Town-wide roles (commander, admin) see their town (all towns if they have
+none set); the others see only the communities they are assigned to. Roles without the
+capability to view residents see no personal data at all: the lab works with tube codes only.
+"""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Model, QuerySet
+
+from doorstep.core.models import User
+from doorstep.core.roles import Can
+from doorstep.territory.models import Community, Resident
+
+M = TypeVar("M", bound=Model)
+
+
+def scoped(user: User, queryset: QuerySet[M], community_path: str = "community") -> QuerySet[M]:
+    """``queryset`` narrowed to the user's territory through ``community_path``.
+
+    ``community_path`` is the lookup from the model to its community; empty for Community.
+    """
+    if not user.is_authenticated or not user.is_active:
+        return queryset.none()
+    prefix = f"{community_path}__" if community_path else ""
+    if user.is_town_wide:
+        if user.town_id is None:
+            return queryset
+        return queryset.filter(**{f"{prefix}town_id": user.town_id})
+    return queryset.filter(**{f"{prefix or 'pk__'}in": user.communities.all()})
+
+
+def residents_for(user: User) -> QuerySet[Resident]:
+    if not user.can(Can.VIEW_RESIDENTS):
+        return Resident.objects.none()
+    return scoped(user, Resident.objects.all())
+
+
+def communities_for(user: User) -> QuerySet[Community]:
+    return scoped(user, Community.objects.all(), community_path="").order_by("name")
+
+
+def require(user: User, capability: Can) -> None:
+    """403 for a signed-in user whose role lacks the capability."""
+    if not user.can(capability):
+        raise PermissionDenied(capability.value)

@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from doorstep.core.models import AuditEntry
+from doorstep.core.roles import Can, Role
+from doorstep.core.scoping import communities_for, require
+
+
+@require_GET
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """What this role does next, with the links to do it."""
+    user = request.user
+    role = Role.ADMIN if user.is_superuser else user.role
+    return render(
+        request,
+        "core/home.html",
+        {"role": role, "communities": communities_for(user) if user.can(Can.VIEW_RESIDENTS) else []},
+    )
+
+
+@require_GET
+@login_required
+def audit_log(request: HttpRequest) -> HttpResponse:
+    require(request.user, Can.READ_AUDIT)
+    entries = AuditEntry.objects.all()
+    action = request.GET.get("action", "")
+    if action:
+        entries = entries.filter(action=action)
+    page = Paginator(entries, 50).get_page(request.GET.get("page"))
+    return render(request, "core/audit.html", {"page": page, "action": action})

@@ -1,0 +1,370 @@
+"""Every write to the territory: roster import, reveals of personal data."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from doorstep.core import codes
+from doorstep.core.actions import audit
+from doorstep.core.models import AuditAction, User
+from doorstep.territory.models import Building, Community, Household, Resident, Town, Unit
+from doorstep.territory.roster import ParsedRoster, RosterRow, RowError, parse_roster, read_table
+
+BATCH = 2000
+_DIGITS = re.compile(r"\d+")
+
+
+@dataclass
+class ImportReport:
+    town: str
+    dry_run: bool
+    errors: list[RowError] = field(default_factory=list)
+    file_error: str = ""
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    moved: int = 0
+    ignored_columns: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and not self.file_error
+
+    def summary(self) -> str:
+        if self.file_error:
+            return self.file_error
+        if self.errors:
+            return _(
+                "%(count)d bad row(s): nothing was imported. Fix them and import the file again."
+            ) % {"count": len({e.row for e in self.errors})}
+        text = _(
+            "%(rows)d rows: %(created)d created, %(updated)d updated, %(moved)d moved, %(unchanged)d unchanged."
+        ) % {
+            "rows": self.rows,
+            "created": self.created,
+            "updated": self.updated,
+            "moved": self.moved,
+            "unchanged": self.unchanged,
+        }
+        if self.dry_run:
+            text += " " + _("Dry run: nothing was written.")
+        return text
+
+
+class _DryRun(Exception):
+    pass
+
+
+def import_roster(
+    town_name: str,
+    data: bytes,
+    *,
+    user: User | None = None,
+    dry_run: bool = False,
+    allowed_communities: set[str] | None = None,
+    filename: str = "",
+) -> ImportReport:
+    """Check the whole file, then write all of it or nothing.
+
+    ``allowed_communities`` limits a scoped user to their own communities: a row for another
+    community is a bad row, not a silent skip.
+    """
+    report = ImportReport(town=town_name, dry_run=dry_run)
+    from doorstep.territory.roster import RosterFileError
+
+    try:
+        parsed = parse_roster(read_table(data, filename))
+    except RosterFileError as exc:
+        report.file_error = str(exc)
+        return report
+    report.ignored_columns = parsed.ignored_columns
+    if allowed_communities is not None:
+        _check_scope(parsed, allowed_communities)
+    if parsed.errors:
+        report.errors = sorted(parsed.errors, key=lambda e: e.row)
+        return report
+    report.rows = len(parsed.rows)
+    try:
+        with transaction.atomic():
+            _apply(town_name, parsed.rows, report)
+            audit(
+                user,
+                AuditAction.IMPORT,
+                "roster",
+                town_name,
+                detail={
+                    "file": filename,
+                    "rows": report.rows,
+                    "created": report.created,
+                    "updated": report.updated,
+                    "moved": report.moved,
+                },
+            )
+            if dry_run:
+                raise _DryRun
+    except _DryRun:
+        pass
+    return report
+
+
+def _check_scope(parsed: ParsedRoster, allowed: set[str]) -> None:
+    kept = []
+    for row in parsed.rows:
+        if row.community in allowed:
+            kept.append(row)
+        else:
+            parsed.errors.append(
+                RowError(
+                    row.row,
+                    "社区",
+                    row.community,
+                    _("you may import residents of your own communities only (%(names)s).")
+                    % {"names": ", ".join(sorted(allowed)) or "-"},
+                )
+            )
+    parsed.rows = kept
+
+
+def position_from_name(name: str) -> int:
+    """``12号楼`` → 12, so buildings list in the order people number them."""
+    match = _DIGITS.search(name)
+    return int(match.group()) if match else 0
+
+
+def floor_from_room(room: str) -> int | None:
+    """``1502`` → 15, ``302`` → 3; None when the room number says nothing about a floor."""
+    digits = "".join(_DIGITS.findall(room))
+    if len(digits) >= 3:
+        return int(digits[:-2]) or None
+    return None
+
+
+def _chunks(items: Sequence, size: int = BATCH) -> Iterable[Sequence]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _apply(town_name: str, rows: list[RosterRow], report: ImportReport) -> None:
+    town, _created = Town.objects.get_or_create(name=town_name)
+
+    communities = {c.name: c for c in Community.objects.filter(town=town)}
+    new = [
+        Community(town=town, name=n)
+        for n in dict.fromkeys(r.community for r in rows)
+        if n not in communities
+    ]
+    Community.objects.bulk_create(new, batch_size=BATCH)
+    communities = {c.name: c for c in Community.objects.filter(town=town)}
+
+    buildings = {(b.community_id, b.name): b for b in Building.objects.filter(community__town=town)}
+    wanted = dict.fromkeys((communities[r.community].pk, r.building) for r in rows)
+    Building.objects.bulk_create(
+        [
+            Building(community_id=cid, name=name, position=position_from_name(name))
+            for cid, name in wanted
+            if (cid, name) not in buildings
+        ],
+        batch_size=BATCH,
+    )
+    buildings = {(b.community_id, b.name): b for b in Building.objects.filter(community__town=town)}
+
+    def building_of(r: RosterRow) -> int:
+        return buildings[(communities[r.community].pk, r.building)].pk
+
+    units = dict(
+        ((b, n), pk)
+        for pk, b, n in Unit.objects.filter(building__community__town=town).values_list(
+            "pk", "building_id", "name"
+        )
+    )
+    wanted_units = dict.fromkeys((building_of(r), r.unit) for r in rows)
+    Unit.objects.bulk_create(
+        [Unit(building_id=b, name=n) for b, n in wanted_units if (b, n) not in units],
+        batch_size=BATCH,
+    )
+    units = dict(
+        ((b, n), pk)
+        for pk, b, n in Unit.objects.filter(building__community__town=town).values_list(
+            "pk", "building_id", "name"
+        )
+    )
+
+    def unit_of(r: RosterRow) -> int:
+        return units[(building_of(r), r.unit)]
+
+    households = dict(
+        ((u, room), pk)
+        for pk, u, room in Household.objects.filter(
+            unit__building__community__town=town
+        ).values_list("pk", "unit_id", "room")
+    )
+    wanted_households = dict.fromkeys((unit_of(r), r.room) for r in rows)
+    Household.objects.bulk_create(
+        [
+            Household(unit_id=u, room=room, floor=floor_from_room(room))
+            for u, room in wanted_households
+            if (u, room) not in households
+        ],
+        batch_size=BATCH,
+    )
+    households = dict(
+        ((u, room), pk)
+        for pk, u, room in Household.objects.filter(
+            unit__building__community__town=town
+        ).values_list("pk", "unit_id", "room")
+    )
+
+    existing: dict[str, Resident] = {}
+    numbers = [r.id_number for r in rows]
+    for chunk in _chunks(numbers):
+        for resident in Resident.objects.filter(town=town, id_number__in=chunk):
+            existing[resident.id_number] = resident
+
+    to_create: list[Resident] = []
+    to_update: list[Resident] = []
+    fields = ["name", "id_type", "phone", "mobility_impaired", "notes"]
+    for r in rows:
+        household_id = households[(unit_of(r), r.room)]
+        community_id = communities[r.community].pk
+        current = existing.get(r.id_number)
+        if current is None:
+            to_create.append(
+                Resident(
+                    household_id=household_id,
+                    town=town,
+                    community_id=community_id,
+                    name=r.name,
+                    id_type=r.id_type,
+                    id_number=r.id_number,
+                    phone=r.phone,
+                    mobility_impaired=r.mobility_impaired,
+                    notes=r.notes,
+                )
+            )
+            continue
+        moved = current.household_id != household_id
+        changed = any(getattr(current, f) != getattr(r, f) for f in fields)
+        if moved:
+            report.moved += 1
+        elif changed:
+            report.updated += 1
+        else:
+            report.unchanged += 1
+            continue
+        for f in fields:
+            setattr(current, f, getattr(r, f))
+        current.household_id = household_id
+        current.community_id = community_id
+        current.moved_out = False
+        to_update.append(current)
+
+    assign_person_codes(to_create)
+    Resident.objects.bulk_create(to_create, batch_size=BATCH)
+    report.created = len(to_create)
+    if to_update:
+        Resident.objects.bulk_update(
+            to_update,
+            [*fields, "household", "community", "moved_out", "updated_at"],
+            batch_size=500,
+        )
+
+
+def assign_person_codes(residents: list[Resident]) -> None:
+    """Give each resident without one a fresh random person code that nobody else holds."""
+    used: set[str] = set()
+    pending = [r for r in residents if not r.person_code]
+    while pending:
+        proposed: dict[str, Resident] = {}
+        for resident in pending:
+            code = codes.new_code()
+            if code not in used and code not in proposed:
+                proposed[code] = resident
+        taken: set[str] = set()
+        for chunk in _chunks(list(proposed)):
+            taken.update(
+                Resident.objects.filter(person_code__in=chunk).values_list("person_code", flat=True)
+            )
+        for code, resident in proposed.items():
+            if code not in taken:
+                resident.person_code = code
+                used.add(code)
+        pending = [r for r in pending if not r.person_code]
+
+
+@transaction.atomic
+def reveal_resident(user: User, resident: Resident, reason: str) -> dict[str, str]:
+    """The full document number and phone, recorded in the audit log with the reason."""
+    reason = reason.strip()
+    if len(reason) < 4:
+        raise ValueError(_("Say why you need the full details (at least 4 characters)."))
+    audit(
+        user,
+        AuditAction.REVEAL,
+        "resident",
+        resident.pk,
+        reason,
+        {"fields": ["id_number", "phone"]},
+    )
+    return {"id_number": resident.id_number, "phone": resident.phone, "name": resident.name}
+
+
+@transaction.atomic
+def export_residents(user: User, community: Community, reason: str = "") -> bytes:
+    """The community's residents as XLSX: masked, or in full when a reason is given.
+
+    Either way the export is written to the audit log.
+    """
+    from openpyxl import Workbook
+
+    reason = reason.strip()
+    full = bool(reason)
+    if full and len(reason) < 4:
+        raise ValueError(_("Say why you need the full details (at least 4 characters)."))
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(community.name[:31])
+    sheet.append(["楼栋", "单元", "房号", "姓名", "证件号码", "手机号", "行动不便", "人员码"])
+    residents = (
+        Resident.objects.filter(community=community, moved_out=False)
+        .select_related("household__unit__building")
+        .order_by("household__unit__building__position", "household__unit__name", "household__room")
+    )
+    count = 0
+    for r in residents.iterator(chunk_size=2000):
+        unit = r.household.unit
+        sheet.append(
+            [
+                unit.building.name,
+                unit.name,
+                r.household.room,
+                r.name if full else r.masked_name,
+                r.id_number if full else r.masked_id,
+                r.phone if full else r.masked_phone,
+                "是" if r.mobility_impaired else "否",
+                r.person_code_display,
+            ]
+        )
+        count += 1
+    audit(
+        user,
+        AuditAction.EXPORT,
+        "community",
+        community.pk,
+        reason,
+        {"rows": count, "masked": not full, "community": community.name},
+    )
+    import io
+
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+@transaction.atomic
+def record_code_sheet(user: User, object_type: str, object_id: int, people: int) -> None:
+    audit(user, AuditAction.PRINT, object_type, object_id, detail={"people": people})

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class TerritoryConfig(AppConfig):
+    name = "doorstep.territory"
+    label = "territory"
+    verbose_name = _("Territory and roster")

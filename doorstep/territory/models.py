@@ -1,0 +1,194 @@
+"""Town ▸ community ▸ building ▸ unit ▸ household ▸ resident, and grids inside communities."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from doorstep.core import codes
+from doorstep.core.masking import mask_document, mask_name, mask_phone
+
+
+class Town(models.Model):
+    name = models.CharField(_("name"), max_length=100)
+    # Demo towns are built by `doorstep demo`; their people are synthetic and the pages say so.
+    is_demo = models.BooleanField(_("demo data"), default=False)
+
+    class Meta:
+        verbose_name = _("town")
+        verbose_name_plural = _("towns")
+        constraints = [models.UniqueConstraint(fields=["name"], name="town_name_unique")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Community(models.Model):
+    town = models.ForeignKey(
+        Town, verbose_name=_("town"), on_delete=models.PROTECT, related_name="communities"
+    )
+    name = models.CharField(_("name"), max_length=100)
+
+    class Meta:
+        verbose_name = _("community")
+        verbose_name_plural = _("communities")
+        ordering = ["town_id", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["town", "name"], name="community_name_unique_in_town")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Grid(models.Model):
+    community = models.ForeignKey(
+        Community, verbose_name=_("community"), on_delete=models.PROTECT, related_name="grids"
+    )
+    name = models.CharField(_("name"), max_length=100)
+
+    class Meta:
+        verbose_name = _("grid")
+        verbose_name_plural = _("grids")
+        constraints = [
+            models.UniqueConstraint(fields=["community", "name"], name="grid_name_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.community} {self.name}"
+
+
+class Building(models.Model):
+    community = models.ForeignKey(
+        Community, verbose_name=_("community"), on_delete=models.PROTECT, related_name="buildings"
+    )
+    grid = models.ForeignKey(
+        Grid,
+        verbose_name=_("grid"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="buildings",
+    )
+    name = models.CharField(_("name"), max_length=100)
+    floors = models.PositiveSmallIntegerField(_("floors"), default=6)
+    has_lift = models.BooleanField(_("has a lift"), default=False)
+    # Walking order inside the community: lists go nearest-first by it and the schematic
+    # draws buildings at (x, y) on a plain grid, so no map tiles are needed.
+    position = models.PositiveIntegerField(_("order"), default=0)
+    x = models.SmallIntegerField(_("schematic column"), default=0)
+    y = models.SmallIntegerField(_("schematic row"), default=0)
+
+    class Meta:
+        verbose_name = _("building")
+        verbose_name_plural = _("buildings")
+        ordering = ["community_id", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["community", "name"], name="building_name_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.community} {self.name}"
+
+
+class Unit(models.Model):
+    building = models.ForeignKey(
+        Building, verbose_name=_("building"), on_delete=models.PROTECT, related_name="units"
+    )
+    # Empty for buildings that have no units: their households hang off one unnamed unit.
+    name = models.CharField(_("unit"), max_length=50, blank=True)
+
+    class Meta:
+        verbose_name = _("unit")
+        verbose_name_plural = _("units")
+        ordering = ["building_id", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["building", "name"], name="unit_name_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.building} {self.name}".strip()
+
+
+class Household(models.Model):
+    unit = models.ForeignKey(
+        Unit, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="households"
+    )
+    room = models.CharField(_("room"), max_length=50)
+    floor = models.SmallIntegerField(_("floor"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("household")
+        verbose_name_plural = _("households")
+        ordering = ["unit_id", "floor", "room"]
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "room"], name="household_room_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit} {self.room}"
+
+
+class DocumentType(models.TextChoices):
+    RESIDENT_ID = "resident_id", _("Resident ID card")
+    PASSPORT = "passport", _("Passport")
+    HK_MACAU = "hk_macau", _("HK/Macau travel permit")
+    OTHER = "other", _("Other document")
+
+
+class Resident(models.Model):
+    household = models.ForeignKey(
+        Household, verbose_name=_("household"), on_delete=models.PROTECT, related_name="residents"
+    )
+    # Carried on the row so scoping and uniqueness need no joins up the tree.
+    town = models.ForeignKey(
+        Town, verbose_name=_("town"), on_delete=models.PROTECT, related_name="+"
+    )
+    community = models.ForeignKey(
+        Community, verbose_name=_("community"), on_delete=models.PROTECT, related_name="residents"
+    )
+    name = models.CharField(_("name"), max_length=100)
+    id_type = models.CharField(
+        _("document type"),
+        max_length=16,
+        choices=DocumentType.choices,
+        default=DocumentType.RESIDENT_ID,
+    )
+    id_number = models.CharField(_("document number"), max_length=32)
+    phone = models.CharField(_("phone"), max_length=11, blank=True)
+    mobility_impaired = models.BooleanField(_("mobility impaired"), default=False)
+    moved_out = models.BooleanField(_("moved out"), default=False)
+    home_isolation = models.BooleanField(_("in home isolation"), default=False)
+    notes = models.CharField(_("notes"), max_length=500, blank=True)
+    person_code = models.CharField(_("person code"), max_length=16)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("resident")
+        verbose_name_plural = _("residents")
+        ordering = ["household_id", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["town", "id_number"], name="resident_document_unique_in_town"
+            ),
+            models.UniqueConstraint(fields=["person_code"], name="resident_person_code_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.masked_name} {self.masked_id}"
+
+    @property
+    def masked_name(self) -> str:
+        return mask_name(self.name)
+
+    @property
+    def masked_id(self) -> str:
+        return mask_document(self.id_number)
+
+    @property
+    def masked_phone(self) -> str:
+        return mask_phone(self.phone)
+
+    @property
+    def person_code_display(self) -> str:
+        return codes.display(self.person_code)

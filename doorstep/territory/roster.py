@@ -1,0 +1,365 @@
+"""Reading and checking a roster file, before anything is written.
+
+A roster arrives from a community as Excel or as CSV saved by Excel (in China that CSV is
+usually GBK). The whole file is read and every row checked here; ``actions.import_roster``
+writes only a file with no bad row. Messages name the row as Excel numbers it, the column as
+the file spells it, the value masked, and what to do.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from dataclasses import dataclass, field
+
+from django.utils.translation import gettext as _
+
+from doorstep.core.idnumbers import (
+    InvalidValue,
+    normalise_other_document,
+    normalise_phone,
+    normalise_resident_id,
+)
+from doorstep.core.masking import mask_document, mask_name, mask_phone
+from doorstep.territory.models import DocumentType
+
+
+class RosterFileError(ValueError):
+    """The file as a whole cannot be read: nothing in it was checked row by row."""
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    header_zh: str
+    header_en: str
+    required: bool
+    aliases: tuple[str, ...] = ()
+
+
+COLUMNS = (
+    Column("community", "社区", "community", True, ("社区名称", "村", "村/社区", "社区/村")),
+    Column("building", "楼栋", "building", True, ("楼号", "楼栋号", "楼")),
+    Column("unit", "单元", "unit", False, ("单元号",)),
+    Column("room", "房号", "room", True, ("房间号", "门牌号", "户号")),
+    Column("name", "姓名", "name", True, ()),
+    Column("id_type", "证件类型", "id_type", False, ("证件种类",)),
+    Column("id_number", "证件号码", "id_number", True, ("身份证号", "身份证号码", "证件号")),
+    Column("phone", "手机号", "phone", False, ("手机", "手机号码", "联系电话", "电话")),
+    Column("mobility_impaired", "行动不便", "mobility_impaired", False, ()),
+    Column("notes", "备注", "notes", False, ()),
+)
+BY_KEY = {c.key: c for c in COLUMNS}
+
+DOCUMENT_TYPES = {
+    "": DocumentType.RESIDENT_ID,
+    "居民身份证": DocumentType.RESIDENT_ID,
+    "身份证": DocumentType.RESIDENT_ID,
+    "resident_id": DocumentType.RESIDENT_ID,
+    "护照": DocumentType.PASSPORT,
+    "passport": DocumentType.PASSPORT,
+    "港澳通行证": DocumentType.HK_MACAU,
+    "港澳居民来往内地通行证": DocumentType.HK_MACAU,
+    "hk_macau": DocumentType.HK_MACAU,
+    "其他": DocumentType.OTHER,
+    "other": DocumentType.OTHER,
+}
+YES = {"是", "y", "yes", "1", "true", "√", "✓"}
+NO = {"", "否", "n", "no", "0", "false"}
+
+
+@dataclass
+class RowError:
+    row: int
+    column: str
+    value: str
+    message: str
+
+    def as_line(self) -> str:
+        shown = f" «{self.value}»" if self.value else ""
+        return _("row %(row)d, %(column)s%(value)s: %(message)s") % {
+            "row": self.row,
+            "column": self.column,
+            "value": shown,
+            "message": self.message,
+        }
+
+
+@dataclass
+class RosterRow:
+    row: int
+    community: str
+    building: str
+    unit: str
+    room: str
+    name: str
+    id_type: str
+    id_number: str
+    phone: str
+    mobility_impaired: bool
+    notes: str
+
+
+@dataclass
+class ParsedRoster:
+    rows: list[RosterRow] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+    ignored_columns: list[str] = field(default_factory=list)
+
+
+def _header_key(text: str) -> str:
+    return text.strip().lower().replace(" ", "").replace("*", "").replace("（", "(").split("(")[0]
+
+
+_HEADER_LOOKUP: dict[str, str] = {}
+for _col in COLUMNS:
+    for _name in (_col.header_zh, _col.header_en, *_col.aliases):
+        _HEADER_LOOKUP[_header_key(_name)] = _col.key
+
+
+def _cell_text(value: object) -> str:
+    """What a person sees in the cell, as text; numbers keep the damage Excel did to them."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        return repr(value).upper()
+    return str(value).strip()
+
+
+def read_table(data: bytes, filename: str = "") -> list[list[str]]:
+    """All rows of the file's first sheet as text, header first."""
+    if not data or not data.strip():
+        raise RosterFileError(_("The file is empty. Fill in the template and upload it again."))
+    if data[:4] == b"PK\x03\x04":
+        return _read_xlsx(data)
+    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        raise RosterFileError(
+            _(
+                "This is an old Excel 97-2003 (.xls) file. In Excel choose Save As → Excel Workbook (.xlsx) and upload that."
+            )
+        )
+    if b"\x00" in data[:4096]:
+        raise RosterFileError(
+            _(
+                "This file is neither CSV nor XLSX. Upload the roster as an Excel workbook (.xlsx) or a CSV file."
+            )
+        )
+    return _read_csv(data)
+
+
+def _read_xlsx(data: bytes) -> list[list[str]]:
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise RosterFileError(
+            _(
+                "This file looks like a zip archive but is not an Excel workbook (%(error)s). Save it from Excel as .xlsx and try again."
+            )
+            % {"error": exc.__class__.__name__}
+        ) from None
+    try:
+        sheet = workbook.worksheets[0]
+        return [[_cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+    finally:
+        workbook.close()
+
+
+def _read_csv(data: bytes) -> list[list[str]]:
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise RosterFileError(
+            _(
+                "The file's text encoding could not be read (tried UTF-8 and GBK/GB18030). Save it from Excel as .xlsx, or as CSV UTF-8."
+            )
+        )
+    first_line = text.split("\n", 1)[0]
+    delimiter = "\t" if first_line.count("\t") > first_line.count(",") else ","
+    return [
+        [cell.strip() for cell in row] for row in csv.reader(io.StringIO(text), delimiter=delimiter)
+    ]
+
+
+def parse_roster(table: list[list[str]]) -> ParsedRoster:
+    """Check every row; the result carries the good rows and every error found."""
+    rows = [r for r in table]
+    while rows and not any(rows[0]):
+        rows.pop(0)
+    if not rows:
+        raise RosterFileError(_("The file is empty. Fill in the template and upload it again."))
+    header = rows[0]
+    positions: dict[str, int] = {}
+    spelled: dict[str, str] = {}
+    parsed = ParsedRoster()
+    for index, title in enumerate(header):
+        key = _HEADER_LOOKUP.get(_header_key(title))
+        if key is None:
+            if title:
+                parsed.ignored_columns.append(title)
+            continue
+        if key in positions:
+            raise RosterFileError(
+                _("Two columns are headed «%(a)s» and «%(b)s»; keep one of them.")
+                % {"a": spelled[key], "b": title}
+            )
+        positions[key] = index
+        spelled[key] = title
+    missing = [c for c in COLUMNS if c.required and c.key not in positions]
+    if missing:
+        raise RosterFileError(
+            _("The header row (row 1) lacks the column(s) %(columns)s. Use the template's headers.")
+            % {"columns": ", ".join(f"{c.header_zh} / {c.header_en}" for c in missing)}
+        )
+    for c in COLUMNS:
+        spelled.setdefault(c.key, c.header_zh)
+
+    seen: dict[str, int] = {}
+    for number, cells in enumerate(rows[1:], start=2):
+        if not any(cells):
+            continue
+        row = _parse_row(number, cells, positions, spelled, parsed.errors)
+        if row is None:
+            continue
+        first = seen.get(row.id_number)
+        if first is not None:
+            parsed.errors.append(
+                RowError(
+                    number,
+                    spelled["id_number"],
+                    mask_document(row.id_number),
+                    _("the same person is already on row %(row)d; keep one of the two rows.")
+                    % {"row": first},
+                )
+            )
+            continue
+        seen[row.id_number] = number
+        parsed.rows.append(row)
+    if not parsed.rows and not parsed.errors:
+        raise RosterFileError(_("The file has a header row but no residents under it."))
+    return parsed
+
+
+def _parse_row(
+    number: int,
+    cells: list[str],
+    positions: dict[str, int],
+    spelled: dict[str, str],
+    errors: list[RowError],
+) -> RosterRow | None:
+    def get(key: str) -> str:
+        index = positions.get(key)
+        if index is None or index >= len(cells):
+            return ""
+        return cells[index].strip()
+
+    before = len(errors)
+
+    def fail(key: str, value: str, message: str) -> None:
+        errors.append(RowError(number, spelled[key], value, message))
+
+    values = {key: get(key) for key in BY_KEY}
+    for c in COLUMNS:
+        if c.required and not values[c.key]:
+            fail(c.key, "", _("this cell is empty; every resident needs it."))
+
+    id_type = DOCUMENT_TYPES.get(values["id_type"].lower())
+    if id_type is None:
+        fail(
+            "id_type",
+            values["id_type"],
+            _(
+                "unknown document type; use one of 居民身份证, 护照, 港澳通行证, 其他 (or leave it empty for 居民身份证)."
+            ),
+        )
+    id_number = values["id_number"]
+    if id_number and id_type is not None:
+        try:
+            if id_type == DocumentType.RESIDENT_ID:
+                id_number = normalise_resident_id(id_number)
+            else:
+                id_number = normalise_other_document(id_number)
+        except InvalidValue as exc:
+            fail("id_number", mask_document(id_number), str(exc))
+
+    phone = values["phone"]
+    if phone:
+        try:
+            phone = normalise_phone(phone)
+        except InvalidValue as exc:
+            fail("phone", mask_phone(phone), str(exc))
+
+    flag = values["mobility_impaired"].lower()
+    if flag not in YES and flag not in NO:
+        fail("mobility_impaired", values["mobility_impaired"], _("write 是 or 否 (yes or no)."))
+
+    for key, limit in (
+        ("name", 100),
+        ("community", 100),
+        ("building", 100),
+        ("room", 50),
+        ("unit", 50),
+        ("notes", 500),
+    ):
+        if len(values[key]) > limit:
+            shown = mask_name(values[key]) if key == "name" else values[key][:20] + "…"
+            fail(key, shown, _("too long: at most %(limit)d characters.") % {"limit": limit})
+
+    if len(errors) > before:
+        return None
+    return RosterRow(
+        row=number,
+        community=values["community"],
+        building=values["building"],
+        unit=values["unit"],
+        room=values["room"],
+        name=values["name"],
+        id_type=str(id_type),
+        id_number=id_number,
+        phone=phone,
+        mobility_impaired=flag in YES,
+        notes=values["notes"],
+    )
+
+
+def template_workbook() -> bytes:
+    """The XLSX template community workers fill in: Chinese headers, ID columns as text."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = "名单"
+    sheet.append([c.header_zh for c in COLUMNS])
+    for index, column in enumerate(COLUMNS, start=1):
+        cell = sheet.cell(row=1, column=index)
+        cell.font = Font(bold=True, color="B00000" if column.required else "000000")
+        letter = cell.column_letter
+        sheet.column_dimensions[letter].width = 22 if column.key in {"id_number", "notes"} else 12
+        # Text format stops Excel from turning ID and phone numbers into 1.20101E+17.
+        for row in range(2, 2002):
+            sheet.cell(row=row, column=index).number_format = "@"
+    sheet.freeze_panes = "A2"
+    notes = workbook.create_sheet("说明 Help")
+    for line in (
+        ("红色列必填。Red columns are required.",),
+        ("每行一位居民；同一户的居民写相同的社区、楼栋、单元、房号。One resident per row.",),
+        ("证件类型留空即为居民身份证；也可填 护照、港澳通行证、其他。",),
+        ("证件号码、手机号请按文本填写，不要让 Excel 变成科学计数法。",),
+        ("行动不便填 是 或 否。",),
+    ):
+        notes.append(line)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

@@ -1,0 +1,212 @@
+from __future__ import annotations
+
+import segno
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from doorstep.core.roles import Can
+from doorstep.core.scoping import communities_for, require, residents_for, scoped
+from doorstep.territory import actions, queries
+from doorstep.territory.models import Building, Community, Household, Resident
+from doorstep.territory.roster import template_workbook
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _get_community_for_user(request: HttpRequest, pk: int) -> Community:
+    require(request.user, Can.VIEW_RESIDENTS)
+    return get_object_or_404(communities_for(request.user), pk=pk)
+
+
+def _get_building_for_user(request: HttpRequest, pk: int) -> Building:
+    require(request.user, Can.VIEW_RESIDENTS)
+    buildings = scoped(request.user, Building.objects.select_related("community"))
+    return get_object_or_404(buildings, pk=pk)
+
+
+def _get_resident_for_user(request: HttpRequest, pk: int) -> Resident:
+    require(request.user, Can.VIEW_RESIDENTS)
+    residents = residents_for(request.user).select_related("household__unit__building", "community")
+    return get_object_or_404(residents, pk=pk)
+
+
+@require_GET
+@login_required
+def community_list(request: HttpRequest) -> HttpResponse:
+    require(request.user, Can.VIEW_RESIDENTS)
+    communities = queries.community_summaries(communities_for(request.user))
+    return render(request, "territory/community_list.html", {"communities": communities})
+
+
+@require_GET
+@login_required
+def community_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    community = _get_community_for_user(request, pk)
+    buildings = queries.buildings_nearest_first(community)
+    return render(request, "territory/community_detail.html", {"community": community, "buildings": buildings})
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def community_export(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET: masked. POST with a reason: in full. Both audited."""
+    community = _get_community_for_user(request, pk)
+    require(request.user, Can.EXPORT_PERSONAL)
+    reason = ""
+    if request.method == "POST":
+        require(request.user, Can.REVEAL_PERSONAL)
+        reason = request.POST.get("reason", "")
+        if len(reason.strip()) < 4:
+            return render(
+                request,
+                "territory/community_detail.html",
+                {
+                    "community": community,
+                    "buildings": queries.buildings_nearest_first(community),
+                    "export_error": _("Say why you need the full details (at least 4 characters)."),
+                },
+                status=400,
+            )
+    data = actions.export_residents(request.user, community, reason)
+    response = HttpResponse(data, content_type=XLSX)
+    suffix = "full" if reason else "masked"
+    response["Content-Disposition"] = f'attachment; filename="residents-{community.pk}-{suffix}.xlsx"'
+    return response
+
+
+@require_GET
+@login_required
+def building_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    building = _get_building_for_user(request, pk)
+    households = queries.households_with_residents(building)
+    return render(request, "territory/building_detail.html", {"building": building, "households": households})
+
+
+def _code_sheets(request: HttpRequest, households: list[tuple[Household, list[Resident]]]) -> list[dict]:
+    return [
+        {
+            "household": household,
+            "members": [
+                {"resident": r, "qr": segno.make(r.person_code, error="m").svg_inline(scale=4)}
+                for r in members
+                if not r.moved_out
+            ],
+        }
+        for household, members in households
+        if members
+    ]
+
+
+@require_GET
+@login_required
+def building_codes(request: HttpRequest, pk: int) -> HttpResponse:
+    building = _get_building_for_user(request, pk)
+    require(request.user, Can.PRINT_CODES)
+    sheets = _code_sheets(request, queries.households_with_residents(building))
+    actions.record_code_sheet(request.user, "building", building.pk, sum(len(s["members"]) for s in sheets))
+    return render(request, "territory/code_sheet.html", {"sheets": sheets, "title": str(building)})
+
+
+@require_GET
+@login_required
+def household_codes(request: HttpRequest, pk: int) -> HttpResponse:
+    require(request.user, Can.PRINT_CODES)
+    households = scoped(request.user, Household.objects.select_related("unit__building__community"), "unit__building__community")
+    household = get_object_or_404(households, pk=pk)
+    members = list(household.residents.order_by("id"))
+    sheets = _code_sheets(request, [(household, members)])
+    actions.record_code_sheet(request.user, "household", household.pk, len(members))
+    return render(request, "territory/code_sheet.html", {"sheets": sheets, "title": str(household)})
+
+
+@require_GET
+@login_required
+def resident_list(request: HttpRequest) -> HttpResponse:
+    require(request.user, Can.VIEW_RESIDENTS)
+    residents = residents_for(request.user).select_related("household__unit__building", "community")
+    community_id = request.GET.get("community", "")
+    if community_id.isdigit():
+        residents = residents.filter(community_id=int(community_id))
+    text = request.GET.get("q", "")
+    residents = queries.search_residents(residents, text).order_by("community__name", "household_id", "id")
+    page = Paginator(residents, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "territory/resident_list.html",
+        {"page": page, "q": text, "community_id": community_id, "communities": communities_for(request.user)},
+    )
+
+
+@require_GET
+@login_required
+def resident_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    resident = _get_resident_for_user(request, pk)
+    return render(request, "territory/resident_detail.html", {"resident": resident})
+
+
+@require_POST
+@login_required
+def resident_reveal(request: HttpRequest, pk: int) -> HttpResponse:
+    resident = _get_resident_for_user(request, pk)
+    require(request.user, Can.REVEAL_PERSONAL)
+    try:
+        revealed = actions.reveal_resident(request.user, resident, request.POST.get("reason", ""))
+    except ValueError as exc:
+        return render(
+            request, "territory/_reveal.html", {"resident": resident, "error": str(exc)}, status=400
+        )
+    return render(request, "territory/_reveal.html", {"resident": resident, "revealed": revealed})
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def roster_upload(request: HttpRequest) -> HttpResponse:
+    require(request.user, Can.IMPORT_ROSTER)
+    user = request.user
+    communities = list(communities_for(user).select_related("town"))
+    towns = sorted({c.town.name for c in communities} | ({user.town.name} if user.town else set()))
+    context: dict[str, object] = {"towns": towns, "communities": communities}
+    if request.method == "GET":
+        return render(request, "territory/roster_upload.html", context)
+    town = request.POST.get("town", "") or (towns[0] if len(towns) == 1 else "")
+    upload = request.FILES.get("file")
+    error = ""
+    if town not in towns:
+        error = _("Choose the town the roster belongs to.")
+    elif upload is None:
+        error = _("Choose the roster file (.xlsx or .csv) to upload.")
+    elif upload.size and upload.size > settings.ROSTER_UPLOAD_MAX_BYTES:
+        error = _("The file is larger than %(mb)d MB. Split it by community and upload each part.") % {
+            "mb": settings.ROSTER_UPLOAD_MAX_BYTES // (1024 * 1024)
+        }
+    if error:
+        context["file_error"] = error
+        return render(request, "territory/roster_upload.html", context, status=400)
+    assert upload is not None
+    allowed = None if user.is_town_wide else {c.name for c in communities}
+    report = actions.import_roster(
+        town,
+        upload.read(),
+        user=user,
+        dry_run=bool(request.POST.get("dry_run")),
+        allowed_communities=allowed,
+        filename=upload.name or "",
+    )
+    context["report"] = report
+    return render(request, "territory/roster_upload.html", context, status=200 if report.ok else 400)
+
+
+@require_GET
+@login_required
+def roster_template(request: HttpRequest) -> HttpResponse:
+    require(request.user, Can.IMPORT_ROSTER)
+    response = HttpResponse(template_workbook(), content_type=XLSX)
+    response["Content-Disposition"] = 'attachment; filename="doorstep-roster-template.xlsx"'
+    return response
+
+

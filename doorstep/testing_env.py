@@ -1,0 +1,10 @@
+"""Pytest plugin loaded before Django is set up: test-only environment defaults."""
+
+import os
+import tempfile
+
+os.environ.setdefault("DOORSTEP_SECRET_KEY", "doorstep-tests-only-key")
+os.environ.setdefault("DOORSTEP_HOME", tempfile.mkdtemp(prefix="doorstep-test-"))
+# Playwright runs its own event loop in the test thread; the ORM calls made around it are
+# synchronous and safe in tests.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

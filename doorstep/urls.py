@@ -1,0 +1,13 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from doorstep.core.urls import auth_urlpatterns
+
+urlpatterns = [
+    *auth_urlpatterns,
+    path("", include("doorstep.core.urls")),
+    path("territory/", include("doorstep.territory.urls")),
+    path("campaigns/", include("doorstep.campaigns.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+]
