@@ -3,7 +3,7 @@
 Person codes are random (never derived from an ID number), drawn from Crockford's base-32
 alphabet, which leaves out I, L, O and U so that a code read aloud or typed from paper is hard to
 get wrong. The last character is a Luhn mod 32 check character: any single wrong character, and
-any swap of two neighbouring characters, is detected.
+any swap of two neighbouring characters (but 0 with Z, Luhn mod N's one blind spot), is detected.
 """
 
 from __future__ import annotations

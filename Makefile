@@ -1,0 +1,40 @@
+# Doorstep. `make demo` builds and serves the demo; `make test` runs every check.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PG_URL ?= postgres://postgres@127.0.0.1:5432/doorstep
+
+.PHONY: demo test test-sqlite test-postgres lint messages bench clean
+
+$(BIN)/doorstep: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $@
+
+# Compiled translations are build output, made from the committed .po files.
+messages: $(BIN)/doorstep
+	cd doorstep && DOORSTEP_DEBUG=1 ../$(BIN)/doorstep compilemessages --verbosity 0
+
+demo: $(BIN)/doorstep messages
+	$(BIN)/doorstep demo $(DEMO_ARGS)
+
+lint: $(BIN)/doorstep
+	$(BIN)/ruff check doorstep bench
+	$(BIN)/ruff format --check doorstep bench
+	DOORSTEP_DEBUG=1 $(BIN)/mypy doorstep
+	DOORSTEP_DEBUG=1 DOORSTEP_HOME=$$(mktemp -d) $(BIN)/doorstep makemigrations --check --dry-run
+
+test-sqlite: $(BIN)/doorstep messages
+	env -u DATABASE_URL $(BIN)/pytest
+
+test-postgres: $(BIN)/doorstep messages
+	DATABASE_URL=$(PG_URL) $(BIN)/pytest
+
+test: lint test-sqlite test-postgres
+
+bench: $(BIN)/doorstep messages
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,176 @@
+"""Personas and plain factory functions shared by every app's tests."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+
+import pytest
+from django.test import Client
+
+from doorstep.core.idnumbers import id_check_character
+from doorstep.core.models import User
+from doorstep.core.roles import Role
+from doorstep.territory.actions import assign_person_codes
+from doorstep.territory.models import Building, Community, Household, Resident, Town, Unit
+
+_serial = itertools.count(1)
+
+
+def valid_id(n: int | None = None, born: str = "19900101") -> str:
+    """A resident ID that passes the check character; distinct for each n."""
+    n = next(_serial) if n is None else n
+    body = f"120111{born}{n % 1000:03d}"
+    if n >= 1000:
+        body = f"1201{n // 1000 % 100:02d}{born}{n % 1000:03d}"
+    return body + id_check_character(body)
+
+
+def make_town(name: str = "中北镇") -> Town:
+    return Town.objects.get_or_create(name=name)[0]
+
+
+def make_community(name: str = "阳光里社区", town: Town | None = None) -> Community:
+    return Community.objects.get_or_create(town=town or make_town(), name=name)[0]
+
+
+def make_building(community: Community | None = None, name: str = "1号楼", position: int = 1) -> Building:
+    community = community or make_community()
+    return Building.objects.get_or_create(
+        community=community, name=name, defaults={"position": position}
+    )[0]
+
+
+def make_household(building: Building | None = None, room: str = "101", unit: str = "1单元") -> Household:
+    building = building or make_building()
+    unit_obj = Unit.objects.get_or_create(building=building, name=unit)[0]
+    return Household.objects.get_or_create(unit=unit_obj, room=room)[0]
+
+
+def make_resident(household: Household | None = None, name: str = "张伟", **fields: object) -> Resident:
+    household = household or make_household()
+    community = household.unit.building.community
+    resident = Resident(
+        household=household,
+        town_id=community.town_id,
+        community=community,
+        name=name,
+        id_number=str(fields.pop("id_number", valid_id())),
+        phone=str(fields.pop("phone", "13812341234")),
+        **fields,
+    )
+    assign_person_codes([resident])
+    resident.save()
+    return resident
+
+
+def make_user(role: str, *communities: Community, username: str | None = None, town: Town | None = None) -> User:
+    user = User.objects.create_user(username=username or f"{role}-{next(_serial)}", password="pw-for-tests-1", role=role)
+    if communities:
+        user.communities.set(communities)
+        user.town = communities[0].town
+    if town is not None:
+        user.town = town
+    user.save()
+    return user
+
+
+def client_for(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def community(db) -> Community:  # type: ignore[no-untyped-def]
+    return make_community()
+
+
+@pytest.fixture
+def other_community(db) -> Community:  # type: ignore[no-untyped-def]
+    return make_community("和苑社区")
+
+
+@pytest.fixture
+def resident(community: Community) -> Resident:
+    return make_resident(make_household(make_building(community)))
+
+
+@pytest.fixture
+def commander(community: Community) -> User:
+    return make_user(Role.COMMANDER, town=community.town)
+
+
+@pytest.fixture
+def worker(community: Community) -> User:
+    return make_user(Role.COMMUNITY_WORKER, community)
+
+
+@pytest.fixture
+def outsider(other_community: Community) -> User:
+    """A community worker of another community: sees nothing of ours."""
+    return make_user(Role.COMMUNITY_WORKER, other_community)
+
+
+@pytest.fixture
+def leader(community: Community) -> User:
+    return make_user(Role.TEAM_LEADER, community)
+
+
+@pytest.fixture
+def canvasser(community: Community) -> User:
+    return make_user(Role.CANVASSER, community)
+
+
+@pytest.fixture
+def registrar(community: Community) -> User:
+    return make_user(Role.REGISTRAR, community)
+
+
+@pytest.fixture
+def lab(community: Community) -> User:
+    return make_user(Role.LAB, town=community.town)
+
+
+@pytest.fixture
+def admin_user(community: Community) -> User:
+    user = make_user(Role.ADMIN, town=community.town)
+    user.is_staff = user.is_superuser = True
+    user.save()
+    return user
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():  # type: ignore[no-untyped-def]
+    """The system Chromium through Playwright. Missing is a failure, never a skip."""
+    if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
+        pytest.fail(f"{CHROMIUM} is missing: install the Debian package 'chromium' (.ci/run does).")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(autouse=True)
+def english():  # type: ignore[no-untyped-def]
+    """Tests read messages in English; the Chinese catalogue has tests of its own."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield

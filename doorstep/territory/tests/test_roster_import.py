@@ -1,0 +1,190 @@
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from doorstep.conftest import valid_id
+from doorstep.core.codes import is_valid
+from doorstep.core.models import AuditAction, AuditEntry
+from doorstep.territory.actions import import_roster
+from doorstep.territory.models import Building, Household, Resident
+from doorstep.territory.tests.rosters import HEADER, csv_bytes, good_rows, row, xlsx_bytes
+
+pytestmark = pytest.mark.django_db
+
+
+def _only_error(report):
+    assert not report.ok
+    assert Resident.objects.count() == 0, "a bad file must write nothing"
+    return report.errors
+
+
+@pytest.mark.parametrize(
+    "encoding", ["utf-8", "utf-8-sig", "gb18030", "gbk"], ids=["utf8", "utf8-bom", "gb18030", "gbk"]
+)
+def test_a_csv_roster_imports_in_every_encoding_excel_writes(encoding):
+    report = import_roster("中北镇", csv_bytes(good_rows(30), encoding=encoding))
+    assert report.ok, report.errors
+    assert report.created == 30
+    assert Resident.objects.filter(name="居民7").exists()
+    assert Building.objects.count() == 2
+
+
+def test_an_xlsx_roster_imports_with_numbers_stored_as_numbers():
+    rows = [row(n) for n in range(5)]
+    rows[0][7] = 13800000000  # a phone Excel stored as a number
+    rows[1][7] = 13800000001.0
+    report = import_roster("中北镇", xlsx_bytes(rows))
+    assert report.ok, report.errors
+    assert set(Resident.objects.values_list("phone", flat=True)) >= {"13800000000", "13800000001"}
+
+
+def test_residents_get_valid_person_codes_and_households_get_floors():
+    import_roster("中北镇", csv_bytes(good_rows(12)))
+    resident = Resident.objects.get(name="居民3")
+    assert is_valid(resident.person_code)
+    assert resident.household.floor == int(resident.household.room[:-2])
+
+
+def test_phones_with_spaces_and_dashes_and_a_lower_case_x_are_normalised():
+    number = "11010519491231002x"
+    report = import_roster("中北镇", csv_bytes([row(1, 手机号="138-0000 1234", 证件号码=number)]))
+    assert report.ok, report.errors
+    resident = Resident.objects.get()
+    assert (resident.phone, resident.id_number) == ("13800001234", "11010519491231002X")
+
+
+@pytest.mark.parametrize(
+    ("overrides", "column", "words"),
+    [
+        ({"证件号码": valid_id(5)[:17] + ("1" if valid_id(5)[17] != "1" else "2")}, "证件号码", "check character"),
+        ({"证件号码": valid_id(5)[:17]}, "证件号码", "has 17"),
+        ({"证件号码": valid_id(5) + "7"}, "证件号码", "has 19"),
+        ({"证件号码": "1.20101E+17"}, "证件号码", "scientific notation"),
+        ({"证件号码": "120101199001011234.0"}, "证件号码", ".0"),
+        ({"手机号": "1380000123"}, "手机号", "11 digits"),
+        ({"姓名": ""}, "姓名", "empty"),
+        ({"房号": ""}, "房号", "empty"),
+        ({"证件类型": "驾驶证"}, "证件类型", "unknown document type"),
+        ({"行动不便": "也许"}, "行动不便", "是 or 否"),
+    ],
+)
+def test_a_bad_row_is_reported_by_row_and_column_and_nothing_is_written(overrides, column, words):
+    rows = good_rows(5)
+    rows[2] = row(5, **overrides)
+    errors = _only_error(import_roster("中北镇", csv_bytes(rows)))
+    assert len(errors) == 1
+    assert (errors[0].row, errors[0].column) == (4, column)  # header is row 1, so index 2 is row 4
+    assert words in errors[0].message
+
+
+def test_error_values_are_masked_in_the_report():
+    number = valid_id(9)
+    bad = number[:17] + ("1" if number[17] != "1" else "2")
+    errors = _only_error(import_roster("中北镇", csv_bytes([row(9, 证件号码=bad)])))
+    assert errors[0].value == bad[:4] + "**********" + bad[-4:]
+
+
+def test_every_bad_row_is_reported_not_just_the_first():
+    rows = good_rows(10)
+    rows[1] = row(1, 姓名="")
+    rows[6] = row(6, 手机号="12")
+    errors = _only_error(import_roster("中北镇", csv_bytes(rows)))
+    assert [e.row for e in errors] == [3, 8]
+
+
+def test_the_same_person_twice_in_one_file_names_the_first_row():
+    rows = good_rows(4)
+    rows.append(row(1, 姓名="另一个名字"))
+    errors = _only_error(import_roster("中北镇", csv_bytes(rows)))
+    assert errors[0].row == 6
+    assert "row 3" in errors[0].message
+
+
+@pytest.mark.parametrize(
+    ("data", "words"),
+    [
+        (b"", "empty"),
+        (b"   \r\n", "empty"),
+        (csv_bytes([], header=HEADER), "no residents"),
+        (csv_bytes(good_rows(2), header=[h if h != "证件号码" else "号码" for h in HEADER]), "证件号码"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "neither CSV nor XLSX"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100, ".xls"),
+        (b"PK\x03\x04not really a zip", "not an Excel workbook"),
+        (b"\xff\xfe\xfa\xfb\xfc\x81\x30\xff" * 20, "encoding"),
+    ],
+    ids=["empty", "blank", "header-only", "missing-header", "png", "xls", "bad-zip", "undecodable"],
+)
+def test_a_file_that_cannot_be_read_gets_one_clear_message(data, words):
+    report = import_roster("中北镇", data)
+    assert not report.ok
+    assert words in report.file_error
+    assert Resident.objects.count() == 0
+
+
+def test_english_headers_are_understood():
+    header = ["community", "building", "unit", "room", "name", "id_type", "id_number", "phone", "mobility_impaired", "notes"]
+    rows = [row(n, 证件类型="") for n in range(3)]
+    report = import_roster("中北镇", csv_bytes(rows, header=header))
+    assert report.ok, report.errors
+    assert report.created == 3
+
+
+def test_reimport_updates_by_document_number_and_never_duplicates():
+    import_roster("中北镇", csv_bytes(good_rows(10)))
+    codes_before = dict(Resident.objects.values_list("id_number", "person_code"))
+    rows = good_rows(10)
+    rows[0] = row(0, 手机号="13999999999")  # updated
+    rows[1] = row(1, 房号="3302", 楼栋="9号楼")  # moved
+    rows.append(row(10))  # created
+    report = import_roster("中北镇", csv_bytes(rows))
+    assert report.ok, report.errors
+    assert (report.created, report.updated, report.moved, report.unchanged) == (1, 1, 1, 8)
+    assert Resident.objects.count() == 11
+    moved = Resident.objects.get(id_number=valid_id(1))
+    assert moved.household.room == "3302"
+    assert moved.household.unit.building.name == "9号楼"
+    # A resident keeps the person code printed for them.
+    assert Resident.objects.get(id_number=valid_id(1)).person_code == codes_before[valid_id(1)]
+
+
+def test_a_dry_run_counts_but_writes_nothing():
+    report = import_roster("中北镇", csv_bytes(good_rows(5)), dry_run=True)
+    assert report.ok and report.created == 5
+    assert Resident.objects.count() == 0
+    assert Household.objects.count() == 0
+    assert not AuditEntry.objects.exists()
+
+
+def test_an_import_is_audited_with_its_counts(worker):
+    import_roster("中北镇", csv_bytes(good_rows(3)), user=worker, filename="roster.csv")
+    entry = AuditEntry.objects.get(action=AuditAction.IMPORT)
+    assert entry.username == worker.username
+    assert entry.detail["created"] == 3
+
+
+def test_a_scoped_import_refuses_rows_of_other_communities():
+    rows = good_rows(3)
+    rows[1] = row(1, 社区="别的社区")
+    report = import_roster("中北镇", csv_bytes(rows), allowed_communities={"阳光里社区"})
+    errors = _only_error(report)
+    assert errors[0].row == 3 and "own communities" in errors[0].message
+
+
+def test_the_command_exits_1_with_every_bad_row_on_the_terminal(tmp_path, capsys):
+    rows = good_rows(3)
+    rows[0] = row(0, 姓名="")
+    path = tmp_path / "roster.csv"
+    path.write_bytes(csv_bytes(rows))
+    with pytest.raises(CommandError) as info:
+        call_command("import_roster", str(path), town="中北镇")
+    assert "nothing was imported" in str(info.value)
+    assert "row 2" in capsys.readouterr().err
+    assert Resident.objects.count() == 0
+
+
+def test_the_command_imports_a_good_file(tmp_path, capsys):
+    path = tmp_path / "roster.xlsx"
+    path.write_bytes(xlsx_bytes(good_rows(4)))
+    call_command("import_roster", str(path), town="中北镇")
+    assert "4 created" in capsys.readouterr().out
+    assert Resident.objects.count() == 4
