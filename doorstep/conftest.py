@@ -65,8 +65,15 @@ def make_resident(household: Household | None = None, name: str = "张伟", **fi
     return resident
 
 
-def make_user(role: str, *communities: Community, username: str | None = None, town: Town | None = None) -> User:
-    user = User.objects.create_user(username=username or f"{role}-{next(_serial)}", password="pw-for-tests-1", role=role)
+def make_user(
+    role: str,
+    *communities: Community,
+    username: str | None = None,
+    town: Town | None = None,
+    password: str | None = None,
+) -> User:
+    """A user of the role; without a password they can only be force-logged-in (fast)."""
+    user = User.objects.create_user(username=username or f"{role}-{next(_serial)}", password=password, role=role)
     if communities:
         user.communities.set(communities)
         user.town = communities[0].town

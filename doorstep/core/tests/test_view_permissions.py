@@ -1,0 +1,129 @@
+"""Every view: wrong method 405, outsider 404, a role that may not do it 403, the right role 200.
+
+The table below is the whole list of the project's views; a test fails if a URL name exists
+that the table does not cover, so a new view cannot ship without its permission tests.
+"""
+
+from dataclasses import dataclass
+
+import pytest
+from django.urls import get_resolver, reverse
+
+from doorstep.campaigns.actions import create_campaign
+from doorstep.conftest import client_for, make_user
+from doorstep.core.roles import Role
+from doorstep.territory.models import Town
+
+pytestmark = pytest.mark.django_db
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    method: str
+    allowed: str  # persona that gets 2xx
+    forbidden: str | None  # persona that gets 403
+    outsider: bool  # whether a user of another community gets 404
+    wrong_method: str
+    data: tuple = ()
+
+
+CASES = [
+    Case("core:home", "get", "canvasser", None, False, "post"),
+    Case("core:audit", "get", "admin_user", "commander", False, "post"),
+    Case("territory:communities", "get", "worker", "registrar", False, "post"),
+    Case("territory:community", "get", "worker", "registrar", True, "post"),
+    Case("territory:community_export", "get", "worker", "canvasser", True, "put"),
+    Case("territory:building", "get", "canvasser", "registrar", True, "post"),
+    Case("territory:building_codes", "get", "leader", "canvasser", True, "post"),
+    Case("territory:household_codes", "get", "leader", "canvasser", True, "post"),
+    Case("territory:residents", "get", "canvasser", "lab", False, "post"),
+    Case("territory:resident", "get", "canvasser", "registrar", True, "post"),
+    Case("territory:resident_reveal", "post", "worker", "leader", True, "get", (("reason", "calling about a missed sample"),)),
+    Case("territory:roster_upload", "get", "worker", "leader", False, "put"),
+    Case("territory:roster_template", "get", "worker", "leader", False, "post"),
+    Case("campaigns:list", "get", "leader", "canvasser", False, "post"),
+    Case("campaigns:detail", "get", "leader", "canvasser", True, "post"),
+    Case("campaigns:zones", "post", "commander", "leader", True, "get", (("zone", "sealed"),)),
+]
+
+
+@pytest.fixture
+def world(request, community, resident):
+    campaign = create_campaign(community.town, "第1轮", communities=[community])
+    household = resident.household
+    return {
+        "community": community.pk,
+        "building": household.unit.building_id,
+        "household": household.pk,
+        "resident": resident.pk,
+        "campaign": campaign.pk,
+    }
+
+
+def _url(case: Case, world: dict) -> str:
+    kwargs = {}
+    name = case.name.split(":")[1]
+    if case.name in {"territory:community", "territory:community_export"}:
+        kwargs = {"pk": world["community"]}
+    elif name in {"building", "building_codes"}:
+        kwargs = {"pk": world["building"]}
+    elif name == "household_codes":
+        kwargs = {"pk": world["household"]}
+    elif name in {"resident", "resident_reveal"}:
+        kwargs = {"pk": world["resident"]}
+    elif case.name in {"campaigns:detail", "campaigns:zones"}:
+        kwargs = {"pk": world["campaign"]}
+    return reverse(case.name, kwargs=kwargs)
+
+
+def _data(case: Case, world: dict) -> dict:
+    data = dict(case.data)
+    if case.name == "campaigns:zones":
+        data["community"] = world["community"]
+    return data
+
+
+def test_every_view_is_in_the_table():
+    names = set()
+    for namespace in ("core", "territory", "campaigns"):
+        resolver = get_resolver().namespace_dict[namespace][1]
+        names |= {f"{namespace}:{n}" for n in resolver.reverse_dict if isinstance(n, str)}
+    assert names == {c.name for c in CASES}
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+def test_the_right_role_is_served(case, world, request):
+    user = request.getfixturevalue(case.allowed)
+    response = getattr(client_for(user), case.method)(_url(case, world), _data(case, world))
+    assert response.status_code in {200, 302}, response.content[:500]
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+def test_the_wrong_method_is_405(case, world, request):
+    user = request.getfixturevalue(case.allowed)
+    response = getattr(client_for(user), case.wrong_method)(_url(case, world))
+    assert response.status_code == 405
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.forbidden], ids=lambda c: c.name)
+def test_a_role_that_may_not_is_403(case, world, request):
+    user = request.getfixturevalue(case.forbidden)
+    response = getattr(client_for(user), case.method)(_url(case, world), _data(case, world))
+    assert response.status_code == 403
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.outsider], ids=lambda c: c.name)
+def test_a_user_of_another_community_gets_404(case, world, outsider, request):
+    if case.name.startswith("campaigns:"):
+        # Campaigns are scoped by the communities they cover: a commander of another town.
+        outsider = make_user(Role.COMMANDER, town=Town.objects.create(name="远方镇"))
+    response = getattr(client_for(outsider), case.method)(_url(case, world), _data(case, world))
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+def test_anonymous_visitors_are_sent_to_sign_in(case, world, client):
+    response = getattr(client, case.method)(_url(case, world), _data(case, world))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))

@@ -1,0 +1,138 @@
+import io
+
+import pytest
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from doorstep.conftest import client_for, make_building, make_household, make_resident
+from doorstep.core.models import AuditAction, AuditEntry
+from doorstep.territory.models import Resident
+from doorstep.territory.tests.rosters import csv_bytes, good_rows, row
+
+pytestmark = pytest.mark.django_db
+
+ID = "11010519491231002X"
+
+
+@pytest.fixture
+def person(community):
+    return make_resident(make_household(make_building(community)), name="王小明", id_number=ID, phone="13812345678")
+
+
+def test_pages_show_residents_masked(worker, person):
+    client = client_for(worker)
+    for url in (
+        reverse("territory:residents"),
+        reverse("territory:resident", args=[person.pk]),
+        reverse("territory:building", args=[person.household.unit.building_id]),
+    ):
+        html = client.get(url).content.decode()
+        assert "王*明" in html, url
+        assert ID not in html and "13812345678" not in html and "王小明" not in html, url
+
+
+def test_a_reveal_shows_the_full_details_and_is_audited(worker, person):
+    response = client_for(worker).post(
+        reverse("territory:resident_reveal", args=[person.pk]), {"reason": "calling about a missed sample"}
+    )
+    assert response.status_code == 200
+    assert ID in response.content.decode()
+    entry = AuditEntry.objects.get(action=AuditAction.REVEAL)
+    assert (entry.username, entry.object_id, entry.reason) == (worker.username, str(person.pk), "calling about a missed sample")
+
+
+def test_a_reveal_without_a_reason_is_refused_and_not_audited(worker, person):
+    response = client_for(worker).post(reverse("territory:resident_reveal", args=[person.pk]), {"reason": " "})
+    assert response.status_code == 400
+    assert ID not in response.content.decode()
+    assert "Say why" in response.content.decode()
+    assert not AuditEntry.objects.exists()
+
+
+def test_an_export_is_masked_by_default_and_audited(worker, person):
+    response = client_for(worker).get(reverse("territory:community_export", args=[person.community_id]))
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    values = [c for r in sheet.iter_rows(values_only=True) for c in r]
+    assert "1101**********002X" in values and ID not in values
+    entry = AuditEntry.objects.get(action=AuditAction.EXPORT)
+    assert entry.detail == {"rows": 1, "masked": True, "community": person.community.name}
+
+
+def test_a_full_export_needs_a_reason_and_records_it(worker, person):
+    url = reverse("territory:community_export", args=[person.community_id])
+    assert client_for(worker).post(url, {"reason": ""}).status_code == 400
+    response = client_for(worker).post(url, {"reason": "grid workers phone the untested"})
+    values = [c for r in load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True) for c in r]
+    assert ID in values and "13812345678" in values
+    assert AuditEntry.objects.get(action=AuditAction.EXPORT).reason == "grid workers phone the untested"
+
+
+def test_the_code_sheet_has_a_qr_per_member_and_is_audited(leader, person):
+    make_resident(person.household, name="王大明")
+    response = client_for(leader).get(reverse("territory:household_codes", args=[person.household_id]))
+    html = response.content.decode()
+    assert html.count("<svg") == 2
+    assert person.person_code_display in html
+    assert AuditEntry.objects.get(action=AuditAction.PRINT).detail == {"people": 2}
+
+
+def test_residents_can_be_found_by_the_last_four_of_their_id_or_their_code(worker, person):
+    make_resident(make_household(make_building(person.community), room="202"), name="李四")
+    client = client_for(worker)
+    for q in ("002X", person.person_code.lower(), ID):
+        html = client.get(reverse("territory:residents"), {"q": q}).content.decode()
+        assert "王*明" in html and "李*" not in html, q
+
+
+def test_the_resident_list_runs_a_fixed_number_of_queries(worker, community, django_assert_max_num_queries):
+    for n in range(30):
+        make_resident(make_household(make_building(community, f"{n % 3}号楼"), room=f"{n}01"), name=f"居民{n}")
+    client = client_for(worker)
+    with django_assert_max_num_queries(12):
+        client.get(reverse("territory:residents"))
+
+
+def test_the_community_page_lists_buildings_nearest_first(worker, community, django_assert_max_num_queries):
+    for position in (3, 1, 2):
+        make_building(community, f"{position}号楼", position=position)
+    client = client_for(worker)
+    with django_assert_max_num_queries(10):
+        html = client.get(reverse("territory:community", args=[community.pk])).content.decode()
+    assert html.index("1号楼") < html.index("2号楼") < html.index("3号楼")
+
+
+def _upload(client, data, name="roster.csv"):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return client.post(reverse("territory:roster_upload"), {"file": SimpleUploadedFile(name, data)})
+
+
+def test_the_upload_page_lists_every_bad_row_and_writes_nothing(worker):
+    rows = good_rows(3)
+    rows[1] = row(1, 手机号="12345")
+    response = _upload(client_for(worker), csv_bytes(rows))
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "row 3" in html and "11 digits" in html
+    assert Resident.objects.count() == 0
+
+
+def test_the_upload_page_imports_a_good_file(worker):
+    response = _upload(client_for(worker), csv_bytes(good_rows(3)))
+    assert response.status_code == 200
+    assert "3 created" in response.content.decode()
+    assert Resident.objects.count() == 3
+
+
+def test_the_upload_page_says_when_no_file_was_chosen(worker):
+    response = client_for(worker).post(reverse("territory:roster_upload"), {})
+    assert response.status_code == 400
+    assert "Choose the roster file" in response.content.decode()
+
+
+def test_the_template_has_the_chinese_headers_as_text_columns(worker):
+    response = client_for(worker).get(reverse("territory:roster_template"))
+    sheet = load_workbook(io.BytesIO(response.content)).worksheets[0]
+    header = [c.value for c in sheet[1]]
+    assert header[:5] == ["社区", "楼栋", "单元", "房号", "姓名"]
+    assert sheet["G2"].number_format == "@"
