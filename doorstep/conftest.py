@@ -83,9 +83,13 @@ def make_user(
     return user
 
 
-def client_for(user: User) -> Client:
+def client_for(user: User, language: str = "en") -> Client:
+    """A signed-in client; tests read pages in English unless they ask for Chinese."""
+    from django.conf import settings
+
     client = Client()
     client.force_login(user)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
     return client
 
 

@@ -96,7 +96,7 @@ ROOT_URLCONF = "doorstep.urls"
 WSGI_APPLICATION = "doorstep.wsgi.application"
 AUTH_USER_MODEL = "core.User"
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "home"
+LOGIN_REDIRECT_URL = "core:home"
 LOGOUT_REDIRECT_URL = "login"
 
 TEMPLATES = [

@@ -8,9 +8,9 @@ from django.utils.translation import gettext_lazy as _
 
 
 class Zone(models.TextChoices):
-    SEALED = "sealed", _("Sealed (封控区)")
-    CONTROLLED = "controlled", _("Controlled (管控区)")
-    PREVENTION = "prevention", _("Prevention (防范区)")
+    SEALED = "sealed", _("Sealed")
+    CONTROLLED = "controlled", _("Controlled")
+    PREVENTION = "prevention", _("Prevention")
 
 
 class PoolRule(models.TextChoices):

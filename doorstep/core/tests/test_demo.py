@@ -1,0 +1,51 @@
+import pytest
+from django.core.management import call_command
+
+from doorstep.campaigns.models import CampaignBuilding, Zone
+from doorstep.core import codes
+from doorstep.core.demo import DEMO_PASSWORD, build_demo
+from doorstep.core.idnumbers import normalise_resident_id
+from doorstep.core.models import User
+from doorstep.core.roles import Role
+from doorstep.territory.models import Building, Community, Resident, Town
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_demo_town_is_built_like_the_seed(capsys):
+    result = build_demo(600, progress=lambda _line: None)
+    assert result.residents == Resident.objects.count() == 600
+    assert Community.objects.count() == 12
+    assert Town.objects.get().is_demo
+    walkups = Building.objects.filter(has_lift=False)
+    towers = Building.objects.filter(has_lift=True)
+    assert set(walkups.values_list("floors", flat=True)) == {6}
+    assert all(18 <= f <= 33 for f in towers.values_list("floors", flat=True))
+    for resident in Resident.objects.all()[:200]:
+        assert normalise_resident_id(resident.id_number) == resident.id_number
+        assert codes.is_valid(resident.person_code)
+    assert {u.role for u in User.objects.all()} == set(Role.values)
+    assert all(u.check_password(DEMO_PASSWORD) for u in User.objects.all())
+    zones = set(CampaignBuilding.objects.values_list("zone", flat=True))
+    assert zones == {Zone.SEALED, Zone.CONTROLLED, Zone.PREVENTION}
+
+
+def test_running_the_demo_again_reuses_it_and_a_new_size_rebuilds_it(capsys):
+    call_command("demo", residents=300, no_serve=True)
+    first = capsys.readouterr().out
+    codes_before = set(Resident.objects.values_list("person_code", flat=True))
+    call_command("demo", residents=300, no_serve=True)
+    second = capsys.readouterr().out
+    assert "Built 300 residents" in first and "commander" in first and DEMO_PASSWORD in first
+    assert "Reusing the demo" in second
+    assert set(Resident.objects.values_list("person_code", flat=True)) == codes_before
+    call_command("demo", residents=400, no_serve=True)
+    assert "Rebuilding the demo" in capsys.readouterr().out
+    assert Resident.objects.count() == 400
+
+
+def test_the_demo_refuses_to_erase_a_database_that_is_not_the_demo(community, capsys):
+    with pytest.raises(SystemExit):
+        call_command("demo", residents=300, no_serve=True)
+    assert "refusing to erase" in capsys.readouterr().err
+    assert Community.objects.filter(pk=community.pk).exists()
