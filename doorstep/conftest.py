@@ -35,20 +35,26 @@ def make_community(name: str = "阳光里社区", town: Town | None = None) -> C
     return Community.objects.get_or_create(town=town or make_town(), name=name)[0]
 
 
-def make_building(community: Community | None = None, name: str = "1号楼", position: int = 1) -> Building:
+def make_building(
+    community: Community | None = None, name: str = "1号楼", position: int = 1
+) -> Building:
     community = community or make_community()
     return Building.objects.get_or_create(
         community=community, name=name, defaults={"position": position}
     )[0]
 
 
-def make_household(building: Building | None = None, room: str = "101", unit: str = "1单元") -> Household:
+def make_household(
+    building: Building | None = None, room: str = "101", unit: str = "1单元"
+) -> Household:
     building = building or make_building()
     unit_obj = Unit.objects.get_or_create(building=building, name=unit)[0]
     return Household.objects.get_or_create(unit=unit_obj, room=room)[0]
 
 
-def make_resident(household: Household | None = None, name: str = "张伟", **fields: object) -> Resident:
+def make_resident(
+    household: Household | None = None, name: str = "张伟", **fields: object
+) -> Resident:
     household = household or make_household()
     community = household.unit.building.community
     resident = Resident(
@@ -73,7 +79,9 @@ def make_user(
     password: str | None = None,
 ) -> User:
     """A user of the role; without a password they can only be force-logged-in (fast)."""
-    user = User.objects.create_user(username=username or f"{role}-{next(_serial)}", password=password, role=role)
+    user = User.objects.create_user(
+        username=username or f"{role}-{next(_serial)}", password=password, role=role
+    )
     if communities:
         user.communities.set(communities)
         user.town = communities[0].town

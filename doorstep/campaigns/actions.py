@@ -86,7 +86,9 @@ def set_community_zone(
         zone=zone, pool_rule=rule
     )
     if changed == 0:
-        raise CampaignError(_("%(community)s is not part of this campaign.") % {"community": community})
+        raise CampaignError(
+            _("%(community)s is not part of this campaign.") % {"community": community}
+        )
     audit(
         user,
         AuditAction.ZONES,

@@ -20,7 +20,12 @@ def zone_summary(campaign: Campaign, communities: QuerySet[Community]) -> list[d
     for row in rows:
         item = summary.setdefault(
             row["community_id"],
-            {"id": row["community_id"], "name": row["community__name"], "zones": defaultdict(int), "total": 0},
+            {
+                "id": row["community_id"],
+                "name": row["community__name"],
+                "zones": defaultdict(int),
+                "total": 0,
+            },
         )
         item["zones"][row["zone"]] += row["n"]
         item["total"] += row["n"]

@@ -2,37 +2,40 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from doorstep.campaigns import actions, queries
 from doorstep.campaigns.models import Campaign, PoolRule, Zone
+from doorstep.core.http import AuthedRequest
 from doorstep.core.roles import Can
 from doorstep.core.scoping import communities_for, require
 
 
-def _campaigns_for(request: HttpRequest):  # type: ignore[no-untyped-def]
+def _campaigns_for(request: AuthedRequest):  # type: ignore[no-untyped-def]
     """Campaigns that touch at least one community the user may see."""
     require(request.user, Can.VIEW_CAMPAIGNS)
-    return Campaign.objects.filter(buildings__community__in=communities_for(request.user)).distinct()
+    return Campaign.objects.filter(
+        buildings__community__in=communities_for(request.user)
+    ).distinct()
 
 
-def _get_campaign_for_user(request: HttpRequest, pk: int) -> Campaign:
+def _get_campaign_for_user(request: AuthedRequest, pk: int) -> Campaign:
     return get_object_or_404(_campaigns_for(request).select_related("town"), pk=pk)
 
 
 @require_GET
 @login_required
-def campaign_list(request: HttpRequest) -> HttpResponse:
+def campaign_list(request: AuthedRequest) -> HttpResponse:
     campaigns = _campaigns_for(request).select_related("town").order_by("-starts_at")
     return render(request, "campaigns/campaign_list.html", {"campaigns": campaigns})
 
 
 @require_GET
 @login_required
-def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def campaign_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     campaign = _get_campaign_for_user(request, pk)
     summary = queries.zone_summary(campaign, communities_for(request.user))
     return render(
@@ -50,13 +53,19 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def campaign_zones(request: HttpRequest, pk: int) -> HttpResponse:
+def campaign_zones(request: AuthedRequest, pk: int) -> HttpResponse:
     campaign = _get_campaign_for_user(request, pk)
     require(request.user, Can.EDIT_ZONES)
-    community = get_object_or_404(communities_for(request.user), pk=request.POST.get("community") or 0)
+    community = get_object_or_404(
+        communities_for(request.user), pk=request.POST.get("community") or 0
+    )
     try:
         n = actions.set_community_zone(
-            request.user, campaign, community, request.POST.get("zone", ""), request.POST.get("pool_rule", "")
+            request.user,
+            campaign,
+            community,
+            request.POST.get("zone", ""),
+            request.POST.get("pool_rule", ""),
         )
     except actions.CampaignError as exc:
         messages.error(request, str(exc))

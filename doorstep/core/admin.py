@@ -10,7 +10,7 @@ class UserAdmin(BaseUserAdmin):
     list_filter = ("role", "is_active", "town")
     filter_horizontal = ("communities", "groups", "user_permissions")
     fieldsets = (
-        *BaseUserAdmin.fieldsets,
+        *(BaseUserAdmin.fieldsets or ()),
         ("Doorstep", {"fields": ("role", "phone", "town", "communities")}),
     )
 

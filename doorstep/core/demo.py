@@ -25,8 +25,18 @@ from doorstep.territory.models import Building, Community, Grid, Household, Resi
 
 TOWN = "中北镇(演示)"
 COMMUNITIES = [
-    "阳光里社区", "和苑社区", "柳溪苑社区", "富锦园社区", "星河湾社区", "锦绣里社区",
-    "梧桐苑社区", "汇文里社区", "秀水园社区", "新安里社区", "华庭社区", "丰泽园社区",
+    "阳光里社区",
+    "和苑社区",
+    "柳溪苑社区",
+    "富锦园社区",
+    "星河湾社区",
+    "锦绣里社区",
+    "梧桐苑社区",
+    "汇文里社区",
+    "秀水园社区",
+    "新安里社区",
+    "华庭社区",
+    "丰泽园社区",
 ]
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎余潘杜戴夏钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙万段雷钱汤尹黎易常武乔贺赖龚文"
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂华玉萍红建国志鹏飞宇浩然欣怡子涵梓轩雨泽晨阳博文思远佳琪雅婷晓东海燕春梅冬雪立新永红德胜淑珍凤英秀兰玉兰桂英建华建平"
@@ -86,7 +96,9 @@ def _building_plan(rng: random.Random, households_wanted: int) -> list[tuple[int
 
 
 @transaction.atomic
-def build_demo(residents: int = 20_000, seed: int = 2021_12_25, progress: Callable[[str], None] = print) -> DemoResult:
+def build_demo(
+    residents: int = 20_000, seed: int = 2021_12_25, progress: Callable[[str], None] = print
+) -> DemoResult:
     started = timezone.now()
     rng = random.Random(seed)
     town = Town.objects.create(name=TOWN, is_demo=True)
@@ -97,7 +109,9 @@ def build_demo(residents: int = 20_000, seed: int = 2021_12_25, progress: Callab
     per_community[0] += residents - sum(per_community)
     household_total = building_total = 0
     for community, wanted in zip(communities, per_community, strict=True):
-        grids = Grid.objects.bulk_create([Grid(community=community, name=f"第{i}网格") for i in (1, 2, 3)])
+        grids = Grid.objects.bulk_create(
+            [Grid(community=community, name=f"第{i}网格") for i in (1, 2, 3)]
+        )
         plan = _building_plan(rng, max(1, round(wanted / 2.6)))
         buildings = Building.objects.bulk_create(
             [
@@ -115,7 +129,11 @@ def build_demo(residents: int = 20_000, seed: int = 2021_12_25, progress: Callab
             ]
         )
         units = Unit.objects.bulk_create(
-            [Unit(building=b, name=f"{u + 1}单元") for b, p in zip(buildings, plan, strict=True) for u in range(p[2])],
+            [
+                Unit(building=b, name=f"{u + 1}单元")
+                for b, p in zip(buildings, plan, strict=True)
+                for u in range(p[2])
+            ],
             batch_size=BATCH,
         )
         unit_plan = [p for p in plan for _ in range(p[2])]
@@ -162,10 +180,14 @@ def build_demo(residents: int = 20_000, seed: int = 2021_12_25, progress: Callab
         Resident.objects.bulk_create(batch)
         household_total += len(households)
         building_total += len(buildings)
-        progress(f"  {community.name}: {len(buildings)} buildings, {len(households)} households, {wanted} residents")
+        progress(
+            f"  {community.name}: {len(buildings)} buildings, {len(households)} households, {wanted} residents"
+        )
     _users(town, communities)
     _campaign(town, communities)
-    return DemoResult(residents, household_total, building_total, (timezone.now() - started).total_seconds())
+    return DemoResult(
+        residents, household_total, building_total, (timezone.now() - started).total_seconds()
+    )
 
 
 def _users(town: Town, communities: list[Community]) -> None:

@@ -2,10 +2,11 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from doorstep.core.http import AuthedRequest
 from doorstep.core.models import AuditEntry
 from doorstep.core.roles import Can, Role
 from doorstep.core.scoping import communities_for, require
@@ -13,20 +14,23 @@ from doorstep.core.scoping import communities_for, require
 
 @require_GET
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthedRequest) -> HttpResponse:
     """What this role does next, with the links to do it."""
     user = request.user
     role = Role.ADMIN if user.is_superuser else user.role
     return render(
         request,
         "core/home.html",
-        {"role": role, "communities": communities_for(user) if user.can(Can.VIEW_RESIDENTS) else []},
+        {
+            "role": role,
+            "communities": communities_for(user) if user.can(Can.VIEW_RESIDENTS) else [],
+        },
     )
 
 
 @require_GET
 @login_required
-def audit_log(request: HttpRequest) -> HttpResponse:
+def audit_log(request: AuthedRequest) -> HttpResponse:
     require(request.user, Can.READ_AUDIT)
     entries = AuditEntry.objects.all()
     action = request.GET.get("action", "")

@@ -68,7 +68,14 @@ class ResidentAdmin(admin.ModelAdmin):
         "home_isolation",
         "notes",
     )
-    readonly_fields = ("masked_name", "masked_id", "masked_phone", "person_code", "town", "community")
+    readonly_fields = (
+        "masked_name",
+        "masked_id",
+        "masked_phone",
+        "person_code",
+        "town",
+        "community",
+    )
 
     def has_add_permission(self, request):  # type: ignore[no-untyped-def]
         # Residents come from the roster import, which validates the document number.

@@ -4,11 +4,12 @@ import segno
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from doorstep.core.http import AuthedRequest
 from doorstep.core.roles import Can
 from doorstep.core.scoping import communities_for, require, residents_for, scoped
 from doorstep.territory import actions, queries
@@ -18,18 +19,18 @@ from doorstep.territory.roster import template_workbook
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _get_community_for_user(request: HttpRequest, pk: int) -> Community:
+def _get_community_for_user(request: AuthedRequest, pk: int) -> Community:
     require(request.user, Can.VIEW_RESIDENTS)
     return get_object_or_404(communities_for(request.user), pk=pk)
 
 
-def _get_building_for_user(request: HttpRequest, pk: int) -> Building:
+def _get_building_for_user(request: AuthedRequest, pk: int) -> Building:
     require(request.user, Can.VIEW_RESIDENTS)
     buildings = scoped(request.user, Building.objects.select_related("community"))
     return get_object_or_404(buildings, pk=pk)
 
 
-def _get_resident_for_user(request: HttpRequest, pk: int) -> Resident:
+def _get_resident_for_user(request: AuthedRequest, pk: int) -> Resident:
     require(request.user, Can.VIEW_RESIDENTS)
     residents = residents_for(request.user).select_related("household__unit__building", "community")
     return get_object_or_404(residents, pk=pk)
@@ -37,7 +38,7 @@ def _get_resident_for_user(request: HttpRequest, pk: int) -> Resident:
 
 @require_GET
 @login_required
-def community_list(request: HttpRequest) -> HttpResponse:
+def community_list(request: AuthedRequest) -> HttpResponse:
     require(request.user, Can.VIEW_RESIDENTS)
     communities = queries.community_summaries(communities_for(request.user))
     return render(request, "territory/community_list.html", {"communities": communities})
@@ -45,15 +46,17 @@ def community_list(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @login_required
-def community_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def community_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     community = _get_community_for_user(request, pk)
     buildings = queries.buildings_nearest_first(community)
-    return render(request, "territory/community_detail.html", {"community": community, "buildings": buildings})
+    return render(
+        request, "territory/community_detail.html", {"community": community, "buildings": buildings}
+    )
 
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def community_export(request: HttpRequest, pk: int) -> HttpResponse:
+def community_export(request: AuthedRequest, pk: int) -> HttpResponse:
     """GET: masked. POST with a reason: in full. Both audited."""
     community = _get_community_for_user(request, pk)
     require(request.user, Can.EXPORT_PERSONAL)
@@ -75,19 +78,25 @@ def community_export(request: HttpRequest, pk: int) -> HttpResponse:
     data = actions.export_residents(request.user, community, reason)
     response = HttpResponse(data, content_type=XLSX)
     suffix = "full" if reason else "masked"
-    response["Content-Disposition"] = f'attachment; filename="residents-{community.pk}-{suffix}.xlsx"'
+    response["Content-Disposition"] = (
+        f'attachment; filename="residents-{community.pk}-{suffix}.xlsx"'
+    )
     return response
 
 
 @require_GET
 @login_required
-def building_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def building_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     building = _get_building_for_user(request, pk)
     households = queries.households_with_residents(building)
-    return render(request, "territory/building_detail.html", {"building": building, "households": households})
+    return render(
+        request, "territory/building_detail.html", {"building": building, "households": households}
+    )
 
 
-def _code_sheets(request: HttpRequest, households: list[tuple[Household, list[Resident]]]) -> list[dict]:
+def _code_sheets(
+    request: AuthedRequest, households: list[tuple[Household, list[Resident]]]
+) -> list[dict]:
     return [
         {
             "household": household,
@@ -104,19 +113,25 @@ def _code_sheets(request: HttpRequest, households: list[tuple[Household, list[Re
 
 @require_GET
 @login_required
-def building_codes(request: HttpRequest, pk: int) -> HttpResponse:
+def building_codes(request: AuthedRequest, pk: int) -> HttpResponse:
     building = _get_building_for_user(request, pk)
     require(request.user, Can.PRINT_CODES)
     sheets = _code_sheets(request, queries.households_with_residents(building))
-    actions.record_code_sheet(request.user, "building", building.pk, sum(len(s["members"]) for s in sheets))
+    actions.record_code_sheet(
+        request.user, "building", building.pk, sum(len(s["members"]) for s in sheets)
+    )
     return render(request, "territory/code_sheet.html", {"sheets": sheets, "title": str(building)})
 
 
 @require_GET
 @login_required
-def household_codes(request: HttpRequest, pk: int) -> HttpResponse:
+def household_codes(request: AuthedRequest, pk: int) -> HttpResponse:
     require(request.user, Can.PRINT_CODES)
-    households = scoped(request.user, Household.objects.select_related("unit__building__community"), "unit__building__community")
+    households = scoped(
+        request.user,
+        Household.objects.select_related("unit__building__community"),
+        "unit__building__community",
+    )
     household = get_object_or_404(households, pk=pk)
     members = list(household.residents.order_by("id"))
     sheets = _code_sheets(request, [(household, members)])
@@ -126,32 +141,39 @@ def household_codes(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @login_required
-def resident_list(request: HttpRequest) -> HttpResponse:
+def resident_list(request: AuthedRequest) -> HttpResponse:
     require(request.user, Can.VIEW_RESIDENTS)
     residents = residents_for(request.user).select_related("household__unit__building", "community")
     community_id = request.GET.get("community", "")
     if community_id.isdigit():
         residents = residents.filter(community_id=int(community_id))
     text = request.GET.get("q", "")
-    residents = queries.search_residents(residents, text).order_by("community__name", "household_id", "id")
+    residents = queries.search_residents(residents, text).order_by(
+        "community__name", "household_id", "id"
+    )
     page = Paginator(residents, 50).get_page(request.GET.get("page"))
     return render(
         request,
         "territory/resident_list.html",
-        {"page": page, "q": text, "community_id": community_id, "communities": communities_for(request.user)},
+        {
+            "page": page,
+            "q": text,
+            "community_id": community_id,
+            "communities": communities_for(request.user),
+        },
     )
 
 
 @require_GET
 @login_required
-def resident_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def resident_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     resident = _get_resident_for_user(request, pk)
     return render(request, "territory/resident_detail.html", {"resident": resident})
 
 
 @require_POST
 @login_required
-def resident_reveal(request: HttpRequest, pk: int) -> HttpResponse:
+def resident_reveal(request: AuthedRequest, pk: int) -> HttpResponse:
     resident = _get_resident_for_user(request, pk)
     require(request.user, Can.REVEAL_PERSONAL)
     try:
@@ -165,7 +187,7 @@ def resident_reveal(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def roster_upload(request: HttpRequest) -> HttpResponse:
+def roster_upload(request: AuthedRequest) -> HttpResponse:
     require(request.user, Can.IMPORT_ROSTER)
     user = request.user
     communities = list(communities_for(user).select_related("town"))
@@ -181,9 +203,9 @@ def roster_upload(request: HttpRequest) -> HttpResponse:
     elif upload is None:
         error = _("Choose the roster file (.xlsx or .csv) to upload.")
     elif upload.size and upload.size > settings.ROSTER_UPLOAD_MAX_BYTES:
-        error = _("The file is larger than %(mb)d MB. Split it by community and upload each part.") % {
-            "mb": settings.ROSTER_UPLOAD_MAX_BYTES // (1024 * 1024)
-        }
+        error = _(
+            "The file is larger than %(mb)d MB. Split it by community and upload each part."
+        ) % {"mb": settings.ROSTER_UPLOAD_MAX_BYTES // (1024 * 1024)}
     if error:
         context["file_error"] = error
         return render(request, "territory/roster_upload.html", context, status=400)
@@ -198,15 +220,15 @@ def roster_upload(request: HttpRequest) -> HttpResponse:
         filename=upload.name or "",
     )
     context["report"] = report
-    return render(request, "territory/roster_upload.html", context, status=200 if report.ok else 400)
+    return render(
+        request, "territory/roster_upload.html", context, status=200 if report.ok else 400
+    )
 
 
 @require_GET
 @login_required
-def roster_template(request: HttpRequest) -> HttpResponse:
+def roster_template(request: AuthedRequest) -> HttpResponse:
     require(request.user, Can.IMPORT_ROSTER)
     response = HttpResponse(template_workbook(), content_type=XLSX)
     response["Content-Disposition"] = 'attachment; filename="doorstep-roster-template.xlsx"'
     return response
-
-

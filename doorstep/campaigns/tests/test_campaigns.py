@@ -31,7 +31,9 @@ def test_a_deadline_before_the_start_is_refused(community):
     make_building(community)
     start = timezone.now()
     with pytest.raises(CampaignError, match="after the start"):
-        create_campaign(community.town, "x", communities=[community], starts_at=start, deadline=start)
+        create_campaign(
+            community.town, "x", communities=[community], starts_at=start, deadline=start
+        )
 
 
 def test_a_campaign_over_nothing_is_refused(community):
@@ -47,16 +49,26 @@ def test_a_building_of_another_town_is_refused(community):
 
 
 def test_prevention_is_20_in_1_by_default(campaign):
-    assert set(CampaignBuilding.objects.values_list("zone", "pool_rule")) == {(Zone.PREVENTION, PoolRule.TWENTY)}
+    assert set(CampaignBuilding.objects.values_list("zone", "pool_rule")) == {
+        (Zone.PREVENTION, PoolRule.TWENTY)
+    }
 
 
 @pytest.mark.parametrize(
     ("zone", "rule"),
-    [(Zone.SEALED, PoolRule.HOUSEHOLD), (Zone.CONTROLLED, PoolRule.TEN), (Zone.PREVENTION, PoolRule.TWENTY)],
+    [
+        (Zone.SEALED, PoolRule.HOUSEHOLD),
+        (Zone.CONTROLLED, PoolRule.TEN),
+        (Zone.PREVENTION, PoolRule.TWENTY),
+    ],
 )
-def test_a_whole_community_is_zoned_at_once_with_the_field_guide_pool_rule(campaign, community, other_community, commander, zone, rule):
+def test_a_whole_community_is_zoned_at_once_with_the_field_guide_pool_rule(
+    campaign, community, other_community, commander, zone, rule
+):
     assert set_community_zone(commander, campaign, community, zone) == 3
-    assert set(CampaignBuilding.objects.filter(community=community).values_list("zone", "pool_rule")) == {(zone, rule)}
+    assert set(
+        CampaignBuilding.objects.filter(community=community).values_list("zone", "pool_rule")
+    ) == {(zone, rule)}
     assert CampaignBuilding.objects.get(community=other_community).zone == Zone.PREVENTION
     assert AuditEntry.objects.get(action=AuditAction.ZONES).detail["buildings"] == 3
 
@@ -68,19 +80,27 @@ def test_an_unknown_zone_is_refused(campaign, community, commander):
 
 def test_the_zone_form_applies_and_says_what_changed(campaign, community, commander):
     client = client_for(commander)
-    response = client.post(reverse("campaigns:zones", args=[campaign.pk]), {"community": community.pk, "zone": "sealed"}, follow=True)
+    response = client.post(
+        reverse("campaigns:zones", args=[campaign.pk]),
+        {"community": community.pk, "zone": "sealed"},
+        follow=True,
+    )
     assert "3 buildings are now" in response.content.decode()
     assert CampaignBuilding.objects.filter(community=community, zone=Zone.SEALED).count() == 3
 
 
 def test_the_zone_form_reports_a_bad_zone(campaign, community, commander):
     response = client_for(commander).post(
-        reverse("campaigns:zones", args=[campaign.pk]), {"community": community.pk, "zone": "purple"}, follow=True
+        reverse("campaigns:zones", args=[campaign.pk]),
+        {"community": community.pk, "zone": "purple"},
+        follow=True,
     )
     assert "Unknown zone" in response.content.decode()
 
 
-def test_the_campaign_page_shows_zones_per_community(campaign, commander, django_assert_max_num_queries):
+def test_the_campaign_page_shows_zones_per_community(
+    campaign, commander, django_assert_max_num_queries
+):
     client = client_for(commander)
     with django_assert_max_num_queries(10):
         html = client.get(reverse("campaigns:detail", args=[campaign.pk])).content.decode()

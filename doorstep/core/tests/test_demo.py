@@ -30,6 +30,7 @@ def test_the_demo_town_is_built_like_the_seed(capsys):
     assert zones == {Zone.SEALED, Zone.CONTROLLED, Zone.PREVENTION}
 
 
+@pytest.mark.django_db(transaction=True)  # flush cannot run inside the test's transaction
 def test_running_the_demo_again_reuses_it_and_a_new_size_rebuilds_it(capsys):
     call_command("demo", residents=300, no_serve=True)
     first = capsys.readouterr().out

@@ -10,16 +10,22 @@ pytestmark = pytest.mark.django_db
 
 def test_signing_in_lands_on_the_home_page(community):
     make_user(Role.COMMUNITY_WORKER, community, username="qian", password="walk-the-stairs-6")
-    response = Client().post(reverse("login"), {"username": "qian", "password": "walk-the-stairs-6"})
+    response = Client().post(
+        reverse("login"), {"username": "qian", "password": "walk-the-stairs-6"}
+    )
     assert response.status_code == 302
     assert response["Location"] == reverse("core:home")
 
 
 def test_a_wrong_password_says_what_to_do(community):
     make_user(Role.COMMUNITY_WORKER, community, username="qian", password="walk-the-stairs-6")
-    response = Client(headers={"accept-language": "en"}).post(reverse("login"), {"username": "qian", "password": "nope"})
+    response = Client(headers={"accept-language": "en"}).post(
+        reverse("login"), {"username": "qian", "password": "nope"}
+    )
     assert "do not match" in response.content.decode()
-    response = Client(headers={"accept-language": "zh-CN"}).post(reverse("login"), {"username": "qian", "password": "nope"})
+    response = Client(headers={"accept-language": "zh-CN"}).post(
+        reverse("login"), {"username": "qian", "password": "nope"}
+    )
     assert "用户名和密码不匹配" in response.content.decode()
 
 
@@ -42,7 +48,11 @@ def test_the_home_page_tells_each_role_what_to_do_next(community, role, words):
 
 
 def test_the_lab_gets_no_link_to_residents(community):
-    html = client_for(make_user(Role.LAB, town=community.town)).get(reverse("core:home")).content.decode()
+    html = (
+        client_for(make_user(Role.LAB, town=community.town))
+        .get(reverse("core:home"))
+        .content.decode()
+    )
     assert reverse("territory:residents") not in html
 
 
@@ -62,6 +72,8 @@ def test_the_interface_is_chinese_by_default_and_english_on_request(community):
 
 
 def test_the_audit_log_lists_entries_for_admins(admin_user, worker, resident):
-    client_for(worker).post(reverse("territory:resident_reveal", args=[resident.pk]), {"reason": "phone about a retest"})
+    client_for(worker).post(
+        reverse("territory:resident_reveal", args=[resident.pk]), {"reason": "phone about a retest"}
+    )
     html = client_for(admin_user).get(reverse("core:audit")).content.decode()
     assert "phone about a retest" in html and worker.username in html

@@ -42,7 +42,9 @@ def test_bad_resident_ids_are_refused_with_the_reason(raw, words):
     assert words in str(info.value)
 
 
-@pytest.mark.parametrize("raw", ["138 1234 1234", "138-1234-1234", "+86 13812341234", "13812341234.0"])
+@pytest.mark.parametrize(
+    "raw", ["138 1234 1234", "138-1234-1234", "+86 13812341234", "13812341234.0"]
+)
 def test_phones_with_spaces_dashes_or_country_code_are_normalised(raw):
     assert normalise_phone(raw) == "13812341234"
 

@@ -12,7 +12,10 @@ def _import_settings(env: dict[str, str]) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("DOORSTEP_")}
     clean.update(env)
     return subprocess.run(
-        [sys.executable, "-c", "import doorstep.settings"], env=clean, capture_output=True, text=True
+        [sys.executable, "-c", "import doorstep.settings"],
+        env=clean,
+        capture_output=True,
+        text=True,
     )
 
 
@@ -62,9 +65,13 @@ print(mode, timeout, connection.settings_dict["OPTIONS"]["transaction_mode"], co
 
 
 def test_the_embedded_database_runs_in_wal_mode_with_immediate_transactions(tmp_path):
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("DOORSTEP_") and k != "DATABASE_URL"}
+    clean = {
+        k: v for k, v in os.environ.items() if not k.startswith("DOORSTEP_") and k != "DATABASE_URL"
+    }
     clean.update({"DOORSTEP_HOME": str(tmp_path), "DOORSTEP_DEBUG": "1"})
-    result = subprocess.run([sys.executable, "-c", PROBE], env=clean, capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE], env=clean, capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stderr
     mode, timeout, transaction_mode, name = result.stdout.split()
     assert (mode, timeout, transaction_mode) == ("wal", "20000", "IMMEDIATE")

@@ -6,7 +6,18 @@ import io
 
 from doorstep.conftest import valid_id
 
-HEADER = ["社区", "楼栋", "单元", "房号", "姓名", "证件类型", "证件号码", "手机号", "行动不便", "备注"]
+HEADER = [
+    "社区",
+    "楼栋",
+    "单元",
+    "房号",
+    "姓名",
+    "证件类型",
+    "证件号码",
+    "手机号",
+    "行动不便",
+    "备注",
+]
 
 
 def row(n: int, **overrides: str) -> list[str]:

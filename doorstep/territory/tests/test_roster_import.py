@@ -56,7 +56,11 @@ def test_phones_with_spaces_and_dashes_and_a_lower_case_x_are_normalised():
 @pytest.mark.parametrize(
     ("overrides", "column", "words"),
     [
-        ({"证件号码": valid_id(5)[:17] + ("1" if valid_id(5)[17] != "1" else "2")}, "证件号码", "check character"),
+        (
+            {"证件号码": valid_id(5)[:17] + ("1" if valid_id(5)[17] != "1" else "2")},
+            "证件号码",
+            "check character",
+        ),
         ({"证件号码": valid_id(5)[:17]}, "证件号码", "has 17"),
         ({"证件号码": valid_id(5) + "7"}, "证件号码", "has 19"),
         ({"证件号码": "1.20101E+17"}, "证件号码", "scientific notation"),
@@ -106,7 +110,10 @@ def test_the_same_person_twice_in_one_file_names_the_first_row():
         (b"", "empty"),
         (b"   \r\n", "empty"),
         (csv_bytes([], header=HEADER), "no residents"),
-        (csv_bytes(good_rows(2), header=[h if h != "证件号码" else "号码" for h in HEADER]), "证件号码"),
+        (
+            csv_bytes(good_rows(2), header=[h if h != "证件号码" else "号码" for h in HEADER]),
+            "证件号码",
+        ),
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "neither CSV nor XLSX"),
         (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100, ".xls"),
         (b"PK\x03\x04not really a zip", "not an Excel workbook"),
@@ -122,7 +129,18 @@ def test_a_file_that_cannot_be_read_gets_one_clear_message(data, words):
 
 
 def test_english_headers_are_understood():
-    header = ["community", "building", "unit", "room", "name", "id_type", "id_number", "phone", "mobility_impaired", "notes"]
+    header = [
+        "community",
+        "building",
+        "unit",
+        "room",
+        "name",
+        "id_type",
+        "id_number",
+        "phone",
+        "mobility_impaired",
+        "notes",
+    ]
     rows = [row(n, 证件类型="") for n in range(3)]
     report = import_roster("中北镇", csv_bytes(rows, header=header))
     assert report.ok, report.errors

@@ -16,7 +16,9 @@ ID = "11010519491231002X"
 
 @pytest.fixture
 def person(community):
-    return make_resident(make_household(make_building(community)), name="王小明", id_number=ID, phone="13812345678")
+    return make_resident(
+        make_household(make_building(community)), name="王小明", id_number=ID, phone="13812345678"
+    )
 
 
 def test_pages_show_residents_masked(worker, person):
@@ -33,16 +35,23 @@ def test_pages_show_residents_masked(worker, person):
 
 def test_a_reveal_shows_the_full_details_and_is_audited(worker, person):
     response = client_for(worker).post(
-        reverse("territory:resident_reveal", args=[person.pk]), {"reason": "calling about a missed sample"}
+        reverse("territory:resident_reveal", args=[person.pk]),
+        {"reason": "calling about a missed sample"},
     )
     assert response.status_code == 200
     assert ID in response.content.decode()
     entry = AuditEntry.objects.get(action=AuditAction.REVEAL)
-    assert (entry.username, entry.object_id, entry.reason) == (worker.username, str(person.pk), "calling about a missed sample")
+    assert (entry.username, entry.object_id, entry.reason) == (
+        worker.username,
+        str(person.pk),
+        "calling about a missed sample",
+    )
 
 
 def test_a_reveal_without_a_reason_is_refused_and_not_audited(worker, person):
-    response = client_for(worker).post(reverse("territory:resident_reveal", args=[person.pk]), {"reason": " "})
+    response = client_for(worker).post(
+        reverse("territory:resident_reveal", args=[person.pk]), {"reason": " "}
+    )
     assert response.status_code == 400
     assert ID not in response.content.decode()
     assert "Say why" in response.content.decode()
@@ -50,7 +59,9 @@ def test_a_reveal_without_a_reason_is_refused_and_not_audited(worker, person):
 
 
 def test_an_export_is_masked_by_default_and_audited(worker, person):
-    response = client_for(worker).get(reverse("territory:community_export", args=[person.community_id]))
+    response = client_for(worker).get(
+        reverse("territory:community_export", args=[person.community_id])
+    )
     sheet = load_workbook(io.BytesIO(response.content)).active
     values = [c for r in sheet.iter_rows(values_only=True) for c in r]
     assert "1101**********002X" in values and ID not in values
@@ -62,14 +73,23 @@ def test_a_full_export_needs_a_reason_and_records_it(worker, person):
     url = reverse("territory:community_export", args=[person.community_id])
     assert client_for(worker).post(url, {"reason": ""}).status_code == 400
     response = client_for(worker).post(url, {"reason": "grid workers phone the untested"})
-    values = [c for r in load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True) for c in r]
+    values = [
+        c
+        for r in load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True)
+        for c in r
+    ]
     assert ID in values and "13812345678" in values
-    assert AuditEntry.objects.get(action=AuditAction.EXPORT).reason == "grid workers phone the untested"
+    assert (
+        AuditEntry.objects.get(action=AuditAction.EXPORT).reason
+        == "grid workers phone the untested"
+    )
 
 
 def test_the_code_sheet_has_a_qr_per_member_and_is_audited(leader, person):
     make_resident(person.household, name="王大明")
-    response = client_for(leader).get(reverse("territory:household_codes", args=[person.household_id]))
+    response = client_for(leader).get(
+        reverse("territory:household_codes", args=[person.household_id])
+    )
     html = response.content.decode()
     assert html.count("<svg") == 2
     assert person.person_code_display in html
@@ -84,15 +104,21 @@ def test_residents_can_be_found_by_the_last_four_of_their_id_or_their_code(worke
         assert "王*明" in html and "李*" not in html, q
 
 
-def test_the_resident_list_runs_a_fixed_number_of_queries(worker, community, django_assert_max_num_queries):
+def test_the_resident_list_runs_a_fixed_number_of_queries(
+    worker, community, django_assert_max_num_queries
+):
     for n in range(30):
-        make_resident(make_household(make_building(community, f"{n % 3}号楼"), room=f"{n}01"), name=f"居民{n}")
+        make_resident(
+            make_household(make_building(community, f"{n % 3}号楼"), room=f"{n}01"), name=f"居民{n}"
+        )
     client = client_for(worker)
     with django_assert_max_num_queries(12):
         client.get(reverse("territory:residents"))
 
 
-def test_the_community_page_lists_buildings_nearest_first(worker, community, django_assert_max_num_queries):
+def test_the_community_page_lists_buildings_nearest_first(
+    worker, community, django_assert_max_num_queries
+):
     for position in (3, 1, 2):
         make_building(community, f"{position}号楼", position=position)
     client = client_for(worker)

@@ -13,9 +13,15 @@ class Command(BaseCommand):
     help = "Build (or reuse) the demo town and serve it on http://127.0.0.1:8000."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--residents", type=int, default=20_000, help="how many residents (default 20000)")
-        parser.add_argument("--rebuild", action="store_true", help="start over even if a demo exists")
-        parser.add_argument("--no-serve", action="store_true", help="build, print the users, and stop")
+        parser.add_argument(
+            "--residents", type=int, default=20_000, help="how many residents (default 20000)"
+        )
+        parser.add_argument(
+            "--rebuild", action="store_true", help="start over even if a demo exists"
+        )
+        parser.add_argument(
+            "--no-serve", action="store_true", help="build, print the users, and stop"
+        )
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
 
@@ -25,14 +31,24 @@ class Command(BaseCommand):
             self.stderr.write("--residents must be at least 100.")
             raise SystemExit(2)
         database = settings.DATABASES["default"]
-        self.stdout.write(f"Database: {database['ENGINE'].rsplit('.', 1)[-1]} {database['NAME']}")
+        self.stdout.write(
+            f"Database: {str(database['ENGINE']).rsplit('.', 1)[-1]} {database['NAME']}"
+        )
         call_command("migrate", interactive=False, verbosity=0)
         found = demo.existing_demo()
         if found and found[1] == wanted and not options["rebuild"]:
-            self.stdout.write(self.style.SUCCESS(f"Reusing the demo already built here ({found[1]:,} residents); --rebuild starts over."))
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"Reusing the demo already built here ({found[1]:,} residents); --rebuild starts over."
+                )
+            )
         else:
             if found or not _empty():
-                why = f"it has {found[1]:,} residents, you asked for {wanted:,}" if found else "the database holds other data"
+                why = (
+                    f"it has {found[1]:,} residents, you asked for {wanted:,}"
+                    if found
+                    else "the database holds other data"
+                )
                 if not found and not options["rebuild"]:
                     self.stderr.write(
                         "This database holds data that is not the demo; refusing to erase it. "
@@ -55,7 +71,9 @@ class Command(BaseCommand):
             self.stdout.write(f"  {username:<10} {role:<20} {password}")
         if options["no_serve"]:
             return
-        self.stdout.write(f"\nServing on http://{options['host']}:{options['port']}/  (Ctrl+C stops)")
+        self.stdout.write(
+            f"\nServing on http://{options['host']}:{options['port']}/  (Ctrl+C stops)"
+        )
         call_command("serve", host=options["host"], port=options["port"])
 
 

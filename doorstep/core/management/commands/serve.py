@@ -14,26 +14,35 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
-        parser.add_argument("--workers", type=int, default=0, help="processes (default: one per core)")
+        parser.add_argument(
+            "--workers", type=int, default=0, help="processes (default: one per core)"
+        )
         parser.add_argument("--threads", type=int, default=0, help="blocking threads per process")
 
     def handle(self, *args: object, **options: object) -> None:
-        sqlite = settings.DATABASES["default"]["ENGINE"].endswith("sqlite3")
+        sqlite = str(settings.DATABASES["default"]["ENGINE"]).endswith("sqlite3")
         cores = os.cpu_count() or 1
         workers = int(options["workers"]) or cores  # type: ignore[call-overload]
         # SQLite takes one writer at a time: one thread per process keeps the tail latency low.
         # PostgreSQL: a few threads per process, well under its connection limit.
         threads = int(options["threads"]) or (1 if sqlite else 4)  # type: ignore[call-overload]
-        granian = shutil.which("granian", path=os.path.dirname(sys.executable)) or shutil.which("granian")
+        granian = shutil.which("granian", path=os.path.dirname(sys.executable)) or shutil.which(
+            "granian"
+        )
         if granian is None:
             raise CommandError("granian is not installed in this environment: pip install granian")
         argv = [
             granian,
-            "--interface", "wsgi",
-            "--host", str(options["host"]),
-            "--port", str(options["port"]),
-            "--workers", str(workers),
-            "--blocking-threads", str(threads),
+            "--interface",
+            "wsgi",
+            "--host",
+            str(options["host"]),
+            "--port",
+            str(options["port"]),
+            "--workers",
+            str(workers),
+            "--blocking-threads",
+            str(threads),
             "--no-ws",
             "doorstep.wsgi:application",
         ]

@@ -23,7 +23,10 @@ class Command(BaseCommand):
             raise CommandError(f"{path}: no such file")
         started = time.perf_counter()
         report = import_roster(
-            str(options["town"]), path.read_bytes(), dry_run=bool(options["dry_run"]), filename=path.name
+            str(options["town"]),
+            path.read_bytes(),
+            dry_run=bool(options["dry_run"]),
+            filename=path.name,
         )
         elapsed = time.perf_counter() - started
         if not report.ok:
