@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PG_URL ?= postgres://postgres@127.0.0.1:5432/doorstep
 
-.PHONY: demo test test-sqlite test-postgres lint messages bench clean
+.PHONY: demo test test-sqlite test-postgres lint messages translations bench clean
 
 $(BIN)/doorstep: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,6 +15,10 @@ $(BIN)/doorstep: pyproject.toml
 # Compiled translations are build output, made from the committed .po files.
 messages: $(BIN)/doorstep
 	cd doorstep && DOORSTEP_DEBUG=1 ../$(BIN)/doorstep compilemessages --verbosity 0
+
+# After changing user-facing text: refresh the catalogue, then translate the new entries.
+translations: $(BIN)/doorstep
+	cd doorstep && DOORSTEP_DEBUG=1 ../$(BIN)/doorstep makemessages -l zh_Hans --no-location --no-obsolete
 
 demo: $(BIN)/doorstep messages
 	$(BIN)/doorstep demo $(DEMO_ARGS)

@@ -114,7 +114,9 @@ def environment(home: Path, database_url: str = "") -> dict[str, str]:
     return env
 
 
-def bench_import(backend: str, csv_path: Path, rows: list[tuple[str, ...]]) -> list[tuple[str, float, str]]:
+def bench_import(
+    backend: str, csv_path: Path, rows: list[tuple[str, ...]]
+) -> list[tuple[str, float, str]]:
     home = Path(tempfile.mkdtemp(prefix=f"doorstep-bench-{backend}-"))
     if backend == "postgresql":
         fresh_pg()
@@ -124,10 +126,18 @@ def bench_import(backend: str, csv_path: Path, rows: list[tuple[str, ...]]) -> l
     run(["migrate", "-v0"], env)
     first = run(["import-roster", str(csv_path), "--town", "基准镇"], env)
     again = run(["import-roster", str(csv_path), "--town", "基准镇"], env)
-    raw = raw_insert_pg(rows) if backend == "postgresql" else raw_insert_sqlite(home / "raw.sqlite3", rows)
+    raw = (
+        raw_insert_pg(rows)
+        if backend == "postgresql"
+        else raw_insert_sqlite(home / "raw.sqlite3", rows)
+    )
     n = len(rows)
     return [
-        (f"{backend}: import {n:,} rows (new)", first, f"{first / raw:.1f}× raw insert ({raw:.2f} s)"),
+        (
+            f"{backend}: import {n:,} rows (new)",
+            first,
+            f"{first / raw:.1f}× raw insert ({raw:.2f} s)",
+        ),
         (f"{backend}: re-import {n:,} rows (unchanged)", again, f"{again / raw:.1f}× raw insert"),
     ]
 
@@ -139,7 +149,11 @@ def bench_demo(residents: int) -> tuple[str, float, str]:
     seconds = run(["demo", "--residents", str(residents), "--no-serve"], env)
     rows = roster_rows(residents, seed=3)
     raw = raw_insert_sqlite(home / "raw.sqlite3", rows)
-    return (f"sqlite: demo with {residents:,} residents", seconds, f"{seconds / raw:.1f}× raw insert ({raw:.2f} s)")
+    return (
+        f"sqlite: demo with {residents:,} residents",
+        seconds,
+        f"{seconds / raw:.1f}× raw insert ({raw:.2f} s)",
+    )
 
 
 def main() -> None:

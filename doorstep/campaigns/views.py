@@ -5,9 +5,10 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from doorstep.campaigns import actions, queries
+from doorstep.campaigns.forms import CampaignForm
 from doorstep.campaigns.models import Campaign, PoolRule, Zone
 from doorstep.core.http import AuthedRequest
 from doorstep.core.roles import Can
@@ -30,7 +31,39 @@ def _get_campaign_for_user(request: AuthedRequest, pk: int) -> Campaign:
 @login_required
 def campaign_list(request: AuthedRequest) -> HttpResponse:
     campaigns = _campaigns_for(request).select_related("town").order_by("-starts_at")
-    return render(request, "campaigns/campaign_list.html", {"campaigns": campaigns})
+    return render(
+        request,
+        "campaigns/campaign_list.html",
+        {"campaigns": campaigns, "can_create": request.user.can(Can.CREATE_CAMPAIGNS)},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def campaign_create(request: AuthedRequest) -> HttpResponse:
+    """A round over chosen communities of the commander's town, zoned prevention to start."""
+    require(request.user, Can.CREATE_CAMPAIGNS)
+    communities = communities_for(request.user).select_related("town")
+    form = CampaignForm(request.POST or None, communities=communities)
+    if request.method == "POST" and form.is_valid():
+        chosen = list(form.cleaned_data["communities"])
+        try:
+            campaign = actions.create_campaign(
+                chosen[0].town,
+                form.cleaned_data["name"],
+                communities=chosen,
+                starts_at=form.cleaned_data["starts_at"],
+                deadline=form.cleaned_data["deadline"],
+                zone=Zone(form.cleaned_data["zone"]),
+                user=request.user,
+            )
+        except actions.CampaignError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Campaign created. Set the zone of each community below."))
+            return redirect("campaigns:detail", pk=campaign.pk)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "campaigns/campaign_form.html", {"form": form}, status=status)
 
 
 @require_GET

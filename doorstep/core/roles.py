@@ -26,6 +26,7 @@ class Can(StrEnum):
     PRINT_CODES = "print_codes"
     VIEW_CAMPAIGNS = "view_campaigns"
     EDIT_ZONES = "edit_zones"
+    CREATE_CAMPAIGNS = "create_campaigns"
     READ_AUDIT = "read_audit"
 
 
@@ -38,6 +39,7 @@ CAPABILITIES: dict[str, frozenset[Can]] = {
             Can.PRINT_CODES,
             Can.VIEW_CAMPAIGNS,
             Can.EDIT_ZONES,
+            Can.CREATE_CAMPAIGNS,
         }
     ),
     Role.COMMUNITY_WORKER: frozenset(

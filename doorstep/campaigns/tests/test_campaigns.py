@@ -5,7 +5,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from doorstep.campaigns.actions import CampaignError, create_campaign, set_community_zone
-from doorstep.campaigns.models import CampaignBuilding, PoolRule, Zone
+from doorstep.campaigns.models import Campaign, CampaignBuilding, PoolRule, Zone
 from doorstep.conftest import client_for, make_building, make_community, make_town
 from doorstep.core.models import AuditAction, AuditEntry
 
@@ -105,3 +105,67 @@ def test_the_campaign_page_shows_zones_per_community(
     with django_assert_max_num_queries(10):
         html = client.get(reverse("campaigns:detail", args=[campaign.pk])).content.decode()
     assert "阳光里社区" in html and "和苑社区" in html
+
+
+def test_a_commander_creates_a_campaign_over_chosen_communities(
+    commander, community, other_community
+):
+    make_building(community)
+    make_building(community, "2号楼")
+    response = client_for(commander).post(
+        reverse("campaigns:create"),
+        {
+            "name": "第2轮",
+            "communities": [community.pk],
+            "starts_at": "2026-12-01T08:00",
+            "zone": "controlled",
+        },
+    )
+    assert response.status_code == 302
+    campaign = Campaign.objects.get(name="第2轮")
+    assert campaign.deadline - campaign.starts_at == dt.timedelta(hours=24)
+    assert campaign.starts_at.hour == 0  # 08:00 in Shanghai is 00:00 UTC
+    assert set(
+        CampaignBuilding.objects.filter(campaign=campaign).values_list("zone", "pool_rule")
+    ) == {(Zone.CONTROLLED, PoolRule.TEN)}
+
+
+def test_a_campaign_form_without_communities_says_what_is_missing(commander):
+    response = client_for(commander).post(
+        reverse("campaigns:create"), {"name": "x", "starts_at": "2026-12-01T08:00"}
+    )
+    assert response.status_code == 400
+    assert "This field is required" in response.content.decode()
+    assert not Campaign.objects.exists()
+
+
+def test_a_campaign_over_communities_without_buildings_is_refused_with_the_reason(
+    commander, community
+):
+    response = client_for(commander).post(
+        reverse("campaigns:create"),
+        {
+            "name": "x",
+            "communities": [community.pk],
+            "starts_at": "2026-12-01T08:00",
+            "zone": "prevention",
+        },
+    )
+    assert response.status_code == 400
+    assert "at least one community or building" in response.content.decode()
+
+
+def test_a_community_outside_the_commanders_town_cannot_be_chosen(commander):
+    far = make_community("远社区", town=make_town("外镇"))
+    make_building(far)
+    response = client_for(commander).post(
+        reverse("campaigns:create"),
+        {
+            "name": "x",
+            "communities": [far.pk],
+            "starts_at": "2026-12-01T08:00",
+            "zone": "prevention",
+        },
+    )
+    assert response.status_code == 400
+    assert not Campaign.objects.exists()

@@ -51,6 +51,7 @@ CASES = [
     Case("territory:roster_upload", "get", "worker", "leader", False, "put"),
     Case("territory:roster_template", "get", "worker", "leader", False, "post"),
     Case("campaigns:list", "get", "leader", "canvasser", False, "post"),
+    Case("campaigns:create", "get", "commander", "leader", False, "put"),
     Case("campaigns:detail", "get", "leader", "canvasser", True, "post"),
     Case("campaigns:zones", "post", "commander", "leader", True, "get", (("zone", "sealed"),)),
 ]

@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+import datetime as dt
+
+from django import forms
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from doorstep.campaigns.actions import DEFAULT_DURATION
+from doorstep.campaigns.models import Zone
+from doorstep.territory.models import Community
+
+
+class CampaignForm(forms.Form):
+    name = forms.CharField(label=gettext_lazy("Name"), max_length=200)
+    communities = forms.ModelMultipleChoiceField(
+        label=gettext_lazy("Communities"),
+        queryset=Community.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+    )
+    starts_at = forms.DateTimeField(
+        label=gettext_lazy("Starts at"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    deadline = forms.DateTimeField(
+        label=gettext_lazy("Deadline"),
+        required=False,
+        help_text=gettext_lazy("Empty: 24 hours after the start."),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    zone = forms.ChoiceField(
+        label=gettext_lazy("Zone to start with"), choices=Zone.choices, initial=Zone.PREVENTION
+    )
+
+    def __init__(self, *args: object, communities: QuerySet[Community], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["communities"].queryset = communities  # type: ignore[attr-defined]
+        self.fields["starts_at"].initial = timezone.localtime().replace(second=0, microsecond=0)
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean() or {}
+        starts_at = data.get("starts_at")
+        if isinstance(starts_at, dt.datetime) and not data.get("deadline"):
+            data["deadline"] = starts_at + DEFAULT_DURATION
+        chosen = data.get("communities")
+        if chosen and len({c.town_id for c in chosen}) > 1:
+            raise forms.ValidationError(
+                _("A campaign covers one town: choose communities of one town.")
+            )
+        return data
