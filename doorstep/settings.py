@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "doorstep.core",
     "doorstep.territory",
     "doorstep.campaigns",
+    "doorstep.workforce",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

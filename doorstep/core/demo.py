@@ -22,6 +22,7 @@ from doorstep.core.idnumbers import id_check_character
 from doorstep.core.models import User
 from doorstep.core.roles import Role
 from doorstep.territory.models import Building, Community, Grid, Household, Resident, Town, Unit
+from doorstep.workforce.models import SupportUnit
 
 TOWN = "中北镇(演示)"
 COMMUNITIES = [
@@ -39,6 +40,8 @@ COMMUNITIES = [
     "丰泽园社区",
 ]
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎余潘杜戴夏钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙万段雷钱汤尹黎易常武乔贺赖龚文"
+# The five units that sent staff to Zhongbei town on 25 December (the seed article).
+SUPPORT_UNITS = ["西营门街", "大寺镇", "杨柳青镇", "王稳庄镇", "赤龙南街"]
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂华玉萍红建国志鹏飞宇浩然欣怡子涵梓轩雨泽晨阳博文思远佳琪雅婷晓东海燕春梅冬雪立新永红德胜淑珍凤英秀兰玉兰桂英建华建平"
 # Xiqing district's area code; the numbers below it are invented.
 AREA = "120111"
@@ -183,6 +186,7 @@ def build_demo(
         progress(
             f"  {community.name}: {len(buildings)} buildings, {len(households)} households, {wanted} residents"
         )
+    SupportUnit.objects.bulk_create([SupportUnit(town=town, name=n) for n in SUPPORT_UNITS])
     _users(town, communities)
     _campaign(town, communities)
     return DemoResult(

@@ -8,6 +8,7 @@ from doorstep.core.idnumbers import normalise_resident_id
 from doorstep.core.models import User
 from doorstep.core.roles import Role
 from doorstep.territory.models import Building, Community, Resident, Town
+from doorstep.workforce.models import SupportUnit
 
 pytestmark = pytest.mark.django_db
 
@@ -26,6 +27,13 @@ def test_the_demo_town_is_built_like_the_seed(capsys):
         assert codes.is_valid(resident.person_code)
     assert {u.role for u in User.objects.all()} == set(Role.values)
     assert all(u.check_password(DEMO_PASSWORD) for u in User.objects.all())
+    assert set(SupportUnit.objects.values_list("name", flat=True)) == {
+        "西营门街",
+        "大寺镇",
+        "杨柳青镇",
+        "王稳庄镇",
+        "赤龙南街",
+    }
     zones = set(CampaignBuilding.objects.values_list("zone", flat=True))
     assert zones == {Zone.SEALED, Zone.CONTROLLED, Zone.PREVENTION}
 
