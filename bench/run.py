@@ -33,7 +33,10 @@ def roster_rows(count: int, seed: int = 7) -> list[tuple[str, ...]]:
     rng = random.Random(seed)
     rows = []
     for n in range(count):
-        body = f"12{n // 1_000_000 % 100:02d}{n // 1000 % 100:02d}19{rng.randrange(40, 99)}0{rng.randrange(1, 10)}1{rng.randrange(0, 10)}{n % 1000:03d}"
+        # 12 + thousands (4 digits) + a date of birth 19YY-0M-1D + the last three digits of n:
+        # distinct for every n below ten million.
+        born = f"19{rng.randrange(40, 99)}0{rng.randrange(1, 10)}1{rng.randrange(0, 10)}"
+        body = f"12{n // 1000:04d}{born}{n % 1000:03d}"
         rows.append(
             (
                 f"社区{n // 8000 + 1}",
@@ -164,21 +167,23 @@ def main() -> None:
     parser.add_argument("--backends", default="sqlite,postgresql")
     options = parser.parse_args()
 
-    results: list[tuple[str, float, str]] = []
+    width = 48
+    print(f"{'what':<{width}}  {'seconds':>8}  against the baseline", flush=True)
+
+    def show(result: tuple[str, float, str]) -> None:
+        name, seconds, ratio = result
+        print(f"{name:<{width}}  {seconds:8.1f}  {ratio}", flush=True)
+
     rows = roster_rows(options.roster_rows)
     with tempfile.TemporaryDirectory() as tmp:
         csv_path = Path(tmp) / "roster.csv"
         write_csv(rows, csv_path)
         for backend in options.backends.split(","):
-            results += bench_import(backend, csv_path, rows)
-    results.append(bench_demo(20_000))
+            for result in bench_import(backend, csv_path, rows):
+                show(result)
+    show(bench_demo(20_000))
     if not options.skip_large:
-        results.append(bench_demo(options.demo_large))
-
-    width = max(len(r[0]) for r in results)
-    print(f"\n{'what':<{width}}  {'seconds':>8}  against the baseline")
-    for name, seconds, ratio in results:
-        print(f"{name:<{width}}  {seconds:8.1f}  {ratio}")
+        show(bench_demo(options.demo_large))
 
 
 if __name__ == "__main__":
