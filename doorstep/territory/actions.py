@@ -13,7 +13,14 @@ from doorstep.core import codes
 from doorstep.core.actions import audit
 from doorstep.core.models import AuditAction, User
 from doorstep.territory.models import Building, Community, Household, Resident, Town, Unit
-from doorstep.territory.roster import ParsedRoster, RosterRow, RowError, parse_roster, read_table
+from doorstep.territory.roster import (
+    ParsedRoster,
+    RosterFileError,
+    RosterRow,
+    RowError,
+    parse_roster,
+    read_table,
+)
 
 BATCH = 2000
 _DIGITS = re.compile(r"\d+")
@@ -76,8 +83,6 @@ def import_roster(
     community is a bad row, not a silent skip.
     """
     report = ImportReport(town=town_name, dry_run=dry_run)
-    from doorstep.territory.roster import RosterFileError
-
     try:
         parsed = parse_roster(read_table(data, filename))
     except RosterFileError as exc:
@@ -114,6 +119,7 @@ def import_roster(
 
 
 def _check_scope(parsed: ParsedRoster, allowed: set[str]) -> None:
+    column = parsed.headers.get("community", "社区")
     kept = []
     for row in parsed.rows:
         if row.community in allowed:
@@ -122,7 +128,7 @@ def _check_scope(parsed: ParsedRoster, allowed: set[str]) -> None:
             parsed.errors.append(
                 RowError(
                     row.row,
-                    "社区",
+                    column,
                     row.community,
                     _("you may import residents of your own communities only (%(names)s).")
                     % {"names": ", ".join(sorted(allowed)) or "-"},

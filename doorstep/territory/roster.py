@@ -106,6 +106,8 @@ class ParsedRoster:
     rows: list[RosterRow] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
+    # How the file spells each column it has, for messages.
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 def _header_key(text: str) -> str:
@@ -221,6 +223,7 @@ def parse_roster(table: list[list[str]]) -> ParsedRoster:
             _("The header row (row 1) lacks the column(s) %(columns)s. Use the template's headers.")
             % {"columns": ", ".join(f"{c.header_zh} / {c.header_en}" for c in missing)}
         )
+    parsed.headers = dict(spelled)
     for c in COLUMNS:
         spelled.setdefault(c.key, c.header_zh)
 

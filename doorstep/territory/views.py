@@ -168,7 +168,11 @@ def resident_list(request: AuthedRequest) -> HttpResponse:
 @login_required
 def resident_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     resident = _get_resident_for_user(request, pk)
-    return render(request, "territory/resident_detail.html", {"resident": resident})
+    return render(
+        request,
+        "territory/resident_detail.html",
+        {"resident": resident, "can_reveal": request.user.can(Can.REVEAL_PERSONAL)},
+    )
 
 
 @require_POST
@@ -180,7 +184,10 @@ def resident_reveal(request: AuthedRequest, pk: int) -> HttpResponse:
         revealed = actions.reveal_resident(request.user, resident, request.POST.get("reason", ""))
     except ValueError as exc:
         return render(
-            request, "territory/_reveal.html", {"resident": resident, "error": str(exc)}, status=400
+            request,
+            "territory/_reveal.html",
+            {"resident": resident, "error": str(exc), "can_reveal": True},
+            status=400,
         )
     return render(request, "territory/_reveal.html", {"resident": resident, "revealed": revealed})
 

@@ -162,3 +162,11 @@ def test_the_template_has_the_chinese_headers_as_text_columns(worker):
     header = [c.value for c in sheet[1]]
     assert header[:5] == ["社区", "楼栋", "单元", "房号", "姓名"]
     assert sheet["G2"].number_format == "@"
+
+
+def test_a_role_that_may_not_reveal_is_not_offered_the_form(canvasser, person):
+    html = (
+        client_for(canvasser).get(reverse("territory:resident", args=[person.pk])).content.decode()
+    )
+    assert "王*明" in html
+    assert reverse("territory:resident_reveal", args=[person.pk]) not in html
