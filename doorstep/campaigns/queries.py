@@ -32,4 +32,6 @@ def zone_summary(campaign: Campaign, communities: QuerySet[Community]) -> list[d
         item["pool_rule"] = row["pool_rule"]
     for item in summary.values():
         item["zones"] = dict(item["zones"])
+        # The zone the form starts on: the community's own, so "Apply" changes nothing by mistake.
+        item["current"] = next(iter(item["zones"])) if len(item["zones"]) == 1 else ""
     return list(summary.values())

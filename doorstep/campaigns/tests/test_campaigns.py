@@ -169,3 +169,14 @@ def test_a_community_outside_the_commanders_town_cannot_be_chosen(commander):
     )
     assert response.status_code == 400
     assert not Campaign.objects.exists()
+
+
+def test_the_zone_form_starts_on_the_communitys_current_zone(campaign, community, commander):
+    set_community_zone(commander, campaign, community, Zone.CONTROLLED)
+    html = (
+        client_for(commander).get(reverse("campaigns:detail", args=[campaign.pk])).content.decode()
+    )
+    form = html[html.index(f'name="community" value="{community.pk}"') :]
+    form = form[: form.index("</form>")]
+    assert '<option value="controlled" selected>' in form
+    assert '<option value="sealed" selected>' not in form

@@ -1,0 +1,59 @@
+"""Take the README's screenshots from a running demo (`doorstep demo`), in the system Chromium.
+
+.venv/bin/python docs/screenshots.py [http://127.0.0.1:8000]
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from playwright.sync_api import Page, sync_playwright
+
+BASE = sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:8000"
+OUT = Path(__file__).parent / "img"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def sign_in(page: Page, username: str) -> None:
+    page.goto(f"{BASE}/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", "doorstep-demo")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{BASE}/")
+
+
+def main() -> None:
+    OUT.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+        phone = browser.new_page(
+            viewport={"width": 360, "height": 760}, device_scale_factor=2, locale="zh-CN"
+        )
+        sign_in(phone, "worker")
+        phone.goto(f"{BASE}/territory/residents/")
+        phone.screenshot(path=str(OUT / "residents.png"))
+        phone.goto(f"{BASE}/")
+        phone.screenshot(path=str(OUT / "home-worker.png"))
+        desk = browser.new_page(viewport={"width": 1280, "height": 800}, locale="zh-CN")
+        sign_in(desk, "commander")
+        desk.goto(f"{BASE}/campaigns/")
+        desk.click("table a")
+        desk.screenshot(path=str(OUT / "campaign-zones.png"), full_page=True)
+        desk.goto(f"{BASE}/territory/communities/")
+        desk.click("table a")
+        desk.screenshot(path=str(OUT / "community-buildings.png"))
+        browser.close()
+
+
+if __name__ == "__main__":
+    main()
