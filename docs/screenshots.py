@@ -10,18 +10,10 @@ from pathlib import Path
 
 from playwright.sync_api import Page, sync_playwright
 
+from doorstep.core import chromium
+
 BASE = sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:8000"
 OUT = Path(__file__).parent / "img"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def sign_in(page: Page, username: str) -> None:
@@ -35,7 +27,7 @@ def sign_in(page: Page, username: str) -> None:
 def main() -> None:
     OUT.mkdir(exist_ok=True)
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+        browser = playwright.chromium.launch(executable_path=chromium.PATH, args=chromium.ARGS)
         phone = browser.new_page(
             viewport={"width": 360, "height": 760}, device_scale_factor=2, locale="zh-CN"
         )

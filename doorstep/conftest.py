@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import itertools
 import os
-import shutil
 
 import pytest
 from django.test import Client
 
+from doorstep.core import chromium
 from doorstep.core.idnumbers import id_check_character
 from doorstep.core.models import User
 from doorstep.core.roles import Role
@@ -160,28 +160,17 @@ def admin_user(community: Community) -> User:
     return user
 
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
 @pytest.fixture(scope="session")
 def browser():  # type: ignore[no-untyped-def]
     """The system Chromium through Playwright. Missing is a failure, never a skip."""
-    if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
-        pytest.fail(f"{CHROMIUM} is missing: install the Debian package 'chromium' (.ci/run does).")
+    if not os.path.exists(chromium.PATH):
+        pytest.fail(
+            f"{chromium.PATH} is missing: install the Debian package 'chromium' (.ci/run does)."
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(executable_path=chromium.PATH, args=chromium.ARGS)
         yield browser
         browser.close()
 
