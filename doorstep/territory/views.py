@@ -101,7 +101,12 @@ def _code_sheets(
         {
             "household": household,
             "members": [
-                {"resident": r, "qr": segno.make(r.person_code, error="m").svg_inline(scale=4)}
+                {
+                    "resident": r,
+                    "qr": segno.make(r.person_code, error="m").svg_inline(
+                        scale=4, border=2, omitsize=True
+                    ),
+                }
                 for r in members
                 if not r.moved_out
             ],
