@@ -188,7 +188,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """A skipped test fails the run: every part of the suite must run, on every database."""
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     skipped = reporter.stats.get("skipped", []) if reporter else []
-    if skipped and exitstatus == 0:
+    if reporter and skipped and exitstatus == 0:
         reporter.write_line(
             f"{len(skipped)} test(s) skipped: a part that cannot run fails the run.", red=True
         )
