@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "doorstep.territory",
     "doorstep.campaigns",
     "doorstep.workforce",
+    "doorstep.sampling",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

@@ -12,15 +12,9 @@ from django.utils.translation import gettext as _
 from doorstep.core import codes
 from doorstep.core.actions import audit
 from doorstep.core.models import AuditAction, User
+from doorstep.core.tables import RowError, TableFileError, read_table
 from doorstep.territory.models import Building, Community, Household, Resident, Town, Unit
-from doorstep.territory.roster import (
-    ParsedRoster,
-    RosterFileError,
-    RosterRow,
-    RowError,
-    parse_roster,
-    read_table,
-)
+from doorstep.territory.roster import ParsedRoster, RosterRow, parse_roster
 
 BATCH = 2000
 _DIGITS = re.compile(r"\d+")
@@ -85,7 +79,7 @@ def import_roster(
     report = ImportReport(town=town_name, dry_run=dry_run)
     try:
         parsed = parse_roster(read_table(data, filename))
-    except RosterFileError as exc:
+    except TableFileError as exc:
         report.file_error = str(exc)
         return report
     report.ignored_columns = parsed.ignored_columns

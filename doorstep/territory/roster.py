@@ -8,9 +8,7 @@ the file spells it, the value masked, and what to do.
 
 from __future__ import annotations
 
-import csv
 import io
-import zipfile
 from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
@@ -22,21 +20,16 @@ from doorstep.core.idnumbers import (
     normalise_resident_id,
 )
 from doorstep.core.masking import mask_document, mask_name, mask_phone
+from doorstep.core.tables import (
+    Column,
+    RowError,
+    TableFileError,
+    data_rows,
+    map_header,
+)
 from doorstep.territory.models import DocumentType
 
-
-class RosterFileError(ValueError):
-    """The file as a whole cannot be read: nothing in it was checked row by row."""
-
-
-@dataclass(frozen=True)
-class Column:
-    key: str
-    header_zh: str
-    header_en: str
-    required: bool
-    aliases: tuple[str, ...] = ()
-
+RosterFileError = TableFileError
 
 COLUMNS = (
     Column("community", "社区", "community", True, ("社区名称", "村", "村/社区", "社区/村")),
@@ -70,23 +63,6 @@ NO = {"", "否", "n", "no", "0", "false"}
 
 
 @dataclass
-class RowError:
-    row: int
-    column: str
-    value: str
-    message: str
-
-    def as_line(self) -> str:
-        shown = f" «{self.value}»" if self.value else ""
-        return _("row %(row)d, %(column)s%(value)s: %(message)s") % {
-            "row": self.row,
-            "column": self.column,
-            "value": shown,
-            "message": self.message,
-        }
-
-
-@dataclass
 class RosterRow:
     row: int
     community: str
@@ -110,128 +86,15 @@ class ParsedRoster:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-def _header_key(text: str) -> str:
-    return text.strip().lower().replace(" ", "").replace("*", "").replace("（", "(").split("(")[0]
-
-
-_HEADER_LOOKUP: dict[str, str] = {}
-for _col in COLUMNS:
-    for _name in (_col.header_zh, _col.header_en, *_col.aliases):
-        _HEADER_LOOKUP[_header_key(_name)] = _col.key
-
-
-def _cell_text(value: object) -> str:
-    """What a person sees in the cell, as text; numbers keep the damage Excel did to them."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "是" if value else "否"
-    if isinstance(value, float):
-        if value.is_integer() and abs(value) < 1e15:
-            return str(int(value))
-        return repr(value).upper()
-    return str(value).strip()
-
-
-def read_table(data: bytes, filename: str = "") -> list[list[str]]:
-    """All rows of the file's first sheet as text, header first."""
-    if not data or not data.strip():
-        raise RosterFileError(_("The file is empty. Fill in the template and upload it again."))
-    if data[:4] == b"PK\x03\x04":
-        return _read_xlsx(data)
-    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
-        raise RosterFileError(
-            _(
-                "This is an old Excel 97-2003 (.xls) file. In Excel choose Save As → Excel Workbook (.xlsx) and upload that."
-            )
-        )
-    if b"\x00" in data[:4096]:
-        raise RosterFileError(
-            _(
-                "This file is neither CSV nor XLSX. Upload the roster as an Excel workbook (.xlsx) or a CSV file."
-            )
-        )
-    return _read_csv(data)
-
-
-def _read_xlsx(data: bytes) -> list[list[str]]:
-    from openpyxl import load_workbook
-
-    try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise RosterFileError(
-            _(
-                "This file looks like a zip archive but is not an Excel workbook (%(error)s). Save it from Excel as .xlsx and try again."
-            )
-            % {"error": exc.__class__.__name__}
-        ) from None
-    try:
-        sheet = workbook.worksheets[0]
-        return [[_cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
-    finally:
-        workbook.close()
-
-
-def _read_csv(data: bytes) -> list[list[str]]:
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise RosterFileError(
-            _(
-                "The file's text encoding could not be read (tried UTF-8 and GBK/GB18030). Save it from Excel as .xlsx, or as CSV UTF-8."
-            )
-        )
-    first_line = text.split("\n", 1)[0]
-    delimiter = "\t" if first_line.count("\t") > first_line.count(",") else ","
-    return [
-        [cell.strip() for cell in row] for row in csv.reader(io.StringIO(text), delimiter=delimiter)
-    ]
-
-
 def parse_roster(table: list[list[str]]) -> ParsedRoster:
     """Check every row; the result carries the good rows and every error found."""
-    rows = [r for r in table]
-    while rows and not any(rows[0]):
-        rows.pop(0)
-    if not rows:
-        raise RosterFileError(_("The file is empty. Fill in the template and upload it again."))
-    header = rows[0]
-    positions: dict[str, int] = {}
-    spelled: dict[str, str] = {}
-    parsed = ParsedRoster()
-    for index, title in enumerate(header):
-        key = _HEADER_LOOKUP.get(_header_key(title))
-        if key is None:
-            if title:
-                parsed.ignored_columns.append(title)
-            continue
-        if key in positions:
-            raise RosterFileError(
-                _("Two columns are headed «%(a)s» and «%(b)s»; keep one of them.")
-                % {"a": spelled[key], "b": title}
-            )
-        positions[key] = index
-        spelled[key] = title
-    missing = [c for c in COLUMNS if c.required and c.key not in positions]
-    if missing:
-        raise RosterFileError(
-            _("The header row (row 1) lacks the column(s) %(columns)s. Use the template's headers.")
-            % {"columns": ", ".join(f"{c.header_zh} / {c.header_en}" for c in missing)}
-        )
-    parsed.headers = dict(spelled)
-    for c in COLUMNS:
-        spelled.setdefault(c.key, c.header_zh)
-
+    header_row, rows = data_rows(table)
+    header = map_header(header_row, COLUMNS)
+    parsed = ParsedRoster(ignored_columns=header.ignored, headers=dict(header.spelled))
+    spelled = {c.key: header.spelled.get(c.key, c.header_zh) for c in COLUMNS}
     seen: dict[str, int] = {}
-    for number, cells in enumerate(rows[1:], start=2):
-        if not any(cells):
-            continue
-        row = _parse_row(number, cells, positions, spelled, parsed.errors)
+    for number, cells in rows:
+        row = _parse_row(number, cells, header.positions, spelled, parsed.errors)
         if row is None:
             continue
         first = seen.get(row.id_number)
@@ -248,8 +111,6 @@ def parse_roster(table: list[list[str]]) -> ParsedRoster:
             continue
         seen[row.id_number] = number
         parsed.rows.append(row)
-    if not parsed.rows and not parsed.errors:
-        raise RosterFileError(_("The file has a header row but no residents under it."))
     return parsed
 
 

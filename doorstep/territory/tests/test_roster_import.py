@@ -109,7 +109,7 @@ def test_the_same_person_twice_in_one_file_names_the_first_row():
     [
         (b"", "empty"),
         (b"   \r\n", "empty"),
-        (csv_bytes([], header=HEADER), "no residents"),
+        (csv_bytes([], header=HEADER), "nothing under it"),
         (
             csv_bytes(good_rows(2), header=[h if h != "证件号码" else "号码" for h in HEADER]),
             "证件号码",
