@@ -8,6 +8,7 @@ urlpatterns = [
     path("", include("doorstep.core.urls")),
     path("territory/", include("doorstep.territory.urls")),
     path("campaigns/", include("doorstep.campaigns.urls")),
+    path("workforce/", include("doorstep.workforce.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

@@ -17,6 +17,9 @@ def nav_items(user) -> list[dict[str, str]]:  # type: ignore[no-untyped-def]
         items.append({"url": reverse("territory:roster_upload"), "label": _("Import roster")})
     if user.can(Can.VIEW_CAMPAIGNS):
         items.append({"url": reverse("campaigns:list"), "label": _("Campaigns")})
+    if user.can(Can.VIEW_WORKFORCE):
+        items.append({"url": reverse("workforce:index"), "label": _("Workforce")})
+        items.append({"url": reverse("workforce:where"), "label": _("Who is where")})
     if user.can(Can.READ_AUDIT):
         items.append({"url": reverse("core:audit"), "label": _("Audit log")})
     return items

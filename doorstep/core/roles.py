@@ -27,6 +27,9 @@ class Can(StrEnum):
     VIEW_CAMPAIGNS = "view_campaigns"
     EDIT_ZONES = "edit_zones"
     CREATE_CAMPAIGNS = "create_campaigns"
+    VIEW_WORKFORCE = "view_workforce"
+    MANAGE_WORKFORCE = "manage_workforce"
+    CHECK_IN = "check_in"
     READ_AUDIT = "read_audit"
 
 
@@ -40,6 +43,9 @@ CAPABILITIES: dict[str, frozenset[Can]] = {
             Can.VIEW_CAMPAIGNS,
             Can.EDIT_ZONES,
             Can.CREATE_CAMPAIGNS,
+            Can.VIEW_WORKFORCE,
+            Can.MANAGE_WORKFORCE,
+            Can.CHECK_IN,
         }
     ),
     Role.COMMUNITY_WORKER: frozenset(
@@ -50,9 +56,12 @@ CAPABILITIES: dict[str, frozenset[Can]] = {
             Can.EXPORT_PERSONAL,
             Can.PRINT_CODES,
             Can.VIEW_CAMPAIGNS,
+            Can.VIEW_WORKFORCE,
         }
     ),
-    Role.TEAM_LEADER: frozenset({Can.VIEW_RESIDENTS, Can.PRINT_CODES, Can.VIEW_CAMPAIGNS}),
+    Role.TEAM_LEADER: frozenset(
+        {Can.VIEW_RESIDENTS, Can.PRINT_CODES, Can.VIEW_CAMPAIGNS, Can.VIEW_WORKFORCE, Can.CHECK_IN}
+    ),
     Role.CANVASSER: frozenset({Can.VIEW_RESIDENTS}),
     Role.REGISTRAR: frozenset(),
     # The lab works with tube and box codes only: it never sees a resident.

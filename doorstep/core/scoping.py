@@ -49,3 +49,23 @@ def require(user: User, capability: Can) -> None:
     """403 for a signed-in user whose role lacks the capability."""
     if not user.can(capability):
         raise PermissionDenied(capability.value)
+
+
+def town_ids(user: User) -> set[int] | None:
+    """The towns a user works in; None means every town (an admin with no town set)."""
+    if not user.is_authenticated or not user.is_active:
+        return set()
+    if user.is_town_wide and user.town_id is None:
+        return None
+    ids = set(user.communities.values_list("town_id", flat=True))
+    if user.town_id is not None:
+        ids.add(user.town_id)
+    return ids
+
+
+def scoped_to_towns(user: User, queryset: QuerySet[M], town_path: str = "town") -> QuerySet[M]:
+    """``queryset`` narrowed to the towns the user works in (workforce, sites, lanes)."""
+    ids = town_ids(user)
+    if ids is None:
+        return queryset
+    return queryset.filter(**{f"{town_path}_id__in": ids})

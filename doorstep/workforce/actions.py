@@ -1,0 +1,474 @@
+"""Every write of the surge workforce: call-ups, check-in, teams, duties, hand-overs, stand-downs.
+
+Locking policy: check-in and no-show move a muster with a conditional UPDATE (the row count says
+whether this call moved it), so a double scan from two phones counts once. Putting people on duty
+relies on the ``one_open_duty_per_person`` constraint: the pre-check gives the clear message, the
+constraint settles the race. Counters move with F() in the same transaction as the rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.formats import time_format
+from django.utils.translation import gettext as _
+
+from doorstep.core import codes
+from doorstep.core.models import User
+from doorstep.sampling.models import Lane
+from doorstep.territory.models import Community, Town
+from doorstep.workforce.models import (
+    LANE_ROLES,
+    WORKER_CODE_BODY,
+    CallUp,
+    Duty,
+    DutyCounter,
+    DutyRole,
+    EndReason,
+    Muster,
+    MusterStatus,
+    PlaceKind,
+    Purpose,
+    Staff,
+    SupportUnit,
+    Team,
+    TeamStatus,
+)
+
+
+class WorkforceError(ValueError):
+    """A refusal with a message that says what to do."""
+
+
+def _hhmm(moment: dt.datetime) -> str:
+    return time_format(timezone.localtime(moment), "H:i")
+
+
+def new_worker_code() -> str:
+    while True:
+        code = codes.new_code(WORKER_CODE_BODY)
+        if not Staff.objects.filter(worker_code=code).exists():
+            return code
+
+
+# Call-ups and check-in ---------------------------------------------------------------------
+
+
+@transaction.atomic
+def create_callup(
+    user: User | None,
+    unit: SupportUnit,
+    *,
+    requested: int = 0,
+    named: Sequence[Staff] = (),
+    purpose: str,
+    muster_point: str,
+    muster_at: dt.datetime,
+    community: Community | None = None,
+    site: object | None = None,
+) -> CallUp:
+    """Ask a unit for N people, or for these people, at a muster point and time."""
+    from doorstep.sampling.models import Site
+
+    if purpose not in Purpose.values:
+        raise WorkforceError(_("Choose the purpose: door to door or a sampling site."))
+    if purpose == Purpose.DOOR_TO_DOOR and community is None:
+        raise WorkforceError(_("Door to door needs the community the people go to."))
+    if purpose == Purpose.SAMPLING and not isinstance(site, Site):
+        raise WorkforceError(_("A sampling call-up needs the site the people go to."))
+    if not muster_point.strip():
+        raise WorkforceError(_("Say where people gather (the muster point)."))
+    foreign = [s for s in named if s.unit_id != unit.pk]
+    if foreign:
+        raise WorkforceError(
+            _("%(names)s are not staff of %(unit)s.")
+            % {"names": ", ".join(s.name for s in foreign), "unit": unit.name}
+        )
+    requested = len(named) if named else requested
+    if requested < 1:
+        raise WorkforceError(_("Ask for at least one person, or name them."))
+    if isinstance(site, Site):
+        community = site.community
+    callup = CallUp.objects.create(
+        town=unit.town,
+        unit=unit,
+        requested=requested,
+        purpose=purpose,
+        community=community,
+        site=site if isinstance(site, Site) else None,
+        muster_point=muster_point.strip(),
+        muster_at=muster_at,
+        named=bool(named),
+        created_by=user,
+    )
+    Muster.objects.bulk_create([Muster(callup=callup, staff=s) for s in named])
+    return callup
+
+
+@dataclass
+class CheckIn:
+    staff: Staff
+    muster: Muster
+    first_time: bool
+    message: str
+
+
+def parse_worker_code(raw: str) -> str:
+    code = codes.normalise(raw)
+    if not code:
+        raise WorkforceError(_("Nothing was scanned. Scan the worker code or type it."))
+    if not codes.is_valid(code, WORKER_CODE_BODY):
+        raise WorkforceError(
+            _(
+                "«%(code)s» is not a worker code (8 characters with a check character). Scan again or type it carefully."
+            )
+            % {"code": raw.strip()[:20]}
+        )
+    return code
+
+
+@transaction.atomic
+def check_in(user: User, callup: CallUp, raw_code: str) -> CheckIn:
+    """Record an arrival at the muster point. A second scan of the same person is harmless."""
+    code = parse_worker_code(raw_code)
+    staff = Staff.objects.select_related("unit").filter(worker_code=code, town=callup.town).first()
+    if staff is None:
+        raise WorkforceError(
+            _(
+                "No worker in %(town)s has the code %(code)s. Check that it is a worker code of this town."
+            )
+            % {"town": callup.town.name, "code": codes.display(code)}
+        )
+    muster = Muster.objects.filter(callup=callup, staff=staff).first()
+    if muster is None:
+        _refuse_foreign(callup, staff)
+        try:
+            with transaction.atomic():
+                muster = Muster.objects.create(callup=callup, staff=staff)
+        except IntegrityError:  # the same person scanned on two phones at once
+            muster = Muster.objects.get(callup=callup, staff=staff)
+    if muster.status == MusterStatus.STOOD_DOWN:
+        raise WorkforceError(
+            _("%(name)s stood down at %(time)s and went off duty. A new call-up brings them back.")
+            % {"name": staff.name, "time": _hhmm(muster.stood_down_at or timezone.now())}
+        )
+    now = timezone.now()
+    was_no_show = muster.status == MusterStatus.NO_SHOW
+    moved = Muster.objects.filter(
+        pk=muster.pk, status__in=[MusterStatus.CALLED, MusterStatus.NO_SHOW]
+    ).update(status=MusterStatus.ARRIVED, arrived_at=now, checked_in_by=user)
+    muster.refresh_from_db()
+    if not moved:
+        return CheckIn(
+            staff,
+            muster,
+            False,
+            _("%(name)s already checked in at %(time)s.")
+            % {"name": staff.name, "time": _hhmm(muster.arrived_at or now)},
+        )
+    CallUp.objects.filter(pk=callup.pk).update(
+        arrived_count=F("arrived_count") + 1,
+        no_show_count=F("no_show_count") - (1 if was_no_show else 0),
+        last_arrival_at=now,
+    )
+    CallUp.objects.filter(pk=callup.pk, first_arrival_at__isnull=True).update(first_arrival_at=now)
+    return CheckIn(
+        staff,
+        muster,
+        True,
+        _("%(name)s (%(unit)s) checked in.") % {"name": staff.name, "unit": staff.unit.name},
+    )
+
+
+def _refuse_foreign(callup: CallUp, staff: Staff) -> None:
+    """A person not on a named call-up, or from another unit, gets told where they belong."""
+    if staff.unit_id != callup.unit_id:
+        raise WorkforceError(
+            _(
+                "%(name)s is from %(their)s; this call-up is for %(unit)s. Check them in at their own call-up."
+            )
+            % {"name": staff.name, "their": staff.unit.name, "unit": callup.unit.name}
+        )
+    if callup.named:
+        elsewhere = (
+            Muster.objects.filter(staff=staff, status=MusterStatus.CALLED)
+            .exclude(callup=callup)
+            .select_related("callup")
+            .first()
+        )
+        if elsewhere:
+            raise WorkforceError(
+                _("%(name)s is not on this call-up; they are called to %(point)s at %(time)s.")
+                % {
+                    "name": staff.name,
+                    "point": elsewhere.callup.muster_point,
+                    "time": _hhmm(elsewhere.callup.muster_at),
+                }
+            )
+        raise WorkforceError(
+            _("%(name)s is not on the list of this call-up. Ask the commander to add them.")
+            % {"name": staff.name}
+        )
+
+
+@transaction.atomic
+def mark_no_show(user: User, callup: CallUp, staff_ids: Iterable[int]) -> int:
+    """People still missing are marked no-show; arriving later undoes it."""
+    ids = list(staff_ids)
+    moved = Muster.objects.filter(
+        callup=callup, staff_id__in=ids, status=MusterStatus.CALLED
+    ).update(status=MusterStatus.NO_SHOW)
+    if moved:
+        CallUp.objects.filter(pk=callup.pk).update(no_show_count=F("no_show_count") + moved)
+    return moved
+
+
+# Teams -------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def form_team(
+    user: User | None,
+    town: Town,
+    name: str,
+    leader: Staff | None,
+    members: Sequence[Staff],
+    callup: CallUp | None = None,
+) -> Team:
+    """A team of people who have checked in and are in no other team; the leader is a member."""
+    if leader is None:
+        raise WorkforceError(_("Choose the team's leader: a team cannot go out without one."))
+    people = {s.pk: s for s in [leader, *members]}
+    if not name.strip():
+        raise WorkforceError(_("Give the team a name, e.g. «杨柳青镇第2组»."))
+    arrived = set(
+        Muster.objects.filter(
+            staff_id__in=people, status=MusterStatus.ARRIVED, callup__town=town
+        ).values_list("staff_id", flat=True)
+    )
+    missing = [s.name for pk, s in people.items() if pk not in arrived]
+    if missing:
+        raise WorkforceError(
+            _("%(names)s have not checked in yet. Scan them in at the muster point first.")
+            % {"names": ", ".join(missing)}
+        )
+    busy = (
+        Team.members.through.objects.filter(staff_id__in=people)
+        .exclude(team__status=TeamStatus.STOOD_DOWN)
+        .select_related("team", "staff")
+    )
+    taken = [f"{m.staff.name} ({m.team.name})" for m in busy]
+    if taken:
+        raise WorkforceError(
+            _("Already in another team: %(names)s. Stand that team down or hand over first.")
+            % {"names": ", ".join(taken)}
+        )
+    team = Team.objects.create(town=town, name=name.strip(), leader=leader, callup=callup)
+    team.members.set(people.values())
+    return team
+
+
+def _place_of(duty: Duty) -> str:
+    return str(duty.lane) if duty.lane_id else str(duty.community)
+
+
+def _open_duty_error(duties: Iterable[Duty]) -> WorkforceError:
+    return WorkforceError(
+        _("Already on duty elsewhere: %(who)s. Hand over or stand them down first.")
+        % {
+            "who": "; ".join(
+                _("%(name)s at %(place)s since %(time)s")
+                % {"name": d.staff.name, "place": _place_of(d), "time": _hhmm(d.started_at)}
+                for d in duties
+            )
+        }
+    )
+
+
+def _bump(town_id: int, kind: str, place_id: int, role: str, delta: int) -> None:
+    updated = DutyCounter.objects.filter(kind=kind, place_id=place_id, role=role).update(
+        on_duty=F("on_duty") + delta
+    )
+    if not updated:
+        try:
+            with transaction.atomic():
+                DutyCounter.objects.create(
+                    town_id=town_id, kind=kind, place_id=place_id, role=role, on_duty=delta
+                )
+        except IntegrityError:
+            DutyCounter.objects.filter(kind=kind, place_id=place_id, role=role).update(
+                on_duty=F("on_duty") + delta
+            )
+
+
+def _count(duties: Iterable[Duty], delta: int) -> None:
+    """Move the counters of every place a duty is at: the lane, its site, its community."""
+    for duty in duties:
+        _bump(duty.town_id, PlaceKind.COMMUNITY, duty.community_id, duty.role, delta)
+        if duty.lane_id:
+            _bump(duty.town_id, PlaceKind.LANE, duty.lane_id, duty.role, delta)
+            _bump(duty.town_id, PlaceKind.SITE, duty.site_id or 0, duty.role, delta)
+
+
+def roles_by_skill(team: Team) -> dict[int, str]:
+    """Lane roles from what people can do: a sampler samples, a registrar registers, others keep order."""
+    roles = {}
+    for staff in team.members.all():
+        skills = staff.skill_list
+        if "sampler" in skills:
+            roles[staff.pk] = DutyRole.SAMPLER
+        elif "registrar" in skills:
+            roles[staff.pk] = DutyRole.REGISTRAR
+        else:
+            roles[staff.pk] = DutyRole.ORDER_KEEPER
+    return roles
+
+
+def _roles_for(team: Team, lane: Lane | None, roles: dict[int, str]) -> dict[int, str]:
+    members = list(team.members.all())
+    if lane is None:
+        return {
+            s.pk: DutyRole.TEAM_LEADER if s.pk == team.leader_id else DutyRole.CANVASSER
+            for s in members
+        }
+    chosen: dict[int, str] = {}
+    unassigned = []
+    for staff in members:
+        role = roles.get(staff.pk, "")
+        if role not in LANE_ROLES:
+            unassigned.append(staff.name)
+        chosen[staff.pk] = role
+    if unassigned:
+        raise WorkforceError(
+            _("Give everyone a lane role (sampler, registrar or order keeper): %(names)s.")
+            % {"names": ", ".join(unassigned)}
+        )
+    return chosen
+
+
+def _start_duties(
+    team: Team, community: Community, lane: Lane | None, roles: dict[int, str], at: dt.datetime
+) -> list[Duty]:
+    members = {s.pk: s for s in team.members.all()}
+    clash = list(
+        Duty.objects.filter(staff_id__in=members, ended_at__isnull=True).select_related(
+            "staff", "lane__site", "community"
+        )
+    )
+    if clash:
+        raise _open_duty_error(clash)
+    duties = [
+        Duty(
+            staff_id=pk,
+            team=team,
+            unit_id=members[pk].unit_id,
+            town_id=team.town_id,
+            community=community,
+            site_id=lane.site_id if lane else None,
+            lane=lane,
+            role=roles[pk],
+            started_at=at,
+        )
+        for pk in members
+    ]
+    try:
+        with transaction.atomic():
+            Duty.objects.bulk_create(duties)
+    except IntegrityError:
+        # Someone put one of them on duty between the check above and this insert.
+        raced = Duty.objects.filter(staff_id__in=members, ended_at__isnull=True).select_related(
+            "staff", "lane__site", "community"
+        )
+        raise _open_duty_error(raced) from None
+    _count(duties, +1)
+    team.status = TeamStatus.ON_DUTY
+    team.community = community
+    team.lane = lane
+    team.save(update_fields=["status", "community", "lane"])
+    return duties
+
+
+@transaction.atomic
+def assign_team(
+    user: User | None,
+    team: Team,
+    *,
+    community: Community | None = None,
+    lane: Lane | None = None,
+    roles: dict[int, str] | None = None,
+) -> list[Duty]:
+    """Put a team on duty: door to door in a community, or at a lane with a role each."""
+    team = Team.objects.select_for_update().get(pk=team.pk)
+    if team.status == TeamStatus.STOOD_DOWN:
+        raise WorkforceError(_("%(team)s has stood down; form a new team.") % {"team": team.name})
+    if team.status == TeamStatus.ON_DUTY:
+        raise WorkforceError(
+            _("%(team)s is already on duty at %(place)s; hand over first.")
+            % {"team": team.name, "place": team.place}
+        )
+    if (community is None) == (lane is None):
+        raise WorkforceError(_("Choose one place: a community (door to door) or a lane."))
+    if lane is not None:
+        community = lane.site.community
+    assert community is not None
+    if community.town_id != team.town_id:
+        raise WorkforceError(_("That place is in another town."))
+    return _start_duties(team, community, lane, _roles_for(team, lane, roles or {}), timezone.now())
+
+
+def _end_duties(team: Team, reason: EndReason, at: dt.datetime) -> list[Duty]:
+    duties = list(Duty.objects.select_for_update().filter(team=team, ended_at__isnull=True))
+    Duty.objects.filter(pk__in=[d.pk for d in duties]).update(ended_at=at, end_reason=reason)
+    _count(duties, -1)
+    return duties
+
+
+@transaction.atomic
+def hand_over(
+    user: User | None, outgoing: Team, incoming: Team, roles: dict[int, str] | None = None
+) -> list[Duty]:
+    """The incoming team takes the outgoing team's place at the same instant; the night shift
+    is just another shift. The outgoing team is free for its next assignment."""
+    outgoing = Team.objects.select_for_update().get(pk=outgoing.pk)
+    incoming = Team.objects.select_for_update().get(pk=incoming.pk)
+    if outgoing.status != TeamStatus.ON_DUTY:
+        raise WorkforceError(
+            _("%(team)s is not on duty; there is nothing to hand over.") % {"team": outgoing.name}
+        )
+    if incoming.status != TeamStatus.FORMED:
+        raise WorkforceError(
+            _("%(team)s cannot take over: it is %(status)s.")
+            % {"team": incoming.name, "status": incoming.get_status_display()}
+        )
+    community, lane = outgoing.community, outgoing.lane
+    assert community is not None
+    chosen = _roles_for(incoming, lane, roles or (roles_by_skill(incoming) if lane else {}))
+    now = timezone.now()
+    _end_duties(outgoing, EndReason.HANDOVER, now)
+    outgoing.status = TeamStatus.FORMED
+    outgoing.community = None
+    outgoing.lane = None
+    outgoing.save(update_fields=["status", "community", "lane"])
+    return _start_duties(incoming, community, lane, chosen, now)
+
+
+@transaction.atomic
+def stand_down(user: User | None, team: Team) -> int:
+    """The team goes home: its duties end, and its people cannot check in again to the same
+    call-up (a new call-up brings them back)."""
+    team = Team.objects.select_for_update().get(pk=team.pk)
+    if team.status == TeamStatus.STOOD_DOWN:
+        raise WorkforceError(_("%(team)s has already stood down.") % {"team": team.name})
+    now = timezone.now()
+    ended = _end_duties(team, EndReason.STAND_DOWN, now)
+    Muster.objects.filter(
+        Q(staff__in=team.members.all()), status=MusterStatus.ARRIVED, callup__town=team.town_id
+    ).update(status=MusterStatus.STOOD_DOWN, stood_down_at=now)
+    team.status = TeamStatus.STOOD_DOWN
+    team.save(update_fields=["status"])
+    return len(ended)

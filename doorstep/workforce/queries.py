@@ -1,0 +1,157 @@
+"""Reads of the workforce: the muster board, who is where, lanes short of a role, unit hours."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from doorstep.sampling.models import Lane
+from doorstep.workforce.models import (
+    CallUp,
+    Duty,
+    DutyCounter,
+    DutyRole,
+    Muster,
+    MusterStatus,
+    PlaceKind,
+    Staff,
+    Team,
+    TeamStatus,
+)
+
+LONG_SHIFT = dt.timedelta(hours=12)
+
+
+@dataclass
+class Board:
+    callup: CallUp
+    asked: int
+    arrived: int
+    missing: int
+    no_show: int
+    minutes_to_assemble: int | None
+    arrivals: list[Muster]
+    still_missing: list[Muster]
+
+
+def muster_board(callup: CallUp) -> Board:
+    """Asked / arrived / missing from the call-up's counters; the names from its musters."""
+    musters = list(
+        Muster.objects.filter(callup=callup)
+        .select_related("staff")
+        .order_by("-arrived_at", "staff__name")
+    )
+    arrivals = [m for m in musters if m.status in (MusterStatus.ARRIVED, MusterStatus.STOOD_DOWN)]
+    minutes = None
+    if callup.last_arrival_at:
+        minutes = max(0, round((callup.last_arrival_at - callup.created_at).total_seconds() / 60))
+    return Board(
+        callup=callup,
+        asked=callup.requested,
+        arrived=callup.arrived_count,
+        missing=max(0, callup.requested - callup.arrived_count),
+        no_show=callup.no_show_count,
+        minutes_to_assemble=minutes,
+        arrivals=arrivals,
+        still_missing=[
+            m for m in musters if m.status in (MusterStatus.CALLED, MusterStatus.NO_SHOW)
+        ],
+    )
+
+
+def available_people(town_id: int) -> QuerySet[Staff]:
+    """Checked in, not stood down, and in no team that is still out: who a team can be made of."""
+    busy = Team.members.through.objects.exclude(team__status=TeamStatus.STOOD_DOWN).values(
+        "staff_id"
+    )
+    return (
+        Staff.objects.filter(town_id=town_id, musters__status=MusterStatus.ARRIVED)
+        .exclude(pk__in=busy)
+        .select_related("unit")
+        .distinct()
+        .order_by("unit__name", "name")
+    )
+
+
+@dataclass
+class Place:
+    name: str
+    kind: str
+    duties: list[Duty] = field(default_factory=list)
+
+
+def who_is_where(town_id: int, now: dt.datetime | None = None) -> list[Place]:
+    """Every place with people on duty: who, in which role, from which unit, since when."""
+    now = now or timezone.now()
+    duties = (
+        Duty.objects.filter(town_id=town_id, ended_at__isnull=True)
+        .select_related("staff", "unit", "community", "lane__site", "team")
+        .order_by("community__name", "lane__site__name", "lane__name", "role", "started_at")
+    )
+    places: dict[tuple[str, int], Place] = {}
+    for duty in duties:
+        if duty.lane_id:
+            key = (PlaceKind.LANE, duty.lane_id)
+            name = f"{duty.community.name} · {duty.lane}"
+        else:
+            key = (PlaceKind.COMMUNITY, duty.community_id)
+            name = duty.community.name
+        place = places.setdefault(key, Place(name=name, kind=key[0]))
+        duty.hours = (now - duty.started_at).total_seconds() / 3600  # type: ignore[attr-defined]
+        duty.long = now - duty.started_at > LONG_SHIFT  # type: ignore[attr-defined]
+        place.duties.append(duty)
+    return list(places.values())
+
+
+@dataclass
+class LaneStatus:
+    lane: Lane
+    counts: dict[str, int]
+
+    @property
+    def missing(self) -> list[str]:
+        return [r for r in (DutyRole.SAMPLER, DutyRole.REGISTRAR) if not self.counts.get(r)]
+
+
+def lanes_status(town_id: int) -> list[LaneStatus]:
+    """Every lane of the town with its people per role, read from the duty counters."""
+    lanes = list(
+        Lane.objects.filter(site__community__town_id=town_id).select_related("site__community")
+    )
+    counts: dict[int, dict[str, int]] = defaultdict(dict)
+    for place_id, role, n in DutyCounter.objects.filter(
+        kind=PlaceKind.LANE, place_id__in=[lane.pk for lane in lanes]
+    ).values_list("place_id", "role", "on_duty"):
+        counts[place_id][role] = n
+    return [LaneStatus(lane, counts[lane.pk]) for lane in lanes]
+
+
+@dataclass
+class UnitContribution:
+    name: str
+    people: int
+    person_hours: float
+    on_duty: int
+
+
+def unit_contributions(town_id: int, now: dt.datetime | None = None) -> list[UnitContribution]:
+    """Per support unit: people who served, person-hours (open duties count to now), on duty now."""
+    now = now or timezone.now()
+    people: dict[str, set[int]] = defaultdict(set)
+    hours: dict[str, float] = defaultdict(float)
+    on_duty: dict[str, int] = defaultdict(int)
+    for unit, staff_id, started, ended in Duty.objects.filter(town_id=town_id).values_list(
+        "unit__name", "staff_id", "started_at", "ended_at"
+    ):
+        people[unit].add(staff_id)
+        hours[unit] += ((ended or now) - started).total_seconds() / 3600
+        if ended is None:
+            on_duty[unit] += 1
+    return [
+        UnitContribution(unit, len(people[unit]), round(hours[unit], 1), on_duty[unit])
+        for unit in sorted(people)
+    ]

@@ -1,0 +1,22 @@
+from django.urls import path
+
+from doorstep.workforce import views
+
+app_name = "workforce"
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("staff/", views.staff_list, name="staff"),
+    path("staff/import/", views.staff_import_view, name="staff_import"),
+    path("staff/template.xlsx", views.staff_template, name="staff_template"),
+    path("staff/codes/", views.staff_codes, name="staff_codes"),
+    path("callups/new/", views.callup_create, name="callup_create"),
+    path("callups/<int:pk>/", views.muster_board, name="board"),
+    path("callups/<int:pk>/check-in/", views.check_in, name="check_in"),
+    path("callups/<int:pk>/no-show/", views.no_show, name="no_show"),
+    path("teams/new/", views.team_create, name="team_create"),
+    path("teams/<int:pk>/", views.team_detail, name="team"),
+    path("teams/<int:pk>/assign/", views.team_assign, name="team_assign"),
+    path("teams/<int:pk>/hand-over/", views.team_handover, name="team_handover"),
+    path("teams/<int:pk>/stand-down/", views.team_stand_down, name="team_stand_down"),
+    path("where/", views.where, name="where"),
+]
