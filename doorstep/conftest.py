@@ -193,3 +193,34 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             f"{len(skipped)} test(s) skipped: a part that cannot run fails the run.", red=True
         )
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def make_unit(name: str = "杨柳青镇", town: Town | None = None):  # type: ignore[no-untyped-def]
+    from doorstep.workforce.models import SupportUnit
+
+    return SupportUnit.objects.get_or_create(town=town or make_town(), name=name)[0]
+
+
+def make_staff(unit=None, name: str | None = None, skills: str = ""):  # type: ignore[no-untyped-def]
+    from doorstep.workforce.actions import new_worker_code
+    from doorstep.workforce.models import Staff
+
+    unit = unit or make_unit()
+    n = next(_serial)
+    return Staff.objects.create(
+        unit=unit,
+        town_id=unit.town_id,
+        name=name or f"队员{n}",
+        phone=f"139{n:08d}",
+        skills=skills,
+        worker_code=new_worker_code(),
+    )
+
+
+def make_lane(community: Community | None = None, site_name: str = "广场采样点", lanes: int = 2):  # type: ignore[no-untyped-def]
+    from doorstep.sampling.actions import create_site
+    from doorstep.sampling.models import Site
+
+    community = community or make_community()
+    site = Site.objects.filter(community=community, name=site_name).first() or create_site(community, site_name, lanes)
+    return site.lanes.order_by("name").first()

@@ -186,9 +186,9 @@ def build_demo(
         progress(
             f"  {community.name}: {len(buildings)} buildings, {len(households)} households, {wanted} residents"
         )
-    SupportUnit.objects.bulk_create([SupportUnit(town=town, name=n) for n in SUPPORT_UNITS])
     _users(town, communities)
     _campaign(town, communities)
+    _workforce(rng, town, communities)
     return DemoResult(
         residents, household_total, building_total, (timezone.now() - started).total_seconds()
     )
@@ -226,6 +226,86 @@ def _campaign(town: Town, communities: list[Community]) -> None:
     set_community_zone(admin, campaign, communities[0], Zone.SEALED)
     for community in communities[1:3]:
         set_community_zone(admin, campaign, community, Zone.CONTROLLED)
+
+
+# How many each unit sent, after the seed: Yangliuqing's 80+ cadres plus a second batch of 30.
+UNIT_STAFF = {"西营门街": 40, "大寺镇": 30, "杨柳青镇": 112, "王稳庄镇": 82, "赤龙南街": 30}
+
+
+def _workforce(rng: random.Random, town: Town, communities: list[Community]) -> None:
+    """The seed's surge: five units' staff, sampling sites with lanes, Yangliuqing's second batch
+    of 30 checked in and split into four groups, one per lane."""
+    from doorstep.sampling.actions import create_site
+    from doorstep.workforce.actions import (
+        assign_team,
+        check_in,
+        create_callup,
+        form_team,
+        new_worker_code,
+    )
+    from doorstep.workforce.models import Purpose, Skill, Staff
+
+    commander = User.objects.get(username="commander")
+    units = {n: SupportUnit.objects.create(town=town, name=n) for n in SUPPORT_UNITS}
+    skills = [
+        f",{Skill.SAMPLER},",
+        f",{Skill.REGISTRAR},",
+        f",{Skill.ORDER_KEEPER},",
+        f",{Skill.CANVASSER},",
+    ]
+    phone = 13900000000
+    for name, count in UNIT_STAFF.items():
+        for n in range(count):
+            phone += 1
+            Staff.objects.create(
+                unit=units[name],
+                town=town,
+                name=fake_name(rng),
+                phone=str(phone),
+                skills=f",{Skill.TEAM_LEADER}," if n % 10 == 0 else skills[n % 4],
+                worker_code=new_worker_code(),
+            )
+    leader_staff = Staff.objects.filter(unit=units["杨柳青镇"]).order_by("pk").first()
+    assert leader_staff is not None
+    leader_staff.user = User.objects.get(username="leader")
+    leader_staff.save(update_fields=["user"])
+    site = create_site(communities[3], "富锦园广场采样点", lanes=4)
+    create_site(communities[4], "星河湾小学采样点", lanes=2)
+    now = timezone.now()
+    batch = list(Staff.objects.filter(unit=units["杨柳青镇"]).order_by("pk")[:30])
+    callup = create_callup(
+        commander,
+        units["杨柳青镇"],
+        requested=30,
+        purpose=Purpose.SAMPLING,
+        site=site,
+        muster_point="富锦园社区居委会门前",
+        muster_at=now,
+    )
+    for staff in batch[:28]:
+        check_in(commander, callup, staff.worker_code)
+    arrived = batch[:28]
+    for group, lane in enumerate(site.lanes.order_by("name")):
+        members = arrived[group * 7 : group * 7 + 7]
+        team = form_team(commander, town, f"杨柳青镇第{group + 1}组", members[0], members, callup)
+        roles = {
+            m.pk: ("sampler", "sampler", "registrar", "registrar")[i] if i < 4 else "order_keeper"
+            for i, m in enumerate(members)
+        }
+        if group == 3:
+            roles = {
+                m.pk: "order_keeper" if i else "sampler" for i, m in enumerate(members)
+            }  # a lane short of a registrar
+        assign_team(commander, team, lane=lane, roles=roles)
+    create_callup(
+        commander,
+        units["西营门街"],
+        requested=40,
+        purpose=Purpose.DOOR_TO_DOOR,
+        community=communities[0],
+        muster_point="阳光里社区党群服务中心",
+        muster_at=now,
+    )
 
 
 def demo_users() -> list[tuple[str, str, str]]:
