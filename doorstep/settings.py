@@ -135,6 +135,9 @@ def _database() -> dict[str, object]:
         "NAME": HOME / env_str("DOORSTEP_SQLITE_NAME", "doorstep.sqlite3"),
         # Closing the last connection to a WAL database checkpoints it: keep them open.
         "CONN_MAX_AGE": None,
+        # Tests use a file too (not SQLite's in-memory database), so that they run with the
+        # same WAL journal and locking as production, threads included.
+        "TEST": {"NAME": HOME / "test-doorstep.sqlite3"},
         "OPTIONS": {
             # IMMEDIATE takes the write lock when a transaction starts, so two writers queue
             # on the busy timeout instead of one failing with "database is locked" mid-way.

@@ -231,3 +231,14 @@ def test_a_place_in_another_town_is_refused(commander, callup, unit):
     with pytest.raises(actions.WorkforceError, match="another town"):
         actions.assign_team(commander, team, community=elsewhere)
     assert Muster.objects.filter(status=MusterStatus.ARRIVED).count() == 3
+
+
+def test_the_database_itself_refuses_a_second_open_duty(commander, callup, unit, community):
+    from django.db import IntegrityError, transaction
+
+    team, people = _team(commander, callup, unit)
+    actions.assign_team(commander, team, community=community)
+    duty = Duty.objects.filter(staff=people[0]).get()
+    duty.pk = None
+    with pytest.raises(IntegrityError), transaction.atomic():
+        duty.save()
