@@ -222,5 +222,7 @@ def make_lane(community: Community | None = None, site_name: str = "广场采样
     from doorstep.sampling.models import Site
 
     community = community or make_community()
-    site = Site.objects.filter(community=community, name=site_name).first() or create_site(community, site_name, lanes)
+    site = Site.objects.filter(community=community, name=site_name).first() or create_site(
+        community, site_name, lanes
+    )
     return site.lanes.order_by("name").first()

@@ -317,7 +317,7 @@ def _count(duties: Iterable[Duty], delta: int) -> None:
 
 def roles_by_skill(team: Team) -> dict[int, str]:
     """Lane roles from what people can do: a sampler samples, a registrar registers, others keep order."""
-    roles = {}
+    roles: dict[int, str] = {}
     for staff in team.members.all():
         skills = staff.skill_list
         if "sampler" in skills:

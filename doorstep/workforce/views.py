@@ -302,8 +302,8 @@ def team_detail(request: AuthedRequest, pk: int) -> HttpResponse:
 
 def _roles_from(request: AuthedRequest) -> dict[int, str]:
     return {
-        int(key.split("_", 1)[1]): value
-        for key, value in request.POST.items()
+        int(key.split("_", 1)[1]): request.POST.get(key, "")
+        for key in request.POST
         if key.startswith("role_") and key.split("_", 1)[1].isdigit()
     }
 

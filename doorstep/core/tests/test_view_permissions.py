@@ -8,11 +8,14 @@ from dataclasses import dataclass
 
 import pytest
 from django.urls import get_resolver, reverse
+from django.utils import timezone
 
 from doorstep.campaigns.actions import create_campaign
-from doorstep.conftest import client_for, make_user
+from doorstep.conftest import client_for, make_staff, make_unit, make_user
 from doorstep.core.roles import Role
 from doorstep.territory.models import Town
+from doorstep.workforce import actions
+from doorstep.workforce.models import Purpose
 
 pytestmark = pytest.mark.django_db
 
@@ -54,6 +57,21 @@ CASES = [
     Case("campaigns:create", "get", "commander", "leader", False, "put"),
     Case("campaigns:detail", "get", "leader", "canvasser", True, "post"),
     Case("campaigns:zones", "post", "commander", "leader", True, "get", (("zone", "sealed"),)),
+    Case("workforce:index", "get", "leader", "canvasser", False, "post"),
+    Case("workforce:staff", "get", "leader", "canvasser", False, "post"),
+    Case("workforce:staff_import", "get", "commander", "leader", False, "put"),
+    Case("workforce:staff_template", "get", "commander", "leader", False, "post"),
+    Case("workforce:staff_codes", "get", "commander", "leader", False, "post"),
+    Case("workforce:callup_create", "get", "commander", "leader", False, "put"),
+    Case("workforce:board", "get", "leader", "canvasser", True, "post"),
+    Case("workforce:check_in", "get", "leader", "worker", True, "put"),
+    Case("workforce:no_show", "post", "commander", "leader", True, "get"),
+    Case("workforce:team_create", "get", "commander", "leader", False, "put"),
+    Case("workforce:team", "get", "leader", "canvasser", True, "post"),
+    Case("workforce:team_assign", "post", "commander", "leader", True, "get"),
+    Case("workforce:team_handover", "post", "commander", "leader", True, "get"),
+    Case("workforce:team_stand_down", "post", "commander", "leader", True, "get"),
+    Case("workforce:where", "get", "leader", "canvasser", False, "post"),
 ]
 
 
@@ -61,12 +79,32 @@ CASES = [
 def world(request, community, resident):
     campaign = create_campaign(community.town, "第1轮", communities=[community])
     household = resident.household
+    commander = make_user(Role.COMMANDER, town=community.town)
+    unit = make_unit(town=community.town)
+    people = [make_staff(unit) for _ in range(4)]
+    callup = actions.create_callup(
+        commander,
+        unit,
+        requested=4,
+        purpose=Purpose.DOOR_TO_DOOR,
+        community=community,
+        muster_point="A",
+        muster_at=timezone.now(),
+    )
+    for p in people:
+        actions.check_in(commander, callup, p.worker_code)
+    team = actions.form_team(commander, community.town, "甲", people[0], people[:2])
+    on_duty = actions.form_team(commander, community.town, "乙", people[2], people[2:])
+    actions.assign_team(commander, on_duty, community=community)
     return {
         "community": community.pk,
         "building": household.unit.building_id,
         "household": household.pk,
         "resident": resident.pk,
         "campaign": campaign.pk,
+        "callup": callup.pk,
+        "team": team.pk,
+        "on_duty": on_duty.pk,
     }
 
 
@@ -83,6 +121,12 @@ def _url(case: Case, world: dict) -> str:
         kwargs = {"pk": world["resident"]}
     elif case.name in {"campaigns:detail", "campaigns:zones"}:
         kwargs = {"pk": world["campaign"]}
+    elif name in {"board", "check_in", "no_show"}:
+        kwargs = {"pk": world["callup"]}
+    elif name in {"team", "team_assign"}:
+        kwargs = {"pk": world["team"]}
+    elif name in {"team_handover", "team_stand_down"}:
+        kwargs = {"pk": world["on_duty"]}
     return reverse(case.name, kwargs=kwargs)
 
 
@@ -90,12 +134,16 @@ def _data(case: Case, world: dict) -> dict:
     data = dict(case.data)
     if case.name == "campaigns:zones":
         data["community"] = world["community"]
+    if case.name == "workforce:team_assign":
+        data["place"] = f"community:{world['community']}"
+    if case.name == "workforce:team_handover":
+        data["incoming"] = world["team"]
     return data
 
 
 def test_every_view_is_in_the_table():
     names = set()
-    for namespace in ("core", "territory", "campaigns"):
+    for namespace in ("core", "territory", "campaigns", "workforce"):
         resolver = get_resolver().namespace_dict[namespace][1]
         names |= {f"{namespace}:{n}" for n in resolver.reverse_dict if isinstance(n, str)}
     assert names == {c.name for c in CASES}
@@ -124,8 +172,8 @@ def test_a_role_that_may_not_is_403(case, world, request):
 
 @pytest.mark.parametrize("case", [c for c in CASES if c.outsider], ids=lambda c: c.name)
 def test_a_user_of_another_community_gets_404(case, world, outsider, request):
-    if case.name.startswith("campaigns:"):
-        # Campaigns are scoped by the communities they cover: a commander of another town.
+    if case.name.startswith(("campaigns:", "workforce:")):
+        # Campaigns and the workforce are scoped by town: a commander of another town.
         outsider = make_user(Role.COMMANDER, town=Town.objects.create(name="远方镇"))
     response = getattr(client_for(outsider), case.method)(_url(case, world), _data(case, world))
     assert response.status_code == 404

@@ -28,8 +28,13 @@ def unit(community):
 @pytest.fixture
 def callup(unit, community, commander):
     return actions.create_callup(
-        commander, unit, requested=3, purpose=Purpose.DOOR_TO_DOOR, community=community,
-        muster_point="居委会门前", muster_at=timezone.now(),
+        commander,
+        unit,
+        requested=3,
+        purpose=Purpose.DOOR_TO_DOOR,
+        community=community,
+        muster_point="居委会门前",
+        muster_at=timezone.now(),
     )
 
 
@@ -78,19 +83,47 @@ def test_someone_of_another_unit_is_sent_to_their_own_call_up(commander, callup,
     assert callup.musters.count() == 0
 
 
-def test_a_named_call_up_refuses_people_not_named_and_says_where_they_are_called(commander, unit, community):
+def test_a_named_call_up_refuses_people_not_named_and_says_where_they_are_called(
+    commander, unit, community
+):
     named, other = make_staff(unit), make_staff(unit, name="王五")
     at = timezone.now()
-    listed = actions.create_callup(commander, unit, named=[named], purpose=Purpose.DOOR_TO_DOOR, community=community, muster_point="A", muster_at=at)
-    actions.create_callup(commander, unit, named=[other], purpose=Purpose.DOOR_TO_DOOR, community=community, muster_point="B口", muster_at=at)
-    with pytest.raises(actions.WorkforceError, match="王五 is not on this call-up; they are called to B口"):
+    listed = actions.create_callup(
+        commander,
+        unit,
+        named=[named],
+        purpose=Purpose.DOOR_TO_DOOR,
+        community=community,
+        muster_point="A",
+        muster_at=at,
+    )
+    actions.create_callup(
+        commander,
+        unit,
+        named=[other],
+        purpose=Purpose.DOOR_TO_DOOR,
+        community=community,
+        muster_point="B口",
+        muster_at=at,
+    )
+    with pytest.raises(
+        actions.WorkforceError, match="王五 is not on this call-up; they are called to B口"
+    ):
         actions.check_in(commander, listed, other.worker_code)
     assert listed.requested == 1
 
 
 def test_no_shows_are_marked_and_a_late_arrival_undoes_it(commander, unit, community):
     late = make_staff(unit)
-    callup = actions.create_callup(commander, unit, named=[late], purpose=Purpose.DOOR_TO_DOOR, community=community, muster_point="A", muster_at=timezone.now())
+    callup = actions.create_callup(
+        commander,
+        unit,
+        named=[late],
+        purpose=Purpose.DOOR_TO_DOOR,
+        community=community,
+        muster_point="A",
+        muster_at=timezone.now(),
+    )
     assert actions.mark_no_show(commander, callup, [late.pk]) == 1
     callup.refresh_from_db()
     assert callup.no_show_count == 1
@@ -129,8 +162,14 @@ def test_door_to_door_the_leader_leads_and_the_others_canvass(commander, callup,
     team, people = _team(commander, callup, unit)
     actions.assign_team(commander, team, community=community)
     roles = dict(Duty.objects.values_list("staff_id", "role"))
-    assert roles == {people[0].pk: "team_leader", people[1].pk: "canvasser", people[2].pk: "canvasser"}
-    counter = DutyCounter.objects.get(kind=PlaceKind.COMMUNITY, place_id=community.pk, role="canvasser")
+    assert roles == {
+        people[0].pk: "team_leader",
+        people[1].pk: "canvasser",
+        people[2].pk: "canvasser",
+    }
+    counter = DutyCounter.objects.get(
+        kind=PlaceKind.COMMUNITY, place_id=community.pk, role="canvasser"
+    )
     assert counter.on_duty == 2
 
 
@@ -145,7 +184,12 @@ def test_at_a_lane_everyone_needs_a_role(commander, callup, unit, community):
 def test_a_lane_without_a_registrar_is_flagged(commander, callup, unit, community):
     team, people = _team(commander, callup, unit)
     lane = make_lane(community)
-    actions.assign_team(commander, team, lane=lane, roles={p.pk: "sampler" if i == 0 else "order_keeper" for i, p in enumerate(people)})
+    actions.assign_team(
+        commander,
+        team,
+        lane=lane,
+        roles={p.pk: "sampler" if i == 0 else "order_keeper" for i, p in enumerate(people)},
+    )
     status = {s.lane.pk: s for s in queries.lanes_status(community.town_id)}[lane.pk]
     assert status.missing == ["registrar"]
     assert status.counts == {"sampler": 1, "order_keeper": 2}
@@ -160,33 +204,50 @@ def test_a_person_on_duty_elsewhere_is_refused_naming_where(commander, callup, u
     second = Team.objects.create(town=community.town, name="第2组", leader=people[1])
     second.members.set([people[1]])
     with pytest.raises(actions.WorkforceError, match=f"{people[1].name} at {community.name} since"):
-        actions.assign_team(commander, second, lane=make_lane(community), roles={people[1].pk: "sampler"})
+        actions.assign_team(
+            commander, second, lane=make_lane(community), roles={people[1].pk: "sampler"}
+        )
     assert Duty.objects.filter(team=second).count() == 0
 
 
-def test_a_hand_over_closes_and_opens_duties_at_the_same_instant(commander, callup, unit, community):
+def test_a_hand_over_closes_and_opens_duties_at_the_same_instant(
+    commander, callup, unit, community
+):
     day, _ = _team(commander, callup, unit, name="白班", skills=",sampler,")
     night, _ = _team(commander, callup, unit, name="夜班", skills=",registrar,")
     lane = make_lane(community)
-    actions.assign_team(commander, day, lane=lane, roles={p.pk: "sampler" for p in day.members.all()})
+    actions.assign_team(
+        commander, day, lane=lane, roles={p.pk: "sampler" for p in day.members.all()}
+    )
     actions.hand_over(commander, day, night)
     closed = Duty.objects.filter(team=day)
     opened = Duty.objects.filter(team=night)
     assert {d.end_reason for d in closed} == {EndReason.HANDOVER}
     assert {d.ended_at for d in closed} == {d.started_at for d in opened}
     assert {d.role for d in opened} == {"registrar"}  # by skill
-    counts = dict(DutyCounter.objects.filter(kind=PlaceKind.LANE, place_id=lane.pk).values_list("role", "on_duty"))
+    counts = dict(
+        DutyCounter.objects.filter(kind=PlaceKind.LANE, place_id=lane.pk).values_list(
+            "role", "on_duty"
+        )
+    )
     assert counts == {"sampler": 0, "registrar": 3}
     day.refresh_from_db()
     assert day.status == TeamStatus.FORMED
 
 
-def test_a_stood_down_person_cannot_check_in_again_to_the_same_call_up(commander, callup, unit, community):
+def test_a_stood_down_person_cannot_check_in_again_to_the_same_call_up(
+    commander, callup, unit, community
+):
     team, people = _team(commander, callup, unit)
     actions.assign_team(commander, team, community=community)
     assert actions.stand_down(commander, team) == 3
     assert not Duty.objects.filter(ended_at__isnull=True).exists()
-    assert DutyCounter.objects.get(kind=PlaceKind.COMMUNITY, place_id=community.pk, role="canvasser").on_duty == 0
+    assert (
+        DutyCounter.objects.get(
+            kind=PlaceKind.COMMUNITY, place_id=community.pk, role="canvasser"
+        ).on_duty
+        == 0
+    )
     with pytest.raises(actions.WorkforceError, match="stood down at"):
         actions.check_in(commander, callup, people[1].worker_code)
 
@@ -201,7 +262,7 @@ def test_who_is_where_shows_hours_and_flags_past_12(commander, callup, unit, com
 
 
 def test_unit_contributions_add_up_person_hours(commander, callup, unit, community):
-    team, people = _team(commander, callup, unit)
+    team, _people = _team(commander, callup, unit)
     actions.assign_team(commander, team, community=community)
     now = timezone.now()
     Duty.objects.update(started_at=now - dt.timedelta(hours=2))
@@ -220,9 +281,24 @@ def test_the_muster_board_says_how_long_it_took_to_assemble(commander, callup, u
 
 def test_a_call_up_needs_a_destination_and_people(commander, unit):
     with pytest.raises(actions.WorkforceError, match="community"):
-        actions.create_callup(commander, unit, requested=5, purpose=Purpose.DOOR_TO_DOOR, muster_point="A", muster_at=timezone.now())
+        actions.create_callup(
+            commander,
+            unit,
+            requested=5,
+            purpose=Purpose.DOOR_TO_DOOR,
+            muster_point="A",
+            muster_at=timezone.now(),
+        )
     with pytest.raises(actions.WorkforceError, match="at least one"):
-        actions.create_callup(commander, unit, requested=0, purpose=Purpose.DOOR_TO_DOOR, community=make_community(), muster_point="A", muster_at=timezone.now())
+        actions.create_callup(
+            commander,
+            unit,
+            requested=0,
+            purpose=Purpose.DOOR_TO_DOOR,
+            community=make_community(),
+            muster_point="A",
+            muster_at=timezone.now(),
+        )
 
 
 def test_a_place_in_another_town_is_refused(commander, callup, unit):

@@ -19,8 +19,13 @@ def test_two_commanders_putting_one_person_on_two_lanes_at_once_gets_exactly_one
     unit = make_unit(town=community.town)
     person = make_staff(unit, name="抢手")
     callup = actions.create_callup(
-        commander, unit, requested=1, purpose=Purpose.DOOR_TO_DOOR, community=community,
-        muster_point="A", muster_at=timezone.now(),
+        commander,
+        unit,
+        requested=1,
+        purpose=Purpose.DOOR_TO_DOOR,
+        community=community,
+        muster_point="A",
+        muster_at=timezone.now(),
     )
     actions.check_in(commander, callup, person.worker_code)
     first = make_lane(community, "一号点", lanes=1)
@@ -46,7 +51,10 @@ def test_two_commanders_putting_one_person_on_two_lanes_at_once_gets_exactly_one
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=assign, args=(t, lane)) for t, lane in zip(teams, (first, second), strict=True)]
+    threads = [
+        threading.Thread(target=assign, args=(t, lane))
+        for t, lane in zip(teams, (first, second), strict=True)
+    ]
     for t in threads:
         t.start()
     for t in threads:
