@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import segno
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpResponse
@@ -18,12 +19,20 @@ def home(request: AuthedRequest) -> HttpResponse:
     """What this role does next, with the links to do it."""
     user = request.user
     role = Role.ADMIN if user.is_superuser else user.role
+    staff = getattr(user, "staff", None)
+    worker_qr = ""
+    if staff is not None:
+        worker_qr = segno.make(staff.worker_code, error="m").svg_inline(
+            scale=4, border=2, omitsize=True
+        )
     return render(
         request,
         "core/home.html",
         {
             "role": role,
             "communities": communities_for(user) if user.can(Can.VIEW_RESIDENTS) else [],
+            "staff": staff,
+            "worker_qr": worker_qr,
         },
     )
 
