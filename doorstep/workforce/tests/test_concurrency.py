@@ -4,7 +4,7 @@ import threading
 
 import pytest
 from django.db import connection
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from doorstep.conftest import make_community, make_lane, make_staff, make_unit, make_user
 from doorstep.core.roles import Role
@@ -44,10 +44,12 @@ def test_two_commanders_putting_one_person_on_two_lanes_at_once_gets_exactly_one
     def assign(team, lane):
         try:
             barrier.wait(timeout=10)
-            actions.assign_team(commander, team, lane=lane, roles={person.pk: "sampler"})
+            with translation.override("en"):  # each thread has its own language
+                actions.assign_team(commander, team, lane=lane, roles={person.pk: "sampler"})
             outcomes.append("ok")
         except actions.WorkforceError as exc:
-            outcomes.append(str(exc))
+            with translation.override("en"):
+                outcomes.append(str(exc))
         finally:
             connection.close()
 
