@@ -44,6 +44,11 @@ def main() -> None:
         desk.goto(f"{BASE}/territory/communities/")
         desk.click("table a")
         desk.screenshot(path=str(OUT / "community-buildings.png"))
+        desk.goto(f"{BASE}/workforce/where/")
+        desk.screenshot(path=str(OUT / "who-is-where.png"), full_page=True)
+        phone.goto(f"{BASE}/workforce/")
+        phone.click("table a")
+        phone.screenshot(path=str(OUT / "muster-board.png"))
         browser.close()
 
 

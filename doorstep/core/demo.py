@@ -243,7 +243,7 @@ def _workforce(rng: random.Random, town: Town, communities: list[Community]) -> 
         form_team,
         new_worker_code,
     )
-    from doorstep.workforce.models import Purpose, Skill, Staff
+    from doorstep.workforce.models import CallUp, Purpose, Skill, Staff
 
     commander = User.objects.get(username="commander")
     units = {n: SupportUnit.objects.create(town=town, name=n) for n in SUPPORT_UNITS}
@@ -284,6 +284,8 @@ def _workforce(rng: random.Random, town: Town, communities: list[Community]) -> 
     )
     for staff in batch[:28]:
         check_in(commander, callup, staff.worker_code)
+    # The call went out 28 minutes before the last of them arrived ("28 of 30 in 28 min").
+    CallUp.objects.filter(pk=callup.pk).update(created_at=now - dt.timedelta(minutes=28))
     arrived = batch[:28]
     for group, lane in enumerate(site.lanes.order_by("name")):
         members = arrived[group * 7 : group * 7 + 7]

@@ -34,6 +34,17 @@ def test_the_demo_town_is_built_like_the_seed(capsys):
         "王稳庄镇",
         "赤龙南街",
     }
+    from doorstep.workforce import queries
+    from doorstep.workforce.models import CallUp
+
+    board = queries.muster_board(CallUp.objects.get(unit__name="杨柳青镇"))
+    assert (board.asked, board.arrived, board.minutes_to_assemble) == (30, 28, 28)
+    short = [
+        s.missing
+        for s in queries.lanes_status(Town.objects.get().pk)
+        if s.lane.site.name.startswith("富锦园")
+    ]
+    assert short == [[], [], [], ["registrar"]]
     zones = set(CampaignBuilding.objects.values_list("zone", flat=True))
     assert zones == {Zone.SEALED, Zone.CONTROLLED, Zone.PREVENTION}
 
