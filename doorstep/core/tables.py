@@ -46,6 +46,12 @@ class RowError:
         }
 
 
+def bad_rows_summary(errors: Sequence[RowError]) -> str:
+    return _("%(count)d bad row(s): nothing was imported. Fix them and import the file again.") % {
+        "count": len({e.row for e in errors})
+    }
+
+
 def header_key(text: str) -> str:
     return text.strip().lower().replace(" ", "").replace("*", "").replace("（", "(").split("(")[0]
 

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from doorstep.core import codes
 from doorstep.core.actions import audit
 from doorstep.core.models import AuditAction, User
-from doorstep.core.tables import RowError, TableFileError, read_table
+from doorstep.core.tables import RowError, TableFileError, bad_rows_summary, read_table
 from doorstep.territory.models import Building, Community, Household, Resident, Town, Unit
 from doorstep.territory.roster import ParsedRoster, RosterRow, parse_roster
 
@@ -41,9 +41,7 @@ class ImportReport:
         if self.file_error:
             return self.file_error
         if self.errors:
-            return _(
-                "%(count)d bad row(s): nothing was imported. Fix them and import the file again."
-            ) % {"count": len({e.row for e in self.errors})}
+            return bad_rows_summary(self.errors)
         text = _(
             "%(rows)d rows: %(created)d created, %(updated)d updated, %(moved)d moved, %(unchanged)d unchanged."
         ) % {

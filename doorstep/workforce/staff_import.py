@@ -10,7 +10,15 @@ from django.utils.translation import gettext as _
 
 from doorstep.core.idnumbers import InvalidValue, normalise_phone
 from doorstep.core.masking import mask_phone
-from doorstep.core.tables import Column, RowError, TableFileError, data_rows, map_header, read_table
+from doorstep.core.tables import (
+    Column,
+    RowError,
+    TableFileError,
+    bad_rows_summary,
+    data_rows,
+    map_header,
+    read_table,
+)
 from doorstep.territory.models import Town
 from doorstep.workforce.models import Skill, Staff, SupportUnit
 
@@ -64,9 +72,7 @@ class StaffReport:
         if self.file_error:
             return self.file_error
         if self.errors:
-            return _(
-                "%(count)d bad row(s): nothing was imported. Fix them and import the file again."
-            ) % {"count": len({e.row for e in self.errors})}
+            return bad_rows_summary(self.errors)
         return _("%(created)d created, %(updated)d updated, %(unchanged)d unchanged.") % {
             "created": self.created,
             "updated": self.updated,
