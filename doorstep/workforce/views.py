@@ -73,7 +73,7 @@ def index(request: AuthedRequest) -> HttpResponse:
     teams = (
         Team.objects.filter(town=town)
         .exclude(status=TeamStatus.STOOD_DOWN)
-        .select_related("leader")
+        .select_related("leader", "community", "lane__site")
     )
     return render(
         request,

@@ -100,3 +100,30 @@ def test_a_staff_member_sees_their_worker_code_after_logging_in(leader, communit
     staff.save(update_fields=["user"])
     html = client_for(leader).get(reverse("core:home")).content.decode()
     assert staff.worker_code_display in html and "<svg" in html
+
+
+@pytest.mark.parametrize("name", ["workforce:board", "workforce:where", "workforce:index"])
+def test_workforce_pages_run_the_same_number_of_queries_for_2_or_12_people(
+    name, commander, community, callup
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from doorstep.conftest import make_lane
+
+    lane = make_lane(community)
+    client = client_for(commander)
+    url = reverse(name, args=[callup.pk]) if name == "workforce:board" else reverse(name)
+    counts = []
+    for n in (2, 12):
+        people = [make_staff(callup.unit) for _ in range(n)]
+        for p in people:
+            actions.check_in(commander, callup, p.worker_code)
+        team = actions.form_team(commander, community.town, f"组{n}", people[0], people)
+        actions.assign_team(
+            commander, team, lane=lane, roles={p.pk: "sampler" for p in people}
+        ) if n == 2 else actions.assign_team(commander, team, community=community)
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        counts.append(len(captured))
+    assert counts[0] == counts[1], counts
