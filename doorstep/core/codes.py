@@ -9,6 +9,7 @@ any swap of two neighbouring characters (but 0 with Z, Luhn mod N's one blind sp
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _VALUE = {ch: i for i, ch in enumerate(ALPHABET)}
@@ -47,6 +48,14 @@ def new_code(body_length: int = PERSON_CODE_BODY) -> str:
     return body + check_character(body)
 
 
+def new_unique_code(body_length: int, taken: Callable[[str], bool]) -> str:
+    """A fresh code that ``taken`` says nobody holds (a unique constraint still guards the insert)."""
+    while True:
+        code = new_code(body_length)
+        if not taken(code):
+            return code
+
+
 def parse_person_code(raw: str) -> str | None:
     """The canonical person code for what was scanned or typed, or None if it is not one."""
     code = normalise(raw)
@@ -56,3 +65,10 @@ def parse_person_code(raw: str) -> str | None:
 def display(code: str) -> str:
     """Groups of three for reading aloud and printing: ``K7Q-M9X-D4P``."""
     return "-".join(code[i : i + 3] for i in range(0, len(code), 3))
+
+
+def qr_svg(code: str) -> str:
+    """The code as an inline SVG QR symbol, sized by CSS (no width/height of its own)."""
+    import segno
+
+    return str(segno.make(code, error="m").svg_inline(scale=4, border=2, omitsize=True))

@@ -1,12 +1,12 @@
 from __future__ import annotations
 
-import segno
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from doorstep.core import codes
 from doorstep.core.http import AuthedRequest
 from doorstep.core.models import AuditEntry
 from doorstep.core.roles import Can, Role
@@ -22,9 +22,7 @@ def home(request: AuthedRequest) -> HttpResponse:
     staff = getattr(user, "staff", None)
     worker_qr = ""
     if staff is not None:
-        worker_qr = segno.make(staff.worker_code, error="m").svg_inline(
-            scale=4, border=2, omitsize=True
-        )
+        worker_qr = codes.qr_svg(staff.worker_code)
     return render(
         request,
         "core/home.html",

@@ -13,10 +13,7 @@ LANE_CODE_BODY = 5
 
 def new_lane_code() -> str:
     """Six characters with a check character, distinct in length from person and worker codes."""
-    while True:
-        code = codes.new_code(LANE_CODE_BODY)
-        if not Lane.objects.filter(code=code).exists():
-            return code
+    return codes.new_unique_code(LANE_CODE_BODY, lambda c: Lane.objects.filter(code=c).exists())
 
 
 @transaction.atomic

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import segno
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -9,6 +8,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from doorstep.core import codes
 from doorstep.core.http import AuthedRequest
 from doorstep.core.roles import Can
 from doorstep.core.scoping import communities_for, require, residents_for, scoped
@@ -103,9 +103,7 @@ def _code_sheets(
             "members": [
                 {
                     "resident": r,
-                    "qr": segno.make(r.person_code, error="m").svg_inline(
-                        scale=4, border=2, omitsize=True
-                    ),
+                    "qr": codes.qr_svg(r.person_code),
                 }
                 for r in members
                 if not r.moved_out

@@ -50,10 +50,9 @@ def _hhmm(moment: dt.datetime) -> str:
 
 
 def new_worker_code() -> str:
-    while True:
-        code = codes.new_code(WORKER_CODE_BODY)
-        if not Staff.objects.filter(worker_code=code).exists():
-            return code
+    return codes.new_unique_code(
+        WORKER_CODE_BODY, lambda c: Staff.objects.filter(worker_code=c).exists()
+    )
 
 
 # Call-ups and check-in ---------------------------------------------------------------------

@@ -13,6 +13,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from doorstep.core import codes
+from doorstep.core.masking import mask_phone
 
 
 class Skill(models.TextChoices):
@@ -95,6 +96,10 @@ class Staff(models.Model):
     @property
     def skill_labels(self) -> list[str]:
         return [str(Skill(s).label) for s in self.skill_list if s in Skill.values]
+
+    @property
+    def masked_phone(self) -> str:
+        return mask_phone(self.phone)
 
     @property
     def worker_code_display(self) -> str:

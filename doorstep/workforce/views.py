@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import QuerySet
@@ -9,6 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from doorstep.core import codes
 from doorstep.core.http import AuthedRequest
 from doorstep.core.roles import Can
 from doorstep.core.scoping import require, scoped_to_towns, town_ids
@@ -153,7 +153,7 @@ def staff_codes(request: AuthedRequest) -> HttpResponse:
     cards = [
         {
             "staff": s,
-            "qr": segno.make(s.worker_code, error="m").svg_inline(scale=4, border=2, omitsize=True),
+            "qr": codes.qr_svg(s.worker_code),
         }
         for s in staff
     ]
