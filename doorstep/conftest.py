@@ -226,3 +226,40 @@ def make_lane(community: Community | None = None, site_name: str = "广场采样
         community, site_name, lanes
     )
     return site.lanes.order_by("name").first()
+
+
+def make_door_team(
+    community: Community, name: str = "第2组", user: User | None = None, size: int = 2
+):  # type: ignore[no-untyped-def]
+    """A team on door-to-door duty in the community; ``user`` becomes its leader's login."""
+    from django.utils import timezone
+
+    from doorstep.workforce import actions
+    from doorstep.workforce.models import Purpose
+
+    unit = make_unit(town=community.town)
+    people = [make_staff(unit, skills=",canvasser,") for _ in range(size)]
+    callup = actions.create_callup(
+        None,
+        unit,
+        named=people,
+        purpose=Purpose.DOOR_TO_DOOR,
+        community=community,
+        muster_point="社区广场",
+        muster_at=timezone.now(),
+    )
+    for person in people:
+        actions.check_in(None, callup, person.worker_code)
+    team = actions.form_team(None, community.town, name, people[0], people)
+    actions.assign_team(None, team, community=community)
+    if user is not None:
+        people[0].user = user
+        people[0].save(update_fields=["user"])
+    team.refresh_from_db()
+    return team
+
+
+def make_campaign(*communities: Community, name: str = "第1轮"):  # type: ignore[no-untyped-def]
+    from doorstep.campaigns.actions import create_campaign
+
+    return create_campaign(communities[0].town, name, communities=communities)

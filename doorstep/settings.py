@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "doorstep.campaigns",
     "doorstep.workforce",
     "doorstep.sampling",
+    "doorstep.canvass",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

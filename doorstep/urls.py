@@ -9,6 +9,7 @@ urlpatterns = [
     path("territory/", include("doorstep.territory.urls")),
     path("campaigns/", include("doorstep.campaigns.urls")),
     path("workforce/", include("doorstep.workforce.urls")),
+    path("canvass/", include("doorstep.canvass.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

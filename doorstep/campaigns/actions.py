@@ -63,6 +63,10 @@ def create_campaign(
         ],
         batch_size=2000,
     )
+    # Every building becomes a door-to-door task, with its counters, in the same transaction.
+    from doorstep.canvass.counters import open_tasks
+
+    open_tasks(campaign)
     return campaign
 
 

@@ -17,6 +17,8 @@ def nav_items(user) -> list[dict[str, str]]:  # type: ignore[no-untyped-def]
         items.append({"url": reverse("territory:roster_upload"), "label": _("Import roster")})
     if user.can(Can.VIEW_CAMPAIGNS):
         items.append({"url": reverse("campaigns:list"), "label": _("Campaigns")})
+    if user.can(Can.VIEW_CANVASS):
+        items.append({"url": reverse("canvass:index"), "label": _("Door to door")})
     if user.can(Can.VIEW_WORKFORCE):
         items.append({"url": reverse("workforce:index"), "label": _("Workforce")})
         items.append({"url": reverse("workforce:where"), "label": _("Who is where")})

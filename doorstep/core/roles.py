@@ -30,6 +30,9 @@ class Can(StrEnum):
     VIEW_WORKFORCE = "view_workforce"
     MANAGE_WORKFORCE = "manage_workforce"
     CHECK_IN = "check_in"
+    VIEW_CANVASS = "view_canvass"
+    CLAIM_BUILDINGS = "claim_buildings"
+    RECORD_OUTCOMES = "record_outcomes"
     READ_AUDIT = "read_audit"
 
 
@@ -46,6 +49,7 @@ CAPABILITIES: dict[str, frozenset[Can]] = {
             Can.VIEW_WORKFORCE,
             Can.MANAGE_WORKFORCE,
             Can.CHECK_IN,
+            Can.VIEW_CANVASS,
         }
     ),
     Role.COMMUNITY_WORKER: frozenset(
@@ -57,12 +61,23 @@ CAPABILITIES: dict[str, frozenset[Can]] = {
             Can.PRINT_CODES,
             Can.VIEW_CAMPAIGNS,
             Can.VIEW_WORKFORCE,
+            Can.VIEW_CANVASS,
+            Can.RECORD_OUTCOMES,
         }
     ),
     Role.TEAM_LEADER: frozenset(
-        {Can.VIEW_RESIDENTS, Can.PRINT_CODES, Can.VIEW_CAMPAIGNS, Can.VIEW_WORKFORCE, Can.CHECK_IN}
+        {
+            Can.VIEW_RESIDENTS,
+            Can.PRINT_CODES,
+            Can.VIEW_CAMPAIGNS,
+            Can.VIEW_WORKFORCE,
+            Can.CHECK_IN,
+            Can.VIEW_CANVASS,
+            Can.CLAIM_BUILDINGS,
+            Can.RECORD_OUTCOMES,
+        }
     ),
-    Role.CANVASSER: frozenset({Can.VIEW_RESIDENTS}),
+    Role.CANVASSER: frozenset({Can.VIEW_RESIDENTS, Can.VIEW_CANVASS, Can.RECORD_OUTCOMES}),
     Role.REGISTRAR: frozenset(),
     # The lab works with tube and box codes only: it never sees a resident.
     Role.LAB: frozenset(),

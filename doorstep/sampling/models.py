@@ -57,3 +57,29 @@ class Lane(models.Model):
 
     def __str__(self) -> str:
         return f"{self.site.name} {self.name}"
+
+
+class RoundSample(models.Model):
+    """A resident sampled in a campaign round: at most one row per person and campaign.
+
+    The untested list is the roster minus these rows minus exempt households. Tube members
+    (issue 5) write it through ``sampling.actions.record_sampled``, which also moves the
+    door-to-door coverage counters.
+    """
+
+    campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.CASCADE, related_name="+")
+    resident = models.ForeignKey("territory.Resident", on_delete=models.PROTECT, related_name="+")
+    community = models.ForeignKey("territory.Community", on_delete=models.PROTECT, related_name="+")
+    sampled_at = models.DateTimeField(_("sampled at"))
+
+    class Meta:
+        verbose_name = _("sampled resident")
+        verbose_name_plural = _("sampled residents")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "resident"], name="sampled_once_per_campaign"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id}:{self.resident_id}"

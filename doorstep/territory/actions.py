@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from django.db import transaction
@@ -312,28 +312,36 @@ def reveal_resident(user: User, resident: Resident, reason: str) -> dict[str, st
     return {"id_number": resident.id_number, "phone": resident.phone, "name": resident.name}
 
 
-@transaction.atomic
-def export_residents(user: User, community: Community, reason: str = "") -> bytes:
-    """The community's residents as XLSX: masked, or in full when a reason is given.
+def full_details_reason(reason: str) -> str:
+    """An empty reason means a masked export; any other must say something."""
+    reason = reason.strip()
+    if reason and len(reason) < 4:
+        raise ValueError(_("Say why you need the full details (at least 4 characters)."))
+    return reason
 
-    Either way the export is written to the audit log.
-    """
+
+HEADERS = ["楼栋", "单元", "房号", "姓名", "证件号码", "手机号", "行动不便", "人员码"]
+
+
+def residents_workbook(
+    title: str,
+    residents: Iterable[Resident],
+    *,
+    full: bool,
+    extra_headers: Sequence[str] = (),
+    extra: Callable[[Resident], list[object]] | None = None,
+) -> tuple[bytes, int]:
+    """Residents (with ``household__unit__building`` selected) as an XLSX sheet, masked unless
+    ``full``; returns the file and the number of rows."""
+    import io
+
     from openpyxl import Workbook
 
-    reason = reason.strip()
-    full = bool(reason)
-    if full and len(reason) < 4:
-        raise ValueError(_("Say why you need the full details (at least 4 characters)."))
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(community.name[:31])
-    sheet.append(["楼栋", "单元", "房号", "姓名", "证件号码", "手机号", "行动不便", "人员码"])
-    residents = (
-        Resident.objects.filter(community=community, moved_out=False)
-        .select_related("household__unit__building")
-        .order_by("household__unit__building__position", "household__unit__name", "household__room")
-    )
+    sheet = workbook.create_sheet(title[:31])
+    sheet.append([*HEADERS, *extra_headers])
     count = 0
-    for r in residents.iterator(chunk_size=2000):
+    for r in residents:
         unit = r.household.unit
         sheet.append(
             [
@@ -345,22 +353,39 @@ def export_residents(user: User, community: Community, reason: str = "") -> byte
                 r.phone if full else r.masked_phone,
                 "是" if r.mobility_impaired else "否",
                 r.person_code_display,
+                *(extra(r) if extra else []),
             ]
         )
         count += 1
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue(), count
+
+
+@transaction.atomic
+def export_residents(user: User, community: Community, reason: str = "") -> bytes:
+    """The community's residents as XLSX: masked, or in full when a reason is given.
+
+    Either way the export is written to the audit log.
+    """
+    reason = full_details_reason(reason)
+    residents = (
+        Resident.objects.filter(community=community, moved_out=False)
+        .select_related("household__unit__building")
+        .order_by("household__unit__building__position", "household__unit__name", "household__room")
+    )
+    data, count = residents_workbook(
+        community.name, residents.iterator(chunk_size=2000), full=bool(reason)
+    )
     audit(
         user,
         AuditAction.EXPORT,
         "community",
         community.pk,
         reason,
-        {"rows": count, "masked": not full, "community": community.name},
+        {"rows": count, "masked": not reason, "community": community.name},
     )
-    import io
-
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return data
 
 
 @transaction.atomic

@@ -132,7 +132,7 @@ def parse_worker_code(raw: str) -> str:
 
 
 @transaction.atomic
-def check_in(user: User, callup: CallUp, raw_code: str) -> CheckIn:
+def check_in(user: User | None, callup: CallUp, raw_code: str) -> CheckIn:
     """Record an arrival at the muster point. A second scan of the same person is harmless."""
     code = parse_worker_code(raw_code)
     staff = Staff.objects.select_related("unit").filter(worker_code=code, town=callup.town).first()

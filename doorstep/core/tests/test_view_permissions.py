@@ -11,6 +11,7 @@ from django.urls import get_resolver, reverse
 from django.utils import timezone
 
 from doorstep.campaigns.actions import create_campaign
+from doorstep.canvass.models import BuildingTask
 from doorstep.conftest import client_for, make_staff, make_unit, make_user
 from doorstep.core.roles import Role
 from doorstep.territory.models import Town
@@ -72,11 +73,35 @@ CASES = [
     Case("workforce:team_handover", "post", "commander", "leader", True, "get"),
     Case("workforce:team_stand_down", "post", "commander", "leader", True, "get"),
     Case("workforce:where", "get", "leader", "canvasser", False, "post"),
+    Case("canvass:index", "get", "leader", "registrar", False, "post"),
+    Case("canvass:coverage", "get", "worker", "registrar", True, "post"),
+    Case("canvass:feed", "get", "worker", "lab", True, "post"),
+    Case("canvass:community", "get", "worker", "registrar", True, "post"),
+    Case("canvass:untested", "get", "canvasser", "registrar", True, "post"),
+    Case("canvass:untested_export", "post", "worker", "leader", True, "get"),
+    Case("canvass:revisits", "get", "worker", "lab", True, "post"),
+    Case("canvass:task", "get", "canvasser", "registrar", True, "post"),
+    Case("canvass:claim", "post", "leader", "canvasser", True, "get"),
+    Case("canvass:release", "post", "leader", "canvasser", True, "get"),
+    Case("canvass:hand", "post", "leader", "canvasser", True, "get"),
+    Case("canvass:complete", "post", "leader", "canvasser", True, "get"),
+    Case(
+        "canvass:outcomes",
+        "post",
+        "leader",
+        "registrar",
+        True,
+        "get",
+        (("outcome", "notified"), ("id", "8f0b8a4e-7f2c-4c55-9d7e-3b1f6f1f0a11")),
+    ),
 ]
+
+# Campaign-wide pages are scoped by town: their outsider is a commander of another town.
+TOWN_SCOPED = ("campaigns:", "workforce:", "canvass:coverage", "canvass:feed")
 
 
 @pytest.fixture
-def world(request, community, resident):
+def world(request, community, resident, leader):
     campaign = create_campaign(community.town, "第1轮", communities=[community])
     household = resident.household
     commander = make_user(Role.COMMANDER, town=community.town)
@@ -96,6 +121,8 @@ def world(request, community, resident):
     team = actions.form_team(commander, community.town, "甲", people[0], people[:2])
     on_duty = actions.form_team(commander, community.town, "乙", people[2], people[2:])
     actions.assign_team(commander, on_duty, community=community)
+    people[2].user = leader
+    people[2].save(update_fields=["user"])
     return {
         "community": community.pk,
         "building": household.unit.building_id,
@@ -105,6 +132,7 @@ def world(request, community, resident):
         "callup": callup.pk,
         "team": team.pk,
         "on_duty": on_duty.pk,
+        "task": BuildingTask.objects.get(campaign=campaign, building=household.unit.building).pk,
     }
 
 
@@ -127,6 +155,14 @@ def _url(case: Case, world: dict) -> str:
         kwargs = {"pk": world["team"]}
     elif name in {"team_handover", "team_stand_down"}:
         kwargs = {"pk": world["on_duty"]}
+    elif case.name in {"canvass:coverage", "canvass:feed"}:
+        kwargs = {"campaign": world["campaign"]}
+    elif case.name in {"canvass:community", "canvass:untested", "canvass:untested_export"} or (
+        case.name == "canvass:revisits"
+    ):
+        kwargs = {"campaign": world["campaign"], "community": world["community"]}
+    elif case.name.startswith("canvass:") and case.name != "canvass:index":
+        kwargs = {"pk": world["task"]}
     return reverse(case.name, kwargs=kwargs)
 
 
@@ -138,12 +174,16 @@ def _data(case: Case, world: dict) -> dict:
         data["place"] = f"community:{world['community']}"
     if case.name == "workforce:team_handover":
         data["incoming"] = world["team"]
+    if case.name == "canvass:outcomes":
+        data["household"] = world["household"]
+    if case.name == "canvass:hand":
+        data["team"] = world["team"]
     return data
 
 
 def test_every_view_is_in_the_table():
     names = set()
-    for namespace in ("core", "territory", "campaigns", "workforce"):
+    for namespace in ("core", "territory", "campaigns", "workforce", "canvass"):
         resolver = get_resolver().namespace_dict[namespace][1]
         names |= {f"{namespace}:{n}" for n in resolver.reverse_dict if isinstance(n, str)}
     assert names == {c.name for c in CASES}
@@ -172,8 +212,7 @@ def test_a_role_that_may_not_is_403(case, world, request):
 
 @pytest.mark.parametrize("case", [c for c in CASES if c.outsider], ids=lambda c: c.name)
 def test_a_user_of_another_community_gets_404(case, world, outsider, request):
-    if case.name.startswith(("campaigns:", "workforce:")):
-        # Campaigns and the workforce are scoped by town: a commander of another town.
+    if case.name.startswith(TOWN_SCOPED):
         outsider = make_user(Role.COMMANDER, town=Town.objects.create(name="远方镇"))
     response = getattr(client_for(outsider), case.method)(_url(case, world), _data(case, world))
     assert response.status_code == 404

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CanvassConfig(AppConfig):
+    name = "doorstep.canvass"
+    label = "canvass"
+    verbose_name = _("Door to door")

@@ -1,0 +1,136 @@
+"""The door-to-door counters: opened with the campaign, moved by the actions in their own
+transactions, read by the coverage pages and the dashboard. Nothing here counts raw rows on
+request except ``open_tasks``, once, when a campaign is created."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+
+from django.db.models import Count, F, Q
+
+from doorstep.campaigns.models import Campaign, CampaignBuilding
+from doorstep.canvass.models import (
+    SETTLED,
+    BuildingTask,
+    Coverage,
+    HouseholdState,
+    Outcome,
+)
+from doorstep.territory.models import Household, Resident
+
+
+def open_tasks(campaign: Campaign) -> int:
+    """One task per building of the campaign, with its household and resident counts."""
+    area = list(
+        CampaignBuilding.objects.filter(campaign=campaign).values_list(
+            "building_id", "community_id"
+        )
+    )
+    building_ids = [b for b, _ in area]
+    households = dict(
+        Household.objects.filter(unit__building_id__in=building_ids)
+        .values_list("unit__building_id")
+        .annotate(n=Count("id"))
+        .values_list("unit__building_id", "n")
+    )
+    residents = dict(
+        Resident.objects.filter(household__unit__building_id__in=building_ids, moved_out=False)
+        .values_list("household__unit__building_id")
+        .annotate(n=Count("id"))
+        .values_list("household__unit__building_id", "n")
+    )
+    tasks = [
+        BuildingTask(
+            campaign=campaign,
+            building_id=building,
+            community_id=community,
+            households=households.get(building, 0),
+            residents=residents.get(building, 0),
+        )
+        for building, community in area
+    ]
+    BuildingTask.objects.bulk_create(tasks, batch_size=2000)
+    totals: dict[int, Counter[str]] = {}
+    for task in tasks:
+        total = totals.setdefault(task.community_id, Counter())
+        total.update(buildings=1, households=task.households, residents=task.residents)
+    Coverage.objects.bulk_create(
+        [
+            Coverage(campaign=campaign, community_id=community, **dict(total))
+            for community, total in totals.items()
+        ]
+    )
+    return len(tasks)
+
+
+def bump(task: BuildingTask, **deltas: int) -> None:
+    """Move the task's counters and its community's by the same amounts."""
+    deltas = {k: v for k, v in deltas.items() if v}
+    if not deltas:
+        return
+    BuildingTask.objects.filter(pk=task.pk).update(
+        **{k: F(k) + v for k, v in deltas.items() if hasattr(BuildingTask, k)}
+    )
+    bump_community(task.campaign_id, task.community_id, **deltas)
+
+
+def bump_community(campaign_id: int, community_id: int, **deltas: int) -> None:
+    fields = {k: F(k) + v for k, v in deltas.items() if v and hasattr(Coverage, k)}
+    if fields:
+        Coverage.objects.filter(campaign_id=campaign_id, community_id=community_id).update(**fields)
+
+
+def state_deltas(
+    old: HouseholdState | None, outcome: str, misses: int, unsampled_members: int
+) -> dict[str, int]:
+    """What moving a household from its old state to ``outcome`` does to the counters."""
+    before = old.outcome if old else ""
+    deltas: Counter[str] = Counter()
+    if old is None:
+        deltas["with_outcome"] += 1
+    deltas["settled"] += (outcome in SETTLED) - (before in SETTLED)
+    deltas["notified"] += (outcome == Outcome.NOTIFIED) - (before == Outcome.NOTIFIED)
+    deltas["nobody_home"] += (outcome == Outcome.NOBODY_HOME) - (before == Outcome.NOBODY_HOME)
+    deltas["exempt"] += unsampled_members * (
+        (outcome == Outcome.EXEMPT) - (before == Outcome.EXEMPT)
+    )
+    old_follow = old.follow_up if old else ""
+    new_follow = "" if outcome != Outcome.NOBODY_HOME else ("phone" if misses >= 2 else "revisit")
+    deltas["revisits"] += (new_follow == "revisit") - (old_follow == "revisit")
+    deltas["phone_calls"] += (new_follow == "phone") - (old_follow == "phone")
+    return dict(deltas)
+
+
+def add_sampled(campaign_id: int, resident_ids: Iterable[int]) -> None:
+    """Residents newly sampled this round: count them per building and community, and take
+    members of exempt households off the exempt count (they are now simply sampled)."""
+    ids = list(resident_ids)
+    if not ids:
+        return
+    rows = (
+        Resident.objects.filter(pk__in=ids)
+        .values("household__unit__building_id")
+        .annotate(
+            n=Count("id"),
+            exempt=Count(
+                "id",
+                filter=Q(
+                    household_id__in=HouseholdState.objects.filter(
+                        campaign_id=campaign_id, outcome=Outcome.EXEMPT
+                    ).values("household_id")
+                ),
+            ),
+        )
+    )
+    tasks = {
+        t.building_id: t
+        for t in BuildingTask.objects.filter(
+            campaign_id=campaign_id,
+            building_id__in=[r["household__unit__building_id"] for r in rows],
+        )
+    }
+    for row in rows:
+        task = tasks.get(row["household__unit__building_id"])
+        if task is not None:
+            bump(task, sampled=row["n"], exempt=-row["exempt"])

@@ -1,0 +1,173 @@
+"""Reads worth naming: the building page, coverage, what stands between a community and
+"covered", the untested list, the revisit list and the feed. Per-building and per-community
+queries only; campaign-wide figures come from the counters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from itertools import groupby
+
+from django.db.models import QuerySet
+
+from doorstep.canvass.models import (
+    BuildingTask,
+    Coverage,
+    FeedPost,
+    HouseholdState,
+    Outcome,
+    TaskStatus,
+)
+from doorstep.sampling.models import RoundSample
+from doorstep.territory.models import Household, Resident
+
+
+def untested(campaign_id: int, **where: int) -> QuerySet[Resident]:
+    """Roster − sampled this round − members of exempt households, for one building
+    (``building_id``) or community (``community_id``), in walking order."""
+    residents = Resident.objects.filter(moved_out=False)
+    if "building_id" in where:
+        residents = residents.filter(household__unit__building_id=where["building_id"])
+    if "community_id" in where:
+        residents = residents.filter(community_id=where["community_id"])
+    return (
+        residents.exclude(
+            pk__in=RoundSample.objects.filter(campaign_id=campaign_id).values("resident_id")
+        )
+        .exclude(
+            household_id__in=HouseholdState.objects.filter(
+                campaign_id=campaign_id, outcome=Outcome.EXEMPT
+            ).values("household_id")
+        )
+        .select_related("household__unit__building")
+        .order_by(
+            "household__unit__building__position",
+            "household__unit__building__name",
+            "household__unit__name",
+            "household__floor",
+            "household__room",
+            "id",
+        )
+    )
+
+
+@dataclass
+class Member:
+    resident: Resident
+    sampled: bool
+
+
+@dataclass
+class HouseholdRow:
+    household: Household
+    state: HouseholdState | None
+    members: list[Member] = field(default_factory=list)
+
+    @property
+    def untested(self) -> int:
+        if self.state is not None and self.state.outcome == Outcome.EXEMPT:
+            return 0
+        return sum(not m.sampled for m in self.members)
+
+
+@dataclass
+class FloorGroup:
+    unit: str
+    floor: int | None
+    rows: list[HouseholdRow]
+
+
+def building_page(task: BuildingTask) -> list[FloorGroup]:
+    """Households of the building by unit and floor, each with its outcome and members."""
+    households = list(
+        Household.objects.filter(unit__building_id=task.building_id)
+        .select_related("unit")
+        .order_by("unit__name", "floor", "room", "id")
+    )
+    states = {
+        s.household_id: s
+        for s in HouseholdState.objects.filter(task=task).select_related("last_visit")
+    }
+    sampled = set(
+        RoundSample.objects.filter(
+            campaign_id=task.campaign_id,
+            resident__household__unit__building_id=task.building_id,
+        ).values_list("resident_id", flat=True)
+    )
+    rows = {h.pk: HouseholdRow(h, states.get(h.pk)) for h in households}
+    for r in Resident.objects.filter(
+        household__unit__building_id=task.building_id, moved_out=False
+    ).order_by("id"):
+        rows[r.household_id].members.append(Member(r, r.pk in sampled))
+    return [
+        FloorGroup(unit, floor, list(group))
+        for (unit, floor), group in groupby(
+            rows.values(), key=lambda row: (row.household.unit.name, row.household.floor)
+        )
+    ]
+
+
+@dataclass
+class Blockers:
+    """What still stands between a community and "no household missed"."""
+
+    coverage: Coverage
+    not_started: list[BuildingTask]
+    in_progress: list[BuildingTask]
+
+    @property
+    def households_without_outcome(self) -> int:
+        return self.coverage.households - self.coverage.with_outcome
+
+    @property
+    def covered(self) -> bool:
+        return self.coverage.covered
+
+
+def blockers(coverage: Coverage) -> Blockers:
+    tasks = list(
+        BuildingTask.objects.filter(
+            campaign_id=coverage.campaign_id, community_id=coverage.community_id
+        )
+        .exclude(status=TaskStatus.DONE)
+        .select_related("building", "team")
+        .order_by("building__position", "building__name")
+    )
+    return Blockers(
+        coverage=coverage,
+        not_started=[t for t in tasks if t.status == TaskStatus.OPEN],
+        in_progress=[t for t in tasks if t.status == TaskStatus.CLAIMED],
+    )
+
+
+def buildings(campaign_id: int, community_id: int) -> QuerySet[BuildingTask]:
+    return (
+        BuildingTask.objects.filter(campaign_id=campaign_id, community_id=community_id)
+        .select_related("building", "team")
+        .order_by("building__position", "building__name")
+    )
+
+
+def revisits(campaign_id: int, community_id: int) -> list[HouseholdState]:
+    """Nobody-home households: knock again after one miss, phone after two."""
+    states = list(
+        HouseholdState.objects.filter(
+            campaign_id=campaign_id, community_id=community_id, outcome=Outcome.NOBODY_HOME
+        )
+        .select_related("household__unit__building", "task", "last_visit")
+        .order_by("-misses", "household__unit__building__position", "household__room")
+    )
+    members: dict[int, list[Resident]] = {}
+    for r in Resident.objects.filter(
+        household_id__in=[s.household_id for s in states], moved_out=False
+    ).order_by("id"):
+        members.setdefault(r.household_id, []).append(r)
+    for state in states:
+        state.members = members.get(state.household_id, [])  # type: ignore[attr-defined]
+    return states
+
+
+def feed(campaign_id: int, community_ids: list[int] | None, limit: int = 50) -> list[FeedPost]:
+    posts = FeedPost.objects.filter(campaign_id=campaign_id)
+    if community_ids is not None:
+        posts = posts.filter(community_id__in=community_ids)
+    return list(posts.select_related("community").order_by("-at", "-id")[:limit])

@@ -1,0 +1,142 @@
+// The building page's outbox. Every tap gets its own UUID and is kept on the phone
+// (localStorage) until the server has answered it, so a stairwell without signal loses nothing
+// and a replay records nothing twice. Answered taps leave the outbox; refused ones are listed
+// with the server's reason (a conflict, a lapsed claim) for the leader to act on.
+(() => {
+  const box = document.getElementById("outbox");
+  const form = document.querySelector("form[data-outbox]");
+  if (!box || !form) return;
+  const key = `doorstep-outbox-${box.dataset.task}`;
+  const status = document.getElementById("outbox-status");
+  const problems = document.getElementById("outbox-problems");
+  const endpoint = form.action;
+  const firstDelay = 2000;
+  const maxDelay = 60000;
+  let delay = firstDelay;
+  let timer = null;
+  let sending = false;
+
+  const load = () => {
+    try {
+      return JSON.parse(localStorage.getItem(key) || "[]");
+    } catch {
+      return [];
+    }
+  };
+  const save = (taps) => localStorage.setItem(key, JSON.stringify(taps));
+
+  // crypto.randomUUID needs a secure context; plain http on a site LAN has only getRandomValues.
+  function newId() {
+    if (window.crypto.randomUUID) return window.crypto.randomUUID();
+    const b = window.crypto.getRandomValues(new Uint8Array(16));
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    const h = Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+    return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+  }
+
+  function mark(householdId, label, state) {
+    const section = document.getElementById(`h-${householdId}`);
+    if (!section) return;
+    const badge = section.querySelector(".badge.outcome");
+    badge.textContent = label;
+    badge.className = `badge outcome ${state}`;
+    badge.dataset.outcome = state === "pending" || state === "problem" ? "" : state;
+    section.classList.toggle("pending", state === "pending");
+  }
+
+  function problem(tap, message) {
+    const section = document.getElementById(`h-${tap.household}`);
+    const room = section ? section.querySelector(".room").textContent : "";
+    const item = document.createElement("li");
+    item.textContent = `${room} ${tap.label}: ${box.dataset.problem}. ${message}`;
+    problems.append(item);
+    mark(tap.household, `${box.dataset.problem}: ${tap.label}`, "problem");
+  }
+
+  function render() {
+    const taps = load();
+    for (const tap of taps) mark(tap.household, `${tap.label} · ${box.dataset.waiting}`, "pending");
+    if (taps.length) {
+      box.hidden = false;
+      status.textContent = `${box.dataset.waiting}: ${taps.length}` + (navigator.onLine ? "" : ` · ${box.dataset.offline}`);
+    } else {
+      status.textContent = box.dataset.sent;
+      box.hidden = problems.children.length === 0;
+    }
+  }
+
+  function retryLater() {
+    clearTimeout(timer);
+    timer = setTimeout(flush, delay);
+    delay = Math.min(delay * 2, maxDelay);
+  }
+
+  async function flush() {
+    clearTimeout(timer);
+    const taps = load();
+    if (!taps.length || sending) {
+      render();
+      return;
+    }
+    sending = true;
+    try {
+      const response = await fetch(endpoint, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "Content-Type": "application/json", "X-CSRFToken": box.dataset.csrf },
+        body: JSON.stringify({ taps: taps.map(({ label, ...tap }) => tap) }),
+      });
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      const body = await response.json();
+      const answers = new Map(body.results.map((r) => [r.id, r]));
+      for (const tap of taps) {
+        const answer = answers.get(tap.id);
+        if (!answer) continue;
+        if (answer.status === "rejected") problem(tap, answer.error.message);
+        else mark(tap.household, tap.label, tap.outcome);
+      }
+      // Taps made while this batch was on its way stay for the next one.
+      save(load().filter((tap) => !answers.has(tap.id)));
+      document.getElementById("recorded").textContent = body.progress.with_outcome;
+      delay = firstDelay;
+    } catch {
+      retryLater();
+    } finally {
+      sending = false;
+      render();
+      if (load().length && !timer) retryLater();
+    }
+  }
+
+  document.addEventListener("submit", (event) => {
+    const target = event.target;
+    if (!(target instanceof HTMLFormElement) || !target.hasAttribute("data-outbox")) return;
+    event.preventDefault();
+    const button = event.submitter;
+    const data = new FormData(target);
+    const tap = {
+      id: newId(),
+      household: data.get("household"),
+      outcome: button.value,
+      exempt_reason: data.get("exempt_reason") || "",
+      need_kind: data.get("need_kind") || "",
+      need_by: data.get("need_by") || "",
+      note: data.get("note") || "",
+      at: new Date().toISOString(),
+      label: button.textContent.trim(),
+    };
+    save([...load(), tap]);
+    const note = target.querySelector("[name=note]");
+    if (note) note.value = "";
+    const details = target.querySelector("details");
+    if (details) details.open = false;
+    flush();
+  });
+  window.addEventListener("online", () => {
+    delay = firstDelay;
+    flush();
+  });
+  window.addEventListener("offline", render);
+  flush();
+})();

@@ -1,0 +1,428 @@
+from __future__ import annotations
+
+import json
+import uuid
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from doorstep.campaigns.models import Campaign, CampaignBuilding, CampaignStatus
+from doorstep.canvass import actions, outcomes, queries
+from doorstep.canvass.actions import CanvassError
+from doorstep.canvass.models import (
+    BuildingTask,
+    Coverage,
+    ExemptReason,
+    NeedKind,
+    Outcome,
+    TaskStatus,
+)
+from doorstep.core.actions import audit
+from doorstep.core.http import AuthedRequest
+from doorstep.core.models import AuditAction
+from doorstep.core.roles import Can
+from doorstep.core.scoping import communities_for, require, scoped, scoped_to_towns
+from doorstep.territory.actions import full_details_reason, residents_workbook
+from doorstep.workforce.models import Team
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MAX_TAPS = 500
+
+
+def _is_htmx(request: AuthedRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def _get_campaign_for_user(request: AuthedRequest, pk: int) -> Campaign:
+    require(request.user, Can.VIEW_CANVASS)
+    return get_object_or_404(scoped_to_towns(request.user, Campaign.objects.all()), pk=pk)
+
+
+def _get_community_for_user(request: AuthedRequest, campaign: Campaign, pk: int) -> Coverage:
+    communities = communities_for(request.user)
+    coverage = Coverage.objects.filter(
+        campaign=campaign, community__in=communities, community_id=pk
+    ).select_related("community", "campaign")
+    return get_object_or_404(coverage)
+
+
+def _get_task_for_user(request: AuthedRequest, pk: int) -> BuildingTask:
+    require(request.user, Can.VIEW_CANVASS)
+    tasks = scoped(
+        request.user,
+        BuildingTask.objects.select_related("building", "community", "campaign", "team"),
+    )
+    return get_object_or_404(tasks, pk=pk)
+
+
+def _current_campaign(request: AuthedRequest) -> Campaign | None:
+    campaigns = scoped_to_towns(
+        request.user, Campaign.objects.exclude(status=CampaignStatus.CLOSED)
+    )
+    return campaigns.order_by("-starts_at", "-id").first()
+
+
+@require_GET
+@login_required
+def index(request: AuthedRequest) -> HttpResponse:
+    """A team's own page (its building, the claim list); everyone else goes to coverage."""
+    require(request.user, Can.VIEW_CANVASS)
+    campaign = _current_campaign(request)
+    if campaign is None:
+        return render(request, "canvass/no_campaign.html")
+    staff = getattr(request.user, "staff", None)
+    team = (
+        Team.objects.filter(campaign_team_filter(staff)).select_related("community").first()
+        if staff
+        else None
+    )
+    if team is None:
+        return redirect("canvass:coverage", campaign=campaign.pk)
+    assert team.community is not None
+    held = (
+        BuildingTask.objects.filter(campaign=campaign, team=team, status=TaskStatus.CLAIMED)
+        .select_related("building")
+        .first()
+    )
+    free = actions.nearest_open(held or _last_worked(campaign, team) or team.community, campaign.pk)
+    zones = dict(
+        CampaignBuilding.objects.filter(
+            campaign=campaign, building_id__in=[t.building_id for t in free]
+        ).values_list("building_id", "zone")
+    )
+    for t in free:
+        t.zone = zones.get(t.building_id, "")  # type: ignore[attr-defined]
+    return render(
+        request,
+        "canvass/index.html",
+        {
+            "campaign": campaign,
+            "team": team,
+            "held": held,
+            "free": free,
+            "is_leader": team.leader.user_id == request.user.pk,
+            "now": timezone.now(),
+        },
+    )
+
+
+def campaign_team_filter(staff):  # type: ignore[no-untyped-def]
+    from django.db.models import Q
+
+    from doorstep.workforce.models import TeamStatus
+
+    return (Q(leader=staff) | Q(members=staff)) & Q(
+        status=TeamStatus.ON_DUTY, lane__isnull=True, community__isnull=False
+    )
+
+
+def _last_worked(campaign: Campaign, team: Team) -> BuildingTask | None:
+    """Where the team last finished: the claim list starts next door."""
+    return (
+        BuildingTask.objects.filter(campaign=campaign, team=team, status=TaskStatus.DONE)
+        .select_related("building")
+        .order_by("-completed_at")
+        .first()
+    )
+
+
+@require_GET
+@login_required
+def coverage(request: AuthedRequest, campaign: int) -> HttpResponse:
+    camp = _get_campaign_for_user(request, campaign)
+    rows = list(
+        Coverage.objects.filter(campaign=camp, community__in=communities_for(request.user))
+        .select_related("community")
+        .order_by("community__name")
+    )
+    fields = (
+        "buildings",
+        "buildings_claimed",
+        "buildings_done",
+        "households",
+        "settled",
+        "notified",
+        "revisits",
+        "phone_calls",
+        "residents",
+        "sampled",
+        "exempt",
+    )
+    total = Coverage(campaign=camp, **{f: sum(getattr(r, f) for r in rows) for f in fields})
+    return render(
+        request, "canvass/coverage.html", {"campaign": camp, "rows": rows, "total": total}
+    )
+
+
+@require_GET
+@login_required
+def community(request: AuthedRequest, campaign: int, community: int) -> HttpResponse:
+    camp = _get_campaign_for_user(request, campaign)
+    cov = _get_community_for_user(request, camp, community)
+    return render(
+        request,
+        "canvass/community.html",
+        {
+            "campaign": camp,
+            "cov": cov,
+            "blockers": queries.blockers(cov),
+            "tasks": queries.buildings(camp.pk, cov.community_id),
+            "now": timezone.now(),
+            "can_export": request.user.can(Can.EXPORT_PERSONAL),
+        },
+    )
+
+
+@require_GET
+@login_required
+def untested(request: AuthedRequest, campaign: int, community: int) -> HttpResponse:
+    camp = _get_campaign_for_user(request, campaign)
+    require(request.user, Can.VIEW_RESIDENTS)
+    cov = _get_community_for_user(request, camp, community)
+    residents = queries.untested(camp.pk, community_id=cov.community_id)
+    building = request.GET.get("building", "")
+    if building.isdigit():
+        residents = residents.filter(household__unit__building_id=int(building))
+    page = Paginator(residents, 100).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "canvass/untested.html",
+        {
+            "campaign": camp,
+            "cov": cov,
+            "page": page,
+            "building": building,
+            "can_export": request.user.can(Can.EXPORT_PERSONAL),
+        },
+    )
+
+
+@require_POST
+@login_required
+def untested_export(request: AuthedRequest, campaign: int, community: int) -> HttpResponse:
+    """The untested list as XLSX for grid workers: masked unless a reason is given; audited."""
+    camp = _get_campaign_for_user(request, campaign)
+    require(request.user, Can.EXPORT_PERSONAL)
+    cov = _get_community_for_user(request, camp, community)
+    try:
+        reason = full_details_reason(request.POST.get("reason", ""))
+    except ValueError as exc:
+        messages.error(request, str(exc))
+        return redirect("canvass:untested", campaign=camp.pk, community=cov.community_id)
+    outcomes_by_household = dict(
+        queries.HouseholdState.objects.filter(
+            campaign=camp, community_id=cov.community_id
+        ).values_list("household_id", "outcome")
+    )
+    labels = dict(Outcome.choices)
+    residents = queries.untested(camp.pk, community_id=cov.community_id)
+    data, count = residents_workbook(
+        f"{cov.community.name} 未检测",
+        residents.iterator(chunk_size=2000),
+        full=bool(reason),
+        extra_headers=["入户结果"],
+        extra=lambda r: [str(labels.get(outcomes_by_household.get(r.household_id, ""), ""))],
+    )
+    audit(
+        request.user,
+        AuditAction.EXPORT,
+        "untested",
+        cov.community_id,
+        reason,
+        {"rows": count, "masked": not reason, "community": cov.community.name, "campaign": camp.pk},
+    )
+    response = HttpResponse(data, content_type=XLSX)
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = (
+        f'attachment; filename="untested-{cov.community_id}-{stamp}.xlsx"'
+    )
+    return response
+
+
+@require_GET
+@login_required
+def revisits(request: AuthedRequest, campaign: int, community: int) -> HttpResponse:
+    camp = _get_campaign_for_user(request, campaign)
+    cov = _get_community_for_user(request, camp, community)
+    states = queries.revisits(camp.pk, cov.community_id)
+    return render(
+        request,
+        "canvass/revisits.html",
+        {
+            "campaign": camp,
+            "cov": cov,
+            "states": states,
+            "can_record": request.user.can(Can.RECORD_OUTCOMES)
+            and actions.may_follow_up(request.user, cov.community_id),
+            "new_id": uuid.uuid4,
+        },
+    )
+
+
+@require_GET
+@login_required
+def feed(request: AuthedRequest, campaign: int) -> HttpResponse:
+    camp = _get_campaign_for_user(request, campaign)
+    communities = list(communities_for(request.user).filter(town_id=camp.town_id))
+    wanted = request.GET.get("community", "")
+    shown = [c for c in communities if str(c.pk) == wanted] or communities
+    context = {
+        "campaign": camp,
+        "posts": queries.feed(camp.pk, [c.pk for c in shown]),
+        "communities": communities,
+        "community": wanted,
+    }
+    if _is_htmx(request):
+        return render(request, "canvass/_feed.html", context)
+    return render(request, "canvass/feed.html", context)
+
+
+@require_GET
+@login_required
+def task(request: AuthedRequest, pk: int) -> HttpResponse:
+    t = _get_task_for_user(request, pk)
+    now = timezone.now()
+    my_team = actions.team_of(request.user, t.community_id)
+    mine = t.status == TaskStatus.CLAIMED and my_team is not None and t.team_id == my_team.pk
+    lapsed = bool(t.expires_at and t.expires_at <= now)
+    can_record = request.user.can(Can.RECORD_OUTCOMES) and (
+        (mine and not lapsed)
+        or (t.status == TaskStatus.DONE and actions.may_follow_up(request.user, t.community_id))
+    )
+    is_leader = bool(my_team and my_team.leader.user_id == request.user.pk)
+    zone = (
+        CampaignBuilding.objects.filter(campaign_id=t.campaign_id, building_id=t.building_id)
+        .values_list("zone", flat=True)
+        .first()
+    )
+    return render(
+        request,
+        "canvass/task.html",
+        {
+            "task": t,
+            "zone": zone,
+            "groups": queries.building_page(t),
+            "mine": mine,
+            "lapsed": lapsed,
+            "is_leader": is_leader and request.user.can(Can.CLAIM_BUILDINGS),
+            "can_record": can_record,
+            "other_teams": [x for x in actions.door_to_door_teams(t.community) if x != my_team],
+            "outcomes": Outcome,
+            "exempt_reasons": ExemptReason.choices,
+            "need_kinds": NeedKind.choices,
+            "new_id": uuid.uuid4,
+            "now": now,
+        },
+    )
+
+
+def _act(request: AuthedRequest, pk: int, action: str) -> HttpResponse:
+    t = _get_task_for_user(request, pk)
+    require(request.user, Can.CLAIM_BUILDINGS)
+    try:
+        if action == "claim":
+            actions.claim(request.user, t)
+            messages.success(request, _("%(building)s is yours.") % {"building": t.building.name})
+        elif action == "release":
+            actions.release(request.user, t)
+            messages.success(request, _("Released %(building)s.") % {"building": t.building.name})
+            return redirect("canvass:index")
+        elif action == "hand":
+            other = Team.objects.filter(pk=request.POST.get("team", "0") or 0).first()
+            if other is None:
+                raise CanvassError(_("Choose the team to hand the building to."))
+            actions.hand_to(request.user, t, other)
+            messages.success(
+                request,
+                _("%(building)s handed to %(team)s.")
+                % {"building": t.building.name, "team": other.name},
+            )
+            return redirect("canvass:index")
+        elif action == "complete":
+            post = actions.complete(request.user, t)
+            messages.success(request, post.text)
+            return redirect("canvass:index")
+    except CanvassError as refused:
+        messages.error(request, str(refused))
+        next_task = getattr(refused, "next_task", None)
+        if next_task is not None:
+            return redirect("canvass:task", pk=next_task.pk)
+    return redirect("canvass:task", pk=t.pk)
+
+
+@require_POST
+@login_required
+def claim(request: AuthedRequest, pk: int) -> HttpResponse:
+    return _act(request, pk, "claim")
+
+
+@require_POST
+@login_required
+def release(request: AuthedRequest, pk: int) -> HttpResponse:
+    return _act(request, pk, "release")
+
+
+@require_POST
+@login_required
+def hand(request: AuthedRequest, pk: int) -> HttpResponse:
+    return _act(request, pk, "hand")
+
+
+@require_POST
+@login_required
+def complete(request: AuthedRequest, pk: int) -> HttpResponse:
+    return _act(request, pk, "complete")
+
+
+@require_POST
+@login_required
+def record_outcomes(request: AuthedRequest, pk: int) -> HttpResponse:
+    """Taps from the building page: a JSON batch from the phone's outbox, or one form post."""
+    t = _get_task_for_user(request, pk)
+    require(request.user, Can.RECORD_OUTCOMES)
+    if request.content_type == "application/json":
+        return _outcome_batch(request, t)
+    tap = outcomes.Tap.from_dict(request.POST.dict())
+    back = request.POST.get("next", "")
+    try:
+        answer = outcomes.record_one(request.user, t, tap)
+    except CanvassError as refused:
+        messages.error(request, str(refused))
+    else:
+        if answer.message:
+            messages.info(request, answer.message)
+    if back == "revisits":
+        return redirect("canvass:revisits", campaign=t.campaign_id, community=t.community_id)
+    return redirect("canvass:task", pk=t.pk)
+
+
+def _outcome_batch(request: AuthedRequest, t: BuildingTask) -> HttpResponse:
+    try:
+        body = json.loads(request.body)
+    except (ValueError, UnicodeDecodeError):
+        return _bad_request(_('The body is not JSON. Send {"taps": [...]}.'))
+    taps = body.get("taps") if isinstance(body, dict) else None
+    if not isinstance(taps, list) or not all(isinstance(x, dict) for x in taps):
+        return _bad_request(_('Send {"taps": [...]}, a list of taps.'))
+    if len(taps) > MAX_TAPS:
+        return JsonResponse(
+            {"error": _("Send at most %(n)s taps at a time.") % {"n": MAX_TAPS}}, status=413
+        )
+    answers = outcomes.record(request.user, t, [outcomes.Tap.from_dict(x) for x in taps])
+    t.refresh_from_db(fields=["with_outcome", "households", "status"])
+    return JsonResponse(
+        {
+            "results": [a.as_dict() for a in answers],
+            "progress": {"with_outcome": t.with_outcome, "households": t.households},
+        }
+    )
+
+
+def _bad_request(message: str) -> JsonResponse:
+    return JsonResponse({"error": message}, status=400)
