@@ -12,7 +12,7 @@ from doorstep.core import chromium
 from doorstep.core.idnumbers import id_check_character
 from doorstep.core.models import User
 from doorstep.core.roles import Role
-from doorstep.territory.actions import assign_person_codes
+from doorstep.territory.actions import assign_person_codes, floor_from_room
 from doorstep.territory.models import Building, Community, Household, Resident, Town, Unit
 
 _serial = itertools.count(1)
@@ -49,7 +49,9 @@ def make_household(
 ) -> Household:
     building = building or make_building()
     unit_obj = Unit.objects.get_or_create(building=building, name=unit)[0]
-    return Household.objects.get_or_create(unit=unit_obj, room=room)[0]
+    return Household.objects.get_or_create(
+        unit=unit_obj, room=room, defaults={"floor": floor_from_room(room)}
+    )[0]
 
 
 def make_resident(
