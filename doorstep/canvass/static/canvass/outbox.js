@@ -58,11 +58,13 @@
     const taps = load();
     for (const tap of taps) mark(tap.household, `${tap.label} · ${box.dataset.waiting}`, "pending");
     if (taps.length) {
+      // Once taps have waited, the box stays to say when they have all gone.
+      box.dataset.shown = "yes";
       box.hidden = false;
       status.textContent = `${box.dataset.waiting}: ${taps.length}` + (navigator.onLine ? "" : ` · ${box.dataset.offline}`);
     } else {
       status.textContent = box.dataset.sent;
-      box.hidden = problems.children.length === 0;
+      box.hidden = problems.children.length === 0 && !box.dataset.shown;
     }
   }
 

@@ -1,0 +1,110 @@
+"""A leader's phone in a stairwell, in real Chromium: claim, tap every household, lose the signal
+for two taps, get it back, complete the building, and find the line in the feed and the
+household on the revisit list."""
+
+import pytest
+
+from doorstep.canvass.models import BuildingTask, Visit
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_a_leader_canvasses_a_building_through_a_dead_spot(live_server, browser, street, leader):
+    leader.username = "wang"
+    leader.set_password("stairwell-42")
+    leader.save()
+    h = street["households"]
+    task = street["task"]
+    context = browser.new_context(viewport={"width": 360, "height": 740}, locale="en-US")
+    page = context.new_page()
+    page.goto(f"{live_server.url}/login/")
+    page.fill("#id_username", "wang")
+    page.fill("#id_password", "stairwell-42")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/")
+
+    page.goto(f"{live_server.url}/canvass/")
+    page.locator("#claim-list tr", has_text="12号楼").locator("button").click()
+    page.wait_for_selector("text=Your team holds this building until")
+
+    def tap(household, outcome: str) -> None:
+        page.locator(f"#h-{household.pk} button[value={outcome}]").click()
+
+    def badge(household) -> str:
+        return page.locator(f"#h-{household.pk} .badge.outcome").inner_text()
+
+    tap(h[0], "notified")
+    tap(h[1], "notified")
+    page.wait_for_function("document.querySelector('#recorded').innerText === '2'")
+    assert badge(h[0]) == "Notified"
+
+    context.set_offline(True)
+    tap(h[2], "nobody_home")
+    tap(h[3], "notified")
+    page.wait_for_selector("#outbox-status:has-text('Waiting to send: 2')")
+    assert "Waiting to send" in badge(h[2])
+    stored = page.evaluate(f"JSON.parse(localStorage.getItem('doorstep-outbox-{task.pk}')).length")
+    assert stored == 2
+    assert Visit.objects.count() == 2
+
+    context.set_offline(False)
+    page.wait_for_selector("#outbox-status:has-text('All taps sent.')", timeout=15_000)
+    assert page.locator("#recorded").inner_text() == "4"
+    assert badge(h[2]) == "Nobody home"
+    assert page.evaluate(f"localStorage.getItem('doorstep-outbox-{task.pk}')") == "[]"
+
+    page.click("#complete")
+    page.wait_for_selector("text=finished 12号楼")
+    page.goto(f"{live_server.url}/canvass/{street['campaign'].pk}/feed/")
+    feed = page.locator("#feed").inner_text()
+    page.goto(
+        f"{live_server.url}/canvass/{street['campaign'].pk}/communities/{task.community_id}/revisits/"
+    )
+    revisits = page.locator("main").inner_text()
+    context.close()
+
+    assert "杨柳青镇第2组 finished 12号楼: 3/4 households notified, 1 nobody home" in feed
+    assert "12号楼 2单元 101" in revisits and "nobody home 1 time" in revisits
+    assert BuildingTask.objects.get(pk=task.pk).status == "done"
+    assert Visit.objects.count() == 4
+
+
+def test_a_replayed_tap_that_now_differs_is_shown_to_the_leader_as_a_conflict(
+    live_server, browser, street, leader
+):
+    import json
+
+    from doorstep.canvass import actions
+    from doorstep.canvass.outcomes import record
+    from doorstep.canvass.tests.conftest import tap
+
+    leader.username = "li"
+    leader.set_password("stairwell-42")
+    leader.save()
+    task, household = street["task"], street["households"][0]
+    actions.claim(leader, task)
+    first = tap(household, "notified")
+    record(leader, task, [first])
+    # The phone kept the tap's UUID but, after a bad edit, now says something else.
+    replay = {"id": first.id, "household": household.pk, "outcome": "refused", "label": "Refused"}
+
+    context = browser.new_context(viewport={"width": 360, "height": 740}, locale="en-US")
+    page = context.new_page()
+    page.goto(f"{live_server.url}/login/")
+    page.fill("#id_username", "li")
+    page.fill("#id_password", "stairwell-42")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/")
+    page.goto(f"{live_server.url}/canvass/buildings/{task.pk}/")
+    page.evaluate(
+        f"localStorage.setItem('doorstep-outbox-{task.pk}', JSON.stringify([{json.dumps(replay)}]))"
+    )
+    page.reload()
+    page.wait_for_selector("#outbox-problems li")
+    problem = page.locator("#outbox-problems").inner_text()
+    left = page.evaluate(f"localStorage.getItem('doorstep-outbox-{task.pk}')")
+    context.close()
+
+    assert "Not recorded" in problem and "already recorded as «Notified» for 101" in problem
+    assert left == "[]"
+    assert Visit.objects.get().outcome == "notified"
