@@ -49,6 +49,20 @@ def main() -> None:
         phone.goto(f"{BASE}/workforce/")
         phone.click("table a")
         phone.screenshot(path=str(OUT / "muster-board.png"))
+        leader = browser.new_page(
+            viewport={"width": 360, "height": 760}, device_scale_factor=2, locale="zh-CN"
+        )
+        sign_in(leader, "leader")
+        leader.goto(f"{BASE}/canvass/")
+        leader.screenshot(path=str(OUT / "canvass-claims.png"))
+        leader.click("#held a.button")
+        leader.screenshot(path=str(OUT / "canvass-building.png"))
+        desk.goto(f"{BASE}/canvass/")
+        desk.click("#coverage a:has-text('阳光里社区')")
+        desk.screenshot(path=str(OUT / "canvass-community.png"), full_page=True)
+        desk.goto(f"{BASE}/canvass/")
+        desk.click("text=动态")
+        desk.screenshot(path=str(OUT / "canvass-feed.png"))
         browser.close()
 
 

@@ -163,10 +163,9 @@ def _same(visit: Visit, c: Checked) -> bool:
     )
 
 
-def _may_record(user: User, task: BuildingTask, c: Checked, now: dt.datetime) -> Team | None:
+def _may_record(user: User, team: Team | None, task: BuildingTask, c: Checked) -> Team | None:
     """The team the tap is recorded for, or a refusal. While a building is claimed only its team
     records; a tap made offline while the claim held still counts after the lease ran out."""
-    team = team_of(user, task.community_id)
     if task.status == TaskStatus.OPEN:
         raise Refused(
             "not_claimed",
@@ -190,7 +189,9 @@ def _may_record(user: User, task: BuildingTask, c: Checked, now: dt.datetime) ->
     return team
 
 
-def _apply(user: User, task: BuildingTask, c: Checked, now: dt.datetime) -> Answer:
+def _apply(
+    user: User, team: Team | None, task: BuildingTask, c: Checked, now: dt.datetime
+) -> Answer:
     existing = Visit.objects.filter(client_uuid=c.uid).first()
     if existing is not None:
         if _same(existing, c):
@@ -212,7 +213,7 @@ def _apply(user: User, task: BuildingTask, c: Checked, now: dt.datetime) -> Answ
         .select_related("team", "building", "campaign")
         .get(pk=task.pk)
     )
-    team = _may_record(user, task, c, now)
+    team = _may_record(user, team, task, c)
     state = (
         HouseholdState.objects.select_for_update(of=("self",))
         .select_related("last_visit")
@@ -288,20 +289,23 @@ def record(
 ) -> list[Answer]:
     """Record each tap in its own transaction and answer each, in order."""
     now = now or timezone.now()
-    return [_answer(user, task, tap, now) for tap in taps]
+    team = team_of(user, task.community_id)
+    return [_answer(user, team, task, tap, now) for tap in taps]
 
 
-def _answer(user: User, task: BuildingTask, tap: Tap, now: dt.datetime) -> Answer:
+def _answer(
+    user: User, team: Team | None, task: BuildingTask, tap: Tap, now: dt.datetime
+) -> Answer:
     try:
         checked = _check(tap, task, now)
         try:
             with transaction.atomic():
-                return _apply(user, task, checked, now)
+                return _apply(user, team, task, checked, now)
         except IntegrityError:
             # The same UUID arrived on another connection at the same instant: now it is a
             # replay, and the second attempt answers it as one.
             with transaction.atomic():
-                return _apply(user, task, checked, now)
+                return _apply(user, team, task, checked, now)
     except Refused as refused:
         return Answer(str(tap.id), "rejected", refused.code, refused.message)
 

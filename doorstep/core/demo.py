@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from doorstep.campaigns.actions import create_campaign, set_community_zone
-from doorstep.campaigns.models import CampaignStatus, Zone
+from doorstep.campaigns.models import Campaign, CampaignStatus, Zone
 from doorstep.core import codes
 from doorstep.core.idnumbers import id_check_character
 from doorstep.core.models import User
@@ -187,8 +187,11 @@ def build_demo(
             f"  {community.name}: {len(buildings)} buildings, {len(households)} households, {wanted} residents"
         )
     _users(town, communities)
-    _campaign(town, communities)
+    campaign = _campaign(town, communities)
     _workforce(rng, town, communities)
+    from doorstep.canvass.demo import walk_the_morning
+
+    walk_the_morning(rng, campaign, communities[0])
     return DemoResult(
         residents, household_total, building_total, (timezone.now() - started).total_seconds()
     )
@@ -212,13 +215,16 @@ def _users(town: Town, communities: list[Community]) -> None:
             user.communities.set(communities[:1])
 
 
-def _campaign(town: Town, communities: list[Community]) -> None:
+def _campaign(town: Town, communities: list[Community]) -> Campaign:
     admin = User.objects.get(username="admin")
     campaign = create_campaign(
         town,
         "第1轮全员核酸检测(演示)",
         communities=communities,
-        starts_at=timezone.now().replace(minute=0, second=0, microsecond=0),
+        # Three hours in, so that the door-to-door demo has a morning behind it.
+        starts_at=(timezone.now() - dt.timedelta(hours=3)).replace(
+            minute=0, second=0, microsecond=0
+        ),
         user=admin,
     )
     campaign.status = CampaignStatus.ACTIVE
@@ -226,6 +232,7 @@ def _campaign(town: Town, communities: list[Community]) -> None:
     set_community_zone(admin, campaign, communities[0], Zone.SEALED)
     for community in communities[1:3]:
         set_community_zone(admin, campaign, community, Zone.CONTROLLED)
+    return campaign
 
 
 # How many each unit sent, after the seed: Yangliuqing's 80+ cadres plus a second batch of 30.
@@ -265,10 +272,6 @@ def _workforce(rng: random.Random, town: Town, communities: list[Community]) -> 
                 skills=f",{Skill.TEAM_LEADER}," if n % 10 == 0 else skills[n % 4],
                 worker_code=new_worker_code(),
             )
-    leader_staff = Staff.objects.filter(unit=units["杨柳青镇"]).order_by("pk").first()
-    assert leader_staff is not None
-    leader_staff.user = User.objects.get(username="leader")
-    leader_staff.save(update_fields=["user"])
     site = create_site(communities[3], "富锦园广场采样点", lanes=4)
     create_site(communities[4], "星河湾小学采样点", lanes=2)
     now = timezone.now()
@@ -299,15 +302,33 @@ def _workforce(rng: random.Random, town: Town, communities: list[Community]) -> 
                 m.pk: "order_keeper" if i else "sampler" for i, m in enumerate(members)
             }  # a lane short of a registrar
         assign_team(commander, team, lane=lane, roles=roles)
-    create_callup(
+    door = create_callup(
         commander,
         units["西营门街"],
         requested=40,
         purpose=Purpose.DOOR_TO_DOOR,
         community=communities[0],
         muster_point="阳光里社区党群服务中心",
-        muster_at=now,
+        muster_at=now - dt.timedelta(hours=3),
     )
+    canvassers = list(Staff.objects.filter(unit=units["西营门街"]).order_by("pk")[:16])
+    for staff in canvassers:
+        check_in(commander, door, staff.worker_code)
+    for group in range(4):
+        members = canvassers[group * 4 : group * 4 + 4]
+        team = form_team(commander, town, f"西营门街第{group + 1}组", members[0], members, door)
+        assign_team(commander, team, community=communities[0])
+        # The demo "leader" login leads the first group; the others get logins of their own.
+        user = (
+            User.objects.get(username="leader")
+            if group == 0
+            else User.objects.create_user(
+                username=f"leader{group + 1}", role=Role.TEAM_LEADER, town=town
+            )
+        )
+        user.communities.set(communities[:1])
+        members[0].user = user
+        members[0].save(update_fields=["user"])
 
 
 def demo_users() -> list[tuple[str, str, str]]:
