@@ -62,7 +62,7 @@ def walk_the_morning(
         "unit__name", "floor", "room"
     ):
         households.setdefault(h.unit.building_id, []).append(h)
-    done = int(len(tasks) * share_done)
+    done = max(1, int(len(tasks) * share_done))
     start = campaign.starts_at + dt.timedelta(minutes=20)
     step = (timezone.now() - dt.timedelta(minutes=15) - start) / max(done // len(leaders), 1)
     for n, task in enumerate(tasks[:done]):

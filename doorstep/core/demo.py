@@ -322,8 +322,12 @@ def _workforce(rng: random.Random, town: Town, communities: list[Community]) -> 
         user = (
             User.objects.get(username="leader")
             if group == 0
-            else User.objects.create_user(
-                username=f"leader{group + 1}", role=Role.TEAM_LEADER, town=town
+            else User.objects.create(
+                username=f"leader{group + 1}",
+                role=Role.TEAM_LEADER,
+                town=town,
+                # The demo password, hashed once for all demo logins (hashing is slow on purpose).
+                password=User.objects.get(username="leader").password,
             )
         )
         user.communities.set(communities[:1])

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from doorstep.core.admin import ReadOnlyAdmin
 from doorstep.workforce.models import CallUp, Duty, Staff, SupportUnit, Team
 
 
@@ -22,7 +23,7 @@ class StaffAdmin(admin.ModelAdmin):
 
 
 @admin.register(CallUp)
-class CallUpAdmin(admin.ModelAdmin):
+class CallUpAdmin(ReadOnlyAdmin):
     """Read-only: call-ups change through check-in and no-show, which keep the counters."""
 
     list_display = (
@@ -35,35 +36,17 @@ class CallUpAdmin(admin.ModelAdmin):
     )
     list_select_related = ("unit",)
 
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
-
 
 @admin.register(Team)
-class TeamAdmin(admin.ModelAdmin):
+class TeamAdmin(ReadOnlyAdmin):
     list_display = ("name", "leader", "status", "community", "lane")
     list_select_related = ("leader", "community", "lane__site")
 
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
-
 
 @admin.register(Duty)
-class DutyAdmin(admin.ModelAdmin):
+class DutyAdmin(ReadOnlyAdmin):
     """Read-only: duties open and close only through the actions, which keep the counters."""
 
     list_display = ("staff", "role", "place", "started_at", "ended_at", "end_reason")
     list_filter = ("role", "end_reason")
     list_select_related = ("staff__unit", "lane__site", "community")
-
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False

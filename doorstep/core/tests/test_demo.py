@@ -49,6 +49,21 @@ def test_the_demo_town_is_built_like_the_seed(capsys):
     assert zones == {Zone.SEALED, Zone.CONTROLLED, Zone.PREVENTION}
 
 
+def test_the_demo_has_a_door_to_door_morning_behind_it():
+    from doorstep.canvass.actions import team_of
+    from doorstep.canvass.models import BuildingTask, Coverage, FeedPost, TaskStatus
+
+    build_demo(2000, progress=lambda _line: None)
+    leader = User.objects.get(username="leader")
+    team = team_of(leader, Community.objects.get(name="阳光里社区").pk)
+    assert team is not None and team.leader.user == leader
+    done = BuildingTask.objects.filter(status=TaskStatus.DONE)
+    assert done.exists() and FeedPost.objects.filter(kind="completed").count() == done.count()
+    cov = Coverage.objects.get(community__name="阳光里社区")
+    assert 0 < cov.settled <= cov.households and 0 < cov.sampled < cov.residents
+    assert cov.buildings_claimed == min(3, cov.buildings - cov.buildings_done)
+
+
 @pytest.mark.django_db(transaction=True)  # flush cannot run inside the test's transaction
 def test_running_the_demo_again_reuses_it_and_a_new_size_rebuilds_it(capsys):
     call_command("demo", residents=300, no_serve=True)
