@@ -177,6 +177,15 @@ def browser():  # type: ignore[no-untyped-def]
         browser.close()
 
 
+def sign_in(page, base_url: str, username: str, password: str) -> None:  # type: ignore[no-untyped-def]
+    """Sign in through the login form, as a person would."""
+    page.goto(f"{base_url}/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base_url}/")
+
+
 @pytest.fixture(autouse=True)
 def english():  # type: ignore[no-untyped-def]
     """Tests read messages in English; the Chinese catalogue has tests of its own."""

@@ -5,6 +5,7 @@ household on the revisit list."""
 import pytest
 
 from doorstep.canvass.models import BuildingTask, Visit
+from doorstep.conftest import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -17,11 +18,7 @@ def test_a_leader_canvasses_a_building_through_a_dead_spot(live_server, browser,
     task = street["task"]
     context = browser.new_context(viewport={"width": 360, "height": 740}, locale="en-US")
     page = context.new_page()
-    page.goto(f"{live_server.url}/login/")
-    page.fill("#id_username", "wang")
-    page.fill("#id_password", "stairwell-42")
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/")
+    sign_in(page, live_server.url, "wang", "stairwell-42")
 
     page.goto(f"{live_server.url}/canvass/")
     page.locator("#claim-list tr", has_text="12号楼").locator("button").click()
@@ -90,11 +87,7 @@ def test_a_replayed_tap_that_now_differs_is_shown_to_the_leader_as_a_conflict(
 
     context = browser.new_context(viewport={"width": 360, "height": 740}, locale="en-US")
     page = context.new_page()
-    page.goto(f"{live_server.url}/login/")
-    page.fill("#id_username", "li")
-    page.fill("#id_password", "stairwell-42")
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/")
+    sign_in(page, live_server.url, "li", "stairwell-42")
     page.goto(f"{live_server.url}/canvass/buildings/{task.pk}/")
     page.evaluate(
         f"localStorage.setItem('doorstep-outbox-{task.pk}', JSON.stringify([{json.dumps(replay)}]))"

@@ -2,7 +2,7 @@
 
 import pytest
 
-from doorstep.conftest import make_community, make_user
+from doorstep.conftest import make_community, make_user, sign_in
 from doorstep.core.roles import Role
 from doorstep.territory.models import Resident
 from doorstep.territory.tests.rosters import csv_bytes, good_rows, row
@@ -20,11 +20,7 @@ def test_a_worker_fixes_a_bad_roster_and_sees_the_residents_masked(live_server, 
     (tmp_path / "fixed.csv").write_bytes(csv_bytes(fixed, encoding="gbk"))
 
     page = browser.new_page(viewport={"width": 360, "height": 740}, locale="en-US")
-    page.goto(f"{live_server.url}/login/")
-    page.fill("#id_username", "worker")
-    page.fill("#id_password", "walk-the-stairs-6")
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/")
+    sign_in(page, live_server.url, "worker", "walk-the-stairs-6")
 
     page.goto(f"{live_server.url}/territory/roster/")
     page.set_input_files("#file", str(tmp_path / "bad.csv"))

@@ -3,7 +3,7 @@
 import pytest
 from django.utils import timezone
 
-from doorstep.conftest import make_community, make_lane, make_staff, make_unit, make_user
+from doorstep.conftest import make_community, make_lane, make_staff, make_unit, make_user, sign_in
 from doorstep.core.roles import Role
 from doorstep.workforce import actions
 from doorstep.workforce.models import Duty, Purpose
@@ -35,11 +35,7 @@ def test_a_commander_musters_three_people_and_puts_them_on_a_lane(live_server, b
 
     context = browser.new_context(viewport={"width": 390, "height": 800}, locale="en-US")
     board = context.new_page()
-    board.goto(f"{live_server.url}/login/")
-    board.fill("#id_username", "zhao")
-    board.fill("#id_password", "muster-in-30-min")
-    board.click("button[type=submit]")
-    board.wait_for_url(f"{live_server.url}/")
+    sign_in(board, live_server.url, "zhao", "muster-in-30-min")
     board.goto(f"{live_server.url}/workforce/callups/{callup.pk}/")
     assert board.locator("#arrived").inner_text() == "0"
 
