@@ -75,6 +75,8 @@ INSTALLED_APPS = [
     "doorstep.workforce",
     "doorstep.sampling",
     "doorstep.canvass",
+    "doorstep.lab",
+    "doorstep.api",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from doorstep.api.api import api
 from doorstep.core.urls import auth_urlpatterns
 
 urlpatterns = [
@@ -10,6 +11,9 @@ urlpatterns = [
     path("campaigns/", include("doorstep.campaigns.urls")),
     path("workforce/", include("doorstep.workforce.urls")),
     path("canvass/", include("doorstep.canvass.urls")),
+    path("sampling/", include("doorstep.sampling.urls")),
+    path("lab/", include("doorstep.lab.urls")),
+    path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

@@ -31,6 +31,9 @@ DEFAULT_POOL_RULE = {
 }
 
 
+DEFAULT_BARCODE_PATTERN = r"^[0-9A-Z]{6,24}$"
+
+
 class CampaignStatus(models.TextChoices):
     PLANNED = "planned", _("Planned")
     ACTIVE = "active", _("Active")
@@ -49,6 +52,10 @@ class Campaign(models.Model):
     )
     # How long a building claim lasts without activity (door-to-door leases).
     claim_lease_minutes = models.PositiveSmallIntegerField(_("claim lease (minutes)"), default=45)
+    # Tube and box barcodes printed for this round; a scan that does not match is refused.
+    barcode_pattern = models.CharField(
+        _("barcode pattern"), max_length=100, default=DEFAULT_BARCODE_PATTERN
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

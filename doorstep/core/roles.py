@@ -33,6 +33,12 @@ class Can(StrEnum):
     VIEW_CANVASS = "view_canvass"
     CLAIM_BUILDINGS = "claim_buildings"
     RECORD_OUTCOMES = "record_outcomes"
+    SCAN = "scan"
+    VIEW_SITES = "view_sites"
+    MANAGE_SITES = "manage_sites"
+    RECEIVE_SPECIMENS = "receive_specimens"
+    RECORD_RESULTS = "record_results"
+    VIEW_RETESTS = "view_retests"
     READ_AUDIT = "read_audit"
 
 
@@ -50,6 +56,10 @@ CAPABILITIES: dict[str, frozenset[Can]] = {
             Can.MANAGE_WORKFORCE,
             Can.CHECK_IN,
             Can.VIEW_CANVASS,
+            Can.SCAN,
+            Can.VIEW_SITES,
+            Can.MANAGE_SITES,
+            Can.VIEW_RETESTS,
         }
     ),
     Role.COMMUNITY_WORKER: frozenset(
@@ -63,6 +73,8 @@ CAPABILITIES: dict[str, frozenset[Can]] = {
             Can.VIEW_WORKFORCE,
             Can.VIEW_CANVASS,
             Can.RECORD_OUTCOMES,
+            Can.VIEW_SITES,
+            Can.VIEW_RETESTS,
         }
     ),
     Role.TEAM_LEADER: frozenset(
@@ -75,12 +87,15 @@ CAPABILITIES: dict[str, frozenset[Can]] = {
             Can.VIEW_CANVASS,
             Can.CLAIM_BUILDINGS,
             Can.RECORD_OUTCOMES,
+            Can.VIEW_SITES,
+            Can.VIEW_RETESTS,
         }
     ),
     Role.CANVASSER: frozenset({Can.VIEW_RESIDENTS, Can.VIEW_CANVASS, Can.RECORD_OUTCOMES}),
-    Role.REGISTRAR: frozenset(),
+    # A registrar scans codes at a lane; the lane page shows members masked, never a roster.
+    Role.REGISTRAR: frozenset({Can.SCAN, Can.VIEW_SITES}),
     # The lab works with tube and box codes only: it never sees a resident.
-    Role.LAB: frozenset(),
+    Role.LAB: frozenset({Can.RECEIVE_SPECIMENS, Can.RECORD_RESULTS}),
     Role.ADMIN: frozenset(set(Can)),
 }
 

@@ -1,7 +1,14 @@
-"""Sampling sites and their lanes. Tubes, boxes and the lane page build on these (issue 5)."""
+"""Sampling: sites and lanes; tubes (pooled specimens with their members), boxes and their
+custody on the way to the lab; the device events that drive them; queue reports; counters.
+
+A tube is a specimen: opened at a lane, filled with up to its pool size of people, sealed, put
+in a box, carried to the lab and resulted. Every change arrives as a device event with the
+device's UUID, so a replay is a no-op and the same UUID with another payload is a conflict.
+"""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -83,3 +90,279 @@ class RoundSample(models.Model):
 
     def __str__(self) -> str:
         return f"{self.campaign_id}:{self.resident_id}"
+
+
+class TubeStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    SEALED = "sealed", _("Sealed")
+
+
+class Result(models.TextChoices):
+    NEGATIVE = "negative", _("Negative")
+    POSITIVE = "positive", _("Positive")
+    INVALID = "invalid", _("Invalid")
+
+
+class Tube(models.Model):
+    campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.CASCADE, related_name="+")
+    code = models.CharField(_("tube barcode"), max_length=32)
+    lane = models.ForeignKey(Lane, on_delete=models.PROTECT, related_name="tubes")
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+")
+    community = models.ForeignKey("territory.Community", on_delete=models.PROTECT, related_name="+")
+    # "1", "5", "10", "20" or "household"; empty until the first person decides it by their zone.
+    pool_rule = models.CharField(_("pool rule"), max_length=16, blank=True)
+    capacity = models.PositiveSmallIntegerField(_("pool size"), null=True, blank=True)
+    household = models.ForeignKey(
+        "territory.Household", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(
+        _("status"), max_length=8, choices=TubeStatus.choices, default=TubeStatus.OPEN
+    )
+    member_count = models.PositiveSmallIntegerField(_("people"), default=0)
+    opened_at = models.DateTimeField(_("opened"))
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    sealed_at = models.DateTimeField(_("sealed"), null=True, blank=True)
+    box = models.ForeignKey(
+        "Box", null=True, blank=True, on_delete=models.PROTECT, related_name="tubes"
+    )
+    received_at = models.DateTimeField(_("received at the lab"), null=True, blank=True)
+    result = models.CharField(_("result"), max_length=8, choices=Result.choices, blank=True)
+    resulted_at = models.DateTimeField(_("resulted"), null=True, blank=True)
+    # A single-tube retest of someone from a positive (or invalid) pool points back to it.
+    retest_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="retests"
+    )
+    retest_closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("tube")
+        verbose_name_plural = _("tubes")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "code"], name="tube_code_unique_in_campaign"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(capacity__isnull=True)
+                | models.Q(member_count__lte=models.F("capacity")),
+                name="tube_not_over_capacity",
+            ),
+        ]
+        indexes = [
+            # specimen clock: sealed tubes not yet at the lab, oldest first.
+            models.Index(fields=["campaign", "received_at", "sealed_at"], name="tube_clock"),
+            # the lane page: this lane's tubes today.
+            models.Index(fields=["lane", "opened_at"], name="tube_by_lane"),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+    @property
+    def pooled(self) -> bool:
+        return self.capacity != 1
+
+
+class WalkIn(models.Model):
+    """Someone sampled who is not on the roster: registered on the spot and flagged."""
+
+    campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.CASCADE, related_name="+")
+    community = models.ForeignKey("territory.Community", on_delete=models.PROTECT, related_name="+")
+    name = models.CharField(_("name"), max_length=100)
+    id_number = models.CharField(_("document number"), max_length=32)
+    phone = models.CharField(_("phone"), max_length=11, blank=True)
+    created_at = models.DateTimeField(_("registered"))
+
+    class Meta:
+        verbose_name = _("walk-in")
+        verbose_name_plural = _("walk-ins")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "id_number"], name="walk_in_once_per_campaign"
+            )
+        ]
+
+    def __str__(self) -> str:
+        from doorstep.core.masking import mask_name
+
+        return mask_name(self.name)
+
+
+class TubeMember(models.Model):
+    tube = models.ForeignKey(Tube, on_delete=models.CASCADE, related_name="members")
+    campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.CASCADE, related_name="+")
+    resident = models.ForeignKey(
+        "territory.Resident", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    walk_in = models.ForeignKey(
+        WalkIn, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    household = models.ForeignKey(
+        "territory.Household", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    community = models.ForeignKey("territory.Community", on_delete=models.PROTECT, related_name="+")
+    added_at = models.DateTimeField()
+    override_reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tube", "resident"],
+                condition=models.Q(resident__isnull=False),
+                name="resident_once_per_tube",
+            ),
+            models.UniqueConstraint(
+                fields=["tube", "walk_in"],
+                condition=models.Q(walk_in__isnull=False),
+                name="walk_in_once_per_tube",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(resident__isnull=True) ^ models.Q(walk_in__isnull=True),
+                name="member_is_resident_or_walk_in",
+            ),
+        ]
+        indexes = [
+            # already sampled / retest orders: a person's tubes in a campaign.
+            models.Index(fields=["campaign", "resident"], name="member_by_resident"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tube_id}:{self.resident_id or self.walk_in_id}"
+
+
+class BoxStatus(models.TextChoices):
+    OPEN = "open", _("Packing")
+    SEALED = "sealed", _("Sealed")
+    IN_TRANSIT = "in_transit", _("In transit")
+    RECEIVED = "received", _("Received")
+
+
+class Box(models.Model):
+    campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.CASCADE, related_name="+")
+    code = models.CharField(_("box barcode"), max_length=32)
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(
+        _("status"), max_length=12, choices=BoxStatus.choices, default=BoxStatus.OPEN
+    )
+    tube_count = models.PositiveIntegerField(_("tubes"), default=0)
+    opened_at = models.DateTimeField(_("opened"))
+    sealed_at = models.DateTimeField(_("sealed"), null=True, blank=True)
+    handed_at = models.DateTimeField(_("handed to the courier"), null=True, blank=True)
+    courier = models.CharField(_("courier"), max_length=100, blank=True)
+    received_at = models.DateTimeField(_("received"), null=True, blank=True)
+    received_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # A count that disagreed at some hand-off: shown until someone recounts and it agrees.
+    flagged = models.BooleanField(_("count disagreed"), default=False)
+
+    class Meta:
+        verbose_name = _("box")
+        verbose_name_plural = _("boxes")
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "code"], name="box_code_unique_in_campaign")
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class Stage(models.TextChoices):
+    SEAL = "seal", _("Sealed at the site")
+    HANDOFF = "handoff", _("Handed to the courier")
+    RECEIVE = "receive", _("Received at the lab")
+
+
+class CustodyCheck(models.Model):
+    """A count at a hand-off: what the person counted against what was scanned into the box."""
+
+    box = models.ForeignKey(Box, on_delete=models.CASCADE, related_name="checks")
+    stage = models.CharField(max_length=8, choices=Stage.choices)
+    counted = models.PositiveIntegerField()
+    in_system = models.PositiveIntegerField()
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.box_id} {self.stage} {self.counted}/{self.in_system}"
+
+    @property
+    def agrees(self) -> bool:
+        return self.counted == self.in_system
+
+
+class DeviceEvent(models.Model):
+    """An accepted event, kept by its UUID so that a replay is answered without applying it."""
+
+    client_uuid = models.UUIDField()
+    type = models.CharField(max_length=16)
+    payload = models.JSONField()
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField()
+    received_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["client_uuid"], name="device_event_uuid_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.client_uuid}"
+
+
+class QueueReport(models.Model):
+    """The order keeper's "about 40 waiting"."""
+
+    lane = models.ForeignKey(Lane, on_delete=models.CASCADE, related_name="queue_reports")
+    waiting = models.PositiveIntegerField()
+    reported_at = models.DateTimeField()
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-reported_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.lane_id}: {self.waiting}"
+
+
+class Scope(models.TextChoices):
+    LANE = "lane", _("Lane")
+    SITE = "site", _("Site")
+    COMMUNITY = "community", _("Community")
+    CAMPAIGN = "campaign", _("Campaign")
+
+
+class Tally(models.Model):
+    """Sampling counters per lane, site, community and campaign, moved by the event and result
+    actions in their transactions; the dashboard reads these, never the tubes."""
+
+    campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.CASCADE, related_name="+")
+    scope = models.CharField(max_length=10, choices=Scope.choices)
+    place_id = models.BigIntegerField()
+    tubes_open = models.IntegerField(default=0)
+    tubes_sealed = models.IntegerField(default=0)
+    people = models.IntegerField(default=0)
+    boxes_in_transit = models.IntegerField(default=0)
+    results_pending = models.IntegerField(default=0)
+    positive_pools = models.IntegerField(default=0)
+    retests_open = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "scope", "place_id"], name="tally_unique_place"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope}:{self.place_id}"

@@ -1,0 +1,226 @@
+"""The JSON API for devices and integrations, at /api/v1/ (OpenAPI at /api/v1/openapi.json).
+
+It calls the same actions as the pages. Bodies that are not JSON or not the documented envelope
+are 400, a bad or missing token 401; otherwise every event or result gets its own answer.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from ninja import NinjaAPI, Schema
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.security import HttpBearer
+
+from doorstep.api.models import ApiToken, digest
+from doorstep.campaigns.models import CampaignBuilding, CampaignStatus
+from doorstep.core.models import User
+from doorstep.core.roles import Can
+from doorstep.core.scoping import scoped
+from doorstep.lab import results as lab_results
+from doorstep.sampling import events as device_events
+from doorstep.sampling.models import Lane
+
+
+class TokenAuth(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str) -> User | None:
+        found = (
+            ApiToken.objects.filter(key_digest=digest(token), revoked_at__isnull=True)
+            .select_related("user")
+            .first()
+        )
+        if found is None or not found.user.is_active:
+            return None
+        request.user = found.user
+        return found.user
+
+
+api = NinjaAPI(
+    title="Doorstep device API",
+    version="1",
+    description=(
+        "Scan events from lanes, box custody and lab results. Authenticate with "
+        "`Authorization: Bearer <token>` (`doorstep create-token USERNAME`)."
+    ),
+    auth=TokenAuth(),
+    urls_namespace="api",
+    docs_url="/docs",
+)
+
+
+class ErrorOut(Schema):
+    error: str
+
+
+class AnswerError(Schema):
+    code: str
+    message: str
+
+
+class EventAnswer(Schema):
+    id: str
+    status: str
+    error: AnswerError | None = None
+
+
+class EventsIn(Schema):
+    events: list[Any]
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "events": [
+                        {
+                            "id": "5b0f3c1e-8a52-4c7e-9d5e-0b6a1f1c9a01",
+                            "type": "tube.open",
+                            "at": "2021-12-25T09:12:03+08:00",
+                            "lane": "K7Q4MX",
+                            "tube": "2112250001",
+                            "pool": 10,
+                        },
+                        {
+                            "id": "5b0f3c1e-8a52-4c7e-9d5e-0b6a1f1c9a02",
+                            "type": "tube.add",
+                            "at": "2021-12-25T09:12:20+08:00",
+                            "tube": "2112250001",
+                            "person": "K7QM9XD4P",
+                        },
+                    ]
+                }
+            ]
+        }
+    }
+
+
+class EventsOut(Schema):
+    results: list[EventAnswer]
+
+
+class ResultRow(Schema):
+    tube: str
+    result: str
+    ct: float | str | None = None
+    tested_at: str | None = None
+    correction: bool = False
+    reason: str = ""
+
+
+class ResultsIn(Schema):
+    results: list[Any]
+
+
+class ResultAnswer(Schema):
+    tube: str
+    status: str
+    error: AnswerError | None = None
+
+
+class ResultsOut(Schema):
+    results: list[ResultAnswer]
+
+
+class LaneOut(Schema):
+    code: str
+    name: str
+    site: str
+    community: str
+    pool: str
+
+
+@api.exception_handler(ValidationError)
+def _invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    first = exc.errors[0] if exc.errors else {}
+    where = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
+    message = (
+        f"{where}: {first.get('msg', 'invalid')}" if where else str(first.get("msg", "invalid"))
+    )
+    return api.create_response(
+        request, {"error": f"The body is not the documented envelope ({message})."}, status=400
+    )
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthorised(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return api.create_response(
+        request,
+        {
+            "error": "Missing or unknown token: send Authorization: Bearer <token> from `doorstep create-token`."
+        },
+        status=401,
+    )
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    message = str(exc)
+    if exc.status_code == 400:
+        message = 'The body is not JSON. Send {"events": [...]} as application/json.'
+    return api.create_response(request, {"error": message}, status=exc.status_code)
+
+
+def _too_many(n: int, limit: int, what: str) -> None:
+    if n > limit:
+        raise HttpError(413, f"At most {limit} {what} per request; this one has {n}. Split it.")
+
+
+@api.get(
+    "/lanes", response={200: list[LaneOut], 401: ErrorOut}, summary="Lanes this token may work"
+)
+def lanes(request: HttpRequest) -> list[dict[str, str]]:
+    user: User = request.auth  # type: ignore[attr-defined]
+    if not user.can(Can.SCAN):
+        return []
+    found = list(scoped(user, Lane.objects.select_related("site__community"), "site__community"))
+    rules: dict[int, Counter[str]] = {}
+    for community_id, rule in (
+        CampaignBuilding.objects.filter(community_id__in={lane.site.community_id for lane in found})
+        .exclude(campaign__status=CampaignStatus.CLOSED)
+        .values_list("community_id", "pool_rule")
+    ):
+        rules.setdefault(community_id, Counter())[rule] += 1
+    return [
+        {
+            "code": lane.code,
+            "name": lane.name,
+            "site": lane.site.name,
+            "community": lane.site.community.name,
+            "pool": rules[lane.site.community_id].most_common(1)[0][0]
+            if lane.site.community_id in rules
+            else "",
+        }
+        for lane in found
+    ]
+
+
+@api.post(
+    "/events",
+    response={200: EventsOut, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 413: ErrorOut},
+    summary="Scan and custody events, answered one by one",
+    exclude_none=True,
+)
+def post_events(request: HttpRequest, body: EventsIn) -> dict[str, Any]:
+    user: User = request.auth  # type: ignore[attr-defined]
+    if not (user.can(Can.SCAN) or user.can(Can.RECEIVE_SPECIMENS)):
+        raise HttpError(
+            403, "This token's user may not send scan events (registrars and the lab do)."
+        )
+    _too_many(len(body.events), device_events.MAX_EVENTS, "events")
+    return {"results": device_events.apply(user, list(body.events), timezone.now())}
+
+
+@api.post(
+    "/results",
+    response={200: ResultsOut, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 413: ErrorOut},
+    summary="Lab results, answered row by row",
+    exclude_none=True,
+)
+def post_results(request: HttpRequest, body: ResultsIn) -> dict[str, Any]:
+    user: User = request.auth  # type: ignore[attr-defined]
+    if not user.can(Can.RECORD_RESULTS):
+        raise HttpError(403, "Only the lab sends results.")
+    _too_many(len(body.results), device_events.MAX_EVENTS, "results")
+    return {"results": lab_results.record(user, list(body.results))}

@@ -1,0 +1,92 @@
+"""The envelope around the events and results: tokens, JSON, limits, the lanes list, OpenAPI."""
+
+import json
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+
+from doorstep.api.models import ApiToken, digest
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_missing_or_unknown_token_is_401(lane_world):
+    client = Client()
+    assert client.post("/api/v1/events", "{}", content_type="application/json").status_code == 401
+    response = client.post(
+        "/api/v1/events",
+        "{}",
+        content_type="application/json",
+        headers={"Authorization": "Bearer nope"},
+    )
+    assert response.status_code == 401
+    assert "doorstep create-token" in response.json()["error"]
+
+
+@pytest.mark.parametrize(
+    ("body", "says"),
+    [
+        ("not json", "not JSON"),
+        ('{"events": 3}', "envelope"),
+        ("[1, 2]", "envelope"),
+        ('{"evens": []}', "envelope"),
+    ],
+)
+def test_a_body_that_is_not_the_envelope_is_400(lane_world, body, says):
+    response = lane_world["registrar"].post("events", body)
+    assert response.status_code == 400
+    assert says in response.json()["error"]
+
+
+def test_more_than_a_thousand_events_is_413_and_nothing_is_applied(lane_world):
+    d = lane_world["registrar"]
+    events = [
+        d.event("tube.open", lane=lane_world["lane"].code, tube=f"T{n:07d}") for n in range(1001)
+    ]
+    response = d.post("events", {"events": events})
+    assert response.status_code == 413
+    assert "At most 1000 events" in response.json()["error"]
+
+
+def test_the_lab_may_not_scan_at_lanes_nor_registrars_send_results(lane_world):
+    assert lane_world["registrar"].post("results", {"results": []}).status_code == 403
+    answer = lane_world["lab"].send(
+        lane_world["lab"].event("tube.open", lane=lane_world["lane"].code, tube="2112250001")
+    )
+    assert answer[0]["error"]["code"] == "forbidden"
+
+
+def test_the_lanes_list_shows_what_the_token_may_work_with_its_pool(lane_world):
+    response = lane_world["registrar"].client.get(
+        "/api/v1/lanes", headers={"Authorization": f"Bearer {lane_world['registrar'].token}"}
+    )
+    lanes = response.json()
+    assert response.status_code == 200
+    assert {lane["code"] for lane in lanes} == {
+        lane_world["lane"].code,
+        *[lane.code for lane in lane_world["lane"].site.lanes.all()],
+    }
+    assert lanes[0]["site"] == "广场采样点" and lanes[0]["pool"] in {"10", "household"}
+
+
+def test_create_token_prints_a_token_that_works_and_stores_only_its_digest(registrar, capsys):
+    call_command("create_token", registrar.username, label="1号通道")
+    token = capsys.readouterr().out.strip()
+    stored = ApiToken.objects.get()
+    assert stored.key_digest == digest(token) and token not in stored.key_digest
+    response = Client().get("/api/v1/lanes", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200
+
+
+def test_create_token_for_an_unknown_user_says_what_to_do():
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="No active user called 'ghost'"):
+        call_command("create_token", "ghost")
+
+
+def test_the_openapi_document_describes_the_contract():
+    document = json.loads(Client().get("/api/v1/openapi.json").content)
+    assert {"/api/v1/events", "/api/v1/results", "/api/v1/lanes"} <= set(document["paths"])
+    assert "413" in document["paths"]["/api/v1/events"]["post"]["responses"]

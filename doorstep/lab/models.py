@@ -1,0 +1,131 @@
+"""Results and what they set going: a result history per tube, retest orders for the members of
+a positive or invalid pool, and alerts for the community and the commander."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from doorstep.sampling.models import Result
+
+
+class ResultEntry(models.Model):
+    """One result as the lab sent it. A correction is a new entry with a reason; nothing is
+    overwritten, so the history shows what was believed when."""
+
+    tube = models.ForeignKey("sampling.Tube", on_delete=models.CASCADE, related_name="results")
+    result = models.CharField(_("result"), max_length=8, choices=Result.choices)
+    ct = models.DecimalField(_("Ct"), max_digits=5, decimal_places=2, null=True, blank=True)
+    tested_at = models.DateTimeField(_("tested at"), null=True, blank=True)
+    correction_reason = models.CharField(_("correction reason"), max_length=300, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    recorded_at = models.DateTimeField(_("recorded"))
+
+    class Meta:
+        verbose_name = _("result")
+        verbose_name_plural = _("results")
+        ordering = ["recorded_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.tube_id} {self.result}"
+
+
+class OrderKind(models.TextChoices):
+    POSITIVE_POOL = "positive_pool", _("Positive pool")
+    RESAMPLE = "resample", _("Invalid result: sample again")
+
+
+class Route(models.TextChoices):
+    DOOR_TO_DOOR = "door_to_door", _("Door-to-door sampling")
+    SITE = "site", _("Recall to a site")
+
+
+class OrderStatus(models.TextChoices):
+    OPEN = "open", _("To sample")
+    SAMPLED = "sampled", _("Sampled, awaiting result")
+    RESULTED = "resulted", _("Resulted")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class RetestOrder(models.Model):
+    """A member of a positive or invalid pool to be sampled again in a single tube."""
+
+    campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.CASCADE, related_name="+")
+    original_tube = models.ForeignKey(
+        "sampling.Tube", on_delete=models.PROTECT, related_name="retest_orders"
+    )
+    member = models.ForeignKey("sampling.TubeMember", on_delete=models.PROTECT, related_name="+")
+    resident = models.ForeignKey(
+        "territory.Resident", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    walk_in = models.ForeignKey(
+        "sampling.WalkIn", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    household = models.ForeignKey(
+        "territory.Household", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    community = models.ForeignKey("territory.Community", on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(_("why"), max_length=16, choices=OrderKind.choices)
+    route = models.CharField(_("how"), max_length=16, choices=Route.choices)
+    # Members of a positive pool are told to stay home until their own result.
+    stay_put = models.BooleanField(_("stay at home"), default=False)
+    status = models.CharField(
+        _("status"), max_length=10, choices=OrderStatus.choices, default=OrderStatus.OPEN
+    )
+    retest_tube = models.ForeignKey(
+        "sampling.Tube", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    result = models.CharField(_("result"), max_length=8, choices=Result.choices, blank=True)
+    created_at = models.DateTimeField(_("ordered"))
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("retest order")
+        verbose_name_plural = _("retest orders")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["original_tube", "member"], name="one_order_per_pool_member"
+            )
+        ]
+        indexes = [
+            # the retest list: open orders of a community; a person's open order at tube.add.
+            models.Index(fields=["campaign", "community", "status"], name="order_by_community"),
+            models.Index(fields=["campaign", "resident", "status"], name="order_by_resident"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.original_tube_id}:{self.member_id} {self.status}"
+
+
+class AlertKind(models.TextChoices):
+    POSITIVE_POOL = "positive_pool", _("Positive pool")
+    POSITIVE_CASE = "positive_case", _("Positive single tube")
+    INVALID = "invalid", _("Invalid result")
+    COUNT_MISMATCH = "count_mismatch", _("Box count disagrees")
+
+
+class Alert(models.Model):
+    """Something a community worker and the commander must act on now."""
+
+    campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.CASCADE, related_name="+")
+    community = models.ForeignKey(
+        "territory.Community", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    kind = models.CharField(max_length=16, choices=AlertKind.choices)
+    tube = models.ForeignKey(
+        "sampling.Tube", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    box = models.ForeignKey(
+        "sampling.Box", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    people = models.PositiveIntegerField(default=0)
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.tube_id or self.box_id}"
