@@ -45,7 +45,7 @@ class RowError(Exception):
         self.message = message
 
 
-def parse_row(row: dict[str, Any], user: User) -> dict[str, Any]:
+def parse_row(row: dict[str, Any], user: User | None) -> dict[str, Any]:
     """Check one row without writing: the tube exists and may be resulted, the values parse."""
     code = str(row.get("tube") or "").strip().upper().replace(" ", "")
     if not code:
@@ -76,7 +76,7 @@ def parse_row(row: dict[str, Any], user: User) -> dict[str, Any]:
         if timezone.is_naive(tested_at):
             tested_at = timezone.make_aware(tested_at)
     tubes = Tube.objects.filter(code=code)
-    towns = town_ids(user)
+    towns = town_ids(user) if user is not None else None
     if towns is not None:
         tubes = tubes.filter(campaign__town_id__in=towns)
     tube = tubes.order_by("-opened_at").first()
@@ -107,7 +107,7 @@ def _places(tube: Tube) -> dict[str, int]:
     )
 
 
-def _apply(user: User, parsed: dict[str, Any], now: dt.datetime) -> str:
+def _apply(user: User | None, parsed: dict[str, Any], now: dt.datetime) -> str:
     tube = Tube.objects.select_for_update().get(pk=parsed["tube"].pk)
     result = parsed["result"]
     if tube.result == result:
@@ -155,7 +155,7 @@ def _apply(user: User, parsed: dict[str, Any], now: dt.datetime) -> str:
 
 
 def record(
-    user: User, rows: list[dict[str, Any]], now: dt.datetime | None = None
+    user: User | None, rows: list[dict[str, Any]], now: dt.datetime | None = None
 ) -> list[dict[str, Any]]:
     """Each row answered in order, like device events; a refused row does not stop the rest."""
     now = now or timezone.now()
