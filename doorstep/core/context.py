@@ -19,6 +19,12 @@ def nav_items(user) -> list[dict[str, str]]:  # type: ignore[no-untyped-def]
         items.append({"url": reverse("campaigns:list"), "label": _("Campaigns")})
     if user.can(Can.VIEW_CANVASS):
         items.append({"url": reverse("canvass:index"), "label": _("Door to door")})
+    if user.can(Can.VIEW_SITES):
+        items.append({"url": reverse("sampling:sites"), "label": _("Sampling")})
+    if user.can(Can.RECEIVE_SPECIMENS):
+        items.append({"url": reverse("lab:index"), "label": _("Lab")})
+    if user.can(Can.VIEW_RETESTS):
+        items.append({"url": reverse("lab:retests"), "label": _("Retests")})
     if user.can(Can.VIEW_WORKFORCE):
         items.append({"url": reverse("workforce:index"), "label": _("Workforce")})
         items.append({"url": reverse("workforce:where"), "label": _("Who is where")})

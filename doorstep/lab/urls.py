@@ -1,4 +1,12 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from doorstep.lab import views
 
 app_name = "lab"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("receive/", views.receive, name="receive"),
+    path("results/", views.upload, name="upload"),
+    path("tubes/<str:code>/", views.tube, name="tube"),
+    path("retests/", views.retests, name="retests"),
+]

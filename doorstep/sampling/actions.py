@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time
 
 from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from doorstep.core import codes
-from doorstep.sampling.models import Lane, RoundSample, Site
+from doorstep.core.models import User
+from doorstep.sampling.models import Lane, QueueReport, RoundSample, Serves, Site
 from doorstep.territory.models import Community, Resident
 
 LANE_CODE_BODY = 5
@@ -18,9 +21,36 @@ def new_lane_code() -> str:
     return codes.new_unique_code(LANE_CODE_BODY, lambda c: Lane.objects.filter(code=c).exists())
 
 
+class SiteError(ValueError):
+    pass
+
+
 @transaction.atomic
-def create_site(community: Community, name: str, lanes: int = 0) -> Site:
-    site = Site.objects.create(community=community, name=name)
+def create_site(
+    community: Community,
+    name: str,
+    lanes: int = 0,
+    *,
+    opens_at: time | None = None,
+    closes_at: time | None = None,
+    serves: str = Serves.EVERYONE,
+) -> Site:
+    """A sampling site in a community with its numbered lanes, each with a printable code."""
+    name = name.strip()
+    if not name:
+        raise SiteError(_("Give the site a name, e.g. «富锦园广场采样点»."))
+    if not 1 <= lanes <= 30 and lanes != 0:
+        raise SiteError(_("A site has 1 to 30 lanes."))
+    if serves not in Serves.values:
+        raise SiteError(_("Choose whom the site serves."))
+    if Site.objects.filter(community=community, name=name).exists():
+        raise SiteError(
+            _("%(community)s already has a site called %(name)s.")
+            % {"community": community.name, "name": name}
+        )
+    site = Site.objects.create(
+        community=community, name=name, opens_at=opens_at, closes_at=closes_at, serves=serves
+    )
     for n in range(1, lanes + 1):
         Lane.objects.create(site=site, name=f"{n}号通道", code=new_lane_code())
     return site
@@ -52,3 +82,16 @@ def record_sampled(campaign_id: int, residents: list[Resident], at: datetime) ->
     )
     add_sampled(campaign_id, [r.pk for r in new])
     return [r.pk for r in new]
+
+
+MAX_WAITING = 2000
+
+
+@transaction.atomic
+def report_queue(user: User, lane: Lane, waiting: int) -> QueueReport:
+    """The order keeper's count of people waiting at the lane."""
+    if not 0 <= waiting <= MAX_WAITING:
+        raise SiteError(_("Report between 0 and %(n)s people waiting.") % {"n": MAX_WAITING})
+    return QueueReport.objects.create(
+        lane=lane, waiting=waiting, reported_at=timezone.now(), by=user
+    )

@@ -1,4 +1,13 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from doorstep.sampling import views
 
 app_name = "sampling"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.sites, name="sites"),
+    path("sites/new/", views.site_create, name="site_create"),
+    path("sites/<int:pk>/lane-codes/", views.lane_codes, name="lane_codes"),
+    path("sites/<int:pk>/boxes/", views.boxes, name="boxes"),
+    path("lanes/<int:pk>/", views.lane, name="lane"),
+    path("lanes/<int:pk>/queue/", views.queue, name="queue"),
+]

@@ -4,6 +4,7 @@ The table below is the whole list of the project's views; a test fails if a URL 
 that the table does not cover, so a new view cannot ship without its permission tests.
 """
 
+import uuid
 from dataclasses import dataclass
 
 import pytest
@@ -96,6 +97,22 @@ CASES = [
     ),
 ]
 
+CASES += [
+    Case("sampling:sites", "get", "registrar", "lab", False, "post"),
+    Case("sampling:site_create", "get", "commander", "worker", False, "put"),
+    Case("sampling:lane_codes", "get", "registrar", "lab", True, "post"),
+    Case("sampling:boxes", "get", "registrar", "worker", True, "put"),
+    Case("sampling:lane", "get", "registrar", "worker", True, "put"),
+    Case("sampling:queue", "post", "registrar", "worker", True, "get", (("waiting", "40"),)),
+    Case("lab:index", "get", "lab", "registrar", False, "post"),
+    Case(
+        "lab:receive", "post", "lab", "registrar", False, "get", (("box", "BOX001"), ("count", "1"))
+    ),
+    Case("lab:upload", "get", "lab", "commander", False, "put"),
+    Case("lab:tube", "get", "lab", "registrar", True, "put"),
+    Case("lab:retests", "get", "worker", "registrar", False, "post"),
+]
+
 # Campaign-wide pages are scoped by town: their outsider is a commander of another town.
 TOWN_SCOPED = ("campaigns:", "workforce:", "canvass:coverage", "canvass:feed")
 
@@ -123,7 +140,27 @@ def world(request, community, resident, leader):
     actions.assign_team(commander, on_duty, community=community)
     people[2].user = leader
     people[2].save(update_fields=["user"])
+    from doorstep.conftest import make_lane
+    from doorstep.sampling import events
+
+    lane = make_lane(community)
+    now = timezone.now().isoformat()
+    scans = [
+        ("tube.open", {"lane": lane.code, "tube": "2112250001"}),
+        ("tube.add", {"tube": "2112250001", "person": resident.person_code}),
+        ("tube.seal", {"tube": "2112250001"}),
+        ("box.open", {"lane": lane.code, "box": "BOX001"}),
+        ("box.add", {"box": "BOX001", "tube": "2112250001"}),
+        ("box.seal", {"box": "BOX001", "count": 1}),
+    ]
+    answers = events.apply(
+        commander,
+        [{"id": str(uuid.uuid4()), "type": t, "at": now, **fields} for t, fields in scans],
+    )
+    assert {a["status"] for a in answers} == {"accepted"}, answers
     return {
+        "site": lane.site_id,
+        "lane": lane.pk,
         "community": community.pk,
         "building": household.unit.building_id,
         "household": household.pk,
@@ -161,6 +198,12 @@ def _url(case: Case, world: dict) -> str:
         case.name == "canvass:revisits"
     ):
         kwargs = {"campaign": world["campaign"], "community": world["community"]}
+    elif case.name in {"sampling:lane_codes", "sampling:boxes"}:
+        kwargs = {"pk": world["site"]}
+    elif case.name in {"sampling:lane", "sampling:queue"}:
+        kwargs = {"pk": world["lane"]}
+    elif case.name == "lab:tube":
+        kwargs = {"code": "2112250001"}
     elif case.name.startswith("canvass:") and case.name != "canvass:index":
         kwargs = {"pk": world["task"]}
     return reverse(case.name, kwargs=kwargs)
@@ -183,7 +226,7 @@ def _data(case: Case, world: dict) -> dict:
 
 def test_every_view_is_in_the_table():
     names = set()
-    for namespace in ("core", "territory", "campaigns", "workforce", "canvass"):
+    for namespace in ("core", "territory", "campaigns", "workforce", "canvass", "sampling", "lab"):
         resolver = get_resolver().namespace_dict[namespace][1]
         names |= {f"{namespace}:{n}" for n in resolver.reverse_dict if isinstance(n, str)}
     assert names == {c.name for c in CASES}
@@ -211,8 +254,13 @@ def test_a_role_that_may_not_is_403(case, world, request):
 
 
 @pytest.mark.parametrize("case", [c for c in CASES if c.outsider], ids=lambda c: c.name)
-def test_a_user_of_another_community_gets_404(case, world, outsider, request):
-    if case.name.startswith(TOWN_SCOPED):
+def test_a_user_of_another_community_gets_404(case, world, outsider, other_community, request):
+    if case.name == "lab:tube":
+        # The lab is scoped by town: a lab of another town does not find the tube.
+        outsider = make_user(Role.LAB, town=Town.objects.create(name="远方镇"))
+    elif case.name in {"sampling:lane", "sampling:queue"}:
+        outsider = make_user(Role.REGISTRAR, other_community)
+    elif case.name.startswith(TOWN_SCOPED):
         outsider = make_user(Role.COMMANDER, town=Town.objects.create(name="远方镇"))
     response = getattr(client_for(outsider), case.method)(_url(case, world), _data(case, world))
     assert response.status_code == 404

@@ -1,0 +1,148 @@
+"""The lab's pages (tube and box codes only, never a name) and the retest list for communities."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from doorstep.core.http import AuthedRequest
+from doorstep.core.roles import Can
+from doorstep.core.scoping import communities_for, require, town_ids
+from doorstep.lab import results
+from doorstep.lab.models import Alert, OrderStatus, RetestOrder
+from doorstep.lab.results_file import import_results
+from doorstep.sampling import events, queries
+from doorstep.sampling.models import Tube
+
+WARN = dt.timedelta(hours=3)
+OVERDUE = dt.timedelta(hours=4)
+
+
+def _scoped_tubes(request: AuthedRequest):  # type: ignore[no-untyped-def]
+    tubes = Tube.objects.all()
+    towns = town_ids(request.user)
+    return tubes if towns is None else tubes.filter(campaign__town_id__in=towns)
+
+
+def _desk(
+    request: AuthedRequest, answer: dict[str, object] | None = None, status: int = 200
+) -> HttpResponse:
+    now = timezone.now()
+    towns = town_ids(request.user)
+    boxes = queries.in_transit(towns)
+    clock = [
+        t for t in queries.overdue_tubes(None, now) if towns is None or t.campaign.town_id in towns
+    ]
+    for tube in clock:
+        assert tube.sealed_at is not None
+        tube.overdue = now - tube.sealed_at >= OVERDUE  # type: ignore[attr-defined]
+    pending = _scoped_tubes(request).filter(received_at__isnull=False, result="").count()
+    return render(
+        request,
+        "lab/index.html",
+        {"boxes": boxes, "clock": clock, "pending": pending, "answer": answer},
+        status=status,
+    )
+
+
+@require_GET
+@login_required
+def index(request: AuthedRequest) -> HttpResponse:
+    require(request.user, Can.RECEIVE_SPECIMENS)
+    return _desk(request)
+
+
+@require_POST
+@login_required
+def receive(request: AuthedRequest) -> HttpResponse:
+    require(request.user, Can.RECEIVE_SPECIMENS)
+    raw = request.POST.get("count", "")
+    event = {
+        "id": str(uuid.uuid4()),
+        "type": "box.receive",
+        "at": timezone.now().isoformat(),
+        "box": request.POST.get("box", ""),
+        "count": int(raw) if raw.isdigit() else raw,
+    }
+    answer = events.apply(request.user, [event])[0]
+    return _desk(request, answer, 400 if answer["status"] == "rejected" else 200)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def upload(request: AuthedRequest) -> HttpResponse:
+    require(request.user, Can.RECORD_RESULTS)
+    context: dict[str, object] = {}
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        if upload is None:
+            context["file_error"] = _("Choose the results file (.xlsx or .csv) to upload.")
+            return render(request, "lab/upload.html", context, status=400)
+        report = import_results(request.user, upload.read(), upload.name or "")
+        context["report"] = report
+        return render(request, "lab/upload.html", context, status=200 if report.ok else 400)
+    return render(request, "lab/upload.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def tube(request: AuthedRequest, code: str) -> HttpResponse:
+    require(request.user, Can.RECORD_RESULTS)
+    found = get_object_or_404(
+        _scoped_tubes(request).select_related("box", "site", "retest_of"), code=code.upper()
+    )
+    answer = None
+    if request.method == "POST":
+        answer = results.record(
+            request.user,
+            [
+                {
+                    "tube": found.code,
+                    "result": request.POST.get("result", ""),
+                    "correction": True,
+                    "reason": request.POST.get("reason", ""),
+                }
+            ],
+        )[0]
+        found.refresh_from_db()
+    return render(
+        request,
+        "lab/tube.html",
+        {"tube": found, "history": found.results.order_by("recorded_at", "id"), "answer": answer},
+        status=400 if answer and answer["status"] == "rejected" else 200,
+    )
+
+
+@require_GET
+@login_required
+def retests(request: AuthedRequest) -> HttpResponse:
+    """Members of positive or invalid pools still to be re-sampled, by community (masked)."""
+    require(request.user, Can.VIEW_RETESTS)
+    communities = list(communities_for(request.user))
+    wanted = request.GET.get("community", "")
+    shown = [c for c in communities if str(c.pk) == wanted] or communities
+    orders = (
+        RetestOrder.objects.filter(community__in=shown)
+        .exclude(status__in=[OrderStatus.RESULTED, OrderStatus.CANCELLED])
+        .select_related(
+            "resident", "walk_in", "household__unit__building", "original_tube", "community"
+        )
+        .order_by(
+            "community__name", "household__unit__building__position", "household__room", "id"
+        )[:500]
+    )
+    alerts = Alert.objects.filter(community__in=shown).select_related("tube", "box", "community")[
+        :30
+    ]
+    return render(
+        request,
+        "lab/retests.html",
+        {"orders": orders, "alerts": alerts, "communities": communities, "community": wanted},
+    )
