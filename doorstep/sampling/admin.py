@@ -1,7 +1,8 @@
 from django.contrib import admin
 
+from doorstep.core.admin import ReadOnlyAdmin
 from doorstep.sampling.actions import new_lane_code
-from doorstep.sampling.models import Lane, Site
+from doorstep.sampling.models import Box, CustodyCheck, Lane, Site, Tube
 
 
 class LaneInline(admin.TabularInline):
@@ -24,3 +25,27 @@ class SiteAdmin(admin.ModelAdmin):
             lane.save()
         for lane in formset.deleted_objects:
             lane.delete()
+
+
+@admin.register(Tube)
+class TubeAdmin(ReadOnlyAdmin):
+    """Read-only: tubes change only through device events, which keep custody and counters."""
+
+    list_display = ("code", "site", "status", "member_count", "capacity", "box", "result")
+    list_filter = ("status", "result")
+    list_select_related = ("site", "box")
+    search_fields = ("=code",)
+
+
+@admin.register(Box)
+class BoxAdmin(ReadOnlyAdmin):
+    list_display = ("code", "site", "status", "tube_count", "courier", "flagged")
+    list_filter = ("status", "flagged")
+    list_select_related = ("site",)
+    search_fields = ("=code",)
+
+
+@admin.register(CustodyCheck)
+class CustodyCheckAdmin(ReadOnlyAdmin):
+    list_display = ("box", "stage", "counted", "in_system", "by", "at")
+    list_select_related = ("box", "by")

@@ -1,0 +1,154 @@
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from doorstep.conftest import client_for
+from doorstep.sampling import queries
+from doorstep.sampling.models import QueueReport, Site, Tube, TubeMember
+
+pytestmark = pytest.mark.django_db
+
+
+def scan(client, lane, code, **extra):  # type: ignore[no-untyped-def]
+    return client.post(
+        reverse("sampling:lane", args=[lane.pk]),
+        {"code": code, **extra},
+        headers={"HX-Request": "true"},
+    )
+
+
+def test_the_lane_page_opens_a_tube_fills_it_and_seals_it(lane_world, registrar):
+    client, lane, people = client_for(registrar), lane_world["lane"], lane_world["people"]
+    html = client.get(reverse("sampling:lane", args=[lane.pk])).content.decode()
+    assert "Scan a new tube&#x27;s barcode" in html or "Scan a new tube's barcode" in html
+    scan(client, lane, "2112250001", pool="10")
+    for person in people[:7]:
+        response = scan(client, lane, person.person_code)
+    html = response.content.decode()
+    assert '<div class="stat" id="tube-fill">7/10</div>' in html
+    assert "<html" not in html and people[6].masked_name in html and people[6].name not in html
+    assert '<div class="stat" id="lane-today">7</div>' in html
+    sealed = client.post(
+        reverse("sampling:lane", args=[lane.pk]), {"action": "seal"}, headers={"HX-Request": "true"}
+    ).content.decode()
+    assert Tube.objects.get().status == "sealed"
+    assert "Scan a new tube" in sealed and "1 tube sealed here today" in sealed
+
+
+def test_errors_are_spoken_in_plain_words(lane_world, registrar):
+    client, lane, people = client_for(registrar), lane_world["lane"], lane_world["people"]
+    scan(client, lane, "2112250001", pool="1")
+    scan(client, lane, people[0].person_code)
+    full = scan(client, lane, people[1].person_code).content.decode()
+    assert "already holds 1 people. Seal it and open a new tube" in full
+    new_tube = scan(client, lane, "2112250002").content.decode()
+    assert (
+        "Tube 2112250001 is still open (1 people). Seal it before starting a new tube." in new_tube
+    )
+    nothing = scan(client, lane, "").content.decode()
+    assert "Nothing was scanned" in nothing
+    # Without htmx a refusal is a 400 page.
+    response = client.post(reverse("sampling:lane", args=[lane.pk]), {"code": "K7QM9XD4Z"})
+    assert response.status_code == 400
+
+
+def test_a_walk_in_is_registered_from_the_lane_page(lane_world, registrar):
+    from doorstep.conftest import valid_id
+
+    client, lane = client_for(registrar), lane_world["lane"]
+    scan(client, lane, "2112250001", pool="10")
+    html = client.post(
+        reverse("sampling:lane", args=[lane.pk]),
+        {"action": "walk_in", "name": "过路人", "id_number": valid_id(555), "phone": "13900001111"},
+        headers={"HX-Request": "true"},
+    ).content.decode()
+    assert "walk-in" in html and "过*人" in html
+    assert TubeMember.objects.get().walk_in is not None
+
+
+def test_the_order_keeper_reports_the_queue_and_the_site_shows_a_wait_band(
+    lane_world, registrar, worker
+):
+    client, lane = client_for(registrar), lane_world["lane"]
+    client.post(reverse("sampling:queue", args=[lane.pk]), {"waiting": "60"})
+    assert QueueReport.objects.get().waiting == 60
+    # No scans in the last 30 minutes: the planning figure of 85 people an hour applies.
+    wait = queries.site_waits([lane.site])[lane.site_id]
+    assert (wait.minutes, wait.band) == (42, "busy")
+    html = client_for(worker).get(reverse("sampling:sites")).content.decode()
+    assert "busy" in html and "about 42 min (60 waiting)" in html
+    bad = client.post(reverse("sampling:queue", args=[lane.pk]), {"waiting": "lots"}, follow=True)
+    assert "as a number" in bad.content.decode()
+
+
+def test_the_wait_comes_from_the_lanes_recent_throughput(lane_world, registrar):
+    lane = lane_world["lane"]
+    client = client_for(registrar)
+    scan(client, lane, "2112250001", pool="20")
+    for person in lane_world["people"][:12]:
+        scan(client, lane, person.person_code)
+    client.post(reverse("sampling:queue", args=[lane.pk]), {"waiting": "40"})
+    # 12 people in 30 minutes is 0.4 a minute: 40 waiting is 100 minutes, jammed.
+    wait = queries.site_waits([lane.site], timezone.now() + dt.timedelta(minutes=1))[lane.site_id]
+    assert (wait.minutes, wait.band) == (100, "jammed")
+
+
+def test_a_commander_opens_a_site_with_lanes(commander, community):
+    client = client_for(commander)
+    response = client.post(
+        reverse("sampling:site_create"),
+        {
+            "community": community.pk,
+            "name": "星河湾小学采样点",
+            "lanes": "3",
+            "opens_at": "07:00",
+            "closes_at": "22:00",
+            "serves": "everyone",
+        },
+    )
+    assert response.status_code == 302
+    site = Site.objects.get(name="星河湾小学采样点")
+    assert site.lanes.count() == 3 and site.opens_at == dt.time(7, 0)
+    again = client.post(
+        reverse("sampling:site_create"),
+        {"community": community.pk, "name": "星河湾小学采样点", "lanes": "3"},
+    )
+    assert again.status_code == 400 and "already has a site called" in again.content.decode()
+    bad = client.post(
+        reverse("sampling:site_create"),
+        {"community": community.pk, "name": "x", "lanes": "2", "opens_at": "7am"},
+    )
+    assert "HH:MM" in bad.content.decode()
+
+
+def test_boxes_are_packed_sealed_and_handed_over_from_the_site_page(lane_world, registrar):
+    client, lane = client_for(registrar), lane_world["lane"]
+    scan(client, lane, "2112250001", pool="1")
+    scan(client, lane, lane_world["people"][0].person_code)
+    client.post(reverse("sampling:lane", args=[lane.pk]), {"action": "seal"})
+    url = reverse("sampling:boxes", args=[lane.site_id])
+    assert client.post(url, {"action": "open", "box": "BOX001"}).status_code == 200
+    assert (
+        client.post(url, {"action": "add", "box": "BOX001", "tube": "2112250001"}).status_code
+        == 200
+    )
+    wrong = client.post(url, {"action": "seal", "box": "BOX001", "count": "2"})
+    assert (
+        wrong.status_code == 400 and "2 tubes counted but 1 were scanned" in wrong.content.decode()
+    )
+    assert client.post(url, {"action": "seal", "box": "BOX001", "count": "1"}).status_code == 200
+    handed = client.post(
+        url, {"action": "handoff", "box": "BOX001", "count": "1", "courier": "李师傅"}
+    )
+    assert "In transit" in handed.content.decode()
+
+
+def test_the_lane_codes_print_with_a_qr_each(lane_world, registrar):
+    html = (
+        client_for(registrar)
+        .get(reverse("sampling:lane_codes", args=[lane_world["lane"].site_id]))
+        .content.decode()
+    )
+    assert html.count("<svg") == lane_world["lane"].site.lanes.count()
