@@ -211,8 +211,11 @@ def _users(town: Town, communities: list[Community]) -> None:
         user.save()
         if role == Role.COMMUNITY_WORKER:
             user.communities.set(communities[:2])
-        elif role in (Role.TEAM_LEADER, Role.CANVASSER, Role.REGISTRAR):
+        elif role in (Role.TEAM_LEADER, Role.CANVASSER):
             user.communities.set(communities[:1])
+        elif role == Role.REGISTRAR:
+            # The demo's sampling sites are in the fourth and fifth communities.
+            user.communities.set(communities[3:5])
 
 
 def _campaign(town: Town, communities: list[Community]) -> Campaign:

@@ -12,6 +12,7 @@ import datetime as dt
 import json
 import re
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -71,6 +72,37 @@ class Batch:
     now: dt.datetime
     lanes: dict[str, Lane] = field(default_factory=dict)
     campaigns: dict[int, Campaign | None] = field(default_factory=dict)
+    seen: dict[uuid.UUID, DeviceEvent] = field(default_factory=dict)
+    _towns: set[int] | bool | None = False
+    # Counter moves of the event being applied, and of the batch once each event is accepted:
+    # the counters are written once per batch, in its transaction.
+    pending: list[tuple[int, dict[str, int], dict[str, int]]] = field(default_factory=list)
+    sampled_now: list[tuple[int, int]] = field(default_factory=list)
+    moves: dict[tuple[int, str, int], Counter[str]] = field(default_factory=dict)
+    sampled: dict[int, list[int]] = field(default_factory=dict)
+
+    def count(self, campaign_id: int, places: dict[str, int], **deltas: int) -> None:
+        self.pending.append((campaign_id, places, deltas))
+
+    def accept(self) -> None:
+        for campaign_id, places, deltas in self.pending:
+            for scope, place_id in places.items():
+                self.moves.setdefault((campaign_id, scope, place_id), Counter()).update(deltas)
+        for campaign_id, resident_id in self.sampled_now:
+            self.sampled.setdefault(campaign_id, []).append(resident_id)
+        self.discard()
+
+    def discard(self) -> None:
+        self.pending.clear()
+        self.sampled_now.clear()
+
+    def flush(self) -> None:
+        from doorstep.canvass.counters import add_sampled
+
+        for (campaign_id, scope, place_id), deltas in self.moves.items():
+            tally.bump(campaign_id, {scope: place_id}, **deltas)
+        for campaign_id, ids in self.sampled.items():
+            add_sampled(campaign_id, ids)
 
     def lane(self, raw: object) -> Lane:
         code = codes.normalise(_text(raw, "lane"))
@@ -107,7 +139,9 @@ class Batch:
         return campaign
 
     def towns(self) -> set[int] | None:
-        return town_ids(self.user)
+        if self._towns is False:
+            self._towns = town_ids(self.user)
+        return self._towns  # type: ignore[return-value]
 
     def tube(self, raw: object, *, lock: bool = True) -> Tube:
         code = _barcode(raw, "tube")
@@ -200,7 +234,7 @@ def tube_open(batch: Batch, event: dict[str, Any], at: dt.datetime) -> None:
         opened_at=at,
         opened_by=batch.user,
     )
-    tally.bump(campaign.pk, _places(tube), tubes_open=1)
+    batch.count(campaign.pk, _places(tube), tubes_open=1)
 
 
 def _person(batch: Batch, campaign: Campaign, event: dict[str, Any]) -> Resident | WalkIn:
@@ -209,7 +243,11 @@ def _person(batch: Batch, campaign: Campaign, event: dict[str, Any]) -> Resident
     text = _text(event.get("person"), "person")
     code = codes.parse_person_code(text)
     if code is not None:
-        resident = Resident.objects.filter(person_code=code, town_id=campaign.town_id).first()
+        resident = (
+            Resident.objects.select_related("household")
+            .filter(person_code=code, town_id=campaign.town_id)
+            .first()
+        )
         if resident is None:
             raise Rejected(
                 "unknown_person",
@@ -355,11 +393,15 @@ def tube_add(batch: Batch, event: dict[str, Any], at: dt.datetime) -> None:
     )
     tube.member_count += 1
     tube.save(update_fields=["pool_rule", "capacity", "household", "member_count"])
-    if resident is not None:
-        from doorstep.sampling.actions import record_sampled
-
-        record_sampled(campaign.pk, [resident], at)
-    tally.bump(campaign.pk, _places(tube), people=1)
+    if resident is not None and not sampled:
+        RoundSample.objects.create(
+            campaign=campaign,
+            resident=resident,
+            community_id=resident.community_id,
+            sampled_at=at,
+        )
+        batch.sampled_now.append((campaign.pk, resident.pk))
+    batch.count(campaign.pk, _places(tube), people=1)
     if order is not None:
         take_retest(order, tube, member)
 
@@ -373,7 +415,7 @@ def tube_seal(batch: Batch, event: dict[str, Any], at: dt.datetime) -> None:
             _("Tube %(code)s is empty: add people before sealing it.") % {"code": tube.code}
         )
     Tube.objects.filter(pk=tube.pk).update(status=TubeStatus.SEALED, sealed_at=at)
-    tally.bump(tube.campaign_id, _places(tube), tubes_open=-1, tubes_sealed=1)
+    batch.count(tube.campaign_id, _places(tube), tubes_open=-1, tubes_sealed=1)
 
 
 # Boxes -------------------------------------------------------------------------------------
@@ -469,7 +511,7 @@ def box_handoff(batch: Batch, event: dict[str, Any], at: dt.datetime) -> None:
     Box.objects.filter(pk=box.pk).update(
         status=BoxStatus.IN_TRANSIT, handed_at=at, courier=courier, flagged=False
     )
-    tally.bump(
+    batch.count(
         box.campaign_id,
         tally.places_of(
             box.campaign_id, lane_id=None, site_id=box.site_id, community_id=box.site.community_id
@@ -505,9 +547,9 @@ def box_receive(batch: Batch, event: dict[str, Any], at: dt.datetime) -> None:
         box.campaign_id, lane_id=None, site_id=box.site_id, community_id=box.site.community_id
     )
     if box.status == BoxStatus.IN_TRANSIT:
-        tally.bump(box.campaign_id, places, boxes_in_transit=-1)
+        batch.count(box.campaign_id, places, boxes_in_transit=-1)
     for lane_id, site_id, community_id in per_lane:
-        tally.bump(
+        batch.count(
             box.campaign_id,
             tally.places_of(
                 box.campaign_id, lane_id=lane_id, site_id=site_id, community_id=community_id
@@ -542,8 +584,10 @@ def _answer(event_id: str, status: str, code: str = "", message: str = "") -> di
     return answer
 
 
-def _replayed(uid: uuid.UUID, event: dict[str, Any]) -> dict[str, Any] | None:
-    seen = DeviceEvent.objects.filter(client_uuid=uid).first()
+def _replayed(
+    batch: Batch, uid: uuid.UUID, event: dict[str, Any], fresh: bool = False
+) -> dict[str, Any] | None:
+    seen = DeviceEvent.objects.filter(client_uuid=uid).first() if fresh else batch.seen.get(uid)
     if seen is None:
         return None
     if _canonical(seen.payload) == _canonical(event):
@@ -595,9 +639,10 @@ def _one(batch: Batch, event: object) -> dict[str, Any]:
             "invalid",
             _("“at” is more than 10 minutes in the future; check the device's clock."),
         )
-    replay = _replayed(uid, event)
+    replay = _replayed(batch, uid, event)
     if replay is not None:
         return replay
+    batch.discard()
     try:
         try:
             with transaction.atomic():
@@ -615,17 +660,39 @@ def _one(batch: Batch, event: object) -> dict[str, Any]:
                 refused.after()
             raise
     except Rejected as refused:
+        batch.discard()
         return _answer(str(uid), "rejected", refused.code, refused.message)
     except IntegrityError:
+        batch.discard()
         # Another connection applied the same UUID at the same instant.
-        return _replayed(uid, event) or _answer(
+        return _replayed(batch, uid, event, fresh=True) or _answer(
             str(uid), "rejected", "conflict", _("The event clashed with another; send it again.")
         )
+    batch.accept()
+    # A later event of the same batch replaying this one is a duplicate.
+    batch.seen[uid] = DeviceEvent(client_uuid=uid, type=kind, payload=event)
     return _answer(str(uid), "accepted")
+
+
+def _prefetch_seen(batch: Batch, events: list[object]) -> None:
+    ids = []
+    for event in events:
+        if not isinstance(event, dict):
+            continue
+        try:
+            ids.append(uuid.UUID(str(event.get("id"))))
+        except (ValueError, TypeError):
+            continue
+    for start in range(0, len(ids), 500):
+        for seen in DeviceEvent.objects.filter(client_uuid__in=ids[start : start + 500]):
+            batch.seen[seen.client_uuid] = seen
 
 
 def apply(user: User, events: list[object], now: dt.datetime | None = None) -> list[dict[str, Any]]:
     """Apply a batch of events in order, one answer each; the caller commits the batch."""
     batch = Batch(user=user, now=now or timezone.now())
     with transaction.atomic():
-        return [_one(batch, event) for event in events]
+        _prefetch_seen(batch, events)
+        answers = [_one(batch, event) for event in events]
+        batch.flush()
+    return answers
