@@ -50,9 +50,11 @@ def roster(env: dict[str, str]) -> tuple[list[str], list[str]]:
     """Person codes of the registrar's communities and their lane codes, read via the ORM."""
     script = (
         "import json;from doorstep.core.models import User;from doorstep.territory.models import Resident;"
-        "from doorstep.sampling.models import Lane;u=User.objects.get(username='registrar');"
+        "from doorstep.sampling.models import Lane,RoundSample;u=User.objects.get(username='registrar');"
         "c=list(u.communities.values_list('pk',flat=True));"
-        "print(json.dumps([list(Resident.objects.filter(community_id__in=c).values_list('person_code',flat=True)),"
+        "done=RoundSample.objects.values('resident_id');"
+        "print(json.dumps([list(Resident.objects.filter(community_id__in=c).exclude(pk__in=done)"
+        ".values_list('person_code',flat=True)),"
         "list(Lane.objects.filter(site__community_id__in=c).values_list('code',flat=True))]))"
     )
     people, lanes = json.loads(doorstep(["shell", "-c", script], env).strip().splitlines()[-1])

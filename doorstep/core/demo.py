@@ -192,6 +192,10 @@ def build_demo(
     from doorstep.canvass.demo import walk_the_morning
 
     walk_the_morning(rng, campaign, communities[0])
+    from doorstep.sampling.demo import morning_at_the_site
+    from doorstep.sampling.models import Site
+
+    morning_at_the_site(rng, Site.objects.get(name="富锦园广场采样点"))
     return DemoResult(
         residents, household_total, building_total, (timezone.now() - started).total_seconds()
     )

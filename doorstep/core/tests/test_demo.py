@@ -64,6 +64,23 @@ def test_the_demo_has_a_door_to_door_morning_behind_it():
     assert cov.buildings_claimed == min(3, cov.buildings - cov.buildings_done)
 
 
+def test_the_demo_has_a_sampling_morning_at_the_site():
+    from doorstep.lab.models import RetestOrder
+    from doorstep.sampling.models import Box, Scope, Tally, Tube
+
+    build_demo(3000, progress=lambda _line: None)
+    assert Tube.objects.filter(status="sealed").count() == 24
+    assert set(Box.objects.values_list("code", "status")) == {
+        ("BOX001", "received"),
+        ("BOX002", "in_transit"),
+        ("BOX003", "open"),
+    }
+    assert Tube.objects.filter(result="positive").count() == 1
+    assert RetestOrder.objects.count() == 10
+    campaign = Tally.objects.get(scope=Scope.CAMPAIGN)
+    assert (campaign.people, campaign.boxes_in_transit, campaign.positive_pools) == (240, 1, 1)
+
+
 @pytest.mark.django_db(transaction=True)  # flush cannot run inside the test's transaction
 def test_running_the_demo_again_reuses_it_and_a_new_size_rebuilds_it(capsys):
     call_command("demo", residents=300, no_serve=True)

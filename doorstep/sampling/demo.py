@@ -1,0 +1,73 @@
+"""The demo's sampling morning at 富锦园: three lanes have filled and sealed tubes of ten, boxes
+went to the lab, most results are back, one pool is positive and its members wait for their
+single-tube retests. All through the device-event engine and the lab's results, as a real
+morning would arrive."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import uuid
+
+from django.utils import timezone
+
+from doorstep.core.models import User
+from doorstep.lab import results
+from doorstep.sampling import events
+from doorstep.sampling.actions import report_queue
+from doorstep.sampling.models import Site
+from doorstep.territory.models import Resident
+
+TUBES_PER_LANE = 8
+POOL = 10
+
+
+def _event(type_: str, at: dt.datetime, **fields: object) -> dict[str, object]:
+    return {"id": str(uuid.uuid4()), "type": type_, "at": at.isoformat(), **fields}
+
+
+def morning_at_the_site(rng: random.Random, site: Site) -> None:
+    registrar = User.objects.get(username="registrar")
+    lab = User.objects.get(username="lab")
+    lanes = list(site.lanes.order_by("name")[:3])
+    people = list(
+        Resident.objects.filter(community=site.community, moved_out=False).values_list(
+            "person_code", flat=True
+        )
+    )
+    rng.shuffle(people)
+    now = timezone.now()
+    start = now - dt.timedelta(hours=2)
+    batch: list[dict[str, object]] = []
+    tubes: list[str] = []
+    for n, lane in enumerate(lanes):
+        for t in range(min(TUBES_PER_LANE, len(people) // POOL)):
+            code = f"2112{n + 1:02d}{t + 1:04d}"
+            at = start + dt.timedelta(minutes=7 * t + n)
+            members = people[:POOL]
+            people = people[POOL:]
+            batch.append(_event("tube.open", at, lane=lane.code, tube=code, pool=POOL))
+            batch += [_event("tube.add", at, tube=code, person=p) for p in members]
+            batch.append(_event("tube.seal", at + dt.timedelta(minutes=6), tube=code))
+            tubes.append(code)
+    # Two boxes left for the lab an hour ago; the third is still being packed.
+    packed = start + dt.timedelta(hours=1)
+    for b, chunk in enumerate((tubes[:10], tubes[10:20], tubes[20:])):
+        if not chunk:
+            break
+        box = f"BOX{b + 1:03d}"
+        batch.append(_event("box.open", packed, lane=lanes[0].code, box=box))
+        batch += [_event("box.add", packed, box=box, tube=code) for code in chunk]
+        if b < 2:
+            batch.append(_event("box.seal", packed, box=box, count=len(chunk)))
+            batch.append(_event("box.handoff", packed, box=box, count=len(chunk), courier="李师傅"))
+    events.apply(registrar, batch, now)
+    received = packed + dt.timedelta(minutes=50)
+    events.apply(lab, [_event("box.receive", received, box="BOX001", count=len(tubes[:10]))], now)
+    # Nine results back: one positive pool, the rest negative.
+    rows = [{"tube": code, "result": "negative"} for code in tubes[:9]]
+    if rows:
+        rows[min(4, len(rows) - 1)]["result"] = "positive"
+    results.record(lab, rows, now)
+    for lane, waiting in zip(lanes, (40, 25, 60), strict=False):
+        report_queue(registrar, lane, waiting)
