@@ -242,7 +242,7 @@ def bench(backend: str, batches: int, singles: int) -> list[tuple[str, str]]:
     results.append(
         (
             f"{backend}: raw bulk insert of the batch rows ({len(rows):,})",
-            f"{raw_rate:,.0f} rows/s; batches reach {batch_rate / raw_rate:.2f}× of it",
+            f"{raw_rate:,.0f} rows/s; batches reach {batch_rate / raw_rate:.4f}× of it",
         )
     )
     return results

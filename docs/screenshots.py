@@ -63,6 +63,17 @@ def main() -> None:
         desk.goto(f"{BASE}/canvass/")
         desk.click("text=动态")
         desk.screenshot(path=str(OUT / "canvass-feed.png"))
+        registrar = browser.new_page(
+            viewport={"width": 360, "height": 760}, device_scale_factor=2, locale="zh-CN"
+        )
+        sign_in(registrar, "registrar")
+        registrar.goto(f"{BASE}/sampling/")
+        registrar.click("#site-1 li:nth-child(3) a, section li:nth-child(3) a")
+        registrar.screenshot(path=str(OUT / "lane.png"))
+        worker = browser.new_page(viewport={"width": 1280, "height": 800}, locale="zh-CN")
+        sign_in(worker, "commander")
+        worker.goto(f"{BASE}/lab/retests/")
+        worker.screenshot(path=str(OUT / "retests.png"))
         browser.close()
 
 

@@ -61,6 +61,13 @@ def morning_at_the_site(rng: random.Random, site: Site) -> None:
         if b < 2:
             batch.append(_event("box.seal", packed, box=box, count=len(chunk)))
             batch.append(_event("box.handoff", packed, box=box, count=len(chunk), courier="李师傅"))
+    # Lane 3 is filling its next tube right now: 7 of 10.
+    if len(people) >= 7:
+        open_at = now - dt.timedelta(minutes=3)
+        batch.append(
+            _event("tube.open", open_at, lane=lanes[-1].code, tube="2112039001", pool=POOL)
+        )
+        batch += [_event("tube.add", open_at, tube="2112039001", person=p) for p in people[:7]]
     events.apply(registrar, batch, now)
     received = packed + dt.timedelta(minutes=50)
     events.apply(lab, [_event("box.receive", received, box="BOX001", count=len(tubes[:10]))], now)

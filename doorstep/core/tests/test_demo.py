@@ -78,7 +78,8 @@ def test_the_demo_has_a_sampling_morning_at_the_site():
     assert Tube.objects.filter(result="positive").count() == 1
     assert RetestOrder.objects.count() == 10
     campaign = Tally.objects.get(scope=Scope.CAMPAIGN)
-    assert (campaign.people, campaign.boxes_in_transit, campaign.positive_pools) == (240, 1, 1)
+    assert (campaign.people, campaign.boxes_in_transit, campaign.positive_pools) == (247, 1, 1)
+    assert Tube.objects.get(status="open").member_count == 7
 
 
 @pytest.mark.django_db(transaction=True)  # flush cannot run inside the test's transaction
