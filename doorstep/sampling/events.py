@@ -13,7 +13,7 @@ import json
 import re
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -674,7 +674,7 @@ def _one(batch: Batch, event: object) -> dict[str, Any]:
     return _answer(str(uid), "accepted")
 
 
-def _prefetch_seen(batch: Batch, events: list[object]) -> None:
+def _prefetch_seen(batch: Batch, events: Sequence[object]) -> None:
     ids = []
     for event in events:
         if not isinstance(event, dict):
@@ -688,7 +688,9 @@ def _prefetch_seen(batch: Batch, events: list[object]) -> None:
             batch.seen[seen.client_uuid] = seen
 
 
-def apply(user: User, events: list[object], now: dt.datetime | None = None) -> list[dict[str, Any]]:
+def apply(
+    user: User, events: Sequence[object], now: dt.datetime | None = None
+) -> list[dict[str, Any]]:
     """Apply a batch of events in order, one answer each; the caller commits the batch."""
     batch = Batch(user=user, now=now or timezone.now())
     with transaction.atomic():
