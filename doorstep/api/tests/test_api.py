@@ -90,3 +90,16 @@ def test_the_openapi_document_describes_the_contract():
     document = json.loads(Client().get("/api/v1/openapi.json").content)
     assert {"/api/v1/events", "/api/v1/results", "/api/v1/lanes"} <= set(document["paths"])
     assert "413" in document["paths"]["/api/v1/events"]["post"]["responses"]
+
+
+def test_messages_come_in_chinese_unless_the_device_asks_for_english(lane_world):
+    d = lane_world["registrar"]
+    event = d.event("tube.add", tube="NOSUCH0001", person="x")
+    chinese = d.client.post(
+        "/api/v1/events",
+        json.dumps({"events": [event]}),
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {d.token}"},
+    ).json()["results"][0]["error"]["message"]
+    assert chinese == "采样管NOSUCH0001尚未开管。请先扫管，再扫人。"
+    assert "was never opened" in d.send(event)[0]["error"]["message"]

@@ -70,7 +70,8 @@ class Device:
             f"/api/v1/{path}",
             json.dumps(body) if not isinstance(body, str) else body,
             content_type="application/json",
-            headers={"Authorization": f"Bearer {self.token}"},
+            # Messages come in the language the device asks for (Chinese by default).
+            headers={"Authorization": f"Bearer {self.token}", "Accept-Language": "en"},
         )
 
     def send(self, *events: dict[str, Any]) -> list[dict[str, Any]]:
