@@ -138,7 +138,7 @@ def test_the_results_file_is_checked_whole_before_anything_is_written(lane_world
     bad.write_text(
         "管码,结果,CT值\n2112250001,阳性,30.1\n2112250002,不知道,\nNOPE,阴性,\n", encoding="gbk"
     )
-    with pytest.raises(CommandError, match="2 bad row|有 2 行有误"):
+    with pytest.raises(CommandError, match=r"2 bad row|有 2 行有误"):
         call_command("import_results", str(bad), user=lab.username, stderr=io.StringIO())
     assert not ResultEntry.objects.exists()
     good = tmp_path / "good.csv"
