@@ -10,4 +10,6 @@ urlpatterns = [
     path("sites/<int:pk>/boxes/", views.boxes, name="boxes"),
     path("lanes/<int:pk>/", views.lane, name="lane"),
     path("lanes/<int:pk>/queue/", views.queue, name="queue"),
+    path("lanes/<int:pk>/events/", views.lane_events, name="lane_events"),
+    path("sw.js", views.service_worker, name="service_worker"),
 ]

@@ -1,18 +1,22 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import uuid
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from doorstep.campaigns.models import DEFAULT_BARCODE_PATTERN
 from doorstep.core import codes
 from doorstep.core.http import AuthedRequest
 from doorstep.core.idnumbers import InvalidValue, normalise_resident_id
@@ -136,6 +140,7 @@ def lane(request: AuthedRequest, pk: int) -> HttpResponse:
         "answer": answer,
         "pools": POOL_CHOICES,
         "pool": request.POST.get("pool", ""),
+        "boot": _boot(request, panel),
     }
     status = 200 if answer is None or answer["status"] != "rejected" or _is_htmx(request) else 400
     template = "sampling/_lane_panel.html" if _is_htmx(request) else "sampling/lane.html"
@@ -249,3 +254,120 @@ def _box_action(request: AuthedRequest, site: Site) -> dict[str, Any]:
             courier=request.POST.get("courier", ""),
         )
     return _refusal(_("Choose what to do with the box."))
+
+
+def _boot(request: AuthedRequest, panel: queries.LanePanel) -> dict[str, Any]:
+    """What the offline lane app starts from, with its messages in the user's language."""
+    tube = panel.tube
+    campaign = tube.campaign if tube else None
+    if campaign is None:
+        from doorstep.sampling.events import Batch
+
+        try:
+            campaign = Batch(request.user, timezone.now()).campaign_for(
+                panel.lane.site.community_id
+            )
+        except events.Rejected:
+            campaign = None
+    masked = [
+        m.resident.masked_name if m.resident else str(m.walk_in) for m in reversed(panel.members)
+    ]
+    people = [m.resident.person_code for m in reversed(panel.members) if m.resident]
+    return {
+        "lane": panel.lane.code,
+        "lanePk": panel.lane.pk,
+        "endpoint": reverse("sampling:lane_events", args=[panel.lane.pk]),
+        "worker": reverse("sampling:service_worker"),
+        "scope": reverse("sampling:sites"),
+        "csrf": get_token(request),
+        "at": timezone.now().isoformat(),
+        "pattern": campaign.barcode_pattern if campaign else DEFAULT_BARCODE_PATTERN,
+        "today": panel.today,
+        "sealedToday": panel.sealed_today,
+        "tube": {
+            "code": tube.code,
+            "count": tube.member_count,
+            "capacity": tube.capacity,
+            "members": masked,
+            "people": people,
+        }
+        if tube
+        else None,
+        "text": {
+            "scanTube": _("Scan a new tube's barcode"),
+            "scanPerson": _("Scan the next person's code (or type their ID number)"),
+            "seal": _("Seal tube %(code)s") % {"code": "{code}"},
+            "nothing": _("Nothing was scanned. Scan again or type the code."),
+            "notTube": _(
+                "%(code)s is not a tube barcode of this round (expected %(pattern)s). Scan the tube's own label."
+            )
+            % {
+                "code": "{code}",
+                "pattern": campaign.barcode_pattern if campaign else DEFAULT_BARCODE_PATTERN,
+            },
+            "stillOpen": _(
+                "Tube %(code)s is still open (%(n)s people). Seal it before starting a new tube."
+            )
+            % {"code": "{code}", "n": "{n}"},
+            "twice": _("This person is already in this tube."),
+            "full": _(
+                "Tube %(code)s already holds %(n)s people. Seal it and open a new tube for this person."
+            )
+            % {"code": "{code}", "n": "{n}"},
+            "noTube": _("There is no open tube to seal."),
+            "empty": _("Tube %(code)s is empty: add people before sealing it.")
+            % {"code": "{code}"},
+            "opened": _("Tube opened: scan the people."),
+            "added": _("Added."),
+            "sealed": _("Tube %(code)s sealed.") % {"code": "{code}"},
+            "sending": _("sending…"),
+            "allSent": _("All sent."),
+            "offline": _("No signal: scans are kept on this device and sent when it returns."),
+        },
+    }
+
+
+@require_POST
+@login_required
+def lane_events(request: AuthedRequest, pk: int) -> HttpResponse:
+    """The lane page's outbox posts its events here (session and CSRF, same engine as the API)."""
+    found = _get_lane_for_user(request, pk)
+    try:
+        body = json.loads(request.body)
+    except (ValueError, UnicodeDecodeError):
+        return JsonResponse({"error": _("The body is not JSON.")}, status=400)
+    batch = body.get("events") if isinstance(body, dict) else None
+    if not isinstance(batch, list):
+        return JsonResponse({"error": _('Send {"events": [...]}.')}, status=400)
+    if len(batch) > events.MAX_EVENTS:
+        return JsonResponse(
+            {"error": _("At most %(n)s events at a time.") % {"n": events.MAX_EVENTS}}, status=413
+        )
+    results = events.apply(request.user, batch)
+    tube = queries.lane_panel(found).tube
+    return JsonResponse(
+        {
+            "results": results,
+            "tube": {"code": tube.code, "count": tube.member_count, "capacity": tube.capacity}
+            if tube
+            else None,
+        }
+    )
+
+
+@require_GET
+def service_worker(request: HttpRequest) -> HttpResponse:
+    """Served from /sampling/ so that it may control the lane pages."""
+    from django.conf import settings
+
+    response = render(
+        request,
+        "sampling/sw.js",
+        {
+            "static_prefix": settings.STATIC_URL,
+            "lanes_prefix": reverse("sampling:sites") + "lanes/",
+        },
+        content_type="application/javascript",
+    )
+    response["Cache-Control"] = "no-cache"
+    return response

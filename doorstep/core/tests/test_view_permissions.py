@@ -104,6 +104,8 @@ CASES += [
     Case("sampling:boxes", "get", "registrar", "worker", True, "put"),
     Case("sampling:lane", "get", "registrar", "worker", True, "put"),
     Case("sampling:queue", "post", "registrar", "worker", True, "get", (("waiting", "40"),)),
+    Case("sampling:lane_events", "post", "registrar", "worker", True, "get", (("events", "[]"),)),
+    Case("sampling:service_worker", "get", "registrar", None, False, "post"),
     Case("lab:index", "get", "lab", "registrar", False, "post"),
     Case(
         "lab:receive", "post", "lab", "registrar", False, "get", (("box", "BOX001"), ("count", "1"))
@@ -200,7 +202,7 @@ def _url(case: Case, world: dict) -> str:
         kwargs = {"campaign": world["campaign"], "community": world["community"]}
     elif case.name in {"sampling:lane_codes", "sampling:boxes"}:
         kwargs = {"pk": world["site"]}
-    elif case.name in {"sampling:lane", "sampling:queue"}:
+    elif case.name in {"sampling:lane", "sampling:queue", "sampling:lane_events"}:
         kwargs = {"pk": world["lane"]}
     elif case.name == "lab:tube":
         kwargs = {"code": "2112250001"}
@@ -224,6 +226,12 @@ def _data(case: Case, world: dict) -> dict:
     return data
 
 
+def _call(client, case: Case, world: dict):  # type: ignore[no-untyped-def]
+    if case.name == "sampling:lane_events":  # the lane's outbox posts JSON
+        return client.post(_url(case, world), '{"events": []}', content_type="application/json")
+    return getattr(client, case.method)(_url(case, world), _data(case, world))
+
+
 def test_every_view_is_in_the_table():
     names = set()
     for namespace in ("core", "territory", "campaigns", "workforce", "canvass", "sampling", "lab"):
@@ -235,7 +243,7 @@ def test_every_view_is_in_the_table():
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
 def test_the_right_role_is_served(case, world, request):
     user = request.getfixturevalue(case.allowed)
-    response = getattr(client_for(user), case.method)(_url(case, world), _data(case, world))
+    response = _call(client_for(user), case, world)
     assert response.status_code in {200, 302}, response.content[:500]
 
 
@@ -249,7 +257,7 @@ def test_the_wrong_method_is_405(case, world, request):
 @pytest.mark.parametrize("case", [c for c in CASES if c.forbidden], ids=lambda c: c.name)
 def test_a_role_that_may_not_is_403(case, world, request):
     user = request.getfixturevalue(case.forbidden)
-    response = getattr(client_for(user), case.method)(_url(case, world), _data(case, world))
+    response = _call(client_for(user), case, world)
     assert response.status_code == 403
 
 
@@ -258,16 +266,20 @@ def test_a_user_of_another_community_gets_404(case, world, outsider, other_commu
     if case.name == "lab:tube":
         # The lab is scoped by town: a lab of another town does not find the tube.
         outsider = make_user(Role.LAB, town=Town.objects.create(name="远方镇"))
-    elif case.name in {"sampling:lane", "sampling:queue"}:
+    elif case.name in {"sampling:lane", "sampling:queue", "sampling:lane_events"}:
         outsider = make_user(Role.REGISTRAR, other_community)
     elif case.name.startswith(TOWN_SCOPED):
         outsider = make_user(Role.COMMANDER, town=Town.objects.create(name="远方镇"))
-    response = getattr(client_for(outsider), case.method)(_url(case, world), _data(case, world))
+    response = _call(client_for(outsider), case, world)
     assert response.status_code == 404
 
 
-@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+# The service worker script is fetched by the browser without a session; it holds no data.
+PUBLIC = {"sampling:service_worker"}
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.name not in PUBLIC], ids=lambda c: c.name)
 def test_anonymous_visitors_are_sent_to_sign_in(case, world, client):
-    response = getattr(client, case.method)(_url(case, world), _data(case, world))
+    response = _call(client, case, world)
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("login"))

@@ -40,6 +40,8 @@ def test_a_registrar_fills_a_tube_boxes_it_and_a_positive_pool_comes_back(
     assert page.locator("#tube-fill").inner_text() == "10/10"
     page.click("#seal")
     page.wait_for_selector("text=Scan a new tube's barcode")
+    # Everything scanned has reached the server before the registrar walks to the boxes.
+    page.wait_for_selector("#outbox-pending:text-is('0')")
 
     page.goto(f"{live_server.url}/sampling/sites/{lane.site_id}/boxes/")
     page.fill("#open-box", "BOX001")

@@ -152,3 +152,67 @@ def test_the_lane_codes_print_with_a_qr_each(lane_world, registrar):
         .content.decode()
     )
     assert html.count("<svg") == lane_world["lane"].site.lanes.count()
+
+
+def test_the_lane_outbox_endpoint_answers_each_event_and_the_open_tube(lane_world, registrar):
+    import json
+    import uuid
+
+    client, lane, people = client_for(registrar), lane_world["lane"], lane_world["people"]
+    url = reverse("sampling:lane_events", args=[lane.pk])
+    at = timezone.now().isoformat()
+    batch = [
+        {
+            "id": str(uuid.uuid4()),
+            "type": "tube.open",
+            "at": at,
+            "lane": lane.code,
+            "tube": "2112250001",
+        },
+        {
+            "id": str(uuid.uuid4()),
+            "type": "tube.add",
+            "at": at,
+            "tube": "2112250001",
+            "person": people[0].person_code,
+        },
+    ]
+    body = client.post(url, json.dumps({"events": batch}), content_type="application/json").json()
+    assert [r["status"] for r in body["results"]] == ["accepted", "accepted"]
+    # The zone decided the pool: the phone learns the capacity it could not know offline.
+    assert body["tube"] == {"code": "2112250001", "count": 1, "capacity": 10}
+    assert client.post(url, "nope", content_type="application/json").status_code == 400
+    assert client.post(url, '{"events": 1}', content_type="application/json").status_code == 400
+    many = json.dumps({"events": [{}] * 1001})
+    assert client.post(url, many, content_type="application/json").status_code == 413
+
+
+def test_the_lane_page_boots_the_offline_app_with_its_state(lane_world, registrar):
+    import json
+    import re
+
+    client, lane, people = client_for(registrar), lane_world["lane"], lane_world["people"]
+    scan(client, lane, "2112250001", pool="10")
+    scan(client, lane, people[0].person_code)
+    html = client.get(reverse("sampling:lane", args=[lane.pk])).content.decode()
+    boot = json.loads(
+        re.search(r'<script id="lane-state" type="application/json">(.*?)</script>', html).group(1)
+    )
+    assert boot["tube"]["code"] == "2112250001" and boot["tube"]["people"] == [
+        people[0].person_code
+    ]
+    assert boot["tube"]["members"] == [people[0].masked_name]
+    assert (
+        boot["text"]["full"]
+        == "Tube {code} already holds {n} people. Seal it and open a new tube for this person."
+    )
+    assert "sampling/lane.js" in html
+
+
+def test_the_service_worker_is_served_from_the_lanes_scope_to_anyone(client):
+    response = client.get(reverse("sampling:service_worker"))
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/javascript")
+    assert (
+        "/sampling/lanes/" in response.content.decode() and "/static/" in response.content.decode()
+    )
