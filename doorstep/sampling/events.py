@@ -661,7 +661,11 @@ def _one(batch: Batch, event: object) -> dict[str, Any]:
             raise
     except Rejected as refused:
         batch.discard()
-        return _answer(str(uid), "rejected", refused.code, refused.message)
+        # The same event may have been committed by another connection since this batch began
+        # (a retry racing its original): then it is a duplicate, not a refusal.
+        return _replayed(batch, uid, event, fresh=True) or _answer(
+            str(uid), "rejected", refused.code, refused.message
+        )
     except IntegrityError:
         batch.discard()
         # Another connection applied the same UUID at the same instant.
