@@ -699,6 +699,20 @@ def apply(
     batch = Batch(user=user, now=now or timezone.now())
     with transaction.atomic():
         _prefetch_seen(batch, events)
-        answers = [_one(batch, event) for event in events]
+        answers = _fast(batch, events)
+        if answers is None:
+            answers = [_one(batch, event) for event in events]
         batch.flush()
     return answers
+
+
+def _fast(batch: Batch, events: Sequence[object]) -> list[dict[str, Any]] | None:
+    """The bulk path for plain tube batches; None when the batch needs the per-event path."""
+    from doorstep.sampling import fastpath
+
+    try:
+        with transaction.atomic():
+            return fastpath.try_apply(batch, events)
+    except (fastpath.Fallback, IntegrityError):
+        # Nothing was kept: the savepoint rolled back. Counter moves are added only on success.
+        return None

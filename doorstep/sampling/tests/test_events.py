@@ -313,3 +313,50 @@ def test_boxes_refuse_open_tubes_tubes_twice_and_a_registrar_receiving(lane_worl
         "invalid",
         "forbidden",
     ]
+
+
+def _queries_for(d, lane, people, tubes, prefix):  # type: ignore[no-untyped-def]
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    events = []
+    for t in range(tubes):
+        code = f"{prefix}{t:02d}"
+        events.append(open_tube(d, lane, code=code, pool=20))
+        events += [add(d, code, p.person_code) for p in people[t * 3 : t * 3 + 3]]
+        events.append(d.event("tube.seal", tube=code))
+    with CaptureQueriesContext(connection) as captured:
+        assert set(d.codes(*events)) == {"accepted"}
+    return len(captured)
+
+
+def test_a_plain_batch_is_written_in_bulk_with_a_fixed_number_of_queries(lane_world):
+    d, lane, people = lane_world["registrar"], lane_world["lane"], lane_world["people"]
+    _queries_for(d, lane, people[:3], 1, "21122579")  # warms the caches of a first request
+    one = _queries_for(d, lane, people[3:6], 1, "21122580")
+    two = _queries_for(d, lane, people[6:], 2, "21122581")
+    assert one == two, (one, two)
+    assert one < 35
+    assert Tube.objects.filter(status="sealed").count() == 4
+    assert TubeMember.objects.count() == 12 and RoundSample.objects.count() == 12
+    assert Tally.objects.get(scope=Scope.LANE, place_id=lane.pk).people == 12
+
+
+def test_one_bad_event_sends_the_batch_through_the_per_event_path_with_the_same_result(lane_world):
+    d, lane, people = lane_world["registrar"], lane_world["lane"], lane_world["people"]
+    answers = d.codes(
+        open_tube(d, lane, pool=10),
+        *[add(d, "2112250001", p.person_code) for p in people[:3]],
+        add(d, "2112250001", people[0].person_code),
+        d.event("tube.seal", tube="2112250001"),
+    )
+    assert answers == [
+        "accepted",
+        "accepted",
+        "accepted",
+        "accepted",
+        "already_in_tube",
+        "accepted",
+    ]
+    assert Tube.objects.get().member_count == 3
+    assert Tally.objects.get(scope=Scope.LANE, place_id=lane.pk).people == 3
