@@ -101,12 +101,6 @@ def parse_row(row: dict[str, Any], user: User | None) -> dict[str, Any]:
     return {"tube": tube, "result": result, "ct": ct, "tested_at": tested_at, "reason": reason}
 
 
-def _places(tube: Tube) -> dict[str, int]:
-    return tally.places_of(
-        tube.campaign_id, lane_id=tube.lane_id, site_id=tube.site_id, community_id=tube.community_id
-    )
-
-
 def _apply(user: User | None, parsed: dict[str, Any], now: dt.datetime) -> str:
     tube = Tube.objects.select_for_update().get(pk=parsed["tube"].pk)
     result = parsed["result"]
@@ -133,7 +127,7 @@ def _apply(user: User | None, parsed: dict[str, Any], now: dt.datetime) -> str:
     Tube.objects.filter(pk=tube.pk).update(
         result=result, resulted_at=now, received_at=tube.received_at or now
     )
-    tally.bump(tube.campaign_id, _places(tube), **deltas)
+    tally.bump(tube.campaign_id, tally.places_of_tube(tube), **deltas)
     if before and before != Result.NEGATIVE:
         retests.cancel_retests(tube, now)
     if tube.retest_of_id is not None or tube.capacity == 1:

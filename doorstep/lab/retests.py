@@ -30,12 +30,6 @@ def open_order_for(
     )
 
 
-def _places(tube: Tube) -> dict[str, int]:
-    return tally.places_of(
-        tube.campaign_id, lane_id=tube.lane_id, site_id=tube.site_id, community_id=tube.community_id
-    )
-
-
 def order_retests(tube: Tube, kind: str, at: dt.datetime) -> int:
     """One order per member of the pool, routed by the zone of their building; alerts."""
     members = list(TubeMember.objects.filter(tube=tube).select_related("household__unit__building"))

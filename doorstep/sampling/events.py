@@ -188,12 +188,6 @@ def _count(raw: object) -> int:
     return raw
 
 
-def _places(tube: Tube) -> dict[str, int]:
-    return tally.places_of(
-        tube.campaign_id, lane_id=tube.lane_id, site_id=tube.site_id, community_id=tube.community_id
-    )
-
-
 # Tubes -------------------------------------------------------------------------------------
 
 
@@ -234,7 +228,7 @@ def tube_open(batch: Batch, event: dict[str, Any], at: dt.datetime) -> None:
         opened_at=at,
         opened_by=batch.user,
     )
-    batch.count(campaign.pk, _places(tube), tubes_open=1)
+    batch.count(campaign.pk, tally.places_of_tube(tube), tubes_open=1)
 
 
 def _person(batch: Batch, campaign: Campaign, event: dict[str, Any]) -> Resident | WalkIn:
@@ -401,7 +395,7 @@ def tube_add(batch: Batch, event: dict[str, Any], at: dt.datetime) -> None:
             sampled_at=at,
         )
         batch.sampled_now.append((campaign.pk, resident.pk))
-    batch.count(campaign.pk, _places(tube), people=1)
+    batch.count(campaign.pk, tally.places_of_tube(tube), people=1)
     if order is not None:
         take_retest(order, tube, member)
 
@@ -415,7 +409,7 @@ def tube_seal(batch: Batch, event: dict[str, Any], at: dt.datetime) -> None:
             _("Tube %(code)s is empty: add people before sealing it.") % {"code": tube.code}
         )
     Tube.objects.filter(pk=tube.pk).update(status=TubeStatus.SEALED, sealed_at=at)
-    batch.count(tube.campaign_id, _places(tube), tubes_open=-1, tubes_sealed=1)
+    batch.count(tube.campaign_id, tally.places_of_tube(tube), tubes_open=-1, tubes_sealed=1)
 
 
 # Boxes -------------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from doorstep.campaigns.models import Campaign, CampaignBuilding, PoolRule
 from doorstep.core import codes
 from doorstep.core.idnumbers import InvalidValue, normalise_resident_id
 from doorstep.lab.models import OrderStatus, RetestOrder
+from doorstep.sampling import tally
 from doorstep.sampling.models import (
     DeviceEvent,
     Lane,
@@ -196,7 +197,7 @@ def try_apply(batch: Any, events: Sequence[object]) -> list[dict[str, Any]]:
                 opened_by=batch.user,
             )
             plans[code] = Plan(tube, new=True)
-            moves.append((campaign.pk, _places(tube), {"tubes_open": 1}))
+            moves.append((campaign.pk, tally.places_of_tube(tube), {"tubes_open": 1}))
         else:
             plan = plans.get(code)
             if plan is None or plan.tube.status == TubeStatus.SEALED:
@@ -207,7 +208,11 @@ def try_apply(batch: Any, events: Sequence[object]) -> list[dict[str, Any]]:
                     raise Fallback
                 tube.status, tube.sealed_at, plan.touched = TubeStatus.SEALED, at, True
                 moves.append(
-                    (tube.campaign_id, _places(tube), {"tubes_open": -1, "tubes_sealed": 1})
+                    (
+                        tube.campaign_id,
+                        tally.places_of_tube(tube),
+                        {"tubes_open": -1, "tubes_sealed": 1},
+                    )
                 )
             else:
                 resident = people[_text(event, "person")]
@@ -236,7 +241,7 @@ def try_apply(batch: Any, events: Sequence[object]) -> list[dict[str, Any]]:
                         added_at=at,
                     )
                 )
-                moves.append((tube.campaign_id, _places(tube), {"people": 1}))
+                moves.append((tube.campaign_id, tally.places_of_tube(tube), {"people": 1}))
         rows.append(
             DeviceEvent(
                 client_uuid=uid,
@@ -289,11 +294,3 @@ def try_apply(batch: Any, events: Sequence[object]) -> list[dict[str, Any]]:
     for campaign_id, resident_id in sampled:
         batch.sampled.setdefault(campaign_id, []).append(resident_id)
     return [{"id": str(uid), "status": "accepted"} for uid, _e, _a in parsed]
-
-
-def _places(tube: Tube) -> dict[str, int]:
-    from doorstep.sampling import tally
-
-    return tally.places_of(
-        tube.campaign_id, lane_id=tube.lane_id, site_id=tube.site_id, community_id=tube.community_id
-    )

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
-from doorstep.sampling.models import Scope, Tally
+from doorstep.sampling.models import Scope, Tally, Tube
 
 
 def places_of(
@@ -20,6 +20,13 @@ def places_of(
     if lane_id is not None:
         places[Scope.LANE] = lane_id
     return places
+
+
+def places_of_tube(tube: Tube) -> dict[str, int]:
+    """A tube's lane, site, community and campaign."""
+    return places_of(
+        tube.campaign_id, lane_id=tube.lane_id, site_id=tube.site_id, community_id=tube.community_id
+    )
 
 
 def bump(campaign_id: int, places: dict[str, int], **deltas: int) -> None:
