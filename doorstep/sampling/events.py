@@ -99,8 +99,7 @@ class Batch:
     def flush(self) -> None:
         from doorstep.canvass.counters import add_sampled
 
-        for (campaign_id, scope, place_id), deltas in self.moves.items():
-            tally.bump(campaign_id, {scope: place_id}, **deltas)
+        tally.bump_many(self.moves)
         for campaign_id, ids in self.sampled.items():
             add_sampled(campaign_id, ids)
 

@@ -160,13 +160,21 @@ def try_apply(batch: Any, events: Sequence[object]) -> list[dict[str, Any]]:
             campaign_id__in=campaign_of, resident_id__in=residents, status=OrderStatus.OPEN
         ).exists():
             raise Fallback
-    zones = {
-        (c, b): rule
-        for c, b, rule in CampaignBuilding.objects.filter(
-            campaign_id__in=campaign_of,
-            building_id__in={r.household.unit.building_id for r in people.values()},
-        ).values_list("campaign_id", "building_id", "pool_rule")
-    }
+    # Zone rules are needed only for tubes that no event or earlier scan has given a pool.
+    undecided = any(not t.pool_rule for t in existing.values()) or any(
+        e.get("pool") is None for e in opens
+    )
+    zones = (
+        {
+            (c, b): rule
+            for c, b, rule in CampaignBuilding.objects.filter(
+                campaign_id__in=campaign_of,
+                building_id__in={r.household.unit.building_id for r in people.values()},
+            ).values_list("campaign_id", "building_id", "pool_rule")
+        }
+        if undecided and people
+        else {}
+    )
 
     plans: dict[str, Plan] = {code: Plan(tube, new=False) for code, tube in existing.items()}
     sampled: set[tuple[int, int]] = set()

@@ -3,8 +3,10 @@ in the transaction of the event or result that changes them."""
 
 from __future__ import annotations
 
+from collections import Counter
+
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 
 from doorstep.sampling.models import Scope, Tally, Tube
 
@@ -44,6 +46,27 @@ def bump(campaign_id: int, places: dict[str, int], **deltas: int) -> None:
                 )
         except IntegrityError:
             rows.update(**{k: F(k) + v for k, v in deltas.items()})
+
+
+def bump_many(moves: dict[tuple[int, str, int], Counter[str]]) -> None:
+    """Many places at once: one UPDATE per distinct set of deltas (a batch moves its lane, site,
+    community and campaign by the same amounts), then the rows that did not exist yet."""
+    groups: dict[frozenset[tuple[str, int]], list[tuple[int, str, int]]] = {}
+    for key, deltas in moves.items():
+        changed = frozenset((k, v) for k, v in deltas.items() if v)
+        if changed:
+            groups.setdefault(changed, []).append(key)
+    for changed, keys in groups.items():
+        where = Q()
+        for campaign_id, scope, place_id in keys:
+            where |= Q(campaign_id=campaign_id, scope=scope, place_id=place_id)
+        updated = Tally.objects.filter(where).update(**{k: F(k) + v for k, v in changed})
+        if updated == len(keys):
+            continue
+        present = set(Tally.objects.filter(where).values_list("campaign_id", "scope", "place_id"))
+        for campaign_id, scope, place_id in keys:
+            if (campaign_id, scope, place_id) not in present:
+                bump(campaign_id, {scope: place_id}, **dict(changed))
 
 
 def get(campaign_id: int, scope: str, place_id: int) -> Tally:
