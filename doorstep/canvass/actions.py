@@ -79,6 +79,24 @@ def team_of(user: User, community_id: int) -> Team | None:
     )
 
 
+def door_to_door_team(user: User) -> Team | None:
+    """The door-to-door team the user leads or belongs to, wherever it is on duty."""
+    staff = getattr(user, "staff", None) if user.is_authenticated else None
+    if staff is None:
+        return None
+    return (
+        Team.objects.filter(
+            Q(leader=staff) | Q(members=staff),
+            status=TeamStatus.ON_DUTY,
+            lane__isnull=True,
+            community__isnull=False,
+        )
+        .select_related("community", "leader")
+        .distinct()
+        .first()
+    )
+
+
 def leading_team(user: User, community: Community) -> Team:
     """The team the user leads door to door in this community, or a refusal saying why not."""
     team = team_of(user, community.pk)

@@ -50,6 +50,15 @@ def untested(campaign_id: int, **where: int) -> QuerySet[Resident]:
     )
 
 
+def household_outcomes(campaign_id: int, community_id: int) -> dict[int, str]:
+    """Household id → its latest outcome, for one community (the untested export's column)."""
+    return dict(
+        HouseholdState.objects.filter(
+            campaign_id=campaign_id, community_id=community_id
+        ).values_list("household_id", "outcome")
+    )
+
+
 @dataclass
 class Member:
     resident: Resident

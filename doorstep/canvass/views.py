@@ -76,12 +76,7 @@ def index(request: AuthedRequest) -> HttpResponse:
     campaign = _current_campaign(request)
     if campaign is None:
         return render(request, "canvass/no_campaign.html")
-    staff = getattr(request.user, "staff", None)
-    team = (
-        Team.objects.filter(campaign_team_filter(staff)).select_related("community").first()
-        if staff
-        else None
-    )
+    team = actions.door_to_door_team(request.user)
     if team is None:
         return redirect("canvass:coverage", campaign=campaign.pk)
     assert team.community is not None
@@ -109,16 +104,6 @@ def index(request: AuthedRequest) -> HttpResponse:
             "is_leader": team.leader.user_id == request.user.pk,
             "now": timezone.now(),
         },
-    )
-
-
-def campaign_team_filter(staff):  # type: ignore[no-untyped-def]
-    from django.db.models import Q
-
-    from doorstep.workforce.models import TeamStatus
-
-    return (Q(leader=staff) | Q(members=staff)) & Q(
-        status=TeamStatus.ON_DUTY, lane__isnull=True, community__isnull=False
     )
 
 
@@ -215,11 +200,7 @@ def untested_export(request: AuthedRequest, campaign: int, community: int) -> Ht
     except ValueError as exc:
         messages.error(request, str(exc))
         return redirect("canvass:untested", campaign=camp.pk, community=cov.community_id)
-    outcomes_by_household = dict(
-        queries.HouseholdState.objects.filter(
-            campaign=camp, community_id=cov.community_id
-        ).values_list("household_id", "outcome")
-    )
+    outcomes_by_household = queries.household_outcomes(camp.pk, cov.community_id)
     labels = dict(Outcome.choices)
     residents = queries.untested(camp.pk, community_id=cov.community_id)
     data, count = residents_workbook(

@@ -37,9 +37,7 @@ def _desk(
     now = timezone.now()
     towns = town_ids(request.user)
     boxes = queries.in_transit(towns)
-    clock = [
-        t for t in queries.overdue_tubes(None, now) if towns is None or t.campaign.town_id in towns
-    ]
+    clock = queries.overdue_tubes(towns, now)
     for tube in clock:
         assert tube.sealed_at is not None
         tube.overdue = now - tube.sealed_at >= OVERDUE  # type: ignore[attr-defined]

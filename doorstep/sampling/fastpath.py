@@ -26,6 +26,7 @@ from doorstep.core import codes
 from doorstep.core.idnumbers import InvalidValue, normalise_resident_id
 from doorstep.lab.models import OrderStatus, RetestOrder
 from doorstep.sampling import tally
+from doorstep.sampling.events import Rejected
 from doorstep.sampling.models import (
     DeviceEvent,
     Lane,
@@ -135,7 +136,7 @@ def try_apply(batch: Any, events: Sequence[object]) -> list[dict[str, Any]]:
         campaigns = {
             code: batch.campaign_for(lane.site.community_id) for code, lane in lanes.items()
         }
-    except Exception as exc:  # Rejected: the per-event path has the words for it
+    except Rejected as exc:  # the per-event path has the words for it
         raise Fallback from exc
     codes_in_batch = {_barcode(e, "tube") for _u, e, _a in parsed}
     towns = batch.towns()

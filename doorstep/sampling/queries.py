@@ -109,7 +109,7 @@ def sites_for(community_ids: list[int] | None, town_ids: set[int] | None) -> lis
 
 
 def overdue_tubes(
-    campaign_ids: list[int] | None, now: dt.datetime | None = None, warn_hours: int = 3
+    town_ids: set[int] | None, now: dt.datetime | None = None, warn_hours: int = 3
 ) -> list[Tube]:
     """The specimen clock: sealed tubes not at the lab after 3 h (warning) or 4 h (overdue)."""
     now = now or timezone.now()
@@ -118,8 +118,8 @@ def overdue_tubes(
         received_at__isnull=True,
         sealed_at__lte=now - dt.timedelta(hours=warn_hours),
     )
-    if campaign_ids is not None:
-        tubes = tubes.filter(campaign_id__in=campaign_ids)
+    if town_ids is not None:
+        tubes = tubes.filter(campaign__town_id__in=town_ids)
     return list(tubes.select_related("site", "box").order_by("sealed_at")[:500])
 
 

@@ -86,3 +86,19 @@ def test_positive_pool_households_appear_on_the_community_retest_list(lane_world
     assert f"Pool {tube.code} is positive: 10 people must stay home" in html
     assert "12号楼" in html and "101" in html and html.count("stay home") >= 10
     assert "居民11" not in html and "居*" in html
+
+
+def test_the_specimen_clock_shows_only_the_labs_own_town(lane_world):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from doorstep.conftest import make_user
+    from doorstep.core.roles import Role
+    from doorstep.sampling.models import Tube
+    from doorstep.territory.models import Town
+
+    tube = boxed(lane_world)
+    Tube.objects.filter(pk=tube.pk).update(sealed_at=timezone.now() - dt.timedelta(hours=5))
+    far_lab = make_user(Role.LAB, town=Town.objects.create(name="远方镇"))
+    assert tube.code not in client_for(far_lab).get(reverse("lab:index")).content.decode()
