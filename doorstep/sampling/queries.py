@@ -5,10 +5,19 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.utils import timezone
 
-from doorstep.sampling.models import Lane, QueueReport, Site, Tube, TubeMember, TubeStatus
+from doorstep.sampling.models import (
+    Box,
+    BoxStatus,
+    Lane,
+    QueueReport,
+    Site,
+    Tube,
+    TubeMember,
+    TubeStatus,
+)
 
 # Planning figure when a lane has no recent scans: about 85 people per lane per hour (F3.2).
 PLANNED_PER_MINUTE = 85 / 60
@@ -123,16 +132,10 @@ def overdue_tubes(
     return list(tubes.select_related("site", "box").order_by("sealed_at")[:500])
 
 
-def in_transit(town_ids: set[int] | None) -> list:  # type: ignore[type-arg]
-    from doorstep.sampling.models import Box, BoxStatus
-
-    boxes = Box.objects.filter(
-        Q(status=BoxStatus.IN_TRANSIT) | Q(status=BoxStatus.SEALED) | Q(flagged=True)
-    )
+def in_transit(town_ids: set[int] | None) -> list[Box]:
+    """Boxes sealed at a site or with a courier: what the lab should expect. A box still being
+    packed is the site's, even when its count disagreed."""
+    boxes = Box.objects.filter(status__in=[BoxStatus.SEALED, BoxStatus.IN_TRANSIT])
     if town_ids is not None:
         boxes = boxes.filter(campaign__town_id__in=town_ids)
-    return list(
-        boxes.exclude(status=BoxStatus.RECEIVED)
-        .select_related("site")
-        .order_by("handed_at", "sealed_at")
-    )
+    return list(boxes.select_related("site").order_by("handed_at", "sealed_at"))

@@ -102,3 +102,17 @@ def test_the_specimen_clock_shows_only_the_labs_own_town(lane_world):
     Tube.objects.filter(pk=tube.pk).update(sealed_at=timezone.now() - dt.timedelta(hours=5))
     far_lab = make_user(Role.LAB, town=Town.objects.create(name="远方镇"))
     assert tube.code not in client_for(far_lab).get(reverse("lab:index")).content.decode()
+
+
+def test_a_box_still_being_packed_is_not_expected_at_the_lab(lane_world, lab):
+    d, lane = lane_world["registrar"], lane_world["lane"]
+    tube = sealed_tube(d, lane, lane_world["people"][:2])
+    d.send(
+        d.event("box.open", lane=lane.code, box="BOX009"),
+        d.event("box.add", box="BOX009", tube=tube.code),
+        d.event("box.seal", box="BOX009", count=5),  # refused, and the box is flagged
+    )
+    assert Box.objects.get(code="BOX009").flagged
+    html = client_for(lab).get(reverse("lab:index")).content.decode()
+    on_the_way = html[html.index('id="boxes"') : html.index('id="clock"')]
+    assert "BOX009" not in on_the_way
