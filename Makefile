@@ -38,7 +38,8 @@ test-postgres: $(BIN)/doorstep messages
 test: lint test-sqlite test-postgres
 
 bench: $(BIN)/doorstep messages
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+	$(BIN)/python bench/events.py
 
 clean:
 	rm -rf $(VENV) var

@@ -3,10 +3,15 @@ insert of the same rows in the same run.
 
     .venv/bin/python bench/events.py [--batches 40] [--singles 1500] [--backends sqlite,postgresql]
 
-Loopback only, bounded counts. A demo town gives the roster; a registrar token posts:
-  * batches of 100 events (5 tubes of 20: open, 18 adds... see `tube_events`) from 4 threads;
-  * single-event requests from 8 threads, one lane sequence each, with p50/p99 latency.
-The baseline is the same event rows (uuid, type, payload) inserted raw with executemany.
+Loopback only, bounded counts and time. A demo town gives the roster; a registrar token posts:
+  * batches of about 100 events (tubes of 20: open, 18 adds, seal) from 4 threads;
+  * single-event requests from 8 threads, one lane sequence each, with p50/p99 latency;
+  * a bunched start: devices each sending 10 events a second, open loop (every request is due at
+    a fixed time and its latency counts from then, so a slow server cannot slow the load down).
+    5 devices for 20 s, then 50 at once for 20 s (10x, as when every district starts at the same
+    hour), then 5 again for 20 s. Errors, loss (acknowledged events not in the database) and
+    p99 during and after the surge.
+The baseline is the same event rows (uuid, type, payload) inserted raw (COPY; executemany).
 """
 
 from __future__ import annotations
@@ -126,12 +131,105 @@ def run_threads(
     return wall, latencies, sum(len(r) for w in work for r in w), refused[0]
 
 
+def bunched(
+    port: int, token: str, lanes: list[str], people: list[str], steady: int, seconds: float
+) -> tuple[dict[str, list[float]], int, list[str], set[str]]:
+    """The 10x bunched start. Returns latencies per phase, errors, their first messages and the
+    ids of acknowledged events."""
+    third = seconds / 3
+    devices = steady * 10
+    latencies: dict[str, list[float]] = {"before": [], "during": [], "after": []}
+    errors = [0]
+    messages: list[str] = []
+    acknowledged: set[str] = set()
+    lock = threading.Lock()
+    # Device d runs for the whole run if d < steady, else only in the middle third.
+    per_device: list[list[list[dict[str, object]]]] = []
+    cursor = 0
+    for d in range(devices):
+        chunks_needed = int(seconds if d < steady else third) + 2
+        events: list[dict[str, object]] = []
+        n = 0
+        while len(events) < chunks_needed * 10:
+            events += tube_events(
+                lanes[d % len(lanes)], f"R{d:03d}{n:05d}X", people[cursor : cursor + POOL - 2]
+            )
+            cursor += POOL - 2
+            n += 1
+        per_device.append([events[i : i + 10] for i in range(0, len(events), 10)])
+    if cursor > len(people):
+        raise SystemExit(f"the bunched start needs {cursor} people; the demo has {len(people)}")
+    start = time.perf_counter() + 1.0
+
+    def device(d: int) -> None:
+        poster = Poster(port, token)
+        first, last = (0.0, seconds) if d < steady else (third, 2 * third)
+        due = start + first
+        for events in per_device[d]:
+            if due >= start + last:
+                break
+            pause = due - time.perf_counter()
+            if pause > 0:
+                time.sleep(pause)
+            phase = (
+                "before"
+                if due < start + third
+                else "during"
+                if due < start + 2 * third
+                else "after"
+            )
+            try:
+                _elapsed, answers = poster.post(events)
+            except (OSError, http.client.HTTPException, SystemExit) as exc:
+                with lock:
+                    errors[0] += len(events)
+                    messages.append(str(exc)[:120])
+                poster = Poster(port, token)
+                due += 1.0
+                continue
+            done = time.perf_counter()
+            with lock:
+                latencies[phase].append(done - due)
+                for answer in answers:
+                    if answer["status"] in {"accepted", "duplicate"}:
+                        acknowledged.add(str(answer["id"]))
+                    else:
+                        errors[0] += 1
+                        messages.append(str(answer.get("error"))[:120])
+            due += 1.0
+
+    threads = [threading.Thread(target=device, args=(d,)) for d in range(devices)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return latencies, errors[0], messages[:3], acknowledged
+
+
+def missing(env: dict[str, str], home: Path, ids: set[str]) -> tuple[int, int]:
+    """How many of ``ids`` the database lacks, and how many rows it holds for them."""
+    path = home / "acknowledged.json"
+    path.write_text(json.dumps(sorted(ids)))
+    script = (
+        "import json,uuid;from doorstep.sampling.models import DeviceEvent;"
+        f"ids=[uuid.UUID(i) for i in json.load(open({str(path)!r}))];"
+        "rows=[];[rows.extend(DeviceEvent.objects.filter(client_uuid__in=ids[s:s+500])"
+        ".values_list('client_uuid',flat=True)) for s in range(0,len(ids),500)];"
+        "print(len(set(ids)-set(rows)),len(rows))"
+    )
+    lost, rows = doorstep(["shell", "-c", script], env).strip().splitlines()[-1].split()
+    return int(lost), int(rows)
+
+
+def percentile99(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[max(0, int(len(ordered) * 0.99) - 1)] if ordered else float("nan")
+
+
 def serve(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
+    log = open(Path(env["DOORSTEP_HOME"]) / "serve.log", "wb")  # noqa: SIM115 (the server's)
     process = subprocess.Popen(
-        [DOORSTEP, "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        [DOORSTEP, "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
     )
     for _ in range(100):
         try:
@@ -172,7 +270,9 @@ def raw_insert(backend: str, home: Path, rows: list[tuple[str, str, str]]) -> fl
     return elapsed
 
 
-def bench(backend: str, batches: int, singles: int) -> list[tuple[str, str]]:
+def bench(
+    backend: str, batches: int, singles: int, steady: int, seconds: float
+) -> list[tuple[str, str]]:
     home = Path(tempfile.mkdtemp(prefix=f"doorstep-events-{backend}-"))
     if backend == "postgresql":
         fresh_pg()
@@ -181,6 +281,16 @@ def bench(backend: str, batches: int, singles: int) -> list[tuple[str, str]]:
         env = environment(home)
     doorstep(["migrate", "-v0"], env)
     doorstep(["demo", "--residents", "60000", "--no-serve"], env)
+    # The registrar works every community here, so the runs have people enough.
+    doorstep(
+        [
+            "shell",
+            "-c",
+            "from doorstep.core.models import User;from doorstep.territory.models import Community;"
+            "User.objects.get(username='registrar').communities.set(Community.objects.all())",
+        ],
+        env,
+    )
     token = doorstep(["create-token", "registrar"], env).strip()
     people, lanes = roster(env)
     per_tube = POOL
@@ -234,6 +344,21 @@ def bench(backend: str, batches: int, singles: int) -> list[tuple[str, str]]:
                 f"{sent / wall:,.0f} req/s; p50 {statistics.median(latencies) * 1000:.0f} ms; p99 {p99 * 1000:.0f} ms; refused {refused}",
             )
         )
+        # The bunched start, on people nobody has scanned yet.
+        during, errors, messages, acknowledged = bunched(
+            port, token, lanes, people[cursor:], steady, seconds
+        )
+        lost, stored = missing(env, home, acknowledged)
+        sent = sum(len(v) for v in during.values()) * 10
+        results.append(
+            (
+                f"{backend}: bunched start, {steady}->{steady * 10}->{steady} devices x 10 events/s, {seconds:.0f} s",
+                f"{sent:,} events; errors {errors}; lost {lost} of {len(acknowledged):,} acknowledged "
+                f"({stored - (len(acknowledged) - lost)} stored twice); p99 before {percentile99(during['before']) * 1000:.0f} ms, "
+                f"during {percentile99(during['during']) * 1000:.0f} ms, after {percentile99(during['after']) * 1000:.0f} ms"
+                + (f"; first errors: {messages}" if messages else ""),
+            )
+        )
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -253,11 +378,15 @@ def main() -> None:
     parser.add_argument("--batches", type=int, default=40)
     parser.add_argument("--singles", type=int, default=1600)
     parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--steady", type=int, default=5, help="devices before and after the surge")
+    parser.add_argument("--seconds", type=float, default=60.0, help="length of the bunched run")
     options = parser.parse_args()
-    print(f"{'what':<62}  result", flush=True)
+    print(f"{'what':<72}  result", flush=True)
     for backend in options.backends.split(","):
-        for name, figure in bench(backend, options.batches, options.singles):
-            print(f"{name:<62}  {figure}", flush=True)
+        for name, figure in bench(
+            backend, options.batches, options.singles, options.steady, options.seconds
+        ):
+            print(f"{name:<72}  {figure}", flush=True)
 
 
 if __name__ == "__main__":

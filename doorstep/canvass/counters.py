@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 
-from django.db.models import Count, F, Q
+from django.db.models import Count, F
 
 from doorstep.campaigns.models import Campaign, CampaignBuilding
 from doorstep.canvass.models import (
@@ -106,31 +106,39 @@ def add_sampled(campaign_id: int, resident_ids: Iterable[int]) -> None:
     """Residents newly sampled this round: count them per building and community, and take
     members of exempt households off the exempt count (they are now simply sampled)."""
     ids = list(resident_ids)
-    if not ids:
-        return
-    rows = (
-        Resident.objects.filter(pk__in=ids)
-        .values("household__unit__building_id")
-        .annotate(
-            n=Count("id"),
-            exempt=Count(
-                "id",
-                filter=Q(
-                    household_id__in=HouseholdState.objects.filter(
-                        campaign_id=campaign_id, outcome=Outcome.EXEMPT
-                    ).values("household_id")
-                ),
+    if ids:
+        add_sampled_people(
+            campaign_id,
+            Resident.objects.filter(pk__in=ids).values_list(
+                "pk", "household_id", "household__unit__building_id", "community_id"
             ),
         )
-    )
-    tasks = {
-        t.building_id: t
-        for t in BuildingTask.objects.filter(
+
+
+def add_sampled_people(campaign_id: int, people: Iterable[tuple[int, int, int, int]]) -> None:
+    """``add_sampled`` for callers that already hold each resident's (id, household, building,
+    community): one read for the exempt households, one UPDATE per building and community."""
+    rows = list(people)
+    if not rows:
+        return
+    exempt = set(
+        HouseholdState.objects.filter(
             campaign_id=campaign_id,
-            building_id__in=[r["household__unit__building_id"] for r in rows],
-        )
-    }
-    for row in rows:
-        task = tasks.get(row["household__unit__building_id"])
-        if task is not None:
-            bump(task, sampled=row["n"], exempt=-row["exempt"])
+            outcome=Outcome.EXEMPT,
+            household_id__in={household for _r, household, _b, _c in rows},
+        ).values_list("household_id", flat=True)
+    )
+    per_building: dict[tuple[int, int], Counter[str]] = {}
+    for _resident, household, building, community in rows:
+        moved = per_building.setdefault((building, community), Counter())
+        moved["sampled"] += 1
+        moved["exempt"] -= household in exempt
+    per_community: dict[int, Counter[str]] = {}
+    # Buildings, then communities, each in id order: one lock order for every writer.
+    for (building, community), deltas in sorted(per_building.items()):
+        if BuildingTask.objects.filter(campaign_id=campaign_id, building_id=building).update(
+            **{k: F(k) + v for k, v in deltas.items() if v}
+        ):
+            per_community.setdefault(community, Counter()).update(deltas)
+    for community, deltas in sorted(per_community.items()):
+        bump_community(campaign_id, community, **deltas)

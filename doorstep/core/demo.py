@@ -12,12 +12,13 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.apps import apps
 from django.db import transaction
 from django.utils import timezone
 
 from doorstep.campaigns.actions import create_campaign, set_community_zone
 from doorstep.campaigns.models import Campaign, CampaignStatus, Zone
-from doorstep.core import codes
+from doorstep.core import codes, stats
 from doorstep.core.idnumbers import id_check_character
 from doorstep.core.models import User
 from doorstep.core.roles import Role
@@ -196,6 +197,7 @@ def build_demo(
     from doorstep.sampling.models import Site
 
     morning_at_the_site(rng, Site.objects.get(name="富锦园广场采样点"))
+    stats.refresh([m._meta.db_table for m in apps.get_models()])
     return DemoResult(
         residents, household_total, building_total, (timezone.now() - started).total_seconds()
     )

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import random
 import re
+import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -80,6 +82,9 @@ class Batch:
     sampled_now: list[tuple[int, int]] = field(default_factory=list)
     moves: dict[tuple[int, str, int], Counter[str]] = field(default_factory=dict)
     sampled: dict[int, list[int]] = field(default_factory=dict)
+    # The bulk path's sampled residents with what the counters need: (id, household, building,
+    # community) per campaign.
+    people: dict[int, list[tuple[int, int, int, int]]] = field(default_factory=dict)
 
     def count(self, campaign_id: int, places: dict[str, int], **deltas: int) -> None:
         self.pending.append((campaign_id, places, deltas))
@@ -97,11 +102,13 @@ class Batch:
         self.sampled_now.clear()
 
     def flush(self) -> None:
-        from doorstep.canvass.counters import add_sampled
+        from doorstep.canvass.counters import add_sampled, add_sampled_people
 
         tally.bump_many(self.moves)
         for campaign_id, ids in self.sampled.items():
             add_sampled(campaign_id, ids)
+        for campaign_id, people in self.people.items():
+            add_sampled_people(campaign_id, people)
 
     def lane(self, raw: object) -> Lane:
         code = codes.normalise(_text(raw, "lane"))
@@ -688,8 +695,34 @@ def _prefetch_seen(batch: Batch, events: Sequence[object]) -> None:
 def apply(
     user: User, events: Sequence[object], now: dt.datetime | None = None
 ) -> list[dict[str, Any]]:
-    """Apply a batch of events in order, one answer each; the caller commits the batch."""
-    batch = Batch(user=user, now=now or timezone.now())
+    """Apply a batch of events in order, one answer each, in one transaction.
+
+    Outside any other transaction, a batch that loses a deadlock (or, on SQLite, finds the
+    database locked past the timeout) is rolled back whole and played again, up to three
+    times: nothing of it was kept, so the answers are those of the replay."""
+    now = now or timezone.now()
+    for attempt in range(RETRIES):
+        try:
+            return _apply_once(user, events, now)
+        except OperationalError as exc:
+            if connection.in_atomic_block or not _transient(exc) or attempt == RETRIES - 1:
+                raise
+            time.sleep(random.uniform(0.005, 0.02) * 2**attempt)
+    raise AssertionError("unreachable")
+
+
+RETRIES = 3
+
+
+def _transient(exc: OperationalError) -> bool:
+    cause = exc.__cause__
+    return getattr(cause, "sqlstate", None) in {"40P01", "40001"} or "database is locked" in str(
+        exc
+    )
+
+
+def _apply_once(user: User, events: Sequence[object], now: dt.datetime) -> list[dict[str, Any]]:
+    batch = Batch(user=user, now=now)
     with transaction.atomic():
         _prefetch_seen(batch, events)
         answers = _fast(batch, events)

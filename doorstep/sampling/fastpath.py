@@ -16,13 +16,13 @@ import uuid
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from doorstep.campaigns.models import Campaign, CampaignBuilding, PoolRule
-from doorstep.core import codes
+from doorstep.core import bulk, codes
 from doorstep.core.idnumbers import InvalidValue, normalise_resident_id
 from doorstep.lab.models import OrderStatus, RetestOrder
 from doorstep.sampling import tally
@@ -49,8 +49,10 @@ class Fallback(Exception):
 class Plan:
     tube: Tube
     new: bool
-    members: list[TubeMember] = field(default_factory=list)
+    members: list[tuple[Person, dt.datetime]] = field(default_factory=list)
     touched: bool = False
+    people: int = 0
+    sealed: int = 0
 
 
 def _text(event: dict[str, Any], name: str) -> str:
@@ -92,8 +94,20 @@ def _parse(
     return parsed
 
 
-def _people(events: list[dict[str, Any]], town_ids: set[int]) -> dict[str, Resident]:
-    """Person codes and typed ID numbers of the batch, each to its resident."""
+class Person(NamedTuple):
+    id: int
+    household_id: int
+    community_id: int
+    town_id: int
+    building_id: int
+
+
+_PERSON = ("id", "household_id", "community_id", "town_id", "household__unit__building_id")
+
+
+def _people(events: list[dict[str, Any]], town_ids: set[int]) -> dict[str, Person]:
+    """Person codes and typed ID numbers of the batch, each to its resident (as plain tuples:
+    a batch reads a hundred of them)."""
     by_code: dict[str, str] = {}
     by_number: dict[str, str] = {}
     for event in events:
@@ -106,13 +120,21 @@ def _people(events: list[dict[str, Any]], town_ids: set[int]) -> dict[str, Resid
             by_number[raw] = normalise_resident_id(raw)
         except InvalidValue:
             raise Fallback from None
-    residents = Resident.objects.filter(town_id__in=town_ids).select_related("household__unit")
-    found_codes = {
-        r.person_code: r for r in residents.filter(person_code__in=set(by_code.values()))
-    }
-    found_numbers = {
-        r.id_number: r for r in residents.filter(id_number__in=set(by_number.values()))
-    }
+    found_codes: dict[str, Person] = {}
+    if by_code:
+        # By the unique person code alone; the town is checked here, not left to the planner.
+        for code, *row in Resident.objects.filter(
+            person_code__in=set(by_code.values())
+        ).values_list("person_code", *_PERSON):
+            person = Person(*row)
+            if person.town_id in town_ids:
+                found_codes[code] = person
+    found_numbers: dict[str, Person] = {}
+    if by_number:
+        for number, *row in Resident.objects.filter(
+            town_id__in=town_ids, id_number__in=set(by_number.values())
+        ).values_list("id_number", *_PERSON):
+            found_numbers[number] = Person(*row)
     people = {}
     for raw, code in by_code.items():
         if code not in found_codes:
@@ -144,14 +166,15 @@ def try_apply(batch: Any, events: Sequence[object]) -> list[dict[str, Any]]:
     if towns is not None:
         existing_tubes = existing_tubes.filter(campaign__town_id__in=towns)
     existing = {}
-    for tube in existing_tubes.select_for_update(of=("self",)).select_related("campaign"):
+    locked = existing_tubes.select_for_update(of=("self",)).select_related("campaign")
+    for tube in locked.order_by("pk"):  # one lock order for every writer
         if tube.code in existing:
             raise Fallback  # the same code in two campaigns: let the slow path choose
         existing[tube.code] = tube
     campaign_of: dict[int, Campaign] = {c.pk: c for c in campaigns.values()}
     campaign_of.update({t.campaign_id: t.campaign for t in existing.values()})
     people = _people(adds, {c.town_id for c in campaign_of.values()})
-    residents = {r.pk for r in people.values()}
+    residents = {r.id for r in people.values()}
     if residents:
         if RoundSample.objects.filter(
             campaign_id__in=campaign_of, resident_id__in=residents
@@ -170,7 +193,7 @@ def try_apply(batch: Any, events: Sequence[object]) -> list[dict[str, Any]]:
             (c, b): rule
             for c, b, rule in CampaignBuilding.objects.filter(
                 campaign_id__in=campaign_of,
-                building_id__in={r.household.unit.building_id for r in people.values()},
+                building_id__in={r.building_id for r in people.values()},
             ).values_list("campaign_id", "building_id", "pool_rule")
         }
         if undecided and people
@@ -179,8 +202,7 @@ def try_apply(batch: Any, events: Sequence[object]) -> list[dict[str, Any]]:
 
     plans: dict[str, Plan] = {code: Plan(tube, new=False) for code, tube in existing.items()}
     sampled: set[tuple[int, int]] = set()
-    rows: list[DeviceEvent] = []
-    moves: list[tuple[int, dict[str, int], dict[str, int]]] = []
+    rows: list[tuple[Any, ...]] = []
     for uid, event, at in parsed:
         code = _barcode(event, "tube")
         if event["type"] == "tube.open":
@@ -206,7 +228,6 @@ def try_apply(batch: Any, events: Sequence[object]) -> list[dict[str, Any]]:
                 opened_by=batch.user,
             )
             plans[code] = Plan(tube, new=True)
-            moves.append((campaign.pk, tally.places_of_tube(tube), {"tubes_open": 1}))
         else:
             plan = plans.get(code)
             if plan is None or plan.tube.status == TubeStatus.SEALED:
@@ -216,19 +237,13 @@ def try_apply(batch: Any, events: Sequence[object]) -> list[dict[str, Any]]:
                 if tube.member_count == 0:
                     raise Fallback
                 tube.status, tube.sealed_at, plan.touched = TubeStatus.SEALED, at, True
-                moves.append(
-                    (
-                        tube.campaign_id,
-                        tally.places_of_tube(tube),
-                        {"tubes_open": -1, "tubes_sealed": 1},
-                    )
-                )
+                plan.sealed += 1
             else:
                 resident = people[_text(event, "person")]
-                if (tube.campaign_id, resident.pk) in sampled:
+                if (tube.campaign_id, resident.id) in sampled:
                     raise Fallback
                 if not tube.pool_rule:
-                    key = (tube.campaign_id, resident.household.unit.building_id)
+                    key = (tube.campaign_id, resident.building_id)
                     if key not in zones:
                         raise Fallback
                     tube.pool_rule, tube.capacity = zones[key], POOLS.get(zones[key])
@@ -240,66 +255,62 @@ def try_apply(batch: Any, events: Sequence[object]) -> list[dict[str, Any]]:
                     raise Fallback
                 tube.member_count += 1
                 plan.touched = True
-                sampled.add((tube.campaign_id, resident.pk))
-                plan.members.append(
-                    TubeMember(
-                        campaign_id=tube.campaign_id,
-                        resident=resident,
-                        household_id=resident.household_id,
-                        community_id=resident.community_id,
-                        added_at=at,
-                    )
-                )
-                moves.append((tube.campaign_id, tally.places_of_tube(tube), {"people": 1}))
-        rows.append(
-            DeviceEvent(
-                client_uuid=uid,
-                type=event["type"],
-                payload=event,
-                user=batch.user,
-                at=at,
-                received_at=batch.now,
-            )
-        )
-    if any(
-        not p.new
-        and p.members
-        and TubeMember.objects.filter(
-            tube=p.tube, resident_id__in=[m.resident_id for m in p.members]
-        ).exists()
-        for p in plans.values()
-    ):
-        raise Fallback
+                sampled.add((tube.campaign_id, resident.id))
+                plan.members.append((resident, at))
+                plan.people += 1
+        rows.append((uid, event["type"], event, batch.user.pk, at, batch.now))
+    fresh = {p.tube.pk: p for p in plans.values() if not p.new and p.members}
+    if fresh:
+        clash = TubeMember.objects.filter(
+            tube_id__in=fresh,
+            resident_id__in=[person.id for p in fresh.values() for person, _at in p.members],
+        ).values_list("tube_id", "resident_id")
+        if any(r in {person.id for person, _at in fresh[t].members} for t, r in clash):
+            raise Fallback
 
     # Write: nothing above has touched the database.
     Tube.objects.bulk_create([p.tube for p in plans.values() if p.new])
-    members = []
-    for plan in plans.values():
-        for member in plan.members:
-            member.tube = plan.tube
-            members.append(member)
-    TubeMember.objects.bulk_create(members)
-    at_of = {m.resident_id: m.added_at for m in members}
-    by_id = {r.pk: r for r in people.values()}
-    RoundSample.objects.bulk_create(
+    bulk.insert(
+        TubeMember,
+        ("tube", "campaign", "resident", "household", "community", "added_at", "override_reason"),
         [
-            RoundSample(
-                campaign_id=c,
-                resident_id=r,
-                community_id=by_id[r].community_id,
-                sampled_at=at_of[r],
+            (
+                plan.tube.pk,
+                plan.tube.campaign_id,
+                person.id,
+                person.household_id,
+                person.community_id,
+                at,
+                "",
             )
-            for c, r in sampled
-        ]
+            for plan in plans.values()
+            for person, at in plan.members
+        ],
+    )
+    bulk.insert(
+        RoundSample,
+        ("campaign", "resident", "community", "sampled_at"),
+        [
+            (plan.tube.campaign_id, person.id, person.community_id, at)
+            for plan in plans.values()
+            for person, at in plan.members
+        ],
     )
     Tube.objects.bulk_update(
         [p.tube for p in plans.values() if not p.new and p.touched],
         ["pool_rule", "capacity", "household", "member_count", "status", "sealed_at"],
     )
-    DeviceEvent.objects.bulk_create(rows)
-    for campaign_id, places, deltas in moves:
-        for scope, place_id in places.items():
-            batch.moves.setdefault((campaign_id, scope, place_id), Counter()).update(deltas)
-    for campaign_id, resident_id in sampled:
-        batch.sampled.setdefault(campaign_id, []).append(resident_id)
+    bulk.insert(DeviceEvent, ("client_uuid", "type", "payload", "user", "at", "received_at"), rows)
+    for plan in plans.values():
+        deltas = Counter({"people": plan.people})
+        deltas["tubes_open"] += plan.new - plan.sealed
+        deltas["tubes_sealed"] += plan.sealed
+        for scope, place_id in tally.places_of_tube(plan.tube).items():
+            batch.moves.setdefault((plan.tube.campaign_id, scope, place_id), Counter()).update(
+                deltas
+            )
+        if plan.members:
+            batch.people.setdefault(plan.tube.campaign_id, []).extend(
+                (p.id, p.household_id, p.building_id, p.community_id) for p, _at in plan.members
+            )
     return [{"id": str(uid), "status": "accepted"} for uid, _e, _a in parsed]

@@ -76,7 +76,10 @@ class RoundSample(models.Model):
 
     campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.CASCADE, related_name="+")
     resident = models.ForeignKey("territory.Resident", on_delete=models.PROTECT, related_name="+")
-    community = models.ForeignKey("territory.Community", on_delete=models.PROTECT, related_name="+")
+    # A copy of the resident's community, for counting; see TubeMember on db_constraint.
+    community = models.ForeignKey(
+        "territory.Community", on_delete=models.PROTECT, related_name="+", db_constraint=False
+    )
     sampled_at = models.DateTimeField(_("sampled at"))
 
     class Meta:
@@ -190,8 +193,16 @@ class WalkIn(models.Model):
 
 
 class TubeMember(models.Model):
+    """A person in a tube. ``campaign``, ``household`` and ``community`` are copies of the tube's
+    and the person's, written only by the sampling actions from rows they have just read. They
+    carry no database foreign key: each one cost a deferred check per row at COMMIT, which on
+    PostgreSQL took a 100-event batch's commit from 2.6 to 9.4 ms (docs/architecture.md, ingest).
+    Django still applies on_delete to them. The tube and the resident keep theirs."""
+
     tube = models.ForeignKey(Tube, on_delete=models.CASCADE, related_name="members")
-    campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.CASCADE, related_name="+")
+    campaign = models.ForeignKey(
+        "campaigns.Campaign", on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
     resident = models.ForeignKey(
         "territory.Resident", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -199,9 +210,16 @@ class TubeMember(models.Model):
         WalkIn, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     household = models.ForeignKey(
-        "territory.Household", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "territory.Household",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_constraint=False,
     )
-    community = models.ForeignKey("territory.Community", on_delete=models.PROTECT, related_name="+")
+    community = models.ForeignKey(
+        "territory.Community", on_delete=models.PROTECT, related_name="+", db_constraint=False
+    )
     added_at = models.DateTimeField()
     override_reason = models.CharField(max_length=200, blank=True)
 
@@ -303,8 +321,13 @@ class DeviceEvent(models.Model):
     client_uuid = models.UUIDField()
     type = models.CharField(max_length=16)
     payload = models.JSONField()
+    # Who sent it, for the record; no database foreign key (see TubeMember), SET_NULL by Django.
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
     )
     at = models.DateTimeField()
     received_at = models.DateTimeField()

@@ -32,30 +32,27 @@ def places_of_tube(tube: Tube) -> dict[str, int]:
 
 
 def bump(campaign_id: int, places: dict[str, int], **deltas: int) -> None:
-    deltas = {k: v for k, v in deltas.items() if v}
-    if not deltas:
-        return
-    for scope, place_id in places.items():
-        rows = Tally.objects.filter(campaign_id=campaign_id, scope=scope, place_id=place_id)
-        if rows.update(**{k: F(k) + v for k, v in deltas.items()}):
-            continue
-        try:
-            with transaction.atomic():
-                Tally.objects.create(
-                    campaign_id=campaign_id, scope=scope, place_id=place_id, **deltas
-                )
-        except IntegrityError:
-            rows.update(**{k: F(k) + v for k, v in deltas.items()})
+    """Move one set of places by the same amounts."""
+    bump_many(
+        {(campaign_id, scope, place_id): Counter(deltas) for scope, place_id in places.items()}
+    )
 
 
 def bump_many(moves: dict[tuple[int, str, int], Counter[str]]) -> None:
     """Many places at once: one UPDATE per distinct set of deltas (a batch moves its lane, site,
     community and campaign by the same amounts), then the rows that did not exist yet."""
+    moves = {key: deltas for key, deltas in moves.items() if any(deltas.values())}
+    if not moves:
+        return
+    # Lock every row first, in one order for all writers. Otherwise two batches at one site take
+    # its site and campaign rows in opposite orders and deadlock (seen in the bunched-start run).
+    locks = Q()
+    for campaign_id, scope, place_id in moves:
+        locks |= Q(campaign_id=campaign_id, scope=scope, place_id=place_id)
+    list(Tally.objects.filter(locks).order_by("pk").select_for_update().values_list("pk"))
     groups: dict[frozenset[tuple[str, int]], list[tuple[int, str, int]]] = {}
     for key, deltas in moves.items():
-        changed = frozenset((k, v) for k, v in deltas.items() if v)
-        if changed:
-            groups.setdefault(changed, []).append(key)
+        groups.setdefault(frozenset((k, v) for k, v in deltas.items() if v), []).append(key)
     for changed, keys in groups.items():
         where = Q()
         for campaign_id, scope, place_id in keys:
@@ -64,9 +61,19 @@ def bump_many(moves: dict[tuple[int, str, int], Counter[str]]) -> None:
         if updated == len(keys):
             continue
         present = set(Tally.objects.filter(where).values_list("campaign_id", "scope", "place_id"))
-        for campaign_id, scope, place_id in keys:
-            if (campaign_id, scope, place_id) not in present:
-                bump(campaign_id, {scope: place_id}, **dict(changed))
+        for campaign_id, scope, place_id in sorted(set(keys) - present):
+            _create(campaign_id, scope, place_id, dict(changed))
+
+
+def _create(campaign_id: int, scope: str, place_id: int, deltas: dict[str, int]) -> None:
+    """The first move of a place; another writer may create it at the same instant."""
+    try:
+        with transaction.atomic():
+            Tally.objects.create(campaign_id=campaign_id, scope=scope, place_id=place_id, **deltas)
+    except IntegrityError:
+        Tally.objects.filter(campaign_id=campaign_id, scope=scope, place_id=place_id).update(
+            **{k: F(k) + v for k, v in deltas.items()}
+        )
 
 
 def get(campaign_id: int, scope: str, place_id: int) -> Tally:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from doorstep.core import codes
+from doorstep.core import codes, stats
 from doorstep.core.actions import audit
 from doorstep.core.models import AuditAction, User
 from doorstep.core.tables import RowError, TableFileError, bad_rows_summary, read_table
@@ -90,6 +90,8 @@ def import_roster(
     try:
         with transaction.atomic():
             _apply(town_name, parsed.rows, report)
+            if not dry_run and report.created + report.moved >= stats.BULK:
+                stats.refresh(_TABLES)
             audit(
                 user,
                 AuditAction.IMPORT,
@@ -108,6 +110,9 @@ def import_roster(
     except _DryRun:
         pass
     return report
+
+
+_TABLES = [m._meta.db_table for m in (Community, Building, Unit, Household, Resident)]
 
 
 def _check_scope(parsed: ParsedRoster, allowed: set[str]) -> None:
