@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "doorstep.canvass",
     "doorstep.lab",
     "doorstep.api",
+    "doorstep.command",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

@@ -106,6 +106,8 @@ CASES += [
     Case("sampling:queue", "post", "registrar", "worker", True, "get", (("waiting", "40"),)),
     Case("sampling:lane_events", "post", "registrar", "worker", True, "get", (("events", "[]"),)),
     Case("sampling:service_worker", "get", "registrar", None, False, "post"),
+    Case("command:status", "get", "canvasser", None, False, "post"),
+    Case("command:me", "get", "canvasser", None, False, "put"),
     Case("lab:index", "get", "lab", "registrar", False, "post"),
     Case(
         "lab:receive", "post", "lab", "registrar", False, "get", (("box", "BOX001"), ("count", "1"))
@@ -234,7 +236,16 @@ def _call(client, case: Case, world: dict):  # type: ignore[no-untyped-def]
 
 def test_every_view_is_in_the_table():
     names = set()
-    for namespace in ("core", "territory", "campaigns", "workforce", "canvass", "sampling", "lab"):
+    for namespace in (
+        "core",
+        "territory",
+        "campaigns",
+        "workforce",
+        "canvass",
+        "sampling",
+        "lab",
+        "command",
+    ):
         resolver = get_resolver().namespace_dict[namespace][1]
         names |= {f"{namespace}:{n}" for n in resolver.reverse_dict if isinstance(n, str)}
     assert names == {c.name for c in CASES}
@@ -274,8 +285,9 @@ def test_a_user_of_another_community_gets_404(case, world, outsider, other_commu
     assert response.status_code == 404
 
 
-# The service worker script is fetched by the browser without a session; it holds no data.
-PUBLIC = {"sampling:service_worker"}
+# The service worker script is fetched by the browser without a session; it holds no data. The
+# public site status and the resident's own look-up are for residents (doorstep/command/tests).
+PUBLIC = {"sampling:service_worker", "command:status", "command:me"}
 
 
 @pytest.mark.parametrize("case", [c for c in CASES if c.name not in PUBLIC], ids=lambda c: c.name)

@@ -1,0 +1,112 @@
+"""The public site status and the resident's own look-up: no login, no personal data, and the
+look-up answers only someone holding both the person code and the phone's last four digits."""
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from doorstep.command import public
+from doorstep.conftest import make_lane
+from doorstep.lab.tests.test_results import post as post_results
+from doorstep.lab.tests.test_results import sealed_tube
+from doorstep.sampling.actions import report_queue
+
+
+def look(client: Client, code: str, phone: str, address: str = "10.0.0.1"):  # type: ignore[no-untyped-def]
+    return client.post(reverse("command:me"), {"code": code, "phone": phone}, REMOTE_ADDR=address)
+
+
+def test_the_site_list_needs_no_login_and_shows_the_wait_band(lane_world, registrar, client):
+    lane = lane_world["lane"]
+    report_queue(registrar, lane, 60)  # 60 waiting at the planned 85/h: about 42 min, busy
+    jammed = make_lane(lane.site.community, site_name="星河湾采样点", lanes=1)
+    report_queue(registrar, jammed, 100)
+    response = client.get(reverse("command:status"))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "广场采样点" in page and "星河湾采样点" in page
+    assert "site-status band-busy" in page and "site-status band-jammed" in page
+    assert "0 of 2 lanes open" in page or "2 条通道中 0 条开放" in page
+    # Nobody's name or number is on the public page.
+    assert all(p.name not in page for p in lane_world["people"])
+
+
+def test_the_site_list_costs_the_same_queries_for_more_sites(lane_world, registrar, client):
+    report_queue(registrar, lane_world["lane"], 10)
+    with CaptureQueriesContext(connection) as one:
+        client.get(reverse("command:status"))
+    for n in range(3):
+        report_queue(
+            registrar, make_lane(lane_world["lane"].site.community, site_name=f"第{n}采样点"), 5
+        )
+    with CaptureQueriesContext(connection) as four:
+        client.get(reverse("command:status"))
+    assert len(four) == len(one)
+
+
+def test_a_resident_sees_that_they_were_sampled_and_the_result(lane_world, client):
+    person = lane_world["people"][0]
+    sealed_tube(lane_world["registrar"], lane_world["lane"], lane_world["people"][:3])
+    response = look(client, person.person_code, person.phone[-4:])
+    page = response.content.decode()
+    assert response.status_code == 200 and 'id="my-status"' in page
+    assert "广场采样点" in page
+    assert "not back yet" in page or "尚未出来" in page
+    post_results(lane_world, {"tube": "2112250001", "result": "negative"})
+    page = look(client, person.person_code, person.phone[-4:]).content.decode()
+    assert "negative" in page or "阴性" in page
+    assert person.name not in page
+
+
+def test_a_positive_pool_tells_the_resident_to_stay_home(lane_world, client):
+    person = lane_world["people"][0]
+    sealed_tube(lane_world["registrar"], lane_world["lane"], lane_world["people"][:3])
+    post_results(lane_world, {"tube": "2112250001", "result": "positive"})
+    found = public.look_up(person.person_code, person.phone[-4:], "10.0.0.2")
+    assert (found.error, found.retest, found.stay_home) == ("", "door_to_door", True)
+
+
+def test_someone_not_yet_sampled_is_sent_to_the_site_list(lane_world, client):
+    person = lane_world["people"][5]
+    found = public.look_up(person.person_code, person.phone[-4:], "10.0.0.3")
+    assert found.error == "" and found.sampled_at is None
+    page = look(client, person.person_code, person.phone[-4:]).content.decode()
+    assert reverse("command:status") in page
+
+
+def test_a_wrong_phone_and_a_wrong_code_get_the_same_answer(lane_world):
+    person, other = lane_world["people"][0], lane_world["people"][1]
+    wrong_phone = public.look_up(person.person_code, "0000", "10.0.0.4")
+    wrong_code = public.look_up(other.person_code[:-1] + "0", person.phone[-4:], "10.0.0.5")
+    unknown = public.look_up("K7QM9XD4P", person.phone[-4:], "10.0.0.6")
+    assert wrong_phone.code == "no_match" and wrong_phone.round_name == ""
+    assert {wrong_code.code, unknown.code} <= {"no_match", "invalid"}
+    assert public.look_up(person.person_code, "12a4", "10.0.0.7").code == "invalid"
+
+
+def test_five_tries_per_address_then_429(lane_world, client):
+    person = lane_world["people"][0]
+    for _ in range(public.LIMIT):
+        assert look(client, person.person_code, "0000").status_code == 200
+    response = look(client, person.person_code, person.phone[-4:])
+    assert response.status_code == 429
+    assert 'id="my-status"' not in response.content.decode()
+    # Another address is still served, for another person.
+    other = lane_world["people"][1]
+    assert look(client, other.person_code, other.phone[-4:], "10.0.0.9").status_code == 200
+
+
+def test_one_person_code_cannot_be_guessed_from_many_addresses(lane_world, client):
+    person = lane_world["people"][0]
+    for n in range(public.LIMIT):
+        look(client, person.person_code, f"{n:04d}", address=f"10.1.0.{n}")
+    response = look(client, person.person_code, person.phone[-4:], address="10.2.0.1")
+    assert response.status_code == 429
+
+
+@pytest.mark.parametrize("name", ["command:status", "command:me"])
+def test_the_public_pages_refuse_other_methods(name, client):
+    method = client.put if name == "command:me" else client.post
+    assert method(reverse(name)).status_code == 405
