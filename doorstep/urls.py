@@ -13,7 +13,7 @@ urlpatterns = [
     path("canvass/", include("doorstep.canvass.urls")),
     path("sampling/", include("doorstep.sampling.urls")),
     path("lab/", include("doorstep.lab.urls")),
-    path("status/", include("doorstep.command.urls")),
+    path("", include("doorstep.command.urls")),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

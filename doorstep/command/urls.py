@@ -4,6 +4,14 @@ from doorstep.command import views
 
 app_name = "command"
 urlpatterns = [
-    path("", views.status, name="status"),
-    path("me/", views.me, name="me"),
+    path("status/", views.status, name="status"),
+    path("status/me/", views.me, name="me"),
+    path("command/", views.index, name="index"),
+    path("command/<int:campaign>/", views.dashboard, name="dashboard"),
+    path("command/<int:campaign>/panels/<str:panel>/", views.panel, name="panel"),
+    path("command/<int:campaign>/communities/<int:community>/", views.community, name="community"),
+    path("command/<int:campaign>/sites/<int:site>/", views.site, name="site"),
+    path("command/<int:campaign>/tubes/<str:code>/", views.tube, name="tube"),
+    path("command/<int:campaign>/report/", views.report, name="report"),
+    path("command/<int:campaign>/report.xlsx", views.report_xlsx, name="report_xlsx"),
 ]

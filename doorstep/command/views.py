@@ -1,13 +1,32 @@
-"""Command centre pages. The public ones need no login and show no personal data."""
+"""Command centre pages: the commander's live dashboard with its drill-downs and daily report,
+and the public pages (site status, a resident's own status) that need no login and show no
+personal data."""
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
+from doorstep.campaigns.models import Campaign, CampaignStatus
+from doorstep.canvass.models import BuildingTask, Coverage
+from doorstep.command import dashboard as board
 from doorstep.command import public
+from doorstep.command import report as daily_report
+from doorstep.core.actions import audit
+from doorstep.core.http import AuthedRequest
+from doorstep.core.masking import mask_name
+from doorstep.core.models import AuditAction
+from doorstep.core.roles import Can
+from doorstep.core.scoping import require, scoped_to_towns
+from doorstep.sampling.models import Box, CustodyCheck, Scope, Site, Tally, Tube, TubeMember
+from doorstep.workforce.queries import unit_contributions
+
+# --- public --------------------------------------------------------------------------------
 
 
 def _address(request: HttpRequest) -> str:
@@ -34,3 +53,199 @@ def me(request: HttpRequest) -> HttpResponse:
         found = public.look_up(code, request.POST.get("phone", ""), _address(request))
     status_code = 429 if found is not None and found.code == public.TOO_MANY else 200
     return render(request, "command/me.html", {"found": found, "code": code}, status=status_code)
+
+
+# --- the commander's dashboard --------------------------------------------------------------
+
+
+def _campaign(request: AuthedRequest, pk: int) -> Campaign:
+    require(request.user, Can.VIEW_DASHBOARD)
+    return get_object_or_404(scoped_to_towns(request.user, Campaign.objects.all()), pk=pk)
+
+
+@require_GET
+@login_required
+def index(request: AuthedRequest) -> HttpResponse:
+    """The running campaign's dashboard, or the list of campaigns to choose from."""
+    require(request.user, Can.VIEW_DASHBOARD)
+    campaigns = list(
+        scoped_to_towns(request.user, Campaign.objects.select_related("town")).order_by(
+            "-starts_at", "-id"
+        )[:20]
+    )
+    running = [c for c in campaigns if c.status != CampaignStatus.CLOSED]
+    if len(running) == 1:
+        return redirect("command:dashboard", campaign=running[0].pk)
+    return render(request, "command/index.html", {"campaigns": campaigns})
+
+
+PANELS = ("clock", "coverage", "sites", "specimens", "alerts", "chart", "staff")
+
+
+def _panel_context(campaign: Campaign, name: str) -> dict[str, object]:
+    now = timezone.now()
+    context: dict[str, object] = {"campaign": campaign, "now": now}
+    if name in {"clock", "coverage"}:
+        rows, total = board.coverage(campaign)
+        context.update(rows=rows, total=total, totals=board.totals(campaign))
+        context["clock"] = board.clock(campaign, now)
+    elif name == "sites":
+        context["sites"] = board.sites(campaign, now)
+    elif name == "specimens":
+        context.update(totals=board.totals(campaign), boxes=board.boxes_in_transit(campaign, now))
+    elif name == "alerts":
+        context["alerts"] = board.alerts(campaign, now)
+    elif name == "chart":
+        names = dict(
+            Coverage.objects.filter(campaign=campaign).values_list(
+                "community_id", "community__name"
+            )
+        )
+        context["chart"] = board.chart(campaign, now, names)
+    elif name == "staff":
+        context["units"] = unit_contributions(campaign.town_id, now)
+    return context
+
+
+@require_GET
+@login_required
+def dashboard(request: AuthedRequest, campaign: int) -> HttpResponse:
+    camp = _campaign(request, campaign)
+    panels = {
+        name: render_to_string(f"command/_panel_{name}.html", _panel_context(camp, name), request)
+        for name in PANELS
+    }
+    return render(
+        request, "command/dashboard.html", {"campaign": camp, "panels": panels, "names": PANELS}
+    )
+
+
+@require_GET
+@login_required
+def panel(request: AuthedRequest, campaign: int, panel: str) -> HttpResponse:
+    """One panel of the dashboard, polled every 5 s while the tab is visible."""
+    camp = _campaign(request, campaign)
+    if panel not in PANELS:
+        raise Http404
+    return render(request, f"command/_panel_{panel}.html", _panel_context(camp, panel))
+
+
+# --- drill-down ----------------------------------------------------------------------------
+
+
+@require_GET
+@login_required
+def community(request: AuthedRequest, campaign: int, community: int) -> HttpResponse:
+    """The community's buildings in walking order, coloured by state: a schematic, not a map."""
+    camp = _campaign(request, campaign)
+    cov = get_object_or_404(
+        Coverage.objects.select_related("community"), campaign=camp, community_id=community
+    )
+    tasks = list(
+        BuildingTask.objects.filter(campaign=camp, community_id=community)
+        .select_related("building", "team")
+        .order_by("building__position", "building__name")
+    )
+    for task in tasks:
+        task.sampled_pct = round(100 * task.sampled / task.residents) if task.residents else 0  # type: ignore[attr-defined]
+    return render(
+        request,
+        "command/community.html",
+        {"campaign": camp, "coverage": cov, "tasks": tasks, "now": timezone.now()},
+    )
+
+
+@require_GET
+@login_required
+def site(request: AuthedRequest, campaign: int, site: int) -> HttpResponse:
+    """A site's lanes with their counts and staff, open tubes, the latest tubes and its boxes."""
+    camp = _campaign(request, campaign)
+    found = get_object_or_404(
+        Site.objects.filter(community__town_id=camp.town_id).select_related("community"), pk=site
+    )
+    now = timezone.now()
+    row = next((r for r in board.sites(camp, now) if r.site.pk == found.pk), None)
+    if row is None:
+        raise Http404
+    tally = Tally.objects.filter(campaign=camp, scope=Scope.SITE, place_id=found.pk).first()
+    tubes = list(
+        Tube.objects.filter(campaign=camp, site=found)
+        .select_related("lane", "box")
+        .order_by("-opened_at")[:30]
+    )
+    boxes = list(Box.objects.filter(campaign=camp, site=found).order_by("-opened_at")[:20])
+    return render(
+        request,
+        "command/site.html",
+        {
+            "campaign": camp,
+            "row": row,
+            "tally": tally,
+            "tubes": tubes,
+            "boxes": boxes,
+            "now": now,
+        },
+    )
+
+
+@require_GET
+@login_required
+def tube(request: AuthedRequest, campaign: int, code: str) -> HttpResponse:
+    """One tube: where and when, its members masked, its box and the box's custody."""
+    camp = _campaign(request, campaign)
+    found = get_object_or_404(
+        Tube.objects.select_related("lane", "site", "box", "retest_of"), campaign=camp, code=code
+    )
+    members = list(
+        TubeMember.objects.filter(tube=found)
+        .select_related("resident", "walk_in", "household__unit__building")
+        .order_by("added_at")
+    )
+    for member in members:
+        who = (
+            member.resident.name
+            if member.resident
+            else member.walk_in.name
+            if member.walk_in
+            else ""
+        )
+        member.masked = mask_name(who)  # type: ignore[attr-defined]
+    checks = list(CustodyCheck.objects.filter(box=found.box).order_by("at")) if found.box_id else []
+    return render(
+        request,
+        "command/tube.html",
+        {"campaign": camp, "tube": found, "members": members, "checks": checks},
+    )
+
+
+# --- the daily report ----------------------------------------------------------------------
+
+
+@require_GET
+@login_required
+def report(request: AuthedRequest, campaign: int) -> HttpResponse:
+    """The daily report as a page made for printing (and for the browser's "Save as PDF")."""
+    camp = _campaign(request, campaign)
+    return render(request, "command/report.html", {"report": daily_report.daily(camp)})
+
+
+@require_GET
+@login_required
+def report_xlsx(request: AuthedRequest, campaign: int) -> HttpResponse:
+    camp = _campaign(request, campaign)
+    found = daily_report.daily(camp)
+    with transaction.atomic():
+        audit(
+            request.user,
+            AuditAction.EXPORT,
+            "daily_report",
+            camp.pk,
+            detail={"campaign": camp.name, "as_of": found.at.isoformat()},
+        )
+    response = HttpResponse(
+        daily_report.workbook(found),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    stamp = timezone.localtime(found.at).strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = f'attachment; filename="daily-report-{camp.pk}-{stamp}.xlsx"'
+    return response

@@ -10,6 +10,8 @@ from doorstep.territory.models import Town
 
 def nav_items(user) -> list[dict[str, str]]:  # type: ignore[no-untyped-def]
     items = [{"url": reverse("core:home"), "label": _("Home")}]
+    if user.can(Can.VIEW_DASHBOARD):
+        items.append({"url": reverse("command:index"), "label": _("Command")})
     if user.can(Can.VIEW_RESIDENTS):
         items.append({"url": reverse("territory:communities"), "label": _("Communities")})
         items.append({"url": reverse("territory:residents"), "label": _("Residents")})

@@ -40,11 +40,13 @@ class Can(StrEnum):
     RECORD_RESULTS = "record_results"
     VIEW_RETESTS = "view_retests"
     READ_AUDIT = "read_audit"
+    VIEW_DASHBOARD = "view_dashboard"
 
 
 CAPABILITIES: dict[str, frozenset[Can]] = {
     Role.COMMANDER: frozenset(
         {
+            Can.VIEW_DASHBOARD,
             Can.VIEW_RESIDENTS,
             Can.REVEAL_PERSONAL,
             Can.EXPORT_PERSONAL,

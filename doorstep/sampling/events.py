@@ -79,6 +79,8 @@ class Batch:
     # Counter moves of the event being applied, and of the batch once each event is accepted:
     # the counters are written once per batch, in its transaction.
     pending: list[tuple[int, dict[str, int], dict[str, int]]] = field(default_factory=list)
+    pending_hours: list[tuple[int, str, int, dt.datetime]] = field(default_factory=list)
+    hours: Counter[tuple[int, str, int, dt.datetime]] = field(default_factory=Counter)
     sampled_now: list[tuple[int, int]] = field(default_factory=list)
     moves: dict[tuple[int, str, int], Counter[str]] = field(default_factory=dict)
     sampled: dict[int, list[int]] = field(default_factory=dict)
@@ -95,16 +97,19 @@ class Batch:
                 self.moves.setdefault((campaign_id, scope, place_id), Counter()).update(deltas)
         for campaign_id, resident_id in self.sampled_now:
             self.sampled.setdefault(campaign_id, []).append(resident_id)
+        self.hours.update(self.pending_hours)
         self.discard()
 
     def discard(self) -> None:
         self.pending.clear()
+        self.pending_hours.clear()
         self.sampled_now.clear()
 
     def flush(self) -> None:
         from doorstep.canvass.counters import add_sampled, add_sampled_people
 
         tally.bump_many(self.moves)
+        tally.bump_hours(self.hours)
         for campaign_id, ids in self.sampled.items():
             add_sampled(campaign_id, ids)
         for campaign_id, people in self.people.items():
@@ -402,6 +407,7 @@ def tube_add(batch: Batch, event: dict[str, Any], at: dt.datetime) -> None:
         )
         batch.sampled_now.append((campaign.pk, resident.pk))
     batch.count(campaign.pk, tally.places_of_tube(tube), people=1)
+    batch.pending_hours += tally.hour_keys(campaign.pk, tube.lane_id, member.community_id, at)
     if order is not None:
         take_retest(order, tube, member)
 

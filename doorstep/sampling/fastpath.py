@@ -309,6 +309,10 @@ def try_apply(batch: Any, events: Sequence[object]) -> list[dict[str, Any]]:
             batch.moves.setdefault((plan.tube.campaign_id, scope, place_id), Counter()).update(
                 deltas
             )
+        for person, at in plan.members:
+            batch.hours.update(
+                tally.hour_keys(plan.tube.campaign_id, plan.tube.lane_id, person.community_id, at)
+            )
         if plan.members:
             batch.people.setdefault(plan.tube.campaign_id, []).extend(
                 (p.id, p.household_id, p.building_id, p.community_id) for p, _at in plan.members

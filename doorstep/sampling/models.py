@@ -157,6 +157,9 @@ class Tube(models.Model):
             models.Index(fields=["campaign", "received_at", "sealed_at"], name="tube_clock"),
             # the lane page: this lane's tubes today.
             models.Index(fields=["lane", "opened_at"], name="tube_by_lane"),
+            # The dashboard's alerts: tubes left open, results overdue, positive pools.
+            models.Index(fields=["campaign", "status", "opened_at"], name="tube_by_status"),
+            models.Index(fields=["campaign", "result", "received_at"], name="tube_by_result"),
         ]
 
     def __str__(self) -> str:
@@ -389,3 +392,25 @@ class Tally(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope}:{self.place_id}"
+
+
+class HourTally(models.Model):
+    """People sampled per hour (UTC hour start of the scan) per lane, community and campaign,
+    moved with the batch's other counters; the dashboard's hourly charts and lane speeds read
+    these."""
+
+    campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.CASCADE, related_name="+")
+    scope = models.CharField(max_length=10, choices=Scope.choices)
+    place_id = models.BigIntegerField()
+    hour = models.DateTimeField()
+    people = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "scope", "place_id", "hour"], name="hour_tally_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope}:{self.place_id}@{self.hour:%H}: {self.people}"

@@ -3,12 +3,13 @@ in the transaction of the event or result that changes them."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 
-from doorstep.sampling.models import Scope, Tally, Tube
+from doorstep.sampling.models import HourTally, Scope, Tally, Tube
 
 
 def places_of(
@@ -79,3 +80,41 @@ def _create(campaign_id: int, scope: str, place_id: int, deltas: dict[str, int])
 def get(campaign_id: int, scope: str, place_id: int) -> Tally:
     found = Tally.objects.filter(campaign_id=campaign_id, scope=scope, place_id=place_id).first()
     return found or Tally(campaign_id=campaign_id, scope=scope, place_id=place_id)
+
+
+def hour_of(at: dt.datetime) -> dt.datetime:
+    """The start of the (UTC) hour of ``at``: the key of the hourly counters."""
+    return at.astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0)
+
+
+def hour_keys(
+    campaign_id: int, lane_id: int | None, community_id: int, at: dt.datetime
+) -> list[tuple[int, str, int, dt.datetime]]:
+    """The hourly counters one sampled person moves: their lane, community and campaign."""
+    hour = hour_of(at)
+    keys: list[tuple[int, str, int, dt.datetime]] = [
+        (campaign_id, Scope.COMMUNITY, community_id, hour),
+        (campaign_id, Scope.CAMPAIGN, campaign_id, hour),
+    ]
+    if lane_id is not None:
+        keys.append((campaign_id, Scope.LANE, lane_id, hour))
+    return keys
+
+
+def bump_hours(hours: Counter[tuple[int, str, int, dt.datetime]]) -> None:
+    """People sampled per (campaign, scope, place, hour), in key order (one lock order)."""
+    for (campaign_id, scope, place_id, hour), n in sorted(hours.items()):
+        if not n:
+            continue
+        rows = HourTally.objects.filter(
+            campaign_id=campaign_id, scope=scope, place_id=place_id, hour=hour
+        )
+        if rows.update(people=F("people") + n):
+            continue
+        try:
+            with transaction.atomic():
+                HourTally.objects.create(
+                    campaign_id=campaign_id, scope=scope, place_id=place_id, hour=hour, people=n
+                )
+        except IntegrityError:
+            rows.update(people=F("people") + n)

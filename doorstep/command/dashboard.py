@@ -1,0 +1,507 @@
+"""What the commander's screen shows, read from the counters the actions keep (coverage per
+community, tallies per lane/site/community/campaign, hourly tallies, duty counters) and from a
+few small indexed queries (open tubes, the specimen clock, results due). Nothing here counts
+scans or residents on request, so each panel costs the same at 1,000 or 1,000,000 residents.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import Exists, Min, OuterRef
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from doorstep.campaigns.models import Campaign
+from doorstep.canvass.models import BuildingTask, Coverage, TaskStatus
+from doorstep.lab.models import RetestOrder
+from doorstep.sampling.models import (
+    Box,
+    BoxStatus,
+    HourTally,
+    Lane,
+    Result,
+    Scope,
+    Site,
+    Tally,
+    Tube,
+    TubeStatus,
+)
+from doorstep.sampling.queries import Wait, site_waits
+from doorstep.workforce.models import Duty, DutyCounter, DutyRole, PlaceKind
+
+SAMPLING_TARGET = dt.timedelta(hours=6)
+CLOCK_WARN = dt.timedelta(hours=3)
+CLOCK_OVERDUE = dt.timedelta(hours=4)
+RESULTS_DUE = dt.timedelta(hours=6)
+TUBE_OPEN_TOO_LONG = dt.timedelta(minutes=30)
+WAIT_ALERT_MINUTES = 20
+LONG_SHIFT = dt.timedelta(hours=12)
+# Buildings not started are an alert once less than this much time is left.
+TIME_SHORT = dt.timedelta(hours=6)
+CHART_HOURS = 24
+
+
+# --- the clock -----------------------------------------------------------------------------
+
+
+@dataclass
+class Clock:
+    now: dt.datetime
+    starts_at: dt.datetime
+    deadline: dt.datetime
+    sampling_due: dt.datetime
+
+    @property
+    def left(self) -> dt.timedelta:
+        return max(self.deadline - self.now, dt.timedelta(0))
+
+    @property
+    def sampling_left(self) -> dt.timedelta:
+        return max(self.sampling_due - self.now, dt.timedelta(0))
+
+    @property
+    def elapsed_share(self) -> float:
+        whole = (self.deadline - self.starts_at).total_seconds()
+        return min(max((self.now - self.starts_at).total_seconds() / whole, 0.0), 1.0)
+
+    @property
+    def overdue(self) -> bool:
+        return self.now > self.deadline
+
+
+def clock(campaign: Campaign, now: dt.datetime) -> Clock:
+    return Clock(now, campaign.starts_at, campaign.deadline, campaign.starts_at + SAMPLING_TARGET)
+
+
+# --- coverage ------------------------------------------------------------------------------
+
+
+@dataclass
+class CommunityRow:
+    community_id: int
+    name: str
+    buildings: int
+    claimed: int
+    done: int
+    households: int
+    reached: int
+    residents: int
+    sampled: int
+    exempt: int
+
+    @property
+    def untested(self) -> int:
+        return max(self.residents - self.sampled - self.exempt, 0)
+
+    @property
+    def not_started(self) -> int:
+        return max(self.buildings - self.claimed - self.done, 0)
+
+    def share(self, part: int, whole: int) -> int:
+        return round(100 * part / whole) if whole else 0
+
+    @property
+    def reached_pct(self) -> int:
+        return self.share(self.reached, self.households)
+
+    @property
+    def sampled_pct(self) -> int:
+        return self.share(self.sampled + self.exempt, self.residents)
+
+
+def coverage(campaign: Campaign) -> tuple[list[CommunityRow], CommunityRow]:
+    """Per community and in total, from the door-to-door counters (one query)."""
+    rows = [
+        CommunityRow(
+            c.community_id,
+            c.community.name,
+            c.buildings,
+            c.buildings_claimed,
+            c.buildings_done,
+            c.households,
+            c.with_outcome,
+            c.residents,
+            c.sampled,
+            c.exempt,
+        )
+        for c in Coverage.objects.filter(campaign=campaign)
+        .select_related("community")
+        .order_by("community__name")
+    ]
+    total = CommunityRow(
+        0,
+        _("All communities"),
+        *(
+            sum(getattr(r, f) for r in rows)
+            for f in (
+                "buildings",
+                "claimed",
+                "done",
+                "households",
+                "reached",
+                "residents",
+                "sampled",
+                "exempt",
+            )
+        ),
+    )
+    return rows, total
+
+
+# --- sampling: campaign totals, sites and lanes ----------------------------------------------
+
+
+def totals(campaign: Campaign) -> Tally:
+    found = Tally.objects.filter(
+        campaign=campaign, scope=Scope.CAMPAIGN, place_id=campaign.pk
+    ).first()
+    return found or Tally(campaign=campaign, scope=Scope.CAMPAIGN, place_id=campaign.pk)
+
+
+@dataclass
+class LaneRow:
+    lane: Lane
+    people: int
+    per_hour: int
+    roles: dict[str, int]
+
+    @property
+    def missing(self) -> list[str]:
+        if not any(self.roles.values()):
+            return []  # nobody there: the lane is closed, not short-handed
+        return [
+            str(DutyRole(r).label)
+            for r in (DutyRole.SAMPLER, DutyRole.REGISTRAR)
+            if not self.roles.get(r)
+        ]
+
+    @property
+    def open(self) -> bool:
+        return bool(self.roles.get(DutyRole.SAMPLER))
+
+
+@dataclass
+class SiteRow:
+    site: Site
+    wait: Wait
+    lanes: list[LaneRow] = field(default_factory=list)
+
+    @property
+    def people(self) -> int:
+        return sum(lane.people for lane in self.lanes)
+
+    @property
+    def per_hour(self) -> int:
+        return sum(lane.per_hour for lane in self.lanes)
+
+    @property
+    def staff(self) -> int:
+        return sum(sum(lane.roles.values()) for lane in self.lanes)
+
+
+def _per_hour(counts: dict[dt.datetime, int], now: dt.datetime) -> int:
+    """People in the last 60 minutes, from the current and the previous hourly counters (the
+    previous hour weighted by the part of it still inside the window)."""
+    current = now.astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0)
+    into = (now - current).total_seconds() / 3600
+    return round(
+        counts.get(current, 0) + counts.get(current - dt.timedelta(hours=1), 0) * (1 - into)
+    )
+
+
+def sites(campaign: Campaign, now: dt.datetime) -> list[SiteRow]:
+    """Every site of the campaign's communities with its lanes: people sampled, people in the
+    last hour, who is on duty in which role, the reported queue and the wait band."""
+    found = list(
+        Site.objects.filter(
+            community_id__in=Coverage.objects.filter(campaign=campaign).values("community_id")
+        )
+        .select_related("community")
+        .prefetch_related("lanes")
+        .order_by("community__name", "name")
+    )
+    lanes = [lane for site in found for lane in site.lanes.all()]
+    lane_ids = [lane.pk for lane in lanes]
+    people = dict(
+        Tally.objects.filter(
+            campaign=campaign, scope=Scope.LANE, place_id__in=lane_ids
+        ).values_list("place_id", "people")
+    )
+    hourly: dict[int, dict[dt.datetime, int]] = defaultdict(dict)
+    for place_id, hour, n in HourTally.objects.filter(
+        campaign=campaign,
+        scope=Scope.LANE,
+        place_id__in=lane_ids,
+        hour__gte=now - dt.timedelta(hours=2),
+    ).values_list("place_id", "hour", "people"):
+        hourly[place_id][hour] = n
+    roles: dict[int, dict[str, int]] = defaultdict(dict)
+    for place_id, role, n in DutyCounter.objects.filter(
+        kind=PlaceKind.LANE, place_id__in=lane_ids
+    ).values_list("place_id", "role", "on_duty"):
+        roles[place_id][role] = n
+    waits = site_waits(found, now)
+    return [
+        SiteRow(
+            site,
+            waits[site.pk],
+            [
+                LaneRow(
+                    lane, people.get(lane.pk, 0), _per_hour(hourly[lane.pk], now), roles[lane.pk]
+                )
+                for lane in site.lanes.all()
+            ],
+        )
+        for site in found
+    ]
+
+
+# --- the hourly chart ----------------------------------------------------------------------
+
+
+@dataclass
+class Series:
+    name: str
+    points: list[int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.points)
+
+
+@dataclass
+class Chart:
+    hours: list[dt.datetime]
+    total: Series
+    communities: list[Series]
+
+    @property
+    def peak(self) -> int:
+        return max(self.total.points, default=0) or 1
+
+
+def chart(campaign: Campaign, now: dt.datetime, names: dict[int, str]) -> Chart:
+    """People sampled per hour over the last 24 hours, in total and per community."""
+    last = now.astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0)
+    first = max(
+        last - dt.timedelta(hours=CHART_HOURS - 1),
+        campaign.starts_at.astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0),
+    )
+    hours = []
+    at = first
+    while at <= last:
+        hours.append(at)
+        at += dt.timedelta(hours=1)
+    index = {h: i for i, h in enumerate(hours)}
+    total = Series(_("All communities"), [0] * len(hours))
+    per: dict[int, Series] = {}
+    for scope, place_id, hour, n in HourTally.objects.filter(
+        campaign=campaign, scope__in=[Scope.CAMPAIGN, Scope.COMMUNITY], hour__gte=first
+    ).values_list("scope", "place_id", "hour", "people"):
+        if hour not in index:
+            continue
+        if scope == Scope.CAMPAIGN:
+            total.points[index[hour]] += n
+        else:
+            series = per.setdefault(
+                place_id, Series(names.get(place_id, str(place_id)), [0] * len(hours))
+            )
+            series.points[index[hour]] += n
+    return Chart(hours, total, sorted(per.values(), key=lambda s: s.name))
+
+
+# --- specimens -----------------------------------------------------------------------------
+
+
+@dataclass
+class BoxRow:
+    box: Box
+    oldest: dt.datetime | None
+    now: dt.datetime
+
+    @property
+    def age(self) -> dt.timedelta | None:
+        return self.now - self.oldest if self.oldest else None
+
+    @property
+    def state(self) -> str:
+        age = self.age
+        if age is None:
+            return "ok"
+        return "overdue" if age >= CLOCK_OVERDUE else "warn" if age >= CLOCK_WARN else "ok"
+
+
+def boxes_in_transit(campaign: Campaign, now: dt.datetime) -> list[BoxRow]:
+    """Boxes sealed or with a courier, each with the seal time of its oldest tube."""
+    boxes = list(
+        Box.objects.filter(campaign=campaign, status__in=[BoxStatus.SEALED, BoxStatus.IN_TRANSIT])
+        .select_related("site")
+        .annotate(oldest=Min("tubes__sealed_at"))
+        .order_by("oldest")
+    )
+    return [BoxRow(box, box.oldest, now) for box in boxes]  # type: ignore[attr-defined]
+
+
+# --- alerts --------------------------------------------------------------------------------
+
+
+@dataclass
+class Alert:
+    kind: str
+    severity: str  # "bad" or "warn"
+    text: str
+    url: str
+
+
+def alerts(
+    campaign: Campaign, now: dt.datetime, site_rows: list[SiteRow] | None = None
+) -> list[Alert]:
+    """What needs a decision now, each with the place and a link to act on it."""
+    found: list[Alert] = []
+    # Claims stalled: the lease ran out with no outcome recorded.
+    for task in (
+        BuildingTask.objects.filter(
+            campaign=campaign, status=TaskStatus.CLAIMED, expires_at__lt=now
+        )
+        .select_related("building", "community", "team")
+        .order_by("expires_at")[:20]
+    ):
+        found.append(
+            Alert(
+                "claim_stalled",
+                "warn",
+                _(
+                    "%(community)s %(building)s: %(team)s's claim lapsed %(minutes)d min ago with no outcome recorded."
+                )
+                % {
+                    "community": task.community.name,
+                    "building": task.building.name,
+                    "team": task.team.name if task.team else "-",
+                    "minutes": (now - task.expires_at).total_seconds() // 60,  # type: ignore[operator]
+                },
+                reverse("canvass:task", args=[task.pk]),
+            )
+        )
+    # Buildings not started with too little time left.
+    if campaign.deadline - now <= TIME_SHORT:
+        left_hours = max((campaign.deadline - now).total_seconds() / 3600, 0)
+        communities, _total = coverage(campaign)
+        for row in communities:
+            if row.not_started:
+                found.append(
+                    Alert(
+                        "not_started",
+                        "bad",
+                        _("%(community)s: %(n)d buildings not started and %(hours).1f h left.")
+                        % {"community": row.name, "n": row.not_started, "hours": left_hours},
+                        reverse("command:community", args=[campaign.pk, row.community_id]),
+                    )
+                )
+    for site in site_rows if site_rows is not None else sites(campaign, now):
+        for lane in site.lanes:
+            if lane.missing:
+                found.append(
+                    Alert(
+                        "lane_short",
+                        "bad",
+                        _("%(site)s %(lane)s has no %(roles)s.")
+                        % {
+                            "site": site.site.name,
+                            "lane": lane.lane.name,
+                            "roles": ", ".join(lane.missing),
+                        },
+                        reverse("workforce:where"),
+                    )
+                )
+        if site.wait.minutes is not None and site.wait.minutes > WAIT_ALERT_MINUTES:
+            found.append(
+                Alert(
+                    "long_wait",
+                    "bad" if site.wait.band == "jammed" else "warn",
+                    _(
+                        "%(site)s: about %(minutes)d min wait (target 20). Open a lane or send staff."
+                    )
+                    % {"site": site.site.name, "minutes": site.wait.minutes},
+                    reverse("command:site", args=[campaign.pk, site.site.pk]),
+                )
+            )
+    for tube in (
+        Tube.objects.filter(
+            campaign=campaign, status=TubeStatus.OPEN, opened_at__lt=now - TUBE_OPEN_TOO_LONG
+        )
+        .select_related("site", "lane")
+        .order_by("opened_at")[:20]
+    ):
+        found.append(
+            Alert(
+                "tube_open",
+                "warn",
+                _("Tube %(code)s at %(site)s %(lane)s has been open %(minutes)d min: seal it.")
+                % {
+                    "code": tube.code,
+                    "site": tube.site.name,
+                    "lane": tube.lane.name,
+                    "minutes": (now - tube.opened_at).total_seconds() // 60,
+                },
+                reverse("command:tube", args=[campaign.pk, tube.code]),
+            )
+        )
+    for box_row in boxes_in_transit(campaign, now):
+        if box_row.state != "ok":
+            found.append(
+                Alert(
+                    "box_clock",
+                    "bad" if box_row.state == "overdue" else "warn",
+                    _(
+                        "Box %(code)s from %(site)s: its oldest tube was sealed %(hours).1f h ago (the lab must have it within 4 h)."
+                    )
+                    % {
+                        "code": box_row.box.code,
+                        "site": box_row.box.site.name,
+                        "hours": box_row.age.total_seconds() / 3600 if box_row.age else 0,
+                    },
+                    reverse("command:site", args=[campaign.pk, box_row.box.site_id]),
+                )
+            )
+    late = Tube.objects.filter(
+        campaign=campaign, result="", received_at__lt=now - RESULTS_DUE
+    ).count()
+    if late:
+        found.append(
+            Alert(
+                "results_late",
+                "bad",
+                _("%(n)d tubes received more than 6 h ago have no result.") % {"n": late},
+                reverse("lab:index"),
+            )
+        )
+    for tube in (
+        Tube.objects.filter(campaign=campaign, result=Result.POSITIVE)
+        .exclude(Exists(RetestOrder.objects.filter(original_tube=OuterRef("pk"))))
+        .select_related("site")[:20]
+    ):
+        found.append(
+            Alert(
+                "positive_no_retest",
+                "bad",
+                _("Positive pool %(code)s (%(site)s) has no retest order.")
+                % {"code": tube.code, "site": tube.site.name},
+                reverse("command:tube", args=[campaign.pk, tube.code]),
+            )
+        )
+    long = Duty.objects.filter(
+        town_id=campaign.town_id, ended_at__isnull=True, started_at__lt=now - LONG_SHIFT
+    ).count()
+    if long:
+        found.append(
+            Alert(
+                "long_shift",
+                "warn",
+                _("%(n)d people have been on duty more than 12 h: relieve them.") % {"n": long},
+                reverse("workforce:where"),
+            )
+        )
+    return sorted(found, key=lambda a: a.severity != "bad")
