@@ -108,6 +108,14 @@ CASES += [
     Case("sampling:service_worker", "get", "registrar", None, False, "post"),
     Case("command:status", "get", "canvasser", None, False, "post"),
     Case("command:me", "get", "canvasser", None, False, "put"),
+    Case("command:index", "get", "commander", "leader", False, "post"),
+    Case("command:dashboard", "get", "commander", "leader", True, "post"),
+    Case("command:panel", "get", "commander", "worker", True, "post"),
+    Case("command:community", "get", "commander", "leader", True, "post"),
+    Case("command:site", "get", "commander", "registrar", True, "post"),
+    Case("command:tube", "get", "commander", "lab", True, "post"),
+    Case("command:report", "get", "commander", "worker", True, "post"),
+    Case("command:report_xlsx", "get", "commander", "worker", True, "post"),
     Case("lab:index", "get", "lab", "registrar", False, "post"),
     Case(
         "lab:receive", "post", "lab", "registrar", False, "get", (("box", "BOX001"), ("count", "1"))
@@ -118,7 +126,7 @@ CASES += [
 ]
 
 # Campaign-wide pages are scoped by town: their outsider is a commander of another town.
-TOWN_SCOPED = ("campaigns:", "workforce:", "canvass:coverage", "canvass:feed")
+TOWN_SCOPED = ("campaigns:", "workforce:", "canvass:coverage", "canvass:feed", "command:")
 
 
 @pytest.fixture
@@ -208,6 +216,16 @@ def _url(case: Case, world: dict) -> str:
         kwargs = {"pk": world["lane"]}
     elif case.name == "lab:tube":
         kwargs = {"code": "2112250001"}
+    elif case.name in {"command:dashboard", "command:report", "command:report_xlsx"}:
+        kwargs = {"campaign": world["campaign"]}
+    elif case.name == "command:panel":
+        kwargs = {"campaign": world["campaign"], "panel": "clock"}
+    elif case.name == "command:community":
+        kwargs = {"campaign": world["campaign"], "community": world["community"]}
+    elif case.name == "command:site":
+        kwargs = {"campaign": world["campaign"], "site": world["site"]}
+    elif case.name == "command:tube":
+        kwargs = {"campaign": world["campaign"], "code": "2112250001"}
     elif case.name.startswith("canvass:") and case.name != "canvass:index":
         kwargs = {"pk": world["task"]}
     return reverse(case.name, kwargs=kwargs)
