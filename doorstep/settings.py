@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "doorstep.lab",
     "doorstep.api",
     "doorstep.command",
+    "doorstep.assistance",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

@@ -14,6 +14,7 @@ urlpatterns = [
     path("sampling/", include("doorstep.sampling.urls")),
     path("lab/", include("doorstep.lab.urls")),
     path("", include("doorstep.command.urls")),
+    path("needs/", include("doorstep.assistance.urls")),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -52,6 +52,13 @@ class Campaign(models.Model):
     )
     # How long a building claim lasts without activity (door-to-door leases).
     claim_lease_minutes = models.PositiveSmallIntegerField(_("claim lease (minutes)"), default=45)
+    # Special needs: how soon a request should be verified and arranged, from registration.
+    urgent_need_minutes = models.PositiveSmallIntegerField(
+        _("emergency and birth requests: target (minutes)"), default=10
+    )
+    need_minutes = models.PositiveSmallIntegerField(
+        _("other special-need requests: target (minutes)"), default=120
+    )
     # Tube and box barcodes printed for this round; a scan that does not match is refused.
     barcode_pattern = models.CharField(
         _("barcode pattern"), max_length=100, default=DEFAULT_BARCODE_PATTERN

@@ -278,6 +278,10 @@ def _apply(
         state.misses, state.last_visit = misses, visit
         state.save(update_fields=["outcome", "exempt_reason", "misses", "last_visit"])
     counters.bump(task, **deltas)
+    if c.outcome == Outcome.SPECIAL_NEED:
+        from doorstep.assistance.actions import from_visit
+
+        from_visit(user, visit)  # the community's list of requests, in this transaction
     if task.status == TaskStatus.CLAIMED:
         # Activity extends the lease (and revives a lapsed one nobody else has taken).
         BuildingTask.objects.filter(pk=task.pk, team=team).update(expires_at=now + lease(task))

@@ -504,4 +504,40 @@ def alerts(
                 reverse("workforce:where"),
             )
         )
+    found += need_alerts(campaign, now)
     return sorted(found, key=lambda a: a.severity != "bad")
+
+
+def need_alerts(campaign: Campaign, now: dt.datetime) -> list[Alert]:
+    """Emergencies and births open now, and special needs past their target or need-by."""
+    from doorstep.assistance import queries as needs
+
+    communities = Coverage.objects.filter(campaign=campaign).values_list("community_id", flat=True)
+    found = []
+    open_requests = list(needs.queue(list(communities))[:200])
+    for request in open_requests:
+        if request.urgent:
+            found.append(
+                Alert(
+                    "need_urgent",
+                    "bad",
+                    _("%(kind)s in %(community)s: %(status)s.")
+                    % {
+                        "kind": request.get_kind_display(),
+                        "community": request.community.name,
+                        "status": request.get_status_display(),
+                    },
+                    reverse("assistance:detail", args=[request.pk]),
+                )
+            )
+    late = [r for r in needs.overdue(open_requests, now) if not r.urgent]
+    if late:
+        found.append(
+            Alert(
+                "need_overdue",
+                "warn",
+                _("%(n)d special-need requests are overdue.") % {"n": len(late)},
+                reverse("assistance:index") + "?overdue=1",
+            )
+        )
+    return found

@@ -91,20 +91,29 @@ def _limited(keys: list[str], now: dt.datetime) -> bool:
     return any(tries.get(key, 0) >= LIMIT for key in keys)
 
 
+def allow(address: str, code: str | None, now: dt.datetime) -> bool:
+    """Whether this address (and this person code) may try again now; the try is counted."""
+    keys = [_digest("address", address)] + ([_digest("code", code)] if code else [])
+    if _limited(keys, now):
+        return False
+    LookupAttempt.objects.bulk_create([LookupAttempt(key_digest=k, at=now) for k in keys])
+    return True
+
+
+def too_many() -> str:
+    return _("Too many tries. Wait %(minutes)d minutes, or ask your community worker.") % {
+        "minutes": int(WINDOW.total_seconds() // 60)
+    }
+
+
 def look_up(
     raw_code: str, phone_last4: str, address: str, now: dt.datetime | None = None
 ) -> Lookup:
     """A resident's own status this round, for the person code and the phone's last 4 digits."""
     now = now or timezone.now()
     code = codes.parse_person_code(raw_code or "")
-    keys = [_digest("address", address)] + ([_digest("code", code)] if code else [])
-    if _limited(keys, now):
-        return Lookup(
-            code=TOO_MANY,
-            error=_("Too many tries. Wait %(minutes)d minutes, or ask your community worker.")
-            % {"minutes": int(WINDOW.total_seconds() // 60)},
-        )
-    LookupAttempt.objects.bulk_create([LookupAttempt(key_digest=k, at=now) for k in keys])
+    if not allow(address, code, now):
+        return Lookup(code=TOO_MANY, error=too_many())
     digits = (phone_last4 or "").strip()
     if code is None:
         return Lookup(

@@ -79,7 +79,7 @@ def index(request: AuthedRequest) -> HttpResponse:
     return render(request, "command/index.html", {"campaigns": campaigns})
 
 
-PANELS = ("clock", "coverage", "sites", "specimens", "alerts", "chart", "staff")
+PANELS = ("clock", "coverage", "sites", "specimens", "needs", "alerts", "chart", "staff")
 
 
 def _panel_context(campaign: Campaign, name: str) -> dict[str, object]:
@@ -102,6 +102,18 @@ def _panel_context(campaign: Campaign, name: str) -> dict[str, object]:
             )
         )
         context["chart"] = board.chart(campaign, now, names)
+    elif name == "needs":
+        from doorstep.assistance import queries as needs
+
+        communities = list(
+            Coverage.objects.filter(campaign=campaign).values_list("community_id", flat=True)
+        )
+        open_requests = list(needs.queue(communities)[:200])
+        context.update(
+            counts=needs.counts(communities),
+            urgent=[r for r in open_requests if r.urgent],
+            late=len(needs.overdue(open_requests, now)),
+        )
     elif name == "staff":
         context["units"] = unit_contributions(campaign.town_id, now)
     return context

@@ -27,6 +27,8 @@ def nav_items(user) -> list[dict[str, str]]:  # type: ignore[no-untyped-def]
         items.append({"url": reverse("lab:index"), "label": _("Lab")})
     if user.can(Can.VIEW_RETESTS):
         items.append({"url": reverse("lab:retests"), "label": _("Retests")})
+    if user.can(Can.VIEW_NEEDS):
+        items.append({"url": reverse("assistance:index"), "label": _("Special needs")})
     if user.can(Can.VIEW_WORKFORCE):
         items.append({"url": reverse("workforce:index"), "label": _("Workforce")})
         items.append({"url": reverse("workforce:where"), "label": _("Who is where")})

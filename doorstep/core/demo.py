@@ -193,6 +193,9 @@ def build_demo(
     from doorstep.canvass.demo import walk_the_morning
 
     walk_the_morning(rng, campaign, communities[0])
+    from doorstep.assistance.demo import morning_requests
+
+    morning_requests(communities[0], User.objects.filter(username="worker").first())
     from doorstep.sampling.demo import morning_at_the_site
     from doorstep.sampling.models import Site
 

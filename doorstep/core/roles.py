@@ -41,12 +41,16 @@ class Can(StrEnum):
     VIEW_RETESTS = "view_retests"
     READ_AUDIT = "read_audit"
     VIEW_DASHBOARD = "view_dashboard"
+    VIEW_NEEDS = "view_needs"
+    MANAGE_NEEDS = "manage_needs"
 
 
 CAPABILITIES: dict[str, frozenset[Can]] = {
     Role.COMMANDER: frozenset(
         {
             Can.VIEW_DASHBOARD,
+            Can.VIEW_NEEDS,
+            Can.MANAGE_NEEDS,
             Can.VIEW_RESIDENTS,
             Can.REVEAL_PERSONAL,
             Can.EXPORT_PERSONAL,
@@ -66,6 +70,8 @@ CAPABILITIES: dict[str, frozenset[Can]] = {
     ),
     Role.COMMUNITY_WORKER: frozenset(
         {
+            Can.VIEW_NEEDS,
+            Can.MANAGE_NEEDS,
             Can.VIEW_RESIDENTS,
             Can.REVEAL_PERSONAL,
             Can.IMPORT_ROSTER,
@@ -81,6 +87,7 @@ CAPABILITIES: dict[str, frozenset[Can]] = {
     ),
     Role.TEAM_LEADER: frozenset(
         {
+            Can.VIEW_NEEDS,
             Can.VIEW_RESIDENTS,
             Can.PRINT_CODES,
             Can.VIEW_CAMPAIGNS,

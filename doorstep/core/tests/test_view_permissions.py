@@ -4,6 +4,7 @@ The table below is the whole list of the project's views; a test fails if a URL 
 that the table does not cover, so a new view cannot ship without its permission tests.
 """
 
+import datetime as dt
 import uuid
 from dataclasses import dataclass
 
@@ -11,6 +12,7 @@ import pytest
 from django.urls import get_resolver, reverse
 from django.utils import timezone
 
+from doorstep.assistance import actions as need_actions
 from doorstep.campaigns.actions import create_campaign
 from doorstep.canvass.models import BuildingTask
 from doorstep.conftest import client_for, make_staff, make_unit, make_user
@@ -109,6 +111,26 @@ CASES += [
     Case("command:status", "get", "canvasser", None, False, "post"),
     Case("command:me", "get", "canvasser", None, False, "put"),
     Case("command:index", "get", "commander", "leader", False, "post"),
+    Case("assistance:index", "get", "worker", "canvasser", False, "post"),
+    Case("assistance:new", "get", "worker", "leader", False, "put"),
+    Case("assistance:exams", "get", "worker", "canvasser", False, "post"),
+    Case("assistance:ask", "get", "canvasser", None, False, "put"),
+    Case("assistance:detail", "get", "worker", "canvasser", True, "post"),
+    Case("assistance:trip", "get", "worker", "canvasser", True, "post"),
+    Case("assistance:contact", "post", "worker", "leader", True, "get", (("outcome", "reached"),)),
+    Case("assistance:verify", "post", "worker", "leader", True, "get"),
+    Case(
+        "assistance:arrange",
+        "post",
+        "worker",
+        "leader",
+        True,
+        "get",
+        (("how", "escort"), ("place", "医院")),
+    ),
+    Case("assistance:done", "post", "worker", "leader", True, "get"),
+    Case("assistance:decline", "post", "worker", "leader", True, "get", (("reason", "不需要"),)),
+    Case("assistance:merge", "post", "worker", "leader", True, "get", (("details", "补充"),)),
     Case("command:dashboard", "get", "commander", "leader", True, "post"),
     Case("command:panel", "get", "commander", "worker", True, "post"),
     Case("command:community", "get", "commander", "leader", True, "post"),
@@ -182,6 +204,13 @@ def world(request, community, resident, leader):
         "team": team.pk,
         "on_duty": on_duty.pk,
         "task": BuildingTask.objects.get(campaign=campaign, building=household.unit.building).pk,
+        "need": need_actions.register(
+            commander,
+            need_actions.Who(resident=resident),
+            kind="medication",
+            needed_by=timezone.now() + dt.timedelta(hours=5),
+            source="worker",
+        ).pk,
     }
 
 
@@ -218,6 +247,13 @@ def _url(case: Case, world: dict) -> str:
         kwargs = {"code": "2112250001"}
     elif case.name in {"command:dashboard", "command:report", "command:report_xlsx"}:
         kwargs = {"campaign": world["campaign"]}
+    elif case.name.startswith("assistance:") and case.name not in {
+        "assistance:index",
+        "assistance:new",
+        "assistance:exams",
+        "assistance:ask",
+    }:
+        kwargs = {"pk": world["need"]}
     elif case.name == "command:panel":
         kwargs = {"campaign": world["campaign"], "panel": "clock"}
     elif case.name == "command:community":
@@ -263,6 +299,7 @@ def test_every_view_is_in_the_table():
         "sampling",
         "lab",
         "command",
+        "assistance",
     ):
         resolver = get_resolver().namespace_dict[namespace][1]
         names |= {f"{namespace}:{n}" for n in resolver.reverse_dict if isinstance(n, str)}
@@ -305,7 +342,7 @@ def test_a_user_of_another_community_gets_404(case, world, outsider, other_commu
 
 # The service worker script is fetched by the browser without a session; it holds no data. The
 # public site status and the resident's own look-up are for residents (doorstep/command/tests).
-PUBLIC = {"sampling:service_worker", "command:status", "command:me"}
+PUBLIC = {"sampling:service_worker", "command:status", "command:me", "assistance:ask"}
 
 
 @pytest.mark.parametrize("case", [c for c in CASES if c.name not in PUBLIC], ids=lambda c: c.name)

@@ -1,0 +1,115 @@
+"""Reading the special-needs lists: the community's queue by priority, overdue requests, exam
+takers with their latest result, and the counters for the dashboard."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet, Sum
+
+from doorstep.assistance.actions import target
+from doorstep.assistance.models import EXAMS, OPEN, NeedCounter, Request, Status
+from doorstep.sampling.models import TubeMember
+
+
+def queue(community_ids: Iterable[int] | None) -> QuerySet[Request]:
+    """Open requests: emergencies and births first, then by when they are needed."""
+    found = Request.objects.filter(status__in=OPEN)
+    if community_ids is not None:
+        found = found.filter(community_id__in=list(community_ids))
+    return found.select_related(
+        "community", "resident", "household__unit__building", "campaign"
+    ).order_by("priority", "needed_by", "registered_at")
+
+
+@dataclass
+class Timer:
+    """How long a request has waited for its next step, against the campaign's target."""
+
+    step: str  # "verify", "arrange" or "" (nothing due)
+    waited: dt.timedelta
+    target: dt.timedelta
+
+    @property
+    def late(self) -> bool:
+        return bool(self.step) and self.waited > self.target
+
+
+def timer(request: Request, now: dt.datetime) -> Timer:
+    step = {Status.REGISTERED: "verify", Status.VERIFIED: "arrange"}.get(
+        request.status,
+        "",  # type: ignore[call-overload]
+    )
+    return Timer(step, now - request.registered_at, target(request))
+
+
+def overdue(requests: Iterable[Request], now: dt.datetime) -> list[Request]:
+    """Open requests past their target for the next step, or past their need-by time before
+    being arranged."""
+    return [
+        r
+        for r in requests
+        if timer(r, now).late or (r.status != Status.ARRANGED and r.needed_by < now)
+    ]
+
+
+@dataclass
+class ExamTaker:
+    request: Request
+    result: str
+    resulted_at: dt.datetime | None
+    single_tube: bool
+
+
+def exam_takers(community_ids: Iterable[int] | None) -> list[ExamTaker]:
+    """Exam takers (graduate exam, gaokao) not declined, by exam site and date, with the result
+    of their latest tube this round."""
+    found = Request.objects.filter(kind__in=EXAMS).exclude(status=Status.DECLINED)
+    if community_ids is not None:
+        found = found.filter(community_id__in=list(community_ids))
+    requests = list(
+        found.select_related("resident", "community", "household__unit__building").order_by(
+            "place", "needed_by"
+        )
+    )
+    latest: dict[tuple[int, int], TubeMember] = {}
+    keys = [(r.campaign_id, r.resident_id) for r in requests if r.campaign_id and r.resident_id]
+    if keys:
+        members = (
+            TubeMember.objects.filter(
+                resident_id__in={k[1] for k in keys}, campaign_id__in={k[0] for k in keys}
+            )
+            .select_related("tube")
+            .order_by("added_at")
+        )
+        for member in members:
+            latest[(member.campaign_id, member.resident_id)] = member  # type: ignore[index]
+    takers = []
+    for request in requests:
+        found_member = latest.get((request.campaign_id or 0, request.resident_id or 0))
+        takers.append(
+            ExamTaker(
+                request,
+                found_member.tube.result if found_member else "",
+                found_member.tube.resulted_at if found_member else None,
+                bool(found_member and found_member.tube.capacity == 1),
+            )
+        )
+    return takers
+
+
+@dataclass
+class Counts:
+    open: int
+    urgent: int
+
+
+def counts(community_ids: Iterable[int] | None) -> Counts:
+    """Open and urgent-open requests, from the counters."""
+    rows = NeedCounter.objects.filter(status__in=OPEN)
+    if community_ids is not None:
+        rows = rows.filter(community_id__in=list(community_ids))
+    total = rows.aggregate(all=Sum("count"), urgent=Sum("count", filter=Q(urgent=True)))
+    return Counts(total["all"] or 0, total["urgent"] or 0)

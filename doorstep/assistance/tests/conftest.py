@@ -1,0 +1,1 @@
+from doorstep.sampling.tests.conftest import lane_world  # noqa: F401
