@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from events import POOL, Poster, doorstep, free_port, roster, serve, tube_events
 from run import PG_BENCH, environment, fresh_pg
 
-PANELS = ("clock", "coverage", "sites", "specimens", "alerts", "chart", "staff")
+PANELS = ("clock", "coverage", "sites", "specimens", "needs", "alerts", "chart", "staff")
 
 
 def session_cookie(env: dict[str, str]) -> tuple[str, int]:
