@@ -222,7 +222,11 @@ def merge(user: User | None, into: Request, details: str, needed_by: dt.datetime
 
 
 def _locked(request: Request) -> Request:
-    return Request.objects.select_for_update().select_related("campaign").get(pk=request.pk)
+    return (
+        Request.objects.select_for_update(of=("self",))
+        .select_related("campaign")
+        .get(pk=request.pk)
+    )
 
 
 @transaction.atomic
