@@ -37,7 +37,9 @@ def morning_at_the_site(rng: random.Random, site: Site) -> None:
     )
     rng.shuffle(people)
     now = timezone.now()
-    start = now - dt.timedelta(hours=2)
+    # Three lanes at the planned pace (a tube of 10 every 7 minutes) for the last 75 minutes,
+    # so the wait the sites page and the public page estimate is a believable one.
+    start = now - dt.timedelta(minutes=75)
     batch: list[dict[str, object]] = []
     tubes: list[str] = []
     for n, lane in enumerate(lanes):
@@ -50,7 +52,7 @@ def morning_at_the_site(rng: random.Random, site: Site) -> None:
             batch += [_event("tube.add", at, tube=code, person=p) for p in members]
             batch.append(_event("tube.seal", at + dt.timedelta(minutes=6), tube=code))
             tubes.append(code)
-    # Two boxes left for the lab an hour ago; the third is still being packed.
+    # Two boxes left for the lab a quarter of an hour ago; the third is still being packed.
     packed = start + dt.timedelta(hours=1)
     for b, chunk in enumerate((tubes[:10], tubes[10:20], tubes[20:])):
         if not chunk:
@@ -69,12 +71,12 @@ def morning_at_the_site(rng: random.Random, site: Site) -> None:
         )
         batch += [_event("tube.add", open_at, tube="2112039001", person=p) for p in people[:7]]
     events.apply(registrar, batch, now)
-    received = packed + dt.timedelta(minutes=50)
+    received = packed + dt.timedelta(minutes=10)
     events.apply(lab, [_event("box.receive", received, box="BOX001", count=len(tubes[:10]))], now)
     # Nine results back: one positive pool, the rest negative.
     rows = [{"tube": code, "result": "negative"} for code in tubes[:9]]
     if rows:
         rows[min(4, len(rows) - 1)]["result"] = "positive"
     results.record(lab, rows, now)
-    for lane, waiting in zip(lanes, (40, 25, 60), strict=False):
+    for lane, waiting in zip(lanes, (15, 10, 20), strict=False):
         report_queue(registrar, lane, waiting)

@@ -80,6 +80,13 @@ def test_the_demo_has_a_sampling_morning_at_the_site():
     campaign = Tally.objects.get(scope=Scope.CAMPAIGN)
     assert (campaign.people, campaign.boxes_in_transit, campaign.positive_pools) == (247, 1, 1)
     assert Tube.objects.get(status="open").member_count == 7
+    # The queue the order keepers reported is a believable wait at the lanes' pace.
+    from doorstep.sampling.models import Site
+    from doorstep.sampling.queries import site_waits
+
+    site = Site.objects.get(name="富锦园广场采样点")
+    wait = site_waits([site])[site.pk]
+    assert wait.band in {"free", "busy"} and 10 <= (wait.minutes or 0) <= 45
 
 
 @pytest.mark.django_db(transaction=True)  # flush cannot run inside the test's transaction
