@@ -24,7 +24,7 @@ from doorstep.assistance.models import (
     Source,
     Status,
 )
-from doorstep.campaigns.models import Campaign, CampaignStatus
+from doorstep.campaigns.queries import running_in
 from doorstep.canvass.models import NeedKind, Visit
 from doorstep.core import codes
 from doorstep.core.idnumbers import InvalidValue, normalise_phone, normalise_resident_id
@@ -87,15 +87,6 @@ def walk_in(name: str, id_number: str, phone: str) -> Who:
     if not phone:
         raise NeedError(_("Give a phone number: the community must be able to call back."))
     return Who(name=name, id_number=number, phone=phone)
-
-
-def running_campaign(community_id: int) -> Campaign | None:
-    return (
-        Campaign.objects.filter(buildings__community_id=community_id)
-        .exclude(status=CampaignStatus.CLOSED)
-        .order_by("-starts_at", "-id")
-        .first()
-    )
 
 
 def target(request: Request) -> dt.timedelta:
@@ -186,7 +177,7 @@ def register(
             )
     request = Request.objects.create(
         community=community,
-        campaign=running_campaign(community.pk),
+        campaign=running_in(community.pk),
         resident=resident,
         household=household,
         walk_in_name=who.name,

@@ -20,6 +20,7 @@ from doorstep.assistance.actions import Duplicate, NeedError, Who
 from doorstep.assistance.models import ContactOutcome, How, Request, Source
 from doorstep.canvass.models import NeedKind
 from doorstep.command import public
+from doorstep.core import codes
 from doorstep.core.http import AuthedRequest
 from doorstep.core.roles import Can
 from doorstep.core.scoping import communities_for, require, scoped
@@ -265,18 +266,11 @@ def ask(request: HttpRequest) -> HttpResponse:
         return render(request, "assistance/ask.html", context)
     data = request.POST
     code = data.get("code", "")
-    from doorstep.core import codes
-
     parsed = codes.parse_person_code(code)
     if not public.allow(str(request.META.get("REMOTE_ADDR", "")), parsed, timezone.now()):
         context["error"] = public.too_many()
         return render(request, "assistance/ask.html", context, status=429)
-    digits = data.get("phone", "").strip()
-    resident = (
-        Resident.objects.filter(person_code=parsed, phone__endswith=digits).first()
-        if parsed and len(digits) == 4 and digits.isdigit()
-        else None
-    )
+    resident = public.resident_by_code_and_phone(parsed, data.get("phone", "").strip())
     if resident is None:
         context["error"] = _(
             "No match for that person code and phone. Check both, or call the community."

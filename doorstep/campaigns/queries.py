@@ -4,8 +4,18 @@ from collections import defaultdict
 
 from django.db.models import Count, QuerySet
 
-from doorstep.campaigns.models import Campaign, CampaignBuilding
+from doorstep.campaigns.models import Campaign, CampaignBuilding, CampaignStatus
 from doorstep.territory.models import Community
+
+
+def running_in(community_id: int) -> Campaign | None:
+    """The testing round running in a community now (the newest one not closed), or None."""
+    return (
+        Campaign.objects.filter(buildings__community_id=community_id)
+        .exclude(status=CampaignStatus.CLOSED)
+        .order_by("-starts_at", "-id")
+        .first()
+    )
 
 
 def zone_summary(campaign: Campaign, communities: QuerySet[Community]) -> list[dict]:

@@ -14,8 +14,11 @@ from django.db.models import Exists, Min, OuterRef
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from doorstep.assistance import queries as need_queries
+from doorstep.assistance.models import Request
 from doorstep.campaigns.models import Campaign
 from doorstep.canvass.models import BuildingTask, Coverage, TaskStatus
+from doorstep.core.masking import mask_name
 from doorstep.lab.models import RetestOrder
 from doorstep.sampling.models import (
     Box,
@@ -27,6 +30,7 @@ from doorstep.sampling.models import (
     Site,
     Tally,
     Tube,
+    TubeMember,
     TubeStatus,
 )
 from doorstep.sampling.queries import Wait, site_waits
@@ -508,29 +512,49 @@ def alerts(
     return sorted(found, key=lambda a: a.severity != "bad")
 
 
+@dataclass
+class Needs:
+    """The campaign's open special needs: counters, the urgent ones and how many are late."""
+
+    open: int
+    urgent_count: int
+    urgent: list[Request]
+    late: list[Request]
+
+
+def needs(campaign: Campaign, now: dt.datetime) -> Needs:
+    communities = list(
+        Coverage.objects.filter(campaign=campaign).values_list("community_id", flat=True)
+    )
+    open_requests = list(need_queries.queue(communities)[:200])
+    counts = need_queries.counts(communities)
+    return Needs(
+        counts.open,
+        counts.urgent,
+        [r for r in open_requests if r.urgent],
+        need_queries.overdue(open_requests, now),
+    )
+
+
 def need_alerts(campaign: Campaign, now: dt.datetime) -> list[Alert]:
     """Emergencies and births open now, and special needs past their target or need-by."""
-    from doorstep.assistance import queries as needs
-
-    communities = Coverage.objects.filter(campaign=campaign).values_list("community_id", flat=True)
     found = []
-    open_requests = list(needs.queue(list(communities))[:200])
-    for request in open_requests:
-        if request.urgent:
-            found.append(
-                Alert(
-                    "need_urgent",
-                    "bad",
-                    _("%(kind)s in %(community)s: %(status)s.")
-                    % {
-                        "kind": request.get_kind_display(),
-                        "community": request.community.name,
-                        "status": request.get_status_display(),
-                    },
-                    reverse("assistance:detail", args=[request.pk]),
-                )
+    summary = needs(campaign, now)
+    for request in summary.urgent:
+        found.append(
+            Alert(
+                "need_urgent",
+                "bad",
+                _("%(kind)s in %(community)s: %(status)s.")
+                % {
+                    "kind": request.get_kind_display(),
+                    "community": request.community.name,
+                    "status": request.get_status_display(),
+                },
+                reverse("assistance:detail", args=[request.pk]),
             )
-    late = [r for r in needs.overdue(open_requests, now) if not r.urgent]
+        )
+    late = [r for r in summary.late if not r.urgent]
     if late:
         found.append(
             Alert(
@@ -541,3 +565,56 @@ def need_alerts(campaign: Campaign, now: dt.datetime) -> list[Alert]:
             )
         )
     return found
+
+
+# --- drill-down ----------------------------------------------------------------------------
+
+
+def community_tasks(campaign: Campaign, community_id: int) -> list[BuildingTask]:
+    """The community's buildings in walking order, each with its sampled share (``sampled_pct``)."""
+    tasks = list(
+        BuildingTask.objects.filter(campaign=campaign, community_id=community_id)
+        .select_related("building", "team")
+        .order_by("building__position", "building__name")
+    )
+    for task in tasks:
+        task.sampled_pct = round(100 * task.sampled / task.residents) if task.residents else 0  # type: ignore[attr-defined]
+    return tasks
+
+
+@dataclass
+class SiteDetail:
+    row: SiteRow
+    tally: Tally | None
+    tubes: list[Tube]
+    boxes: list[Box]
+
+
+def site_detail(campaign: Campaign, site: Site, now: dt.datetime) -> SiteDetail | None:
+    """A site's lanes (as on the dashboard), its latest tubes and its boxes."""
+    row = next((r for r in sites(campaign, now) if r.site.pk == site.pk), None)
+    if row is None:
+        return None
+    return SiteDetail(
+        row,
+        Tally.objects.filter(campaign=campaign, scope=Scope.SITE, place_id=site.pk).first(),
+        list(
+            Tube.objects.filter(campaign=campaign, site=site)
+            .select_related("lane", "box")
+            .order_by("-opened_at")[:30]
+        ),
+        list(Box.objects.filter(campaign=campaign, site=site).order_by("-opened_at")[:20]),
+    )
+
+
+def tube_members(tube: Tube) -> list[TubeMember]:
+    """A tube's members in scan order, each with a ``masked`` name (residents and walk-ins)."""
+    members = list(
+        TubeMember.objects.filter(tube=tube)
+        .select_related("resident", "walk_in", "household__unit__building")
+        .order_by("added_at")
+    )
+    for member in members:
+        person = member.resident or member.walk_in
+        member.masked = mask_name(person.name if person else "")  # type: ignore[attr-defined]
+    return members

@@ -106,6 +106,13 @@ def too_many() -> str:
     }
 
 
+def resident_by_code_and_phone(code: str | None, last4: str) -> Resident | None:
+    """The resident with this (parsed) person code whose phone ends in these four digits."""
+    if code is None or len(last4) != 4 or not last4.isdigit():
+        return None
+    return Resident.objects.filter(person_code=code, phone__endswith=last4).first()
+
+
 def look_up(
     raw_code: str, phone_last4: str, address: str, now: dt.datetime | None = None
 ) -> Lookup:
@@ -128,8 +135,8 @@ def look_up(
             code="invalid",
             error=_("Give the last 4 digits of the phone number the community has for you."),
         )
-    resident = Resident.objects.filter(person_code=code, phone__endswith=digits).first()
-    if resident is None or len(resident.phone) < 4:
+    resident = resident_by_code_and_phone(code, digits)
+    if resident is None:
         # The same words whether the code or the phone is wrong: nothing is learned by trying.
         return Lookup(
             code="no_match",

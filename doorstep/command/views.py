@@ -13,17 +13,16 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from doorstep.campaigns.models import Campaign, CampaignStatus
-from doorstep.canvass.models import BuildingTask, Coverage
+from doorstep.canvass.models import Coverage
 from doorstep.command import dashboard as board
 from doorstep.command import public
 from doorstep.command import report as daily_report
 from doorstep.core.actions import audit
 from doorstep.core.http import AuthedRequest
-from doorstep.core.masking import mask_name
 from doorstep.core.models import AuditAction
 from doorstep.core.roles import Can
 from doorstep.core.scoping import require, scoped_to_towns
-from doorstep.sampling.models import Box, CustodyCheck, Scope, Site, Tally, Tube, TubeMember
+from doorstep.sampling.models import CustodyCheck, Site, Tube
 from doorstep.workforce.queries import unit_contributions
 
 # --- public --------------------------------------------------------------------------------
@@ -103,17 +102,7 @@ def _panel_context(campaign: Campaign, name: str) -> dict[str, object]:
         )
         context["chart"] = board.chart(campaign, now, names)
     elif name == "needs":
-        from doorstep.assistance import queries as needs
-
-        communities = list(
-            Coverage.objects.filter(campaign=campaign).values_list("community_id", flat=True)
-        )
-        open_requests = list(needs.queue(communities)[:200])
-        context.update(
-            counts=needs.counts(communities),
-            urgent=[r for r in open_requests if r.urgent],
-            late=len(needs.overdue(open_requests, now)),
-        )
+        context["needs"] = board.needs(campaign, now)
     elif name == "staff":
         context["units"] = unit_contributions(campaign.town_id, now)
     return context
@@ -153,13 +142,7 @@ def community(request: AuthedRequest, campaign: int, community: int) -> HttpResp
     cov = get_object_or_404(
         Coverage.objects.select_related("community"), campaign=camp, community_id=community
     )
-    tasks = list(
-        BuildingTask.objects.filter(campaign=camp, community_id=community)
-        .select_related("building", "team")
-        .order_by("building__position", "building__name")
-    )
-    for task in tasks:
-        task.sampled_pct = round(100 * task.sampled / task.residents) if task.residents else 0  # type: ignore[attr-defined]
+    tasks = board.community_tasks(camp, community)
     return render(
         request,
         "command/community.html",
@@ -176,27 +159,11 @@ def site(request: AuthedRequest, campaign: int, site: int) -> HttpResponse:
         Site.objects.filter(community__town_id=camp.town_id).select_related("community"), pk=site
     )
     now = timezone.now()
-    row = next((r for r in board.sites(camp, now) if r.site.pk == found.pk), None)
-    if row is None:
+    detail = board.site_detail(camp, found, now)
+    if detail is None:
         raise Http404
-    tally = Tally.objects.filter(campaign=camp, scope=Scope.SITE, place_id=found.pk).first()
-    tubes = list(
-        Tube.objects.filter(campaign=camp, site=found)
-        .select_related("lane", "box")
-        .order_by("-opened_at")[:30]
-    )
-    boxes = list(Box.objects.filter(campaign=camp, site=found).order_by("-opened_at")[:20])
     return render(
-        request,
-        "command/site.html",
-        {
-            "campaign": camp,
-            "row": row,
-            "tally": tally,
-            "tubes": tubes,
-            "boxes": boxes,
-            "now": now,
-        },
+        request, "command/site.html", {"campaign": camp, "detail": detail, "row": detail.row}
     )
 
 
@@ -208,20 +175,7 @@ def tube(request: AuthedRequest, campaign: int, code: str) -> HttpResponse:
     found = get_object_or_404(
         Tube.objects.select_related("lane", "site", "box", "retest_of"), campaign=camp, code=code
     )
-    members = list(
-        TubeMember.objects.filter(tube=found)
-        .select_related("resident", "walk_in", "household__unit__building")
-        .order_by("added_at")
-    )
-    for member in members:
-        who = (
-            member.resident.name
-            if member.resident
-            else member.walk_in.name
-            if member.walk_in
-            else ""
-        )
-        member.masked = mask_name(who)  # type: ignore[attr-defined]
+    members = board.tube_members(found)
     checks = list(CustodyCheck.objects.filter(box=found.box).order_by("at")) if found.box_id else []
     return render(
         request,

@@ -25,7 +25,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
-from doorstep.campaigns.models import Campaign, CampaignBuilding, CampaignStatus, PoolRule
+from doorstep.campaigns.models import Campaign, CampaignBuilding, PoolRule
+from doorstep.campaigns.queries import running_in
 from doorstep.core import codes
 from doorstep.core.idnumbers import InvalidValue, normalise_phone, normalise_resident_id
 from doorstep.core.models import User
@@ -133,12 +134,7 @@ class Batch:
 
     def campaign_for(self, community_id: int) -> Campaign:
         if community_id not in self.campaigns:
-            self.campaigns[community_id] = (
-                Campaign.objects.filter(buildings__community_id=community_id)
-                .exclude(status=CampaignStatus.CLOSED)
-                .order_by("-starts_at", "-id")
-                .first()
-            )
+            self.campaigns[community_id] = running_in(community_id)
         campaign = self.campaigns[community_id]
         if campaign is None:
             raise Rejected(
