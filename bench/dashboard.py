@@ -16,14 +16,12 @@ import http.client
 import os
 import statistics
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from events import POOL, Poster, doorstep, free_port, roster, serve, tube_events
-from run import PG_BENCH, environment, fresh_pg
+from events import POOL, Poster, demo_town, doorstep, free_port, serve, tube_events
 
 PANELS = ("clock", "coverage", "sites", "specimens", "needs", "alerts", "chart", "staff")
 
@@ -120,27 +118,7 @@ def pct(values: list[float], q: float) -> float:
 
 
 def bench(backend: str, residents: int, seconds: float) -> list[tuple[str, str]]:
-    home = Path(tempfile.mkdtemp(prefix=f"doorstep-dashboard-{backend}-"))
-    if backend == "postgresql":
-        fresh_pg()
-        env = environment(home, PG_BENCH)
-    else:
-        env = environment(home)
-    doorstep(["migrate", "-v0"], env)
-    started = time.perf_counter()
-    doorstep(["demo", "--residents", str(residents), "--no-serve"], env)
-    built = time.perf_counter() - started
-    doorstep(
-        [
-            "shell",
-            "-c",
-            "from doorstep.core.models import User;from doorstep.territory.models import Community;"
-            "User.objects.get(username='registrar').communities.set(Community.objects.all())",
-        ],
-        env,
-    )
-    token = doorstep(["create-token", "registrar"], env).strip()
-    people, lanes = roster(env)
+    _home, env, token, people, lanes, built = demo_town("dashboard", backend, residents)
     cookie, campaign = session_cookie(env)
     port = free_port()
     server = serve(env, port)

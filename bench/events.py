@@ -270,17 +270,21 @@ def raw_insert(backend: str, home: Path, rows: list[tuple[str, str, str]]) -> fl
     return elapsed
 
 
-def bench(
-    backend: str, batches: int, singles: int, steady: int, seconds: float
-) -> list[tuple[str, str]]:
-    home = Path(tempfile.mkdtemp(prefix=f"doorstep-events-{backend}-"))
+def demo_town(
+    purpose: str, backend: str, residents: int
+) -> tuple[Path, dict[str, str], str, list[str], list[str], float]:
+    """A fresh database with a demo town whose registrar works every community: its home,
+    environment, a registrar's token, unscanned person codes, lane codes and build seconds."""
+    home = Path(tempfile.mkdtemp(prefix=f"doorstep-{purpose}-{backend}-"))
     if backend == "postgresql":
         fresh_pg()
         env = environment(home, PG_BENCH)
     else:
         env = environment(home)
     doorstep(["migrate", "-v0"], env)
-    doorstep(["demo", "--residents", "60000", "--no-serve"], env)
+    started = time.perf_counter()
+    doorstep(["demo", "--residents", str(residents), "--no-serve"], env)
+    built = time.perf_counter() - started
     # The registrar works every community here, so the runs have people enough.
     doorstep(
         [
@@ -293,6 +297,13 @@ def bench(
     )
     token = doorstep(["create-token", "registrar"], env).strip()
     people, lanes = roster(env)
+    return home, env, token, people, lanes, built
+
+
+def bench(
+    backend: str, batches: int, singles: int, steady: int, seconds: float
+) -> list[tuple[str, str]]:
+    home, env, token, people, lanes, _built = demo_town("events", backend, 60_000)
     per_tube = POOL
     tubes_per_batch = 100 // (per_tube + 2) or 1
     need = batches * tubes_per_batch * per_tube + singles
