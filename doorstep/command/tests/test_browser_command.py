@@ -39,6 +39,9 @@ def test_the_dashboard_follows_scans_posted_through_the_api(
     )
     page.wait_for_selector("[data-testid=sampled]:has-text('4+0/')", timeout=12_000)
     page.wait_for_selector("#panel-chart svg rect.bar-total", timeout=12_000)
+    # On a phone the panels stack and nothing sticks out sideways.
+    page.set_viewport_size({"width": 360, "height": 740})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
 
 
 def test_the_public_site_page_fits_a_phone(live_server, browser, lane_world, registrar):
