@@ -6,7 +6,6 @@ are 400, a bad or missing token 401; otherwise every event or result gets its ow
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
@@ -16,13 +15,14 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer
 
 from doorstep.api.models import ApiToken, digest
-from doorstep.campaigns.models import CampaignBuilding, CampaignStatus
+from doorstep.campaigns.queries import running_in_many
 from doorstep.core.models import User
 from doorstep.core.roles import Can
 from doorstep.core.scoping import scoped
 from doorstep.lab import results as lab_results
-from doorstep.sampling import events as device_events
+from doorstep.sampling import ingest
 from doorstep.sampling.models import Lane
+from doorstep.sampling.queries import lane_pools
 
 
 class TokenAuth(HttpBearer):
@@ -64,6 +64,11 @@ class EventAnswer(Schema):
     id: str
     status: str
     error: AnswerError | None = None
+    # tube.add: the person's masked name, when the scan names someone on the roster or a walk-in.
+    person: str | None = None
+    # tube.open: the pool the tube was opened with (the lane's zone rule when none was sent).
+    pool: str | None = None
+    capacity: int | None = None
 
 
 class EventsIn(Schema):
@@ -175,21 +180,16 @@ def lanes(request: HttpRequest) -> list[dict[str, str]]:
     if not user.can(Can.SCAN):
         return []
     found = list(scoped(user, Lane.objects.select_related("site__community"), "site__community"))
-    rules: dict[int, Counter[str]] = {}
-    for community_id, rule in (
-        CampaignBuilding.objects.filter(community_id__in={lane.site.community_id for lane in found})
-        .exclude(campaign__status=CampaignStatus.CLOSED)
-        .values_list("community_id", "pool_rule")
-    ):
-        rules.setdefault(community_id, Counter())[rule] += 1
+    running = running_in_many({lane.site.community_id for lane in found})
+    pools = lane_pools({(c.pk, community) for community, c in running.items()})
     return [
         {
             "code": lane.code,
             "name": lane.name,
             "site": lane.site.name,
             "community": lane.site.community.name,
-            "pool": rules[lane.site.community_id].most_common(1)[0][0]
-            if lane.site.community_id in rules
+            "pool": pools.get((running[lane.site.community_id].pk, lane.site.community_id), "")
+            if lane.site.community_id in running
             else "",
         }
         for lane in found
@@ -208,8 +208,8 @@ def post_events(request: HttpRequest, body: EventsIn) -> dict[str, Any]:
         raise HttpError(
             403, "This token's user may not send scan events (registrars and the lab do)."
         )
-    _too_many(len(body.events), device_events.MAX_EVENTS, "events")
-    return {"results": device_events.apply(user, list(body.events), timezone.now())}
+    _too_many(len(body.events), ingest.MAX_EVENTS, "events")
+    return {"results": ingest.apply(user, list(body.events), timezone.now())}
 
 
 @api.post(
@@ -222,5 +222,5 @@ def post_results(request: HttpRequest, body: ResultsIn) -> dict[str, Any]:
     user: User = request.auth  # type: ignore[attr-defined]
     if not user.can(Can.RECORD_RESULTS):
         raise HttpError(403, "Only the lab sends results.")
-    _too_many(len(body.results), device_events.MAX_EVENTS, "results")
+    _too_many(len(body.results), ingest.MAX_EVENTS, "results")
     return {"results": lab_results.record(user, list(body.results))}

@@ -5,12 +5,14 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Zone(models.TextChoices):
-    SEALED = "sealed", _("Sealed")
-    CONTROLLED = "controlled", _("Controlled")
-    PREVENTION = "prevention", _("Prevention")
+    # A sealed zone (封控区), not a sealed tube (已封管): the words differ in Chinese.
+    SEALED = "sealed", pgettext_lazy("zone", "Sealed")
+    CONTROLLED = "controlled", pgettext_lazy("zone", "Controlled")
+    PREVENTION = "prevention", pgettext_lazy("zone", "Prevention")
 
 
 class PoolRule(models.TextChoices):

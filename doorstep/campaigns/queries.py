@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, F, QuerySet
 
 from doorstep.campaigns.models import Campaign, CampaignBuilding, CampaignStatus
 from doorstep.territory.models import Community
@@ -10,12 +11,25 @@ from doorstep.territory.models import Community
 
 def running_in(community_id: int) -> Campaign | None:
     """The testing round running in a community now (the newest one not closed), or None."""
-    return (
-        Campaign.objects.filter(buildings__community_id=community_id)
+    return running_in_many({community_id}).get(community_id)
+
+
+def running_in_many(community_ids: Collection[int]) -> dict[int, Campaign]:
+    """``running_in`` for several communities at once, in one query; a community with no round
+    running is missing from the answer."""
+    if not community_ids:
+        return {}
+    found = (
+        Campaign.objects.filter(buildings__community_id__in=community_ids)
         .exclude(status=CampaignStatus.CLOSED)
+        .annotate(in_community=F("buildings__community_id"))
         .order_by("-starts_at", "-id")
-        .first()
+        .distinct()
     )
+    running: dict[int, Campaign] = {}
+    for campaign in found:
+        running.setdefault(campaign.in_community, campaign)  # type: ignore[attr-defined]
+    return running
 
 
 def zone_summary(campaign: Campaign, communities: QuerySet[Community]) -> list[dict]:

@@ -13,8 +13,9 @@ from collections.abc import Callable
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _VALUE = {ch: i for i, ch in enumerate(ALPHABET)}
-# Characters people type for the ones the alphabet leaves out.
-_ALIASES = {"O": "0", "I": "1", "L": "1"}
+# Characters people type for the ones the alphabet leaves out, and separators they add.
+ALIASES = {"O": "0", "I": "1", "L": "1"}
+SEPARATORS = " -_."
 
 PERSON_CODE_BODY = 8
 
@@ -33,8 +34,8 @@ def check_character(body: str) -> str:
 
 def normalise(raw: str) -> str:
     """Upper-case, drop separators and map look-alike letters; may still be invalid."""
-    cleaned = "".join(ch for ch in raw.strip().upper() if ch not in " -_.")
-    return "".join(_ALIASES.get(ch, ch) for ch in cleaned)
+    cleaned = "".join(ch for ch in raw.strip().upper() if ch not in SEPARATORS)
+    return "".join(ALIASES.get(ch, ch) for ch in cleaned)
 
 
 def is_valid(code: str, body_length: int = PERSON_CODE_BODY) -> bool:

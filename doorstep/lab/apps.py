@@ -6,3 +6,10 @@ class LabConfig(AppConfig):
     name = "doorstep.lab"
     label = "lab"
     verbose_name = _("Lab")
+
+    def ready(self) -> None:
+        # The one declared place where the lab plugs into the ingest engine below it
+        # (sampling.hooks); an app's modules can be imported only once the registry is ready.
+        from doorstep.lab import retests
+
+        retests.register()

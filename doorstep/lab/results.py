@@ -79,7 +79,7 @@ def parse_row(row: dict[str, Any], user: User | None) -> dict[str, Any]:
     towns = town_ids(user) if user is not None else None
     if towns is not None:
         tubes = tubes.filter(campaign__town_id__in=towns)
-    tube = tubes.order_by("-opened_at").first()
+    tube = tubes.select_related("box").order_by("-opened_at").first()
     if tube is None:
         raise RowError(
             "unknown_tube", _("No tube %(code)s was sampled; check the barcode.") % {"code": code}
@@ -87,6 +87,21 @@ def parse_row(row: dict[str, Any], user: User | None) -> dict[str, Any]:
     if tube.status != TubeStatus.SEALED:
         raise RowError(
             "tube_open", _("Tube %(code)s was never sealed at its lane.") % {"code": code}
+        )
+    if tube.received_at is None:
+        # A result for a tube the lab never scanned in is the re-keyed barcode the field guide
+        # warns of: the tube must come in through its box, counted.
+        raise RowError(
+            "not_received",
+            _(
+                "Tube %(code)s has not been received at the lab: receive its box %(box)s first (scan it in and count), then record the result."
+            )
+            % {"code": code, "box": tube.box.code}
+            if tube.box is not None
+            else _(
+                "Tube %(code)s has not been received at the lab and is in no box: check the barcode; the site must box it and send it."
+            )
+            % {"code": code},
         )
     reason = str(row.get("reason") or "").strip()
     correction = bool(row.get("correction")) or bool(reason)
@@ -123,10 +138,8 @@ def _apply(user: User | None, parsed: dict[str, Any], now: dt.datetime) -> str:
         else {}
     )
     if not before:
-        deltas["results_pending"] = -1 if tube.received_at else 0
-    Tube.objects.filter(pk=tube.pk).update(
-        result=result, resulted_at=now, received_at=tube.received_at or now
-    )
+        deltas["results_pending"] = -1
+    Tube.objects.filter(pk=tube.pk).update(result=result, resulted_at=now)
     tally.bump(tube.campaign_id, tally.places_of_tube(tube), **deltas)
     if before and before != Result.NEGATIVE:
         retests.cancel_retests(tube, now)

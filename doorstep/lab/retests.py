@@ -5,29 +5,81 @@ closes when every member has a single-tube result."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection, Sequence
 
 from django.db.models import Q
 
-from doorstep.campaigns.models import Campaign, CampaignBuilding, Zone
+from doorstep.campaigns.models import CampaignBuilding, Zone
 from doorstep.lab.models import Alert, AlertKind, OrderKind, OrderStatus, RetestOrder, Route
-from doorstep.sampling import tally
-from doorstep.sampling.models import Result, Tube, TubeMember, WalkIn
-from doorstep.territory.models import Resident
+from doorstep.sampling import hooks, tally
+from doorstep.sampling.models import Result, Tube, TubeMember
 
 DOOR_TO_DOOR_ZONES = {Zone.SEALED, Zone.CONTROLLED}
 
 
-def open_order_for(
-    campaign: Campaign, resident: Resident | None, walk_in: WalkIn | None
-) -> RetestOrder | None:
-    if resident is None and (walk_in is None or walk_in.pk is None):
-        return None
-    person = Q(resident=resident) if resident is not None else Q(walk_in=walk_in)
-    return (
-        RetestOrder.objects.filter(person, campaign=campaign, status=OrderStatus.OPEN)
-        .select_related("original_tube")
-        .first()
-    )
+class LabRetestBook:
+    """The lab's side of the ingest engine (``sampling.hooks.RetestBook``): who awaits a
+    retest, and taking the order when they are sampled into a single tube."""
+
+    def open_orders(
+        self,
+        campaign_ids: Collection[int],
+        resident_ids: Collection[int],
+        walk_in_ids: Collection[int],
+    ) -> dict[tuple[int, str, int], hooks.OpenOrder]:
+        if not campaign_ids or not (resident_ids or walk_in_ids):
+            return {}
+        rows = RetestOrder.objects.filter(
+            Q(resident_id__in=resident_ids) | Q(walk_in_id__in=walk_in_ids),
+            campaign_id__in=campaign_ids,
+            status=OrderStatus.OPEN,
+        ).values_list(
+            "pk",
+            "campaign_id",
+            "resident_id",
+            "walk_in_id",
+            "original_tube_id",
+            "original_tube__code",
+        )
+        found: dict[tuple[int, str, int], hooks.OpenOrder] = {}
+        for pk, campaign_id, resident_id, walk_in_id, tube_id, code in rows.order_by("pk"):
+            key = (
+                (campaign_id, "resident", resident_id)
+                if resident_id
+                else (campaign_id, "walk_in", walk_in_id)
+            )
+            found.setdefault(key, hooks.OpenOrder(pk, tube_id, code))
+        return found
+
+    def take(self, takes: Sequence[tuple[int, int, int]]) -> bool:
+        """The person's single tube is their retest (the tube already points back to the pool)."""
+        for order_id, tube_id, _original in takes:
+            taken = RetestOrder.objects.filter(pk=order_id, status=OrderStatus.OPEN).update(
+                status=OrderStatus.SAMPLED, retest_tube_id=tube_id
+            )
+            if not taken:
+                return False
+        return True
+
+
+class LabCustodyWatch:
+    """A box count that disagreed alerts the box's community (``sampling.hooks.CustodyWatch``)."""
+
+    def disagreed(
+        self, box_id: int, campaign_id: int, community_id: int, counted: int, at: dt.datetime
+    ) -> None:
+        Alert.objects.create(
+            campaign_id=campaign_id,
+            community_id=community_id,
+            kind=AlertKind.COUNT_MISMATCH,
+            box_id=box_id,
+            people=counted,
+            at=at,
+        )
+
+
+def register() -> None:
+    hooks.register(retest_book=LabRetestBook(), custody_watch=LabCustodyWatch())
 
 
 def order_retests(tube: Tube, kind: str, at: dt.datetime) -> int:
@@ -105,12 +157,6 @@ def cancel_retests(tube: Tube, at: dt.datetime) -> int:
         )
     close_loop_if_done(tube, at)
     return len(orders)
-
-
-def take_retest(order: RetestOrder, tube: Tube, member: TubeMember) -> None:
-    """The person's single tube is their retest: it points back to the original pool."""
-    RetestOrder.objects.filter(pk=order.pk).update(status=OrderStatus.SAMPLED, retest_tube=tube)
-    Tube.objects.filter(pk=tube.pk).update(retest_of=order.original_tube_id)
 
 
 def result_retests(tube: Tube, result: str, at: dt.datetime) -> None:

@@ -18,7 +18,7 @@ from doorstep.core.scoping import communities_for, require, town_ids
 from doorstep.lab import results
 from doorstep.lab.models import Alert, OrderStatus, RetestOrder
 from doorstep.lab.results_file import import_results
-from doorstep.sampling import events, queries
+from doorstep.sampling import ingest, queries
 from doorstep.sampling.models import Tube
 
 WARN = dt.timedelta(hours=3)
@@ -69,7 +69,7 @@ def receive(request: AuthedRequest) -> HttpResponse:
         "box": request.POST.get("box", ""),
         "count": int(raw) if raw.isdigit() else raw,
     }
-    answer = events.apply(request.user, [event])[0]
+    answer = ingest.apply(request.user, [event])[0]
     return _desk(request, answer, 400 if answer["status"] == "rejected" else 200)
 
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from doorstep.core.models import User
 from doorstep.lab import results
-from doorstep.sampling import events
+from doorstep.sampling import ingest
 from doorstep.sampling.actions import report_queue
 from doorstep.sampling.models import Site
 from doorstep.territory.models import Resident
@@ -70,9 +70,9 @@ def morning_at_the_site(rng: random.Random, site: Site) -> None:
             _event("tube.open", open_at, lane=lanes[-1].code, tube="2112039001", pool=POOL)
         )
         batch += [_event("tube.add", open_at, tube="2112039001", person=p) for p in people[:7]]
-    events.apply(registrar, batch, now)
+    ingest.apply(registrar, batch, now)
     received = packed + dt.timedelta(minutes=10)
-    events.apply(lab, [_event("box.receive", received, box="BOX001", count=len(tubes[:10]))], now)
+    ingest.apply(lab, [_event("box.receive", received, box="BOX001", count=len(tubes[:10]))], now)
     # Nine results back: one positive pool, the rest negative.
     rows = [{"tube": code, "result": "negative"} for code in tubes[:9]]
     if rows:

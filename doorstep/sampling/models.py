@@ -11,6 +11,10 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from doorstep.core.masking import mask_name
+from doorstep.territory.models import DocumentType
 
 
 class Serves(models.TextChoices):
@@ -96,8 +100,11 @@ class RoundSample(models.Model):
 
 
 class TubeStatus(models.TextChoices):
-    OPEN = "open", _("Open")
-    SEALED = "sealed", _("Sealed")
+    OPEN = "open", pgettext_lazy("tube", "Open")
+    # A sealed tube (已封管), not a sealed zone (封控区): the words differ in Chinese.
+    SEALED = "sealed", pgettext_lazy("tube", "Sealed")
+    # An empty tube thrown away at the lane (a mis-scan); it keeps its barcode.
+    DISCARDED = "discarded", pgettext_lazy("tube", "Discarded")
 
 
 class Result(models.TextChoices):
@@ -119,7 +126,7 @@ class Tube(models.Model):
         "territory.Household", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     status = models.CharField(
-        _("status"), max_length=8, choices=TubeStatus.choices, default=TubeStatus.OPEN
+        _("status"), max_length=12, choices=TubeStatus.choices, default=TubeStatus.OPEN
     )
     member_count = models.PositiveSmallIntegerField(_("people"), default=0)
     opened_at = models.DateTimeField(_("opened"))
@@ -127,6 +134,11 @@ class Tube(models.Model):
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
     sealed_at = models.DateTimeField(_("sealed"), null=True, blank=True)
+    discarded_at = models.DateTimeField(_("discarded"), null=True, blank=True)
+    discarded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    discard_reason = models.CharField(_("why it was discarded"), max_length=200, blank=True)
     box = models.ForeignKey(
         "Box", null=True, blank=True, on_delete=models.PROTECT, related_name="tubes"
     )
@@ -150,6 +162,12 @@ class Tube(models.Model):
                 condition=models.Q(capacity__isnull=True)
                 | models.Q(member_count__lte=models.F("capacity")),
                 name="tube_not_over_capacity",
+            ),
+            # A lane fills one tube at a time (the rules refuse a second; this settles a race).
+            models.UniqueConstraint(
+                fields=["lane"],
+                condition=models.Q(status="open"),
+                name="one_open_tube_per_lane",
             ),
         ]
         indexes = [
@@ -176,8 +194,16 @@ class WalkIn(models.Model):
     campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.CASCADE, related_name="+")
     community = models.ForeignKey("territory.Community", on_delete=models.PROTECT, related_name="+")
     name = models.CharField(_("name"), max_length=100)
+    id_type = models.CharField(
+        _("document type"),
+        max_length=16,
+        choices=DocumentType.choices,
+        default=DocumentType.RESIDENT_ID,
+    )
     id_number = models.CharField(_("document number"), max_length=32)
     phone = models.CharField(_("phone"), max_length=11, blank=True)
+    # Where they live, taken at the lane, so that a positive pool can find them.
+    address = models.CharField(_("address"), max_length=200, blank=True)
     created_at = models.DateTimeField(_("registered"))
 
     class Meta:
@@ -190,8 +216,6 @@ class WalkIn(models.Model):
         ]
 
     def __str__(self) -> str:
-        from doorstep.core.masking import mask_name
-
         return mask_name(self.name)
 
 
@@ -254,7 +278,7 @@ class TubeMember(models.Model):
 
 class BoxStatus(models.TextChoices):
     OPEN = "open", _("Packing")
-    SEALED = "sealed", _("Sealed")
+    SEALED = "sealed", pgettext_lazy("box", "Sealed")
     IN_TRANSIT = "in_transit", _("In transit")
     RECEIVED = "received", _("Received")
 
@@ -306,9 +330,19 @@ class CustodyCheck(models.Model):
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
     at = models.DateTimeField()
+    # The device event that made the count: a refused count is on record once, however often
+    # the device sends it again.
+    client_uuid = models.UUIDField(null=True, blank=True)
 
     class Meta:
         ordering = ["at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client_uuid"],
+                condition=models.Q(client_uuid__isnull=False),
+                name="custody_check_once_per_event",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.box_id} {self.stage} {self.counted}/{self.in_system}"

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from django.db.models import Count
 from django.utils import timezone
 
+from doorstep.campaigns.models import DEFAULT_BARCODE_PATTERN, Campaign, CampaignBuilding, PoolRule
+from doorstep.campaigns.queries import running_in
+from doorstep.sampling import rules
 from doorstep.sampling.models import (
     Box,
     BoxStatus,
@@ -27,17 +32,46 @@ BUSY_MINUTES = 25
 JAMMED_MINUTES = 50
 
 
+def lane_pools(pairs: Collection[tuple[int, int]]) -> dict[tuple[int, int], str]:
+    """The pool of a tube opened "by zone" at a lane, per (campaign, community of the lane's
+    site): ``rules.lane_rule`` over the community's buildings in that round. The engine opens
+    tubes by it and the lane page counts against it offline, so both agree on the capacity."""
+    if not pairs:
+        return {}
+    counts: dict[tuple[int, int], Counter[tuple[str, str]]] = {}
+    rows = (
+        CampaignBuilding.objects.filter(
+            campaign_id__in={c for c, _m in pairs}, community_id__in={m for _c, m in pairs}
+        )
+        .values_list("campaign_id", "community_id", "zone", "pool_rule")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    for campaign_id, community_id, zone, rule, n in rows:
+        counts.setdefault((campaign_id, community_id), Counter())[(zone, rule)] += n
+    return {pair: rules.lane_rule(counts.get(pair, Counter())) for pair in pairs}
+
+
 def today_start() -> dt.datetime:
     return timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 @dataclass
 class LanePanel:
+    """What the registrar's page shows of a lane, as the server has it."""
+
     lane: Lane
+    campaign: Campaign | None
+    pool: str  # the pool of a tube opened "by zone" here
     tube: Tube | None
     members: list[TubeMember]
     today: int
     sealed_today: int
+    closed: list[str]  # barcodes sealed or discarded here today: re-scanning one is refused
+
+    @property
+    def pattern(self) -> str:
+        return self.campaign.barcode_pattern if self.campaign else DEFAULT_BARCODE_PATTERN
 
 
 def lane_panel(lane: Lane) -> LanePanel:
@@ -60,8 +94,24 @@ def lane_panel(lane: Lane) -> LanePanel:
     counts = TubeMember.objects.filter(tube__lane=lane, added_at__gte=since).aggregate(
         n=Count("id")
     )
-    sealed = Tube.objects.filter(lane=lane, sealed_at__gte=since).count()
-    return LanePanel(lane, tube, members, counts["n"], sealed)
+    closed = list(
+        Tube.objects.filter(lane=lane, opened_at__gte=since)
+        .exclude(status=TubeStatus.OPEN)
+        .order_by("-opened_at")
+        .values_list("code", "status")[:200]
+    )
+    campaign = running_in(lane.site.community_id)
+    pool = lane_pools({(campaign.pk, lane.site.community_id)}) if campaign else {}
+    return LanePanel(
+        lane=lane,
+        campaign=campaign,
+        pool=next(iter(pool.values()), PoolRule.TWENTY),
+        tube=tube,
+        members=members,
+        today=counts["n"],
+        sealed_today=sum(1 for _code, status in closed if status == TubeStatus.SEALED),
+        closed=[code for code, _status in closed],
+    )
 
 
 @dataclass

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from doorstep.sampling import views
+from doorstep.sampling import lane_views, views
 
 app_name = "sampling"
 urlpatterns = [
@@ -8,8 +8,8 @@ urlpatterns = [
     path("sites/new/", views.site_create, name="site_create"),
     path("sites/<int:pk>/lane-codes/", views.lane_codes, name="lane_codes"),
     path("sites/<int:pk>/boxes/", views.boxes, name="boxes"),
-    path("lanes/<int:pk>/", views.lane, name="lane"),
+    path("lanes/<int:pk>/", lane_views.lane, name="lane"),
     path("lanes/<int:pk>/queue/", views.queue, name="queue"),
-    path("lanes/<int:pk>/events/", views.lane_events, name="lane_events"),
-    path("sw.js", views.service_worker, name="service_worker"),
+    path("lanes/<int:pk>/events/", lane_views.lane_events, name="lane_events"),
+    path("sw.js", lane_views.service_worker, name="service_worker"),
 ]

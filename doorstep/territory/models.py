@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from doorstep.core import codes
+from doorstep.core import codes, idnumbers
 from doorstep.core.masking import mask_document, mask_name, mask_phone
 
 
@@ -130,10 +130,13 @@ class Household(models.Model):
 
 
 class DocumentType(models.TextChoices):
-    RESIDENT_ID = "resident_id", _("Resident ID card")
-    PASSPORT = "passport", _("Passport")
-    HK_MACAU = "hk_macau", _("HK/Macau travel permit")
-    OTHER = "other", _("Other document")
+    """The kinds of ``core.idnumbers``, which checks each one's number."""
+
+    RESIDENT_ID = idnumbers.RESIDENT_ID, _("Resident ID card")
+    PASSPORT = idnumbers.PASSPORT, _("Passport")
+    HK_MACAU = idnumbers.HK_MACAU, _("HK/Macau travel permit")
+    TAIWAN = idnumbers.TAIWAN, _("Taiwan travel permit")
+    OTHER = idnumbers.OTHER, _("Other document")
 
 
 class Resident(models.Model):

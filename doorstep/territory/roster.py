@@ -13,12 +13,7 @@ from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
 
-from doorstep.core.idnumbers import (
-    InvalidValue,
-    normalise_other_document,
-    normalise_phone,
-    normalise_resident_id,
-)
+from doorstep.core.idnumbers import InvalidValue, normalise_document, normalise_phone
 from doorstep.core.masking import mask_document, mask_name, mask_phone
 from doorstep.core.tables import (
     Column,
@@ -55,6 +50,10 @@ DOCUMENT_TYPES = {
     "港澳通行证": DocumentType.HK_MACAU,
     "港澳居民来往内地通行证": DocumentType.HK_MACAU,
     "hk_macau": DocumentType.HK_MACAU,
+    "台湾居民来往大陆通行证": DocumentType.TAIWAN,
+    "台胞证": DocumentType.TAIWAN,
+    "台湾通行证": DocumentType.TAIWAN,
+    "taiwan": DocumentType.TAIWAN,
     "其他": DocumentType.OTHER,
     "other": DocumentType.OTHER,
 }
@@ -143,16 +142,13 @@ def _parse_row(
             "id_type",
             values["id_type"],
             _(
-                "unknown document type; use one of 居民身份证, 护照, 港澳通行证, 其他 (or leave it empty for 居民身份证)."
+                "unknown document type; use one of 居民身份证, 护照, 港澳通行证, 台胞证, 其他 (or leave it empty for 居民身份证)."
             ),
         )
     id_number = values["id_number"]
     if id_number and id_type is not None:
         try:
-            if id_type == DocumentType.RESIDENT_ID:
-                id_number = normalise_resident_id(id_number)
-            else:
-                id_number = normalise_other_document(id_number)
+            id_number = normalise_document(id_type, id_number)
         except InvalidValue as exc:
             fail("id_number", mask_document(id_number), str(exc))
 

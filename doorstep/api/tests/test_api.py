@@ -94,7 +94,7 @@ def test_the_openapi_document_describes_the_contract():
 
 def test_messages_come_in_chinese_unless_the_device_asks_for_english(lane_world):
     d = lane_world["registrar"]
-    event = d.event("tube.add", tube="NOSUCH0001", person="x")
+    event = d.event("tube.add", tube="NOSUCH0001", person=lane_world["people"][0].person_code)
     chinese = d.client.post(
         "/api/v1/events",
         json.dumps({"events": [event]}),

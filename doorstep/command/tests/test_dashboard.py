@@ -151,7 +151,8 @@ def test_a_tube_left_open_and_a_box_late_for_the_lab_are_alerts(lane_world):
     d.send(d.event("tube.open", lane=lane.code, tube="2112250009", pool=10, at=now.isoformat()))
     assert "tube_open" not in kinds(campaign, now)
     assert "tube_open" in kinds(campaign, now + dt.timedelta(minutes=31))
-    tube = sealed_now(d, lane, lane_world["people"][:2])
+    next_lane = lane.site.lanes.exclude(pk=lane.pk).first()
+    tube = sealed_now(d, next_lane, lane_world["people"][:2])
     box = Box.objects.create(
         campaign=campaign, code="BOX009", site=lane.site, status=BoxStatus.IN_TRANSIT, opened_at=now
     )

@@ -175,7 +175,7 @@ def world(request, community, resident, leader):
     people[2].user = leader
     people[2].save(update_fields=["user"])
     from doorstep.conftest import make_lane
-    from doorstep.sampling import events
+    from doorstep.sampling import ingest
 
     lane = make_lane(community)
     now = timezone.now().isoformat()
@@ -187,7 +187,7 @@ def world(request, community, resident, leader):
         ("box.add", {"box": "BOX001", "tube": "2112250001"}),
         ("box.seal", {"box": "BOX001", "count": 1}),
     ]
-    answers = events.apply(
+    answers = ingest.apply(
         commander,
         [{"id": str(uuid.uuid4()), "type": t, "at": now, **fields} for t, fields in scans],
     )

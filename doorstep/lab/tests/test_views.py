@@ -5,6 +5,7 @@ from django.urls import reverse
 from doorstep.conftest import client_for
 from doorstep.lab.tests.test_results import post, sealed_tube
 from doorstep.sampling.models import Box
+from doorstep.sampling.tests.conftest import to_the_lab
 
 pytestmark = pytest.mark.django_db
 
@@ -55,7 +56,7 @@ def test_the_specimen_clock_flags_tubes_not_received_after_3_and_4_hours(lane_wo
 
 
 def test_a_results_file_is_uploaded_whole_or_not_at_all(lane_world, lab):
-    boxed(lane_world)
+    to_the_lab(lane_world, boxed(lane_world).code)
     client = client_for(lab)
     bad = SimpleUploadedFile("r.csv", "管码,结果\n2112250001,阳\n".encode("gbk"))
     response = client.post(reverse("lab:upload"), {"file": bad})

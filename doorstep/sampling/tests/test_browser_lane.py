@@ -43,21 +43,25 @@ def test_a_registrar_fills_a_tube_boxes_it_and_a_positive_pool_comes_back(
     # Everything scanned has reached the server before the registrar walks to the boxes.
     page.wait_for_selector("#outbox-pending:text-is('0')")
 
+    # Packing: the box is scanned once, then its tubes, then it is sealed with the hand count.
     page.goto(f"{live_server.url}/sampling/sites/{lane.site_id}/boxes/")
-    page.fill("#open-box", "BOX001")
-    page.click("text=Open the box")
-    page.fill("#add-box", "BOX001")
-    page.fill("#add-tube", "2112250001")
-    page.click("text=Put the tube in")
-    page.fill("#seal-box", "BOX001")
+    type_and_enter("BOX001")
+    page.wait_for_selector("#packing-box:text-is('BOX001')")
+    type_and_enter("2112250001")
+    page.wait_for_selector("#packing-count:text-is('1')")
     page.fill("#seal-count", "1")
-    page.click("text=Seal the box")
+    page.click("#seal-box")
     page.wait_for_selector("#boxes:has-text('Sealed')")
 
     results = tmp_path / "results.csv"
     results.write_text("管码,结果,CT值\n2112250001,阳性,29.8\n", encoding="utf-8")
     lab_page = browser.new_context(locale="en-US").new_page()
     sign_in(lab_page, live_server.url, "labby", "swab-and-seal-10")
+    lab_page.goto(f"{live_server.url}/lab/")
+    lab_page.fill("#box", "BOX001")
+    lab_page.fill("#count", "1")
+    lab_page.click("button:text-is('Receive')")
+    lab_page.wait_for_selector("#receive-answer.ok")
     lab_page.goto(f"{live_server.url}/lab/results/")
     lab_page.set_input_files("#file", str(results))
     lab_page.click("text=Check and record")
@@ -73,7 +77,7 @@ def test_a_registrar_fills_a_tube_boxes_it_and_a_positive_pool_comes_back(
 
     tube = Tube.objects.get(code="2112250001")
     assert (tube.member_count, tube.status, tube.result) == (10, "sealed", "positive")
-    assert Box.objects.get().status == "sealed"
+    assert Box.objects.get().status == "received"
     assert RetestOrder.objects.count() == 10
     assert "Pool 2112250001 is positive: 10 people must stay home" in alerts
     assert "12号楼" in retests and "Door-to-door sampling" in retests

@@ -22,7 +22,7 @@ from doorstep.conftest import (
     make_lane,
     make_resident,
 )
-from doorstep.sampling import events
+from doorstep.sampling import ingest
 from doorstep.sampling.models import Tally, Tube, TubeMember
 from doorstep.sampling.tests.conftest import Device
 
@@ -97,7 +97,7 @@ def _deadlock() -> OperationalError:
 @pytest.mark.django_db(transaction=True)
 def test_a_batch_that_loses_a_deadlock_is_played_again(lane_world, registrar, monkeypatch):
     d, lane, people = lane_world["registrar"], lane_world["lane"], lane_world["people"]
-    real = events._apply_once
+    real = ingest._apply_once
     calls: list[int] = []
 
     def once_deadlocked(*args, **kwargs):  # type: ignore[no-untyped-def]
@@ -107,10 +107,10 @@ def test_a_batch_that_loses_a_deadlock_is_played_again(lane_world, registrar, mo
             raise _deadlock()
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(events, "_apply_once", once_deadlocked)
+    monkeypatch.setattr(ingest, "_apply_once", once_deadlocked)
     batch = [d.event("tube.open", lane=lane.code, tube="2112250001", pool=10)]
     batch += [d.event("tube.add", tube="2112250001", person=p.person_code) for p in people[:3]]
-    answers = events.apply(registrar, batch)
+    answers = ingest.apply(registrar, batch)
     assert len(calls) == 2
     # The first play committed here (a test cannot roll a finished commit back), so the replay
     # answers duplicate: what a device sees after a lost answer, never a second tube.
@@ -123,9 +123,9 @@ def test_inside_another_transaction_a_deadlock_is_not_retried(registrar, monkeyp
     def deadlocked(*args, **kwargs):  # type: ignore[no-untyped-def]
         raise _deadlock()
 
-    monkeypatch.setattr(events, "_apply_once", deadlocked)
+    monkeypatch.setattr(ingest, "_apply_once", deadlocked)
     with pytest.raises(OperationalError), transaction.atomic():
-        events.apply(registrar, [])
+        ingest.apply(registrar, [])
 
 
 @pytest.mark.django_db(transaction=True)
@@ -136,7 +136,7 @@ def test_other_database_errors_are_not_retried(registrar, monkeypatch):
         calls.append(1)
         raise OperationalError("no such table: sampling_tube")
 
-    monkeypatch.setattr(events, "_apply_once", broken)
+    monkeypatch.setattr(ingest, "_apply_once", broken)
     with pytest.raises(OperationalError):
-        events.apply(registrar, [])
+        ingest.apply(registrar, [])
     assert calls == [1]

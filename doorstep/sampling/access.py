@@ -1,0 +1,22 @@
+"""The access helpers every sampling view starts with: 403 for a role that may not, 404 for a
+site or lane outside the user's territory."""
+
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404
+
+from doorstep.core.http import AuthedRequest
+from doorstep.core.roles import Can
+from doorstep.core.scoping import require, scoped
+from doorstep.sampling.models import Lane, Site
+
+
+def site_for_user(request: AuthedRequest, pk: int) -> Site:
+    require(request.user, Can.VIEW_SITES)
+    return get_object_or_404(scoped(request.user, Site.objects.select_related("community")), pk=pk)
+
+
+def lane_for_user(request: AuthedRequest, pk: int) -> Lane:
+    require(request.user, Can.SCAN)
+    lanes = scoped(request.user, Lane.objects.select_related("site__community"), "site__community")
+    return get_object_or_404(lanes, pk=pk)
