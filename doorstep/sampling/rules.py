@@ -73,7 +73,7 @@ def messages() -> dict[str, str]:
         "box_pattern": _("%(code)s is not a box barcode. Scan the label on the box."),
         "worker": _("%(code)s is a worker's code (a staff badge), not a resident's."),
         "bad_code": _(
-            "%(code)s is not a valid person code: one character is wrong. Scan it again, or type the ID number."
+            "%(code)s is not a valid person code: one character is wrong. Scan it again, or type the ID number (for a passport or permit, choose the document type first)."
         ),
         "neither": _(
             "That is neither a person code nor an ID number. Scan the code again or type the ID number; for a passport or permit, choose the document type first."
