@@ -51,16 +51,24 @@ def doorstep(args: list[str], env: dict[str, str]) -> str:
     return result.stdout
 
 
+BENCH_SITE = "压测采样点"
+
+
 def roster(env: dict[str, str]) -> tuple[list[str], list[str]]:
     """Person codes of the registrar's communities and their lane codes, read via the ORM."""
+    # People of prevention-zone buildings (20 in 1, the bench's pool) and the lanes of the
+    # bench's own sites: one device per lane, as at a real site (a lane fills one tube at a time).
     script = (
         "import json;from doorstep.core.models import User;from doorstep.territory.models import Resident;"
+        "from doorstep.campaigns.models import CampaignBuilding;"
         "from doorstep.sampling.models import Lane,RoundSample;u=User.objects.get(username='registrar');"
         "c=list(u.communities.values_list('pk',flat=True));"
         "done=RoundSample.objects.values('resident_id');"
-        "print(json.dumps([list(Resident.objects.filter(community_id__in=c).exclude(pk__in=done)"
+        "open_=CampaignBuilding.objects.filter(zone='prevention').values('building_id');"
+        "print(json.dumps([list(Resident.objects.filter(community_id__in=c,"
+        "household__unit__building_id__in=open_).exclude(pk__in=done)"
         ".values_list('person_code',flat=True)),"
-        "list(Lane.objects.filter(site__community_id__in=c).values_list('code',flat=True))]))"
+        f"list(Lane.objects.filter(site__name__startswith={BENCH_SITE!r}).values_list('code',flat=True))]))"
     )
     people, lanes = json.loads(doorstep(["shell", "-c", script], env).strip().splitlines()[-1])
     return people, lanes
@@ -285,13 +293,17 @@ def demo_town(
     started = time.perf_counter()
     doorstep(["demo", "--residents", str(residents), "--no-serve"], env)
     built = time.perf_counter() - started
-    # The registrar works every community here, so the runs have people enough.
+    # The registrar works every community here, so the runs have people enough, and two sites
+    # of 30 lanes give every simulated device a lane of its own.
     doorstep(
         [
             "shell",
             "-c",
             "from doorstep.core.models import User;from doorstep.territory.models import Community;"
-            "User.objects.get(username='registrar').communities.set(Community.objects.all())",
+            "from doorstep.sampling.actions import create_site;"
+            "User.objects.get(username='registrar').communities.set(Community.objects.all());"
+            "c=Community.objects.order_by('pk')[3];"
+            f"[create_site(c, {BENCH_SITE!r} + s, lanes=30) for s in 'AB']",
         ],
         env,
     )

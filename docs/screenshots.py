@@ -10,7 +10,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, sync_playwright
 
-from doorstep.core import chromium
+from doorstep.core import chromium, codes
 
 BASE = sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:8000"
 OUT = Path(__file__).parent / "img"
@@ -69,7 +69,21 @@ def main() -> None:
         sign_in(registrar, "registrar")
         registrar.goto(f"{BASE}/sampling/")
         registrar.click("#site-1 li:nth-child(3) a, section li:nth-child(3) a")
-        registrar.screenshot(path=str(OUT / "lane.png"))
+        # Lane 3 is filling a tube: one scan the server will refuse (a code on nobody's
+        # roster), made without signal, then one still waiting: the alarm and the pending row.
+        registrar.wait_for_function("document.activeElement.id === 'code'")
+        registrar.context.set_offline(True)
+        registrar.keyboard.type(codes.new_code())
+        registrar.keyboard.press("Enter")
+        registrar.wait_for_selector("#members li.pending")
+        registrar.context.set_offline(False)
+        registrar.wait_for_selector("#lane-alarms:not([hidden])")
+        registrar.context.set_offline(True)
+        registrar.keyboard.type(codes.new_code())
+        registrar.keyboard.press("Enter")
+        registrar.wait_for_selector("#members li.pending")
+        registrar.screenshot(path=str(OUT / "lane.png"), full_page=True)
+        registrar.context.set_offline(False)
         worker = browser.new_page(viewport={"width": 1280, "height": 800}, locale="zh-CN")
         sign_in(worker, "commander")
         worker.goto(f"{BASE}/lab/retests/")

@@ -63,7 +63,7 @@ class Request(models.Model):
         "territory.Household", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     # A person not on the roster (a walk-in): their own name, document and phone.
-    walk_in_name = models.CharField(_("name"), max_length=100, blank=True)
+    walk_in_name = models.CharField(_("full name"), max_length=100, blank=True)
     walk_in_id_number = models.CharField(_("document number"), max_length=32, blank=True)
     walk_in_phone = models.CharField(_("phone"), max_length=11, blank=True)
     kind = models.CharField(_("need"), max_length=20, choices=NeedKind.choices)

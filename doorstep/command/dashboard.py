@@ -173,6 +173,11 @@ class LaneRow:
     roles: dict[str, int]
 
     @property
+    def staffed(self) -> list[tuple[str, int]]:
+        """The roles on duty, in the user's words, with how many people each."""
+        return [(str(DutyRole(r).label), n) for r, n in self.roles.items() if n]
+
+    @property
     def missing(self) -> list[str]:
         if not any(self.roles.values()):
             return []  # nobody there: the lane is closed, not short-handed

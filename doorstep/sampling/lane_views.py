@@ -140,30 +140,32 @@ def _boot(request: AuthedRequest, panel: queries.LanePanel) -> dict[str, Any]:
 
 
 def _page_words() -> dict[str, str]:
-    return {
-        "scanTube": _("Scan a new tube's barcode"),
-        "scanPerson": _("Scan the next person's code (or type their ID number)"),
-        "seal": _("Seal tube {code}"),
-        "discard": _("Discard empty tube {code}"),
-        "opened": _("Tube {code} opened: scan the people."),
-        "pending": _("{code}: waiting for the server"),
-        "added": _("{name}: recorded in tube {code}."),
-        "queued": _("Kept on this phone, waiting for the server: {code}"),
-        "sealed": _("Tube {code} sealed."),
-        "discarded": _("Tube {code} discarded."),
-        "fill": _("{confirmed} recorded · {pending} waiting"),
-        "household": _("household"),
-        "walkIn": _("walk-in"),
-        "again": _("again"),
-        "sending": _("sending…"),
-        "allSent": _("All sent."),
-        "offline": _("No signal: scans are kept on this device and sent when it returns."),
-        "alarmPerson": _("{name} ({code}) in tube {tube}"),
-        "alarmTube": _("Tube {tube}"),
-        "unknownName": _("person not found"),
-        "ack": _("Done: I have dealt with it"),
-        "walkInQueued": _("Walk-in {name} kept, waiting for the server."),
-    }
+    """The page's own words, as templates it fills (``{code}``)."""
+    return rules.as_templates(
+        {
+            "scanTube": _("Scan a new tube's barcode"),
+            "scanPerson": _("Scan the next person's code (or type their ID number)"),
+            "seal": _("Seal tube %(code)s"),
+            "discard": _("Discard empty tube %(code)s"),
+            "opened": _("Tube %(code)s opened: scan the people."),
+            "pending": _("%(code)s: waiting for the server"),
+            "queued": _("Kept on this phone, waiting for the server: %(code)s"),
+            "sealed": _("Tube %(code)s sealed."),
+            "discarded": _("Tube %(code)s discarded."),
+            "fill": _("%(confirmed)s recorded · %(pending)s waiting"),
+            "household": _("household"),
+            "walkIn": _("walk-in"),
+            "again": _("again"),
+            "sending": _("sending…"),
+            "allSent": _("All sent."),
+            "offline": _("No signal: scans are kept on this device and sent when it returns."),
+            "alarmPerson": _("%(name)s (%(code)s) in tube %(tube)s"),
+            "alarmTube": _("Tube %(tube)s"),
+            "unknownName": _("person not found"),
+            "ack": _("Done: I have dealt with it"),
+            "walkInQueued": _("Walk-in %(name)s kept, waiting for the server."),
+        }
+    )
 
 
 @require_POST

@@ -193,7 +193,7 @@ class WalkIn(models.Model):
 
     campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.CASCADE, related_name="+")
     community = models.ForeignKey("territory.Community", on_delete=models.PROTECT, related_name="+")
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(_("full name"), max_length=100)
     id_type = models.CharField(
         _("document type"),
         max_length=16,
@@ -292,7 +292,7 @@ class Box(models.Model):
     )
     tube_count = models.PositiveIntegerField(_("tubes"), default=0)
     opened_at = models.DateTimeField(_("opened"))
-    sealed_at = models.DateTimeField(_("sealed"), null=True, blank=True)
+    sealed_at = models.DateTimeField(_("box sealed"), null=True, blank=True)
     handed_at = models.DateTimeField(_("handed to the courier"), null=True, blank=True)
     courier = models.CharField(_("courier"), max_length=100, blank=True)
     received_at = models.DateTimeField(_("received"), null=True, blank=True)

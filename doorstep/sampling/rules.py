@@ -620,7 +620,7 @@ def hints() -> dict[str, str]:
     }
 
 
-def _templates(table: Mapping[str, str]) -> dict[str, str]:
+def as_templates(table: Mapping[str, str]) -> dict[str, str]:
     """``%(name)s`` → ``{name}``: the page's JavaScript fills templates that way."""
     return {key: re.sub(r"%\((\w+)\)s", r"{\1}", value) for key, value in table.items()}
 
@@ -640,7 +640,7 @@ def page_data(pattern: str, lane_pool: str) -> dict[str, Any]:
             "weights": list(idnumbers.WEIGHTS),
             "check": idnumbers.CHECK,
             "kind": idnumbers.RESIDENT_ID,
-            "messages": _templates(idnumbers.id_messages()),
+            "messages": as_templates(idnumbers.id_messages()),
         },
         "documents": {
             kind: {"pattern": pattern_, "hint": idnumbers.document_hint(kind)}
@@ -653,6 +653,6 @@ def page_data(pattern: str, lane_pool: str) -> dict[str, Any]:
         "laneRule": lane_pool,
         "laneCapacity": capacity(lane_pool),
         "laneRuleLabel": rule_label(lane_pool),
-        "messages": _templates(messages()),
-        "hints": _templates(hints()),
+        "messages": as_templates(messages()),
+        "hints": as_templates(hints()),
     }

@@ -150,7 +150,7 @@ class Resident(models.Model):
     community = models.ForeignKey(
         Community, verbose_name=_("community"), on_delete=models.PROTECT, related_name="residents"
     )
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(_("full name"), max_length=100)
     id_type = models.CharField(
         _("document type"),
         max_length=16,

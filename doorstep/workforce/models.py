@@ -63,7 +63,7 @@ class Staff(models.Model):
     town = models.ForeignKey(
         "territory.Town", verbose_name=_("town"), on_delete=models.PROTECT, related_name="+"
     )
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(_("full name"), max_length=100)
     phone = models.CharField(_("phone"), max_length=11)
     # Stored as ",sampler,registrar," so that "has skill X" is one portable LIKE.
     skills = models.CharField(_("skills"), max_length=200, blank=True, default="")

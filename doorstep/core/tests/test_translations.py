@@ -65,3 +65,49 @@ def test_the_catalogue_covers_every_message_in_the_code(tmp_path):
     fresh = {m for m, _s in _entries((copy / "locale/zh_Hans/LC_MESSAGES/django.po").read_text())}
     committed = {m for m, _s in _entries(PO.read_text())}
     assert fresh - committed == set(), "run `make translations` and translate the new messages"
+
+
+def test_a_sealed_tube_a_sealed_box_and_a_sealed_zone_read_differently_in_chinese():
+    from django.utils import translation
+
+    from doorstep.campaigns.models import Zone
+    from doorstep.sampling.models import BoxStatus, TubeStatus
+
+    with translation.override("zh-hans"):
+        assert str(TubeStatus.SEALED.label) == "已封管"
+        assert str(BoxStatus.SEALED.label) == "已封箱"
+        assert str(Zone.SEALED.label) == "封控区"
+        assert str(TubeStatus.DISCARDED.label) == "已作废"
+
+
+def test_a_persons_name_and_a_places_name_read_differently_in_chinese():
+    from django.utils import translation
+
+    from doorstep.campaigns.models import Campaign
+    from doorstep.sampling.models import Site, WalkIn
+    from doorstep.territory.models import Resident
+    from doorstep.workforce.models import Staff
+
+    with translation.override("zh-hans"):
+        for model in (Resident, WalkIn, Staff):
+            assert str(model._meta.get_field("name").verbose_name) == "姓名", model
+        for model in (Campaign, Site):
+            assert str(model._meta.get_field("name").verbose_name) == "名称", model
+
+
+def test_no_message_about_a_tube_or_a_box_speaks_of_a_sealed_zone():
+    """封控 (a sealed zone) never translates a tube or a box being sealed (封管, 封箱)."""
+    for block in PO.read_text().split("\n\n"):
+        context = re.search(r'^msgctxt "(.*)"$', block, re.M)
+        msgid = re.search(r'^msgid ((?:".*"\n?)+)', block, re.M)
+        msgstr = re.search(r'^msgstr(?:\[0\])? ((?:".*"\n?)+)', block, re.M)
+        if not (msgid and msgstr):
+            continue
+        english = "".join(re.findall(r'"(.*)"', msgid.group(1))).lower()
+        chinese = "".join(re.findall(r'"(.*)"', msgstr.group(1)))
+        about_specimens = (context and context.group(1) in {"tube", "box"}) or (
+            ("tube" in english or "box" in english)
+            and not any(word in english for word in ("zone", "controlled", "prevention"))
+        )
+        if about_specimens:
+            assert "封控" not in chinese, (english, chinese)
