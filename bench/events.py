@@ -153,6 +153,10 @@ def bunched(
     lock = threading.Lock()
     # Device d runs for the whole run if d < steady, else only in the middle third.
     per_device: list[list[list[dict[str, object]]]] = []
+    if len(lanes) < devices:
+        raise SystemExit(
+            f"the bunched start needs {devices} lanes, one per device; there are {len(lanes)}"
+        )
     cursor = 0
     for d in range(devices):
         chunks_needed = int(seconds if d < steady else third) + 2
@@ -368,8 +372,10 @@ def bench(
             )
         )
         # The bunched start, on people nobody has scanned yet.
+        # The single-event clients may have left a tube open at their lanes: the surge's devices
+        # take the other lanes, one each.
         during, errors, messages, acknowledged = bunched(
-            port, token, lanes, people[cursor:], steady, seconds
+            port, token, lanes[8:], people[cursor:], steady, seconds
         )
         lost, stored = missing(env, home, acknowledged)
         sent = sum(len(v) for v in during.values()) * 10
