@@ -136,6 +136,7 @@ def test_the_eleventh_person_offline_is_refused_on_the_spot_in_a_tube_opened_by_
         wedge(page, person.person_code)
     page.wait_for_selector("#tube-fill:text-is('10/10')")
     assert page.locator("#tube-pending").inner_text() == "0 recorded · 10 waiting"
+    assert not page.locator("#discard").is_visible()  # a tube with people is never discarded
     wedge(page, people[10].person_code)
     page.wait_for_selector("#lane-answer.bad")
     assert "already holds 10 people. Seal it and open a new tube" in answer(page)
