@@ -21,6 +21,7 @@ from doorstep.conftest import (
     make_resident,
     valid_id,
 )
+from doorstep.sampling.models import Box, Tube
 
 
 @pytest.fixture
@@ -83,6 +84,25 @@ class Device:
         return [r.get("error", {}).get("code", r["status"]) for r in self.send(*events)]
 
 
+def open_tube(device: Device, lane: Any, code: str = "2112250001", **extra: Any) -> dict[str, Any]:
+    return device.event("tube.open", lane=lane.code, tube=code, **extra)
+
+
+def add(device: Device, code: str, person: str, **extra: Any) -> dict[str, Any]:
+    return device.event("tube.add", tube=code, person=person, **extra)
+
+
+def sampled_elsewhere(world: dict[str, Any], *people: Any) -> None:
+    """People sampled just now at the site's other lane (in an open tube of ten there)."""
+    d, lane = world["registrar"], world["lane"]
+    other = lane.site.lanes.exclude(pk=lane.pk).first()
+    answers = d.codes(
+        open_tube(d, other, "2112240001", pool=10),
+        *[add(d, "2112240001", p.person_code) for p in people],
+    )
+    assert set(answers) == {"accepted"}, answers
+
+
 def fresh_id() -> str:
     return valid_id()
 
@@ -93,8 +113,6 @@ _boxes = iter(range(1, 10_000))
 def to_the_lab(world: dict[str, Any], *codes: str) -> None:
     """Sealed tubes reach the lab the only way they can: in a box, counted. Tubes already in a
     box travel with it; the others are boxed at their lane's site first."""
-    from doorstep.sampling.models import Box, Tube
-
     registrar, lab, lane = world["registrar"], world["lab"], world["lane"]
     tubes = Tube.objects.filter(code__in=codes)
     loose = [t.code for t in tubes if t.box_id is None]

@@ -12,7 +12,7 @@ import pytest
 from doorstep.conftest import make_household, make_resident, sign_in
 from doorstep.lab.models import RetestOrder
 from doorstep.sampling.models import RoundSample, Tube, TubeMember
-from doorstep.sampling.tests.conftest import to_the_lab
+from doorstep.sampling.tests.conftest import sampled_elsewhere, to_the_lab
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -87,17 +87,8 @@ def test_a_passport_is_typed_with_its_document_type(lane_page, lane_world):
 
 
 def test_someone_already_sampled_is_pending_then_an_alarm_that_names_them(lane_page, lane_world):
-    page, d, lane, people = (
-        lane_page,
-        lane_world["registrar"],
-        lane_world["lane"],
-        lane_world["people"],
-    )
-    other = lane.site.lanes.exclude(pk=lane.pk).first()
-    d.send(
-        d.event("tube.open", lane=other.code, tube="2112240001", pool=10),
-        d.event("tube.add", tube="2112240001", person=people[0].person_code),
-    )
+    page, people = lane_page, lane_world["people"]
+    sampled_elsewhere(lane_world, people[0])
     wedge(page, "2112250001")
     page.wait_for_selector("#tube-code:text-is('2112250001')")
     page.context_.set_offline(True)
@@ -191,17 +182,8 @@ def test_a_person_code_first_is_refused_and_an_empty_tube_can_be_discarded(lane_
 
 
 def test_the_override_reason_counts_for_one_scan_only(lane_page, lane_world):
-    page, d, lane, people = (
-        lane_page,
-        lane_world["registrar"],
-        lane_world["lane"],
-        lane_world["people"],
-    )
-    other = lane.site.lanes.exclude(pk=lane.pk).first()
-    d.send(
-        d.event("tube.open", lane=other.code, tube="2112240001", pool=10),
-        *[d.event("tube.add", tube="2112240001", person=p.person_code) for p in people[:2]],
-    )
+    page, people = lane_page, lane_world["people"]
+    sampled_elsewhere(lane_world, *people[:2])
     wedge(page, "2112250001")
     page.wait_for_selector("#tube-code:text-is('2112250001')")
     page.click("#override-box summary")
@@ -248,18 +230,9 @@ def test_a_walk_in_with_a_permit_is_registered_offline_and_lands_once(lane_page,
 def test_a_refused_person_stays_alarmed_while_everyone_confirmed_is_traced_from_a_positive_pool(
     lane_page, lane_world
 ):
-    page, d, lane, people = (
-        lane_page,
-        lane_world["registrar"],
-        lane_world["lane"],
-        lane_world["people"],
-    )
+    page, people = lane_page, lane_world["people"]
     stranger = make_resident(make_household(lane_world["neighbour"].household.unit.building, "303"))
-    other = lane.site.lanes.exclude(pk=lane.pk).first()
-    d.send(
-        d.event("tube.open", lane=other.code, tube="2112240001", pool=10),
-        d.event("tube.add", tube="2112240001", person=people[3].person_code),
-    )
+    sampled_elsewhere(lane_world, people[3])
     page.evaluate("navigator.serviceWorker.ready")
     page.context_.set_offline(True)
     wedge(page, "2112250001")

@@ -15,16 +15,9 @@ from doorstep.sampling.models import (
     TubeMember,
     WalkIn,
 )
+from doorstep.sampling.tests.conftest import add, open_tube
 
 pytestmark = pytest.mark.django_db
-
-
-def open_tube(device, lane, code="2112250001", **extra):  # type: ignore[no-untyped-def]
-    return device.event("tube.open", lane=lane.code, tube=code, **extra)
-
-
-def add(device, code, person, **extra):  # type: ignore[no-untyped-def]
-    return device.event("tube.add", tube=code, person=person, **extra)
 
 
 def test_a_tube_is_opened_filled_from_the_zone_rule_and_sealed(lane_world):

@@ -22,16 +22,9 @@ from doorstep.sampling.models import (
     TubeMember,
     WalkIn,
 )
+from doorstep.sampling.tests.conftest import add, open_tube
 
 pytestmark = pytest.mark.django_db
-
-
-def open_tube(d, lane, code="2112250001", **extra):  # type: ignore[no-untyped-def]
-    return d.event("tube.open", lane=lane.code, tube=code, **extra)
-
-
-def add(d, code, person, **extra):  # type: ignore[no-untyped-def]
-    return d.event("tube.add", tube=code, person=person, **extra)
 
 
 def test_a_sealed_zone_means_household_tubes_whatever_pool_is_sent(lane_world):
