@@ -11,7 +11,6 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -22,6 +21,7 @@ from doorstep.canvass.models import NeedKind
 from doorstep.command import public
 from doorstep.core import codes
 from doorstep.core.http import AuthedRequest
+from doorstep.core.moments import parse_moment
 from doorstep.core.roles import Can
 from doorstep.core.scoping import communities_for, require, scoped
 from doorstep.territory.models import Resident
@@ -41,10 +41,7 @@ def _request(request: AuthedRequest, pk: int) -> Request:
 
 
 def _when(raw: str) -> dt.datetime | None:
-    found = parse_datetime((raw or "").strip())
-    if found is not None and timezone.is_naive(found):
-        found = timezone.make_aware(found)
-    return found
+    return parse_moment(raw or "")
 
 
 @require_GET

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from doorstep.canvass import counters
@@ -30,6 +29,7 @@ from doorstep.canvass.models import (
     Visit,
 )
 from doorstep.core.models import User
+from doorstep.core.moments import parse_moment
 from doorstep.core.roles import Can
 from doorstep.sampling.models import RoundSample
 from doorstep.territory.models import Household, Resident
@@ -113,19 +113,15 @@ def _check(tap: Tap, task: BuildingTask, now: dt.datetime) -> Checked:
     kind = str(tap.need_kind)
     if tap.outcome == Outcome.SPECIAL_NEED and kind not in NeedKind.values:
         raise Refused("invalid", _("Say what the special need is: choose a kind."))
-    need_by = parse_datetime(str(tap.need_by)) if tap.need_by else None
+    need_by = parse_moment(str(tap.need_by)) if tap.need_by else None
     if tap.need_by and need_by is None:
         raise Refused("invalid", _("“Needed by” is not a date and time."))
-    if need_by is not None and timezone.is_naive(need_by):
-        need_by = timezone.make_aware(need_by)
     note = str(tap.note).strip()
     if len(note) > 500:
         raise Refused("invalid", _("The note is too long: keep it under 500 characters."))
-    at = parse_datetime(str(tap.at)) if tap.at else now
+    at = parse_moment(str(tap.at)) if tap.at else now
     if at is None:
         raise Refused("invalid", _("The tap's time is not a date and time."))
-    if timezone.is_naive(at):
-        at = timezone.make_aware(at)
     at = min(at, now) if at <= now + CLOCK_SKEW else now
     household_id = str(tap.household)
     household = (

@@ -14,10 +14,10 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from doorstep.core.models import User
+from doorstep.core.moments import parse_moment
 from doorstep.core.scoping import town_ids
 from doorstep.lab import retests
 from doorstep.lab.models import Alert, AlertKind, OrderKind, ResultEntry
@@ -70,11 +70,9 @@ def parse_row(row: dict[str, Any], user: User | None) -> dict[str, Any]:
             raise RowError("invalid", _("Ct must be between 0 and 100."))
     tested_at = None
     if row.get("tested_at"):
-        tested_at = parse_datetime(str(row["tested_at"]))
+        tested_at = parse_moment(str(row["tested_at"]))
         if tested_at is None:
             raise RowError("invalid", _("“tested_at” is not a date and time."))
-        if timezone.is_naive(tested_at):
-            tested_at = timezone.make_aware(tested_at)
     tubes = Tube.objects.filter(code=code)
     towns = town_ids(user) if user is not None else None
     if towns is not None:

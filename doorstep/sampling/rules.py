@@ -22,12 +22,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from doorstep.campaigns.models import PoolRule, Zone
 from doorstep.core import codes, idnumbers
 from doorstep.core.idnumbers import InvalidValue
+from doorstep.core.moments import parse_moment
 from doorstep.workforce.models import WORKER_CODE_BODY
 
 MAX_EVENTS = 1000
@@ -193,18 +193,9 @@ def capacity(rule: str) -> int | None:
 
 def moment(raw: object) -> dt.datetime:
     """``at``: a date and time with its offset; a naive one is read in the server's zone."""
-    if not isinstance(raw, str) or len(raw) > 40:
+    at = parse_moment(raw)
+    if at is None:
         raise refuse("invalid", "at")
-    try:
-        at = parse_datetime(raw)
-        if at is None:
-            raise ValueError
-        if timezone.is_naive(at):
-            at = timezone.make_aware(at)
-        # A date the server cannot place in UTC (year 1 at +14:00) is no date.
-        at.astimezone(dt.UTC)
-    except (ValueError, OverflowError):
-        raise refuse("invalid", "at") from None
     return at
 
 

@@ -127,6 +127,7 @@ def test_unknown_or_open_tubes_and_bad_values_are_refused(lane_world):
         {"tube": "2112250009", "result": "maybe"},
         {"tube": "", "result": "negative"},
         {"tube": "2112250009", "result": "negative", "ct": "abc"},
+        {"tube": "2112250009", "result": "negative", "tested_at": "2021-02-30T09:00:00"},
         "row",
     )
     assert [a["error"]["code"] for a in answers] == [
@@ -136,7 +137,9 @@ def test_unknown_or_open_tubes_and_bad_values_are_refused(lane_world):
         "invalid",
         "invalid",
         "invalid",
+        "invalid",
     ]
+    assert answers[5]["error"]["message"] == "“tested_at” is not a date and time."
     assert not ResultEntry.objects.exists()
 
 
