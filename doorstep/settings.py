@@ -88,6 +88,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "doorstep.core.middleware.BodyLimit",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -187,10 +188,21 @@ SESSION_COOKIE_SECURE = env_bool("DOORSTEP_SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
 
-# Largest roster upload accepted through the page (the command line has no limit).
+# What a request may carry, checked before its body is read: a signed-in upload at most
+# DOORSTEP_UPLOAD_MAX_MB (a 200,000-row roster as XLSX is about 10 MB), anything else at most
+# 10 MB (an event batch is well under 1 MB), anonymous forms at most 64 KB.
+UPLOAD_MAX_BYTES = env_int("DOORSTEP_UPLOAD_MAX_MB", 50) * 1024 * 1024
+ANONYMOUS_MAX_BYTES = 64 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
-ROSTER_UPLOAD_MAX_BYTES = env_int("DOORSTEP_ROSTER_UPLOAD_MAX_MB", 50) * 1024 * 1024
+ROSTER_UPLOAD_MAX_BYTES = UPLOAD_MAX_BYTES
+
+# What one import reads from a spreadsheet (core/tables.py): rows under the header, columns,
+# characters in one cell, and the bytes an XLSX may unpack to.
+TABLE_MAX_ROWS = env_int("DOORSTEP_TABLE_MAX_ROWS", 200_000)
+TABLE_MAX_COLUMNS = env_int("DOORSTEP_TABLE_MAX_COLUMNS", 50)
+TABLE_MAX_CELL = env_int("DOORSTEP_TABLE_MAX_CELL", 2_000)
+TABLE_MAX_UNZIPPED = env_int("DOORSTEP_TABLE_MAX_UNZIPPED_MB", 400) * 1024 * 1024
 
 LOGGING = {
     "version": 1,

@@ -9,6 +9,7 @@ tube is a conflict unless it comes as a correction with a reason, which keeps th
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -45,8 +46,13 @@ class RowError(Exception):
         self.message = message
 
 
-def parse_row(row: dict[str, Any], user: User | None) -> dict[str, Any]:
-    """Check one row without writing: the tube exists and may be resulted, the values parse."""
+# Rows written per transaction: on SQLite a lane's scans wait for the writer, so a big file
+# must not hold the lock for long (about a tenth of a second per chunk of negatives here).
+CHUNK = 2_000
+
+
+def _values(row: dict[str, Any]) -> dict[str, Any]:
+    """What a row says, checked without the database."""
     code = str(row.get("tube") or "").strip().upper().replace(" ", "")
     if not code:
         raise RowError("invalid", _("“tube” is missing: give the tube barcode."))
@@ -66,18 +72,44 @@ def parse_row(row: dict[str, Any], user: User | None) -> dict[str, Any]:
             raise RowError(
                 "invalid", _("Ct «%(value)s» is not a number.") % {"value": str(row["ct"])[:20]}
             ) from None
-        if not Decimal(0) <= ct < Decimal(100):
+        if not ct.is_finite() or not Decimal(0) <= ct < Decimal(100):
             raise RowError("invalid", _("Ct must be between 0 and 100."))
     tested_at = None
     if row.get("tested_at"):
         tested_at = parse_moment(str(row["tested_at"]))
         if tested_at is None:
             raise RowError("invalid", _("“tested_at” is not a date and time."))
-    tubes = Tube.objects.filter(code=code)
+    reason = str(row.get("reason") or "").strip()[:300]
+    correction = bool(row.get("correction")) or bool(reason)
+    return {
+        "code": code,
+        "result": result,
+        "ct": ct,
+        "tested_at": tested_at,
+        "reason": reason,
+        "correction": correction,
+    }
+
+
+def _tubes(codes: set[str], user: User | None, lock: bool) -> dict[str, Tube]:
+    """The newest tube of each code in the user's towns, a few thousand codes a query."""
     towns = town_ids(user) if user is not None else None
-    if towns is not None:
-        tubes = tubes.filter(campaign__town_id__in=towns)
-    tube = tubes.select_related("box").order_by("-opened_at").first()
+    found: dict[str, Tube] = {}
+    ordered = sorted(codes)
+    for start in range(0, len(ordered), CHUNK):
+        tubes = Tube.objects.filter(code__in=ordered[start : start + CHUNK])
+        if towns is not None:
+            tubes = tubes.filter(campaign__town_id__in=towns)
+        if lock:
+            tubes = tubes.select_for_update(of=("self",))
+        for tube in tubes.select_related("box").order_by("pk"):
+            if tube.code not in found or tube.opened_at > found[tube.code].opened_at:
+                found[tube.code] = tube
+    return found
+
+
+def _check_tube(values: dict[str, Any], tube: Tube | None) -> dict[str, Any]:
+    code, result, reason = values["code"], values["result"], values["reason"]
     if tube is None:
         raise RowError(
             "unknown_tube", _("No tube %(code)s was sampled; check the barcode.") % {"code": code}
@@ -101,17 +133,50 @@ def parse_row(row: dict[str, Any], user: User | None) -> dict[str, Any]:
             )
             % {"code": code},
         )
-    reason = str(row.get("reason") or "").strip()
-    correction = bool(row.get("correction")) or bool(reason)
-    if tube.result and tube.result != result and not correction:
+    if tube.result and tube.result != result and not values["correction"]:
         raise RowError(
             "conflict",
             _("Tube %(code)s is already %(old)s. To change it, send a correction with a reason.")
             % {"code": code, "old": tube.get_result_display()},
         )
-    if correction and len(reason) < 4 and tube.result and tube.result != result:
+    if values["correction"] and len(reason) < 4 and tube.result and tube.result != result:
         raise RowError("invalid", _("A correction needs a reason (at least 4 characters)."))
-    return {"tube": tube, "result": result, "ct": ct, "tested_at": tested_at, "reason": reason}
+    return {**values, "tube": tube}
+
+
+def check(
+    rows: list[object], user: User | None, *, lock: bool = False
+) -> list[dict[str, Any] | RowError]:
+    """Each row checked without writing, in order: the values parse, the tube exists in the
+    user's towns, has been received and may be resulted. Tubes are read a few thousand at a
+    time, whatever the number of rows."""
+    values: list[dict[str, Any] | RowError] = []
+    for row in rows:
+        try:
+            if not isinstance(row, dict):
+                raise RowError("invalid", _("Each result must be an object."))
+            values.append(_values(row))
+        except RowError as refused:
+            values.append(refused)
+    tubes = _tubes({v["code"] for v in values if isinstance(v, dict)}, user, lock)
+    checked: list[dict[str, Any] | RowError] = []
+    for value in values:
+        if isinstance(value, RowError):
+            checked.append(value)
+            continue
+        try:
+            checked.append(_check_tube(value, tubes.get(value["code"])))
+        except RowError as refused:
+            checked.append(refused)
+    return checked
+
+
+def parse_row(row: dict[str, Any], user: User | None) -> dict[str, Any]:
+    """One row checked without writing (``check`` for many)."""
+    [checked] = check([row], user)
+    if isinstance(checked, RowError):
+        raise checked
+    return checked
 
 
 def _apply(user: User | None, parsed: dict[str, Any], now: dt.datetime) -> str:
@@ -159,28 +224,82 @@ def _apply(user: User | None, parsed: dict[str, Any], now: dt.datetime) -> str:
     return "accepted"
 
 
+def _plain(parsed: dict[str, Any]) -> bool:
+    """A first negative result for a pool: it sets nothing going, so it is written in bulk."""
+    tube: Tube = parsed["tube"]
+    return (
+        parsed["result"] == Result.NEGATIVE
+        and not tube.result
+        and tube.capacity != 1
+        and tube.retest_of_id is None
+    )
+
+
+def _record_plain(user: User | None, rows: list[dict[str, Any]], now: dt.datetime) -> None:
+    ResultEntry.objects.bulk_create(
+        [
+            ResultEntry(
+                tube=row["tube"],
+                result=row["result"],
+                ct=row["ct"],
+                tested_at=row["tested_at"],
+                recorded_by=user,
+                recorded_at=now,
+            )
+            for row in rows
+        ],
+        batch_size=500,
+    )
+    Tube.objects.filter(pk__in=[row["tube"].pk for row in rows]).update(
+        result=Result.NEGATIVE, resulted_at=now
+    )
+    moves: dict[tuple[int, str, int], Counter[str]] = {}
+    for row in rows:
+        tube = row["tube"]
+        for scope, place_id in tally.places_of_tube(tube).items():
+            moves.setdefault((tube.campaign_id, scope, place_id), Counter())["results_pending"] -= 1
+    tally.bump_many(moves)
+
+
 def record(
-    user: User | None, rows: list[dict[str, Any]], now: dt.datetime | None = None
+    user: User | None, rows: list[Any], now: dt.datetime | None = None
 ) -> list[dict[str, Any]]:
-    """Each row answered in order, like device events; a refused row does not stop the rest."""
+    """Each row answered in order, like device events; a refused row does not stop the rest.
+
+    Rows are written a chunk at a time, each chunk in its own transaction with its tubes
+    locked: first negatives of pools (nearly every row of a day) in bulk, the rest (positives,
+    invalid results, retests, corrections, a tube twice) one by one."""
     now = now or timezone.now()
     answers: list[dict[str, Any]] = []
-    with transaction.atomic():
-        for row in rows:
-            tube_code = str(row.get("tube") or "") if isinstance(row, dict) else ""
-            try:
-                if not isinstance(row, dict):
-                    raise RowError("invalid", _("Each result must be an object."))
-                parsed = parse_row(row, user)
-                with transaction.atomic():
-                    status = _apply(user, parsed, now)
-                answers.append({"tube": tube_code, "status": status})
-            except RowError as refused:
-                answers.append(
-                    {
-                        "tube": tube_code,
-                        "status": "rejected",
-                        "error": {"code": refused.code, "message": refused.message},
-                    }
-                )
+    for start in range(0, len(rows), CHUNK):
+        part = rows[start : start + CHUNK]
+        with transaction.atomic():
+            checked = check(part, user, lock=True)
+            codes = Counter(c["code"] for c in checked if isinstance(c, dict))
+            plain = [
+                c for c in checked if isinstance(c, dict) and codes[c["code"]] == 1 and _plain(c)
+            ]
+            _record_plain(user, plain, now)
+            done = {id(c) for c in plain}
+            for row, outcome in zip(part, checked, strict=True):
+                code = str(row.get("tube") or "") if isinstance(row, dict) else ""
+                if isinstance(outcome, RowError):
+                    answers.append(_refused(code, outcome))
+                elif id(outcome) in done:
+                    answers.append({"tube": code, "status": "accepted"})
+                else:
+                    try:
+                        with transaction.atomic():
+                            status = _apply(user, parse_row(row, user), now)
+                        answers.append({"tube": code, "status": status})
+                    except RowError as refused:
+                        answers.append(_refused(code, refused))
     return answers
+
+
+def _refused(code: str, refused: RowError) -> dict[str, Any]:
+    return {
+        "tube": code,
+        "status": "rejected",
+        "error": {"code": refused.code, "message": refused.message},
+    }

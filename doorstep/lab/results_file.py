@@ -1,11 +1,10 @@
-"""A results file from the lab's instrument export: checked whole, then recorded, or nothing."""
+"""A results file from the lab's instrument export: checked whole before anything is recorded."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import transaction
 from django.utils.translation import gettext as _
 
 from doorstep.core.models import User
@@ -39,13 +38,24 @@ class ResultsReport:
         return not self.errors
 
     def summary(self) -> str:
+        counts = {s: sum(a["status"] == s for a in self.answers) for s in ("accepted", "duplicate")}
+        if not self.ok and self.answers:
+            return (
+                _(
+                    "%(accepted)d results recorded, %(duplicate)d already known; the rows below changed after the file was checked and were not recorded. Upload the file again: what is recorded answers as already known."
+                )
+                % counts
+            )
         if not self.ok:
             return bad_rows_summary(self.errors)
-        counts = {s: sum(a["status"] == s for a in self.answers) for s in ("accepted", "duplicate")}
         return _("%(accepted)d results recorded, %(duplicate)d already known.") % counts
 
 
 def import_results(user: User | None, data: bytes, filename: str = "") -> ResultsReport:
+    """The whole file is checked first (set-based reads, nothing written); a file with any bad
+    row records nothing. Then it is recorded a chunk at a time (``results.record``), so that a
+    large file never holds the database for long; a row that changed in between (another
+    upload, a correction) is reported, and sending the file again records the rest."""
     report = ResultsReport()
     try:
         header, rows = data_rows(read_table(data, filename))
@@ -53,7 +63,8 @@ def import_results(user: User | None, data: bytes, filename: str = "") -> Result
     except TableFileError as exc:
         report.errors.append(RowError(1, "", "", str(exc)))
         return report
-    parsed = []
+    parsed: list[dict[str, Any]] = []
+    numbers: list[int] = []
     seen: dict[str, int] = {}
     for number, cells in rows:
         row = {key: cells[i] if i < len(cells) else "" for key, i in mapped.positions.items()}
@@ -69,29 +80,30 @@ def import_results(user: User | None, data: bytes, filename: str = "") -> Result
             )
             continue
         seen[tube] = number
-        try:
-            results.parse_row(row, user)
-        except results.RowError as refused:
+        parsed.append(row)
+        numbers.append(number)
+    for number, row, outcome in zip(
+        numbers, parsed, results.check(list(parsed), user), strict=True
+    ):
+        if isinstance(outcome, results.RowError):
             column = (
-                "result" if refused.code == "invalid" and "esult" in refused.message else "tube"
+                "result" if outcome.code == "invalid" and "esult" in outcome.message else "tube"
             )
             report.errors.append(
                 RowError(
                     number,
                     mapped.spelled.get(column, column),
                     str(row.get(column, "")),
-                    refused.message,
+                    outcome.message,
                 )
             )
-            continue
-        parsed.append(row)
     if report.errors:
+        report.errors.sort(key=lambda e: e.row)
         return report
-    with transaction.atomic():
-        report.answers = results.record(user, parsed)
-        late = [a for a in report.answers if a["status"] == "rejected"]
-        if late:
-            # Checked a moment ago; something changed meanwhile. Write nothing.
-            report.errors = [RowError(0, "tube", a["tube"], a["error"]["message"]) for a in late]
-            transaction.set_rollback(True)
+    report.answers = results.record(user, list(parsed))
+    report.errors = [
+        RowError(number, mapped.spelled["tube"], a["tube"], a["error"]["message"])
+        for number, a in zip(numbers, report.answers, strict=True)
+        if a["status"] == "rejected"
+    ]
     return report

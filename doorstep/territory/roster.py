@@ -18,6 +18,7 @@ from doorstep.core.masking import mask_document, mask_name, mask_phone
 from doorstep.core.tables import (
     Column,
     RowError,
+    Table,
     TableFileError,
     data_rows,
     map_header,
@@ -85,7 +86,7 @@ class ParsedRoster:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-def parse_roster(table: list[list[str]]) -> ParsedRoster:
+def parse_roster(table: Table) -> ParsedRoster:
     """Check every row; the result carries the good rows and every error found."""
     header_row, rows = data_rows(table)
     header = map_header(header_row, COLUMNS)

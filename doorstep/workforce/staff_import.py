@@ -13,6 +13,7 @@ from doorstep.core.masking import mask_phone
 from doorstep.core.tables import (
     Column,
     RowError,
+    Table,
     TableFileError,
     bad_rows_summary,
     data_rows,
@@ -104,7 +105,7 @@ class _Row:
     skills: str
 
 
-def _parse(table: list[list[str]], report: StaffReport) -> list[_Row]:
+def _parse(table: Table, report: StaffReport) -> list[_Row]:
     header_row, rows = data_rows(table)
     header = map_header(header_row, COLUMNS)
     spelled = {c.key: header.spelled.get(c.key, c.header_zh) for c in COLUMNS}

@@ -170,7 +170,13 @@ def test_a_dry_run_counts_but_writes_nothing():
     assert report.ok and report.created == 5
     assert Resident.objects.count() == 0
     assert Household.objects.count() == 0
-    assert not AuditEntry.objects.exists()
+    # A dry run answers "is this number on the roster?" for a whole file: it is audited too.
+    entry = AuditEntry.objects.get()
+    assert (entry.action, entry.detail["dry_run"], entry.detail["created"]) == (
+        AuditAction.IMPORT,
+        True,
+        5,
+    )
 
 
 def test_an_import_is_audited_with_its_counts(worker):
@@ -206,3 +212,36 @@ def test_the_command_imports_a_good_file(tmp_path, capsys):
     call_command("import_roster", str(path), town="中北镇")
     assert "4 created" in capsys.readouterr().out
     assert Resident.objects.count() == 4
+
+
+def test_a_worker_cannot_pull_a_resident_of_another_community_into_their_own():
+    import_roster("中北镇", csv_bytes([row(1, 社区="华庭社区", 姓名="原住户")]))
+    moved = [row(1, 姓名="改名"), row(2)]
+    report = import_roster("中北镇", csv_bytes(moved), allowed_communities={"阳光里社区"})
+    assert [e.row for e in report.errors] == [2]
+    assert "on the roster of 华庭社区: ask the commander to move them" in report.errors[0].message
+    assert valid_id(1) not in report.errors[0].as_line()  # masked in the report
+    person = Resident.objects.get(id_number=valid_id(1))
+    assert (person.community.name, person.name) == ("华庭社区", "原住户")
+    assert Resident.objects.count() == 1
+    # The refused attempt is on record, like every import.
+    assert AuditEntry.objects.filter(action=AuditAction.IMPORT).latest("id").detail["bad_rows"] == 1
+
+
+def test_a_commanders_move_between_communities_is_counted_in_the_audit():
+    import_roster("中北镇", csv_bytes([row(1, 社区="华庭社区")]))
+    report = import_roster("中北镇", csv_bytes([row(1)]))
+    assert report.ok and report.moved == 1 and report.moved_between_communities == 1
+    assert AuditEntry.objects.latest("id").detail["moved_between_communities"] == 1
+    assert Resident.objects.get().community.name == "阳光里社区"
+
+
+def test_a_file_written_in_many_chunks_gives_the_same_roster(monkeypatch):
+    from doorstep.territory import actions
+
+    monkeypatch.setattr(actions, "CHUNK_ROWS", 3)
+    report = import_roster("中北镇", csv_bytes(good_rows(20)))
+    assert report.ok and report.created == 20
+    assert Resident.objects.count() == 20 and Building.objects.count() == 1
+    again = import_roster("中北镇", csv_bytes(good_rows(20)))
+    assert (again.created, again.unchanged) == (0, 20)

@@ -1,0 +1,47 @@
+"""Middleware of Doorstep's own: limits that must hold before a request's body is read."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext as _
+
+
+class BodyLimit:
+    """A request whose declared body is over its limit is answered 413 before any of it is
+    read or written to disk (Django's CSRF check reads a POST's form, uploads included, before
+    any view runs). Device requests (a bearer token) may carry 10 MB, signed-in pages the
+    upload limit, anonymous requests 64 KB: public forms are small."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        limit = self.limit(request)
+        if length > limit:
+            return self.refuse(request, limit)
+        return self.get_response(request)
+
+    @staticmethod
+    def limit(request: HttpRequest) -> int:
+        if request.META.get("HTTP_AUTHORIZATION", "").startswith("Bearer "):
+            return int(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+        if settings.SESSION_COOKIE_NAME in request.COOKIES:
+            return int(settings.UPLOAD_MAX_BYTES)
+        return int(settings.ANONYMOUS_MAX_BYTES)
+
+    @staticmethod
+    def refuse(request: HttpRequest, limit: int) -> HttpResponse:
+        size = f"{limit / 2**20:.0f} MB" if limit >= 2**20 else f"{limit // 1024} KB"
+        message = _(
+            "This request is larger than the %(size)s the server accepts. Split the file (by community, for example) or send fewer items at a time."
+        ) % {"size": size}
+        if request.path.startswith("/api/") or "json" in request.META.get("CONTENT_TYPE", ""):
+            return JsonResponse({"error": message}, status=413)
+        return HttpResponse(message, status=413, content_type="text/plain; charset=utf-8")
