@@ -256,21 +256,24 @@ def trip(request: AuthedRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def ask(request: HttpRequest) -> HttpResponse:
-    """A resident registers their own need with their person code and the last four digits
-    of their phone (public, rate-limited like the status look-up)."""
+    """A resident registers their own need with their person code and the last six
+    characters of their document number (public, rate-limited per address, apart from the
+    status look-up: nobody can lock a resident out of asking for help by trying their code)."""
     context: dict[str, object] = {"kinds": NeedKind.choices, "data": request.POST}
     if request.method == "GET":
         return render(request, "assistance/ask.html", context)
     data = request.POST
     code = data.get("code", "")
     parsed = codes.parse_person_code(code)
-    if not public.allow(str(request.META.get("REMOTE_ADDR", "")), parsed, timezone.now()):
-        context["error"] = public.too_many()
+    if not public.allow_needs(str(request.META.get("REMOTE_ADDR", "")), timezone.now()):
+        context["error"] = public.too_many(public.NEEDS)
         return render(request, "assistance/ask.html", context, status=429)
-    resident = public.resident_by_code_and_phone(parsed, data.get("phone", "").strip())
+    resident = public.resident_by_code_and_document(
+        parsed, public.document_tail(data.get("document", ""))
+    )
     if resident is None:
         context["error"] = _(
-            "No match for that person code and phone. Check both, or call the community."
+            "No match for that person code and document number. Check both, or call the community."
         )
         return render(request, "assistance/ask.html", context, status=400)
     try:

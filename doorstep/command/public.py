@@ -2,32 +2,37 @@
 
 No login and no personal data. The site list is read from the sites, the duty counters and the
 last queue reports; the look-up answers only the person who knows both their person code and
-the last four digits of their phone, and is rate-limited by address and by code.
+the last six characters of their document number (which no masked page shows), and is
+rate-limited by address and by code.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
+import hmac
 from dataclasses import dataclass
 
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from doorstep.campaigns.models import Campaign, CampaignStatus
-from doorstep.command.models import LookupAttempt
-from doorstep.core import codes
+from doorstep.core import codes, limits
+from doorstep.core.limits import Limit
+from doorstep.core.masking import SECRET_TAIL
 from doorstep.lab.models import OrderKind, OrderStatus, RetestOrder
 from doorstep.sampling.models import RoundSample, Site, TubeMember
 from doorstep.sampling.queries import Wait, site_waits
 from doorstep.territory.models import Resident
 from doorstep.workforce.models import DutyCounter, DutyRole, PlaceKind
 
-# Five tries in ten minutes, per address and per person code: four digits cannot be guessed
-# from one address, nor one person's from many.
-LIMIT = 5
+# Five tries in ten minutes, per address and per person code: six characters cannot be guessed
+# from one address, nor one person's from many. A resident asking for help (medicine, a birth)
+# is limited per address only, more loosely, and apart: a family on one Wi-Fi that mistyped
+# the status look-up can still ask, and nobody can lock a resident out by trying their code.
 WINDOW = dt.timedelta(minutes=10)
+STATUS = Limit("status", 5, WINDOW)
+NEEDS = Limit("needs", 20, WINDOW)
 TOO_MANY = "too_many"
 
 
@@ -77,51 +82,48 @@ class Lookup:
     stay_home: bool = False
 
 
-def _digest(kind: str, value: str) -> str:
-    return hashlib.sha256(f"{kind}:{value}".encode()).hexdigest()
-
-
-def _limited(keys: list[str], now: dt.datetime) -> bool:
-    tries = dict(
-        LookupAttempt.objects.filter(key_digest__in=keys, at__gte=now - WINDOW)
-        .values("key_digest")
-        .annotate(n=Count("id"))
-        .values_list("key_digest", "n")
-    )
-    return any(tries.get(key, 0) >= LIMIT for key in keys)
-
-
 def allow(address: str, code: str | None, now: dt.datetime) -> bool:
-    """Whether this address (and this person code) may try again now; the try is counted."""
-    keys = [_digest("address", address)] + ([_digest("code", code)] if code else [])
-    if _limited(keys, now):
-        return False
-    LookupAttempt.objects.bulk_create([LookupAttempt(key_digest=k, at=now) for k in keys])
-    return True
+    """Whether this address (and this person code) may try the status look-up again now."""
+    keys = [f"address:{address}"] + ([f"code:{code}"] if code else [])
+    return limits.allow(STATUS, keys, now)
 
 
-def too_many() -> str:
+def allow_needs(address: str, now: dt.datetime) -> bool:
+    """Whether this address may send the residents' request form again now."""
+    return limits.allow(NEEDS, [f"address:{address}"], now)
+
+
+def too_many(limit: Limit = STATUS) -> str:
     return _("Too many tries. Wait %(minutes)d minutes, or ask your community worker.") % {
-        "minutes": int(WINDOW.total_seconds() // 60)
+        "minutes": limit.minutes
     }
 
 
-def resident_by_code_and_phone(code: str | None, last4: str) -> Resident | None:
-    """The resident with this (parsed) person code whose phone ends in these four digits."""
-    if code is None or len(last4) != 4 or not last4.isdigit():
+def document_tail(raw: str) -> str:
+    """What a resident types for the last six characters of their document number."""
+    return "".join(ch for ch in (raw or "").upper() if ch.isascii() and ch.isalnum())[:6]
+
+
+def resident_by_code_and_document(code: str | None, tail: str) -> Resident | None:
+    """The resident with this (parsed) person code whose document number ends in ``tail``:
+    its last six characters (or the whole number, for a shorter one)."""
+    if code is None or not tail:
         return None
-    return Resident.objects.filter(person_code=code, phone__endswith=last4).first()
+    resident = Resident.objects.filter(person_code=code).first()
+    if resident is None:
+        return None
+    expected = resident.id_number[-SECRET_TAIL:]
+    return resident if hmac.compare_digest(expected, tail) else None
 
 
-def look_up(
-    raw_code: str, phone_last4: str, address: str, now: dt.datetime | None = None
-) -> Lookup:
-    """A resident's own status this round, for the person code and the phone's last 4 digits."""
+def look_up(raw_code: str, raw_tail: str, address: str, now: dt.datetime | None = None) -> Lookup:
+    """A resident's own status this round, for the person code and the last six characters of
+    their document number."""
     now = now or timezone.now()
     code = codes.parse_person_code(raw_code or "")
     if not allow(address, code, now):
         return Lookup(code=TOO_MANY, error=too_many())
-    digits = (phone_last4 or "").strip()
+    tail = document_tail(raw_tail)
     if code is None:
         return Lookup(
             code="invalid",
@@ -130,18 +132,20 @@ def look_up(
                 "code sheet and shown in your health-code app."
             ),
         )
-    if len(digits) != 4 or not digits.isdigit():
+    if not 5 <= len(tail) <= 6:
         return Lookup(
             code="invalid",
-            error=_("Give the last 4 digits of the phone number the community has for you."),
+            error=_(
+                "Give the last 6 characters of your document number (ID card, passport or permit), as on the card."
+            ),
         )
-    resident = resident_by_code_and_phone(code, digits)
+    resident = resident_by_code_and_document(code, tail)
     if resident is None:
-        # The same words whether the code or the phone is wrong: nothing is learned by trying.
+        # The same words whether the code or the document is wrong: nothing is learned by trying.
         return Lookup(
             code="no_match",
             error=_(
-                "No match for that person code and phone. Check both, or ask your community worker."
+                "No match for that person code and document number. Check both, or ask your community worker."
             ),
         )
     campaign = (

@@ -44,12 +44,13 @@ def status(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def me(request: HttpRequest) -> HttpResponse:
-    """A resident's own status this round, for their person code and phone's last 4 digits."""
+    """A resident's own status this round, for their person code and the last six characters
+    of their document number."""
     found = None
     code = ""
     if request.method == "POST":
         code = request.POST.get("code", "")
-        found = public.look_up(code, request.POST.get("phone", ""), _address(request))
+        found = public.look_up(code, request.POST.get("document", ""), _address(request))
     status_code = 429 if found is not None and found.code == public.TOO_MANY else 200
     return render(request, "command/me.html", {"found": found, "code": code}, status=status_code)
 

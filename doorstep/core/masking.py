@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+# The public look-up's secret is the last 6 characters of a resident's document number, so no
+# mask ever shows them: a masked page, code sheet or export must not hand anyone the key.
+SECRET_TAIL = 6
+
 
 def mask_document(number: str) -> str:
-    """``120101199001011234`` → ``1201**********1234``; short numbers keep less."""
+    """``120101199001011234`` → ``1201**************``: the first 4 characters of a long number
+    (the province and city of a resident ID), the first 2 of a shorter one, never the end."""
     if not number:
         return ""
-    if len(number) >= 12:
-        return number[:4] + "*" * (len(number) - 8) + number[-4:]
-    keep = max(1, len(number) // 4)
-    return number[:keep] + "*" * (len(number) - 2 * keep) + number[-keep:]
+    keep = 4 if len(number) >= 12 else min(2, max(0, len(number) - SECRET_TAIL))
+    return number[:keep] + "*" * (len(number) - keep)
 
 
 def mask_phone(phone: str) -> str:

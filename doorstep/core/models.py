@@ -45,6 +45,8 @@ class AuditAction(models.TextChoices):
     IMPORT = "import", _("Imported a roster")
     PRINT = "print", _("Printed code sheets")
     ZONES = "zones", _("Changed zones")
+    SEARCH = "search", _("Searched by a personal identifier")
+    ROLE = "role", _("Changed a user's role or scope")
 
 
 class AuditEntry(models.Model):
@@ -68,3 +70,24 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.action} {self.object_type}"
+
+
+class Attempt(models.Model):
+    """One try at something rate-limited (the public look-up, a resident's own request, a
+    search by a personal identifier), for ``core.limits``. The key is a digest of the address,
+    code or user, never the value itself; rows older than their window are deleted."""
+
+    kind = models.CharField(max_length=16)
+    key_digest = models.CharField(max_length=64)
+    at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            # The count of one key's tries in the window.
+            models.Index(fields=["kind", "key_digest", "at"], name="attempt_by_key"),
+            # Pruning what has left the window.
+            models.Index(fields=["kind", "at"], name="attempt_by_age"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.key_digest[:8]}… {self.at:%H:%M:%S}"

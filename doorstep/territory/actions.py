@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import nullcontext
@@ -10,8 +11,9 @@ from dataclasses import dataclass, field
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
-from doorstep.core import codes, stats
+from doorstep.core import codes, limits, stats
 from doorstep.core.actions import audit
+from doorstep.core.limits import Limit
 from doorstep.core.masking import mask_document
 from doorstep.core.models import AuditAction, User
 from doorstep.core.tables import RowError, TableFileError, bad_rows_summary, read_table
@@ -386,6 +388,22 @@ def reveal_resident(user: User, resident: Resident, reason: str) -> dict[str, st
         {"fields": ["id_number", "phone"]},
     )
     return {"id_number": resident.id_number, "phone": resident.phone, "name": resident.name}
+
+
+# Searches by a name or a document number, per user: enough for a worker's day, too few to
+# find an unknown number or name by trying candidates.
+IDENTIFIER_SEARCHES = Limit("search", 30, dt.timedelta(minutes=10))
+
+
+def allow_identifier_search(user: User) -> bool:
+    """Whether the user may search by a personal identifier once more now (counted)."""
+    return limits.allow(IDENTIFIER_SEARCHES, [f"user:{user.pk}"])
+
+
+def audit_search(user: User, kind: str, found: int) -> None:
+    """A search by a name or a document number is on record: who, what kind, how many found
+    (never what was searched for)."""
+    audit(user, AuditAction.SEARCH, "resident", detail={"kind": kind, "found": found})
 
 
 def full_details_reason(reason: str) -> str:

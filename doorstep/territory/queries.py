@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
+from enum import StrEnum
 
 from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import Length
 
+from doorstep.core import codes
 from doorstep.territory.models import Building, Community, Household, Resident
 
 
@@ -45,18 +49,61 @@ def households_with_residents(building: Building) -> list[tuple[Household, list[
     return [(h, members[h.pk]) for h in households]
 
 
-def search_residents(residents: QuerySet[Resident], text: str) -> QuerySet[Resident]:
-    """By name, by full document number, by the last four characters of it, or by person code."""
-    from doorstep.core.codes import parse_person_code
+class SearchKind(StrEnum):
+    """What a search names. Codes, rooms and masked names are what every page shows; the
+    others are personal identifiers, searched only by roles that may reveal them, audited."""
 
+    CODE = "person_code"
+    ROOM = "room"
+    MASKED = "masked_name"
+    DOCUMENT = "document"
+    NAME = "name"
+
+    @property
+    def identifier(self) -> bool:
+        return self in (SearchKind.DOCUMENT, SearchKind.NAME)
+
+
+_ROOM = re.compile(r"[0-9]{1,5}")
+_MASKED = re.compile(r"(.)(\*+)(.?)")
+
+
+def search_kind(text: str) -> SearchKind | None:
     text = text.strip()
     if not text:
+        return None
+    if codes.parse_person_code(text):
+        return SearchKind.CODE
+    if _ROOM.fullmatch(text):
+        return SearchKind.ROOM
+    if "*" in text:
+        return SearchKind.MASKED
+    if len(text) >= 15 and any(ch.isdigit() for ch in text):
+        return SearchKind.DOCUMENT
+    return SearchKind.NAME
+
+
+def search_residents(residents: QuerySet[Resident], text: str) -> QuerySet[Resident]:
+    """By person code, room number, masked name as the pages show it (``张*``, ``欧**华``), full
+    document number or name. Which kinds a user may use is the view's to decide."""
+    text = text.strip()
+    kind = search_kind(text)
+    if kind is None:
         return residents
-    code = parse_person_code(text)
-    if code:
-        return residents.filter(person_code=code)
-    if len(text) >= 15:
-        return residents.filter(id_number=text.upper())
-    if len(text) == 4 and text[:3].isdigit():
-        return residents.filter(id_number__endswith=text.upper())
+    if kind == SearchKind.CODE:
+        return residents.filter(person_code=codes.parse_person_code(text))
+    if kind == SearchKind.ROOM:
+        return residents.filter(household__room=text)
+    if kind == SearchKind.MASKED:
+        match = _MASKED.fullmatch(text)
+        if match is None:
+            return residents.none()
+        first, stars, last = match.groups()
+        length = 1 + len(stars) + len(last)
+        found = residents.annotate(name_length=Length("name")).filter(
+            name__startswith=first, name_length=length
+        )
+        return found.filter(name__endswith=last) if last else found
+    if kind == SearchKind.DOCUMENT:
+        return residents.filter(id_number=text.upper().replace(" ", ""))
     return residents.filter(name__contains=text)

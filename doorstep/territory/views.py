@@ -150,20 +150,36 @@ def resident_list(request: AuthedRequest) -> HttpResponse:
     community_id = request.GET.get("community", "")
     if community_id.isdigit():
         residents = residents.filter(community_id=int(community_id))
-    text = request.GET.get("q", "")
-    residents = queries.search_residents(residents, text).order_by(
-        "community__name", "household_id", "id"
-    )
+    text = request.GET.get("q", "")[:100]
+    kind = queries.search_kind(text)
+    refusal = ""
+    if kind is not None and kind.identifier:
+        if not request.user.can(Can.REVEAL_PERSONAL):
+            # A yes or no on a name or number the role could not see would unmask it.
+            refusal = _(
+                "Your role finds people by person code, room number, or name as the lists show it (张*). Ask a community worker to search by name or document number."
+            )
+        elif not actions.allow_identifier_search(request.user):
+            refusal = _(
+                "Too many searches by name or document number in ten minutes. Wait, or search by person code or room."
+            )
+    residents = residents.none() if refusal else queries.search_residents(residents, text)
+    residents = residents.order_by("community__name", "household_id", "id")
     page = Paginator(residents, 50).get_page(request.GET.get("page"))
+    if kind is not None and kind.identifier and not refusal:
+        actions.audit_search(request.user, kind, page.paginator.count)
     return render(
         request,
         "territory/resident_list.html",
         {
             "page": page,
             "q": text,
+            "refusal": refusal,
             "community_id": community_id,
             "communities": communities_for(request.user),
+            "can_reveal": request.user.can(Can.REVEAL_PERSONAL),
         },
+        status=429 if refusal and request.user.can(Can.REVEAL_PERSONAL) else 200,
     )
 
 

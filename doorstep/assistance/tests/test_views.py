@@ -170,10 +170,13 @@ def test_a_canvassers_special_need_tap_becomes_a_request(worker, person):
     assert request.details == "明早考研"
 
 
-def test_a_resident_asks_with_their_code_and_phone(person, client):
+def test_a_resident_asks_with_their_code_and_document(person, client):
     url = reverse("assistance:ask")
-    data = {"code": person.person_code, "phone": "5678", "kind": "dialysis", "needed_by": later(5)}
-    assert client.post(url, {**data, "phone": "0000"}, REMOTE_ADDR="10.3.0.1").status_code == 400
+    tail = person.id_number[-6:]
+    data = {"code": person.person_code, "document": tail, "kind": "dialysis", "needed_by": later(5)}
+    assert (
+        client.post(url, {**data, "document": "00000X"}, REMOTE_ADDR="10.3.0.1").status_code == 400
+    )
     response = client.post(url, data, REMOTE_ADDR="10.3.0.2")
     assert 'id="asked"' in response.content.decode()
     request = Request.objects.get()
@@ -183,12 +186,28 @@ def test_a_resident_asks_with_their_code_and_phone(person, client):
     assert Request.objects.count() == 1
 
 
-def test_the_public_form_is_rate_limited(person, client):
+def test_the_public_form_is_rate_limited_per_address_apart_from_the_status_look_up(person, client):
     url = reverse("assistance:ask")
-    data = {"code": person.person_code, "phone": "0000", "kind": "dialysis", "needed_by": later(5)}
-    for _ in range(public.LIMIT):
+    tail = person.id_number[-6:]
+    data = {
+        "code": person.person_code,
+        "document": "00000X",
+        "kind": "dialysis",
+        "needed_by": later(5),
+    }
+    # Somebody trying this resident's code on the status look-up from elsewhere does not lock
+    # the resident out of asking for help.
+    for n in range(public.STATUS.tries + 1):
+        client.post(
+            reverse("command:me"),
+            {"code": person.person_code, "document": "1"},
+            REMOTE_ADDR=f"10.5.0.{n}",
+        )
+    assert client.post(url, {**data, "document": tail}, REMOTE_ADDR="10.4.0.9").status_code == 200
+    Request.objects.all().delete()
+    for _ in range(public.NEEDS.tries):
         client.post(url, data, REMOTE_ADDR="10.4.0.1")
-    assert client.post(url, {**data, "phone": "5678"}, REMOTE_ADDR="10.4.0.1").status_code == 429
+    assert client.post(url, {**data, "document": tail}, REMOTE_ADDR="10.4.0.1").status_code == 429
     assert not Request.objects.exists()
 
 

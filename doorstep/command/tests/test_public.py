@@ -14,8 +14,11 @@ from doorstep.lab.tests.test_results import sealed_tube
 from doorstep.sampling.actions import report_queue
 
 
-def look(client: Client, code: str, phone: str, address: str = "10.0.0.1"):  # type: ignore[no-untyped-def]
-    return client.post(reverse("command:me"), {"code": code, "phone": phone}, REMOTE_ADDR=address)
+def look(client: Client, code: str, document: str, address: str = "10.0.0.1"):  # type: ignore[no-untyped-def]
+    """The public look-up: the person code and the last six characters of the document."""
+    return client.post(
+        reverse("command:me"), {"code": code, "document": document}, REMOTE_ADDR=address
+    )
 
 
 def test_the_site_list_needs_no_login_and_shows_the_wait_band(lane_world, registrar, client):
@@ -49,13 +52,13 @@ def test_the_site_list_costs_the_same_queries_for_more_sites(lane_world, registr
 def test_a_resident_sees_that_they_were_sampled_and_the_result(lane_world, client):
     person = lane_world["people"][0]
     sealed_tube(lane_world["registrar"], lane_world["lane"], lane_world["people"][:3])
-    response = look(client, person.person_code, person.phone[-4:])
+    response = look(client, person.person_code, person.id_number[-6:])
     page = response.content.decode()
     assert response.status_code == 200 and 'id="my-status"' in page
     assert "广场采样点" in page
     assert "not back yet" in page or "尚未出来" in page
     post_results(lane_world, {"tube": "2112250001", "result": "negative"})
-    page = look(client, person.person_code, person.phone[-4:]).content.decode()
+    page = look(client, person.person_code, person.id_number[-6:]).content.decode()
     assert "negative" in page or "阴性" in page
     assert person.name not in page
 
@@ -64,45 +67,47 @@ def test_a_positive_pool_tells_the_resident_to_stay_home(lane_world, client):
     person = lane_world["people"][0]
     sealed_tube(lane_world["registrar"], lane_world["lane"], lane_world["people"][:3])
     post_results(lane_world, {"tube": "2112250001", "result": "positive"})
-    found = public.look_up(person.person_code, person.phone[-4:], "10.0.0.2")
+    found = public.look_up(person.person_code, person.id_number[-6:], "10.0.0.2")
     assert (found.error, found.retest, found.stay_home) == ("", "door_to_door", True)
 
 
 def test_someone_not_yet_sampled_is_sent_to_the_site_list(lane_world, client):
     person = lane_world["people"][5]
-    found = public.look_up(person.person_code, person.phone[-4:], "10.0.0.3")
+    found = public.look_up(person.person_code, person.id_number[-6:], "10.0.0.3")
     assert found.error == "" and found.sampled_at is None
-    page = look(client, person.person_code, person.phone[-4:]).content.decode()
+    page = look(client, person.person_code, person.id_number[-6:]).content.decode()
     assert reverse("command:status") in page
 
 
-def test_a_wrong_phone_and_a_wrong_code_get_the_same_answer(lane_world):
+def test_a_wrong_document_and_a_wrong_code_get_the_same_answer(lane_world):
     person, other = lane_world["people"][0], lane_world["people"][1]
-    wrong_phone = public.look_up(person.person_code, "0000", "10.0.0.4")
-    wrong_code = public.look_up(other.person_code[:-1] + "0", person.phone[-4:], "10.0.0.5")
-    unknown = public.look_up("K7QM9XD4P", person.phone[-4:], "10.0.0.6")
+    wrong_phone = public.look_up(person.person_code, "00000X", "10.0.0.4")
+    wrong_code = public.look_up(other.person_code[:-1] + "0", person.id_number[-6:], "10.0.0.5")
+    unknown = public.look_up("K7QM9XD4P", person.id_number[-6:], "10.0.0.6")
     assert wrong_phone.code == "no_match" and wrong_phone.round_name == ""
     assert {wrong_code.code, unknown.code} <= {"no_match", "invalid"}
-    assert public.look_up(person.person_code, "12a4", "10.0.0.7").code == "invalid"
+    assert public.look_up(person.person_code, "12a", "10.0.0.7").code == "invalid"
+    # The phone's last four digits, shown on masked pages, are no longer the key.
+    assert public.look_up(person.person_code, person.phone[-4:], "10.0.0.8").code == "invalid"
 
 
 def test_five_tries_per_address_then_429(lane_world, client):
     person = lane_world["people"][0]
-    for _ in range(public.LIMIT):
-        assert look(client, person.person_code, "0000").status_code == 200
-    response = look(client, person.person_code, person.phone[-4:])
+    for _ in range(public.STATUS.tries):
+        assert look(client, person.person_code, "00000X").status_code == 200
+    response = look(client, person.person_code, person.id_number[-6:])
     assert response.status_code == 429
     assert 'id="my-status"' not in response.content.decode()
     # Another address is still served, for another person.
     other = lane_world["people"][1]
-    assert look(client, other.person_code, other.phone[-4:], "10.0.0.9").status_code == 200
+    assert look(client, other.person_code, other.id_number[-6:], "10.0.0.9").status_code == 200
 
 
 def test_one_person_code_cannot_be_guessed_from_many_addresses(lane_world, client):
     person = lane_world["people"][0]
-    for n in range(public.LIMIT):
-        look(client, person.person_code, f"{n:04d}", address=f"10.1.0.{n}")
-    response = look(client, person.person_code, person.phone[-4:], address="10.2.0.1")
+    for n in range(public.STATUS.tries):
+        look(client, person.person_code, f"{n:06d}", address=f"10.1.0.{n}")
+    response = look(client, person.person_code, person.id_number[-6:], address="10.2.0.1")
     assert response.status_code == 429
 
 
