@@ -270,6 +270,36 @@ def make_door_team(
     return team
 
 
+def make_lane_team(lane, registrar: User, name: str = "采样1组"):  # type: ignore[no-untyped-def]
+    """A sampler and a registrar (``registrar``'s login) on duty at ``lane``."""
+    from django.utils import timezone
+
+    from doorstep.workforce import actions
+    from doorstep.workforce.models import DutyRole, Purpose
+
+    community = lane.site.community
+    unit = make_unit(town=community.town)
+    sampler, clerk = make_staff(unit, skills=",sampler,"), make_staff(unit, skills=",registrar,")
+    clerk.user = registrar
+    clerk.save(update_fields=["user"])
+    callup = actions.create_callup(
+        None,
+        unit,
+        named=[sampler, clerk],
+        purpose=Purpose.SAMPLING,
+        site=lane.site,
+        muster_point="采样点",
+        muster_at=timezone.now(),
+    )
+    for person in (sampler, clerk):
+        actions.check_in(None, callup, person.worker_code)
+    team = actions.form_team(None, community.town, name, clerk, [sampler, clerk])
+    actions.assign_team(
+        None, team, lane=lane, roles={sampler.pk: DutyRole.SAMPLER, clerk.pk: DutyRole.REGISTRAR}
+    )
+    return team
+
+
 def make_campaign(*communities: Community, name: str = "第1轮"):  # type: ignore[no-untyped-def]
     from doorstep.campaigns.actions import create_campaign
 

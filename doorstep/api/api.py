@@ -22,7 +22,7 @@ from doorstep.core.scoping import scoped
 from doorstep.lab import results as lab_results
 from doorstep.sampling import ingest
 from doorstep.sampling.models import Lane
-from doorstep.sampling.queries import lane_pools
+from doorstep.sampling.queries import lane_pools, scan_lanes
 
 
 class TokenAuth(HttpBearer):
@@ -35,6 +35,7 @@ class TokenAuth(HttpBearer):
         if found is None or not found.user.is_active:
             return None
         request.user = found.user
+        request.token_lane = found.lane_id  # type: ignore[attr-defined]
         return found.user
 
 
@@ -179,7 +180,12 @@ def lanes(request: HttpRequest) -> list[dict[str, str]]:
     user: User = request.auth  # type: ignore[attr-defined]
     if not user.can(Can.SCAN):
         return []
-    found = list(scoped(user, Lane.objects.select_related("site__community"), "site__community"))
+    allowed = scan_lanes(user, getattr(request, "token_lane", None))
+    found = [
+        lane
+        for lane in scoped(user, Lane.objects.select_related("site__community"), "site__community")
+        if allowed is None or lane.pk in allowed
+    ]
     running = running_in_many({lane.site.community_id for lane in found})
     pools = lane_pools({(c.pk, community) for community, c in running.items()})
     return [
@@ -209,7 +215,14 @@ def post_events(request: HttpRequest, body: EventsIn) -> dict[str, Any]:
             403, "This token's user may not send scan events (registrars and the lab do)."
         )
     _too_many(len(body.events), ingest.MAX_EVENTS, "events")
-    return {"results": ingest.apply(user, list(body.events), timezone.now())}
+    return {
+        "results": ingest.apply(
+            user,
+            list(body.events),
+            timezone.now(),
+            token_lane=getattr(request, "token_lane", None),
+        )
+    }
 
 
 @api.post(

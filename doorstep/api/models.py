@@ -22,6 +22,15 @@ class ApiToken(models.Model):
     )
     key_digest = models.CharField(max_length=64)
     label = models.CharField(_("label"), max_length=100, blank=True)
+    # A lane's own scanner: its registrar may scan there even when not on duty there.
+    lane = models.ForeignKey(
+        "sampling.Lane",
+        verbose_name=_("lane"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
 
@@ -36,6 +45,7 @@ class ApiToken(models.Model):
         return f"{self.user} {self.label}"
 
     @classmethod
-    def issue(cls, user: object, label: str = "") -> tuple[ApiToken, str]:
+    def issue(cls, user: object, label: str = "", lane: object = None) -> tuple[ApiToken, str]:
         token = "ds_" + secrets.token_urlsafe(32)
-        return cls.objects.create(user=user, key_digest=digest(token), label=label), token
+        found = cls.objects.create(user=user, key_digest=digest(token), label=label, lane=lane)
+        return found, token

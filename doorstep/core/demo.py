@@ -314,6 +314,10 @@ def _workforce(rng: random.Random, town: Town, communities: list[Community]) -> 
                 m.pk: "order_keeper" if i else "sampler" for i, m in enumerate(members)
             }  # a lane short of a registrar
         assign_team(commander, team, lane=lane, roles=roles)
+        if group == 2:
+            # The demo's registrar login is the registrar on duty at 3号通道.
+            members[2].user = User.objects.get(username="registrar")
+            members[2].save(update_fields=["user"])
     door = create_callup(
         commander,
         units["西营门街"],

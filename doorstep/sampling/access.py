@@ -3,11 +3,14 @@ site or lane outside the user's territory."""
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 
 from doorstep.core.http import AuthedRequest
 from doorstep.core.roles import Can
 from doorstep.core.scoping import require, scoped
+from doorstep.sampling import queries
 from doorstep.sampling.models import Lane, Site
 
 
@@ -17,6 +20,16 @@ def site_for_user(request: AuthedRequest, pk: int) -> Site:
 
 
 def lane_for_user(request: AuthedRequest, pk: int) -> Lane:
+    """404 outside the user's territory; 403, saying why, at a lane they are not on duty at."""
     require(request.user, Can.SCAN)
     lanes = scoped(request.user, Lane.objects.select_related("site__community"), "site__community")
-    return get_object_or_404(lanes, pk=pk)
+    lane = get_object_or_404(lanes, pk=pk)
+    allowed = queries.scan_lanes(request.user)
+    if allowed is not None and lane.pk not in allowed:
+        raise PermissionDenied(
+            _(
+                "You are not on duty at %(lane)s. Ask the commander to put your team on this lane (Staff → Teams), then open it again."
+            )
+            % {"lane": lane}
+        )
+    return lane

@@ -40,9 +40,11 @@ def morning_at_the_site(rng: random.Random, site: Site) -> None:
     # Three lanes at the planned pace (a tube of 10 every 7 minutes) for the last 75 minutes,
     # so the wait the sites page and the public page estimate is a believable one.
     start = now - dt.timedelta(minutes=75)
-    batch: list[dict[str, object]] = []
     tubes: list[str] = []
     for n, lane in enumerate(lanes):
+        # Each lane's own scanner (its token carries the lane); the demo's registrar login is
+        # on duty at the third.
+        batch: list[dict[str, object]] = []
         for t in range(min(TUBES_PER_LANE, len(people) // POOL)):
             code = f"2112{n + 1:02d}{t + 1:04d}"
             at = start + dt.timedelta(minutes=7 * t + n)
@@ -52,13 +54,15 @@ def morning_at_the_site(rng: random.Random, site: Site) -> None:
             batch += [_event("tube.add", at, tube=code, person=p) for p in members]
             batch.append(_event("tube.seal", at + dt.timedelta(minutes=6), tube=code))
             tubes.append(code)
+        ingest.apply(registrar, batch, now, token_lane=lane.pk)
+    batch = []
     # Two boxes left for the lab a quarter of an hour ago; the third is still being packed.
     packed = start + dt.timedelta(hours=1)
     for b, chunk in enumerate((tubes[:10], tubes[10:20], tubes[20:])):
         if not chunk:
             break
         box = f"BOX{b + 1:03d}"
-        batch.append(_event("box.open", packed, lane=lanes[0].code, box=box))
+        batch.append(_event("box.open", packed, lane=lanes[-1].code, box=box))
         batch += [_event("box.add", packed, box=box, tube=code) for code in chunk]
         if b < 2:
             batch.append(_event("box.seal", packed, box=box, count=len(chunk)))

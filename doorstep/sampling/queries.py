@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from doorstep.campaigns.models import DEFAULT_BARCODE_PATTERN, Campaign, CampaignBuilding, PoolRule
 from doorstep.campaigns.queries import running_in
+from doorstep.core.models import User
 from doorstep.sampling import rules
 from doorstep.sampling.models import (
     Box,
@@ -23,6 +24,7 @@ from doorstep.sampling.models import (
     TubeMember,
     TubeStatus,
 )
+from doorstep.workforce.models import Duty
 
 # Planning figure when a lane has no recent scans: about 85 people per lane per hour (F3.2).
 PLANNED_PER_MINUTE = 85 / 60
@@ -30,6 +32,24 @@ RECENT = dt.timedelta(minutes=30)
 # Resident-facing bands (Shenzhen): under 25 min free, 25 and over busy, 50 and over jammed.
 BUSY_MINUTES = 25
 JAMMED_MINUTES = 50
+
+
+def scan_lanes(user: User, token_lane: int | None = None) -> set[int] | None:
+    """The lanes a user may scan at now, or None for every lane of their territory.
+
+    A registrar scans where they are on duty now (their staff record's open duties at lanes),
+    or at the one lane the commander gave their device's token; the commander and the admin
+    scan anywhere in their town."""
+    if user.is_town_wide:
+        return None
+    lanes = set(
+        Duty.objects.filter(
+            staff__user=user, ended_at__isnull=True, lane__isnull=False
+        ).values_list("lane_id", flat=True)
+    )
+    if token_lane is not None:
+        lanes.add(token_lane)
+    return lanes
 
 
 def lane_pools(pairs: Collection[tuple[int, int]]) -> dict[tuple[int, int], str]:

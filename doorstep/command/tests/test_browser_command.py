@@ -55,7 +55,7 @@ def test_the_public_site_page_fits_a_phone(live_server, browser, lane_world, reg
     page.click("text=Have I been tested this round?")
     person = lane_world["people"][0]
     page.fill("input[name=code]", person.person_code)
-    page.fill("input[name=phone]", person.phone[-4:])
+    page.fill("input[name=document]", person.id_number[-6:])
     page.click("button:has-text('Look up')")
     page.wait_for_selector("#my-status")
     assert "Not sampled yet" in page.locator("#my-status").inner_text()

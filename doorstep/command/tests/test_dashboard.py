@@ -133,7 +133,7 @@ def test_buildings_not_started_alert_only_when_time_is_short(lane_world):
 
 
 def test_a_lane_short_of_a_registrar_and_a_long_wait_are_alerts(lane_world, registrar):
-    campaign, lane = lane_world["campaign"], lane_world["lane"]
+    campaign, lane = lane_world["campaign"], lane_world["lane"].site.lanes.last()
     town = lane.site.community.town
     DutyCounter.objects.create(
         town=town, kind=PlaceKind.LANE, place_id=lane.pk, role=DutyRole.SAMPLER, on_duty=1

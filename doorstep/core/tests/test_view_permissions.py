@@ -152,7 +152,7 @@ TOWN_SCOPED = ("campaigns:", "workforce:", "canvass:coverage", "canvass:feed", "
 
 
 @pytest.fixture
-def world(request, community, resident, leader):
+def world(request, community, resident, leader, registrar):
     campaign = create_campaign(community.town, "第1轮", communities=[community])
     household = resident.household
     commander = make_user(Role.COMMANDER, town=community.town)
@@ -174,10 +174,11 @@ def world(request, community, resident, leader):
     actions.assign_team(commander, on_duty, community=community)
     people[2].user = leader
     people[2].save(update_fields=["user"])
-    from doorstep.conftest import make_lane
+    from doorstep.conftest import make_lane, make_lane_team
     from doorstep.sampling import ingest
 
     lane = make_lane(community)
+    make_lane_team(lane, registrar)  # a registrar's lane pages are those of their lane on duty
     now = timezone.now().isoformat()
     scans = [
         ("tube.open", {"lane": lane.code, "tube": "2112250001"}),
@@ -338,6 +339,17 @@ def test_a_user_of_another_community_gets_404(case, world, outsider, other_commu
         outsider = make_user(Role.COMMANDER, town=Town.objects.create(name="远方镇"))
     response = _call(client_for(outsider), case, world)
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize(
+    "name", ["sampling:lane", "sampling:queue", "sampling:lane_events"], ids=lambda n: n
+)
+def test_a_registrar_of_the_community_not_on_duty_at_the_lane_is_told_so(name, world, community):
+    case = next(c for c in CASES if c.name == name)
+    off_duty = make_user(Role.REGISTRAR, community)
+    response = _call(client_for(off_duty), case, world)
+    assert response.status_code == 403
+    assert b"You are not on duty at" in response.content
 
 
 # The service worker script is fetched by the browser without a session; it holds no data. The

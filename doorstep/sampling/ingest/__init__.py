@@ -42,14 +42,23 @@ __all__ = ["MAX_EVENTS", "Answer", "apply", "apply_one"]
 RETRIES = 3
 
 
-def apply(user: User, events: Sequence[object], now: dt.datetime | None = None) -> list[Answer]:
-    """Apply a batch of raw events in order, one answer each, in one transaction."""
+def apply(
+    user: User,
+    events: Sequence[object],
+    now: dt.datetime | None = None,
+    *,
+    token_lane: int | None = None,
+) -> list[Answer]:
+    """Apply a batch of raw events in order, one answer each, in one transaction.
+
+    ``token_lane`` is the lane the commander gave the device's token, where its registrar may
+    scan besides the lanes they are on duty at."""
     now = now or timezone.now()
     parsed = [parse(raw, now) for raw in events]
     for attempt in range(RETRIES):
         last = attempt == RETRIES - 1
         try:
-            return _apply_once(user, parsed, now)
+            return _apply_once(user, parsed, now, token_lane)
         except (IntegrityError, store.Stale):
             if last:
                 raise
@@ -67,9 +76,11 @@ def apply_one(user: User, type_: str, **fields: Any) -> Answer:
     return apply(user, [event])[0]
 
 
-def _apply_once(user: User, parsed: Sequence[Parsed], now: dt.datetime) -> list[Answer]:
+def _apply_once(
+    user: User, parsed: Sequence[Parsed], now: dt.datetime, token_lane: int | None = None
+) -> list[Answer]:
     with transaction.atomic():
-        state = world.load(user, parsed, now)
+        state = world.load(user, parsed, now, token_lane)
         changes = Changes()
         answers = Play(state, changes).run(parsed)
         store.write(state, changes)

@@ -204,6 +204,15 @@ class Play:
                 _("Tube %(code)s was never opened. Scan the tube first, then the people.")
                 % {"code": code},
             )
+        lanes = self.world.scan_lanes
+        if lanes is not None and tube.lane_id not in lanes:
+            raise Refusal(
+                "forbidden",
+                _(
+                    "Tube %(code)s belongs to a lane you are not on duty at: it is filled and sealed there."
+                )
+                % {"code": code},
+            )
         rules.check_moment(at, self.world.campaigns[tube.campaign_id].starts_at, self.world.now)
         return tube
 
@@ -211,6 +220,12 @@ class Play:
         box = self.world.box(code)
         if box is None:
             raise Refusal("unknown_box", _("Box %(code)s was never opened.") % {"code": code})
+        sites = self.world.scan_sites
+        if sites is not None and box.site_id not in sites:
+            raise Refusal(
+                "forbidden",
+                _("Box %(code)s belongs to a site you are not on duty at.") % {"code": code},
+            )
         rules.check_moment(at, self.world.campaigns[box.campaign_id].starts_at, self.world.now)
         return box
 

@@ -139,6 +139,10 @@ class World:
     zones: dict[tuple[int, int], tuple[str, str]] = field(default_factory=dict)
     # Refused counts already on record, by the event's UUID (a replay records nothing twice).
     checked: set[uuid.UUID] = field(default_factory=set)
+    # The lanes this user may scan at now (duty or the token's lane); None: all of the town's.
+    scan_lanes: set[int] | None = None
+    # The sites of those lanes, where the user may pack and hand over boxes.
+    scan_sites: set[int] | None = None
 
     def tube(self, code: str) -> TubeState | None:
         return self.newest_tube.get(code)
@@ -155,8 +159,16 @@ class World:
         self.newest_box[box.code] = box
 
 
-def load(user: User, parsed: Sequence[Parsed], now: dt.datetime) -> World:
+def load(
+    user: User, parsed: Sequence[Parsed], now: dt.datetime, token_lane: int | None = None
+) -> World:
     world = World(user=user, now=now)
+    if user.can(Can.SCAN):
+        world.scan_lanes = queries.scan_lanes(user, token_lane)
+        if world.scan_lanes is not None:
+            world.scan_sites = set(
+                Lane.objects.filter(pk__in=world.scan_lanes).values_list("site_id", flat=True)
+            )
     events = [e for e in parsed if isinstance(e, Event)]
     uids = [e.uid for e in parsed if e.uid is not None]
     if uids:
@@ -197,8 +209,10 @@ def _lanes(world: World, codes: set[str], towns: set[int] | None) -> None:
     if user.can(Can.SCAN):
         mine = None if user.is_town_wide else set(user.communities.values_list("pk", flat=True))
         for code, lane in world.lanes.items():
-            if (towns is None or lane.town_id in towns) and (
-                mine is None or lane.community_id in mine
+            if (
+                (towns is None or lane.town_id in towns)
+                and (mine is None or lane.community_id in mine)
+                and (world.scan_lanes is None or lane.pk in world.scan_lanes)
             ):
                 world.allowed_lanes.add(code)
     communities = {

@@ -18,6 +18,7 @@ from doorstep.conftest import (
     make_campaign,
     make_household,
     make_lane,
+    make_lane_team,
     make_resident,
     valid_id,
 )
@@ -44,13 +45,17 @@ def lane_world(community, registrar, lab):  # type: ignore[no-untyped-def]
         zone=Zone.SEALED, pool_rule=PoolRule.HOUSEHOLD
     )
     lane = make_lane(community)
+    # The registrar is on duty at the lane (a registrar scans only where on duty) and, for
+    # tests that use the site's other lane, their device's token is given that lane too.
+    make_lane_team(lane, registrar)
+    other = lane.site.lanes.exclude(pk=lane.pk).first()
     return {
         "campaign": campaign,
         "lane": lane,
         "people": people,
         "family": family,
         "neighbour": neighbour,
-        "registrar": Device(ApiToken.issue(registrar)[1]),
+        "registrar": Device(ApiToken.issue(registrar, lane=other)[1]),
         "lab": Device(ApiToken.issue(lab)[1]),
     }
 

@@ -8,6 +8,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from doorstep.api.models import ApiToken
 from doorstep.campaigns.models import CampaignBuilding, PoolRule, Zone
 from doorstep.conftest import client_for, make_user, valid_id
 from doorstep.core.roles import Role
@@ -22,7 +23,7 @@ from doorstep.sampling.models import (
     TubeMember,
     WalkIn,
 )
-from doorstep.sampling.tests.conftest import add, open_tube
+from doorstep.sampling.tests.conftest import Device, add, open_tube
 
 pytestmark = pytest.mark.django_db
 
@@ -252,3 +253,30 @@ def test_results_wait_until_the_lab_has_received_the_tube(lane_world):
     assert response.json()["results"][0]["status"] == "accepted"
     assert Tube.objects.get().result == "positive"
     assert timezone.now() - Tube.objects.get().received_at < dt.timedelta(minutes=1)
+
+
+def test_a_registrar_scans_only_where_on_duty_or_at_their_tokens_lane(lane_world, community):
+    lane, people = lane_world["lane"], lane_world["people"]
+    other = lane.site.lanes.exclude(pk=lane.pk).first()
+    off_duty = make_user(Role.REGISTRAR, community)
+    stranger = Device(ApiToken.issue(off_duty)[1])
+    [refused] = stranger.send(open_tube(stranger, lane))
+    assert refused["error"]["code"] == "forbidden"
+    listed = stranger.client.get(
+        "/api/v1/lanes", headers={"Authorization": f"Bearer {stranger.token}"}
+    ).json()
+    assert listed == []
+    # A lane's own scanner: the commander gave the device's token that lane.
+    scanner = Device(ApiToken.issue(off_duty, lane=other)[1])
+    assert scanner.codes(open_tube(scanner, other, "2112250009")) == ["accepted"]
+    assert scanner.codes(add(scanner, "2112250009", people[0].person_code)) == ["accepted"]
+    # Without it, the same person cannot fill that lane's tube, nor seal it.
+    assert stranger.codes(
+        add(stranger, "2112250009", people[1].person_code),
+        stranger.event("tube.seal", tube="2112250009"),
+    ) == ["forbidden", "forbidden"]
+    assert not TubeMember.objects.filter(resident=people[1]).exists()
+    # The registrar on duty at the first lane is listed that lane and their token's.
+    d = lane_world["registrar"]
+    mine = d.client.get("/api/v1/lanes", headers={"Authorization": f"Bearer {d.token}"}).json()
+    assert sorted(x["code"] for x in mine) == sorted([lane.code, other.code])

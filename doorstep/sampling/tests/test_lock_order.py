@@ -20,6 +20,7 @@ from doorstep.conftest import (
     make_campaign,
     make_household,
     make_lane,
+    make_lane_team,
     make_resident,
 )
 from doorstep.sampling import ingest
@@ -40,7 +41,8 @@ def test_batches_at_one_site_in_opposite_orders_do_not_deadlock(community, regis
     campaign = make_campaign(community)
     lane = make_lane(community)
     other = lane.site.lanes.exclude(pk=lane.pk).get()
-    d = Device(ApiToken.issue(registrar)[1])
+    make_lane_team(lane, registrar)  # on duty at one lane; the device's token holds the other
+    d = Device(ApiToken.issue(registrar, lane=other)[1])
     barrier = threading.Barrier(THREADS)
     failures: list[BaseException] = []
     refused: list[dict[str, object]] = []
