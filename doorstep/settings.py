@@ -7,6 +7,7 @@ start-up rather than a silent default. SQLite under ``DOORSTEP_HOME`` is the emb
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -85,6 +86,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -98,6 +100,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it answers a locked-out sign-in.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "doorstep.urls"
@@ -161,6 +165,23 @@ def _database() -> dict[str, object]:
 
 DATABASES = {"default": _database()}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Sign-in throttling (django-axes), on the site's and the admin's sign-in: after
+# DOORSTEP_SIGN_IN_FAILURES wrong passwords for one username from one address, that pair is
+# locked for DOORSTEP_SIGN_IN_LOCK_MINUTES. A username alone is not locked, so that nobody can
+# lock a colleague out from elsewhere; a right password clears the count.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("DOORSTEP_SIGN_IN_FAILURES", 5)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=env_int("DOORSTEP_SIGN_IN_LOCK_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked.html"
+AXES_VERBOSE = False
+# The admin's address; move it off the well-known /admin/ in production if you wish.
+ADMIN_PATH = env_str("DOORSTEP_ADMIN_PATH", "admin/").strip("/") + "/"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

@@ -15,6 +15,7 @@ from openpyxl.styles import Font
 
 from doorstep.campaigns.models import Campaign
 from doorstep.command import dashboard
+from doorstep.core.spreadsheets import safe_row
 from doorstep.sampling.models import Result, Tally, Tube, TubeStatus
 from doorstep.workforce.queries import UnitContribution, unit_contributions
 
@@ -84,7 +85,7 @@ def workbook(report: Daily) -> bytes:
         (_("Households reached"), report.total.reached),
     ]
     for label, value in summary:
-        sheet.append([label, value])
+        sheet.append(safe_row([label, value]))
         sheet.cell(sheet.max_row, 1).font = bold
     sheet.column_dimensions["A"].width = 28
     sheet.column_dimensions["B"].width = 24
@@ -103,17 +104,19 @@ def workbook(report: Daily) -> bytes:
     communities.append(header)
     for row in [*report.communities, report.total]:
         communities.append(
-            [
-                row.name,
-                row.buildings,
-                row.done,
-                row.households,
-                row.reached,
-                row.residents,
-                row.sampled,
-                row.exempt,
-                row.untested,
-            ]
+            safe_row(
+                [
+                    row.name,
+                    row.buildings,
+                    row.done,
+                    row.households,
+                    row.reached,
+                    row.residents,
+                    row.sampled,
+                    row.exempt,
+                    row.untested,
+                ]
+            )
         )
     for cell in communities[1]:
         cell.font = bold
@@ -121,7 +124,7 @@ def workbook(report: Daily) -> bytes:
     staff = book.create_sheet(_("Staff"))
     staff.append([_("Support unit"), _("People"), _("On duty now"), _("Person-hours")])
     for unit in report.units:
-        staff.append([unit.name, unit.people, unit.on_duty, unit.person_hours])
+        staff.append(safe_row([unit.name, unit.people, unit.on_duty, unit.person_hours]))
     for cell in staff[1]:
         cell.font = bold
     staff.column_dimensions["A"].width = 20

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -40,9 +41,11 @@ def nav_items(user) -> list[dict[str, str]]:  # type: ignore[no-untyped-def]
 def doorstep(request: HttpRequest) -> dict[str, object]:
     """Navigation for the user's role; every page says when it shows synthetic demo people."""
     user = getattr(request, "user", None)
+    lock_minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
     if user is None or not user.is_authenticated:
-        return {"demo_data": False, "nav_items": []}
+        return {"demo_data": False, "nav_items": [], "lock_minutes": lock_minutes}
     return {
         "demo_data": Town.objects.filter(is_demo=True).exists(),
         "nav_items": nav_items(user),
+        "lock_minutes": lock_minutes,
     }

@@ -16,6 +16,7 @@ from doorstep.core.actions import audit
 from doorstep.core.limits import Limit
 from doorstep.core.masking import mask_document
 from doorstep.core.models import AuditAction, User
+from doorstep.core.spreadsheets import safe_row, sheet_title
 from doorstep.core.tables import RowError, TableFileError, bad_rows_summary, read_table
 from doorstep.territory.models import Building, Community, Household, Resident, Town, Unit
 from doorstep.territory.roster import ParsedRoster, RosterRow, parse_roster
@@ -432,23 +433,25 @@ def residents_workbook(
     from openpyxl import Workbook
 
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title[:31])
-    sheet.append([*HEADERS, *extra_headers])
+    sheet = workbook.create_sheet(sheet_title(title))
+    sheet.append(safe_row([*HEADERS, *extra_headers]))
     count = 0
     for r in residents:
         unit = r.household.unit
         sheet.append(
-            [
-                unit.building.name,
-                unit.name,
-                r.household.room,
-                r.name if full else r.masked_name,
-                r.id_number if full else r.masked_id,
-                r.phone if full else r.masked_phone,
-                "是" if r.mobility_impaired else "否",
-                r.person_code_display,
-                *(extra(r) if extra else []),
-            ]
+            safe_row(
+                [
+                    unit.building.name,
+                    unit.name,
+                    r.household.room,
+                    r.name if full else r.masked_name,
+                    r.id_number if full else r.masked_id,
+                    r.phone if full else r.masked_phone,
+                    "是" if r.mobility_impaired else "否",
+                    r.person_code_display,
+                    *(extra(r) if extra else []),
+                ]
+            )
         )
         count += 1
     buffer = io.BytesIO()

