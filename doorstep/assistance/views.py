@@ -21,6 +21,7 @@ from doorstep.canvass.models import NeedKind
 from doorstep.command import public
 from doorstep.core import codes
 from doorstep.core.http import AuthedRequest
+from doorstep.core.inputs import number
 from doorstep.core.moments import parse_moment
 from doorstep.core.roles import Can
 from doorstep.core.scoping import communities_for, require, scoped
@@ -198,7 +199,7 @@ def verify(request: AuthedRequest, pk: int) -> HttpResponse:
         resident = None
         if request.POST.get("resident"):
             resident = Resident.objects.filter(
-                pk=request.POST["resident"], household_id=r.household_id or 0
+                pk=number(request.POST["resident"]), household_id=r.household_id or 0
             ).first()
             if resident is None:
                 raise NeedError(_("Choose a member of the household."))

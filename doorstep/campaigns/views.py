@@ -11,6 +11,7 @@ from doorstep.campaigns import actions, queries
 from doorstep.campaigns.forms import CampaignForm
 from doorstep.campaigns.models import Campaign, PoolRule, Zone
 from doorstep.core.http import AuthedRequest
+from doorstep.core.inputs import number
 from doorstep.core.roles import Can
 from doorstep.core.scoping import communities_for, require
 
@@ -90,7 +91,7 @@ def campaign_zones(request: AuthedRequest, pk: int) -> HttpResponse:
     campaign = _get_campaign_for_user(request, pk)
     require(request.user, Can.EDIT_ZONES)
     community = get_object_or_404(
-        communities_for(request.user), pk=request.POST.get("community") or 0
+        communities_for(request.user), pk=number(request.POST.get("community", ""))
     )
     try:
         n = actions.set_community_zone(

@@ -28,6 +28,7 @@ from doorstep.canvass.models import (
     TaskStatus,
     Visit,
 )
+from doorstep.core.inputs import is_number, is_text
 from doorstep.core.models import User
 from doorstep.core.moments import parse_moment
 from doorstep.core.roles import Can
@@ -99,6 +100,11 @@ class Checked:
 
 
 def _check(tap: Tap, task: BuildingTask, now: dt.datetime) -> Checked:
+    if not is_text(list(vars(tap).values())):
+        raise Refused(
+            "invalid",
+            _("The tap holds characters that are not text (a NUL byte or a broken character)."),
+        )
     try:
         uid = uuid.UUID(str(tap.id))
     except ValueError:
@@ -128,7 +134,7 @@ def _check(tap: Tap, task: BuildingTask, now: dt.datetime) -> Checked:
         Household.objects.filter(pk=int(household_id), unit__building_id=task.building_id)
         .select_related("unit")
         .first()
-        if household_id.isdigit()
+        if is_number(household_id)
         else None
     )
     if household is None:

@@ -25,6 +25,7 @@ from doorstep.canvass.models import (
 )
 from doorstep.core.actions import audit
 from doorstep.core.http import AuthedRequest
+from doorstep.core.inputs import is_number, number
 from doorstep.core.models import AuditAction
 from doorstep.core.roles import Can
 from doorstep.core.scoping import communities_for, require, scoped, scoped_to_towns
@@ -172,7 +173,7 @@ def untested(request: AuthedRequest, campaign: int, community: int) -> HttpRespo
     cov = _get_community_for_user(request, camp, community)
     residents = queries.untested(camp.pk, community_id=cov.community_id)
     building = request.GET.get("building", "")
-    if building.isdigit():
+    if is_number(building):
         residents = residents.filter(household__unit__building_id=int(building))
     page = Paginator(residents, 100).get_page(request.GET.get("page"))
     return render(
@@ -315,7 +316,7 @@ def _act(request: AuthedRequest, pk: int, action: str) -> HttpResponse:
             messages.success(request, _("Released %(building)s.") % {"building": t.building.name})
             return redirect("canvass:index")
         elif action == "hand":
-            other = Team.objects.filter(pk=request.POST.get("team", "0") or 0).first()
+            other = Team.objects.filter(pk=number(request.POST.get("team", ""))).first()
             if other is None:
                 raise CanvassError(_("Choose the team to hand the building to."))
             actions.hand_to(request.user, t, other)

@@ -8,6 +8,8 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 
+from doorstep.core.inputs import is_text
+
 
 class BodyLimit:
     """A request whose declared body is over its limit is answered 413 before any of it is
@@ -45,3 +47,27 @@ class BodyLimit:
         if request.path.startswith("/api/") or "json" in request.META.get("CONTENT_TYPE", ""):
             return JsonResponse({"error": message}, status=413)
         return HttpResponse(message, status=413, content_type="text/plain; charset=utf-8")
+
+
+class TextOnly:
+    """A query string or form whose values hold a NUL byte answers 400 with what to do, instead
+    of failing at the database later (PostgreSQL refuses NUL in text). Uploaded files and JSON
+    bodies are checked where they are read."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        fields = [request.GET]
+        if request.method == "POST" and "json" not in request.META.get("CONTENT_TYPE", ""):
+            fields.append(request.POST)
+        for query in fields:
+            for key, values in query.lists():
+                if not is_text(key) or not all(is_text(v) for v in values):
+                    message = _(
+                        "The field «%(field)s» holds a character that is not text (a NUL byte). Remove it, or type the value again."
+                    ) % {"field": key[:40].replace("\x00", "")}
+                    return HttpResponse(
+                        message, status=400, content_type="text/plain; charset=utf-8"
+                    )
+        return self.get_response(request)

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from doorstep.core.inputs import is_text
 from doorstep.core.models import User
 from doorstep.core.moments import parse_moment
 from doorstep.core.scoping import town_ids
@@ -53,6 +54,11 @@ CHUNK = 2_000
 
 def _values(row: dict[str, Any]) -> dict[str, Any]:
     """What a row says, checked without the database."""
+    if not is_text(row):
+        raise RowError(
+            "invalid",
+            _("The row holds characters that are not text (a NUL byte or a broken character)."),
+        )
     code = str(row.get("tube") or "").strip().upper().replace(" ", "")
     if not code:
         raise RowError("invalid", _("“tube” is missing: give the tube barcode."))

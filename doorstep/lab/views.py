@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from doorstep.core.http import AuthedRequest
+from doorstep.core.inputs import is_number
 from doorstep.core.roles import Can
 from doorstep.core.scoping import communities_for, require, town_ids
 from doorstep.lab import results
@@ -67,7 +68,7 @@ def receive(request: AuthedRequest) -> HttpResponse:
         "type": "box.receive",
         "at": timezone.now().isoformat(),
         "box": request.POST.get("box", ""),
-        "count": int(raw) if raw.isdigit() else raw,
+        "count": int(raw) if is_number(raw) else raw,
     }
     answer = ingest.apply(request.user, [event])[0]
     return _desk(request, answer, 400 if answer["status"] == "rejected" else 200)

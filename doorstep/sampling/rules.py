@@ -31,6 +31,8 @@ from doorstep.core.moments import parse_moment
 from doorstep.workforce.models import WORKER_CODE_BODY
 
 MAX_EVENTS = 1000
+# One event as JSON: a scan is a few hundred characters; what is stored is capped.
+MAX_EVENT = 4_000
 # A device's clock may run a little ahead; a scan may come from shortly before the round began
 # (lanes are set up and tried out before the start).
 FUTURE = dt.timedelta(minutes=10)
@@ -50,6 +52,12 @@ def messages() -> dict[str, str]:
     gets them too (``page_data``), so a refusal made offline reads as the server's would."""
     return {
         "missing": _("“%(field)s” is missing or not text."),
+        "not_text": _(
+            "The event holds characters that are not text (a NUL byte or a broken character); it was not recorded. Scan again."
+        ),
+        "too_big": _(
+            "The event is longer than %(limit)s characters; an event carries a few fields, not files."
+        ),
         "nul": _("“%(field)s” holds a NUL character."),
         "count": _("“count” must be the number of tubes counted by hand, e.g. 20."),
         "pool": _('“pool” must be 1, 5, 10, 20 or "household".'),

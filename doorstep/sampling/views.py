@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from doorstep.core import codes
 from doorstep.core.http import AuthedRequest
+from doorstep.core.inputs import is_number, number
 from doorstep.core.roles import Can
 from doorstep.core.scoping import communities_for, require, town_ids
 from doorstep.sampling import actions, ingest, queries
@@ -62,12 +63,12 @@ def site_create(request: AuthedRequest) -> HttpResponse:
         "form": request.POST,
     }
     if request.method == "POST":
-        community = communities.filter(pk=request.POST.get("community") or 0).first()
+        community = communities.filter(pk=number(request.POST.get("community", ""))).first()
         lanes = request.POST.get("lanes", "")
         try:
             if community is None:
                 raise actions.SiteError(_("Choose the community the site is in."))
-            if not lanes.isdigit():
+            if not is_number(lanes):
                 raise actions.SiteError(_("Say how many lanes the site has (1 to 30)."))
             site = actions.create_site(
                 community,
@@ -104,7 +105,7 @@ def queue(request: AuthedRequest, pk: int) -> HttpResponse:
     found = lane_for_user(request, pk)
     raw = request.POST.get("waiting", "")
     try:
-        if not raw.isdigit():
+        if not is_number(raw):
             raise actions.SiteError(_("Say how many people are waiting, as a number."))
         actions.report_queue(request.user, found, int(raw))
         messages.success(request, _("Queue reported: about %(n)s waiting.") % {"n": raw})
@@ -145,7 +146,7 @@ def boxes(request: AuthedRequest, pk: int) -> HttpResponse:
 
 
 def _count(raw: str) -> int | str:
-    return int(raw) if raw.isascii() and raw.isdigit() else raw
+    return int(raw) if is_number(raw) else raw
 
 
 def _box_action(request: AuthedRequest, site: Site) -> tuple[dict[str, Any], str]:

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from doorstep.core import codes
 from doorstep.core.http import AuthedRequest
+from doorstep.core.inputs import is_number
 from doorstep.core.roles import Can
 from doorstep.core.scoping import communities_for, require, residents_for, scoped
 from doorstep.territory import actions, queries
@@ -148,7 +149,7 @@ def resident_list(request: AuthedRequest) -> HttpResponse:
     require(request.user, Can.VIEW_RESIDENTS)
     residents = residents_for(request.user).select_related("household__unit__building", "community")
     community_id = request.GET.get("community", "")
-    if community_id.isdigit():
+    if is_number(community_id):
         residents = residents.filter(community_id=int(community_id))
     text = request.GET.get("q", "")[:100]
     kind = queries.search_kind(text)

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from doorstep.core import codes
 from doorstep.core.http import AuthedRequest
+from doorstep.core.inputs import is_number
 from doorstep.core.roles import Can
 from doorstep.core.scoping import require, scoped_to_towns, town_ids
 from doorstep.sampling.models import Lane
@@ -36,7 +37,7 @@ def _town_for(request: AuthedRequest) -> Town:
     if ids is not None:
         towns = towns.filter(pk__in=ids)
     wanted = request.GET.get("town") or request.POST.get("town")
-    if wanted and wanted.isdigit():
+    if wanted and is_number(wanted):
         return get_object_or_404(towns, pk=int(wanted))
     town = towns.order_by("pk").first()
     if town is None:
@@ -95,7 +96,7 @@ def staff_list(request: AuthedRequest) -> HttpResponse:
     town = _town_for(request)
     staff: QuerySet[Staff] = Staff.objects.filter(town=town).select_related("unit")
     unit = request.GET.get("unit", "")
-    if unit.isdigit():
+    if is_number(unit):
         staff = staff.filter(unit_id=int(unit))
     return render(
         request,
@@ -148,7 +149,7 @@ def staff_codes(request: AuthedRequest) -> HttpResponse:
     town = _town_for(request)
     staff = Staff.objects.filter(town=town).select_related("unit")
     unit = request.GET.get("unit", "")
-    if unit.isdigit():
+    if is_number(unit):
         staff = staff.filter(unit_id=int(unit))
     cards = [
         {
@@ -233,7 +234,7 @@ def check_in(request: AuthedRequest, pk: int) -> HttpResponse:
 def no_show(request: AuthedRequest, pk: int) -> HttpResponse:
     callup = _get_callup_for_user(request, pk)
     require(request.user, Can.MANAGE_WORKFORCE)
-    ids = [int(i) for i in request.POST.getlist("staff") if i.isdigit()]
+    ids = [int(i) for i in request.POST.getlist("staff") if is_number(i)]
     n = actions.mark_no_show(request.user, callup, ids)
     messages.success(request, _("%(n)d marked as no-show.") % {"n": n})
     return redirect("workforce:board", pk=callup.pk)
@@ -247,15 +248,15 @@ def team_create(request: AuthedRequest) -> HttpResponse:
     people = list(queries.available_people(town.pk))
     context: dict[str, object] = {"town": town, "people": people}
     if request.method == "POST":
-        chosen = {int(i) for i in request.POST.getlist("members") if i.isdigit()}
+        chosen = {int(i) for i in request.POST.getlist("members") if is_number(i)}
         leader_id = request.POST.get("leader", "")
         pool = {
             s.pk: s
             for s in Staff.objects.filter(
-                town=town, pk__in=chosen | ({int(leader_id)} if leader_id.isdigit() else set())
+                town=town, pk__in=chosen | ({int(leader_id)} if is_number(leader_id) else set())
             )
         }
-        leader = pool.get(int(leader_id)) if leader_id.isdigit() else None
+        leader = pool.get(int(leader_id)) if is_number(leader_id) else None
         try:
             team = actions.form_team(
                 request.user,
@@ -304,7 +305,7 @@ def _roles_from(request: AuthedRequest) -> dict[int, str]:
     return {
         int(key.split("_", 1)[1]): request.POST.get(key, "")
         for key in request.POST
-        if key.startswith("role_") and key.split("_", 1)[1].isdigit()
+        if key.startswith("role_") and is_number(key.split("_", 1)[1])
     }
 
 
@@ -326,9 +327,9 @@ def team_assign(request: AuthedRequest, pk: int) -> HttpResponse:
     require(request.user, Can.MANAGE_WORKFORCE)
     place = request.POST.get("place", "")
     community = lane = None
-    if place.startswith("community:") and place[10:].isdigit():
+    if place.startswith("community:") and is_number(place[10:]):
         community = get_object_or_404(Community, pk=int(place[10:]), town_id=team.town_id)
-    elif place.startswith("lane:") and place[5:].isdigit():
+    elif place.startswith("lane:") and is_number(place[5:]):
         lane = get_object_or_404(
             Lane.objects.select_related("site__community"),
             pk=int(place[5:]),
@@ -354,7 +355,7 @@ def team_handover(request: AuthedRequest, pk: int) -> HttpResponse:
     require(request.user, Can.MANAGE_WORKFORCE)
     incoming_id = request.POST.get("incoming", "")
     incoming = get_object_or_404(
-        Team, pk=int(incoming_id) if incoming_id.isdigit() else 0, town_id=team.town_id
+        Team, pk=int(incoming_id) if is_number(incoming_id) else 0, town_id=team.town_id
     )
 
     def do() -> str:

@@ -230,3 +230,21 @@ def test_a_special_need_keeps_its_kind_and_time(claimed, leader):
     record(leader, claimed["task"], [t])
     visit = Visit.objects.get(client_uuid=uuid.UUID(t.id))
     assert (visit.need_kind, visit.need_by) == ("graduate_exam", need_by)
+
+
+def test_a_tap_with_a_nul_or_a_broken_character_is_refused_alone(claimed, leader):
+    households = claimed["households"]
+    answers = record(
+        leader,
+        claimed["task"],
+        [
+            tap(households[0], note="门口\x00贴了"),
+            tap(households[1], note="\ud800"),
+            tap(households[2], need_by="2021-02-30T09:00"),
+            tap(households[3]),
+        ],
+    )
+    assert [a.status for a in answers] == ["rejected", "rejected", "rejected", "accepted"]
+    assert "not text" in answers[0].message and answers[1].code == "invalid"
+    assert answers[2].message == "“Needed by” is not a date and time."
+    assert Visit.objects.count() == 1

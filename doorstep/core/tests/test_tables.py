@@ -117,3 +117,14 @@ def test_a_request_body_over_its_limit_is_refused_before_it_is_read(client, work
         headers={"Authorization": "Bearer x"},
     )
     assert device.status_code == 413 and "error" in device.json()
+
+
+@pytest.mark.django_db
+def test_a_form_field_with_a_nul_byte_is_a_named_400_not_a_server_error(worker):
+    from doorstep.conftest import client_for
+
+    response = client_for(worker).get("/territory/residents/", {"q": "张\x00伟"})
+    assert (
+        response.status_code == 400
+        and "«q» holds a character that is not text" in response.content.decode()
+    )

@@ -5,12 +5,16 @@ that the table does not cover, so a new view cannot ship without its permission 
 """
 
 import datetime as dt
+import json
 import uuid
 from dataclasses import dataclass
 
 import pytest
 from django.urls import get_resolver, reverse
 from django.utils import timezone
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from doorstep.assistance import actions as need_actions
 from doorstep.campaigns.actions import create_campaign
@@ -362,3 +366,103 @@ def test_anonymous_visitors_are_sent_to_sign_in(case, world, client):
     response = _call(client, case, world)
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("login"))
+
+
+# Odd input, for every view: the form fields the pages use, filled with what people and
+# attackers type. No answer may be a server error.
+FIELDS = [
+    "action",
+    "address",
+    "box",
+    "closes_at",
+    "code",
+    "community",
+    "count",
+    "courier",
+    "destination",
+    "details",
+    "document",
+    "exempt_reason",
+    "household",
+    "how",
+    "id",
+    "id_number",
+    "id_type",
+    "incoming",
+    "kind",
+    "lanes",
+    "leader",
+    "members",
+    "name",
+    "need_by",
+    "need_kind",
+    "needed_by",
+    "note",
+    "opens_at",
+    "outcome",
+    "override",
+    "page",
+    "person_code",
+    "phone",
+    "place",
+    "pool",
+    "q",
+    "reason",
+    "resident",
+    "result",
+    "serves",
+    "single_tube",
+    "source",
+    "staff",
+    "team",
+    "town",
+    "tube",
+    "unit",
+    "waiting",
+    "zone",
+]
+ODD = st.one_of(
+    st.text(max_size=24),
+    st.sampled_from(
+        [
+            "²",
+            "١٢٣",
+            "-1",
+            "9" * 40,
+            "a\x00b",
+            "2021-02-30T09:00",
+            "0001-01-01T00:00:00+14:00",
+            "9999-12-31T23:59:59-14:00",
+            "NaN",
+            "1e400",
+            "' OR 1=1 --",
+            "<script>alert(1)</script>",
+            '=HYPERLINK("x")',
+            "lane:²",
+            "community:99999999999999999999",
+            "K7QM9XD4P",
+            "",
+        ]
+    ),
+)
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+@given(data=st.dictionaries(st.sampled_from(FIELDS), ODD, max_size=6))
+@hypothesis_settings(
+    max_examples=6,
+    deadline=None,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
+def test_odd_input_to_any_view_is_never_a_server_error(case, world, request, data):  # type: ignore[no-untyped-def]
+    user = request.getfixturevalue(case.allowed)
+    client = client_for(user)
+    url = _url(case, world)
+    if case.method == "get":
+        response = client.get(url, data)
+    elif case.name == "sampling:lane_events":
+        response = client.post(url, json.dumps({"events": [data]}), content_type="application/json")
+    else:
+        response = client.post(url, data)
+    assert response.status_code < 500, (case.name, data, response.content[:300])

@@ -27,7 +27,9 @@ def post(lab, *rows):  # type: ignore[no-untyped-def]
     """The lab posts result rows for tubes it has received: tubes not yet at the lab are sent
     there first, boxed and counted, as they are in practice."""
     waiting = Tube.objects.filter(
-        code__in=[r["tube"] for r in rows if isinstance(r, dict) and "tube" in r],
+        code__in=[
+            r["tube"] for r in rows if isinstance(r, dict) and "\x00" not in r.get("tube", "")
+        ],
         status="sealed",
         received_at__isnull=True,
     ).values_list("code", flat=True)
@@ -128,6 +130,8 @@ def test_unknown_or_open_tubes_and_bad_values_are_refused(lane_world):
         {"tube": "", "result": "negative"},
         {"tube": "2112250009", "result": "negative", "ct": "abc"},
         {"tube": "2112250009", "result": "negative", "tested_at": "2021-02-30T09:00:00"},
+        {"tube": "2112250009", "result": "negative", "ct": "NaN"},
+        {"tube": "2112250009\x00", "result": "negative"},
         "row",
     )
     assert [a["error"]["code"] for a in answers] == [
@@ -138,8 +142,12 @@ def test_unknown_or_open_tubes_and_bad_values_are_refused(lane_world):
         "invalid",
         "invalid",
         "invalid",
+        "invalid",
+        "invalid",
     ]
     assert answers[5]["error"]["message"] == "“tested_at” is not a date and time."
+    assert answers[6]["error"]["message"] == "Ct must be between 0 and 100."
+    assert "not text" in answers[7]["error"]["message"]
     assert not ResultEntry.objects.exists()
 
 

@@ -7,6 +7,7 @@ upper bound of its time); everything that needs the database is checked in ``pla
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from typing import Any, ClassVar
 from django.utils.translation import gettext as _
 
 from doorstep.core import codes
+from doorstep.core.inputs import is_text
 from doorstep.sampling import rules
 from doorstep.sampling.rules import PersonKey, Refusal, WalkInData
 
@@ -180,6 +182,10 @@ def parse(raw: object, now: dt.datetime) -> Parsed:
         )
     kind = raw.get("type")
     try:
+        if not is_text(raw):
+            raise rules.refuse("invalid", "not_text")
+        if len(json.dumps(raw, ensure_ascii=False, default=str)) > rules.MAX_EVENT:
+            raise rules.refuse("invalid", "too_big", limit=rules.MAX_EVENT)
         if not isinstance(kind, str) or kind not in KINDS:
             raise rules.invalid(
                 _("Unknown event type «%(type)s»; expected one of %(types)s.")

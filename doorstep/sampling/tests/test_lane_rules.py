@@ -3,6 +3,7 @@ each refusal with its code, nothing left behind by a refused event, nothing writ
 replayed one."""
 
 import datetime as dt
+import json
 
 import pytest
 from django.urls import reverse
@@ -280,3 +281,30 @@ def test_a_registrar_scans_only_where_on_duty_or_at_their_tokens_lane(lane_world
     d = lane_world["registrar"]
     mine = d.client.get("/api/v1/lanes", headers={"Authorization": f"Bearer {d.token}"}).json()
     assert sorted(x["code"] for x in mine) == sorted([lane.code, other.code])
+
+
+def test_a_broken_character_or_an_oversized_event_is_one_invalid_answer(lane_world):
+    d, lane, people = lane_world["registrar"], lane_world["lane"], lane_world["people"]
+    body = (
+        '{"events": ['
+        + json.dumps(open_tube(d, lane))
+        + ","
+        + json.dumps(add(d, "2112250001", people[0].person_code))[:-1]
+        + ', "note": "\\ud800"},'
+        + json.dumps({**add(d, "2112250001", people[1].person_code), "note": "x" * 5000})
+        + ","
+        + json.dumps(add(d, "2112250001", people[2].person_code))
+        + "]}"
+    )
+    response = d.post("events", body)
+    assert response.status_code == 200
+    answers = response.json()["results"]
+    assert [a.get("error", {}).get("code", a["status"]) for a in answers] == [
+        "accepted",
+        "invalid",
+        "invalid",
+        "accepted",
+    ]
+    assert "not text" in answers[1]["error"]["message"]
+    assert "longer than 4000 characters" in answers[2]["error"]["message"]
+    assert Tube.objects.get().member_count == 1
