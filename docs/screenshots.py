@@ -71,7 +71,7 @@ def main() -> None:
         registrar.click("#site-1 li:nth-child(3) a, section li:nth-child(3) a")
         # Lane 3 is filling a tube: one scan the server will refuse (a code on nobody's
         # roster), made without signal, then one still waiting: the alarm and the pending row.
-        registrar.wait_for_function("document.activeElement.id === 'code'")
+        registrar.wait_for_selector("#code:focus")
         registrar.context.set_offline(True)
         registrar.keyboard.type(codes.new_code())
         registrar.keyboard.press("Enter")

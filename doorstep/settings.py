@@ -62,8 +62,14 @@ SECRET_KEY = os.environ.get("DOORSTEP_SECRET_KEY") or (
 )
 if SECRET_KEY == INSECURE_KEY and not DEBUG:
     raise ImproperlyConfigured(
-        "DOORSTEP_SECRET_KEY is not set. Set it to a long random string, "
-        f"or run `doorstep demo` once to create {_key_file}, or set DOORSTEP_DEBUG=1 for development."
+        "DOORSTEP_SECRET_KEY is not set. Set it to a random string of 50 characters or more, "
+        'for example: python3 -c "import secrets; print(secrets.token_urlsafe(50))". '
+        f"(`doorstep demo` writes one to {_key_file} for a demo machine.)"
+    )
+if len(SECRET_KEY) < 50 and not DEBUG:
+    raise ImproperlyConfigured(
+        f"DOORSTEP_SECRET_KEY has {len(SECRET_KEY)} characters; use 50 or more, for example: "
+        'python3 -c "import secrets; print(secrets.token_urlsafe(50))"'
     )
 
 ALLOWED_HOSTS = env_list("DOORSTEP_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
@@ -87,6 +93,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "axes",
+    "csp",
+    # Its API docs page is then served from the vendored Swagger UI, not from a CDN.
+    "ninja",
 ]
 
 MIDDLEWARE = [
@@ -101,6 +110,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "doorstep.core.middleware.NoStore",
     # Last, as django-axes asks: it answers a locked-out sign-in.
     "axes.middleware.AxesMiddleware",
 ]
@@ -130,6 +141,19 @@ TEMPLATES = [
 ]
 
 
+def _private_file(path: Path) -> None:
+    """The embedded database holds a town's names and ID numbers: its folder is the owner's
+    alone (0700 when created here) and the file is created 0600 (SQLite gives its journal files
+    the same mode). A file found readable by others is made private."""
+    if not path.parent.exists():
+        path.parent.mkdir(parents=True, mode=0o700)
+        path.parent.chmod(0o700)
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    elif path.stat().st_mode & 0o077:
+        path.chmod(0o600)
+
+
 def _database() -> dict[str, object]:
     url = os.environ.get("DATABASE_URL", "")
     if url:
@@ -140,10 +164,11 @@ def _database() -> dict[str, object]:
         config: dict[str, object] = dict(dj_database_url.parse(url, conn_max_age=600))
         config["CONN_HEALTH_CHECKS"] = True
         return config
-    HOME.mkdir(parents=True, exist_ok=True)
+    name = HOME / env_str("DOORSTEP_SQLITE_NAME", "doorstep.sqlite3")
+    _private_file(name)
     return {
         "ENGINE": "django.db.backends.sqlite3",
-        "NAME": HOME / env_str("DOORSTEP_SQLITE_NAME", "doorstep.sqlite3"),
+        "NAME": name,
         # Closing the last connection to a WAL database checkpoints it: keep them open.
         "CONN_MAX_AGE": None,
         # Tests use a file too (not SQLite's in-memory database), so that they run with the
@@ -206,9 +231,37 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 
 SESSION_COOKIE_AGE = env_int("DOORSTEP_SESSION_HOURS", 16) * 3600
+# Behind HTTPS (docs/operators-guide.md): secure cookies, HSTS, HTTP sent to HTTPS, and the
+# proxy's X-Forwarded-Proto believed. `doorstep check --deploy` is clean with all four set.
 SESSION_COOKIE_SECURE = env_bool("DOORSTEP_SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_HSTS_SECONDS = env_int("DOORSTEP_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DOORSTEP_HSTS_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("DOORSTEP_HSTS_PRELOAD", False)
+SECURE_SSL_REDIRECT = env_bool("DOORSTEP_SSL_REDIRECT", False)
+if env_bool("DOORSTEP_BEHIND_HTTPS_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
+
+# Content Security Policy: every script and style from this server (field networks are
+# closed, and nothing here needs a CDN), no framing, forms and fetches to this server only.
+# Styles allow inline attributes (a few templates size a card in place); scripts do not.
+CONTENT_SECURITY_POLICY = {
+    "EXCLUDE_URL_PREFIXES": [],
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "worker-src": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+        "base-uri": ["'self'"],
+        "object-src": ["'none'"],
+    },
+}
 
 # What a request may carry, checked before its body is read: a signed-in upload at most
 # DOORSTEP_UPLOAD_MAX_MB (a 200,000-row roster as XLSX is about 10 MB), anything else at most

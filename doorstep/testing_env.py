@@ -3,7 +3,7 @@
 import os
 import tempfile
 
-os.environ.setdefault("DOORSTEP_SECRET_KEY", "doorstep-tests-only-key")
+os.environ.setdefault("DOORSTEP_SECRET_KEY", "doorstep-tests-only-key-" + "x" * 40)
 os.environ.setdefault("DOORSTEP_HOME", tempfile.mkdtemp(prefix="doorstep-test-"))
 # Playwright runs its own event loop in the test thread; the ORM calls made around it are
 # synchronous and safe in tests.

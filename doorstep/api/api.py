@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from ninja import NinjaAPI, Schema
@@ -158,6 +159,23 @@ def _unauthorised(request: HttpRequest, exc: AuthenticationError) -> HttpRespons
         },
         status=401,
     )
+
+
+@api.exception_handler(OperationalError)
+@api.exception_handler(InterfaceError)
+def _database_down(request: HttpRequest, exc: Exception) -> HttpResponse:
+    """The database is not answering (restarting, failing over): nothing of the request was
+    committed, and the same events may be sent again, which is safe."""
+    response = api.create_response(
+        request,
+        {
+            "error": "The database is not answering; nothing of this request was recorded. "
+            "Send it again in a few seconds: resending the same ids is safe."
+        },
+        status=503,
+    )
+    response["Retry-After"] = "5"
+    return response
 
 
 @api.exception_handler(HttpError)

@@ -1,11 +1,14 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from doorstep.core.models import AuditEntry, User
+from doorstep.core.actions import audit
+from doorstep.core.models import AuditAction, AuditEntry, User
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
-    """For rows that change only through actions, which keep counters and history with them."""
+    """For rows that change only through actions, which keep counters and history with them.
+    They are never deleted here either: an operational record is voided by its action, with
+    who and why, never erased."""
 
     def has_add_permission(self, request):  # type: ignore[no-untyped-def]
         return False
@@ -13,9 +16,27 @@ class ReadOnlyAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
         return False
 
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+
+def _access(user: User) -> dict[str, object]:
+    """What decides whose data a user sees and what they may do."""
+    return {
+        "role": user.role,
+        "town": user.town_id,
+        "communities": sorted(user.communities.values_list("pk", flat=True)) if user.pk else [],
+        "is_active": user.is_active,
+        "is_staff": user.is_staff,
+        "is_superuser": user.is_superuser,
+    }
+
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
+    """A change of a user's role, town, communities or admin rights is written to the audit
+    log with what it was and what it became."""
+
     list_display = ("username", "get_full_name", "role", "town", "is_active")
     list_filter = ("role", "is_active", "town")
     filter_horizontal = ("communities", "groups", "user_permissions")
@@ -23,6 +44,20 @@ class UserAdmin(BaseUserAdmin):
         *(BaseUserAdmin.fieldsets or ()),
         ("Doorstep", {"fields": ("role", "phone", "town", "communities")}),
     )
+
+    def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
+        before = _access(User.objects.get(pk=obj.pk)) if change else {}
+        request._doorstep_access_before = before  # read in save_related, after the m2m save
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):  # type: ignore[no-untyped-def]
+        super().save_related(request, form, formsets, change)
+        user = form.instance
+        before = getattr(request, "_doorstep_access_before", {})
+        after = _access(user)
+        changed = {k: [before.get(k), v] for k, v in after.items() if before.get(k) != v}
+        if changed:
+            audit(request.user, AuditAction.ROLE, "user", user.pk, detail=changed)
 
 
 @admin.register(AuditEntry)

@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from doorstep.core.roles import Can
+from doorstep.core.scoping import town_ids
 from doorstep.territory.models import Town
 
 
@@ -38,6 +39,14 @@ def nav_items(user) -> list[dict[str, str]]:  # type: ignore[no-untyped-def]
     return items
 
 
+def _demo_only(user) -> bool:  # type: ignore[no-untyped-def]
+    """Whether every town this user works in is a demo town: only then does the banner say
+    that everyone on the page is synthetic."""
+    towns = town_ids(user)
+    found = Town.objects.all() if towns is None else Town.objects.filter(pk__in=towns)
+    return found.exists() and not found.filter(is_demo=False).exists()
+
+
 def doorstep(request: HttpRequest) -> dict[str, object]:
     """Navigation for the user's role; every page says when it shows synthetic demo people."""
     user = getattr(request, "user", None)
@@ -45,7 +54,7 @@ def doorstep(request: HttpRequest) -> dict[str, object]:
     if user is None or not user.is_authenticated:
         return {"demo_data": False, "nav_items": [], "lock_minutes": lock_minutes}
     return {
-        "demo_data": Town.objects.filter(is_demo=True).exists(),
+        "demo_data": _demo_only(user),
         "nav_items": nav_items(user),
         "lock_minutes": lock_minutes,
     }

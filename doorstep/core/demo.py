@@ -351,6 +351,21 @@ def _workforce(rng: random.Random, town: Town, communities: list[Community]) -> 
         members[0].save(update_fields=["user"])
 
 
+def demo_logins_active() -> list[str]:
+    """The demo's users that can still sign in with the demo's published password."""
+    return [
+        user.username
+        for user in User.objects.filter(
+            username__in=[u for u, _r, _n in ROLE_USERS], is_active=True
+        )
+        if user.check_password(DEMO_PASSWORD)
+    ]
+
+
+def real_towns() -> list[str]:
+    return list(Town.objects.filter(is_demo=False).values_list("name", flat=True)[:5])
+
+
 def demo_users() -> list[tuple[str, str, str]]:
     return [(username, str(role.label), DEMO_PASSWORD) for username, role, _n in ROLE_USERS]
 

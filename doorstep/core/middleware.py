@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 
 from doorstep.core.inputs import is_text
@@ -71,3 +72,18 @@ class TextOnly:
                         message, status=400, content_type="text/plain; charset=utf-8"
                     )
         return self.get_response(request)
+
+
+class NoStore:
+    """Pages for a signed-in user carry personal data (names, codes, statuses): no browser or
+    proxy may keep a copy. Static files and the public pages are untouched."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and "Cache-Control" not in response:
+            patch_cache_control(response, no_store=True, private=True)
+        return response

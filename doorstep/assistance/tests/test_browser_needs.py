@@ -40,7 +40,7 @@ def test_an_exam_taker_is_arranged_and_an_emergency_jumps_the_queue(
     row.locator(f"#need-by-{household.pk}").fill(tomorrow.strftime("%Y-%m-%dT%H:%M"))
     row.locator(f"#note-{household.pk}").fill("明早考研")
     row.locator("button[value=special_need]").click()
-    phone.wait_for_function("document.querySelector('#recorded').innerText === '1'")
+    phone.wait_for_selector("#recorded:text-is('1')")
 
     desk = browser.new_context(viewport={"width": 1200, "height": 900}, locale="en-US").new_page()
     sign_in(desk, live_server.url, "grid", "stairwell-42")

@@ -32,7 +32,7 @@ def test_a_leader_canvasses_a_building_through_a_dead_spot(live_server, browser,
 
     tap(h[0], "notified")
     tap(h[1], "notified")
-    page.wait_for_function("document.querySelector('#recorded').innerText === '2'")
+    page.wait_for_selector("#recorded:text-is('2')")
     assert badge(h[0]) == "Notified"
 
     context.set_offline(True)

@@ -134,7 +134,7 @@ def test_completing_through_the_page_posts_to_the_feed(street, leader, worker):
         reverse("canvass:feed", args=[street["campaign"].pk]), headers={"HX-Request": "true"}
     )
     html = feed.content.decode()
-    assert "<html" not in html and 'hx-trigger="every 5s [!document.hidden]"' in html
+    assert "<html" not in html and 'hx-trigger="every 5s" data-poll' in html
     assert "finished 12号楼: 3/4 households notified" in html
 
 

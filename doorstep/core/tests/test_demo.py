@@ -107,5 +107,5 @@ def test_running_the_demo_again_reuses_it_and_a_new_size_rebuilds_it(capsys):
 def test_the_demo_refuses_to_erase_a_database_that_is_not_the_demo(community, capsys):
     with pytest.raises(SystemExit):
         call_command("demo", residents=300, no_serve=True)
-    assert "refusing to erase" in capsys.readouterr().err
+    assert "holds real towns" in capsys.readouterr().err
     assert Community.objects.filter(pk=community.pk).exists()

@@ -24,7 +24,7 @@ def _get(url: str) -> tuple[int, bytes]:
 
 def test_serve_answers_the_sign_in_page_and_static_files(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    env.update({"DOORSTEP_HOME": str(tmp_path), "DOORSTEP_SECRET_KEY": "serve-test"})
+    env.update({"DOORSTEP_HOME": str(tmp_path), "DOORSTEP_SECRET_KEY": "serve-test-" + "s" * 40})
     subprocess.run([DOORSTEP, "migrate", "-v0"], env=env, check=True)
     port = _free_port()
     server = subprocess.Popen(

@@ -31,7 +31,7 @@ def test_the_default_secret_key_is_allowed_in_debug(tmp_path):
 
 
 def test_a_key_file_in_the_home_is_used(tmp_path):
-    (tmp_path / "secret_key").write_text("from-the-file")
+    (tmp_path / "secret_key").write_text("from-the-file-" + "k" * 40)
     result = _import_settings({"DOORSTEP_HOME": str(tmp_path)})
     assert result.returncode == 0, result.stderr
 

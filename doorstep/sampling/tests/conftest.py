@@ -56,6 +56,7 @@ def lane_world(community, registrar, lab):  # type: ignore[no-untyped-def]
         "family": family,
         "neighbour": neighbour,
         "registrar": Device(ApiToken.issue(registrar, lane=other)[1]),
+        "registrar_user": registrar,
         "lab": Device(ApiToken.issue(lab)[1]),
     }
 

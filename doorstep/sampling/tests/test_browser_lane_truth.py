@@ -28,7 +28,7 @@ def lane_page(live_server, browser, lane_world, registrar) -> Iterator[Any]:  # 
     page = context.new_page()
     sign_in(page, live_server.url, "wedge", PASSWORD)
     page.goto(f"{live_server.url}/sampling/lanes/{lane_world['lane'].pk}/")
-    page.wait_for_function("document.activeElement && document.activeElement.id === 'code'")
+    page.wait_for_selector("#code:focus")
     page.context_ = context  # type: ignore[attr-defined]
     yield page
     context.close()

@@ -31,9 +31,15 @@ def test_thirty_people_scanned_offline_land_once_after_a_reload(
     sign_in(page, live_server.url, "offline", "no-signal-here-1")
     page.goto(f"{live_server.url}/sampling/lanes/{lane.pk}/")
     # The page has put itself in the service worker's cache.
-    page.wait_for_function(
-        f"caches.match('{live_server.url}/sampling/lanes/{lane.pk}/').then(Boolean)"
-    )
+    # (Polled from the test: the page's Content-Security-Policy forbids in-page predicates.)
+    for _ in range(100):
+        if page.evaluate(
+            f"caches.match('{live_server.url}/sampling/lanes/{lane.pk}/').then(Boolean)"
+        ):
+            break
+        page.wait_for_timeout(100)
+    else:
+        raise AssertionError("the lane page never reached the service worker's cache")
     page.evaluate("navigator.serviceWorker.ready")
 
     context.set_offline(True)

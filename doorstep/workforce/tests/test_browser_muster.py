@@ -45,16 +45,14 @@ def test_a_commander_musters_three_people_and_puts_them_on_a_lane(live_server, b
         # A hardware scanner types the characters and then Enter.
         scanner.locator("#code").press_sequentially(code)
         scanner.locator("#code").press("Enter")
-        scanner.wait_for_function(
-            f"document.querySelector('#tally') && document.querySelector('#tally').innerText.startsWith('{n} of 3')"
-        )
+        scanner.wait_for_selector(f"#tally:text-matches('^{n} of 3')")
         assert scanner.locator("#code").input_value() == ""
     scanner.locator("#code").press_sequentially(codes[0])
     scanner.locator("#code").press("Enter")
     scanner.wait_for_selector("text=already checked in")
 
     # The board was never reloaded: its fragment polls.
-    board.wait_for_function("document.querySelector('#arrived').innerText === '3'", timeout=10_000)
+    board.wait_for_selector("#arrived:text-is('3')", timeout=10_000)
     assert board.locator("#missing").inner_text() == "0"
 
     board.goto(f"{live_server.url}/workforce/teams/new/")

@@ -35,6 +35,13 @@ class Command(BaseCommand):
             f"Database: {str(database['ENGINE']).rsplit('.', 1)[-1]} {database['NAME']}"
         )
         call_command("migrate", interactive=False, verbosity=0)
+        real = demo.real_towns()
+        if real:
+            self.stderr.write(
+                f"This database holds real towns ({', '.join(real)}); the demo never goes beside "
+                "real data. Point DOORSTEP_HOME or DATABASE_URL at another database."
+            )
+            raise SystemExit(1)
         found = demo.existing_demo()
         if found and found[1] == wanted and not options["rebuild"]:
             self.stdout.write(
@@ -74,7 +81,7 @@ class Command(BaseCommand):
         self.stdout.write(
             f"\nServing on http://{options['host']}:{options['port']}/  (Ctrl+C stops)"
         )
-        call_command("serve", host=options["host"], port=options["port"])
+        call_command("serve", host=options["host"], port=options["port"], demo=True)
 
 
 def _empty() -> bool:

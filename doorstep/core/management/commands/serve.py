@@ -7,6 +7,8 @@ import sys
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from doorstep.core import demo
+
 
 class Command(BaseCommand):
     help = "Serve Doorstep with granian (WSGI): the production server."
@@ -18,8 +20,22 @@ class Command(BaseCommand):
             "--workers", type=int, default=0, help="processes (default: one per core)"
         )
         parser.add_argument("--threads", type=int, default=0, help="blocking threads per process")
+        parser.add_argument(
+            "--demo",
+            action="store_true",
+            help="serve a demo database, whose users sign in with the published demo password",
+        )
 
     def handle(self, *args: object, **options: object) -> None:
+        if not options["demo"]:
+            exposed = demo.demo_logins_active()
+            if exposed:
+                raise CommandError(
+                    f"The demo's users ({', '.join(exposed)}) can sign in here with the published "
+                    f"password {demo.DEMO_PASSWORD!r}. This looks like a demo database: serve it with "
+                    "`doorstep serve --demo` (as `doorstep demo` does). Before real data goes in, "
+                    "deactivate those users or give them new passwords in the admin."
+                )
         sqlite = str(settings.DATABASES["default"]["ENGINE"]).endswith("sqlite3")
         cores = os.cpu_count() or 1
         workers = int(options["workers"]) or cores  # type: ignore[call-overload]
