@@ -46,8 +46,12 @@ def _shows_the_tail(text: str) -> bool:
 
 
 def test_no_masked_page_or_export_shows_the_look_up_secret(
-    lane_world, commander, worker, leader, canvasser
-):  # noqa: F811
+    lane_world,  # noqa: F811
+    commander,
+    worker,
+    leader,
+    canvasser,
+):
     person = lane_world["people"][0]
     person.id_number = NUMBER
     person.save(update_fields=["id_number"])
