@@ -7,6 +7,9 @@ from django.core.management import call_command
 from django.test import Client
 
 from doorstep.api.models import ApiToken, digest
+from doorstep.conftest import make_user
+from doorstep.core.roles import Role
+from doorstep.sampling.tests.conftest import Device
 
 pytestmark = pytest.mark.django_db
 
@@ -103,3 +106,37 @@ def test_messages_come_in_chinese_unless_the_device_asks_for_english(lane_world)
     ).json()["results"][0]["error"]["message"]
     assert chinese == "采样管NOSUCH0001尚未开管。请先扫管，再扫人。"
     assert "was never opened" in d.send(event)[0]["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    ("who", "scan", "results"),
+    [
+        ("commander", "accepted", 403),  # scans anywhere in the town; results are the lab's
+        ("registrar on duty", "accepted", 403),
+        ("registrar off duty", "forbidden", 403),
+        ("lab", "forbidden", 200),  # receives and results, scans nothing
+        ("worker", 403, 403),  # no device work at all
+        ("canvasser", 403, 403),
+    ],
+)
+def test_the_api_by_role_and_duty(
+    lane_world, commander, worker, canvasser, lab, who, scan, results
+):
+    users = {
+        "commander": commander,
+        "registrar on duty": lane_world["registrar_user"],
+        "registrar off duty": make_user(Role.REGISTRAR, lane_world["lane"].site.community),
+        "lab": lab,
+        "worker": worker,
+        "canvasser": canvasser,
+    }
+    device = Device(ApiToken.issue(users[who])[1])
+    opening = device.event("tube.open", lane=lane_world["lane"].code, tube="2112250042", pool=10)
+    response = device.post("events", {"events": [opening]})
+    if isinstance(scan, int):
+        assert response.status_code == scan
+    else:
+        [answer] = response.json()["results"]
+        assert answer.get("error", {}).get("code", answer["status"]) == scan
+    sent = device.post("results", {"results": [{"tube": "NOSUCH", "result": "negative"}]})
+    assert sent.status_code == results
