@@ -1,4 +1,4 @@
-"""Doorstep benchmarks: demo seeding and roster import, on SQLite and PostgreSQL.
+"""Doorstep benchmarks: demo seeding, roster import and a results file, on SQLite and PostgreSQL.
 
 Every figure is printed beside a baseline measured in the same run on the same database (a raw
 executemany of the same rows into a bare table), so a noisy machine shows as a change in both.
@@ -111,7 +111,7 @@ def fresh_pg() -> None:
 
 def environment(home: Path, database_url: str = "") -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    env.update({"DOORSTEP_HOME": str(home), "DOORSTEP_SECRET_KEY": "bench-only"})
+    env.update({"DOORSTEP_HOME": str(home), "DOORSTEP_SECRET_KEY": "bench-only-" + "b" * 40})
     if database_url:
         env["DATABASE_URL"] = database_url
     return env
@@ -145,6 +145,59 @@ def bench_import(
     ]
 
 
+RESULTS_SETUP = """
+import datetime as dt
+from django.utils import timezone
+from doorstep.campaigns.actions import create_campaign
+from doorstep.core.models import User
+from doorstep.core.roles import Role
+from doorstep.sampling.actions import create_site
+from doorstep.sampling.models import Box, Tube
+from doorstep.territory.models import Building, Community, Town
+town = Town.objects.create(name="基准镇")
+community = Community.objects.create(town=town, name="基准社区")
+Building.objects.create(community=community, name="1号楼", position=1)
+campaign = create_campaign(town, "基准轮", communities=[community])
+lane = create_site(community, "基准采样点", 1).lanes.get()
+now = timezone.now()
+box = Box.objects.create(campaign=campaign, code="BENCH", site=lane.site, status="received",
+                         opened_at=now, received_at=now)
+Tube.objects.bulk_create([Tube(campaign=campaign, code=f"T{n:09d}", lane=lane, site=lane.site,
+    community=community, pool_rule="10", capacity=10, status="sealed", member_count=1,
+    opened_at=now, sealed_at=now, box=box, received_at=now) for n in range(COUNT)], batch_size=5000)
+User.objects.create_user("benchlab", role=Role.LAB, town=town)
+"""
+
+
+def bench_results(backend: str, count: int) -> tuple[str, float, str]:
+    """A results file of ``count`` first negatives (a lab's day), against a raw insert of as
+    many rows of the same width."""
+    home = Path(tempfile.mkdtemp(prefix=f"doorstep-bench-results-{backend}-"))
+    if backend == "postgresql":
+        fresh_pg()
+        env = environment(home, PG_BENCH)
+    else:
+        env = environment(home)
+    run(["migrate", "-v0"], env)
+    run(["shell", "-c", RESULTS_SETUP.replace("COUNT", str(count))], env)
+    path = home / "results.csv"
+    path.write_text(
+        "tube,result\n" + "".join(f"T{n:09d},negative\n" for n in range(count)), encoding="utf-8"
+    )
+    seconds = run(["import-results", str(path), "--user", "benchlab"], env)
+    rows = roster_rows(count, seed=5)
+    raw = (
+        raw_insert_pg(rows)
+        if backend == "postgresql"
+        else raw_insert_sqlite(home / "raw.sqlite3", rows)
+    )
+    return (
+        f"{backend}: results file of {count:,} rows",
+        seconds,
+        f"{seconds / raw:.1f}× raw insert ({raw:.2f} s)",
+    )
+
+
 def bench_demo(residents: int) -> tuple[str, float, str]:
     home = Path(tempfile.mkdtemp(prefix="doorstep-bench-demo-"))
     env = environment(home)
@@ -162,6 +215,7 @@ def bench_demo(residents: int) -> tuple[str, float, str]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--roster-rows", type=int, default=100_000)
+    parser.add_argument("--result-rows", type=int, default=100_000)
     parser.add_argument("--demo-large", type=int, default=1_000_000)
     parser.add_argument("--skip-large", action="store_true", help="skip the large demo")
     parser.add_argument("--backends", default="sqlite,postgresql")
@@ -181,6 +235,7 @@ def main() -> None:
         for backend in options.backends.split(","):
             for result in bench_import(backend, csv_path, rows):
                 show(result)
+            show(bench_results(backend, options.result_rows))
     show(bench_demo(20_000))
     if not options.skip_large:
         show(bench_demo(options.demo_large))
