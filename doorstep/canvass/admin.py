@@ -23,7 +23,7 @@ class VisitAdmin(ReadOnlyAdmin):
 
 @admin.register(Coverage)
 class CoverageAdmin(ReadOnlyAdmin):
-    list_display = ("community", "campaign", "buildings_done", "buildings", "settled", "households")
+    list_display = ("community", "campaign", "buildings_done", "buildings", "covered", "households")
     list_select_related = ("community", "campaign")
 
 

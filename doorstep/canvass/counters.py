@@ -11,12 +11,13 @@ from django.db.models import Count, F
 
 from doorstep.campaigns.models import Campaign, CampaignBuilding
 from doorstep.canvass.models import (
-    SETTLED,
     BuildingTask,
     Coverage,
     HouseholdState,
     Outcome,
+    is_covered,
 )
+from doorstep.sampling.models import RoundSample
 from doorstep.territory.models import Household, Resident
 
 
@@ -86,17 +87,20 @@ def state_deltas(
 ) -> dict[str, int]:
     """What moving a household from its old state to ``outcome`` does to the counters."""
     before = old.outcome if old else ""
+    sampled = bool(old and old.all_sampled)
     deltas: Counter[str] = Counter()
-    if old is None:
+    if not before:
         deltas["with_outcome"] += 1
-    deltas["settled"] += (outcome in SETTLED) - (before in SETTLED)
+    deltas["covered"] += is_covered(outcome, sampled) - is_covered(before, sampled)
     deltas["notified"] += (outcome == Outcome.NOTIFIED) - (before == Outcome.NOTIFIED)
     deltas["nobody_home"] += (outcome == Outcome.NOBODY_HOME) - (before == Outcome.NOBODY_HOME)
     deltas["exempt"] += unsampled_members * (
         (outcome == Outcome.EXEMPT) - (before == Outcome.EXEMPT)
     )
     old_follow = old.follow_up if old else ""
-    new_follow = "" if outcome != Outcome.NOBODY_HOME else ("phone" if misses >= 2 else "revisit")
+    new_follow = (
+        "" if outcome != Outcome.NOBODY_HOME or sampled else ("phone" if misses >= 2 else "revisit")
+    )
     deltas["revisits"] += (new_follow == "revisit") - (old_follow == "revisit")
     deltas["phone_calls"] += (new_follow == "phone") - (old_follow == "phone")
     return dict(deltas)
@@ -133,12 +137,77 @@ def add_sampled_people(campaign_id: int, people: Iterable[tuple[int, int, int, i
         moved = per_building.setdefault((building, community), Counter())
         moved["sampled"] += 1
         moved["exempt"] -= household in exempt
+    where = {h: (b, c) for _r, h, b, c in rows}
+    for household, moved in _all_sampled(campaign_id, set(where)).items():
+        per_building.setdefault(where[household], Counter()).update(moved)
     per_community: dict[int, Counter[str]] = {}
     # Buildings, then communities, each in id order: one lock order for every writer.
     for (building, community), deltas in sorted(per_building.items()):
         if BuildingTask.objects.filter(campaign_id=campaign_id, building_id=building).update(
-            **{k: F(k) + v for k, v in deltas.items() if v}
+            **{k: F(k) + v for k, v in deltas.items() if v and hasattr(BuildingTask, k)}
         ):
             per_community.setdefault(community, Counter()).update(deltas)
     for community, deltas in sorted(per_community.items()):
         bump_community(campaign_id, community, **deltas)
+
+
+def _all_sampled(campaign_id: int, households: set[int]) -> dict[int, Counter[str]]:
+    """Households of ``households`` whose every member is now sampled are marked so: each one
+    not covered before is covered from now on, and it leaves the revisit list (a household
+    sampled at a site needs no knock). Returns the counter moves per household."""
+    members = dict(
+        Resident.objects.filter(household_id__in=households, moved_out=False)
+        .values_list("household_id")
+        .annotate(n=Count("id"))
+        .values_list("household_id", "n")
+    )
+    sampled = dict(
+        RoundSample.objects.filter(campaign_id=campaign_id, resident__household_id__in=households)
+        .values_list("resident__household_id")
+        .annotate(n=Count("id"))
+        .values_list("resident__household_id", "n")
+    )
+    done = {h for h, n in members.items() if n and sampled.get(h, 0) >= n}
+    if not done:
+        return {}
+    states = {
+        s.household_id: s
+        for s in HouseholdState.objects.select_for_update(of=("self",))
+        .filter(campaign_id=campaign_id, household_id__in=done)
+        .order_by("pk")
+    }
+    moves: dict[int, Counter[str]] = {}
+    fresh = done - set(states)
+    if fresh:
+        tasks = dict(
+            BuildingTask.objects.filter(
+                campaign_id=campaign_id,
+                building__units__households__in=fresh,
+            ).values_list("building__units__households", "pk")
+        )
+        places = dict(
+            Household.objects.filter(pk__in=fresh).values_list("pk", "unit__building__community_id")
+        )
+        HouseholdState.objects.bulk_create(
+            [
+                HouseholdState(
+                    campaign_id=campaign_id,
+                    household_id=h,
+                    task_id=tasks[h],
+                    community_id=places[h],
+                    all_sampled=True,
+                )
+                for h in sorted(fresh)
+                if h in tasks
+            ]
+        )
+        moves.update({h: Counter(covered=1) for h in fresh if h in tasks})
+    for household, state in states.items():
+        if state.all_sampled:
+            continue
+        moved = Counter(covered=0 if is_covered(state.outcome, False) else 1)
+        moved["revisits"] -= state.follow_up == "revisit"
+        moved["phone_calls"] -= state.follow_up == "phone"
+        moves[household] = moved
+    HouseholdState.objects.filter(pk__in=[s.pk for s in states.values()]).update(all_sampled=True)
+    return moves

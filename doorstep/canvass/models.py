@@ -29,14 +29,23 @@ class Outcome(models.TextChoices):
     EXEMPT = "exempt", _("Exempt")
 
 
-# Someone answered the door: the household knows about the round.
-REACHED = frozenset(
-    {Outcome.NOTIFIED, Outcome.REFUSED, Outcome.HOME_SAMPLING, Outcome.SPECIAL_NEED}
-)
-# Nobody to reach, for a reason on record.
-EXPLAINED = frozenset({Outcome.MOVED_OUT, Outcome.EXEMPT})
-# A household is settled (counts towards coverage) when it is reached or explained.
-SETTLED = REACHED | EXPLAINED
+# The one definition of a covered household (不漏一户, no household missed), used by the counters
+# and so by every page and export: it was told of the round (notified), its special need is
+# registered, it is explained (moved out, exempt), or every member has been sampled. Nobody
+# home and refused are not covered alone; a household that needs home sampling is covered once
+# its members are sampled.
+COVERED = frozenset({Outcome.NOTIFIED, Outcome.SPECIAL_NEED, Outcome.MOVED_OUT, Outcome.EXEMPT})
+
+
+def is_covered(outcome: str, all_sampled: bool) -> bool:
+    return all_sampled or outcome in COVERED
+
+
+def untested(residents: int, sampled: int, exempt: int) -> int:
+    """The one definition of the untested figure (the field guide's untested list): residents
+    of the round (not moved out), less those sampled this round, less unsampled members of
+    exempt households. The list itself is ``canvass.queries.untested``; both count the same."""
+    return max(residents - sampled - exempt, 0)
 
 
 class ExemptReason(models.TextChoices):
@@ -88,7 +97,7 @@ class BuildingTask(models.Model):
     households = models.PositiveIntegerField(default=0)
     residents = models.PositiveIntegerField(default=0)
     with_outcome = models.PositiveIntegerField(default=0)
-    settled = models.PositiveIntegerField(default=0)
+    covered = models.PositiveIntegerField(default=0)
     notified = models.PositiveIntegerField(default=0)
     nobody_home = models.PositiveIntegerField(default=0)
     sampled = models.PositiveIntegerField(default=0)
@@ -114,7 +123,7 @@ class BuildingTask(models.Model):
 
     @property
     def untested(self) -> int:
-        return max(self.residents - self.sampled - self.exempt, 0)
+        return untested(self.residents, self.sampled, self.exempt)
 
 
 class Visit(models.Model):
@@ -154,16 +163,22 @@ class Visit(models.Model):
 
 
 class HouseholdState(models.Model):
-    """Where a household stands this campaign: its latest outcome and how often nobody was home."""
+    """Where a household stands this campaign: its latest outcome, how often nobody was home,
+    and whether every member has been sampled (then it is covered, tapped or not: a household
+    sampled at a site needs no knock)."""
 
     campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.CASCADE, related_name="+")
     household = models.ForeignKey("territory.Household", on_delete=models.PROTECT, related_name="+")
     task = models.ForeignKey(BuildingTask, on_delete=models.CASCADE, related_name="states")
     community = models.ForeignKey("territory.Community", on_delete=models.PROTECT, related_name="+")
-    outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices)
+    # Empty until a tap: a row may exist only because every member was sampled.
+    outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices, blank=True)
     exempt_reason = models.CharField(max_length=20, choices=ExemptReason.choices, blank=True)
     misses = models.PositiveSmallIntegerField(_("times nobody was home"), default=0)
-    last_visit = models.ForeignKey(Visit, on_delete=models.PROTECT, related_name="+")
+    last_visit = models.ForeignKey(
+        Visit, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    all_sampled = models.BooleanField(_("every member sampled"), default=False)
 
     class Meta:
         constraints = [
@@ -181,8 +196,8 @@ class HouseholdState(models.Model):
 
     @property
     def follow_up(self) -> str:
-        """After one miss, knock again; after two, phone."""
-        if self.outcome != Outcome.NOBODY_HOME:
+        """After one miss, knock again; after two, phone; nothing once everyone is sampled."""
+        if self.outcome != Outcome.NOBODY_HOME or self.all_sampled:
             return ""
         return "phone" if self.misses >= 2 else "revisit"
 
@@ -197,7 +212,7 @@ class Coverage(models.Model):
     buildings_done = models.PositiveIntegerField(default=0)
     households = models.PositiveIntegerField(default=0)
     with_outcome = models.PositiveIntegerField(default=0)
-    settled = models.PositiveIntegerField(default=0)
+    covered = models.PositiveIntegerField(default=0)
     notified = models.PositiveIntegerField(default=0)
     revisits = models.PositiveIntegerField(default=0)
     phone_calls = models.PositiveIntegerField(default=0)
@@ -213,16 +228,16 @@ class Coverage(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.community}: {self.settled}/{self.households}"
+        return f"{self.community}: {self.covered}/{self.households}"
 
     @property
     def untested(self) -> int:
-        return max(self.residents - self.sampled - self.exempt, 0)
+        return untested(self.residents, self.sampled, self.exempt)
 
     @property
-    def covered(self) -> bool:
-        """No household missed: every household reached or explained."""
-        return self.households > 0 and self.settled == self.households
+    def no_household_missed(self) -> bool:
+        """Every household covered (``is_covered``)."""
+        return self.households > 0 and self.covered == self.households
 
 
 class FeedKind(models.TextChoices):

@@ -224,6 +224,7 @@ def _apply(
     )
     if (
         state is not None
+        and state.last_visit is not None
         and state.outcome == c.outcome
         and state.last_visit.exempt_reason == c.exempt_reason
         and state.last_visit.recorded_by_id == user.pk

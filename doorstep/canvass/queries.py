@@ -124,12 +124,12 @@ class Blockers:
     in_progress: list[BuildingTask]
 
     @property
-    def households_without_outcome(self) -> int:
-        return self.coverage.households - self.coverage.with_outcome
+    def households_not_covered(self) -> int:
+        return self.coverage.households - self.coverage.covered
 
     @property
     def covered(self) -> bool:
-        return self.coverage.covered
+        return self.coverage.no_household_missed
 
 
 def blockers(coverage: Coverage) -> Blockers:
@@ -160,7 +160,10 @@ def revisits(campaign_id: int, community_id: int) -> list[HouseholdState]:
     """Nobody-home households: knock again after one miss, phone after two."""
     states = list(
         HouseholdState.objects.filter(
-            campaign_id=campaign_id, community_id=community_id, outcome=Outcome.NOBODY_HOME
+            campaign_id=campaign_id,
+            community_id=community_id,
+            outcome=Outcome.NOBODY_HOME,
+            all_sampled=False,
         )
         .select_related("household__unit__building", "task", "last_visit")
         .order_by("-misses", "household__unit__building__position", "household__room")

@@ -132,7 +132,7 @@ def coverage(request: AuthedRequest, campaign: int) -> HttpResponse:
         "buildings_claimed",
         "buildings_done",
         "households",
-        "settled",
+        "covered",
         "notified",
         "revisits",
         "phone_calls",

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from doorstep.assistance import queries as need_queries
 from doorstep.assistance.models import Request
 from doorstep.campaigns.models import Campaign
-from doorstep.canvass.models import BuildingTask, Coverage, TaskStatus
+from doorstep.canvass.models import BuildingTask, Coverage, TaskStatus, untested
 from doorstep.core.masking import mask_name
 from doorstep.lab.models import RetestOrder
 from doorstep.sampling.models import (
@@ -91,14 +91,14 @@ class CommunityRow:
     claimed: int
     done: int
     households: int
-    reached: int
+    covered: int
     residents: int
     sampled: int
     exempt: int
 
     @property
     def untested(self) -> int:
-        return max(self.residents - self.sampled - self.exempt, 0)
+        return untested(self.residents, self.sampled, self.exempt)
 
     @property
     def not_started(self) -> int:
@@ -108,8 +108,8 @@ class CommunityRow:
         return round(100 * part / whole) if whole else 0
 
     @property
-    def reached_pct(self) -> int:
-        return self.share(self.reached, self.households)
+    def covered_pct(self) -> int:
+        return self.share(self.covered, self.households)
 
     @property
     def sampled_pct(self) -> int:
@@ -126,7 +126,7 @@ def coverage(campaign: Campaign) -> tuple[list[CommunityRow], CommunityRow]:
             c.buildings_claimed,
             c.buildings_done,
             c.households,
-            c.with_outcome,
+            c.covered,
             c.residents,
             c.sampled,
             c.exempt,
@@ -145,7 +145,7 @@ def coverage(campaign: Campaign) -> tuple[list[CommunityRow], CommunityRow]:
                 "claimed",
                 "done",
                 "households",
-                "reached",
+                "covered",
                 "residents",
                 "sampled",
                 "exempt",

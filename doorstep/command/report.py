@@ -82,7 +82,7 @@ def workbook(report: Daily) -> bytes:
         (_("Results pending"), report.totals.results_pending),
         (_("Retests open"), report.totals.retests_open),
         (_("Households"), report.total.households),
-        (_("Households reached"), report.total.reached),
+        (_("Households covered"), report.total.covered),
     ]
     for label, value in summary:
         sheet.append(safe_row([label, value]))
@@ -95,7 +95,7 @@ def workbook(report: Daily) -> bytes:
         _("Buildings"),
         _("Buildings done"),
         _("Households"),
-        _("Households reached"),
+        _("Households covered"),
         _("Residents"),
         _("Sampled"),
         _("Exempt"),
@@ -110,7 +110,7 @@ def workbook(report: Daily) -> bytes:
                     row.buildings,
                     row.done,
                     row.households,
-                    row.reached,
+                    row.covered,
                     row.residents,
                     row.sampled,
                     row.exempt,

@@ -45,9 +45,9 @@ def test_an_outcome_is_recorded_and_counted(claimed, leader):
         leader,
     )
     task = task_of(claimed)
-    assert (task.with_outcome, task.settled, task.notified) == (1, 1, 1)
+    assert (task.with_outcome, task.covered, task.notified) == (1, 1, 1)
     cov = coverage(claimed)
-    assert (cov.with_outcome, cov.settled, cov.notified) == (1, 1, 1)
+    assert (cov.with_outcome, cov.covered, cov.notified) == (1, 1, 1)
 
 
 def test_replaying_the_same_tap_records_it_once(claimed, leader):
@@ -85,7 +85,7 @@ def test_a_changed_outcome_moves_the_counters(claimed, leader):
     record(leader, claimed["task"], [tap(h, "nobody_home")])
     record(leader, claimed["task"], [tap(h, "notified")])
     task = task_of(claimed)
-    assert (task.with_outcome, task.settled, task.notified, task.nobody_home) == (1, 1, 1, 0)
+    assert (task.with_outcome, task.covered, task.notified, task.nobody_home) == (1, 1, 1, 0)
     assert coverage(claimed).revisits == 0
 
 
@@ -187,7 +187,7 @@ def test_nobody_home_twice_moves_the_household_from_revisit_to_phone(claimed, le
     record(worker, claimed["task"], [tap(h, "notified", note="电话已通知")])
     assert queries.revisits(claimed["campaign"].pk, claimed["task"].community_id) == []
     cov = coverage(claimed)
-    assert (cov.revisits, cov.phone_calls, cov.settled) == (0, 0, 4)
+    assert (cov.revisits, cov.phone_calls, cov.covered) == (0, 0, 4)
 
 
 def test_the_untested_list_is_roster_minus_sampled_minus_exempt(claimed, leader):
@@ -248,3 +248,51 @@ def test_a_tap_with_a_nul_or_a_broken_character_is_refused_alone(claimed, leader
     assert "not text" in answers[0].message and answers[1].code == "invalid"
     assert answers[2].message == "“Needed by” is not a date and time."
     assert Visit.objects.count() == 1
+
+
+def test_nobody_home_and_refused_are_not_covered_and_home_sampling_waits_for_the_sample(
+    claimed, leader
+):
+    households = claimed["households"]
+    record(
+        leader,
+        claimed["task"],
+        [
+            tap(households[0], "nobody_home"),
+            tap(households[1], "refused"),
+            tap(households[2], "home_sampling"),
+        ],
+    )
+    task = task_of(claimed)
+    assert (task.with_outcome, task.covered) == (3, 0)
+    assert (coverage(claimed).with_outcome, coverage(claimed).covered) == (3, 0)
+    record(
+        leader,
+        claimed["task"],
+        [tap(households[3], "special_need", need_kind="dialysis", need_by="")],
+    )
+    assert task_of(claimed).covered == 1
+
+
+def test_a_household_whose_members_are_all_sampled_is_covered_and_leaves_the_revisit_list(
+    claimed, leader
+):
+    h = claimed["households"][0]
+    record(leader, claimed["task"], [tap(h, "nobody_home")])
+    assert coverage(claimed).revisits == 1 and task_of(claimed).covered == 0
+    members = list(h.residents.filter(moved_out=False))
+    record_sampled(claimed["campaign"].pk, members[:1], timezone.now())
+    assert task_of(claimed).covered == 0  # one member is still to be sampled
+    record_sampled(claimed["campaign"].pk, members[1:], timezone.now())
+    assert task_of(claimed).covered == 1
+    cov = coverage(claimed)
+    assert (cov.covered, cov.revisits) == (1, 0)
+    assert queries.revisits(claimed["campaign"].pk, claimed["task"].community_id) == []
+    # A household nobody knocked at, sampled at a site, is covered too (once).
+    other = claimed["households"][1]
+    record_sampled(claimed["campaign"].pk, list(other.residents.all()), timezone.now())
+    record_sampled(claimed["campaign"].pk, list(other.residents.all()), timezone.now())
+    assert task_of(claimed).covered == 2
+    # Then a tap of "notified" changes nothing in the count: it was covered already.
+    record(leader, claimed["task"], [tap(other, "notified")])
+    assert task_of(claimed).covered == 2 and task_of(claimed).with_outcome == 2

@@ -60,7 +60,7 @@ def test_the_demo_has_a_door_to_door_morning_behind_it():
     done = BuildingTask.objects.filter(status=TaskStatus.DONE)
     assert done.exists() and FeedPost.objects.filter(kind="completed").count() == done.count()
     cov = Coverage.objects.get(community__name="阳光里社区")
-    assert 0 < cov.settled <= cov.households and 0 < cov.sampled < cov.residents
+    assert 0 < cov.covered <= cov.households and 0 < cov.sampled < cov.residents
     assert cov.buildings_claimed == min(3, cov.buildings - cov.buildings_done)
 
 
