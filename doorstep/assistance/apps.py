@@ -6,3 +6,10 @@ class AssistanceConfig(AppConfig):
     name = "doorstep.assistance"
     label = "assistance"
     verbose_name = _("Special needs")
+
+    def ready(self) -> None:
+        # The one declared place where this app adds its alerts to core.alerts; an app's
+        # modules can be imported only once the registry is ready.
+        from doorstep.assistance import alerts
+
+        alerts.register()

@@ -6,3 +6,10 @@ class CanvassConfig(AppConfig):
     name = "doorstep.canvass"
     label = "canvass"
     verbose_name = _("Door to door")
+
+    def ready(self) -> None:
+        # The one declared place where this app adds its alerts to core.alerts; an app's
+        # modules can be imported only once the registry is ready.
+        from doorstep.canvass import alerts
+
+        alerts.register()

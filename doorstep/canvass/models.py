@@ -48,6 +48,11 @@ def untested(residents: int, sampled: int, exempt: int) -> int:
     return max(residents - sampled - exempt, 0)
 
 
+def not_started(buildings: int, claimed: int, done: int) -> int:
+    """Buildings of a community nobody has claimed or finished yet."""
+    return max(buildings - claimed - done, 0)
+
+
 class ExemptReason(models.TextChoices):
     TESTED_ELSEWHERE = "tested_elsewhere", _("Tested within 24 h elsewhere")
     VACCINATED = "vaccinated", _("Vaccinated within 48 h")
@@ -233,6 +238,10 @@ class Coverage(models.Model):
     @property
     def untested(self) -> int:
         return untested(self.residents, self.sampled, self.exempt)
+
+    @property
+    def not_started(self) -> int:
+        return not_started(self.buildings, self.buildings_claimed, self.buildings_done)
 
     @property
     def no_household_missed(self) -> bool:

@@ -23,6 +23,7 @@ from doorstep.canvass.models import (
     Outcome,
     TaskStatus,
 )
+from doorstep.core import alerts as core_alerts
 from doorstep.core.actions import audit
 from doorstep.core.http import AuthedRequest
 from doorstep.core.inputs import is_number, number
@@ -151,6 +152,7 @@ def coverage(request: AuthedRequest, campaign: int) -> HttpResponse:
 def community(request: AuthedRequest, campaign: int, community: int) -> HttpResponse:
     camp = _get_campaign_for_user(request, campaign)
     cov = _get_community_for_user(request, camp, community)
+    now = timezone.now()
     return render(
         request,
         "canvass/community.html",
@@ -159,8 +161,15 @@ def community(request: AuthedRequest, campaign: int, community: int) -> HttpResp
             "cov": cov,
             "blockers": queries.blockers(cov),
             "tasks": queries.buildings(camp.pk, cov.community_id),
-            "now": timezone.now(),
+            "now": now,
             "can_export": request.user.can(Can.EXPORT_PERSONAL),
+            "alerts": [
+                a
+                for a in core_alerts.for_user(request.user, camp, now)
+                if a.community_id == cov.community_id
+            ],
+            "can_ack": request.user.can(Can.ACK_ALERTS),
+            "back": request.get_full_path(),
         },
     )
 

@@ -10,41 +10,30 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Exists, Min, OuterRef
-from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from doorstep.assistance import queries as need_queries
 from doorstep.assistance.models import Request
 from doorstep.campaigns.models import Campaign
-from doorstep.canvass.models import BuildingTask, Coverage, TaskStatus, untested
+from doorstep.canvass.models import BuildingTask, Coverage, not_started, untested
+from doorstep.core import alerts as core_alerts
+from doorstep.core import clocks
+from doorstep.core.alerts import Alert
 from doorstep.core.masking import mask_name
-from doorstep.lab.models import RetestOrder
 from doorstep.sampling.models import (
     Box,
-    BoxStatus,
     HourTally,
     Lane,
-    Result,
     Scope,
     Site,
     Tally,
     Tube,
     TubeMember,
-    TubeStatus,
 )
-from doorstep.sampling.queries import Wait, site_waits
-from doorstep.workforce.models import Duty, DutyCounter, DutyRole, PlaceKind
+from doorstep.sampling.queries import Wait, boxes_on_the_way, site_waits
+from doorstep.workforce.models import DutyCounter, DutyRole, PlaceKind
+from doorstep.workforce.queries import short_of
 
-SAMPLING_TARGET = dt.timedelta(hours=6)
-CLOCK_WARN = dt.timedelta(hours=3)
-CLOCK_OVERDUE = dt.timedelta(hours=4)
-RESULTS_DUE = dt.timedelta(hours=6)
-TUBE_OPEN_TOO_LONG = dt.timedelta(minutes=30)
-WAIT_ALERT_MINUTES = 20
-LONG_SHIFT = dt.timedelta(hours=12)
-# Buildings not started are an alert once less than this much time is left.
-TIME_SHORT = dt.timedelta(hours=6)
 CHART_HOURS = 24
 
 
@@ -77,7 +66,9 @@ class Clock:
 
 
 def clock(campaign: Campaign, now: dt.datetime) -> Clock:
-    return Clock(now, campaign.starts_at, campaign.deadline, campaign.starts_at + SAMPLING_TARGET)
+    return Clock(
+        now, campaign.starts_at, campaign.deadline, campaign.starts_at + clocks.SAMPLING_TARGET
+    )
 
 
 # --- coverage ------------------------------------------------------------------------------
@@ -102,7 +93,7 @@ class CommunityRow:
 
     @property
     def not_started(self) -> int:
-        return max(self.buildings - self.claimed - self.done, 0)
+        return not_started(self.buildings, self.claimed, self.done)
 
     def share(self, part: int, whole: int) -> int:
         return round(100 * part / whole) if whole else 0
@@ -179,13 +170,8 @@ class LaneRow:
 
     @property
     def missing(self) -> list[str]:
-        if not any(self.roles.values()):
-            return []  # nobody there: the lane is closed, not short-handed
-        return [
-            str(DutyRole(r).label)
-            for r in (DutyRole.SAMPLER, DutyRole.REGISTRAR)
-            if not self.roles.get(r)
-        ]
+        """The roles the lane is short of, in the user's words (``workforce.queries.short_of``)."""
+        return [str(DutyRole(r).label) for r in short_of(self.roles)]
 
     @property
     def open(self) -> bool:
@@ -337,184 +323,21 @@ class BoxRow:
 
     @property
     def state(self) -> str:
-        age = self.age
-        if age is None:
-            return "ok"
-        return "overdue" if age >= CLOCK_OVERDUE else "warn" if age >= CLOCK_WARN else "ok"
+        return clocks.specimen_state(self.oldest, self.now)
 
 
 def boxes_in_transit(campaign: Campaign, now: dt.datetime) -> list[BoxRow]:
     """Boxes sealed or with a courier, each with the seal time of its oldest tube."""
-    boxes = list(
-        Box.objects.filter(campaign=campaign, status__in=[BoxStatus.SEALED, BoxStatus.IN_TRANSIT])
-        .select_related("site")
-        .annotate(oldest=Min("tubes__sealed_at"))
-        .order_by("oldest")
-    )
-    return [BoxRow(box, box.oldest, now) for box in boxes]  # type: ignore[attr-defined]
+    return [BoxRow(box, box.oldest, now) for box in boxes_on_the_way(campaign)]  # type: ignore[attr-defined]
 
 
 # --- alerts --------------------------------------------------------------------------------
 
 
-@dataclass
-class Alert:
-    kind: str
-    severity: str  # "bad" or "warn"
-    text: str
-    url: str
-
-
-def alerts(
-    campaign: Campaign, now: dt.datetime, site_rows: list[SiteRow] | None = None
-) -> list[Alert]:
-    """What needs a decision now, each with the place and a link to act on it."""
-    found: list[Alert] = []
-    # Claims stalled: the lease ran out with no outcome recorded.
-    for task in (
-        BuildingTask.objects.filter(
-            campaign=campaign, status=TaskStatus.CLAIMED, expires_at__lt=now
-        )
-        .select_related("building", "community", "team")
-        .order_by("expires_at")[:20]
-    ):
-        found.append(
-            Alert(
-                "claim_stalled",
-                "warn",
-                _(
-                    "%(community)s %(building)s: %(team)s's claim lapsed %(minutes)d min ago with no outcome recorded."
-                )
-                % {
-                    "community": task.community.name,
-                    "building": task.building.name,
-                    "team": task.team.name if task.team else "-",
-                    "minutes": (now - task.expires_at).total_seconds() // 60,  # type: ignore[operator]
-                },
-                reverse("canvass:task", args=[task.pk]),
-            )
-        )
-    # Buildings not started with too little time left.
-    if campaign.deadline - now <= TIME_SHORT:
-        left_hours = max((campaign.deadline - now).total_seconds() / 3600, 0)
-        communities, _total = coverage(campaign)
-        for row in communities:
-            if row.not_started:
-                found.append(
-                    Alert(
-                        "not_started",
-                        "bad",
-                        _("%(community)s: %(n)d buildings not started and %(hours).1f h left.")
-                        % {"community": row.name, "n": row.not_started, "hours": left_hours},
-                        reverse("command:community", args=[campaign.pk, row.community_id]),
-                    )
-                )
-    for site in site_rows if site_rows is not None else sites(campaign, now):
-        for lane in site.lanes:
-            if lane.missing:
-                found.append(
-                    Alert(
-                        "lane_short",
-                        "bad",
-                        _("%(site)s %(lane)s has no %(roles)s.")
-                        % {
-                            "site": site.site.name,
-                            "lane": lane.lane.name,
-                            "roles": ", ".join(lane.missing),
-                        },
-                        reverse("workforce:where"),
-                    )
-                )
-        if site.wait.minutes is not None and site.wait.minutes > WAIT_ALERT_MINUTES:
-            found.append(
-                Alert(
-                    "long_wait",
-                    "bad" if site.wait.band == "jammed" else "warn",
-                    _(
-                        "%(site)s: about %(minutes)d min wait (target 20). Open a lane or send staff."
-                    )
-                    % {"site": site.site.name, "minutes": site.wait.minutes},
-                    reverse("command:site", args=[campaign.pk, site.site.pk]),
-                )
-            )
-    for tube in (
-        Tube.objects.filter(
-            campaign=campaign, status=TubeStatus.OPEN, opened_at__lt=now - TUBE_OPEN_TOO_LONG
-        )
-        .select_related("site", "lane")
-        .order_by("opened_at")[:20]
-    ):
-        found.append(
-            Alert(
-                "tube_open",
-                "warn",
-                _("Tube %(code)s at %(site)s %(lane)s has been open %(minutes)d min: seal it.")
-                % {
-                    "code": tube.code,
-                    "site": tube.site.name,
-                    "lane": tube.lane.name,
-                    "minutes": (now - tube.opened_at).total_seconds() // 60,
-                },
-                reverse("command:tube", args=[campaign.pk, tube.code]),
-            )
-        )
-    for box_row in boxes_in_transit(campaign, now):
-        if box_row.state != "ok":
-            found.append(
-                Alert(
-                    "box_clock",
-                    "bad" if box_row.state == "overdue" else "warn",
-                    _(
-                        "Box %(code)s from %(site)s: its oldest tube was sealed %(hours).1f h ago (the lab must have it within 4 h)."
-                    )
-                    % {
-                        "code": box_row.box.code,
-                        "site": box_row.box.site.name,
-                        "hours": box_row.age.total_seconds() / 3600 if box_row.age else 0,
-                    },
-                    reverse("command:site", args=[campaign.pk, box_row.box.site_id]),
-                )
-            )
-    late = Tube.objects.filter(
-        campaign=campaign, result="", received_at__lt=now - RESULTS_DUE
-    ).count()
-    if late:
-        found.append(
-            Alert(
-                "results_late",
-                "bad",
-                _("%(n)d tubes received more than 6 h ago have no result.") % {"n": late},
-                reverse("lab:index"),
-            )
-        )
-    for tube in (
-        Tube.objects.filter(campaign=campaign, result=Result.POSITIVE)
-        .exclude(Exists(RetestOrder.objects.filter(original_tube=OuterRef("pk"))))
-        .select_related("site")[:20]
-    ):
-        found.append(
-            Alert(
-                "positive_no_retest",
-                "bad",
-                _("Positive pool %(code)s (%(site)s) has no retest order.")
-                % {"code": tube.code, "site": tube.site.name},
-                reverse("command:tube", args=[campaign.pk, tube.code]),
-            )
-        )
-    long = Duty.objects.filter(
-        town_id=campaign.town_id, ended_at__isnull=True, started_at__lt=now - LONG_SHIFT
-    ).count()
-    if long:
-        found.append(
-            Alert(
-                "long_shift",
-                "warn",
-                _("%(n)d people have been on duty more than 12 h: relieve them.") % {"n": long},
-                reverse("workforce:where"),
-            )
-        )
-    found += need_alerts(campaign, now)
-    return sorted(found, key=lambda a: a.severity != "bad")
+def alerts(campaign: Campaign, now: dt.datetime) -> list[Alert]:
+    """What needs a decision now, each with the place and a link to act on it: the one list
+    (``core.alerts``) the community pages and the lab's page read too."""
+    return core_alerts.current(campaign, now)
 
 
 @dataclass
@@ -539,37 +362,6 @@ def needs(campaign: Campaign, now: dt.datetime) -> Needs:
         [r for r in open_requests if r.urgent],
         need_queries.overdue(open_requests, now),
     )
-
-
-def need_alerts(campaign: Campaign, now: dt.datetime) -> list[Alert]:
-    """Emergencies and births open now, and special needs past their target or need-by."""
-    found = []
-    summary = needs(campaign, now)
-    for request in summary.urgent:
-        found.append(
-            Alert(
-                "need_urgent",
-                "bad",
-                _("%(kind)s in %(community)s: %(status)s.")
-                % {
-                    "kind": request.get_kind_display(),
-                    "community": request.community.name,
-                    "status": request.get_status_display(),
-                },
-                reverse("assistance:detail", args=[request.pk]),
-            )
-        )
-    late = [r for r in summary.late if not r.urgent]
-    if late:
-        found.append(
-            Alert(
-                "need_overdue",
-                "warn",
-                _("%(n)d special-need requests are overdue.") % {"n": len(late)},
-                reverse("assistance:index") + "?overdue=1",
-            )
-        )
-    return found
 
 
 # --- drill-down ----------------------------------------------------------------------------

@@ -9,6 +9,7 @@ urlpatterns = [
     path("command/", views.index, name="index"),
     path("command/<int:campaign>/", views.dashboard, name="dashboard"),
     path("command/<int:campaign>/panels/<str:panel>/", views.panel, name="panel"),
+    path("command/<int:campaign>/alerts/ack/", views.ack, name="ack"),
     path("command/<int:campaign>/communities/<int:community>/", views.community, name="community"),
     path("command/<int:campaign>/sites/<int:site>/", views.site, name="site"),
     path("command/<int:campaign>/tubes/<str:code>/", views.tube, name="tube"),

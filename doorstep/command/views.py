@@ -4,23 +4,29 @@ personal data."""
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from doorstep.campaigns.models import Campaign, CampaignStatus
 from doorstep.canvass.models import Coverage
 from doorstep.command import dashboard as board
 from doorstep.command import public
 from doorstep.command import report as daily_report
-from doorstep.core.actions import audit
+from doorstep.core import alerts as core_alerts
+from doorstep.core.actions import acknowledge_alert, audit
 from doorstep.core.http import AuthedRequest
 from doorstep.core.models import AuditAction
 from doorstep.core.roles import Can
+from doorstep.lab.pools import loop_counts
 from doorstep.core.scoping import require, scoped_to_towns
 from doorstep.sampling.models import CustodyCheck, Site, Tube
 from doorstep.workforce.queries import unit_contributions
@@ -82,19 +88,22 @@ def index(request: AuthedRequest) -> HttpResponse:
 PANELS = ("clock", "coverage", "sites", "specimens", "needs", "alerts", "chart", "staff")
 
 
-def _panel_context(campaign: Campaign, name: str) -> dict[str, object]:
+def _panel_context(request: AuthedRequest, campaign: Campaign, name: str) -> dict[str, object]:
     now = timezone.now()
     context: dict[str, object] = {"campaign": campaign, "now": now}
     if name in {"clock", "coverage"}:
         rows, total = board.coverage(campaign)
         context.update(rows=rows, total=total, totals=board.totals(campaign))
         context["clock"] = board.clock(campaign, now)
+        context["loops"] = loop_counts(campaign)
     elif name == "sites":
         context["sites"] = board.sites(campaign, now)
     elif name == "specimens":
         context.update(totals=board.totals(campaign), boxes=board.boxes_in_transit(campaign, now))
     elif name == "alerts":
         context["alerts"] = board.alerts(campaign, now)
+        context["can_ack"] = request.user.can(Can.ACK_ALERTS)
+        context["back"] = reverse("command:dashboard", args=[campaign.pk])
     elif name == "chart":
         names = dict(
             Coverage.objects.filter(campaign=campaign).values_list(
@@ -114,7 +123,9 @@ def _panel_context(campaign: Campaign, name: str) -> dict[str, object]:
 def dashboard(request: AuthedRequest, campaign: int) -> HttpResponse:
     camp = _campaign(request, campaign)
     panels = {
-        name: render_to_string(f"command/_panel_{name}.html", _panel_context(camp, name), request)
+        name: render_to_string(
+            f"command/_panel_{name}.html", _panel_context(request, camp, name), request
+        )
         for name in PANELS
     }
     return render(
@@ -129,7 +140,30 @@ def panel(request: AuthedRequest, campaign: int, panel: str) -> HttpResponse:
     camp = _campaign(request, campaign)
     if panel not in PANELS:
         raise Http404
-    return render(request, f"command/_panel_{panel}.html", _panel_context(camp, panel))
+    return render(request, f"command/_panel_{panel}.html", _panel_context(request, camp, panel))
+
+
+@require_POST
+@login_required
+def ack(request: AuthedRequest, campaign: int) -> HttpResponse:
+    """Someone has seen an alert and is acting on it. Only an alert that holds now, in the
+    user's scope, can be acknowledged; it stays listed, marked, while it holds."""
+    require(request.user, Can.ACK_ALERTS)
+    camp = get_object_or_404(scoped_to_towns(request.user, Campaign.objects.all()), pk=campaign)
+    key = request.POST.get("key", "")
+    now = timezone.now()
+    if key in {a.key for a in core_alerts.for_user(request.user, camp, now)}:
+        acknowledge_alert(request.user, camp.pk, key, now)
+    else:
+        messages.warning(
+            request, _("That alert no longer holds (or is not yours to see); nothing to do.")
+        )
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        back = reverse("command:dashboard", args=[camp.pk])
+    return redirect(back)
 
 
 # --- drill-down ----------------------------------------------------------------------------

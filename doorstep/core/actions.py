@@ -1,10 +1,11 @@
-"""Writes owned by the core app: the audit log."""
+"""Writes owned by the core app: the audit log, acknowledgements of alerts."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
-from doorstep.core.models import AuditAction, AuditEntry, User
+from doorstep.core.models import AlertAck, AuditAction, AuditEntry, User
 
 
 def audit(
@@ -25,3 +26,14 @@ def audit(
         reason=reason,
         detail=detail or {},
     )
+
+
+def acknowledge_alert(user: User, campaign_id: int, key: str, now: dt.datetime) -> AlertAck:
+    """Someone has seen the alert (``core.alerts``) and is acting on it; it stays listed, as
+    acknowledged, while its condition holds."""
+    ack, _created = AlertAck.objects.get_or_create(
+        campaign_id=campaign_id,
+        key=key[:120],
+        defaults={"by": user, "username": user.get_username(), "at": now},
+    )
+    return ack

@@ -91,3 +91,22 @@ class Attempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.key_digest[:8]}… {self.at:%H:%M:%S}"
+
+
+class AlertAck(models.Model):
+    """Who acknowledged an alert (``core.alerts``), by the alert's key, in one campaign. The
+    campaign is a plain id: core sits below the campaigns app and names none of its tables."""
+
+    campaign_id = models.PositiveBigIntegerField()
+    key = models.CharField(max_length=120)
+    by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    username = models.CharField(max_length=150)
+    at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["campaign_id", "key"], name="one_ack_per_alert")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} ✓ {self.username}"

@@ -43,6 +43,8 @@ class Can(StrEnum):
     VIEW_DASHBOARD = "view_dashboard"
     VIEW_NEEDS = "view_needs"
     MANAGE_NEEDS = "manage_needs"
+    # Mark an alert as seen and being acted on (it stays listed while its condition holds).
+    ACK_ALERTS = "ack_alerts"
 
 
 CAPABILITIES: dict[str, frozenset[Can]] = {
@@ -66,6 +68,7 @@ CAPABILITIES: dict[str, frozenset[Can]] = {
             Can.VIEW_SITES,
             Can.MANAGE_SITES,
             Can.VIEW_RETESTS,
+            Can.ACK_ALERTS,
         }
     ),
     Role.COMMUNITY_WORKER: frozenset(
@@ -83,6 +86,7 @@ CAPABILITIES: dict[str, frozenset[Can]] = {
             Can.RECORD_OUTCOMES,
             Can.VIEW_SITES,
             Can.VIEW_RETESTS,
+            Can.ACK_ALERTS,
         }
     ),
     Role.TEAM_LEADER: frozenset(

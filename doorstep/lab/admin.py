@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from doorstep.core.admin import ReadOnlyAdmin
-from doorstep.lab.models import Alert, ResultEntry, RetestOrder
+from doorstep.lab.models import ResultEntry, RetestOrder
 
 
 @admin.register(ResultEntry)
@@ -19,10 +19,3 @@ class RetestOrderAdmin(ReadOnlyAdmin):
     list_display = ("original_tube", "community", "kind", "route", "status", "result")
     list_filter = ("status", "kind", "route")
     list_select_related = ("original_tube", "community")
-
-
-@admin.register(Alert)
-class AlertAdmin(ReadOnlyAdmin):
-    list_display = ("at", "kind", "community", "tube", "box", "people")
-    list_filter = ("kind",)
-    list_select_related = ("community", "tube", "box")

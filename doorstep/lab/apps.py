@@ -9,7 +9,9 @@ class LabConfig(AppConfig):
 
     def ready(self) -> None:
         # The one declared place where the lab plugs into the ingest engine below it
-        # (sampling.hooks); an app's modules can be imported only once the registry is ready.
-        from doorstep.lab import retests
+        # (sampling.hooks) and adds its alerts to core.alerts; an app's modules can be
+        # imported only once the registry is ready.
+        from doorstep.lab import alerts, retests
 
         retests.register()
+        alerts.register()

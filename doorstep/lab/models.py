@@ -1,5 +1,5 @@
 """Results and what they set going: a result history per tube, retest orders for the members of
-a positive or invalid pool, and alerts for the community and the commander."""
+a positive or invalid pool. Alerts are read from this state (``lab.alerts``), not stored."""
 
 from __future__ import annotations
 
@@ -98,34 +98,3 @@ class RetestOrder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.original_tube_id}:{self.member_id} {self.status}"
-
-
-class AlertKind(models.TextChoices):
-    POSITIVE_POOL = "positive_pool", _("Positive pool")
-    POSITIVE_CASE = "positive_case", _("Positive single tube")
-    INVALID = "invalid", _("Invalid result")
-    COUNT_MISMATCH = "count_mismatch", _("Box count disagrees")
-
-
-class Alert(models.Model):
-    """Something a community worker and the commander must act on now."""
-
-    campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.CASCADE, related_name="+")
-    community = models.ForeignKey(
-        "territory.Community", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    kind = models.CharField(max_length=16, choices=AlertKind.choices)
-    tube = models.ForeignKey(
-        "sampling.Tube", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    box = models.ForeignKey(
-        "sampling.Box", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    people = models.PositiveIntegerField(default=0)
-    at = models.DateTimeField()
-
-    class Meta:
-        ordering = ["-at", "-id"]
-
-    def __str__(self) -> str:
-        return f"{self.kind} {self.tube_id or self.box_id}"

@@ -22,7 +22,7 @@ from doorstep.core.models import User
 from doorstep.core.moments import parse_moment
 from doorstep.core.scoping import town_ids
 from doorstep.lab import retests
-from doorstep.lab.models import Alert, AlertKind, OrderKind, ResultEntry
+from doorstep.lab.models import OrderKind, ResultEntry
 from doorstep.sampling import tally
 from doorstep.sampling.models import Result, Tube, TubeStatus
 
@@ -218,15 +218,6 @@ def _apply(user: User | None, parsed: dict[str, Any], now: dt.datetime) -> str:
         retests.order_retests(tube, OrderKind.POSITIVE_POOL, now)
     elif result == Result.INVALID:
         retests.order_retests(tube, OrderKind.RESAMPLE, now)
-    elif result == Result.POSITIVE:
-        Alert.objects.create(
-            campaign_id=tube.campaign_id,
-            community_id=tube.community_id,
-            kind=AlertKind.POSITIVE_CASE,
-            tube=tube,
-            people=tube.member_count,
-            at=now,
-        )
     return "accepted"
 
 

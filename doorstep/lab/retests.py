@@ -10,9 +10,11 @@ from collections.abc import Collection, Sequence
 from django.db.models import Q
 
 from doorstep.campaigns.models import CampaignBuilding, Zone
-from doorstep.lab.models import Alert, AlertKind, OrderKind, OrderStatus, RetestOrder, Route
+from doorstep.lab.models import OrderKind, OrderStatus, RetestOrder, Route
 from doorstep.sampling import hooks, tally
 from doorstep.sampling.models import Result, Tube, TubeMember
+from doorstep.territory.models import Household
+from doorstep.territory.queries import trace_address
 
 DOOR_TO_DOOR_ZONES = {Zone.SEALED, Zone.CONTROLLED}
 
@@ -62,33 +64,30 @@ class LabRetestBook:
         return True
 
 
-class LabCustodyWatch:
-    """A box count that disagreed alerts the box's community (``sampling.hooks.CustodyWatch``)."""
-
-    def disagreed(
-        self, box_id: int, campaign_id: int, community_id: int, counted: int, at: dt.datetime
-    ) -> None:
-        Alert.objects.create(
-            campaign_id=campaign_id,
-            community_id=community_id,
-            kind=AlertKind.COUNT_MISMATCH,
-            box_id=box_id,
-            people=counted,
-            at=at,
-        )
-
-
 def register() -> None:
-    hooks.register(retest_book=LabRetestBook(), custody_watch=LabCustodyWatch())
+    hooks.register(retest_book=LabRetestBook())
 
 
 def order_retests(tube: Tube, kind: str, at: dt.datetime) -> int:
-    """One order per member of the pool, routed by the zone of their building; alerts."""
-    members = list(TubeMember.objects.filter(tube=tube).select_related("household__unit__building"))
+    """One order per member of the pool, routed by the zone of their building. A walk-in has
+    no household on the roster; the address they gave at the lane is traced to one where it
+    names exactly one (``territory.queries.trace_address``), so that a door-to-door retest can
+    find them."""
+    members = list(
+        TubeMember.objects.filter(tube=tube).select_related("household__unit__building", "walk_in")
+    )
+    homes: dict[int, Household | None] = {
+        m.pk: m.household
+        if m.household
+        else trace_address(m.walk_in.community_id, m.walk_in.address)
+        if m.walk_in
+        else None
+        for m in members
+    }
     zones = dict(
         CampaignBuilding.objects.filter(
             campaign_id=tube.campaign_id,
-            building_id__in=[m.household.unit.building_id for m in members if m.household],
+            building_id__in=[h.unit.building_id for h in homes.values() if h],
         ).values_list("building_id", "zone")
     )
     existing = set(
@@ -98,7 +97,8 @@ def order_retests(tube: Tube, kind: str, at: dt.datetime) -> int:
     for m in members:
         if m.pk in existing:
             continue
-        zone = zones.get(m.household.unit.building_id) if m.household else None
+        home = homes[m.pk]
+        zone = zones.get(home.unit.building_id) if home else None
         orders.append(
             RetestOrder(
                 campaign_id=tube.campaign_id,
@@ -106,7 +106,7 @@ def order_retests(tube: Tube, kind: str, at: dt.datetime) -> int:
                 member=m,
                 resident_id=m.resident_id,
                 walk_in_id=m.walk_in_id,
-                household_id=m.household_id,
+                household_id=home.pk if home else None,
                 community_id=m.community_id,
                 kind=kind,
                 route=Route.DOOR_TO_DOOR if zone in DOOR_TO_DOOR_ZONES else Route.SITE,
@@ -118,16 +118,7 @@ def order_retests(tube: Tube, kind: str, at: dt.datetime) -> int:
     per_community: dict[int, int] = {}
     for order in orders:
         per_community[order.community_id] = per_community.get(order.community_id, 0) + 1
-    alert = AlertKind.POSITIVE_POOL if kind == OrderKind.POSITIVE_POOL else AlertKind.INVALID
     for community_id, n in per_community.items():
-        Alert.objects.create(
-            campaign_id=tube.campaign_id,
-            community_id=community_id,
-            kind=alert,
-            tube=tube,
-            people=n,
-            at=at,
-        )
         tally.bump(
             tube.campaign_id,
             tally.places_of(

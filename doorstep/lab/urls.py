@@ -9,4 +9,5 @@ urlpatterns = [
     path("results/", views.upload, name="upload"),
     path("tubes/<str:code>/", views.tube, name="tube"),
     path("retests/", views.retests, name="retests"),
+    path("pools/<int:campaign>/", views.pools, name="pools"),
 ]

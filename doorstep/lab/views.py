@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 
 from django.contrib.auth.decorators import login_required
@@ -12,18 +11,19 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from doorstep.campaigns.models import Campaign
+from doorstep.campaigns.queries import running_in_many
+from doorstep.core import alerts as core_alerts
 from doorstep.core.http import AuthedRequest
 from doorstep.core.inputs import is_number
 from doorstep.core.roles import Can
-from doorstep.core.scoping import communities_for, require, town_ids
+from doorstep.core.scoping import communities_for, require, scoped_to_towns, town_ids
+from doorstep.lab import pools as loops
 from doorstep.lab import results
-from doorstep.lab.models import Alert, OrderStatus, RetestOrder
+from doorstep.lab.models import OrderStatus, RetestOrder
 from doorstep.lab.results_file import import_results
 from doorstep.sampling import ingest, queries
 from doorstep.sampling.models import Tube
-
-WARN = dt.timedelta(hours=3)
-OVERDUE = dt.timedelta(hours=4)
 
 
 def _scoped_tubes(request: AuthedRequest):  # type: ignore[no-untyped-def]
@@ -39,9 +39,6 @@ def _desk(
     towns = town_ids(request.user)
     boxes = queries.in_transit(towns)
     clock = queries.overdue_tubes(towns, now)
-    for tube in clock:
-        assert tube.sealed_at is not None
-        tube.overdue = now - tube.sealed_at >= OVERDUE  # type: ignore[attr-defined]
     pending = _scoped_tubes(request).filter(received_at__isnull=False, result="").count()
     return render(
         request,
@@ -137,11 +134,50 @@ def retests(request: AuthedRequest) -> HttpResponse:
             "community__name", "household__unit__building__position", "household__room", "id"
         )[:500]
     )
-    alerts = Alert.objects.filter(community__in=shown).select_related("tube", "box", "community")[
-        :30
+    now = timezone.now()
+    ids = {c.pk for c in shown}
+    alerts = [
+        a
+        for campaign in {c.pk: c for c in running_in_many(ids).values()}.values()
+        for a in core_alerts.for_user(request.user, campaign, now, apps={"lab"})
+        if a.community_id in ids
     ]
     return render(
         request,
         "lab/retests.html",
-        {"orders": orders, "alerts": alerts, "communities": communities, "community": wanted},
+        {
+            "orders": orders,
+            "alerts": alerts,
+            "communities": communities,
+            "community": wanted,
+            "can_ack": request.user.can(Can.ACK_ALERTS),
+            "back": request.get_full_path(),
+        },
+    )
+
+
+@require_GET
+@login_required
+def pools(request: AuthedRequest, campaign: int) -> HttpResponse:
+    """The round's positive pools and their retest loops: each member traced to a household,
+    who must stay home, retests ordered, sampled and resulted, and when each loop closed."""
+    require(request.user, Can.VIEW_RETESTS)
+    camp = get_object_or_404(scoped_to_towns(request.user, Campaign.objects.all()), pk=campaign)
+    mine = (
+        None
+        if request.user.is_town_wide
+        else set(communities_for(request.user).values_list("pk", flat=True))
+    )
+    found = loops.loops(camp, mine)
+    closed = [loop.time_to_close for loop in found if loop.time_to_close is not None]
+    return render(
+        request,
+        "lab/pools.html",
+        {
+            "campaign": camp,
+            "loops": found,
+            "counts": loops.loop_counts(camp, mine),
+            "longest": max(closed, default=None),
+            "shown": loops.SHOWN,
+        },
     )

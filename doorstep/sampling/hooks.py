@@ -1,14 +1,14 @@
 """Where the apps above sampling plug into the ingest engine.
 
-The engine must know whether a person awaits a retest (their next tube is that retest), and a
-box count that disagrees must raise an alert; both belong to the lab, which sits above
-sampling. Rather than the engine importing the lab, the lab registers its implementations
-here once, in ``LabConfig.ready``. Without them the engine runs with no retests and no alerts.
+The engine must know whether a person awaits a retest (their next tube is that retest); that
+belongs to the lab, which sits above sampling. Rather than the engine importing the lab, the
+lab registers its implementation here once, in ``LabConfig.ready``. Without it the engine runs
+with no retests. (A box count that disagrees needs no hook: it flags the box, and the lab's
+alerts read the flag.)
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -39,14 +39,6 @@ class RetestBook(Protocol):
         ...
 
 
-class CustodyWatch(Protocol):
-    def disagreed(
-        self, box_id: int, campaign_id: int, community_id: int, counted: int, at: dt.datetime
-    ) -> None:
-        """A hand count disagreed with the tubes scanned into a box."""
-        ...
-
-
 class _NoRetests:
     def open_orders(
         self,
@@ -60,17 +52,9 @@ class _NoRetests:
         return True
 
 
-class _NoCustody:
-    def disagreed(
-        self, box_id: int, campaign_id: int, community_id: int, counted: int, at: dt.datetime
-    ) -> None:
-        return None
-
-
 retests: RetestBook = _NoRetests()
-custody: CustodyWatch = _NoCustody()
 
 
-def register(*, retest_book: RetestBook, custody_watch: CustodyWatch) -> None:
-    global retests, custody
-    retests, custody = retest_book, custody_watch
+def register(*, retest_book: RetestBook) -> None:
+    global retests
+    retests = retest_book

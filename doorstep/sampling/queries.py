@@ -1,4 +1,4 @@
-"""Reads for the lane page, the sites list and the public wait bands."""
+"""Reads for the lane page, the sites list, the public wait bands and the specimen clock."""
 
 from __future__ import annotations
 
@@ -6,12 +6,14 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Collection
 from dataclasses import dataclass
+from typing import Any
 
-from django.db.models import Count
+from django.db.models import Count, Min
 from django.utils import timezone
 
 from doorstep.campaigns.models import DEFAULT_BARCODE_PATTERN, Campaign, CampaignBuilding, PoolRule
 from doorstep.campaigns.queries import running_in
+from doorstep.core import clocks
 from doorstep.core.models import User
 from doorstep.sampling import rules
 from doorstep.sampling.models import (
@@ -187,19 +189,21 @@ def sites_for(community_ids: list[int] | None, town_ids: set[int] | None) -> lis
     return list(sites.order_by("community__name", "name"))
 
 
-def overdue_tubes(
-    town_ids: set[int] | None, now: dt.datetime | None = None, warn_hours: int = 3
-) -> list[Tube]:
-    """The specimen clock: sealed tubes not at the lab after 3 h (warning) or 4 h (overdue)."""
+def overdue_tubes(town_ids: set[int] | None, now: dt.datetime | None = None) -> list[Tube]:
+    """The specimen clock: sealed tubes not at the lab after 3 h (warning) or 4 h (overdue),
+    each with its ``clock`` state."""
     now = now or timezone.now()
     tubes = Tube.objects.filter(
         status=TubeStatus.SEALED,
         received_at__isnull=True,
-        sealed_at__lte=now - dt.timedelta(hours=warn_hours),
+        sealed_at__lte=now - clocks.SPECIMEN_WARN,
     )
     if town_ids is not None:
         tubes = tubes.filter(campaign__town_id__in=town_ids)
-    return list(tubes.select_related("site", "box").order_by("sealed_at")[:500])
+    found = list(tubes.select_related("site", "box").order_by("sealed_at")[:500])
+    for tube in found:
+        tube.clock = clocks.specimen_state(tube.sealed_at, now)  # type: ignore[attr-defined]
+    return found
 
 
 def in_transit(town_ids: set[int] | None) -> list[Box]:
@@ -209,3 +213,44 @@ def in_transit(town_ids: set[int] | None) -> list[Box]:
     if town_ids is not None:
         boxes = boxes.filter(campaign__town_id__in=town_ids)
     return list(boxes.select_related("site").order_by("handed_at", "sealed_at"))
+
+
+def unboxed(
+    campaign: Any, now: dt.datetime, *, late_only: bool = False, limit: int = 100
+) -> list[Tube]:
+    """Sealed tubes waiting for a box, oldest first, each with its specimen ``clock`` state;
+    with ``late_only``, only those past the clock's warning."""
+    tubes = Tube.objects.filter(
+        campaign=campaign, status=TubeStatus.SEALED, box__isnull=True, received_at__isnull=True
+    )
+    if late_only:
+        tubes = tubes.filter(sealed_at__lte=now - clocks.SPECIMEN_WARN)
+    found = list(tubes.select_related("site", "lane").order_by("sealed_at")[:limit])
+    for tube in found:
+        tube.clock = clocks.specimen_state(tube.sealed_at, now)  # type: ignore[attr-defined]
+    return found
+
+
+def boxes_on_the_way(campaign: Any) -> list[Box]:
+    """Boxes sealed or with a courier, oldest tube first, each with ``oldest`` (the seal time of
+    its oldest tube)."""
+    return list(
+        Box.objects.filter(campaign=campaign, status__in=[BoxStatus.SEALED, BoxStatus.IN_TRANSIT])
+        .select_related("site")
+        .annotate(oldest=Min("tubes__sealed_at"))
+        .order_by("oldest")
+    )
+
+
+def campaign_sites(campaign: Any) -> list[Site]:
+    """The sites of the campaign's communities, with their community and lanes."""
+    return list(
+        Site.objects.filter(
+            community_id__in=CampaignBuilding.objects.filter(campaign=campaign).values(
+                "community_id"
+            )
+        )
+        .select_related("community")
+        .prefetch_related("lanes")
+        .order_by("community__name", "name")
+    )

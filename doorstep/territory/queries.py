@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import defaultdict
 from enum import StrEnum
 
@@ -107,3 +108,34 @@ def search_residents(residents: QuerySet[Resident], text: str) -> QuerySet[Resid
     if kind == SearchKind.DOCUMENT:
         return residents.filter(id_number=text.upper().replace(" ", ""))
     return residents.filter(name__contains=text)
+
+
+def _plain_address(text: str) -> str:
+    """An address as typed at a lane, for comparing: full-width forms folded to ASCII, case and
+    spaces and the usual separators dropped ("5号楼 1单元 301室" and "5号楼1单元301" agree)."""
+    folded = unicodedata.normalize("NFKC", text or "").upper()
+    return "".join(ch for ch in folded if not ch.isspace() and ch not in "-—_/,，.。#室")
+
+
+def trace_address(community_id: int, address: str) -> Household | None:
+    """The household of the community at an address typed at a lane (a walk-in's), when exactly
+    one matches: the building's name, then the unit's name if the building has several, then
+    the room, with nothing left over. None when the address names no household or several."""
+    wanted = _plain_address(address)
+    if not wanted:
+        return None
+    buildings = [
+        b
+        for b in Building.objects.filter(community_id=community_id).only("id", "name")
+        if _plain_address(b.name) and wanted.startswith(_plain_address(b.name))
+    ]
+    found: list[Household] = []
+    for building in buildings:
+        rest = wanted[len(_plain_address(building.name)) :]
+        households = list(Household.objects.filter(unit__building=building).select_related("unit"))
+        one_unit = len({h.unit_id for h in households}) == 1
+        for household in households:
+            unit, room = _plain_address(household.unit.name), _plain_address(household.room)
+            if rest == unit + room or (one_unit and rest == room):
+                found.append(household)
+    return found[0] if len(found) == 1 else None

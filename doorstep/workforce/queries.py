@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from doorstep.core.clocks import LONG_SHIFT
 from doorstep.sampling.models import Lane
 from doorstep.workforce.models import (
     CallUp,
@@ -22,8 +23,6 @@ from doorstep.workforce.models import (
     Team,
     TeamStatus,
 )
-
-LONG_SHIFT = dt.timedelta(hours=12)
 
 
 @dataclass
@@ -107,6 +106,14 @@ def who_is_where(town_id: int, now: dt.datetime | None = None) -> list[Place]:
     return list(places.values())
 
 
+def short_of(counts: dict[str, int]) -> list[str]:
+    """The roles a lane cannot work without (a sampler and a registrar) that nobody holds, from
+    its people per role. A lane with nobody on duty is closed, not short of anyone."""
+    if not any(counts.values()):
+        return []
+    return [r for r in (DutyRole.SAMPLER, DutyRole.REGISTRAR) if not counts.get(r)]
+
+
 @dataclass
 class LaneStatus:
     lane: Lane
@@ -114,7 +121,11 @@ class LaneStatus:
 
     @property
     def missing(self) -> list[str]:
-        return [r for r in (DutyRole.SAMPLER, DutyRole.REGISTRAR) if not self.counts.get(r)]
+        return short_of(self.counts)
+
+    @property
+    def closed(self) -> bool:
+        return not any(self.counts.values())
 
 
 def lanes_status(town_id: int) -> list[LaneStatus]:

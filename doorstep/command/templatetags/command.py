@@ -1,9 +1,7 @@
-"""Template helpers for the command centre: durations and the hourly chart, drawn as SVG on the
+"""Template helpers for the command centre: the hourly chart, drawn as SVG on the
 server (no chart library, nothing to load on a slow link)."""
 
 from __future__ import annotations
-
-import datetime as dt
 
 from django import template
 from django.utils import timezone
@@ -18,15 +16,6 @@ register = template.Library()
 WIDTH, HEIGHT, LEFT, BOTTOM, TOP = 720, 220, 40, 24, 10
 # Colour-blind-safe palette (Okabe-Ito) for the community lines.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
-
-
-@register.filter
-def duration_hm(value: dt.timedelta | None) -> str:
-    """``5 h 07 min`` for a timedelta; ``-`` for none."""
-    if value is None:
-        return "-"
-    minutes = int(value.total_seconds() // 60)
-    return _("%(h)d h %(m)02d min") % {"h": minutes // 60, "m": minutes % 60}
 
 
 @register.simple_tag

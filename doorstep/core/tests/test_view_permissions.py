@@ -142,6 +142,7 @@ CASES += [
     Case("command:tube", "get", "commander", "lab", True, "post"),
     Case("command:report", "get", "commander", "worker", True, "post"),
     Case("command:report_xlsx", "get", "commander", "worker", True, "post"),
+    Case("command:ack", "post", "commander", "leader", True, "get", (("key", "long_shift"),)),
     Case("lab:index", "get", "lab", "registrar", False, "post"),
     Case(
         "lab:receive", "post", "lab", "registrar", False, "get", (("box", "BOX001"), ("count", "1"))
@@ -149,10 +150,18 @@ CASES += [
     Case("lab:upload", "get", "lab", "commander", False, "put"),
     Case("lab:tube", "get", "lab", "registrar", True, "put"),
     Case("lab:retests", "get", "worker", "registrar", False, "post"),
+    Case("lab:pools", "get", "worker", "lab", True, "post"),
 ]
 
 # Campaign-wide pages are scoped by town: their outsider is a commander of another town.
-TOWN_SCOPED = ("campaigns:", "workforce:", "canvass:coverage", "canvass:feed", "command:")
+TOWN_SCOPED = (
+    "campaigns:",
+    "workforce:",
+    "canvass:coverage",
+    "canvass:feed",
+    "command:",
+    "lab:pools",
+)
 
 
 @pytest.fixture
@@ -250,7 +259,13 @@ def _url(case: Case, world: dict) -> str:
         kwargs = {"pk": world["lane"]}
     elif case.name == "lab:tube":
         kwargs = {"code": "2112250001"}
-    elif case.name in {"command:dashboard", "command:report", "command:report_xlsx"}:
+    elif case.name in {
+        "command:dashboard",
+        "command:report",
+        "command:report_xlsx",
+        "command:ack",
+        "lab:pools",
+    }:
         kwargs = {"campaign": world["campaign"]}
     elif case.name.startswith("assistance:") and case.name not in {
         "assistance:index",

@@ -5,9 +5,11 @@ import io
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
+from doorstep.core import alerts
 from doorstep.lab import results
-from doorstep.lab.models import Alert, OrderStatus, ResultEntry, RetestOrder
+from doorstep.lab.models import OrderStatus, ResultEntry, RetestOrder
 from doorstep.sampling.models import Scope, Tally, Tube
 from doorstep.sampling.tests.conftest import to_the_lab
 
@@ -45,7 +47,8 @@ def test_a_negative_pool_clears_its_members(lane_world):
     [answer] = post(lane_world, {"tube": "2112250001", "result": "阴性", "ct": ""})
     assert answer == {"tube": "2112250001", "status": "accepted"}
     assert Tube.objects.get().result == "negative"
-    assert not RetestOrder.objects.exists() and not Alert.objects.exists()
+    assert not RetestOrder.objects.exists()
+    assert alerts.current(Tube.objects.get().campaign, timezone.now(), apps={"lab"}) == []
 
 
 def test_a_positive_pool_orders_a_single_tube_retest_for_every_member(lane_world):
@@ -55,8 +58,9 @@ def test_a_positive_pool_orders_a_single_tube_retest_for_every_member(lane_world
     assert orders.count() == 10
     # 12号楼 is a controlled zone: the retest comes to the door.
     assert {(o.route, o.stay_put, o.status) for o in orders} == {("door_to_door", True, "open")}
-    alert = Alert.objects.get()
-    assert (alert.kind, alert.people) == ("positive_pool", 10)
+    [alert] = alerts.current(orders[0].campaign, timezone.now(), apps={"lab"})
+    assert (alert.kind, alert.severity) == ("positive_pool", "bad")
+    assert "10" in alert.text and alert.community_id == orders[0].community_id
     campaign = Tally.objects.get(scope=Scope.CAMPAIGN)
     assert (campaign.positive_pools, campaign.retests_open) == (1, 10)
 
@@ -80,8 +84,10 @@ def test_the_retest_loop_closes_when_every_member_has_a_single_tube_result(lane_
     assert Tube.objects.get(pk=pool.pk).retest_closed_at is not None
     assert sorted(RetestOrder.objects.values_list("result", flat=True)) == ["negative", "positive"]
     assert Tally.objects.get(scope=Scope.CAMPAIGN).retests_open == 0
-    # The positive single tube is a case: the community is told.
-    assert Alert.objects.filter(kind="positive_case", tube=second).exists()
+    # The positive single tube is a case: the community is told, and the pool's alert is gone
+    # (every member's retest is sampled).
+    found = alerts.current(pool.campaign, timezone.now(), apps={"lab"})
+    assert [(a.kind, a.key) for a in found] == [("positive_case", f"positive_case:{second.pk}")]
 
 
 def test_an_invalid_result_orders_a_resample(lane_world):

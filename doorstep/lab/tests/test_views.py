@@ -84,7 +84,8 @@ def test_positive_pool_households_appear_on_the_community_retest_list(lane_world
     tube = boxed(lane_world)
     post(lane_world, {"tube": tube.code, "result": "positive"})
     html = client_for(worker).get(reverse("lab:retests")).content.decode()
-    assert f"Pool {tube.code} is positive: 10 people must stay home" in html
+    assert f"Pool {tube.code} is positive: 10 people in " in html
+    assert "must stay home and be re-sampled in single tubes" in html
     assert "12号楼" in html and "101" in html and html.count("stay home") >= 10
     assert "居民11" not in html and "居*" in html
 

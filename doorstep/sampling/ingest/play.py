@@ -75,7 +75,6 @@ class Changes:
     round_samples: list[tuple[int, Person, dt.datetime]] = field(default_factory=list)
     takes: list[tuple[int, TubeState, int]] = field(default_factory=list)
     checks: list[Check] = field(default_factory=list)
-    disagreed: list[tuple[BoxState, int, dt.datetime]] = field(default_factory=list)
     received: list[tuple[BoxState, dt.datetime]] = field(default_factory=list)
     events: list[tuple[Any, ...]] = field(default_factory=list)
     moves: dict[tuple[int, str, int], Counter[str]] = field(default_factory=dict)
@@ -437,7 +436,6 @@ class Play:
             self.changes.checks.append(Check(box, stage, e.count, box.tube_count, e.at, e.uid))
             if mismatch is not None:
                 box.flagged = box.changed = True
-                self.changes.disagreed.append((box, e.count, e.at))
         if mismatch is not None:
             raise mismatch
         box.flagged, box.changed = False, True

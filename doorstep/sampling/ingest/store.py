@@ -186,10 +186,6 @@ def write(world: World, changes: Changes) -> None:
             for c in changes.checks
         ]
     )
-    for flagged, counted, at in changes.disagreed:
-        hooks.custody.disagreed(
-            _pk(flagged), flagged.campaign_id, flagged.community_id, counted, at
-        )
     for received, at in changes.received:
         pending = Tube.objects.filter(box_id=_pk(received), received_at__isnull=True, result="")
         for lane_id, site_id, community_id in pending.values_list(

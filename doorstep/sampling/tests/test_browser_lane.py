@@ -79,6 +79,6 @@ def test_a_registrar_fills_a_tube_boxes_it_and_a_positive_pool_comes_back(
     assert (tube.member_count, tube.status, tube.result) == (10, "sealed", "positive")
     assert Box.objects.get().status == "received"
     assert RetestOrder.objects.count() == 10
-    assert "Pool 2112250001 is positive: 10 people must stay home" in alerts
+    assert "Pool 2112250001 is positive: 10 people in 阳光里社区 must stay home" in alerts
     assert "12号楼" in retests and "Door-to-door sampling" in retests
     assert people[0].name not in lab_html

@@ -1,9 +1,11 @@
 """The scan-events contract: every answer and error code, in order, nothing half-written."""
 
 import pytest
+from django.utils import timezone
 
 from doorstep.canvass.models import BuildingTask
 from doorstep.conftest import make_community, make_lane, valid_id
+from doorstep.core import alerts
 from doorstep.sampling.models import (
     Box,
     BoxStatus,
@@ -271,10 +273,11 @@ def test_a_count_that_disagrees_is_refused_recorded_and_flagged(lane_world):
     assert (box.status, box.flagged) == (BoxStatus.OPEN, True)
     check = CustodyCheck.objects.get()
     assert (check.counted, check.in_system, check.agrees) == (3, 2, False)
-    from doorstep.lab.models import Alert
-
-    assert Alert.objects.get().kind == "count_mismatch"
+    [alert] = alerts.current(box.campaign, timezone.now(), apps={"lab"})
+    assert (alert.kind, alert.severity) == ("count_mismatch", "bad")
     assert d.codes(d.event("box.seal", box="BOX001", count=2)) == ["accepted"]
+    # A count that agrees clears the alert.
+    assert alerts.current(box.campaign, timezone.now(), apps={"lab"}) == []
     assert d.codes(d.event("box.handoff", box="BOX001", count=1, courier="李师傅")) == [
         "count_mismatch"
     ]

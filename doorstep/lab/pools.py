@@ -1,0 +1,184 @@
+"""The positive-pool loop, made visible: each positive pool of a round, its members traced to
+households (walk-ins through the address they gave at the lane), who must stay home, and the
+single-tube retests ordered, sampled and resulted, until the loop closes.
+
+A loop is *open* from the pool's positive result until every member's retest has its own
+result (or was cancelled by a correction); then the pool's ``retest_closed_at`` is written and
+the loop is *closed*. ``loop_counts`` is the one count of both, read by the pools page, the
+command screen and the daily report.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+
+from doorstep.core.masking import mask_name
+from doorstep.lab.models import OrderKind, OrderStatus, RetestOrder
+from doorstep.sampling.models import Result, Tube, TubeMember
+
+# A round with more positive pools than this on one page has other problems; the page says so.
+SHOWN = 200
+
+
+def _positive_pools(campaign: Any) -> QuerySet[Tube]:
+    """The round's pools that were found positive: positive now, or with positive-pool orders
+    (a pool corrected to negative keeps its history)."""
+    return (
+        Tube.objects.filter(campaign=campaign, retest_of__isnull=True)
+        .exclude(capacity=1)
+        .filter(
+            Q(result=Result.POSITIVE)
+            | Exists(
+                RetestOrder.objects.filter(
+                    original_tube=OuterRef("pk"), kind=OrderKind.POSITIVE_POOL
+                )
+            )
+        )
+    )
+
+
+@dataclass(frozen=True)
+class LoopCounts:
+    open: int
+    closed: int
+
+
+def _with_members_in(pools: QuerySet[Tube], communities: Collection[int] | None) -> QuerySet[Tube]:
+    if communities is None:
+        return pools
+    return pools.filter(
+        Exists(TubeMember.objects.filter(tube=OuterRef("pk"), community_id__in=list(communities)))
+    )
+
+
+def loop_counts(campaign: Any, communities: Collection[int] | None = None) -> LoopCounts:
+    """Positive pools whose retest loop is open (a member still to sample or to result) and
+    closed (every member has a single-tube result), in the round; with ``communities``, the
+    pools with members there."""
+    counts = (
+        _with_members_in(_positive_pools(campaign), communities)
+        .filter(result=Result.POSITIVE)
+        .aggregate(
+            open=Count("id", filter=Q(retest_closed_at__isnull=True)),
+            closed=Count("id", filter=Q(retest_closed_at__isnull=False)),
+        )
+    )
+    return LoopCounts(counts["open"] or 0, counts["closed"] or 0)
+
+
+@dataclass
+class Member:
+    """One person of a positive pool and where their retest stands (masked)."""
+
+    name: str
+    walk_in: bool
+    home: str  # the household on the roster, or the traced one, or "" when none matched
+    address: str  # what a walk-in said at the lane
+    order: RetestOrder | None
+
+    @property
+    def state(self) -> str:
+        """ordered, sampled, resulted, cancelled, or none (no order: the pool is corrected)."""
+        if self.order is None:
+            return "none"
+        return {
+            OrderStatus.OPEN: "ordered",
+            OrderStatus.SAMPLED: "sampled",
+            OrderStatus.RESULTED: "resulted",
+            OrderStatus.CANCELLED: "cancelled",
+        }[OrderStatus(self.order.status)]
+
+
+@dataclass
+class Loop:
+    tube: Tube
+    members: list[Member] = field(default_factory=list)
+
+    @property
+    def corrected(self) -> bool:
+        return self.tube.result != Result.POSITIVE
+
+    @property
+    def closed_at(self) -> dt.datetime | None:
+        return self.tube.retest_closed_at
+
+    @property
+    def time_to_close(self) -> dt.timedelta | None:
+        """From the pool's result to the last retest result."""
+        if self.tube.retest_closed_at is None or self.tube.resulted_at is None:
+            return None
+        return self.tube.retest_closed_at - self.tube.resulted_at
+
+    def _count(self, *states: str) -> int:
+        return sum(m.state in states for m in self.members)
+
+    @property
+    def ordered(self) -> int:
+        return self._count("ordered", "sampled", "resulted")
+
+    @property
+    def sampled(self) -> int:
+        return self._count("sampled", "resulted")
+
+    @property
+    def resulted(self) -> int:
+        return self._count("resulted")
+
+    @property
+    def stay_home(self) -> int:
+        return sum(
+            bool(m.order and m.order.stay_put and m.state in {"ordered", "sampled"})
+            for m in self.members
+        )
+
+    @property
+    def positives(self) -> int:
+        return sum(bool(m.order and m.order.result == Result.POSITIVE) for m in self.members)
+
+
+def _home(household: Any) -> str:
+    if household is None:
+        return ""
+    unit = household.unit
+    return " ".join(p for p in (unit.building.name, unit.name, household.room) if p)
+
+
+def loops(campaign: Any, communities: Collection[int] | None = None) -> list[Loop]:
+    """The round's positive pools, open loops first, then the newest; each with its members.
+    ``communities`` keeps the pools with members there, and only those members."""
+    pools = _with_members_in(_positive_pools(campaign), communities).select_related(
+        "site", "lane"
+    )
+    found = list(pools.order_by("-resulted_at", "-id")[:SHOWN])
+    orders = {
+        o.member_id: o
+        for o in RetestOrder.objects.filter(
+            original_tube__in=found, kind=OrderKind.POSITIVE_POOL
+        ).select_related("household__unit__building", "retest_tube")
+    }
+    members: dict[int, list[Member]] = defaultdict(list)
+    in_scope = TubeMember.objects.filter(tube__in=found)
+    if communities is not None:
+        in_scope = in_scope.filter(community_id__in=list(communities))
+    for m in in_scope.select_related("resident", "walk_in", "household__unit__building").order_by(
+        "added_at", "id"
+    ):
+        order = orders.get(m.pk)
+        person = m.resident or m.walk_in
+        members[m.tube_id].append(
+            Member(
+                name=mask_name(person.name if person else ""),
+                walk_in=m.walk_in_id is not None,
+                home=_home(m.household or (order.household if order else None)),
+                address=m.walk_in.address if m.walk_in else "",
+                order=order,
+            )
+        )
+    result = [Loop(tube, members[tube.pk]) for tube in found]
+    return sorted(result, key=lambda loop: loop.closed_at is not None)
