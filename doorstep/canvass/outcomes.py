@@ -32,6 +32,7 @@ from doorstep.core.inputs import is_number, is_text
 from doorstep.core.models import User
 from doorstep.core.moments import parse_moment
 from doorstep.core.roles import Can
+from doorstep.sampling import home
 from doorstep.sampling.models import RoundSample
 from doorstep.territory.models import Household, Resident
 from doorstep.workforce.models import Team
@@ -252,6 +253,7 @@ def _apply(
         tapped_at=c.at,
         recorded_at=now,
     )
+    before = state.outcome if state else ""
     misses = (state.misses if state else 0) + (c.outcome == Outcome.NOBODY_HOME)
     unsampled = 0
     if Outcome.EXEMPT in {c.outcome, state.outcome if state else ""}:
@@ -281,6 +283,10 @@ def _apply(
         state.misses, state.last_visit = misses, visit
         state.save(update_fields=["outcome", "exempt_reason", "misses", "last_visit"])
     counters.bump(task, **deltas)
+    if c.outcome == Outcome.HOME_SAMPLING:
+        home.need_home(task.campaign_id, c.household, now)  # a sampling team's task
+    elif before == Outcome.HOME_SAMPLING:
+        home.not_needed(task.campaign_id, c.household.pk, now)
     if c.outcome == Outcome.SPECIAL_NEED:
         from doorstep.assistance.actions import from_visit
 

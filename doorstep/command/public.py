@@ -20,8 +20,8 @@ from doorstep.campaigns.models import Campaign, CampaignStatus
 from doorstep.core import codes, limits
 from doorstep.core.limits import Limit
 from doorstep.core.masking import SECRET_TAIL
-from doorstep.lab.models import OrderKind, OrderStatus, RetestOrder
-from doorstep.sampling.models import RoundSample, Site, TubeMember
+from doorstep.lab.models import OrderKind, OrderStatus, RetestOrder, Route
+from doorstep.sampling.models import Result, RoundSample, Site, TubeMember
 from doorstep.sampling.queries import Wait, site_waits
 from doorstep.territory.models import Resident
 from doorstep.workforce.models import DutyCounter, DutyRole, PlaceKind
@@ -68,6 +68,20 @@ def site_statuses(now: dt.datetime | None = None) -> list[SiteStatus]:
     ]
 
 
+class State:
+    """What the look-up tells a resident: one state, one message (``command/me.html``)."""
+
+    NOT_SAMPLED = "not_sampled"  # go to a site
+    WAITING = "waiting"  # sampled, result not back
+    NEGATIVE = "negative"  # sampled, pool negative
+    RETEST_HOME = "retest_home"  # in a positive pool: stay home, a sampler will come
+    RETEST_SITE = "retest_site"  # in a positive pool: stay home except to go to a site
+    RETEST_SAMPLED = "retest_sampled"  # retest taken, its result not back: stay home
+    CLEARED = "cleared"  # the retest was negative
+    CASE = "case"  # the retest (or a single tube) was positive
+    RESAMPLE = "resample"  # the sample could not be read: sample again
+
+
 @dataclass
 class Lookup:
     """What the look-up may say. ``error`` is set when it says nothing about anyone."""
@@ -75,11 +89,18 @@ class Lookup:
     error: str = ""
     code: str = ""  # what went wrong: too_many, invalid, no_match, no_round
     round_name: str = ""
+    state: str = ""
     sampled_at: dt.datetime | None = None
     site_name: str = ""
-    result: str = ""  # "", negative, positive, invalid
-    retest: str = ""  # "", door_to_door, site
-    stay_home: bool = False
+    # The pool's result time (positive, negative) and, for a retest, its time and result.
+    resulted_at: dt.datetime | None = None
+    retest_sampled_at: dt.datetime | None = None
+    cleared_at: dt.datetime | None = None
+    go_to: str = ""  # the site to go to, for RETEST_SITE, RESAMPLE and NOT_SAMPLED
+
+    @property
+    def stay_home(self) -> bool:
+        return self.state in {State.RETEST_HOME, State.RETEST_SITE, State.RETEST_SAMPLED}
 
 
 def allow(address: str, code: str | None, now: dt.datetime) -> bool:
@@ -148,34 +169,95 @@ def look_up(raw_code: str, raw_tail: str, address: str, now: dt.datetime | None 
                 "No match for that person code and document number. Check both, or ask your community worker."
             ),
         )
-    campaign = (
-        Campaign.objects.filter(buildings__building__units__households=resident.household_id)
-        .exclude(status=CampaignStatus.CLOSED)
-        .order_by("-starts_at", "-id")
-        .first()
-    )
+    campaign = _round_of(resident)
     if campaign is None:
         return Lookup(code="no_round", error=_("No testing round is running where you live."))
-    found = Lookup(round_name=campaign.name)
-    sample = RoundSample.objects.filter(campaign=campaign, resident=resident).first()
-    if sample is not None:
-        found.sampled_at = sample.sampled_at
-        member = (
-            TubeMember.objects.filter(campaign=campaign, resident=resident)
-            .select_related("tube__site")
-            .order_by("-added_at")
-            .first()
+    return _state(campaign, resident, now)
+
+
+def _round_of(resident: Resident) -> Campaign | None:
+    """The round running where the resident lives, or the one they were sampled in."""
+    running = (
+        Campaign.objects.exclude(status=CampaignStatus.CLOSED)
+        .filter(
+            Q(buildings__building__units__households=resident.household_id)
+            | Q(pk__in=RoundSample.objects.filter(resident=resident).values("campaign_id"))
         )
-        if member is not None:
-            found.site_name = member.tube.site.name
-            found.result = member.tube.result
+        .order_by("-starts_at", "-id")
+    )
+    return running.first()
+
+
+def _site_to_go(resident: Resident, now: dt.datetime, fallback: str) -> str:
+    """The resident's community's site with the shortest wait now (or ``fallback``)."""
+    sites = list(Site.objects.filter(community_id=resident.community_id).prefetch_related("lanes"))
+    if not sites:
+        return fallback
+    waits = site_waits(sites, now)
+    best = min(sites, key=lambda s: (waits[s.pk].minutes is None, waits[s.pk].minutes or 0, s.name))
+    return best.name
+
+
+def _state(campaign: Campaign, resident: Resident, now: dt.datetime) -> Lookup:
+    found = Lookup(round_name=campaign.name)
     order = (
         RetestOrder.objects.filter(campaign=campaign, resident=resident)
-        .filter(Q(status=OrderStatus.OPEN) | Q(status=OrderStatus.SAMPLED))
+        .exclude(status=OrderStatus.CANCELLED)
+        .select_related("original_tube__site", "retest_tube")
         .order_by("-id")
         .first()
     )
+    sample = RoundSample.objects.filter(campaign=campaign, resident=resident).first()
     if order is not None:
-        found.retest = order.route
-        found.stay_home = order.kind == OrderKind.POSITIVE_POOL
+        pool = order.original_tube
+        found.sampled_at, found.site_name = pool.sealed_at or pool.opened_at, pool.site.name
+        found.resulted_at = pool.resulted_at
+        if order.kind == OrderKind.RESAMPLE:
+            if order.status == OrderStatus.RESULTED:
+                return _resulted(found, order)
+            found.state = State.RESAMPLE if order.status == OrderStatus.OPEN else State.WAITING
+            if order.retest_tube is not None:
+                found.retest_sampled_at = order.retest_tube.opened_at
+            found.go_to = _site_to_go(resident, now, pool.site.name)
+            return found
+        if order.status == OrderStatus.OPEN:
+            found.state = (
+                State.RETEST_HOME if order.route == Route.DOOR_TO_DOOR else State.RETEST_SITE
+            )
+            found.go_to = _site_to_go(resident, now, pool.site.name)
+        elif order.status == OrderStatus.SAMPLED:
+            found.state = State.RETEST_SAMPLED
+            found.retest_sampled_at = order.retest_tube.opened_at if order.retest_tube else None
+        else:
+            return _resulted(found, order)
+        return found
+    if sample is None:
+        found.state = State.NOT_SAMPLED
+        return found
+    found.sampled_at = sample.sampled_at
+    member = (
+        TubeMember.objects.filter(campaign=campaign, resident=resident)
+        .select_related("tube__site")
+        .order_by("-added_at")
+        .first()
+    )
+    tube = member.tube if member else None
+    if tube is not None:
+        found.site_name, found.resulted_at = tube.site.name, tube.resulted_at
+    result = tube.result if tube else ""
+    found.state = {
+        Result.NEGATIVE: State.NEGATIVE,
+        Result.POSITIVE: State.CASE,
+        Result.INVALID: State.RESAMPLE,
+    }.get(result, State.WAITING)  # type: ignore[call-overload]
+    if found.state == State.RESAMPLE:
+        found.go_to = _site_to_go(resident, now, found.site_name)
+    return found
+
+
+def _resulted(found: Lookup, order: RetestOrder) -> Lookup:
+    if order.retest_tube is not None:
+        found.retest_sampled_at = order.retest_tube.opened_at
+    found.cleared_at = order.closed_at
+    found.state = State.CLEARED if order.result == Result.NEGATIVE else State.CASE
     return found

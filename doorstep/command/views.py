@@ -26,8 +26,9 @@ from doorstep.core.actions import acknowledge_alert, audit
 from doorstep.core.http import AuthedRequest
 from doorstep.core.models import AuditAction
 from doorstep.core.roles import Can
-from doorstep.lab.pools import loop_counts
 from doorstep.core.scoping import require, scoped_to_towns
+from doorstep.lab.pools import loop_counts
+from doorstep.sampling import home
 from doorstep.sampling.models import CustodyCheck, Site, Tube
 from doorstep.workforce.queries import unit_contributions
 
@@ -96,6 +97,7 @@ def _panel_context(request: AuthedRequest, campaign: Campaign, name: str) -> dic
         context.update(rows=rows, total=total, totals=board.totals(campaign))
         context["clock"] = board.clock(campaign, now)
         context["loops"] = loop_counts(campaign)
+        context["home"] = home.counts(campaign.pk, now)
     elif name == "sites":
         context["sites"] = board.sites(campaign, now)
     elif name == "specimens":

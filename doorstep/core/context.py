@@ -25,6 +25,7 @@ def nav_items(user) -> list[dict[str, str]]:  # type: ignore[no-untyped-def]
         items.append({"url": reverse("canvass:index"), "label": _("Door to door")})
     if user.can(Can.VIEW_SITES):
         items.append({"url": reverse("sampling:sites"), "label": _("Sampling")})
+        items.append({"url": reverse("sampling:home"), "label": _("Home sampling")})
     if user.can(Can.RECEIVE_SPECIMENS):
         items.append({"url": reverse("lab:index"), "label": _("Lab")})
     if user.can(Can.VIEW_RETESTS):

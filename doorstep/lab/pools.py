@@ -152,9 +152,7 @@ def _home(household: Any) -> str:
 def loops(campaign: Any, communities: Collection[int] | None = None) -> list[Loop]:
     """The round's positive pools, open loops first, then the newest; each with its members.
     ``communities`` keeps the pools with members there, and only those members."""
-    pools = _with_members_in(_positive_pools(campaign), communities).select_related(
-        "site", "lane"
-    )
+    pools = _with_members_in(_positive_pools(campaign), communities).select_related("site", "lane")
     found = list(pools.order_by("-resulted_at", "-id")[:SHOWN])
     orders = {
         o.member_id: o

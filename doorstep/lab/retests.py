@@ -11,7 +11,7 @@ from django.db.models import Q
 
 from doorstep.campaigns.models import CampaignBuilding, Zone
 from doorstep.lab.models import OrderKind, OrderStatus, RetestOrder, Route
-from doorstep.sampling import hooks, tally
+from doorstep.sampling import home, hooks, tally
 from doorstep.sampling.models import Result, Tube, TubeMember
 from doorstep.territory.models import Household
 from doorstep.territory.queries import trace_address
@@ -97,8 +97,8 @@ def order_retests(tube: Tube, kind: str, at: dt.datetime) -> int:
     for m in members:
         if m.pk in existing:
             continue
-        home = homes[m.pk]
-        zone = zones.get(home.unit.building_id) if home else None
+        household = homes[m.pk]
+        zone = zones.get(household.unit.building_id) if household else None
         orders.append(
             RetestOrder(
                 campaign_id=tube.campaign_id,
@@ -106,7 +106,7 @@ def order_retests(tube: Tube, kind: str, at: dt.datetime) -> int:
                 member=m,
                 resident_id=m.resident_id,
                 walk_in_id=m.walk_in_id,
-                household_id=home.pk if home else None,
+                household_id=household.pk if household else None,
                 community_id=m.community_id,
                 kind=kind,
                 route=Route.DOOR_TO_DOOR if zone in DOOR_TO_DOOR_ZONES else Route.SITE,
@@ -115,6 +115,14 @@ def order_retests(tube: Tube, kind: str, at: dt.datetime) -> int:
             )
         )
     RetestOrder.objects.bulk_create(orders)
+    home.need_retests(
+        [
+            home.DoorRetest(o.pk, o.campaign_id, homes[o.member_id], o.resident_id, o.walk_in_id)  # type: ignore[arg-type]
+            for o in orders
+            if o.route == Route.DOOR_TO_DOOR and homes[o.member_id] is not None
+        ],
+        at,
+    )
     per_community: dict[int, int] = {}
     for order in orders:
         per_community[order.community_id] = per_community.get(order.community_id, 0) + 1
@@ -135,6 +143,7 @@ def cancel_retests(tube: Tube, at: dt.datetime) -> int:
     RetestOrder.objects.filter(pk__in=[o.pk for o in orders]).update(
         status=OrderStatus.CANCELLED, closed_at=at
     )
+    home.cancel_orders([o.pk for o in orders], at)
     for order in orders:
         tally.bump(
             tube.campaign_id,
@@ -157,6 +166,7 @@ def result_retests(tube: Tube, result: str, at: dt.datetime) -> None:
             RetestOrder.objects.filter(pk=order.pk).update(
                 status=OrderStatus.OPEN, retest_tube=None
             )
+            home.reopen_orders([order.pk])
             continue
         RetestOrder.objects.filter(pk=order.pk).update(
             status=OrderStatus.RESULTED, result=result, closed_at=at

@@ -448,3 +448,108 @@ class HourTally(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope}:{self.place_id}@{self.hour:%H}: {self.people}"
+
+
+class HomeStatus(models.TextChoices):
+    OPEN = "open", _("Not claimed")
+    CLAIMED = "claimed", _("Claimed")
+    DONE = "done", _("Done")
+
+
+class HomeTask(models.Model):
+    """Home sampling in one building of a round: the people who cannot come to a site
+    (bedridden, isolating: the door-to-door outcome "needs home sampling") and the members of a
+    positive pool whose retest comes to the door. A sampling team claims it like a building,
+    exclusively and as a lease that every scan at its lane extends, works it from the same
+    scan page as a lane (single or household tubes), and closes it. New people for the
+    building open it again."""
+
+    campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.CASCADE, related_name="+")
+    building = models.ForeignKey("territory.Building", on_delete=models.PROTECT, related_name="+")
+    community = models.ForeignKey("territory.Community", on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(
+        _("status"), max_length=8, choices=HomeStatus.choices, default=HomeStatus.OPEN
+    )
+    # The holder is the team's lane: its people are on duty there and scan with its code.
+    lane = models.ForeignKey(
+        Lane, null=True, blank=True, on_delete=models.PROTECT, related_name="home_tasks"
+    )
+    claimed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("home-sampling task")
+        verbose_name_plural = _("home-sampling tasks")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "building"], name="one_home_task_per_building"
+            )
+        ]
+        indexes = [
+            # the home-sampling list of a community
+            models.Index(fields=["campaign", "community", "status"], name="home_task_by_community")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.building_id} {self.status}"
+
+
+class HomeReason(models.TextChoices):
+    HOME = "home", _("Cannot come to a site")
+    RETEST = "retest", _("Retest at the door")
+
+
+class HomeStop(models.Model):
+    """One person to sample at home. Done when they are sampled (any tube for a home stop,
+    their single-tube retest for a retest stop); cancelled when it is no longer needed."""
+
+    task = models.ForeignKey(HomeTask, on_delete=models.CASCADE, related_name="stops")
+    campaign_id = models.BigIntegerField()  # a copy of the task's, for the ingest's one UPDATE
+    household = models.ForeignKey("territory.Household", on_delete=models.PROTECT, related_name="+")
+    resident = models.ForeignKey(
+        "territory.Resident", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    walk_in = models.ForeignKey(
+        WalkIn, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.CharField(_("why"), max_length=8, choices=HomeReason.choices)
+    # The lab's retest order this stop answers (a plain id: the lab sits above sampling).
+    order_id = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField()
+    done_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("home-sampling stop")
+        verbose_name_plural = _("home-sampling stops")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order_id"],
+                condition=models.Q(order_id__isnull=False),
+                name="one_stop_per_retest_order",
+            ),
+            models.UniqueConstraint(
+                fields=["campaign_id", "resident", "reason"],
+                condition=models.Q(reason="home"),
+                name="one_home_stop_per_resident",
+            ),
+        ]
+        indexes = [
+            # the ingest: open stops of the batch's people
+            models.Index(
+                fields=["campaign_id", "resident"],
+                condition=models.Q(done_at__isnull=True, cancelled_at__isnull=True),
+                name="open_stop_by_resident",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task_id}:{self.resident_id or self.walk_in_id} {self.reason}"
+
+    @property
+    def waiting(self) -> bool:
+        return self.done_at is None and self.cancelled_at is None

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from doorstep.sampling import lane_views, views
+from doorstep.sampling import home_views, lane_views, views
 
 app_name = "sampling"
 urlpatterns = [
@@ -12,4 +12,9 @@ urlpatterns = [
     path("lanes/<int:pk>/queue/", views.queue, name="queue"),
     path("lanes/<int:pk>/events/", lane_views.lane_events, name="lane_events"),
     path("sw.js", lane_views.service_worker, name="service_worker"),
+    path("home/", home_views.home_list, name="home"),
+    path("home/<int:pk>/", home_views.home_task, name="home_task"),
+    path("home/<int:pk>/claim/", home_views.home_claim, name="home_claim"),
+    path("home/<int:pk>/release/", home_views.home_release, name="home_release"),
+    path("home/<int:pk>/close/", home_views.home_close, name="home_close"),
 ]

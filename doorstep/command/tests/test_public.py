@@ -69,7 +69,7 @@ def test_a_positive_pool_tells_the_resident_to_stay_home(lane_world, client):
     sealed_tube(lane_world["registrar"], lane_world["lane"], lane_world["people"][:3])
     post_results(lane_world, {"tube": "2112250001", "result": "positive"})
     found = public.look_up(person.person_code, person.id_number[-6:], "10.0.0.2")
-    assert (found.error, found.retest, found.stay_home) == ("", "door_to_door", True)
+    assert (found.error, found.state, found.stay_home) == ("", "retest_home", True)
 
 
 def test_someone_not_yet_sampled_is_sent_to_the_site_list(lane_world, client):

@@ -19,8 +19,10 @@ from hypothesis import strategies as st
 from doorstep.assistance import actions as need_actions
 from doorstep.campaigns.actions import create_campaign
 from doorstep.canvass.models import BuildingTask
-from doorstep.conftest import client_for, make_staff, make_unit, make_user
+from doorstep.conftest import client_for, make_resident, make_staff, make_unit, make_user
 from doorstep.core.roles import Role
+from doorstep.sampling import home
+from doorstep.sampling.models import HomeTask
 from doorstep.territory.models import Town
 from doorstep.workforce import actions
 from doorstep.workforce.models import Purpose
@@ -112,6 +114,11 @@ CASES += [
     Case("sampling:queue", "post", "registrar", "worker", True, "get", (("waiting", "40"),)),
     Case("sampling:lane_events", "post", "registrar", "worker", True, "get", (("events", "[]"),)),
     Case("sampling:service_worker", "get", "registrar", None, False, "post"),
+    Case("sampling:home", "get", "registrar", "canvasser", False, "post"),
+    Case("sampling:home_task", "get", "registrar", "canvasser", True, "post"),
+    Case("sampling:home_claim", "post", "registrar", "worker", True, "get"),
+    Case("sampling:home_release", "post", "registrar", "worker", True, "get"),
+    Case("sampling:home_close", "post", "registrar", "worker", True, "get"),
     Case("command:status", "get", "canvasser", None, False, "post"),
     Case("command:me", "get", "canvasser", None, False, "put"),
     Case("command:index", "get", "commander", "leader", False, "post"),
@@ -206,7 +213,11 @@ def world(request, community, resident, leader, registrar):
         [{"id": str(uuid.uuid4()), "type": t, "at": now, **fields} for t, fields in scans],
     )
     assert {a["status"] for a in answers} == {"accepted"}, answers
+    other = make_resident(household, name="卧床老人")
+    home.need_home(campaign.pk, household, timezone.now())
+    assert home.waiting(HomeTask.objects.get()).get().resident == other
     return {
+        "home_task": HomeTask.objects.get().pk,
         "site": lane.site_id,
         "lane": lane.pk,
         "community": community.pk,
@@ -257,6 +268,8 @@ def _url(case: Case, world: dict) -> str:
         kwargs = {"pk": world["site"]}
     elif case.name in {"sampling:lane", "sampling:queue", "sampling:lane_events"}:
         kwargs = {"pk": world["lane"]}
+    elif case.name.startswith("sampling:home_"):
+        kwargs = {"pk": world["home_task"]}
     elif case.name == "lab:tube":
         kwargs = {"code": "2112250001"}
     elif case.name in {

@@ -11,7 +11,7 @@ from collections import defaultdict
 
 from doorstep.canvass.counters import add_sampled_people
 from doorstep.core import bulk
-from doorstep.sampling import hooks, tally
+from doorstep.sampling import home, hooks, tally
 from doorstep.sampling.ingest.play import Changes
 from doorstep.sampling.ingest.world import BoxState, TubeState, World
 from doorstep.sampling.models import (
@@ -172,6 +172,14 @@ def write(world: World, changes: Changes) -> None:
         [(order, tube.pk, original) for order, tube, original in changes.takes]  # type: ignore[misc]
     ):
         raise Stale
+    if changes.round_samples or changes.takes:
+        home.sampled(
+            {c for c, _p, _at in changes.round_samples}
+            | {t.campaign_id for _o, t, _g in changes.takes},
+            [p.id for _c, p, _at in changes.round_samples],
+            [order for order, _t, _g in changes.takes],
+            max((at for _c, _p, at in changes.round_samples), default=world.now),
+        )
     CustodyCheck.objects.bulk_create(
         [
             CustodyCheck(

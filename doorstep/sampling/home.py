@@ -1,0 +1,302 @@
+"""Home sampling: the people of a building who must be sampled at their door, as a task a
+sampling team claims like a building.
+
+Two things put people on it, each through one function here: the door-to-door outcome "needs
+home sampling" (``need_home``, from ``canvass.outcomes``), and a positive pool's retest routed
+door to door (``need_retests``, from ``lab.retests``). The ingest engine marks them done when
+they are sampled (``sampled``); a correction or a changed outcome cancels them.
+
+A claim is a lease held by the team's lane, like a door-to-door claim: one conditional UPDATE
+decides who wins, the lease runs ``campaign.claim_lease_minutes`` and every person sampled
+extends it. The team works the building from its lane's scan page (a household tube for a
+home stop, a single tube for a retest), so nothing about the lane's rules is written twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from doorstep.core.models import User
+from doorstep.sampling.models import HomeReason, HomeStatus, HomeStop, HomeTask, Lane, RoundSample
+from doorstep.territory.models import Household, Resident
+
+
+class HomeError(ValueError):
+    """A refusal with a message that says what to do."""
+
+
+def _lease(task: HomeTask) -> dt.timedelta:
+    return dt.timedelta(minutes=task.campaign.claim_lease_minutes)
+
+
+def _task_for(campaign_id: int, household: Household) -> HomeTask:
+    """The building's task (made on first need); a task already closed opens again."""
+    building = household.unit.building
+    task, created = HomeTask.objects.get_or_create(
+        campaign_id=campaign_id,
+        building_id=building.pk,
+        defaults={"community_id": building.community_id},
+    )
+    if not created and task.status == HomeStatus.DONE:
+        HomeTask.objects.filter(pk=task.pk).update(
+            status=HomeStatus.OPEN, lane=None, claimed_by=None, expires_at=None, completed_at=None
+        )
+        task.status = HomeStatus.OPEN
+    return task
+
+
+# What puts people on a task -----------------------------------------------------------------
+
+
+def need_home(campaign_id: int, household: Household, now: dt.datetime) -> int:
+    """Every member of the household not sampled this round, to sample at home."""
+    sampled = RoundSample.objects.filter(campaign_id=campaign_id).values("resident_id")
+    people = list(
+        Resident.objects.filter(household=household, moved_out=False).exclude(pk__in=sampled)
+    )
+    if not people:
+        return 0
+    task = _task_for(campaign_id, household)
+    waiting = set(
+        HomeStop.objects.filter(
+            campaign_id=campaign_id, reason=HomeReason.HOME, resident__in=people
+        ).values_list("resident_id", flat=True)
+    )
+    HomeStop.objects.filter(
+        campaign_id=campaign_id, reason=HomeReason.HOME, resident__in=people
+    ).exclude(cancelled_at=None).update(cancelled_at=None, task=task)
+    HomeStop.objects.bulk_create(
+        [
+            HomeStop(
+                task=task,
+                campaign_id=campaign_id,
+                household=household,
+                resident=person,
+                reason=HomeReason.HOME,
+                created_at=now,
+            )
+            for person in people
+            if person.pk not in waiting
+        ]
+    )
+    return len(people)
+
+
+def not_needed(campaign_id: int, household_id: int, now: dt.datetime) -> None:
+    """The household no longer needs home sampling (a later outcome says otherwise)."""
+    HomeStop.objects.filter(
+        campaign_id=campaign_id,
+        household_id=household_id,
+        reason=HomeReason.HOME,
+        done_at=None,
+        cancelled_at=None,
+    ).update(cancelled_at=now)
+
+
+@dataclass(frozen=True)
+class DoorRetest:
+    order_id: int
+    campaign_id: int
+    household: Household
+    resident_id: int | None
+    walk_in_id: int | None
+
+
+def need_retests(retests: Iterable[DoorRetest], now: dt.datetime) -> int:
+    """Retests routed door to door, one stop each in their household's building."""
+    stops = [
+        HomeStop(
+            task=_task_for(r.campaign_id, r.household),
+            campaign_id=r.campaign_id,
+            household=r.household,
+            resident_id=r.resident_id,
+            walk_in_id=r.walk_in_id,
+            reason=HomeReason.RETEST,
+            order_id=r.order_id,
+            created_at=now,
+        )
+        for r in retests
+    ]
+    HomeStop.objects.bulk_create(stops)
+    return len(stops)
+
+
+def cancel_orders(order_ids: Collection[int], now: dt.datetime) -> None:
+    """Retests a correction no longer calls for."""
+    if order_ids:
+        HomeStop.objects.filter(order_id__in=list(order_ids), done_at=None).update(cancelled_at=now)
+
+
+def reopen_orders(order_ids: Collection[int]) -> None:
+    """Retests to take again (their single tube could not be read)."""
+    if not order_ids:
+        return
+    stops = HomeStop.objects.filter(order_id__in=list(order_ids))
+    for stop in stops.select_related("household__unit__building"):
+        task = _task_for(stop.campaign_id, stop.household)
+        HomeStop.objects.filter(pk=stop.pk).update(done_at=None, cancelled_at=None, task=task)
+
+
+def sampled(
+    campaign_ids: Collection[int],
+    resident_ids: Collection[int],
+    order_ids: Collection[int],
+    at: dt.datetime,
+) -> int:
+    """The ingest engine's one call per batch: the batch's people sampled at home are done
+    (any tube for a home stop; the retest's own single tube for a retest stop), and the
+    leases of their buildings' tasks run on."""
+    if not campaign_ids or not (resident_ids or order_ids):
+        return 0
+    wanted = HomeStop.objects.filter(
+        campaign_id__in=list(campaign_ids), done_at=None, cancelled_at=None
+    ).filter(
+        Q(reason=HomeReason.HOME, resident_id__in=list(resident_ids))
+        | Q(order_id__in=list(order_ids))
+    )
+    task_ids = list(wanted.values_list("task_id", flat=True).distinct())
+    if not task_ids:
+        return 0
+    done = wanted.update(done_at=at)
+    for task in HomeTask.objects.filter(pk__in=task_ids, status=HomeStatus.CLAIMED).select_related(
+        "campaign"
+    ):
+        HomeTask.objects.filter(pk=task.pk).update(expires_at=at + _lease(task))
+    return done
+
+
+# Claims ---------------------------------------------------------------------------------------
+
+
+def lanes_for(user: User, task: HomeTask, scan_lanes: set[int] | None) -> list[Lane]:
+    """The lanes of the task's community the user may scan at (``queries.scan_lanes``): the
+    lanes whose team may hold the task."""
+    lanes = Lane.objects.filter(site__community_id=task.community_id).select_related("site")
+    if scan_lanes is not None:
+        lanes = lanes.filter(pk__in=scan_lanes)
+    return list(lanes.order_by("site__name", "name"))
+
+
+@transaction.atomic
+def claim(user: User, task: HomeTask, lane: Lane, now: dt.datetime | None = None) -> HomeTask:
+    """The lane's team takes the building's home sampling, unless another team holds it."""
+    now = now or timezone.now()
+    if task.status == HomeStatus.DONE:
+        raise HomeError(_("This building's home sampling is done; nobody is waiting."))
+    won = (
+        HomeTask.objects.filter(pk=task.pk)
+        .filter(
+            Q(status=HomeStatus.OPEN)
+            | Q(status=HomeStatus.CLAIMED, expires_at__lte=now)
+            | Q(status=HomeStatus.CLAIMED, lane=lane)
+        )
+        .update(
+            status=HomeStatus.CLAIMED,
+            lane=lane,
+            claimed_by=user,
+            claimed_at=now,
+            expires_at=now + _lease(task),
+        )
+    )
+    task.refresh_from_db()
+    if not won:
+        assert task.lane is not None
+        raise HomeError(
+            _("%(lane)s holds this building's home sampling until %(at)s.")
+            % {"lane": str(task.lane), "at": timezone.localtime(task.expires_at).strftime("%H:%M")}
+        )
+    return task
+
+
+def _held(task: HomeTask, lanes: Collection[int] | None) -> None:
+    if task.status != HomeStatus.CLAIMED or (lanes is not None and task.lane_id not in lanes):
+        raise HomeError(_("Your team does not hold this building's home sampling: claim it first."))
+
+
+@transaction.atomic
+def release(task: HomeTask, lanes: Collection[int] | None) -> HomeTask:
+    """Hand the building back, with whoever is still waiting, for another team to claim."""
+    task = HomeTask.objects.select_for_update().get(pk=task.pk)
+    _held(task, lanes)
+    HomeTask.objects.filter(pk=task.pk).update(
+        status=HomeStatus.OPEN, lane=None, claimed_by=None, expires_at=None
+    )
+    task.refresh_from_db()
+    return task
+
+
+@transaction.atomic
+def close(
+    task: HomeTask, lanes: Collection[int] | None, now: dt.datetime | None = None
+) -> HomeTask:
+    """Done: nobody in the building is still waiting to be sampled at home."""
+    now = now or timezone.now()
+    task = HomeTask.objects.select_for_update().get(pk=task.pk)
+    _held(task, lanes)
+    left = waiting(task).count()
+    if left:
+        raise HomeError(
+            _(
+                "%(n)d people are still waiting: sample them, or hand the building back for another team."
+            )
+            % {"n": left}
+        )
+    HomeTask.objects.filter(pk=task.pk).update(status=HomeStatus.DONE, completed_at=now)
+    task.refresh_from_db()
+    return task
+
+
+# Reads ------------------------------------------------------------------------------------
+
+
+def waiting(task: HomeTask) -> QuerySet[HomeStop]:
+    return HomeStop.objects.filter(task=task, done_at=None, cancelled_at=None)
+
+
+def tasks(campaign_id: int, communities: Collection[int] | None) -> QuerySet[HomeTask]:
+    """The round's home-sampling tasks with ``people_waiting`` and ``people_done``, the ones
+    with people waiting first."""
+    found = HomeTask.objects.filter(campaign_id=campaign_id)
+    if communities is not None:
+        found = found.filter(community_id__in=list(communities))
+    return (
+        found.select_related("building", "community", "lane__site")
+        .annotate(
+            people_waiting=Count("stops", filter=Q(stops__done_at=None, stops__cancelled_at=None)),
+            people_done=Count("stops", filter=Q(stops__done_at__isnull=False)),
+        )
+        .order_by("status", "community__name", "building__position", "building__name")
+    )
+
+
+@dataclass(frozen=True)
+class HomeCounts:
+    """The round's home sampling, as the command screen shows it."""
+
+    waiting: int  # people still to sample at home
+    done: int  # people sampled at home
+    buildings: int  # buildings with people waiting
+    claimed: int  # of which a team holds now
+
+
+def counts(campaign_id: int, now: dt.datetime) -> HomeCounts:
+    stops = HomeStop.objects.filter(campaign_id=campaign_id, cancelled_at=None).aggregate(
+        waiting=Count("id", filter=Q(done_at=None)),
+        done=Count("id", filter=Q(done_at__isnull=False)),
+    )
+    busy = HomeTask.objects.filter(
+        campaign_id=campaign_id, stops__done_at=None, stops__cancelled_at=None
+    ).distinct()
+    return HomeCounts(
+        stops["waiting"] or 0,
+        stops["done"] or 0,
+        busy.count(),
+        busy.filter(status=HomeStatus.CLAIMED, expires_at__gt=now).count(),
+    )

@@ -1,0 +1,144 @@
+"""Home-sampling pages: the round's buildings with people to sample at their door, claimed by a
+sampling team like a building and worked from its lane's scan page (``sampling.home``)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from doorstep.campaigns.models import Campaign, CampaignStatus
+from doorstep.core.http import AuthedRequest
+from doorstep.core.inputs import is_number
+from doorstep.core.masking import mask_name
+from doorstep.core.roles import Can
+from doorstep.core.scoping import communities_for, require, town_ids
+from doorstep.sampling import home, queries
+from doorstep.sampling.models import HomeStop, HomeTask, Lane
+
+
+def _communities(request: AuthedRequest) -> set[int] | None:
+    """Where the user works: None town-wide; else their communities and those of the lanes
+    they are on duty at (a sampling team from another sub-district has no communities)."""
+    if request.user.is_town_wide:
+        return None
+    mine = set(communities_for(request.user).values_list("pk", flat=True))
+    lanes = queries.scan_lanes(request.user) or set()
+    mine |= set(Lane.objects.filter(pk__in=lanes).values_list("site__community_id", flat=True))
+    return mine
+
+
+def _task(request: AuthedRequest, pk: int) -> HomeTask:
+    require(request.user, Can.VIEW_SITES)
+    task = get_object_or_404(
+        HomeTask.objects.select_related("building", "community", "campaign", "lane__site"), pk=pk
+    )
+    towns = town_ids(request.user)
+    mine = _communities(request)
+    if (towns is not None and task.campaign.town_id not in towns) or (
+        mine is not None and task.community_id not in mine
+    ):
+        raise Http404
+    return task
+
+
+@require_GET
+@login_required
+def home_list(request: AuthedRequest) -> HttpResponse:
+    require(request.user, Can.VIEW_SITES)
+    towns = town_ids(request.user)
+    mine = _communities(request)
+    campaigns = Campaign.objects.exclude(status=CampaignStatus.CLOSED)
+    if towns is not None:
+        campaigns = campaigns.filter(town_id__in=towns)
+    if mine is not None:
+        campaigns = campaigns.filter(buildings__community_id__in=mine).distinct()
+    rounds = [
+        (campaign, list(home.tasks(campaign.pk, mine)[:300]))
+        for campaign in campaigns.order_by("-starts_at", "-id")[:5]
+    ]
+    return render(
+        request,
+        "sampling/home_list.html",
+        {"rounds": rounds, "now": timezone.now(), "can_scan": request.user.can(Can.SCAN)},
+    )
+
+
+@require_GET
+@login_required
+def home_task(request: AuthedRequest, pk: int) -> HttpResponse:
+    task = _task(request, pk)
+    stops = list(
+        HomeStop.objects.filter(task=task, cancelled_at=None)
+        .select_related("resident", "walk_in", "household__unit")
+        .order_by("done_at", "household__unit__name", "household__room", "id")
+    )
+    for stop in stops:
+        person = stop.resident or stop.walk_in
+        stop.masked = mask_name(person.name if person else "")  # type: ignore[attr-defined]
+    scan = queries.scan_lanes(request.user)
+    lanes = home.lanes_for(request.user, task, scan) if request.user.can(Can.SCAN) else []
+    return render(
+        request,
+        "sampling/home_task.html",
+        {
+            "task": task,
+            "stops": stops,
+            "waiting": sum(s.done_at is None for s in stops),
+            "lanes": lanes,
+            "mine": task.lane_id is not None and (scan is None or task.lane_id in scan),
+            "now": timezone.now(),
+        },
+    )
+
+
+def _act(request: AuthedRequest, pk: int, what: str) -> HttpResponse:
+    task = _task(request, pk)
+    require(request.user, Can.SCAN)
+    scan = queries.scan_lanes(request.user)
+    try:
+        if what == "claim":
+            lanes = {lane.pk: lane for lane in home.lanes_for(request.user, task, scan)}
+            raw = request.POST.get("lane", "")
+            if not lanes:
+                raise home.HomeError(
+                    _(
+                        "Only a sampling team on duty at a lane of %(community)s can claim home sampling there. Ask the commander to put your team on a lane (Staff → Teams)."
+                    )
+                    % {"community": task.community.name}
+                )
+            lane = lanes.get(int(raw)) if is_number(raw) else None
+            if lane is None:
+                lane = next(iter(lanes.values())) if len(lanes) == 1 else None
+            if lane is None:
+                raise home.HomeError(_("Choose the lane your team works from."))
+            home.claim(request.user, task, lane)
+        elif what == "release":
+            home.release(task, scan)
+        else:
+            home.close(task, scan)
+    except home.HomeError as refusal:
+        messages.error(request, str(refusal))
+    return redirect("sampling:home_task", pk=task.pk)
+
+
+@require_POST
+@login_required
+def home_claim(request: AuthedRequest, pk: int) -> HttpResponse:
+    return _act(request, pk, "claim")
+
+
+@require_POST
+@login_required
+def home_release(request: AuthedRequest, pk: int) -> HttpResponse:
+    return _act(request, pk, "release")
+
+
+@require_POST
+@login_required
+def home_close(request: AuthedRequest, pk: int) -> HttpResponse:
+    return _act(request, pk, "close")
