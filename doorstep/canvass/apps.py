@@ -8,8 +8,10 @@ class CanvassConfig(AppConfig):
     verbose_name = _("Door to door")
 
     def ready(self) -> None:
-        # The one declared place where this app adds its alerts to core.alerts; an app's
-        # modules can be imported only once the registry is ready.
-        from doorstep.canvass import alerts
+        # The one declared place where door to door adds its alerts to core.alerts and hears
+        # of roster changes (territory.hooks); an app's modules can be imported only once the
+        # registry is ready.
+        from doorstep.canvass import alerts, rounds
 
         alerts.register()
+        rounds.register()

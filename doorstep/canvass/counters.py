@@ -1,13 +1,14 @@
 """The door-to-door counters: opened with the campaign, moved by the actions in their own
-transactions, read by the coverage pages and the dashboard. Nothing here counts raw rows on
-request except ``open_tasks``, once, when a campaign is created."""
+transactions, read by the coverage pages and the dashboard. Nothing here counts raw rows on a
+page's request: ``open_tasks`` counts once, when a campaign is created, and ``recount`` when
+the roster changes under a running round."""
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
-from django.db.models import Count, F
+from django.db.models import Count, F, Q, Sum
 
 from doorstep.campaigns.models import Campaign, CampaignBuilding
 from doorstep.canvass.models import (
@@ -15,6 +16,7 @@ from doorstep.canvass.models import (
     Coverage,
     HouseholdState,
     Outcome,
+    TaskStatus,
     is_covered,
 )
 from doorstep.sampling.models import RoundSample
@@ -211,3 +213,106 @@ def _all_sampled(campaign_id: int, households: set[int]) -> dict[int, Counter[st
         moves[household] = moved
     HouseholdState.objects.filter(pk__in=[s.pk for s in states.values()]).update(all_sampled=True)
     return moves
+
+
+def recount(campaign_id: int, building_ids: Collection[int]) -> None:
+    """The counters of these buildings' tasks and of their communities, counted again from the
+    rows: households and residents on the roster, residents sampled this round, outcomes.
+
+    The actions move the counters by deltas as they go; this is what they must always equal
+    (a test holds them to it). It is used when the roster changes under a running round (a
+    late import, people moving in or out), where a delta would be easy to get wrong, and it
+    costs a few set-based queries for any number of buildings."""
+    tasks = list(
+        BuildingTask.objects.select_for_update(of=("self",))
+        .filter(campaign_id=campaign_id, building_id__in=list(building_ids))
+        .order_by("pk")
+    )
+    if not tasks:
+        return
+    ids = [t.building_id for t in tasks]
+    homes = dict(
+        Household.objects.filter(unit__building_id__in=ids).values_list("pk", "unit__building_id")
+    )
+    residents = Resident.objects.filter(household_id__in=list(homes), moved_out=False)
+    members = Counter(residents.values_list("household_id", flat=True))
+    sampled = Counter(
+        residents.filter(
+            pk__in=RoundSample.objects.filter(campaign_id=campaign_id).values("resident_id")
+        ).values_list("household_id", flat=True)
+    )
+    done = {h for h, n in members.items() if n and sampled[h] >= n}
+    states = {
+        s.household_id: s
+        for s in HouseholdState.objects.select_for_update(of=("self",))
+        .filter(campaign_id=campaign_id, household_id__in=list(homes))
+        .order_by("pk")
+    }
+    task_of = {t.building_id: t for t in tasks}
+    HouseholdState.objects.bulk_create(
+        [
+            HouseholdState(
+                campaign_id=campaign_id,
+                household_id=h,
+                task=task_of[homes[h]],
+                community_id=task_of[homes[h]].community_id,
+                all_sampled=True,
+            )
+            for h in sorted(done - set(states))
+        ]
+    )
+    changed = [s for h, s in states.items() if s.all_sampled != (h in done)]
+    for state in changed:
+        state.all_sampled = state.household_id in done
+    HouseholdState.objects.bulk_update(changed, ["all_sampled"])
+    counts: dict[int, Counter[str]] = {t.building_id: Counter() for t in tasks}
+    for household, building in homes.items():
+        count = counts[building]
+        count["households"] += 1
+        count["residents"] += members[household]
+        count["sampled"] += sampled[household]
+        found = states.get(household)
+        outcome = found.outcome if found else ""
+        count["covered"] += is_covered(outcome, household in done)
+        count["with_outcome"] += bool(outcome)
+        count["notified"] += outcome == Outcome.NOTIFIED
+        count["nobody_home"] += outcome == Outcome.NOBODY_HOME
+        if outcome == Outcome.EXEMPT:
+            count["exempt"] += members[household] - sampled[household]
+    fields = ["households", "residents", "sampled", "covered", "with_outcome", "notified"]
+    fields += ["nobody_home", "exempt"]
+    for task in tasks:
+        for name in fields:
+            setattr(task, name, counts[task.building_id][name])
+    BuildingTask.objects.bulk_update(tasks, fields)
+    recount_communities(campaign_id, {t.community_id for t in tasks})
+
+
+def recount_communities(campaign_id: int, community_ids: Collection[int]) -> None:
+    """A community's counters are its tasks' counters summed, and its follow-ups counted."""
+    summed = ["households", "residents", "sampled", "covered", "with_outcome", "notified"]
+    summed += ["exempt"]
+    for coverage in (
+        Coverage.objects.select_for_update()
+        .filter(campaign_id=campaign_id, community_id__in=list(community_ids))
+        .order_by("pk")
+    ):
+        tasks = BuildingTask.objects.filter(
+            campaign_id=campaign_id, community_id=coverage.community_id
+        )
+        totals = tasks.aggregate(
+            buildings=Count("id"),
+            buildings_claimed=Count("id", filter=Q(status=TaskStatus.CLAIMED)),
+            buildings_done=Count("id", filter=Q(status=TaskStatus.DONE)),
+            **{name: Sum(name) for name in summed},
+        )
+        follow = Counter(
+            s.follow_up
+            for s in HouseholdState.objects.filter(
+                campaign_id=campaign_id, community_id=coverage.community_id
+            ).only("outcome", "misses", "all_sampled")
+        )
+        totals["revisits"], totals["phone_calls"] = follow["revisit"], follow["phone"]
+        for name, value in totals.items():
+            setattr(coverage, name, value or 0)
+        coverage.save(update_fields=list(totals))

@@ -283,6 +283,13 @@ def _apply(
         state.misses, state.last_visit = misses, visit
         state.save(update_fields=["outcome", "exempt_reason", "misses", "last_visit"])
     counters.bump(task, **deltas)
+    if Outcome.MOVED_OUT in {c.outcome, before} and c.outcome != before:
+        # Moved out: its people are off the roster's counts and the untested list (and back on
+        # them should a later tap say otherwise); the building is counted again from the rows.
+        Resident.objects.filter(household=c.household).update(
+            moved_out=c.outcome == Outcome.MOVED_OUT
+        )
+        counters.recount(task.campaign_id, [task.building_id])
     if c.outcome == Outcome.HOME_SAMPLING:
         home.need_home(task.campaign_id, c.household, now)  # a sampling team's task
     elif before == Outcome.HOME_SAMPLING:

@@ -9,6 +9,7 @@ from itertools import groupby
 
 from django.db.models import QuerySet
 
+from doorstep.campaigns.models import CampaignBuilding
 from doorstep.canvass.models import (
     BuildingTask,
     Coverage,
@@ -23,8 +24,14 @@ from doorstep.territory.models import Household, Resident
 
 def untested(campaign_id: int, **where: int) -> QuerySet[Resident]:
     """Roster − sampled this round − members of exempt households, for one building
-    (``building_id``) or community (``community_id``), in walking order."""
-    residents = Resident.objects.filter(moved_out=False)
+    (``building_id``) or community (``community_id``), in walking order: the residents of the
+    round's buildings, as the counters count them."""
+    residents = Resident.objects.filter(
+        moved_out=False,
+        household__unit__building__in=CampaignBuilding.objects.filter(
+            campaign_id=campaign_id
+        ).values("building_id"),
+    )
     if "building_id" in where:
         residents = residents.filter(household__unit__building_id=where["building_id"])
     if "community_id" in where:

@@ -18,6 +18,7 @@ from doorstep.core.masking import mask_document
 from doorstep.core.models import AuditAction, User
 from doorstep.core.spreadsheets import safe_row, sheet_title
 from doorstep.core.tables import RowError, TableFileError, bad_rows_summary, read_table
+from doorstep.territory import hooks
 from doorstep.territory.models import Building, Community, Household, Resident, Town, Unit
 from doorstep.territory.roster import ParsedRoster, RosterRow, parse_roster
 
@@ -304,6 +305,7 @@ def _apply(town: Town, rows: list[RosterRow], report: ImportReport) -> None:
 
     to_create: list[Resident] = []
     to_update: list[Resident] = []
+    left: set[int] = set()  # households people moved away from (or out of)
     fields = ["name", "id_type", "phone", "mobility_impaired", "notes"]
     for r in rows:
         household_id = households[(unit_of(r), r.room)]
@@ -321,11 +323,15 @@ def _apply(town: Town, rows: list[RosterRow], report: ImportReport) -> None:
                     phone=r.phone,
                     mobility_impaired=r.mobility_impaired,
                     notes=r.notes,
+                    moved_out=r.moved_out,
                 )
             )
             continue
         moved = current.household_id != household_id
-        changed = any(getattr(current, f) != getattr(r, f) for f in fields)
+        changed = (
+            any(getattr(current, f) != getattr(r, f) for f in fields)
+            or current.moved_out != r.moved_out
+        )
         if moved:
             report.moved += 1
             report.moved_between_communities += current.community_id != community_id
@@ -334,11 +340,13 @@ def _apply(town: Town, rows: list[RosterRow], report: ImportReport) -> None:
         else:
             report.unchanged += 1
             continue
+        if moved or current.moved_out != r.moved_out:
+            left.add(current.household_id)
         for f in fields:
             setattr(current, f, getattr(r, f))
         current.household_id = household_id
         current.community_id = community_id
-        current.moved_out = False
+        current.moved_out = r.moved_out
         to_update.append(current)
 
     assign_person_codes(to_create)
@@ -350,6 +358,12 @@ def _apply(town: Town, rows: list[RosterRow], report: ImportReport) -> None:
             [*fields, "household", "community", "moved_out", "updated_at"],
             batch_size=500,
         )
+    # A round running here takes the changes in, in this chunk's transaction (territory.hooks).
+    touched = {b for b, _unit in wanted_units} | set(
+        Household.objects.filter(pk__in=left).values_list("unit__building_id", flat=True)
+    )
+    if to_create or to_update:
+        hooks.roster_changed(touched)
 
 
 def assign_person_codes(residents: list[Resident]) -> None:

@@ -38,6 +38,8 @@ COLUMNS = (
     Column("phone", "手机号", "phone", False, ("手机", "手机号码", "联系电话", "电话")),
     Column("mobility_impaired", "行动不便", "mobility_impaired", False, ()),
     Column("notes", "备注", "notes", False, ()),
+    # 是 for a resident who no longer lives here: they leave the roster's counts and any round.
+    Column("moved_out", "已迁出", "moved_out", False, ("迁出", "是否迁出")),
 )
 BY_KEY = {c.key: c for c in COLUMNS}
 
@@ -75,6 +77,7 @@ class RosterRow:
     phone: str
     mobility_impaired: bool
     notes: str
+    moved_out: bool = False
 
 
 @dataclass
@@ -163,6 +166,9 @@ def _parse_row(
     flag = values["mobility_impaired"].lower()
     if flag not in YES and flag not in NO:
         fail("mobility_impaired", values["mobility_impaired"], _("write 是 or 否 (yes or no)."))
+    gone = values["moved_out"].lower()
+    if gone not in YES and gone not in NO:
+        fail("moved_out", values["moved_out"], _("write 是 or 否 (yes or no)."))
 
     for key, limit in (
         ("name", 100),
@@ -190,6 +196,7 @@ def _parse_row(
         phone=phone,
         mobility_impaired=flag in YES,
         notes=values["notes"],
+        moved_out=gone in YES,
     )
 
 
