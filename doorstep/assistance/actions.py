@@ -132,8 +132,14 @@ def register(
         )
     if source not in Source.values:
         raise NeedError(_("Unknown source of the request."))
+    if needed_by is None and kind in URGENT:
+        needed_by = now  # an emergency or a birth is needed now: nobody should have to type it
     if needed_by is None:
-        raise NeedError(_("Say when it is needed by (date and time)."))
+        raise NeedError(
+            _(
+                "Say when it is needed by (date and time). Only an emergency or a birth may leave it empty: it is now."
+            )
+        )
     if timezone.is_naive(needed_by):
         needed_by = timezone.make_aware(needed_by)
     # An emergency is needed now; anything else in the past is a typing mistake.

@@ -4,6 +4,8 @@ personal data."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
@@ -29,6 +31,7 @@ from doorstep.core.roles import Can
 from doorstep.core.scoping import require, scoped_to_towns
 from doorstep.lab.pools import loop_counts
 from doorstep.sampling import home
+from doorstep.sampling import queries as sampling_queries
 from doorstep.sampling.models import CustodyCheck, Site, Tube
 from doorstep.workforce.queries import unit_contributions
 
@@ -101,7 +104,12 @@ def _panel_context(request: AuthedRequest, campaign: Campaign, name: str) -> dic
     elif name == "sites":
         context["sites"] = board.sites(campaign, now)
     elif name == "specimens":
-        context.update(totals=board.totals(campaign), boxes=board.boxes_in_transit(campaign, now))
+        context.update(
+            totals=board.totals(campaign),
+            boxes=board.boxes_in_transit(campaign, now),
+            unboxed=sampling_queries.unboxed(campaign, now, limit=8),
+            unboxed_count=sampling_queries.unboxed_count(campaign),
+        )
     elif name == "alerts":
         context["alerts"] = board.alerts(campaign, now)
         context["can_ack"] = request.user.can(Can.ACK_ALERTS)
@@ -116,7 +124,9 @@ def _panel_context(request: AuthedRequest, campaign: Campaign, name: str) -> dic
     elif name == "needs":
         context["needs"] = board.needs(campaign, now)
     elif name == "staff":
-        context["units"] = unit_contributions(campaign.town_id, now)
+        context["units"] = unit_contributions(
+            campaign.town_id, now, since=campaign.starts_at, campaign=campaign
+        )
     return context
 
 
@@ -131,7 +141,15 @@ def dashboard(request: AuthedRequest, campaign: int) -> HttpResponse:
         for name in PANELS
     }
     return render(
-        request, "command/dashboard.html", {"campaign": camp, "panels": panels, "names": PANELS}
+        request,
+        "command/dashboard.html",
+        {
+            "campaign": camp,
+            "panels": panels,
+            "names": PANELS,
+            # The wall screen: the whole board on one 1920x1080 screen, no scrolling.
+            "wall": request.GET.get("wall") == "1",
+        },
     )
 
 
@@ -229,26 +247,48 @@ def tube(request: AuthedRequest, campaign: int, code: str) -> HttpResponse:
 def report(request: AuthedRequest, campaign: int) -> HttpResponse:
     """The daily report as a page made for printing (and for the browser's "Save as PDF")."""
     camp = _campaign(request, campaign)
-    return render(request, "command/report.html", {"report": daily_report.daily(camp)})
+    found = daily_report.daily(camp, day=_day(request))
+    return render(
+        request,
+        "command/report.html",
+        {
+            "report": found,
+            "summary": daily_report.summary_rows(found),
+            "standing": daily_report.standing_rows(found),
+        },
+    )
+
+
+def _day(request: AuthedRequest) -> dt.date | None:
+    """The report's day from ``?day=YYYY-MM-DD``; none (today) when absent or unreadable."""
+    try:
+        return dt.date.fromisoformat(request.GET.get("day", ""))
+    except ValueError:
+        return None
 
 
 @require_GET
 @login_required
 def report_xlsx(request: AuthedRequest, campaign: int) -> HttpResponse:
     camp = _campaign(request, campaign)
-    found = daily_report.daily(camp)
+    found = daily_report.daily(camp, day=_day(request))
     with transaction.atomic():
         audit(
             request.user,
             AuditAction.EXPORT,
             "daily_report",
             camp.pk,
-            detail={"campaign": camp.name, "as_of": found.at.isoformat()},
+            detail={
+                "campaign": camp.name,
+                "day": found.day.isoformat(),
+                "as_of": found.at.isoformat(),
+            },
         )
     response = HttpResponse(
         daily_report.workbook(found),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
     stamp = timezone.localtime(found.at).strftime("%Y%m%d-%H%M")
-    response["Content-Disposition"] = f'attachment; filename="daily-report-{camp.pk}-{stamp}.xlsx"'
+    name = f"daily-report-{camp.pk}-{found.day:%Y%m%d}-as-of-{stamp}.xlsx"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response

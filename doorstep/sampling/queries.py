@@ -215,6 +215,13 @@ def in_transit(town_ids: set[int] | None) -> list[Box]:
     return list(boxes.select_related("site").order_by("handed_at", "sealed_at"))
 
 
+def unboxed_count(campaign: Any) -> int:
+    """How many sealed tubes of the round wait for a box."""
+    return Tube.objects.filter(
+        campaign=campaign, status=TubeStatus.SEALED, box__isnull=True, received_at__isnull=True
+    ).count()
+
+
 def unboxed(
     campaign: Any, now: dt.datetime, *, late_only: bool = False, limit: int = 100
 ) -> list[Tube]:

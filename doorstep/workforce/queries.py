@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from doorstep.campaigns.models import CampaignBuilding
 from doorstep.core.clocks import LONG_SHIFT
 from doorstep.sampling.models import Lane
 from doorstep.workforce.models import (
@@ -149,18 +151,37 @@ class UnitContribution:
     on_duty: int
 
 
-def unit_contributions(town_id: int, now: dt.datetime | None = None) -> list[UnitContribution]:
-    """Per support unit: people who served, person-hours (open duties count to now), on duty now."""
+def unit_contributions(
+    town_id: int,
+    now: dt.datetime | None = None,
+    *,
+    since: dt.datetime | None = None,
+    campaign: Any = None,
+) -> list[UnitContribution]:
+    """Per support unit: people who served, person-hours (open duties count to now), on duty
+    now. With ``since``, only the duties from then to ``now`` (hours clipped to it); with a
+    ``campaign``, only duties in its communities: the round's staff, not the whole town's."""
     now = now or timezone.now()
     people: dict[str, set[int]] = defaultdict(set)
     hours: dict[str, float] = defaultdict(float)
     on_duty: dict[str, int] = defaultdict(int)
-    for unit, staff_id, started, ended in Duty.objects.filter(town_id=town_id).values_list(
+    duties = Duty.objects.filter(town_id=town_id, started_at__lt=now)
+    if since is not None:
+        duties = duties.filter(Q(ended_at__isnull=True) | Q(ended_at__gt=since))
+    if campaign is not None:
+        duties = duties.filter(
+            community_id__in=CampaignBuilding.objects.filter(campaign=campaign).values(
+                "community_id"
+            )
+        )
+    for unit, staff_id, started, ended in duties.values_list(
         "unit__name", "staff_id", "started_at", "ended_at"
     ):
         people[unit].add(staff_id)
-        hours[unit] += ((ended or now) - started).total_seconds() / 3600
-        if ended is None:
+        start = max(started, since) if since is not None else started
+        end = min(ended or now, now)
+        hours[unit] += max((end - start).total_seconds(), 0) / 3600
+        if ended is None or ended > now:
             on_duty[unit] += 1
     return [
         UnitContribution(unit, len(people[unit]), round(hours[unit], 1), on_duty[unit])

@@ -228,14 +228,16 @@ def test_the_daily_report_prints_and_exports_with_an_audit_entry(lane_world, com
     sealed_tube(lane_world["registrar"], lane_world["lane"], lane_world["people"][:3])
     client = client_for(commander)
     page = client.get(reverse("command:report", args=[campaign.pk])).content.decode()
-    assert 'data-testid="report-sampled">3<' in page
+    assert '<th>Residents sampled</th><td class="num">3</td><td class="num">3</td>' in page
     response = client.get(reverse("command:report_xlsx", args=[campaign.pk]))
     assert response.status_code == 200
     book = load_workbook(io.BytesIO(response.content))
-    summary = {row[0]: row[1] for row in book.worksheets[0].iter_rows(values_only=True)}
-    assert summary["Sampled (residents)"] == 3 and summary["Tubes sealed"] == 1
+    summary = {row[0]: row[1:] for row in book.worksheets[0].iter_rows(values_only=True)}
+    assert summary["Residents sampled"] == (3, 3) and summary["Tubes sealed"] == (1, 1)
+    assert summary["Sampled (residents)"] == (None, 3)
     communities = list(book.worksheets[1].iter_rows(values_only=True))
-    assert communities[1][0] == lane_world["lane"].site.community.name and communities[1][6] == 3
+    assert communities[1][0] == lane_world["lane"].site.community.name
+    assert (communities[1][1], communities[1][7]) == (3, 3)  # this day, and the round
     entry = AuditEntry.objects.get(object_type="daily_report")
     assert (entry.action, entry.user, entry.object_id) == ("export", commander, str(campaign.pk))
 
