@@ -216,7 +216,8 @@ def _apply(user: User | None, parsed: dict[str, Any], now: dt.datetime) -> str:
         retests.result_retests(tube, result, now)
     if result == Result.POSITIVE and pooled:
         retests.order_retests(tube, OrderKind.POSITIVE_POOL, now)
-    elif result == Result.INVALID:
+    elif result == Result.INVALID and tube.retest_of_id is None:
+        # (An unreadable retest reopens its own order above: no second order for the person.)
         retests.order_retests(tube, OrderKind.RESAMPLE, now)
     return "accepted"
 

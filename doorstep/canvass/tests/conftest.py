@@ -17,6 +17,7 @@ from doorstep.conftest import (
     make_user,
 )
 from doorstep.core.roles import Role
+from doorstep.sampling.tests.conftest import lane_world  # noqa: F401 - a round with a lane
 
 
 @pytest.fixture

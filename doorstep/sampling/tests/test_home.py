@@ -1,0 +1,133 @@
+"""Home sampling: "needs home sampling" and a retest routed door to door become per-building
+tasks a sampling team claims like a building (exclusive, leased), samples from its lane's scan
+page, and closes; the command screen counts them; a household sampled at home leaves the
+revisit list."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from doorstep.canvass import actions as canvass
+from doorstep.canvass.models import BuildingTask, HouseholdState
+from doorstep.canvass.outcomes import record
+from doorstep.canvass.tests.conftest import tap
+from doorstep.conftest import client_for, make_door_team, make_lane_team, make_user
+from doorstep.core.roles import Role
+from doorstep.lab.tests.test_results import post, sealed_tube
+from doorstep.sampling import home
+from doorstep.sampling.models import HomeStatus, HomeStop, HomeTask
+
+pytestmark = pytest.mark.django_db
+
+
+def needs_home(world, leader):  # type: ignore[no-untyped-def]
+    """A door team finds the 王 family (13号楼 301, sealed zone) cannot come down."""
+    campaign, family = world["campaign"], world["family"]
+    make_door_team(family[0].community, "第2组", leader)
+    task = BuildingTask.objects.get(campaign=campaign, building=family[0].household.unit.building)
+    canvass.claim(leader, task)
+    [answer] = record(leader, task, [tap(family[0].household, "home_sampling")])
+    assert answer.status == "accepted"
+    return HomeTask.objects.get(campaign=campaign, building=task.building)
+
+
+def test_needs_home_sampling_puts_every_unsampled_member_on_the_buildings_task(lane_world, leader):
+    task = needs_home(lane_world, leader)
+    stops = list(home.waiting(task))
+    assert {s.resident for s in stops} == set(lane_world["family"])
+    assert {s.reason for s in stops} == {"home"} and task.status == HomeStatus.OPEN
+    # Another outcome later (they came down after all): nobody waits any more.
+    door = BuildingTask.objects.get(campaign=lane_world["campaign"], building=task.building)
+    record(leader, door, [tap(lane_world["family"][0].household, "notified")])
+    assert not home.waiting(task).exists()
+
+
+def test_a_sampling_team_claims_samples_at_the_door_and_closes(lane_world, leader, registrar):
+    task = needs_home(lane_world, leader)
+    client = client_for(registrar)
+    page = client.get(reverse("sampling:home_task", args=[task.pk])).content.decode()
+    assert "2 people to sample" in page and "王父" not in page and "王*" in page
+    client.post(reverse("sampling:home_claim", args=[task.pk]))
+    task.refresh_from_db()
+    assert (task.status, task.lane) == (HomeStatus.CLAIMED, lane_world["lane"])
+    # Exclusive: another lane's team is told who holds it.
+    rival = make_user(Role.REGISTRAR, lane_world["lane"].site.community)
+    other = lane_world["lane"].site.lanes.exclude(pk=lane_world["lane"].pk).get()
+    make_lane_team(other, rival, name="采样2组")
+    response = client_for(rival).post(reverse("sampling:home_claim", args=[task.pk]), follow=True)
+    assert f"{lane_world['lane']} holds this building&#x27;s home sampling" in response.content.decode()
+    # Close refuses while people wait.
+    refused = client.post(reverse("sampling:home_close", args=[task.pk]), follow=True)
+    assert "2 people are still waiting" in refused.content.decode()
+    page = client.get(reverse("sampling:home_task", args=[task.pk])).content.decode()
+    assert reverse("sampling:lane", args=[lane_world["lane"].pk]) in page  # the scan page
+    before = task.expires_at
+    sealed_tube(lane_world["registrar"], lane_world["lane"], lane_world["family"], pool="household")
+    assert not home.waiting(task).exists()
+    task.refresh_from_db()
+    assert task.expires_at > before  # sampling extends the lease
+    state = HouseholdState.objects.get(household=lane_world["family"][0].household)
+    assert state.all_sampled  # covered, and off the revisit list
+    client.post(reverse("sampling:home_close", args=[task.pk]))
+    task.refresh_from_db()
+    assert task.status == HomeStatus.DONE and task.completed_at is not None
+
+
+def test_a_door_to_door_retest_is_a_home_stop_a_correction_cancels(lane_world):
+    campaign, people = lane_world["campaign"], lane_world["people"][:3]
+    pool = sealed_tube(lane_world["registrar"], lane_world["lane"], people)
+    post(lane_world, {"tube": pool.code, "result": "positive"})
+    task = HomeTask.objects.get(campaign=campaign, building=people[0].household.unit.building)
+    assert {(s.resident, s.reason) for s in home.waiting(task)} == {(p, "retest") for p in people}
+    # The first person's single-tube retest answers their stop, and only theirs.
+    sealed_tube(lane_world["registrar"], lane_world["lane"], people[:1], code="2112259001", pool=1)
+    assert {s.resident for s in home.waiting(task)} == set(people[1:])
+    post(
+        lane_world,
+        {"tube": pool.code, "result": "negative", "correction": True, "reason": "复核为阴性"},
+    )
+    assert not home.waiting(task).exists()
+    assert HomeStop.objects.filter(task=task, cancelled_at__isnull=False).count() == 2
+
+
+def test_an_unreadable_retest_puts_the_person_back_on_the_task(lane_world):
+    campaign, person = lane_world["campaign"], lane_world["people"][0]
+    pool = sealed_tube(lane_world["registrar"], lane_world["lane"], [person])
+    post(lane_world, {"tube": pool.code, "result": "positive"})
+    retest = sealed_tube(
+        lane_world["registrar"], lane_world["lane"], [person], code="2112259001", pool=1
+    )
+    task = HomeTask.objects.get(campaign=campaign)
+    assert not home.waiting(task).exists()
+    post(lane_world, {"tube": retest.code, "result": "invalid"})
+    assert [s.resident for s in home.waiting(task)] == [person]
+
+
+def test_a_lapsed_claim_is_free_to_claim(lane_world, leader, registrar):
+    task = needs_home(lane_world, leader)
+    lane = lane_world["lane"]
+    home.claim(registrar, task, lane, timezone.now() - dt.timedelta(hours=3))
+    other = lane.site.lanes.exclude(pk=lane.pk).get()
+    assert home.claim(registrar, task, other).lane == other
+
+
+def test_the_command_screen_counts_people_waiting_at_home(lane_world, leader, commander):
+    campaign = lane_world["campaign"]
+    needs_home(lane_world, leader)
+    pool = sealed_tube(lane_world["registrar"], lane_world["lane"], lane_world["people"][:3])
+    post(lane_world, {"tube": pool.code, "result": "positive"})
+    counts = home.counts(campaign.pk, timezone.now())
+    assert (counts.waiting, counts.done, counts.buildings, counts.claimed) == (5, 0, 2, 0)
+    tile = (
+        client_for(commander)
+        .get(reverse("command:panel", args=[campaign.pk, "clock"]))
+        .content.decode()
+    )
+    assert 'data-testid="home-waiting">5<' in tile
+    assert "waiting in 2 buildings (0 claimed)" in tile
+    listing = client_for(commander).get(reverse("sampling:home")).content.decode()
+    assert listing.count('data-status="open"') == 2
