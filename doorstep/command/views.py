@@ -5,6 +5,7 @@ personal data."""
 from __future__ import annotations
 
 import datetime as dt
+from urllib.parse import urlsplit
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -92,6 +93,18 @@ def index(request: AuthedRequest) -> HttpResponse:
 PANELS = ("clock", "coverage", "sites", "specimens", "needs", "alerts", "chart", "staff")
 
 
+def _back(request: AuthedRequest, campaign: Campaign) -> str:
+    """Where an acknowledgement returns to: the dashboard as it is open (wall screen or not),
+    which a panel's refresh names in htmx's HX-Current-URL header."""
+    board_url = reverse("command:dashboard", args=[campaign.pk])
+    if request.path == board_url:
+        return request.get_full_path()
+    current = urlsplit(request.headers.get("HX-Current-URL", ""))
+    if current.path == board_url:
+        return current.path + (f"?{current.query}" if current.query else "")
+    return board_url
+
+
 def _panel_context(request: AuthedRequest, campaign: Campaign, name: str) -> dict[str, object]:
     now = timezone.now()
     context: dict[str, object] = {"campaign": campaign, "now": now}
@@ -113,7 +126,7 @@ def _panel_context(request: AuthedRequest, campaign: Campaign, name: str) -> dic
     elif name == "alerts":
         context["alerts"] = board.alerts(campaign, now)
         context["can_ack"] = request.user.can(Can.ACK_ALERTS)
-        context["back"] = reverse("command:dashboard", args=[campaign.pk])
+        context["back"] = _back(request, campaign)
     elif name == "chart":
         names = dict(
             Coverage.objects.filter(campaign=campaign).values_list(

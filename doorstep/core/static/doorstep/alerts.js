@@ -6,6 +6,8 @@
   const SEEN = "doorstep.alerts.seen";
   const MUTED = "doorstep.alerts.muted";
   let audio = null;
+  // What was on the screen when the page loaded is not news: only what comes after sounds.
+  let primed = false;
 
   const read = (store, key) => {
     try {
@@ -54,9 +56,9 @@
   };
 
   const look = () => {
-    const lists = document.querySelectorAll("[data-alerts]");
-    if (!lists.length) return;
-    const first = read(sessionStorage, SEEN) === null;
+    if (!document.querySelector("[data-alert-mute], [data-alerts]")) return;
+    const first = !primed;
+    primed = true;
     const seen = new Set(JSON.parse(read(sessionStorage, SEEN) || "[]"));
     let fresh = 0;
     for (const item of document.querySelectorAll("[data-alerts] li[data-critical]")) {
