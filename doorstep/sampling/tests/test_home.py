@@ -59,7 +59,10 @@ def test_a_sampling_team_claims_samples_at_the_door_and_closes(lane_world, leade
     other = lane_world["lane"].site.lanes.exclude(pk=lane_world["lane"].pk).get()
     make_lane_team(other, rival, name="采样2组")
     response = client_for(rival).post(reverse("sampling:home_claim", args=[task.pk]), follow=True)
-    assert f"{lane_world['lane']} holds this building&#x27;s home sampling" in response.content.decode()
+    assert (
+        f"{lane_world['lane']} holds this building&#x27;s home sampling"
+        in response.content.decode()
+    )
     # Close refuses while people wait.
     refused = client.post(reverse("sampling:home_close", args=[task.pk]), follow=True)
     assert "2 people are still waiting" in refused.content.decode()
