@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Collection, Iterable
 
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, Sum
 
 from doorstep.campaigns.models import Campaign, CampaignBuilding
 from doorstep.canvass.models import (
@@ -153,23 +153,41 @@ def add_sampled_people(campaign_id: int, people: Iterable[tuple[int, int, int, i
         bump_community(campaign_id, community, **deltas)
 
 
+def sampled_households(
+    campaign_id: int, households: Collection[int]
+) -> tuple[Counter[int], Counter[int], set[int]]:
+    """Per household: its members (residents not moved out), how many of them are sampled this
+    round, and the households whose every member is: the one definition of "all sampled"."""
+    residents = Resident.objects.filter(household_id__in=list(households), moved_out=False)
+    members: Counter[int] = Counter(
+        dict(
+            residents.values_list("household_id")
+            .annotate(n=Count("id"))
+            .values_list("household_id", "n")
+        )
+    )
+    sampled: Counter[int] = Counter(
+        dict(
+            # A correlated EXISTS (index sampled_once_per_campaign), not IN over the round's
+            # samples, which SQLite would read whole for every batch.
+            residents.filter(
+                Exists(
+                    RoundSample.objects.filter(campaign_id=campaign_id, resident_id=OuterRef("pk"))
+                )
+            )
+            .values_list("household_id")
+            .annotate(n=Count("id"))
+            .values_list("household_id", "n")
+        )
+    )
+    return members, sampled, {h for h, n in members.items() if n and sampled[h] >= n}
+
+
 def _all_sampled(campaign_id: int, households: set[int]) -> dict[int, Counter[str]]:
     """Households of ``households`` whose every member is now sampled are marked so: each one
     not covered before is covered from now on, and it leaves the revisit list (a household
     sampled at a site needs no knock). Returns the counter moves per household."""
-    members = dict(
-        Resident.objects.filter(household_id__in=households, moved_out=False)
-        .values_list("household_id")
-        .annotate(n=Count("id"))
-        .values_list("household_id", "n")
-    )
-    sampled = dict(
-        RoundSample.objects.filter(campaign_id=campaign_id, resident__household_id__in=households)
-        .values_list("resident__household_id")
-        .annotate(n=Count("id"))
-        .values_list("resident__household_id", "n")
-    )
-    done = {h for h, n in members.items() if n and sampled.get(h, 0) >= n}
+    _members, _sampled, done = sampled_households(campaign_id, households)
     if not done:
         return {}
     states = {
@@ -234,14 +252,7 @@ def recount(campaign_id: int, building_ids: Collection[int]) -> None:
     homes = dict(
         Household.objects.filter(unit__building_id__in=ids).values_list("pk", "unit__building_id")
     )
-    residents = Resident.objects.filter(household_id__in=list(homes), moved_out=False)
-    members = Counter(residents.values_list("household_id", flat=True))
-    sampled = Counter(
-        residents.filter(
-            pk__in=RoundSample.objects.filter(campaign_id=campaign_id).values("resident_id")
-        ).values_list("household_id", flat=True)
-    )
-    done = {h for h, n in members.items() if n and sampled[h] >= n}
+    members, sampled, done = sampled_households(campaign_id, homes)
     states = {
         s.household_id: s
         for s in HouseholdState.objects.select_for_update(of=("self",))
