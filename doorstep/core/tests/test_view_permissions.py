@@ -1,4 +1,5 @@
-"""Every view: wrong method 405, outsider 404, a role that may not do it 403, the right role 200.
+"""Every view: anonymous sent to sign in, wrong method 405, a role that may not do it 403,
+outsider 404, the right role 200.
 
 The table below is the whole list of the project's views; a test fails if a URL name exists
 that the table does not cover, so a new view cannot ship without its permission tests.
@@ -339,38 +340,44 @@ def test_every_view_is_in_the_table():
     assert names == {c.name for c in CASES}
 
 
-@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
-def test_the_right_role_is_served(case, world, request):
-    user = request.getfixturevalue(case.allowed)
-    response = _call(client_for(user), case, world)
-    assert response.status_code in {200, 302}, response.content[:500]
+# The service worker script is fetched by the browser without a session; it holds no data. The
+# public site status and the resident's own look-up are for residents (doorstep/command/tests).
+PUBLIC = {"sampling:service_worker", "command:status", "command:me", "assistance:ask"}
 
 
-@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
-def test_the_wrong_method_is_405(case, world, request):
-    user = request.getfixturevalue(case.allowed)
-    response = getattr(client_for(user), case.wrong_method)(_url(case, world))
-    assert response.status_code == 405
-
-
-@pytest.mark.parametrize("case", [c for c in CASES if c.forbidden], ids=lambda c: c.name)
-def test_a_role_that_may_not_is_403(case, world, request):
-    user = request.getfixturevalue(case.forbidden)
-    response = _call(client_for(user), case, world)
-    assert response.status_code == 403
-
-
-@pytest.mark.parametrize("case", [c for c in CASES if c.outsider], ids=lambda c: c.name)
-def test_a_user_of_another_community_gets_404(case, world, outsider, other_community, request):
+def _outsider_for(case: Case, outsider, other_community):  # type: ignore[no-untyped-def]
+    """Who must not find the object: a worker of another community, or for pages scoped by
+    town (and the lab's tube), a user of another town."""
     if case.name == "lab:tube":
-        # The lab is scoped by town: a lab of another town does not find the tube.
-        outsider = make_user(Role.LAB, town=Town.objects.create(name="远方镇"))
-    elif case.name in {"sampling:lane", "sampling:queue", "sampling:lane_events"}:
-        outsider = make_user(Role.REGISTRAR, other_community)
-    elif case.name.startswith(TOWN_SCOPED):
-        outsider = make_user(Role.COMMANDER, town=Town.objects.create(name="远方镇"))
-    response = _call(client_for(outsider), case, world)
-    assert response.status_code == 404
+        return make_user(Role.LAB, town=Town.objects.create(name="远方镇"))
+    if case.name in {"sampling:lane", "sampling:queue", "sampling:lane_events"}:
+        return make_user(Role.REGISTRAR, other_community)
+    if case.name.startswith(TOWN_SCOPED):
+        return make_user(Role.COMMANDER, town=Town.objects.create(name="远方镇"))
+    return outsider
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+def test_each_view_answers_every_role_as_the_table_says(  # type: ignore[no-untyped-def]
+    case, world, outsider, other_community, request, client
+):
+    """One world per view, the refusals first (they write nothing), the allowed call last."""
+    allowed = request.getfixturevalue(case.allowed)
+    if case.name not in PUBLIC:
+        response = _call(client, case, world)
+        assert response.status_code == 302, ("anonymous", response.status_code)
+        assert response["Location"].startswith(reverse("login"))
+    response = getattr(client_for(allowed), case.wrong_method)(_url(case, world))
+    assert response.status_code == 405, ("wrong method", response.status_code)
+    if case.forbidden:
+        response = _call(client_for(request.getfixturevalue(case.forbidden)), case, world)
+        assert response.status_code == 403, ("role that may not", response.status_code)
+    if case.outsider:
+        stranger = _outsider_for(case, outsider, other_community)
+        response = _call(client_for(stranger), case, world)
+        assert response.status_code == 404, ("outsider", response.status_code)
+    response = _call(client_for(allowed), case, world)
+    assert response.status_code in {200, 302}, response.content[:500]
 
 
 @pytest.mark.parametrize(
@@ -382,18 +389,6 @@ def test_a_registrar_of_the_community_not_on_duty_at_the_lane_is_told_so(name, w
     response = _call(client_for(off_duty), case, world)
     assert response.status_code == 403
     assert b"You are not on duty at" in response.content
-
-
-# The service worker script is fetched by the browser without a session; it holds no data. The
-# public site status and the resident's own look-up are for residents (doorstep/command/tests).
-PUBLIC = {"sampling:service_worker", "command:status", "command:me", "assistance:ask"}
-
-
-@pytest.mark.parametrize("case", [c for c in CASES if c.name not in PUBLIC], ids=lambda c: c.name)
-def test_anonymous_visitors_are_sent_to_sign_in(case, world, client):
-    response = _call(client, case, world)
-    assert response.status_code == 302
-    assert response["Location"].startswith(reverse("login"))
 
 
 # Odd input, for every view: the form fields the pages use, filled with what people and
