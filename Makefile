@@ -35,7 +35,10 @@ test-sqlite: $(BIN)/doorstep messages
 test-postgres: $(BIN)/doorstep messages
 	DATABASE_URL=$(PG_URL) $(BIN)/pytest
 
-test: lint test-sqlite test-postgres
+# The two databases' suites run side by side (the machine has 2 cores); each one's output is
+# printed whole when it ends, and either failing fails the run.
+test: lint
+	$(MAKE) --no-print-directory --output-sync=target -j2 test-sqlite test-postgres
 
 bench: $(BIN)/doorstep messages
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
