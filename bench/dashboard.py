@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from events import POOL, Poster, demo_town, doorstep, free_port, serve, tube_events
+from events import POOL, Poster, demo_town, doorstep, free_port, refusing, serve, tube_events
 
 PANELS = ("clock", "coverage", "sites", "specimens", "needs", "alerts", "chart", "staff")
 
@@ -73,7 +73,7 @@ def poll(
 
 
 def ingest(
-    port: int, token: str, lanes: list[str], people: list[str], until: float
+    port: int, tokens: dict[str, str], lanes: list[str], people: list[str], until: float
 ) -> tuple[int, int]:
     """Batches of ~100 events every 100 ms from 2 devices (each every 200 ms); returns events
     sent and events not accepted."""
@@ -83,7 +83,7 @@ def ingest(
     per_batch = 100 // POOL * (POOL - 2)  # people per batch: 5 tubes of 18
 
     def device(d: int) -> None:
-        poster = Poster(port, token)
+        poster = Poster(port, tokens[lanes[d]])  # a device works its own lane
         due = time.perf_counter()
         n = 0
         while due < until:
@@ -96,7 +96,7 @@ def ingest(
             events: list[dict[str, object]] = []
             for t in range(100 // POOL):
                 chunk = people[start + t * (POOL - 2) : start + (t + 1) * (POOL - 2)]
-                events += tube_events(lanes[(d + t) % len(lanes)], f"G{d}{n:06d}{t}X", chunk)
+                events += tube_events(lanes[d], f"G{d}{n:06d}{t}X", chunk)
             _elapsed, answers = poster.post(events)
             with lock:
                 sent[0] += len(events)
@@ -118,7 +118,7 @@ def pct(values: list[float], q: float) -> float:
 
 
 def bench(backend: str, residents: int, seconds: float) -> list[tuple[str, str]]:
-    _home, env, token, people, lanes, built = demo_town("dashboard", backend, residents)
+    _home, env, tokens, people, lanes, built = demo_town("dashboard", backend, residents)
     cookie, campaign = session_cookie(env)
     port = free_port()
     server = serve(env, port)
@@ -128,12 +128,13 @@ def bench(backend: str, residents: int, seconds: float) -> list[tuple[str, str]]
         box: dict[str, tuple[int, int]] = {}
         until = time.perf_counter() + seconds
         feeder = threading.Thread(
-            target=lambda: box.setdefault("ingest", ingest(port, token, lanes, people, until))
+            target=lambda: box.setdefault("ingest", ingest(port, tokens, lanes, people, until))
         )
         feeder.start()
         busy = poll(port, cookie, campaign, until)
         feeder.join()
         sent, refused = box["ingest"]
+        refusing(refused, "scans posted while polling")
         everything_idle = [v for vs in idle.values() for v in vs]
         everything_busy = [v for vs in busy.values() for v in vs]
         results.append(

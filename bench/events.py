@@ -3,7 +3,9 @@ insert of the same rows in the same run.
 
     .venv/bin/python bench/events.py [--batches 40] [--singles 1500] [--backends sqlite,postgresql]
 
-Loopback only, bounded counts and time. A demo town gives the roster; a registrar token posts:
+Loopback only, bounded counts and time. A demo town gives the roster; a registrar's devices
+post, each with a token given its lane (a registrar scans only where on duty or at their
+token's lane), and a refused event stops the run: a benchmark of refusals measures nothing.
   * batches of about 100 events (tubes of 20: open, 18 adds, seal) from 4 threads;
   * single-event requests from 8 threads, one lane sequence each, with p50/p99 latency;
   * a bunched start: devices each sending 10 events a second, open loop (every request is due at
@@ -112,15 +114,15 @@ class Poster:
 
 
 def run_threads(
-    work: list[list[list[dict[str, object]]]], port: int, token: str
+    work: list[list[list[dict[str, object]]]], port: int, tokens: list[str]
 ) -> tuple[float, list[float], int, int]:
-    """Each thread posts its own list of requests in order; returns wall time, latencies,
-    events sent and events not accepted."""
+    """Each thread posts its own list of requests in order, with its own token; returns wall
+    time, latencies, events sent and events not accepted."""
     latencies: list[float] = []
     refused = [0]
     lock = threading.Lock()
 
-    def worker(requests: list[list[dict[str, object]]]) -> None:
+    def worker(requests: list[list[dict[str, object]]], token: str) -> None:
         poster = Poster(port, token)
         for events in requests:
             elapsed, answers = poster.post(events)
@@ -129,7 +131,10 @@ def run_threads(
                 latencies.append(elapsed)
                 refused[0] += bad
 
-    threads = [threading.Thread(target=worker, args=(w,)) for w in work]
+    threads = [
+        threading.Thread(target=worker, args=(w, token))
+        for w, token in zip(work, tokens, strict=True)
+    ]
     started = time.perf_counter()
     for t in threads:
         t.start()
@@ -140,7 +145,12 @@ def run_threads(
 
 
 def bunched(
-    port: int, token: str, lanes: list[str], people: list[str], steady: int, seconds: float
+    port: int,
+    tokens: dict[str, str],
+    lanes: list[str],
+    people: list[str],
+    steady: int,
+    seconds: float,
 ) -> tuple[dict[str, list[float]], int, list[str], set[str]]:
     """The 10x bunched start. Returns latencies per phase, errors, their first messages and the
     ids of acknowledged events."""
@@ -174,6 +184,7 @@ def bunched(
     start = time.perf_counter() + 1.0
 
     def device(d: int) -> None:
+        token = tokens[lanes[d]]
         poster = Poster(port, token)
         first, last = (0.0, seconds) if d < steady else (third, 2 * third)
         due = start + first
@@ -233,6 +244,11 @@ def missing(env: dict[str, str], home: Path, ids: set[str]) -> tuple[int, int]:
     return int(lost), int(rows)
 
 
+def refusing(refused: int, what: str) -> None:
+    if refused:
+        raise SystemExit(f"{refused} of the {what} were refused: the benchmark's events are wrong")
+
+
 def percentile99(values: list[float]) -> float:
     ordered = sorted(values)
     return ordered[max(0, int(len(ordered) * 0.99) - 1)] if ordered else float("nan")
@@ -290,7 +306,8 @@ def demo_town(
     purpose: str, backend: str, residents: int
 ) -> tuple[Path, dict[str, str], str, list[str], list[str], float]:
     """A fresh database with a demo town whose registrar works every community: its home,
-    environment, a registrar's token, unscanned person codes, lane codes and build seconds."""
+    environment, the registrar's device tokens by lane, unscanned person codes, lane codes and
+    build seconds."""
     home = Path(tempfile.mkdtemp(prefix=f"doorstep-{purpose}-{backend}-"))
     if backend == "postgresql":
         fresh_pg()
@@ -315,15 +332,25 @@ def demo_town(
         ],
         env,
     )
-    token = doorstep(["create-token", "registrar"], env).strip()
     people, lanes = roster(env)
-    return home, env, token, people, lanes, built
+    return home, env, lane_tokens(env, lanes), people, lanes, built
+
+
+def lane_tokens(env: dict[str, str], lanes: list[str]) -> dict[str, str]:
+    """One device token per lane for the registrar, each given its lane (as a commander does
+    with `doorstep create-token registrar --lane CODE`)."""
+    script = (
+        "import json;from doorstep.api.models import ApiToken;from doorstep.core.models import User;"
+        "from doorstep.sampling.models import Lane;u=User.objects.get(username='registrar');"
+        f"print(json.dumps({{c: ApiToken.issue(u, lane=Lane.objects.get(code=c))[1] for c in {lanes!r}}}))"
+    )
+    return dict(json.loads(doorstep(["shell", "-c", script], env).strip().splitlines()[-1]))
 
 
 def bench(
     backend: str, batches: int, singles: int, steady: int, seconds: float
 ) -> list[tuple[str, str]]:
-    home, env, token, people, lanes, _built = demo_town("events", backend, 60_000)
+    home, env, tokens, people, lanes, _built = demo_town("events", backend, 60_000)
     per_tube = POOL
     tubes_per_batch = 100 // (per_tube + 2) or 1
     need = batches * tubes_per_batch * per_tube + singles
@@ -340,13 +367,15 @@ def bench(
             events: list[dict[str, object]] = []
             for t in range(tubes_per_batch):
                 code = f"B{b:05d}{t:02d}X"
-                events += tube_events(
-                    lanes[b % len(lanes)], code, people[cursor : cursor + per_tube - 2]
-                )
+                # Each client works one lane, with that lane's token.
+                events += tube_events(lanes[b % 4], code, people[cursor : cursor + per_tube - 2])
                 cursor += per_tube - 2
             work[b % 4].append(events)
             rows += [(str(e["id"]), str(e["type"]), json.dumps(e)) for e in events]
-        wall, latencies, sent, refused = run_threads(work, port, token)
+        wall, latencies, sent, refused = run_threads(
+            work, port, [tokens[lane] for lane in lanes[:4]]
+        )
+        refusing(refused, "batches")
         batch_rate = sent / wall
         results = [
             (
@@ -366,7 +395,10 @@ def bench(
                 )
                 cursor += per_tube - 2
             lanes_work[n] = [[e] for e in sequence[:per_thread]]
-        wall, latencies, sent, refused = run_threads(lanes_work, port, token)
+        wall, latencies, sent, refused = run_threads(
+            lanes_work, port, [tokens[lanes[n % len(lanes)]] for n in range(8)]
+        )
+        refusing(refused, "single events")
         latencies.sort()
         p99 = latencies[int(len(latencies) * 0.99) - 1]
         results.append(
@@ -379,7 +411,7 @@ def bench(
         # The single-event clients may have left a tube open at their lanes: the surge's devices
         # take the other lanes, one each.
         during, errors, messages, acknowledged = bunched(
-            port, token, lanes[8:], people[cursor:], steady, seconds
+            port, tokens, lanes[8:], people[cursor:], steady, seconds
         )
         lost, stored = missing(env, home, acknowledged)
         sent = sum(len(v) for v in during.values()) * 10
