@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from events import POOL, Poster, demo_town, doorstep, free_port, refusing, serve, tube_events
+from events import POOL, Poster, demo_town, free_port, serve, shell, tube_events
 
 PANELS = ("clock", "coverage", "sites", "specimens", "needs", "alerts", "chart", "staff")
 
@@ -35,10 +35,10 @@ def session_cookie(env: dict[str, str]) -> tuple[str, int]:
         "s['_auth_user_id']=str(u.pk);"
         "s['_auth_user_backend']='django.contrib.auth.backends.ModelBackend';"
         "s['_auth_user_hash']=u.get_session_auth_hash();s.create();"
-        "print(s.session_key, Campaign.objects.get().pk)"
+        "import json;print(json.dumps([s.session_key, Campaign.objects.get().pk]))"
     )
-    key, campaign = doorstep(["shell", "-c", script], env).strip().splitlines()[-1].split()
-    return key, int(campaign)
+    key, campaign = shell(script, env)  # type: ignore[misc]
+    return str(key), int(campaign)
 
 
 def poll(
@@ -118,7 +118,8 @@ def pct(values: list[float], q: float) -> float:
 
 
 def bench(backend: str, residents: int, seconds: float) -> list[tuple[str, str]]:
-    _home, env, tokens, people, lanes, built = demo_town("dashboard", backend, residents)
+    town = demo_town("dashboard", backend, residents)
+    env, tokens, people, lanes, built = town.env, town.tokens, town.people, town.lanes, town.built
     cookie, campaign = session_cookie(env)
     port = free_port()
     server = serve(env, port)
@@ -134,7 +135,10 @@ def bench(backend: str, residents: int, seconds: float) -> list[tuple[str, str]]
         busy = poll(port, cookie, campaign, until)
         feeder.join()
         sent, refused = box["ingest"]
-        refusing(refused, "scans posted while polling")
+        if refused:
+            raise SystemExit(
+                f"{refused} scans posted while polling were refused: the bench is wrong"
+            )
         everything_idle = [v for vs in idle.values() for v in vs]
         everything_busy = [v for vs in busy.values() for v in vs]
         results.append(

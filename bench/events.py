@@ -1,19 +1,27 @@
-"""Device-event ingest through `doorstep serve`, on SQLite and PostgreSQL, against a raw bulk
-insert of the same rows in the same run.
+"""Device-event ingest through `doorstep serve`, on SQLite and PostgreSQL, against baselines
+measured in the same run on the same machine.
 
-    .venv/bin/python bench/events.py [--batches 40] [--singles 1500] [--backends sqlite,postgresql]
+    .venv/bin/python bench/events.py [--backends sqlite,postgresql] [--residents 150000]
+                                     [--seconds 10] [--burst-seconds 60]
 
-Loopback only, bounded counts and time. A demo town gives the roster; a registrar's devices
-post, each with a token given its lane (a registrar scans only where on duty or at their
-token's lane), and a refused event stops the run: a benchmark of refusals measures nothing.
-  * batches of about 100 events (tubes of 20: open, 18 adds, seal) from 4 threads;
-  * single-event requests from 8 threads, one lane sequence each, with p50/p99 latency;
-  * a bunched start: devices each sending 10 events a second, open loop (every request is due at
-    a fixed time and its latency counts from then, so a slow server cannot slow the load down).
-    5 devices for 20 s, then 50 at once for 20 s (10x, as when every district starts at the same
-    hour), then 5 again for 20 s. Errors, loss (acknowledged events not in the database) and
-    p99 during and after the surge.
-The baseline is the same event rows (uuid, type, payload) inserted raw (COPY; executemany).
+Loopback only, bounded in time. A demo town gives the roster; the registrar's devices post, each
+with a token given its own lane (a registrar scans only where on duty or at their token's lane).
+Load comes from wrk (a compiled load generator, so the client is not what is measured), each
+connection posting its own lane's events in order (`bench/post.lua`):
+
+* baselines in the same server, behind the same middleware: a bare view, and a view that
+  inserts the body as one row in one transaction (`bench/baseline_urls.py`);
+* single-event requests, 8 devices, one lane each: req/s, p50, p99, and the ratio to the
+  one-INSERT view;
+* batches of 100 events (5 tubes of 20: open, 18 people, seal), 4 devices: events/s, and the
+  ratio to a raw executemany and to COPY of the same event rows into a bare table;
+* the 10x burst: devices each sending 10 events a second, open loop (a request is due at a fixed
+  time and its latency counts from then), 5 devices, then 50 at once, then 5 again. Errors,
+  events lost (acknowledged but not stored), stored twice, p99 before, during and after.
+
+After the runs, every acknowledged event must be stored once and the sampling counters must
+equal a count of the rows; a refused event or a mismatch stops the run instead of printing a
+figure. The machine's load average is printed with each phase.
 """
 
 from __future__ import annotations
@@ -24,20 +32,27 @@ import http.client
 import json
 import os
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import DOORSTEP, PG_BENCH, environment, fresh_pg
+from run import DOORSTEP, PG_BENCH, ROOT, environment, fresh_pg
 
-PORT = 8787
 POOL = 20
+BENCH_SITE = "压测采样点"
+LUA = Path(__file__).resolve().parent / "post.lua"
+# Upper bounds of the rates the bodies are made for; a run that uses them all up says so.
+MAX_SINGLES_PER_S = 2_000
+MAX_EVENTS_PER_S = 12_000
+
+Event = dict[str, object]
 
 
 def free_port() -> int:
@@ -53,209 +68,68 @@ def doorstep(args: list[str], env: dict[str, str]) -> str:
     return result.stdout
 
 
-BENCH_SITE = "压测采样点"
+def shell(script: str, env: dict[str, str]) -> object:
+    """Run a script in `doorstep shell` and return the JSON it printed last."""
+    return json.loads(doorstep(["shell", "-c", script], env).strip().splitlines()[-1])
 
 
-def roster(env: dict[str, str]) -> tuple[list[str], list[str]]:
-    """Person codes of the registrar's communities and their lane codes, read via the ORM."""
-    # People of prevention-zone buildings (20 in 1, the bench's pool) and the lanes of the
-    # bench's own sites: one device per lane, as at a real site (a lane fills one tube at a time).
-    script = (
-        "import json;from doorstep.core.models import User;from doorstep.territory.models import Resident;"
-        "from doorstep.campaigns.models import CampaignBuilding;"
-        "from doorstep.sampling.models import Lane,RoundSample;u=User.objects.get(username='registrar');"
-        "c=list(u.communities.values_list('pk',flat=True));"
-        "done=RoundSample.objects.values('resident_id');"
-        "open_=CampaignBuilding.objects.filter(zone='prevention').values('building_id');"
-        "print(json.dumps([list(Resident.objects.filter(community_id__in=c,"
-        "household__unit__building_id__in=open_).exclude(pk__in=done)"
-        ".values_list('person_code',flat=True)),"
-        f"list(Lane.objects.filter(site__name__startswith={BENCH_SITE!r}).values_list('code',flat=True))]))"
-    )
-    people, lanes = json.loads(doorstep(["shell", "-c", script], env).strip().splitlines()[-1])
-    return people, lanes
+def load() -> str:
+    return "load " + " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
-def tube_events(lane: str, tube: str, people: list[str]) -> list[dict[str, object]]:
-    at = dt.datetime.now(dt.UTC).isoformat()
-    events: list[dict[str, object]] = [
-        {
-            "id": str(uuid.uuid4()),
-            "type": "tube.open",
-            "at": at,
-            "lane": lane,
-            "tube": tube,
-            "pool": POOL,
-        }
-    ]
-    events += [
-        {"id": str(uuid.uuid4()), "type": "tube.add", "at": at, "tube": tube, "person": p}
-        for p in people
-    ]
-    events.append({"id": str(uuid.uuid4()), "type": "tube.seal", "at": at, "tube": tube})
-    return events
+@dataclass
+class Town:
+    home: Path
+    env: dict[str, str]
+    tokens: dict[str, str]  # the registrar's device token for each bench lane
+    people: list[str]  # person codes nobody has scanned, in prevention zones (20 in 1)
+    lanes: list[str]
+    built: float
+
+    def take(self, n: int) -> list[str]:
+        if n > len(self.people):
+            raise SystemExit(f"the demo has {len(self.people)} people left; {n} needed")
+        taken, self.people = self.people[:n], self.people[n:]
+        return taken
 
 
-class Poster:
-    def __init__(self, port: int, token: str) -> None:
-        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        self.headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-
-    def post(self, events: list[dict[str, object]]) -> tuple[float, list[dict[str, object]]]:
-        body = json.dumps({"events": events})
-        started = time.perf_counter()
-        self.connection.request("POST", "/api/v1/events", body, self.headers)
-        response = self.connection.getresponse()
-        data = response.read()
-        elapsed = time.perf_counter() - started
-        if response.status != 200:
-            raise SystemExit(f"HTTP {response.status}: {data[:300]!r}")
-        return elapsed, json.loads(data)["results"]
-
-
-def run_threads(
-    work: list[list[list[dict[str, object]]]], port: int, tokens: list[str]
-) -> tuple[float, list[float], int, int]:
-    """Each thread posts its own list of requests in order, with its own token; returns wall
-    time, latencies, events sent and events not accepted."""
-    latencies: list[float] = []
-    refused = [0]
-    lock = threading.Lock()
-
-    def worker(requests: list[list[dict[str, object]]], token: str) -> None:
-        poster = Poster(port, token)
-        for events in requests:
-            elapsed, answers = poster.post(events)
-            bad = sum(a["status"] != "accepted" for a in answers)
-            with lock:
-                latencies.append(elapsed)
-                refused[0] += bad
-
-    threads = [
-        threading.Thread(target=worker, args=(w, token))
-        for w, token in zip(work, tokens, strict=True)
-    ]
+def demo_town(purpose: str, backend: str, residents: int) -> Town:
+    """A fresh database with a demo town whose registrar works every community, three bench
+    sites of 30 lanes each (every simulated device gets a lane of its own), and a device token per
+    lane for the registrar."""
+    home = Path(tempfile.mkdtemp(prefix=f"doorstep-{purpose}-{backend}-"))
+    if backend == "postgresql":
+        fresh_pg()
+        env = environment(home, PG_BENCH)
+    else:
+        env = environment(home)
+    env["PYTHONPATH"] = str(ROOT)
+    doorstep(["migrate", "-v0"], env)
     started = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    wall = time.perf_counter() - started
-    return wall, latencies, sum(len(r) for w in work for r in w), refused[0]
-
-
-def bunched(
-    port: int,
-    tokens: dict[str, str],
-    lanes: list[str],
-    people: list[str],
-    steady: int,
-    seconds: float,
-) -> tuple[dict[str, list[float]], int, list[str], set[str]]:
-    """The 10x bunched start. Returns latencies per phase, errors, their first messages and the
-    ids of acknowledged events."""
-    third = seconds / 3
-    devices = steady * 10
-    latencies: dict[str, list[float]] = {"before": [], "during": [], "after": []}
-    errors = [0]
-    messages: list[str] = []
-    acknowledged: set[str] = set()
-    lock = threading.Lock()
-    # Device d runs for the whole run if d < steady, else only in the middle third.
-    per_device: list[list[list[dict[str, object]]]] = []
-    if len(lanes) < devices:
-        raise SystemExit(
-            f"the bunched start needs {devices} lanes, one per device; there are {len(lanes)}"
-        )
-    cursor = 0
-    for d in range(devices):
-        chunks_needed = int(seconds if d < steady else third) + 2
-        events: list[dict[str, object]] = []
-        n = 0
-        while len(events) < chunks_needed * 10:
-            events += tube_events(
-                lanes[d % len(lanes)], f"R{d:03d}{n:05d}X", people[cursor : cursor + POOL - 2]
-            )
-            cursor += POOL - 2
-            n += 1
-        per_device.append([events[i : i + 10] for i in range(0, len(events), 10)])
-    if cursor > len(people):
-        raise SystemExit(f"the bunched start needs {cursor} people; the demo has {len(people)}")
-    start = time.perf_counter() + 1.0
-
-    def device(d: int) -> None:
-        token = tokens[lanes[d]]
-        poster = Poster(port, token)
-        first, last = (0.0, seconds) if d < steady else (third, 2 * third)
-        due = start + first
-        for events in per_device[d]:
-            if due >= start + last:
-                break
-            pause = due - time.perf_counter()
-            if pause > 0:
-                time.sleep(pause)
-            phase = (
-                "before"
-                if due < start + third
-                else "during"
-                if due < start + 2 * third
-                else "after"
-            )
-            try:
-                _elapsed, answers = poster.post(events)
-            except (OSError, http.client.HTTPException, SystemExit) as exc:
-                with lock:
-                    errors[0] += len(events)
-                    messages.append(str(exc)[:120])
-                poster = Poster(port, token)
-                due += 1.0
-                continue
-            done = time.perf_counter()
-            with lock:
-                latencies[phase].append(done - due)
-                for answer in answers:
-                    if answer["status"] in {"accepted", "duplicate"}:
-                        acknowledged.add(str(answer["id"]))
-                    else:
-                        errors[0] += 1
-                        messages.append(str(answer.get("error"))[:120])
-            due += 1.0
-
-    threads = [threading.Thread(target=device, args=(d,)) for d in range(devices)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return latencies, errors[0], messages[:3], acknowledged
-
-
-def missing(env: dict[str, str], home: Path, ids: set[str]) -> tuple[int, int]:
-    """How many of ``ids`` the database lacks, and how many rows it holds for them."""
-    path = home / "acknowledged.json"
-    path.write_text(json.dumps(sorted(ids)))
-    script = (
-        "import json,uuid;from doorstep.sampling.models import DeviceEvent;"
-        f"ids=[uuid.UUID(i) for i in json.load(open({str(path)!r}))];"
-        "rows=[];[rows.extend(DeviceEvent.objects.filter(client_uuid__in=ids[s:s+500])"
-        ".values_list('client_uuid',flat=True)) for s in range(0,len(ids),500)];"
-        "print(len(set(ids)-set(rows)),len(rows))"
-    )
-    lost, rows = doorstep(["shell", "-c", script], env).strip().splitlines()[-1].split()
-    return int(lost), int(rows)
-
-
-def refusing(refused: int, what: str) -> None:
-    if refused:
-        raise SystemExit(f"{refused} of the {what} were refused: the benchmark's events are wrong")
-
-
-def percentile99(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[max(0, int(len(ordered) * 0.99) - 1)] if ordered else float("nan")
+    doorstep(["demo", "--residents", str(residents), "--no-serve"], env)
+    built = time.perf_counter() - started
+    people, lanes, tokens = shell(
+        "import json;from doorstep.api.models import ApiToken;from doorstep.core.models import User;"
+        "from doorstep.territory.models import Community, Resident;"
+        "from doorstep.campaigns.models import CampaignBuilding;"
+        "from doorstep.sampling.actions import create_site;"
+        "from doorstep.sampling.models import RoundSample;"
+        "u=User.objects.get(username='registrar');u.communities.set(Community.objects.all());"
+        "c=Community.objects.order_by('pk')[3];"
+        f"lanes=[l for s in 'ABC' for l in create_site(c, {BENCH_SITE!r} + s, lanes=30).lanes.order_by('pk')];"
+        "open_=CampaignBuilding.objects.filter(zone='prevention').values('building_id');"
+        "people=list(Resident.objects.filter(household__unit__building_id__in=open_)"
+        ".exclude(pk__in=RoundSample.objects.values('resident_id')).values_list('person_code',flat=True));"
+        "print(json.dumps([people,[l.code for l in lanes],{l.code: ApiToken.issue(u, lane=l)[1] for l in lanes}]))",
+        env,
+    )  # type: ignore[misc]
+    return Town(home, env, tokens, people, lanes, built)
 
 
 def serve(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
-    log = open(Path(env["DOORSTEP_HOME"]) / "serve.log", "wb")  # noqa: SIM115 (the server's)
+    """`doorstep serve` with the benchmark's baseline views beside Doorstep's own."""
+    env = {**env, "DJANGO_SETTINGS_MODULE": "bench.baseline_settings", "PYTHONPATH": str(ROOT)}
+    log = open(Path(env["DOORSTEP_HOME"]) / "serve.log", "ab")  # noqa: SIM115 (the server's)
     process = subprocess.Popen(
         # A demo town: its users have the demo password, which serve refuses without --demo.
         [DOORSTEP, "serve", "--port", str(port), "--demo"],
@@ -274,21 +148,257 @@ def serve(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
     raise SystemExit("doorstep serve did not start")
 
 
-def raw_insert(backend: str, home: Path, rows: list[tuple[str, str, str]]) -> float:
+def tube_events(lane: str, tube: str, people: list[str]) -> list[Event]:
+    at = dt.datetime.now(dt.UTC).isoformat()
+    events: list[Event] = [
+        {
+            "id": str(uuid.uuid4()),
+            "type": "tube.open",
+            "at": at,
+            "lane": lane,
+            "tube": tube,
+            "pool": POOL,
+        }
+    ]
+    events += [
+        {"id": str(uuid.uuid4()), "type": "tube.add", "at": at, "tube": tube, "person": p}
+        for p in people
+    ]
+    events.append({"id": str(uuid.uuid4()), "type": "tube.seal", "at": at, "tube": tube})
+    return events
+
+
+def lane_sequence(town: Town, lane: str, prefix: str, events: int) -> list[Event]:
+    """At least ``events`` events of one lane: tubes of 20 opened, filled and sealed in turn."""
+    sequence: list[Event] = []
+    tubes = 0
+    while len(sequence) < events:
+        sequence += tube_events(lane, f"{prefix}{tubes:06d}X", town.take(POOL - 2))
+        tubes += 1
+    return sequence
+
+
+@dataclass
+class Wrk:
+    requests: int
+    seconds: float
+    bad: int
+    accepted: int
+    duplicate: int
+    refused: int
+    exhausted: int
+    p50_us: int
+    p99_us: int
+    max_us: int
+    example: str = ""  # the first answer that refused an event
+
+    @property
+    def rate(self) -> float:
+        return self.requests / self.seconds
+
+
+def wrk(
+    port: int, path: str, files: list[tuple[str, list[str]]], seconds: float, folder: Path
+) -> Wrk:
+    """wrk with one thread and one connection per file (token, bodies)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for n, (token, bodies) in enumerate(files):
+        (folder / f"{n}.txt").write_text(token + "\n" + "\n".join(bodies) + "\n")
+    command = [
+        "wrk",
+        f"-t{len(files)}",
+        f"-c{len(files)}",
+        f"-d{max(1, round(seconds))}s",
+        "--timeout",
+        "30s",
+    ]
+    command += ["-s", str(LUA), f"http://127.0.0.1:{port}", "--", str(folder), path]
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"wrk failed: {done.stdout}\n{done.stderr}")
+    *_, example, figures = done.stdout.strip().splitlines()
+    return Wrk(**json.loads(figures), example=example)
+
+
+def valid(result: Wrk, what: str) -> Wrk:
+    if result.bad or result.refused:
+        raise SystemExit(
+            f"{what}: {result.bad} requests failed and {result.refused} events were refused; "
+            f"the benchmark's events are wrong (see serve.log). {result.example}"
+        )
+    if result.exhausted:
+        raise SystemExit(f"{what}: a device ran out of events; raise the MAX_ rates in the bench")
+    return result
+
+
+def singles(port: int, town: Town, seconds: float) -> Wrk:
+    """Eight devices, one lane each, one event per request."""
+    per_device = int(MAX_SINGLES_PER_S * seconds / 8)
+    files = []
+    for n, lane in enumerate(town.lanes[:8]):
+        events = lane_sequence(town, lane, f"S{n:02d}", per_device)
+        files.append((town.tokens[lane], [json.dumps({"events": [e]}) for e in events]))
+    return valid(
+        wrk(port, "/api/v1/events", files, seconds, town.home / "singles"), "single events"
+    )
+
+
+def batches(port: int, town: Town, seconds: float) -> tuple[Wrk, list[tuple[str, str, str]]]:
+    """Four devices, one lane each, 100 events a request; returns the event rows too. Half as
+    long as the other phases: at the rates aimed for it takes the most people."""
+    seconds /= 2
+    per_device = int(MAX_EVENTS_PER_S * seconds / 4)
+    files, rows = [], []
+    for n, lane in enumerate(town.lanes[8:12]):
+        events = lane_sequence(town, lane, f"B{n:02d}", per_device)
+        bodies = [json.dumps({"events": events[i : i + 100]}) for i in range(0, len(events), 100)]
+        files.append((town.tokens[lane], bodies))
+        rows += [(str(e["id"]), str(e["type"]), json.dumps(e)) for e in events]
+    result = wrk(port, "/api/v1/events", files, seconds, town.home / "batches")
+    return valid(result, "batches"), rows
+
+
+def baseline(port: int, town: Town, path: str, seconds: float) -> Wrk:
+    """The baseline views, with as many devices as the single events and the same bodies."""
+    body = json.dumps({"events": lane_sequence(town, town.lanes[0], "Z", 1)[:1]})
+    files = [("", [body] * int(10_000 * seconds)) for _ in range(8)]
+    return valid(wrk(port, path, files, seconds, town.home / path.replace("/", "_")), path)
+
+
+class Poster:
+    def __init__(self, port: int, token: str) -> None:
+        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        self.headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+
+    def post(self, events: list[Event]) -> tuple[float, list[dict[str, object]]]:
+        body = json.dumps({"events": events})
+        started = time.perf_counter()
+        self.connection.request("POST", "/api/v1/events", body, self.headers)
+        response = self.connection.getresponse()
+        data = response.read()
+        elapsed = time.perf_counter() - started
+        if response.status != 200:
+            raise SystemExit(f"HTTP {response.status}: {data[:300]!r}")
+        return elapsed, json.loads(data)["results"]
+
+
+@dataclass
+class Burst:
+    latencies: dict[str, list[float]]
+    errors: int
+    messages: list[str]
+    acknowledged: set[str]
+    sent: int
+
+
+def burst(port: int, town: Town, steady: int, seconds: float) -> Burst:
+    """The 10x bunched start, open loop: a device's request is due every second (10 events)."""
+    third = seconds / 3
+    devices = steady * 10
+    lanes = town.lanes[12:]
+    if len(lanes) < devices:
+        raise SystemExit(f"the burst needs {devices} lanes, one per device; there are {len(lanes)}")
+    plans: list[list[list[Event]]] = []
+    for d in range(devices):
+        seconds_on = int(seconds if d < steady else third) + 2
+        events = lane_sequence(town, lanes[d], f"R{d:03d}", seconds_on * 10)
+        plans.append([events[i : i + 10] for i in range(0, len(events), 10)])
+    result = Burst({"before": [], "during": [], "after": []}, 0, [], set(), 0)
+    lock = threading.Lock()
+    start = time.perf_counter() + 1.0
+
+    def device(d: int) -> None:
+        poster = Poster(port, town.tokens[lanes[d]])
+        first, last = (0.0, seconds) if d < steady else (third, 2 * third)
+        due = start + first
+        for events in plans[d]:
+            if due >= start + last:
+                break
+            pause = due - time.perf_counter()
+            if pause > 0:
+                time.sleep(pause)
+            phase = (
+                "before"
+                if due < start + third
+                else "during"
+                if due < start + 2 * third
+                else "after"
+            )
+            try:
+                _elapsed, answers = poster.post(events)
+            except (OSError, http.client.HTTPException, SystemExit) as exc:
+                with lock:
+                    result.errors += len(events)
+                    result.sent += len(events)
+                    result.messages.append(str(exc)[:120])
+                poster = Poster(port, town.tokens[lanes[d]])
+                due += 1.0
+                continue
+            done = time.perf_counter()
+            with lock:
+                result.sent += len(events)
+                result.latencies[phase].append(done - due)
+                for answer in answers:
+                    if answer["status"] in {"accepted", "duplicate"}:
+                        result.acknowledged.add(str(answer["id"]))
+                    else:
+                        result.errors += 1
+                        result.messages.append(str(answer.get("error"))[:120])
+            due += 1.0
+
+    threads = [threading.Thread(target=device, args=(d,)) for d in range(devices)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return result
+
+
+def stored(town: Town, ids: set[str]) -> dict[str, int]:
+    """How many of ``ids`` the database lacks; and the round's rows against its counters."""
+    path = town.home / "acknowledged.json"
+    path.write_text(json.dumps(sorted(ids)))
+    return shell(  # type: ignore[return-value]
+        "import json,uuid;from django.db.models import Sum;"
+        "from doorstep.sampling.models import DeviceEvent,HourTally,RoundSample,Scope,Tally,TubeMember;"
+        "from doorstep.sampling import tally;getattr(tally,'fold',lambda:0)();"
+        f"ids=[uuid.UUID(i) for i in json.load(open({str(path)!r}))];"
+        "rows=[];[rows.extend(DeviceEvent.objects.filter(client_uuid__in=ids[s:s+500])"
+        ".values_list('client_uuid',flat=True)) for s in range(0,len(ids),500)];"
+        "people=Tally.objects.filter(scope=Scope.CAMPAIGN).aggregate(n=Sum('people'))['n'] or 0;"
+        "hours=HourTally.objects.filter(scope=Scope.CAMPAIGN).aggregate(n=Sum('people'))['n'] or 0;"
+        "print(json.dumps({'lost':len(set(ids)-set(rows)),'rows':len(rows),"
+        "'members':TubeMember.objects.count(),'sampled':RoundSample.objects.count(),"
+        "'added':DeviceEvent.objects.filter(type='tube.add').count(),"
+        "'counter':people,'hours':hours}))",
+        town.env,
+    )
+
+
+def raw_baselines(backend: str, home: Path, rows: list[tuple[str, str, str]]) -> dict[str, float]:
+    """Rows per second for the batches' event rows (uuid, type, payload) written raw."""
     if backend == "postgresql":
         import psycopg
 
+        rates = {}
         with psycopg.connect(PG_BENCH) as connection:
-            connection.execute(
-                "CREATE TABLE IF NOT EXISTS raw_events (id uuid PRIMARY KEY, type text, payload jsonb)"
-            )
-            connection.commit()
-            started = time.perf_counter()
-            with connection.cursor() as cursor, cursor.copy("COPY raw_events FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-            connection.commit()
-            return time.perf_counter() - started
+            for how in ("executemany", "COPY"):
+                table = f"raw_events_{how.lower()}"
+                connection.execute(
+                    f"CREATE TABLE {table} (id uuid PRIMARY KEY, type text, payload jsonb)"
+                )
+                connection.commit()
+                started = time.perf_counter()
+                with connection.cursor() as cursor:
+                    if how == "COPY":
+                        with cursor.copy(f"COPY {table} FROM STDIN") as copy:
+                            for row in rows:
+                                copy.write_row(row)
+                    else:
+                        cursor.executemany(f"INSERT INTO {table} VALUES (%s, %s, %s)", rows)
+                connection.commit()
+                rates[how] = len(rows) / (time.perf_counter() - started)
+        return rates
     import sqlite3
 
     connection = sqlite3.connect(home / "raw.sqlite3")
@@ -297,161 +407,102 @@ def raw_insert(backend: str, home: Path, rows: list[tuple[str, str, str]]) -> fl
     started = time.perf_counter()
     with connection:
         connection.executemany("INSERT INTO raw_events VALUES (?,?,?)", rows)
-    elapsed = time.perf_counter() - started
+    rate = len(rows) / (time.perf_counter() - started)
     connection.close()
-    return elapsed
+    return {"executemany": rate}
 
 
-def demo_town(
-    purpose: str, backend: str, residents: int
-) -> tuple[Path, dict[str, str], str, list[str], list[str], float]:
-    """A fresh database with a demo town whose registrar works every community: its home,
-    environment, the registrar's device tokens by lane, unscanned person codes, lane codes and
-    build seconds."""
-    home = Path(tempfile.mkdtemp(prefix=f"doorstep-{purpose}-{backend}-"))
-    if backend == "postgresql":
-        fresh_pg()
-        env = environment(home, PG_BENCH)
-    else:
-        env = environment(home)
-    doorstep(["migrate", "-v0"], env)
-    started = time.perf_counter()
-    doorstep(["demo", "--residents", str(residents), "--no-serve"], env)
-    built = time.perf_counter() - started
-    # The registrar works every community here, so the runs have people enough, and two sites
-    # of 30 lanes give every simulated device a lane of its own.
+def insert_table(town: Town) -> None:
     doorstep(
         [
             "shell",
             "-c",
-            "from doorstep.core.models import User;from doorstep.territory.models import Community;"
-            "from doorstep.sampling.actions import create_site;"
-            "User.objects.get(username='registrar').communities.set(Community.objects.all());"
-            "c=Community.objects.order_by('pk')[3];"
-            f"[create_site(c, {BENCH_SITE!r} + s, lanes=30) for s in 'AB']",
+            "from django.db import connection;"
+            "connection.cursor().execute('CREATE TABLE bench_insert (id varchar(32) PRIMARY KEY, body text)')",
         ],
-        env,
+        town.env,
     )
-    people, lanes = roster(env)
-    return home, env, lane_tokens(env, lanes), people, lanes, built
 
 
-def lane_tokens(env: dict[str, str], lanes: list[str]) -> dict[str, str]:
-    """One device token per lane for the registrar, each given its lane (as a commander does
-    with `doorstep create-token registrar --lane CODE`)."""
-    script = (
-        "import json;from doorstep.api.models import ApiToken;from doorstep.core.models import User;"
-        "from doorstep.sampling.models import Lane;u=User.objects.get(username='registrar');"
-        f"print(json.dumps({{c: ApiToken.issue(u, lane=Lane.objects.get(code=c))[1] for c in {lanes!r}}}))"
-    )
-    return dict(json.loads(doorstep(["shell", "-c", script], env).strip().splitlines()[-1]))
+def p99(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[max(0, int(len(ordered) * 0.99) - 1)] * 1000 if ordered else float("nan")
 
 
 def bench(
-    backend: str, batches: int, singles: int, steady: int, seconds: float
-) -> list[tuple[str, str]]:
-    home, env, tokens, people, lanes, _built = demo_town("events", backend, 60_000)
-    per_tube = POOL
-    tubes_per_batch = 100 // (per_tube + 2) or 1
-    need = batches * tubes_per_batch * per_tube + singles
-    if len(people) < need:
-        raise SystemExit(f"the demo has {len(people)} people for the registrar; {need} needed")
+    backend: str, residents: int, seconds: float, burst_seconds: float
+) -> Iterator[tuple[str, str]]:
+    town = demo_town("events", backend, residents)
+    insert_table(town)
     port = free_port()
-    server = serve(env, port)
-    rows: list[tuple[str, str, str]] = []
+    server = serve(town.env, port)
+    before = stored(town, set())
+    yield (f"{backend}: demo town", f"{residents:,} residents, built in {town.built:.0f} s")
+    acknowledged: set[str] = set()
     try:
-        # Batches of (about) 100 events from 4 threads.
-        cursor = 0
-        work: list[list[list[dict[str, object]]]] = [[] for _ in range(4)]
-        for b in range(batches):
-            events: list[dict[str, object]] = []
-            for t in range(tubes_per_batch):
-                code = f"B{b:05d}{t:02d}X"
-                # Each client works one lane, with that lane's token.
-                events += tube_events(lanes[b % 4], code, people[cursor : cursor + per_tube - 2])
-                cursor += per_tube - 2
-            work[b % 4].append(events)
-            rows += [(str(e["id"]), str(e["type"]), json.dumps(e)) for e in events]
-        wall, latencies, sent, refused = run_threads(
-            work, port, [tokens[lane] for lane in lanes[:4]]
+        bare = baseline(port, town, "/bench/bare", seconds)
+        yield (
+            f"{backend}: bare view (8 connections)",
+            f"{bare.rate:,.0f} req/s; p99 {bare.p99_us / 1000:.1f} ms; {load()}",
         )
-        refusing(refused, "batches")
-        batch_rate = sent / wall
-        results = [
-            (
-                f"{backend}: events in batches of ~100 ({sent:,} events, 4 clients)",
-                f"{batch_rate:,.0f} events/s; p50 {statistics.median(latencies) * 1000:.0f} ms; refused {refused}",
-            ),
-        ]
-        # Single-event requests: 8 lanes, each its own sequence of open / add × 18 / seal.
-        lanes_work: list[list[list[dict[str, object]]]] = [[] for _ in range(8)]
-        per_thread = singles // 8
-        for n in range(8):
-            sequence: list[dict[str, object]] = []
-            while len(sequence) < per_thread:
-                code = f"S{n:02d}{len(sequence):06d}X"
-                sequence += tube_events(
-                    lanes[n % len(lanes)], code, people[cursor : cursor + per_tube - 2]
-                )
-                cursor += per_tube - 2
-            lanes_work[n] = [[e] for e in sequence[:per_thread]]
-        wall, latencies, sent, refused = run_threads(
-            lanes_work, port, [tokens[lanes[n % len(lanes)]] for n in range(8)]
+        one = baseline(port, town, "/bench/insert", seconds)
+        yield (
+            f"{backend}: one-INSERT view (8 connections)",
+            f"{one.rate:,.0f} req/s; p99 {one.p99_us / 1000:.1f} ms; {load()}",
         )
-        refusing(refused, "single events")
-        latencies.sort()
-        p99 = latencies[int(len(latencies) * 0.99) - 1]
-        results.append(
-            (
-                f"{backend}: single-event requests ({sent:,}, 8 clients)",
-                f"{sent / wall:,.0f} req/s; p50 {statistics.median(latencies) * 1000:.0f} ms; p99 {p99 * 1000:.0f} ms; refused {refused}",
-            )
+        single = singles(port, town, seconds)
+        yield (
+            f"{backend}: single-event requests (8 devices)",
+            f"{single.rate:,.0f} req/s; p50 {single.p50_us / 1000:.1f} ms; p99 {single.p99_us / 1000:.1f} ms; "
+            f"{single.rate / one.rate:.2f}x the one-INSERT view; {load()}",
         )
-        # The bunched start, on people nobody has scanned yet.
-        # The single-event clients may have left a tube open at their lanes: the surge's devices
-        # take the other lanes, one each.
-        during, errors, messages, acknowledged = bunched(
-            port, tokens, lanes[8:], people[cursor:], steady, seconds
+        batch, rows = batches(port, town, seconds)
+        events_per_s = batch.accepted / batch.seconds
+        raw = raw_baselines(backend, town.home, rows)
+        ratios = "; ".join(
+            f"{events_per_s / rate:.3f}x {how} ({rate:,.0f} rows/s)" for how, rate in raw.items()
         )
-        lost, stored = missing(env, home, acknowledged)
-        sent = sum(len(v) for v in during.values()) * 10
-        results.append(
-            (
-                f"{backend}: bunched start, {steady}->{steady * 10}->{steady} devices x 10 events/s, {seconds:.0f} s",
-                f"{sent:,} events; errors {errors}; lost {lost} of {len(acknowledged):,} acknowledged "
-                f"({stored - (len(acknowledged) - lost)} stored twice); p99 before {percentile99(during['before']) * 1000:.0f} ms, "
-                f"during {percentile99(during['during']) * 1000:.0f} ms, after {percentile99(during['after']) * 1000:.0f} ms"
-                + (f"; first errors: {messages}" if messages else ""),
-            )
+        yield (
+            f"{backend}: batches of 100 (4 devices)",
+            f"{events_per_s:,.0f} events/s; p50 {batch.p50_us / 1000:.0f} ms; p99 {batch.p99_us / 1000:.0f} ms; {ratios}; {load()}",
         )
+        surge = burst(port, town, 5, burst_seconds)
+        acknowledged |= surge.acknowledged
     finally:
         server.terminate()
         server.wait(timeout=30)
-    raw = raw_insert(backend, home, rows)
-    raw_rate = len(rows) / raw
-    results.append(
-        (
-            f"{backend}: raw bulk insert of the batch rows ({len(rows):,})",
-            f"{raw_rate:,.0f} rows/s; batches reach {batch_rate / raw_rate:.4f}× of it",
-        )
+    check = stored(town, acknowledged)
+    yield (
+        f"{backend}: 10x burst, 5->50->5 devices x 10 events/s, {burst_seconds:.0f} s",
+        f"{surge.sent:,} events; errors {surge.errors}; lost {check['lost']} of {len(acknowledged):,} acknowledged; "
+        f"stored twice {check['rows'] - (len(acknowledged) - check['lost'])}; "
+        f"p99 before {p99(surge.latencies['before']):.0f} ms, during {p99(surge.latencies['during']):.0f} ms, "
+        f"after {p99(surge.latencies['after']):.0f} ms"
+        + (f"; first errors: {surge.messages[:3]}" if surge.messages else ""),
     )
-    return results
+    # Every accepted tube.add is one member and one sampled person, and the counters say so.
+    moved = {k: check[k] - before[k] for k in ("members", "sampled", "added", "counter", "hours")}
+    if len(set(moved.values())) != 1:
+        raise SystemExit(f"{backend}: the rows and the counters disagree: {moved}")
+    yield (
+        f"{backend}: rows against counters",
+        f"{check['members']:,} people in tubes = sampled = counters",
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--batches", type=int, default=40)
-    parser.add_argument("--singles", type=int, default=1600)
     parser.add_argument("--backends", default="sqlite,postgresql")
-    parser.add_argument("--steady", type=int, default=5, help="devices before and after the surge")
-    parser.add_argument("--seconds", type=float, default=60.0, help="length of the bunched run")
+    parser.add_argument("--residents", type=int, default=150_000)
+    parser.add_argument("--seconds", type=float, default=10.0, help="length of each wrk phase")
+    parser.add_argument("--burst-seconds", type=float, default=60.0)
     options = parser.parse_args()
-    print(f"{'what':<72}  result", flush=True)
+    print(f"{'what':<64}  result ({os.cpu_count()} cores)", flush=True)
     for backend in options.backends.split(","):
         for name, figure in bench(
-            backend, options.batches, options.singles, options.steady, options.seconds
+            backend, options.residents, options.seconds, options.burst_seconds
         ):
-            print(f"{name:<72}  {figure}", flush=True)
+            print(f"{name:<64}  {figure}", flush=True)
 
 
 if __name__ == "__main__":
