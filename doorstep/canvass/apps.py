@@ -8,10 +8,12 @@ class CanvassConfig(AppConfig):
     verbose_name = _("Door to door")
 
     def ready(self) -> None:
-        # The one declared place where door to door adds its alerts to core.alerts and hears
-        # of roster changes (territory.hooks); an app's modules can be imported only once the
-        # registry is ready.
-        from doorstep.canvass import alerts, rounds
+        # The one declared place where door to door adds its alerts to core.alerts, hears of
+        # roster changes (territory.hooks) and counts the people sampled at lanes
+        # (sampling.hooks); an app's modules can be imported only once the registry is ready.
+        from doorstep.canvass import alerts, counters, rounds
+        from doorstep.sampling import hooks
 
         alerts.register()
         rounds.register()
+        hooks.register_folder(counters.fold_sampled)

@@ -5,8 +5,8 @@ the roster changes under a running round."""
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Collection, Iterable
+from collections import Counter, defaultdict
+from collections.abc import Collection, Iterable, Sequence
 
 from django.db.models import Count, Exists, F, OuterRef, Q, Sum
 
@@ -19,6 +19,7 @@ from doorstep.canvass.models import (
     TaskStatus,
     is_covered,
 )
+from doorstep.sampling import hooks, tally
 from doorstep.sampling.models import RoundSample
 from doorstep.territory.models import Household, Resident
 
@@ -108,6 +109,17 @@ def state_deltas(
     return dict(deltas)
 
 
+def fold_sampled(sampled: Sequence[hooks.Sampled]) -> None:
+    """The counters' fold (``sampling.tally.fold``, registered in ``CanvassConfig.ready``):
+    people sampled since the last fold, counted per building and community, in the fold's
+    transaction."""
+    by_campaign: dict[int, list[int]] = defaultdict(list)
+    for s in sampled:
+        by_campaign[s.campaign_id].append(s.resident_id)
+    for campaign_id, resident_ids in sorted(by_campaign.items()):
+        add_sampled(campaign_id, resident_ids)
+
+
 def add_sampled(campaign_id: int, resident_ids: Iterable[int]) -> None:
     """Residents newly sampled this round: count them per building and community, and take
     members of exempt households off the exempt count (they are now simply sampled)."""
@@ -157,7 +169,10 @@ def sampled_households(
     campaign_id: int, households: Collection[int]
 ) -> tuple[Counter[int], Counter[int], set[int]]:
     """Per household: its members (residents not moved out), how many of them are sampled this
-    round, and the households whose every member is: the one definition of "all sampled"."""
+    round, and the households whose every member is: the one definition of "all sampled".
+
+    Only samples the fold has counted (``RoundSample.folded``) count here, as in the counters
+    this feeds; the fold counts the others when it reaches them."""
     residents = Resident.objects.filter(household_id__in=list(households), moved_out=False)
     members: Counter[int] = Counter(
         dict(
@@ -172,7 +187,9 @@ def sampled_households(
             # samples, which SQLite would read whole for every batch.
             residents.filter(
                 Exists(
-                    RoundSample.objects.filter(campaign_id=campaign_id, resident_id=OuterRef("pk"))
+                    RoundSample.objects.filter(
+                        campaign_id=campaign_id, resident_id=OuterRef("pk"), folded=True
+                    )
                 )
             )
             .values_list("household_id")
@@ -240,7 +257,11 @@ def recount(campaign_id: int, building_ids: Collection[int]) -> None:
     The actions move the counters by deltas as they go; this is what they must always equal
     (a test holds them to it). It is used when the roster changes under a running round (a
     late import, people moving in or out), where a delta would be easy to get wrong, and it
-    costs a few set-based queries for any number of buildings."""
+    costs a few set-based queries for any number of buildings.
+
+    It first folds what the scans left (holding the fold out until it commits), so that every
+    sample it can see is one the counters count."""
+    tally.fold(wait=True)
     tasks = list(
         BuildingTask.objects.select_for_update(of=("self",))
         .filter(campaign_id=campaign_id, building_id__in=list(building_ids))

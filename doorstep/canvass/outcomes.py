@@ -32,7 +32,7 @@ from doorstep.core.inputs import is_number, is_text
 from doorstep.core.models import User
 from doorstep.core.moments import parse_moment
 from doorstep.core.roles import Can
-from doorstep.sampling import home
+from doorstep.sampling import home, tally
 from doorstep.sampling.models import RoundSample
 from doorstep.territory.models import Household, Resident
 from doorstep.workforce.models import Team
@@ -211,6 +211,8 @@ def _apply(
                 "at": hhmm(existing.tapped_at),
             },
         )
+    # The counters' fold counts sampled people into the same households: keep it out.
+    tally.hold()
     task = (
         BuildingTask.objects.select_for_update(of=("self",))
         .select_related("team", "building", "campaign")
@@ -260,7 +262,8 @@ def _apply(
         unsampled = (
             Resident.objects.filter(household=c.household, moved_out=False)
             .exclude(
-                pk__in=RoundSample.objects.filter(campaign_id=task.campaign_id).values(
+                # Counted samples only: the fold takes the rest off the exempt count.
+                pk__in=RoundSample.objects.filter(campaign_id=task.campaign_id, folded=True).values(
                     "resident_id"
                 )
             )

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from doorstep.core import codes
 from doorstep.core.models import User
+from doorstep.sampling import tally
 from doorstep.sampling.models import Lane, QueueReport, RoundSample, Serves, Site
 from doorstep.territory.models import Community, Resident
 
@@ -56,31 +57,26 @@ def create_site(
     return site
 
 
-@transaction.atomic
 def record_sampled(campaign_id: int, residents: list[Resident], at: datetime) -> list[int]:
-    """Mark residents as sampled this round; returns the ids that were not already marked.
-
-    The tube actions call this for every roster member added to a tube; the door-to-door
-    coverage counters move with it, in the same transaction.
-    """
-    from doorstep.canvass.counters import add_sampled
-
-    ids = {r.pk for r in residents}
-    already = set(
-        RoundSample.objects.filter(campaign_id=campaign_id, resident_id__in=ids).values_list(
-            "resident_id", flat=True
-        )
-    )
-    new = list({r.pk: r for r in residents if r.pk not in already}.values())
-    RoundSample.objects.bulk_create(
-        [
-            RoundSample(
-                campaign_id=campaign_id, resident=r, community_id=r.community_id, sampled_at=at
+    """Mark residents as sampled this round without a tube (the demo's morning, tests); returns
+    the ids that were not already marked. The counters move by the same fold as after a scan."""
+    with transaction.atomic():
+        ids = {r.pk for r in residents}
+        already = set(
+            RoundSample.objects.filter(campaign_id=campaign_id, resident_id__in=ids).values_list(
+                "resident_id", flat=True
             )
-            for r in new
-        ]
-    )
-    add_sampled(campaign_id, [r.pk for r in new])
+        )
+        new = list({r.pk: r for r in residents if r.pk not in already}.values())
+        RoundSample.objects.bulk_create(
+            [
+                RoundSample(
+                    campaign_id=campaign_id, resident=r, community_id=r.community_id, sampled_at=at
+                )
+                for r in new
+            ]
+        )
+    tally.fold(wait=True)
     return [r.pk for r in new]
 
 

@@ -3,8 +3,9 @@ sampling team claims like a building.
 
 Two things put people on it, each through one function here: the door-to-door outcome "needs
 home sampling" (``need_home``, from ``canvass.outcomes``), and a positive pool's retest routed
-door to door (``need_retests``, from ``lab.retests``). The ingest engine marks them done when
-they are sampled (``sampled``); a correction or a changed outcome cancels them.
+door to door (``need_retests``, from ``lab.retests``). They are done when the person is sampled
+(``sampled_at_home``, from the counters' fold) or their retest tube is scanned
+(``retests_taken``, from the ingest engine); a correction or a changed outcome cancels them.
 
 A claim is a lease held by the team's lane, like a door-to-door claim: one conditional UPDATE
 decides who wins, the lease runs ``campaign.claim_lease_minutes`` and every person sampled
@@ -15,7 +16,7 @@ home stop, a single tube for a retest), so nothing about the lane's rules is wri
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -24,6 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from doorstep.core.models import User
+from doorstep.sampling.hooks import Sampled
 from doorstep.sampling.models import HomeReason, HomeStatus, HomeStop, HomeTask, Lane, RoundSample
 from doorstep.territory.models import Household, Resident
 
@@ -144,23 +146,31 @@ def reopen_orders(order_ids: Collection[int]) -> None:
         HomeStop.objects.filter(pk=stop.pk).update(done_at=None, cancelled_at=None, task=task)
 
 
-def sampled(
-    campaign_ids: Collection[int],
-    resident_ids: Collection[int],
-    order_ids: Collection[int],
-    at: dt.datetime,
-) -> int:
-    """The ingest engine's one call per batch: the batch's people sampled at home are done
-    (any tube for a home stop; the retest's own single tube for a retest stop), and the
-    leases of their buildings' tasks run on."""
-    if not campaign_ids or not (resident_ids or order_ids):
+def sampled_at_home(sampled: Sequence[Sampled]) -> int:
+    """The fold's call: people newly sampled (in any tube) whose home stop was waiting are
+    done, and the leases of their buildings' tasks run on."""
+    if not sampled:
         return 0
-    wanted = HomeStop.objects.filter(
-        campaign_id__in=list(campaign_ids), done_at=None, cancelled_at=None
-    ).filter(
-        Q(reason=HomeReason.HOME, resident_id__in=list(resident_ids))
-        | Q(order_id__in=list(order_ids))
+    return _done(
+        HomeStop.objects.filter(
+            campaign_id__in={s.campaign_id for s in sampled},
+            resident_id__in={s.resident_id for s in sampled},
+            reason=HomeReason.HOME,
+        ),
+        max(s.at for s in sampled),
     )
+
+
+def retests_taken(order_ids: Collection[int], at: dt.datetime) -> int:
+    """The ingest engine's call, in the scan's transaction: a retest stop is done when the
+    person's own single tube answers the order."""
+    if not order_ids:
+        return 0
+    return _done(HomeStop.objects.filter(order_id__in=list(order_ids)), at)
+
+
+def _done(stops: QuerySet[HomeStop], at: dt.datetime) -> int:
+    wanted = stops.filter(done_at=None, cancelled_at=None)
     task_ids = list(wanted.values_list("task_id", flat=True).distinct())
     if not task_ids:
         return 0

@@ -5,13 +5,37 @@ belongs to the lab, which sits above sampling. Rather than the engine importing 
 lab registers its implementation here once, in ``LabConfig.ready``. Without it the engine runs
 with no retests. (A box count that disagrees needs no hook: it flags the box, and the lab's
 alerts read the flag.)
+
+Counters above sampling that move with the people sampled (door-to-door coverage) register a
+folder (``register_folder``, in their ``AppConfig.ready``): ``sampling.tally.fold`` calls each
+with the residents sampled since the last fold, in the fold's transaction.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+import datetime as dt
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Protocol
+
+
+@dataclass(frozen=True, order=True)
+class Sampled:
+    """A resident sampled in a round, newly counted by the fold."""
+
+    campaign_id: int
+    resident_id: int
+    community_id: int
+    at: dt.datetime
+
+
+Folder = Callable[[Sequence[Sampled]], None]
+folders: list[Folder] = []
+
+
+def register_folder(folder: Folder) -> None:
+    if folder not in folders:
+        folders.append(folder)
 
 
 @dataclass(frozen=True)

@@ -73,9 +73,9 @@ class Lane(models.Model):
 class RoundSample(models.Model):
     """A resident sampled in a campaign round: at most one row per person and campaign.
 
-    The untested list is the roster minus these rows minus exempt households. Tube members
-    (issue 5) write it through ``sampling.actions.record_sampled``, which also moves the
-    door-to-door coverage counters.
+    The untested list is the roster minus these rows minus exempt households. The ingest engine
+    writes it with the tube member; ``sampling.tally.fold`` then moves the door-to-door coverage
+    counters by it, after the scan has committed.
     """
 
     campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.CASCADE, related_name="+")
@@ -85,6 +85,9 @@ class RoundSample(models.Model):
         "territory.Community", on_delete=models.PROTECT, related_name="+", db_constraint=False
     )
     sampled_at = models.DateTimeField(_("sampled at"))
+    # Counted by the counters of the apps above (door-to-door coverage, home stops): written
+    # false by the scan's transaction, set by ``sampling.tally.fold`` as it counts the row.
+    folded = models.BooleanField(default=False)
 
     class Meta:
         verbose_name = _("sampled resident")
@@ -93,6 +96,10 @@ class RoundSample(models.Model):
             models.UniqueConstraint(
                 fields=["campaign", "resident"], name="sampled_once_per_campaign"
             )
+        ]
+        indexes = [
+            # fold: the rows not counted yet (a handful at any moment).
+            models.Index(fields=["id"], condition=models.Q(folded=False), name="sample_unfolded"),
         ]
 
     def __str__(self) -> str:
@@ -423,6 +430,28 @@ class Tally(models.Model):
                 fields=["campaign", "scope", "place_id"], name="tally_unique_place"
             )
         ]
+
+    def __str__(self) -> str:
+        return f"{self.scope}:{self.place_id}"
+
+
+class TallyMove(models.Model):
+    """Counter moves not yet added to the counters: a writer inserts these in its own
+    transaction, locking no shared row, and ``sampling.tally.fold`` adds them to ``Tally`` (or,
+    with an ``hour``, to that hour's ``HourTally.people``) and deletes them, one folder at a
+    time. Every lane's scans would otherwise queue on the campaign's one counter row."""
+
+    campaign_id = models.BigIntegerField()
+    scope = models.CharField(max_length=10, choices=Scope.choices)
+    place_id = models.BigIntegerField()
+    hour = models.DateTimeField(null=True)
+    tubes_open = models.IntegerField(default=0)
+    tubes_sealed = models.IntegerField(default=0)
+    people = models.IntegerField(default=0)
+    boxes_in_transit = models.IntegerField(default=0)
+    results_pending = models.IntegerField(default=0)
+    positive_pools = models.IntegerField(default=0)
+    retests_open = models.IntegerField(default=0)
 
     def __str__(self) -> str:
         return f"{self.scope}:{self.place_id}"

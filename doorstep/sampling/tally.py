@@ -1,15 +1,49 @@
-"""Sampling counters: one row per (campaign, lane | site | community | campaign), moved by F()
-in the transaction of the event or result that changes them."""
+"""Sampling counters, moved without a hot row.
+
+The counters are one row per (campaign, lane | site | community | campaign) (``Tally``) and per
+hour (``HourTally``); the dashboard reads them, never the tubes. Every scan at every lane moves
+the campaign's row, so a writer that updated it in its own transaction would hold every other
+lane's scans until it committed. Instead a writer *moves* them: it inserts ``TallyMove`` rows in
+its transaction, locking nothing shared, and ``fold`` adds the moves to the counters afterwards,
+one folder at a time (a PostgreSQL advisory lock; SQLite has one writer anyway).
+
+The same fold hands the residents sampled since the last fold (``RoundSample.folded`` false)
+to the counters that depend on them: home stops here, and the folders the apps above register
+(door-to-door coverage, through ``sampling.hooks``). So a figure is current as soon as the fold
+after its scan has run, milliseconds after the commit, and a fold that fails leaves the moves
+in place for the next one: nothing is counted twice or lost.
+
+The ingest engine folds right after its commit; when another folder holds the lock it asks a
+background thread to fold soon (``fold_soon``) rather than wait. Callers that need a counter
+moved before they go on (the lab's results) use ``bump``, which moves and folds at once.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections import Counter
+from typing import Any
 
-from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db import OperationalError, close_old_connections, connection, transaction
 
-from doorstep.sampling.models import HourTally, Scope, Tally, Tube
+from doorstep.core import bulk
+from doorstep.sampling import home, hooks
+from doorstep.sampling.models import HourTally, RoundSample, Scope, Tally, TallyMove, Tube
+
+Place = tuple[int, str, int]  # (campaign, scope, place)
+Hour = tuple[int, str, int, dt.datetime]
+FIELDS = (
+    "tubes_open",
+    "tubes_sealed",
+    "people",
+    "boxes_in_transit",
+    "results_pending",
+    "positive_pools",
+    "retests_open",
+)
+# pg_advisory_xact_lock key of the fold: b"fold" read as an integer.
+FOLD_LOCK = 0x666F6C64
 
 
 def places_of(
@@ -32,56 +66,6 @@ def places_of_tube(tube: Tube) -> dict[str, int]:
     )
 
 
-def bump(campaign_id: int, places: dict[str, int], **deltas: int) -> None:
-    """Move one set of places by the same amounts."""
-    bump_many(
-        {(campaign_id, scope, place_id): Counter(deltas) for scope, place_id in places.items()}
-    )
-
-
-def bump_many(moves: dict[tuple[int, str, int], Counter[str]]) -> None:
-    """Many places at once: one UPDATE per distinct set of deltas (a batch moves its lane, site,
-    community and campaign by the same amounts), then the rows that did not exist yet."""
-    moves = {key: deltas for key, deltas in moves.items() if any(deltas.values())}
-    if not moves:
-        return
-    # Lock every row first, in one order for all writers. Otherwise two batches at one site take
-    # its site and campaign rows in opposite orders and deadlock (seen in the bunched-start run).
-    locks = Q()
-    for campaign_id, scope, place_id in moves:
-        locks |= Q(campaign_id=campaign_id, scope=scope, place_id=place_id)
-    list(Tally.objects.filter(locks).order_by("pk").select_for_update().values_list("pk"))
-    groups: dict[frozenset[tuple[str, int]], list[tuple[int, str, int]]] = {}
-    for key, deltas in moves.items():
-        groups.setdefault(frozenset((k, v) for k, v in deltas.items() if v), []).append(key)
-    for changed, keys in groups.items():
-        where = Q()
-        for campaign_id, scope, place_id in keys:
-            where |= Q(campaign_id=campaign_id, scope=scope, place_id=place_id)
-        updated = Tally.objects.filter(where).update(**{k: F(k) + v for k, v in changed})
-        if updated == len(keys):
-            continue
-        present = set(Tally.objects.filter(where).values_list("campaign_id", "scope", "place_id"))
-        for campaign_id, scope, place_id in sorted(set(keys) - present):
-            _create(campaign_id, scope, place_id, dict(changed))
-
-
-def _create(campaign_id: int, scope: str, place_id: int, deltas: dict[str, int]) -> None:
-    """The first move of a place; another writer may create it at the same instant."""
-    try:
-        with transaction.atomic():
-            Tally.objects.create(campaign_id=campaign_id, scope=scope, place_id=place_id, **deltas)
-    except IntegrityError:
-        Tally.objects.filter(campaign_id=campaign_id, scope=scope, place_id=place_id).update(
-            **{k: F(k) + v for k, v in deltas.items()}
-        )
-
-
-def get(campaign_id: int, scope: str, place_id: int) -> Tally:
-    found = Tally.objects.filter(campaign_id=campaign_id, scope=scope, place_id=place_id).first()
-    return found or Tally(campaign_id=campaign_id, scope=scope, place_id=place_id)
-
-
 def hour_of(at: dt.datetime) -> dt.datetime:
     """The start of the (UTC) hour of ``at``: the key of the hourly counters."""
     return at.astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0)
@@ -89,10 +73,10 @@ def hour_of(at: dt.datetime) -> dt.datetime:
 
 def hour_keys(
     campaign_id: int, lane_id: int | None, community_id: int, at: dt.datetime
-) -> list[tuple[int, str, int, dt.datetime]]:
+) -> list[Hour]:
     """The hourly counters one sampled person moves: their lane, community and campaign."""
     hour = hour_of(at)
-    keys: list[tuple[int, str, int, dt.datetime]] = [
+    keys: list[Hour] = [
         (campaign_id, Scope.COMMUNITY, community_id, hour),
         (campaign_id, Scope.CAMPAIGN, campaign_id, hour),
     ]
@@ -101,20 +85,195 @@ def hour_keys(
     return keys
 
 
-def bump_hours(hours: Counter[tuple[int, str, int, dt.datetime]]) -> None:
-    """People sampled per (campaign, scope, place, hour), in key order (one lock order)."""
-    for (campaign_id, scope, place_id, hour), n in sorted(hours.items()):
-        if not n:
-            continue
-        rows = HourTally.objects.filter(
-            campaign_id=campaign_id, scope=scope, place_id=place_id, hour=hour
+# Writers ------------------------------------------------------------------------------------
+
+
+def move(moves: dict[Place, Counter[str]], hours: Counter[Hour] | None = None) -> None:
+    """Record counter moves in the caller's transaction (one INSERT); ``fold`` applies them."""
+    rows: list[tuple[Any, ...]] = [
+        (campaign, scope, place, None, *(deltas[f] for f in FIELDS))
+        for (campaign, scope, place), deltas in moves.items()
+        if any(deltas.values())
+    ]
+    rows += [
+        (campaign, scope, place, hour, 0, 0, n, 0, 0, 0, 0)
+        for (campaign, scope, place, hour), n in (hours or Counter()).items()
+        if n
+    ]
+    bulk.insert(TallyMove, ("campaign_id", "scope", "place_id", "hour", *FIELDS), rows)
+
+
+def bump(campaign_id: int, places: dict[str, int], **deltas: int) -> None:
+    """Move one set of places by the same amounts, and fold now."""
+    bump_many(
+        {(campaign_id, scope, place_id): Counter(deltas) for scope, place_id in places.items()}
+    )
+
+
+def bump_many(moves: dict[Place, Counter[str]]) -> None:
+    """Move many places and fold now, inside the caller's transaction: for writers (the lab's
+    results) whose next step reads the counters."""
+    move(moves)
+    fold(wait=True)
+
+
+def get(campaign_id: int, scope: str, place_id: int) -> Tally:
+    found = Tally.objects.filter(campaign_id=campaign_id, scope=scope, place_id=place_id).first()
+    return found or Tally(campaign_id=campaign_id, scope=scope, place_id=place_id)
+
+
+# The fold -------------------------------------------------------------------------------------
+
+
+def fold(*, wait: bool = False) -> bool:
+    """Add the recorded moves to the counters and hand the newly sampled to the folders, in one
+    transaction. Returns False, having done nothing, when another fold is running and ``wait``
+    is false."""
+    with transaction.atomic():
+        if not _lock(wait):
+            return False
+        _fold_moves()
+        _fold_sampled()
+    return True
+
+
+def after_write() -> None:
+    """What a writer does once its transaction has committed: fold now, or, when another fold
+    is running (it may have started before this commit), have one run soon."""
+    try:
+        if fold():
+            return
+    except OperationalError:
+        # A deadlock or a lost connection: the moves wait in the table, nothing is lost.
+        pass
+    fold_soon()
+
+
+def hold() -> None:
+    """Keep the fold out until this transaction ends, for writers that count sampled people
+    themselves (a door-to-door tap, a recount): no fold can count the same people in between.
+    Take it before any row lock, as the fold does."""
+    _lock(wait=True)
+
+
+def _lock(wait: bool) -> bool:
+    if connection.vendor != "postgresql":
+        return True  # SQLite: this transaction already holds the database's one write lock
+    with connection.cursor() as cursor:
+        if wait:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [FOLD_LOCK])
+            return True
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [FOLD_LOCK])
+        return bool(cursor.fetchone()[0])
+
+
+def _fold_moves() -> None:
+    columns = ", ".join(FIELDS)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {TallyMove._meta.db_table} "
+            f"RETURNING campaign_id, scope, place_id, hour, {columns}"
         )
-        if rows.update(people=F("people") + n):
-            continue
-        try:
-            with transaction.atomic():
-                HourTally.objects.create(
-                    campaign_id=campaign_id, scope=scope, place_id=place_id, hour=hour, people=n
-                )
-        except IntegrityError:
-            rows.update(people=F("people") + n)
+        moved = cursor.fetchall()
+    if not moved:
+        return
+    totals: dict[Place, Counter[str]] = {}
+    hours: Counter[tuple[int, str, int, object]] = Counter()
+    for campaign, scope, place, hour, *deltas in moved:
+        if hour is None:
+            totals.setdefault((campaign, scope, place), Counter()).update(
+                dict(zip(FIELDS, deltas, strict=True))
+            )
+        else:
+            hours[(campaign, scope, place, hour)] += deltas[FIELDS.index("people")]
+    tally, hourly = Tally._meta.db_table, HourTally._meta.db_table
+    # Rows in key order: one lock order for every folder.
+    rows: list[tuple[Any, ...]] = [
+        (*key, *(c[f] for f in FIELDS)) for key, c in sorted(totals.items())
+    ]
+    sets = ", ".join(f"{f} = {tally}.{f} + excluded.{f}" for f in FIELDS)
+    with connection.cursor() as cursor:
+        if rows:
+            cursor.executemany(
+                f"INSERT INTO {tally} (campaign_id, scope, place_id, {columns}) "
+                f"VALUES ({', '.join(['%s'] * (3 + len(FIELDS)))}) "
+                f"ON CONFLICT (campaign_id, scope, place_id) DO UPDATE SET {sets}",
+                rows,
+            )
+        hour_rows: list[tuple[Any, ...]] = [(*key, n) for key, n in sorted(hours.items()) if n]
+        if hour_rows:
+            cursor.executemany(
+                f"INSERT INTO {hourly} (campaign_id, scope, place_id, hour, people) "
+                "VALUES (%s, %s, %s, %s, %s) "
+                f"ON CONFLICT (campaign_id, scope, place_id, hour) "
+                f"DO UPDATE SET people = {hourly}.people + excluded.people",
+                hour_rows,
+            )
+
+
+def _fold_sampled() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {RoundSample._meta.db_table} SET folded = %s WHERE NOT folded "
+            "RETURNING campaign_id, resident_id, community_id, sampled_at",
+            [True],
+        )
+        rows = cursor.fetchall()
+    if not rows:
+        return
+    sampled = [
+        hooks.Sampled(campaign, resident, community, _moment(at))
+        for campaign, resident, community, at in sorted(rows)
+    ]
+    home.sampled_at_home(sampled)
+    for folder in hooks.folders:
+        folder(sampled)
+
+
+def _moment(value: object) -> dt.datetime:
+    """A timestamp as the driver returns it from RETURNING (SQLite: the stored text)."""
+    if isinstance(value, dt.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    return dt.datetime.fromisoformat(str(value)).replace(tzinfo=dt.UTC)
+
+
+# Folding soon, from a background thread ---------------------------------------------------------
+
+_soon = threading.Event()
+_thread: threading.Thread | None = None
+_thread_lock = threading.Lock()
+IDLE_SECONDS = 2.0
+
+
+def fold_soon() -> None:
+    """Have a fold run shortly, from this process's folding thread (started when first needed,
+    gone after ``IDLE_SECONDS`` with nothing to do, its connection closed)."""
+    global _thread
+    _soon.set()
+    with _thread_lock:
+        if _thread is None or not _thread.is_alive():
+            _thread = threading.Thread(target=_folder, name="doorstep-fold", daemon=True)
+            _thread.start()
+
+
+def _folder() -> None:
+    try:
+        while _soon.wait(IDLE_SECONDS):
+            _soon.clear()
+            try:
+                fold(wait=True)
+            except OperationalError:
+                _soon.set()  # try again; the moves are still there
+    finally:
+        connection.close()
+        close_old_connections()
+
+
+def settle(timeout: float = 10.0) -> None:
+    """Wait until the folding thread is idle (tests and benchmarks read exact counters)."""
+    thread = _thread
+    deadline = timeout
+    while thread is not None and thread.is_alive() and _soon.is_set() and deadline > 0:
+        thread.join(0.05)
+        deadline -= 0.05
+    fold(wait=True)

@@ -8,11 +8,13 @@ A batch is read top to bottom like a recipe:
    may change locked in one order;
 3. ``play``: each event in order, checked in memory against ``sampling.rules`` and against the
    batch's own earlier events, refused (nothing changes) or applied to the in-memory state;
-4. ``store.write``: the rows, in set-based writes, and the counters;
+4. ``store.write``: the rows, in set-based writes, and the counters' moves;
 5. the answers, one per event in order: ``accepted``, ``duplicate`` (its UUID was accepted
    before with the same payload) or ``rejected`` with a code and words a volunteer understands.
 
 All of it happens in one transaction, so ``accepted`` means committed once the response is sent.
+After the commit the counters are folded (``sampling.tally``): no scan waits on another lane's
+counter row.
 When another writer wins a race the database settles (a tube barcode, a lane's open tube, a
 person sampled at two lanes at once, the same batch posted twice), or a deadlock, the attempt is
 rolled back whole and the batch is played again on fresh reads: its answers are those of the
@@ -32,6 +34,7 @@ from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from doorstep.core.models import User
+from doorstep.sampling import tally
 from doorstep.sampling.ingest import store, world
 from doorstep.sampling.ingest.parse import Parsed, parse
 from doorstep.sampling.ingest.play import Answer, Changes, Play
@@ -55,6 +58,14 @@ def apply(
     scan besides the lanes they are on duty at."""
     now = now or timezone.now()
     parsed = [parse(raw, now) for raw in events]
+    answers = _apply(user, parsed, now, token_lane)
+    tally.after_write()
+    return answers
+
+
+def _apply(
+    user: User, parsed: Sequence[Parsed], now: dt.datetime, token_lane: int | None
+) -> list[Answer]:
     for attempt in range(RETRIES):
         last = attempt == RETRIES - 1
         try:

@@ -2,14 +2,12 @@
 
 The order matters only for the database's own checks: existing tubes are updated before new
 ones are inserted (a lane's sealed tube must be closed before its next one opens), boxes and
-walk-ins before the rows that point at them. Counters come last, after every row lock.
+walk-ins before the rows that point at them. The counters are not touched: their moves are
+recorded (``sampling.tally.move``) and folded in after the commit.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-
-from doorstep.canvass.counters import add_sampled_people
 from doorstep.core import bulk
 from doorstep.sampling import home, hooks, tally
 from doorstep.sampling.ingest.play import Changes
@@ -165,21 +163,14 @@ def write(world: World, changes: Changes) -> None:
     )
     bulk.insert(
         RoundSample,
-        ("campaign", "resident", "community", "sampled_at"),
-        [(c, p.id, p.community_id, at) for c, p, at in changes.round_samples],
+        ("campaign", "resident", "community", "sampled_at", "folded"),
+        [(c, p.id, p.community_id, at, False) for c, p, at in changes.round_samples],
     )
     if changes.takes and not hooks.retests.take(
         [(order, tube.pk, original) for order, tube, original in changes.takes]  # type: ignore[misc]
     ):
         raise Stale
-    if changes.round_samples or changes.takes:
-        home.sampled(
-            {c for c, _p, _at in changes.round_samples}
-            | {t.campaign_id for _o, t, _g in changes.takes},
-            [p.id for _c, p, _at in changes.round_samples],
-            [order for order, _t, _g in changes.takes],
-            max((at for _c, _p, at in changes.round_samples), default=world.now),
-        )
+    home.retests_taken([order for order, _t, _g in changes.takes], world.now)
     CustodyCheck.objects.bulk_create(
         [
             CustodyCheck(
@@ -213,12 +204,4 @@ def write(world: World, changes: Changes) -> None:
     bulk.insert(
         DeviceEvent, ("client_uuid", "type", "payload", "user", "at", "received_at"), changes.events
     )
-    tally.bump_many(changes.moves)
-    tally.bump_hours(changes.hours)
-    sampled: dict[int, list[tuple[int, int, int, int]]] = defaultdict(list)
-    for campaign_id, person, _at in changes.round_samples:
-        sampled[campaign_id].append(
-            (person.id, person.household_id, person.building_id, person.community_id)
-        )
-    for campaign_id, people in sampled.items():
-        add_sampled_people(campaign_id, people)
+    tally.move(changes.moves, changes.hours)
