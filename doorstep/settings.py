@@ -154,6 +154,15 @@ def _private_file(path: Path) -> None:
         path.chmod(0o600)
 
 
+# How old a device request's cached look-ups may be (core.ttl): its token, its user's lanes on
+# duty, lanes by code, the round running in a community. 0 turns the caches off.
+CACHE_SECONDS = env_int("DOORSTEP_CACHE_SECONDS", 5)
+
+# PostgreSQL keeps the ingest's statements prepared per connection; a pooler in transaction
+# mode (PgBouncer before 1.21) cannot, so it is switched off there.
+PG_PREPARE = env_bool("DOORSTEP_PG_PREPARE", True)
+
+
 def _database() -> dict[str, object]:
     url = os.environ.get("DATABASE_URL", "")
     if url:
@@ -163,6 +172,12 @@ def _database() -> dict[str, object]:
             )
         config: dict[str, object] = dict(dj_database_url.parse(url, conn_max_age=600))
         config["CONN_HEALTH_CHECKS"] = True
+        if PG_PREPARE:
+            # The ingest's fixed statements (core.sql) are prepared on the connection, asked for
+            # explicitly; Django's own cursors bind client-side and never prepare.
+            options = dict(config.get("OPTIONS") or {})  # type: ignore[call-overload]
+            options["prepare_threshold"] = 1_000_000_000
+            config["OPTIONS"] = options
         return config
     name = HOME / env_str("DOORSTEP_SQLITE_NAME", "doorstep.sqlite3")
     _private_file(name)

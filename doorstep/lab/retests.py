@@ -5,11 +5,11 @@ closes when every member has a single-tube result."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Sequence
-
-from django.db.models import Q
+from collections.abc import Sequence
+from typing import Any
 
 from doorstep.campaigns.models import CampaignBuilding, Zone
+from doorstep.core import sql
 from doorstep.lab.models import OrderKind, OrderStatus, RetestOrder, Route
 from doorstep.sampling import home, hooks, tally
 from doorstep.sampling.models import Result, Tube, TubeMember
@@ -23,28 +23,27 @@ class LabRetestBook:
     """The lab's side of the ingest engine (``sampling.hooks.RetestBook``): who awaits a
     retest, and taking the order when they are sampled into a single tube."""
 
-    def open_orders(
-        self,
-        campaign_ids: Collection[int],
-        resident_ids: Collection[int],
-        walk_in_ids: Collection[int],
-    ) -> dict[tuple[int, str, int], hooks.OpenOrder]:
-        if not campaign_ids or not (resident_ids or walk_in_ids):
-            return {}
-        rows = RetestOrder.objects.filter(
-            Q(resident_id__in=resident_ids) | Q(walk_in_id__in=walk_in_ids),
-            campaign_id__in=campaign_ids,
-            status=OrderStatus.OPEN,
-        ).values_list(
-            "pk",
-            "campaign_id",
-            "resident_id",
-            "walk_in_id",
-            "original_tube_id",
-            "original_tube__code",
+    def orders_part(self, campaigns: str, residents: str, walk_ins: str) -> sql.Part:
+        return sql.Part(
+            "orders",
+            [
+                "o.id",
+                "o.campaign_id",
+                "o.resident_id",
+                "o.walk_in_id",
+                "o.original_tube_id",
+                "t.code",
+            ],
+            f"FROM {RetestOrder._meta.db_table} o "
+            f"JOIN {Tube._meta.db_table} t ON t.id = o.original_tube_id "
+            f"WHERE o.status = %s AND o.campaign_id IN ({campaigns}) "
+            f"AND (o.resident_id IN ({residents}) OR o.walk_in_id IN ({walk_ins})) ORDER BY o.id",
+            [OrderStatus.OPEN.value],
         )
+
+    def orders(self, rows: Sequence[Sequence[Any]]) -> dict[tuple[int, str, int], hooks.OpenOrder]:
         found: dict[tuple[int, str, int], hooks.OpenOrder] = {}
-        for pk, campaign_id, resident_id, walk_in_id, tube_id, code in rows.order_by("pk"):
+        for pk, campaign_id, resident_id, walk_in_id, tube_id, code in rows:
             key = (
                 (campaign_id, "resident", resident_id)
                 if resident_id

@@ -14,9 +14,11 @@ with the residents sampled since the last fold, in the fold's transaction.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
+
+from doorstep.core.sql import Part
 
 
 @dataclass(frozen=True, order=True)
@@ -48,13 +50,13 @@ class OpenOrder:
 
 
 class RetestBook(Protocol):
-    def open_orders(
-        self,
-        campaign_ids: Collection[int],
-        resident_ids: Collection[int],
-        walk_in_ids: Collection[int],
-    ) -> dict[tuple[int, str, int], OpenOrder]:
-        """Open orders keyed by (campaign, "resident" or "walk_in", person id)."""
+    def orders_part(self, campaigns: str, residents: str, walk_ins: str) -> Part | None:
+        """The open orders of the batch's people, as a part of the batch's one read: SQL
+        subqueries give the ids of its rounds, residents and walk-ins."""
+        ...
+
+    def orders(self, rows: Sequence[Sequence[Any]]) -> dict[tuple[int, str, int], OpenOrder]:
+        """That part's rows, keyed by (campaign, "resident" or "walk_in", person id)."""
         ...
 
     def take(self, takes: Sequence[tuple[int, int, int]]) -> bool:
@@ -64,12 +66,10 @@ class RetestBook(Protocol):
 
 
 class _NoRetests:
-    def open_orders(
-        self,
-        campaign_ids: Collection[int],
-        resident_ids: Collection[int],
-        walk_in_ids: Collection[int],
-    ) -> dict[tuple[int, str, int], OpenOrder]:
+    def orders_part(self, campaigns: str, residents: str, walk_ins: str) -> Part | None:
+        return None
+
+    def orders(self, rows: Sequence[Sequence[Any]]) -> dict[tuple[int, str, int], OpenOrder]:
         return {}
 
     def take(self, takes: Sequence[tuple[int, int, int]]) -> bool:

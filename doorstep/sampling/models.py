@@ -360,11 +360,14 @@ class CustodyCheck(models.Model):
 
 
 class DeviceEvent(models.Model):
-    """An accepted event, kept by its UUID so that a replay is answered without applying it."""
+    """An accepted event, kept by its UUID so that a replay is answered without applying it:
+    the same content again is a duplicate, other content under the same UUID a conflict. What
+    the event did is on the tube, box and member rows; here only a digest of its content."""
 
     client_uuid = models.UUIDField()
     type = models.CharField(max_length=16)
-    payload = models.JSONField()
+    # BLAKE2b (16 bytes, hex) of the event's canonical JSON: sampling.ingest.play.digest.
+    digest = models.CharField(max_length=32)
     # Who sent it, for the record; no database foreign key (see TubeMember), SET_NULL by Django.
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -409,13 +412,9 @@ class Scope(models.TextChoices):
     CAMPAIGN = "campaign", _("Campaign")
 
 
-class Tally(models.Model):
-    """Sampling counters per lane, site, community and campaign, moved by the event and result
-    actions in their transactions; the dashboard reads these, never the tubes."""
+class Counts(models.Model):
+    """The sampling counters of a place: what ``Tally`` holds and a ``TallyMove`` moves."""
 
-    campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.CASCADE, related_name="+")
-    scope = models.CharField(max_length=10, choices=Scope.choices)
-    place_id = models.BigIntegerField()
     tubes_open = models.IntegerField(default=0)
     tubes_sealed = models.IntegerField(default=0)
     people = models.IntegerField(default=0)
@@ -423,6 +422,21 @@ class Tally(models.Model):
     results_pending = models.IntegerField(default=0)
     positive_pools = models.IntegerField(default=0)
     retests_open = models.IntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+COUNTS = tuple(f.name for f in Counts._meta.local_fields)
+
+
+class Tally(Counts):
+    """Sampling counters per lane, site, community and campaign; the dashboard reads these,
+    never the tubes. Only ``sampling.tally.fold`` writes them, from ``TallyMove`` rows."""
+
+    campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.CASCADE, related_name="+")
+    scope = models.CharField(max_length=10, choices=Scope.choices)
+    place_id = models.BigIntegerField()
 
     class Meta:
         constraints = [
@@ -435,7 +449,7 @@ class Tally(models.Model):
         return f"{self.scope}:{self.place_id}"
 
 
-class TallyMove(models.Model):
+class TallyMove(Counts):
     """Counter moves not yet added to the counters: a writer inserts these in its own
     transaction, locking no shared row, and ``sampling.tally.fold`` adds them to ``Tally`` (or,
     with an ``hour``, to that hour's ``HourTally.people``) and deletes them, one folder at a
@@ -445,13 +459,6 @@ class TallyMove(models.Model):
     scope = models.CharField(max_length=10, choices=Scope.choices)
     place_id = models.BigIntegerField()
     hour = models.DateTimeField(null=True)
-    tubes_open = models.IntegerField(default=0)
-    tubes_sealed = models.IntegerField(default=0)
-    people = models.IntegerField(default=0)
-    boxes_in_transit = models.IntegerField(default=0)
-    results_pending = models.IntegerField(default=0)
-    positive_pools = models.IntegerField(default=0)
-    retests_open = models.IntegerField(default=0)
 
     def __str__(self) -> str:
         return f"{self.scope}:{self.place_id}"

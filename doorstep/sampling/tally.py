@@ -29,19 +29,19 @@ from django.db import OperationalError, close_old_connections, connection, trans
 
 from doorstep.core import bulk
 from doorstep.sampling import home, hooks
-from doorstep.sampling.models import HourTally, RoundSample, Scope, Tally, TallyMove, Tube
+from doorstep.sampling.models import (
+    COUNTS,
+    HourTally,
+    RoundSample,
+    Scope,
+    Tally,
+    TallyMove,
+    Tube,
+)
 
 Place = tuple[int, str, int]  # (campaign, scope, place)
 Hour = tuple[int, str, int, dt.datetime]
-FIELDS = (
-    "tubes_open",
-    "tubes_sealed",
-    "people",
-    "boxes_in_transit",
-    "results_pending",
-    "positive_pools",
-    "retests_open",
-)
+FIELDS = COUNTS
 # pg_advisory_xact_lock key of the fold: b"fold" read as an integer.
 FOLD_LOCK = 0x666F6C64
 

@@ -10,6 +10,7 @@ which is put on record (and on record once, whatever the number of replays).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import uuid
 from collections import Counter
@@ -85,8 +86,10 @@ class Changes:
             self.moves.setdefault((campaign_id, scope, place_id), Counter()).update(deltas)
 
 
-def canonical(payload: object) -> str:
-    return json.dumps(payload, sort_keys=True, ensure_ascii=False, default=str)
+def digest(payload: object) -> str:
+    """What a replay is compared by: a digest of the event's canonical JSON."""
+    canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.blake2b(canonical.encode(), digest_size=16).hexdigest()
 
 
 def answer(uid: str, status: str, refusal: Refusal | None = None, **extra: Any) -> Answer:
@@ -143,16 +146,17 @@ class Play:
             extra = self.handlers[type(event)](event) or {}
         except Refusal as refusal:
             return answer(str(event.uid), "rejected", refusal, **self.extra)
+        fingerprint = digest(event.raw)
         self.changes.events.append(
-            (event.uid, event.type, event.raw, self.user.pk, event.at, self.world.now)
+            (event.uid, event.type, fingerprint, self.user.pk, event.at, self.world.now)
         )
-        self.world.seen[event.uid] = event.raw
+        self.world.seen[event.uid] = fingerprint
         return answer(str(event.uid), "accepted", **{**self.extra, **extra})
 
     def replayed(self, uid: uuid.UUID, raw: object) -> Answer | None:
         if uid not in self.world.seen:
             return None
-        if canonical(self.world.seen[uid]) == canonical(raw):
+        if self.world.seen[uid] == digest(raw):
             return answer(str(uid), "duplicate")
         return answer(
             str(uid),

@@ -1,8 +1,14 @@
-"""Look up: what a batch needs from the database, read in a fixed number of set-based queries
-whatever the batch's size, into plain in-memory state that ``play`` checks and changes.
+"""Look up: what a batch needs from the database, in one statement whatever the batch's size,
+into plain in-memory state that ``play`` checks and changes.
 
-Rows that the batch may change are locked here, in one order for every writer: tubes by id,
-then boxes by id (the counters are locked later, by ``sampling.tally``, after both).
+The fixed look-ups (the user's lanes on duty, lanes by code, the round running in a community,
+its pool by zone, rounds) come from ``lookups``, cached per process for a few seconds. The rest
+is one ``core.sql.Read``: the events already accepted by UUID, the tubes and boxes named (and a
+lane's open tube), the people named with their households, whether they are sampled this round,
+their buildings' zones, walk-ins known to the round and open retest orders.
+
+Rows that the batch may change are locked by that statement, tubes and then boxes each in id
+order (PostgreSQL; on SQLite the transaction holds the database's one write lock).
 """
 
 from __future__ import annotations
@@ -13,14 +19,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Q
-
 from doorstep.campaigns.models import Campaign, CampaignBuilding
-from doorstep.campaigns.queries import running_in_many
+from doorstep.core import sql
 from doorstep.core.models import User
 from doorstep.core.roles import Can
-from doorstep.core.scoping import town_ids
-from doorstep.sampling import hooks, queries
+from doorstep.sampling import hooks
+from doorstep.sampling.ingest import lookups
+from doorstep.sampling.ingest.lookups import LaneRow
 from doorstep.sampling.ingest.parse import (
     BoxAdd,
     BoxCount,
@@ -36,14 +41,16 @@ from doorstep.sampling.models import (
     Box,
     CustodyCheck,
     DeviceEvent,
-    Lane,
     RoundSample,
+    Site,
     Tube,
     TubeMember,
     WalkIn,
 )
 from doorstep.sampling.rules import BoxFacts, TubeFacts
-from doorstep.territory.models import Resident
+from doorstep.territory.models import Building, Household, Resident, Unit
+
+__all__ = ["BoxState", "LaneRow", "Person", "TubeState", "WalkInState", "World", "load"]
 
 
 @dataclass
@@ -80,16 +87,6 @@ class BoxState(BoxFacts):
 
 
 @dataclass(frozen=True)
-class LaneRow:
-    pk: int
-    code: str
-    label: str
-    site_id: int
-    community_id: int
-    town_id: int
-
-
-@dataclass(frozen=True)
 class Person:
     id: int
     name: str
@@ -118,7 +115,8 @@ class WalkInState:
 class World:
     user: User
     now: dt.datetime
-    seen: dict[uuid.UUID, Any] = field(default_factory=dict)
+    # Accepted events by UUID: the digest of what was accepted.
+    seen: dict[uuid.UUID, str] = field(default_factory=dict)
     lanes: dict[str, LaneRow] = field(default_factory=dict)
     allowed_lanes: set[str] = field(default_factory=set)
     running: dict[int, Campaign | None] = field(default_factory=dict)
@@ -140,9 +138,9 @@ class World:
     # Refused counts already on record, by the event's UUID (a replay records nothing twice).
     checked: set[uuid.UUID] = field(default_factory=set)
     # The lanes this user may scan at now (duty or the token's lane); None: all of the town's.
-    scan_lanes: set[int] | None = None
+    scan_lanes: frozenset[int] | None = None
     # The sites of those lanes, where the user may pack and hand over boxes.
-    scan_sites: set[int] | None = None
+    scan_sites: frozenset[int] | None = None
 
     def tube(self, code: str) -> TubeState | None:
         return self.newest_tube.get(code)
@@ -159,291 +157,378 @@ class World:
         self.newest_box[box.code] = box
 
 
+TubeEvent = TubeOpen | TubeAdd | TubeSeal | TubeDiscard | BoxAdd
+
+# Table names, as the models have them.
+T_TUBE = Tube._meta.db_table
+T_MEMBER = TubeMember._meta.db_table
+T_BOX = Box._meta.db_table
+T_SITE = Site._meta.db_table
+T_WALK_IN = WalkIn._meta.db_table
+T_SAMPLE = RoundSample._meta.db_table
+T_EVENT = DeviceEvent._meta.db_table
+T_CHECK = CustodyCheck._meta.db_table
+T_CAMPAIGN = Campaign._meta.db_table
+T_ZONE = CampaignBuilding._meta.db_table
+T_RESIDENT = Resident._meta.db_table
+T_HOUSEHOLD = Household._meta.db_table
+T_UNIT = Unit._meta.db_table
+T_BUILDING = Building._meta.db_table
+
+
+@dataclass
+class Keys:
+    """What a batch names, read off its parsed events."""
+
+    uids: list[uuid.UUID]
+    lanes: set[str]
+    tubes: set[str]
+    adding_to: set[str]
+    boxes: set[str]
+    counts: bool
+    person_codes: set[str]
+    numbers: set[str]
+
+    @classmethod
+    def of(cls, parsed: Sequence[Parsed]) -> Keys:
+        events = [e for e in parsed if isinstance(e, Event)]
+        adds = [e for e in events if isinstance(e, TubeAdd)]
+        return cls(
+            uids=[e.uid for e in parsed if e.uid is not None],
+            lanes={e.lane for e in events if isinstance(e, TubeOpen | BoxOpen)},
+            tubes={e.tube for e in events if isinstance(e, TubeEvent)},
+            adding_to={e.tube for e in adds},
+            boxes={e.box for e in events if isinstance(e, BoxOpen | BoxAdd | BoxCount)},
+            counts=any(isinstance(e, BoxCount) for e in events),
+            person_codes={e.person.code for e in adds if e.person and e.person.code},
+            numbers={e.person.number for e in adds if e.person and e.person.number}
+            | {e.walk_in.id_number for e in adds if e.walk_in},
+        )
+
+
 def load(
     user: User, parsed: Sequence[Parsed], now: dt.datetime, token_lane: int | None = None
 ) -> World:
     world = World(user=user, now=now)
-    if user.can(Can.SCAN):
-        world.scan_lanes = queries.scan_lanes(user, token_lane)
-        if world.scan_lanes is not None:
-            world.scan_sites = set(
-                Lane.objects.filter(pk__in=world.scan_lanes).values_list("site_id", flat=True)
-            )
-    events = [e for e in parsed if isinstance(e, Event)]
-    uids = [e.uid for e in parsed if e.uid is not None]
-    if uids:
-        world.seen = dict(
-            DeviceEvent.objects.filter(client_uuid__in=uids).values_list("client_uuid", "payload")
+    access = lookups.access(user, token_lane)
+    world.scan_lanes, world.scan_sites = access.scan_lanes, access.scan_sites
+    keys = Keys.of(parsed)
+    _lanes(world, keys.lanes, access)
+    running = {c.pk for c in world.running.values() if c is not None}
+    rows = _read(keys, access, running, [lane.pk for lane in world.lanes.values()]).run()
+    world.seen = {uuid.UUID(u): digest for u, digest in rows.get("seen", [])}
+    world.checked = {uuid.UUID(u) for (u,) in rows.get("checked", [])}
+    _tubes(world, rows.get("tubes", []), rows.get("members", []))
+    _boxes(world, rows.get("boxes", []))
+    world.campaigns.update(
+        lookups.campaigns(
+            {t.campaign_id for t in world.tubes.values()}
+            | {b.campaign_id for b in world.boxes.values()}
         )
-        world.checked = {
-            uid
-            for uid in CustodyCheck.objects.filter(client_uuid__in=uids).values_list(
-                "client_uuid", flat=True
-            )
-            if uid is not None
-        }
-    towns = town_ids(user)
-    _lanes(world, {e.lane for e in events if isinstance(e, TubeOpen | BoxOpen)}, towns)
-    _tubes(world, events, towns)
-    _boxes(world, events, towns)
-    _campaigns(world)
-    _people(world, [e for e in events if isinstance(e, TubeAdd)])
+    )
+    if keys.adding_to:
+        _people(world, rows)
     return world
 
 
-def _lanes(world: World, codes: set[str], towns: set[int] | None) -> None:
-    if not codes:
-        return
-    rows = Lane.objects.filter(code__in=codes).values_list(
-        "pk",
-        "code",
-        "name",
-        "site_id",
-        "site__name",
-        "site__community_id",
-        "site__community__town_id",
-    )
-    for pk, code, name, site_id, site, community_id, town_id in rows:
-        world.lanes[code] = LaneRow(pk, code, f"{site} {name}", site_id, community_id, town_id)
-    user = world.user
-    if user.can(Can.SCAN):
-        mine = None if user.is_town_wide else set(user.communities.values_list("pk", flat=True))
+def _lanes(world: World, codes: set[str], access: lookups.Access) -> None:
+    world.lanes = lookups.lanes(codes)
+    if world.user.can(Can.SCAN):
         for code, lane in world.lanes.items():
             if (
-                (towns is None or lane.town_id in towns)
-                and (mine is None or lane.community_id in mine)
-                and (world.scan_lanes is None or lane.pk in world.scan_lanes)
+                (access.towns is None or lane.town_id in access.towns)
+                and (access.communities is None or lane.community_id in access.communities)
+                and (access.scan_lanes is None or lane.pk in access.scan_lanes)
             ):
                 world.allowed_lanes.add(code)
-    communities = {
-        lane.community_id for code, lane in world.lanes.items() if code in world.allowed_lanes
-    }
-    world.running = dict(running_in_many(communities))
-    for campaign in world.running.values():
+    communities = {world.lanes[code].community_id for code in world.allowed_lanes}
+    world.running = lookups.running(communities)
+    for community, campaign in world.running.items():
         if campaign is not None:
             world.campaigns[campaign.pk] = campaign
-    world.lane_pools = queries.lane_pools(
-        {(c.pk, community) for community, c in world.running.items() if c is not None}
+            world.lane_pools[(campaign.pk, community)] = lookups.pool(campaign.pk, community)
+
+
+def _in_towns(column: str, towns: frozenset[int] | None) -> tuple[str, list[Any]]:
+    """Rows of rounds in the user's towns only (all for an admin of every town)."""
+    if towns is None:
+        return "", []
+    where, params = sql.any_of("town_id", towns, "bigint")
+    return f" AND {column} IN (SELECT id FROM {T_CAMPAIGN} WHERE {where})", params
+
+
+def _read(keys: Keys, access: lookups.Access, running: set[int], lane_ids: list[int]) -> sql.Read:
+    read = sql.Read()
+    if keys.uids:
+        where, params = sql.any_of("client_uuid", keys.uids, "uuid")
+        read.add(
+            sql.Part("seen", ["client_uuid", "digest"], f"FROM {T_EVENT} WHERE {where}", params)
+        )
+        if keys.counts:
+            read.add(sql.Part("checked", ["client_uuid"], f"FROM {T_CHECK} WHERE {where}", params))
+    if keys.tubes or lane_ids:
+        code, code_params = sql.any_of("tube.code", keys.tubes, "text")
+        lane, lane_params = sql.any_of("tube.lane_id", lane_ids, "bigint")
+        towns, town_params = _in_towns("tube.campaign_id", access.towns)
+        read.add(
+            sql.Part(
+                "tubes",
+                [
+                    "tube.id",
+                    "tube.code",
+                    "tube.campaign_id",
+                    "tube.lane_id",
+                    "tube.site_id",
+                    "tube.community_id",
+                    "tube.status",
+                    "tube.pool_rule",
+                    "tube.capacity",
+                    "tube.member_count",
+                    "tube.household_id",
+                    "home.room",
+                    "tube.box_id",
+                    "tube.opened_at",
+                    "tube.sealed_at",
+                    "tube.discarded_at",
+                    "tube.received_at",
+                    "tube.retest_of_id",
+                ],
+                f"FROM {T_TUBE} tube LEFT JOIN {T_HOUSEHOLD} home ON home.id = tube.household_id "
+                f"WHERE ({code} OR ({lane} AND tube.status = 'open')){towns} ORDER BY tube.id",
+                code_params + lane_params + town_params,
+                lock="tube",
+            )
+        )
+    if keys.adding_to:
+        code, params = sql.any_of("code", keys.adding_to, "text")
+        read.add(
+            sql.Part(
+                "members",
+                ["member.tube_id", "member.resident_id", "walk_in.id_number"],
+                f"FROM {T_MEMBER} member LEFT JOIN {T_WALK_IN} walk_in "
+                f"ON walk_in.id = member.walk_in_id "
+                f"WHERE member.tube_id IN (SELECT id FROM {T_TUBE} WHERE {code})",
+                params,
+            )
+        )
+    if keys.boxes:
+        code, params = sql.any_of("box.code", keys.boxes, "text")
+        towns, town_params = _in_towns("box.campaign_id", access.towns)
+        read.add(
+            sql.Part(
+                "boxes",
+                [
+                    "box.id",
+                    "box.code",
+                    "box.campaign_id",
+                    "box.status",
+                    "box.tube_count",
+                    "box.received_at",
+                    "box.site_id",
+                    "site.community_id",
+                    "box.opened_at",
+                    "box.sealed_at",
+                    "box.handed_at",
+                    "box.courier",
+                    "box.flagged",
+                ],
+                f"FROM {T_BOX} box JOIN {T_SITE} site ON site.id = box.site_id "
+                f"WHERE {code}{towns} ORDER BY box.id",
+                params + town_params,
+                lock="box",
+            )
+        )
+    if keys.adding_to:
+        _people_parts(read, keys, running)
+    return read
+
+
+def _people_parts(read: sql.Read, keys: Keys, running: set[int]) -> None:
+    """The people a batch adds to tubes, and what the rules need to know of them."""
+    tube, tube_params = sql.any_of("code", keys.adding_to, "text")
+    ids, id_params = sql.any_of("id", running, "bigint")
+    read.with_(
+        "camp",
+        f"SELECT campaign_id AS id FROM {T_TUBE} WHERE {tube} "
+        f"UNION SELECT id FROM {T_CAMPAIGN} WHERE {ids}",
+        tube_params + id_params,
     )
+    code, code_params = sql.any_of("r.person_code", keys.person_codes, "text")
+    number, number_params = sql.any_of("r.id_number", keys.numbers, "text")
+    read.with_(
+        "people",
+        "SELECT r.id, r.person_code, r.id_number, r.name, r.household_id, h.room, "
+        "r.community_id, r.town_id, u.building_id, b.name AS building "
+        f"FROM {T_RESIDENT} r JOIN {T_HOUSEHOLD} h ON h.id = r.household_id "
+        f"JOIN {T_UNIT} u ON u.id = h.unit_id JOIN {T_BUILDING} b ON b.id = u.building_id "
+        f"WHERE {code} OR ({number} AND r.town_id IN "
+        f"(SELECT town_id FROM {T_CAMPAIGN} WHERE id IN (SELECT id FROM camp)))",
+        code_params + number_params,
+    )
+    walk_in, walk_in_params = sql.any_of("w.id_number", keys.numbers, "text")
+    read.with_(
+        "walk_ins",
+        "SELECT w.id, w.campaign_id, w.community_id, w.name, w.id_type, w.id_number, w.phone, "
+        "w.address, w.created_at "
+        f"FROM {T_WALK_IN} w WHERE w.campaign_id IN (SELECT id FROM camp) AND {walk_in}",
+        walk_in_params,
+    )
+    read.add(
+        sql.Part(
+            "people",
+            [
+                "p.person_code",
+                "p.id_number",
+                "p.id",
+                "p.name",
+                "p.household_id",
+                "p.room",
+                "p.community_id",
+                "p.town_id",
+                "p.building_id",
+                "p.building",
+            ],
+            "FROM people p",
+        )
+    )
+    read.add(
+        sql.Part(
+            "sampled",
+            ["s.campaign_id", "s.resident_id"],
+            f"FROM {T_SAMPLE} s WHERE s.campaign_id IN (SELECT id FROM camp) "
+            "AND s.resident_id IN (SELECT id FROM people)",
+        )
+    )
+    read.add(
+        sql.Part(
+            "zones",
+            ["z.campaign_id", "z.building_id", "z.zone", "z.pool_rule"],
+            f"FROM {T_ZONE} z WHERE z.campaign_id IN (SELECT id FROM camp) "
+            "AND z.building_id IN (SELECT building_id FROM people)",
+        )
+    )
+    read.add(
+        sql.Part(
+            "walk_ins",
+            [
+                "w.id",
+                "w.campaign_id",
+                "w.community_id",
+                "w.name",
+                "w.id_type",
+                "w.id_number",
+                "w.phone",
+                "w.address",
+                "w.created_at",
+                f"EXISTS (SELECT 1 FROM {T_MEMBER} m WHERE m.walk_in_id = w.id)",
+            ],
+            "FROM walk_ins w",
+        )
+    )
+    orders = hooks.retests.orders_part(
+        "SELECT id FROM camp", "SELECT id FROM people", "SELECT id FROM walk_ins"
+    )
+    if orders is not None:
+        read.add(orders)
 
 
-TubeEvent = TubeOpen | TubeAdd | TubeSeal | TubeDiscard | BoxAdd
-
-_TUBE_FIELDS = (
-    "pk",
-    "code",
-    "campaign_id",
-    "lane_id",
-    "site_id",
-    "community_id",
-    "status",
-    "pool_rule",
-    "capacity",
-    "member_count",
-    "household_id",
-    "household__room",
-    "box_id",
-    "opened_at",
-    "sealed_at",
-    "discarded_at",
-    "received_at",
-    "retest_of_id",
-)
-
-
-def _tubes(world: World, events: Sequence[Event], towns: set[int] | None) -> None:
-    codes = {e.tube for e in events if isinstance(e, TubeEvent)}
-    lanes = [
-        world.lanes[e.lane].pk for e in events if isinstance(e, TubeOpen) and e.lane in world.lanes
-    ]
-    if not codes and not lanes:
-        return
-    found = Tube.objects.filter(Q(code__in=codes) | Q(lane_id__in=lanes, status="open"))
-    if towns is not None:
-        found = found.filter(campaign__town_id__in=towns)
-    rows = found.select_for_update(of=("self",)).order_by("pk").values_list(*_TUBE_FIELDS)
-    newest: dict[str, dt.datetime] = {}
-    for row in rows:
-        values = dict(zip(_TUBE_FIELDS, row, strict=True))
+def _tubes(world: World, rows: list[list[Any]], members: list[list[Any]]) -> None:
+    moment = sql.moment
+    for (
+        pk, code, campaign_id, lane_id, site_id, community_id, status, pool_rule, capacity,
+        member_count, household_id, room, box_id, opened_at, sealed_at, discarded_at,
+        received_at, retest_of_id,
+    ) in rows:  # fmt: skip
+        sealed, discarded = moment(sealed_at), moment(discarded_at)
         tube = TubeState(
-            code=values["code"],
-            campaign_id=values["campaign_id"],
-            lane_id=values["lane_id"],
-            status=values["status"],
-            pool_rule=values["pool_rule"],
-            capacity=values["capacity"],
-            member_count=values["member_count"],
-            household_id=values["household_id"],
-            household_room=values["household__room"] or "",
-            box_id=values["box_id"],
-            at=values["discarded_at"] or values["sealed_at"],
-            pk=values["pk"],
-            site_id=values["site_id"],
-            community_id=values["community_id"],
-            opened_at=values["opened_at"],
-            sealed_at=values["sealed_at"],
-            discarded_at=values["discarded_at"],
-            received_at=values["received_at"],
-            retest_of_id=values["retest_of_id"],
+            code=code,
+            campaign_id=campaign_id,
+            lane_id=lane_id,
+            status=status,
+            pool_rule=pool_rule,
+            capacity=capacity,
+            member_count=member_count,
+            household_id=household_id,
+            household_room=room or "",
+            box_id=box_id,
+            at=discarded or sealed,
+            pk=pk,
+            site_id=site_id,
+            community_id=community_id,
+            opened_at=moment(opened_at),
+            sealed_at=sealed,
+            discarded_at=discarded,
+            received_at=moment(received_at),
+            retest_of_id=retest_of_id,
         )
-        world.tubes[(tube.campaign_id, tube.code)] = tube
-        if tube.status == "open":
-            world.open_at_lane[tube.lane_id] = tube
+        world.tubes[(campaign_id, code)] = tube
+        if status == "open":
+            world.open_at_lane[lane_id] = tube
+        newest = world.newest_tube.get(code)
         assert tube.opened_at is not None
-        if tube.code not in newest or tube.opened_at >= newest[tube.code]:
-            newest[tube.code] = tube.opened_at
-            world.newest_tube[tube.code] = tube
-    # Who is in the tubes the batch adds people to (at most a pool each).
-    adding = {
-        world.newest_tube[e.tube].pk: world.newest_tube[e.tube]
-        for e in events
-        if isinstance(e, TubeAdd) and e.tube in world.newest_tube
-    }
-    if adding:
-        for tube_id, resident_id, number in TubeMember.objects.filter(
-            tube_id__in=adding
-        ).values_list("tube_id", "resident_id", "walk_in__id_number"):
-            if resident_id is not None:
-                adding[tube_id].residents.add(resident_id)
-            else:
-                adding[tube_id].walk_ins.add(number)
+        if newest is None or tube.opened_at >= newest.opened_at:  # type: ignore[operator]
+            world.newest_tube[code] = tube
+    by_pk = {t.pk: t for t in world.newest_tube.values()}
+    for tube_id, resident_id, number in members:
+        adding = by_pk.get(tube_id)
+        if adding is None:
+            continue
+        if resident_id is not None:
+            adding.residents.add(resident_id)
+        else:
+            adding.walk_ins.add(number)
 
 
-_BOX_FIELDS = (
-    "pk",
-    "code",
-    "campaign_id",
-    "status",
-    "tube_count",
-    "received_at",
-    "site_id",
-    "site__community_id",
-    "opened_at",
-    "sealed_at",
-    "handed_at",
-    "courier",
-    "flagged",
-)
-
-
-def _boxes(world: World, events: Sequence[Event], towns: set[int] | None) -> None:
-    codes = {e.box for e in events if isinstance(e, BoxOpen | BoxAdd | BoxCount)}
-    if not codes:
-        return
-    found = Box.objects.filter(code__in=codes)
-    if towns is not None:
-        found = found.filter(campaign__town_id__in=towns)
-    newest: dict[str, dt.datetime] = {}
-    for row in found.select_for_update(of=("self",)).order_by("pk").values_list(*_BOX_FIELDS):
-        v = dict(zip(_BOX_FIELDS, row, strict=True))
+def _boxes(world: World, rows: list[list[Any]]) -> None:
+    moment = sql.moment
+    for (
+        pk, code, campaign_id, status, tube_count, received_at, site_id, community_id,
+        opened_at, sealed_at, handed_at, courier, flagged,
+    ) in rows:  # fmt: skip
         box = BoxState(
-            code=v["code"],
-            campaign_id=v["campaign_id"],
-            status=v["status"],
-            tube_count=v["tube_count"],
-            received_at=v["received_at"],
-            pk=v["pk"],
-            site_id=v["site_id"],
-            community_id=v["site__community_id"],
-            opened_at=v["opened_at"],
-            sealed_at=v["sealed_at"],
-            handed_at=v["handed_at"],
-            courier=v["courier"],
-            flagged=v["flagged"],
+            code=code,
+            campaign_id=campaign_id,
+            status=status,
+            tube_count=tube_count,
+            received_at=moment(received_at),
+            pk=pk,
+            site_id=site_id,
+            community_id=community_id,
+            opened_at=moment(opened_at),
+            sealed_at=moment(sealed_at),
+            handed_at=moment(handed_at),
+            courier=courier,
+            flagged=bool(flagged),
         )
-        world.boxes[(box.campaign_id, box.code)] = box
-        if box.code not in newest or v["opened_at"] >= newest[box.code]:
-            newest[box.code] = v["opened_at"]
-            world.newest_box[box.code] = box
+        world.boxes[(campaign_id, code)] = box
+        newest = world.newest_box.get(code)
+        if newest is None or box.opened_at >= newest.opened_at:  # type: ignore[operator]
+            world.newest_box[code] = box
+    by_pk = {b.pk: b for b in world.boxes.values()}
     for tube in world.tubes.values():
         if tube.box_id is not None:
-            tube.box = next((b for b in world.boxes.values() if b.pk == tube.box_id), None)
+            tube.box = by_pk.get(tube.box_id)
 
 
-def _campaigns(world: World) -> None:
-    wanted = {t.campaign_id for t in world.tubes.values()} | {
-        b.campaign_id for b in world.boxes.values()
-    }
-    missing = wanted - set(world.campaigns)
-    if missing:
-        world.campaigns.update(Campaign.objects.in_bulk(missing))
-
-
-_PERSON = (
-    "pk",
-    "name",
-    "household_id",
-    "household__room",
-    "community_id",
-    "town_id",
-    "household__unit__building_id",
-    "household__unit__building__name",
-)
-
-
-def _people(world: World, adds: Sequence[TubeAdd]) -> None:
+def _people(world: World, rows: dict[str, list[list[Any]]]) -> None:
     """Residents by person code and by document number, who of them is sampled already, the
     walk-ins known to the round, open retest orders and the zones of their buildings."""
-    if not adds:
-        return
-    # The rounds of the tubes named, and of tubes the batch opens at its lanes.
-    campaign_ids = set(world.campaigns)
     towns = {c.town_id for c in world.campaigns.values()}
-    person_codes = {e.person.code for e in adds if e.person and e.person.code}
-    numbers = {e.person.number for e in adds if e.person and e.person.number}
-    numbers |= {e.walk_in.id_number for e in adds if e.walk_in}
-    if person_codes:
-        for code, *row in Resident.objects.filter(person_code__in=person_codes).values_list(
-            "person_code", *_PERSON
-        ):
-            person = Person(*row)
-            if person.town_id in towns:
-                world.by_code[code] = person
-    if numbers and towns:
-        for number, *row in Resident.objects.filter(
-            town_id__in=towns, id_number__in=numbers
-        ).values_list("id_number", *_PERSON):
-            world.by_number[number] = Person(*row)
-    people = {p.id for p in (*world.by_code.values(), *world.by_number.values())}
-    if not campaign_ids:
-        return
-    if people:
-        world.sampled = set(
-            RoundSample.objects.filter(
-                campaign_id__in=campaign_ids, resident_id__in=people
-            ).values_list("campaign_id", "resident_id")
-        )
-        world.zones = {
-            (c, b): (zone, rule)
-            for c, b, zone, rule in CampaignBuilding.objects.filter(
-                campaign_id__in=campaign_ids,
-                building_id__in={
-                    p.building_id for p in (*world.by_code.values(), *world.by_number.values())
-                },
-            ).values_list("campaign_id", "building_id", "zone", "pool_rule")
-        }
-    walk_in_numbers = numbers - set(world.by_number)
-    walk_in_ids: dict[int, WalkInState] = {}
-    if walk_in_numbers:
-        for row in WalkIn.objects.filter(
-            campaign_id__in=campaign_ids, id_number__in=walk_in_numbers
-        ).values_list(
-            "pk",
-            "campaign_id",
-            "community_id",
-            "name",
-            "id_type",
-            "id_number",
-            "phone",
-            "address",
-            "created_at",
-        ):
-            state = WalkInState(*row)
-            world.walk_ins[(state.campaign_id, state.id_number)] = state
-            assert state.pk is not None
-            walk_in_ids[state.pk] = state
-        for campaign_id, walk_in_id in TubeMember.objects.filter(
-            walk_in_id__in=walk_in_ids
-        ).values_list("campaign_id", "walk_in_id"):
-            world.walk_ins_sampled.add((campaign_id, walk_in_ids[walk_in_id].id_number))
-    world.orders = hooks.retests.open_orders(campaign_ids, people, set(walk_in_ids))
+    for code, number, *person in rows.get("people", []):
+        found = Person(*person)
+        if code in world.by_code or found.town_id not in towns:
+            continue
+        world.by_code[code] = found
+        world.by_number[number] = found
+    world.sampled = {(c, r) for c, r in rows.get("sampled", [])}
+    world.zones = {(c, b): (zone, rule) for c, b, zone, rule in rows.get("zones", [])}
+    for *walk_in, used in rows.get("walk_ins", []):
+        state = WalkInState(*walk_in)
+        if state.id_number in world.by_number:
+            continue  # on the roster now: the resident, not the walk-in
+        state.created_at = sql.moment(state.created_at)  # type: ignore[assignment]
+        world.walk_ins[(state.campaign_id, state.id_number)] = state
+        if used:
+            world.walk_ins_sampled.add((state.campaign_id, state.id_number))
+    if "orders" in rows:
+        world.orders = hooks.retests.orders(rows["orders"])
