@@ -100,6 +100,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "doorstep.core.middleware.BodyLimit",
+    # A device's request leaves here for API_MIDDLEWARE below.
+    "doorstep.core.middleware.DeviceApi",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -114,6 +116,16 @@ MIDDLEWARE = [
     "doorstep.core.middleware.NoStore",
     # Last, as django-axes asks: it answers a locked-out sign-in.
     "axes.middleware.AxesMiddleware",
+]
+
+# What a device's request to the API runs through (core.middleware.DeviceApi): headers, the
+# language of its answers, no NUL in a query, no-store.
+API_PREFIX = "/api/"
+API_MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "doorstep.core.middleware.TextOnly",
+    "doorstep.core.middleware.NoStore",
 ]
 
 ROOT_URLCONF = "doorstep.urls"
@@ -157,6 +169,10 @@ def _private_file(path: Path) -> None:
 # How old a device request's cached look-ups may be (core.ttl): its token, its user's lanes on
 # duty, lanes by code, the round running in a community. 0 turns the caches off.
 CACHE_SECONDS = env_int("DOORSTEP_CACHE_SECONDS", 5)
+
+# The counters' fold (sampling.tally) after a scan: in a background thread of each server
+# process (the default of `doorstep serve`), or right away in the request (commands, tests).
+FOLD_INLINE = env_bool("DOORSTEP_FOLD_INLINE", True)
 
 # PostgreSQL keeps the ingest's statements prepared per connection; a pooler in transaction
 # mode (PgBouncer before 1.21) cannot, so it is switched off there.

@@ -11,36 +11,59 @@ from typing import Any
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.openapi.schema import OpenAPISchema
 from ninja.security import HttpBearer
 
+from doorstep.api import events_schema
 from doorstep.api.models import ApiToken, digest
 from doorstep.campaigns.queries import running_in_many
 from doorstep.core.models import User
 from doorstep.core.roles import Can
 from doorstep.core.scoping import scoped
+from doorstep.core.ttl import Ttl
 from doorstep.lab import results as lab_results
 from doorstep.sampling import ingest
 from doorstep.sampling.models import Lane
 from doorstep.sampling.queries import lane_pools, scan_lanes
 
+# A token's user and lane, by the token's digest, for settings.CACHE_SECONDS: a revoked token
+# or a deactivated user stops working on every process within that time.
+_tokens: Ttl[str, tuple[User, int | None] | None] = Ttl("device tokens")
+
+
+def _token(key_digest: str) -> tuple[User, int | None] | None:
+    found = (
+        ApiToken.objects.filter(key_digest=key_digest, revoked_at__isnull=True)
+        .select_related("user")
+        .first()
+    )
+    if found is None or not found.user.is_active:
+        return None
+    return found.user, found.lane_id
+
 
 class TokenAuth(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> User | None:
-        found = (
-            ApiToken.objects.filter(key_digest=digest(token), revoked_at__isnull=True)
-            .select_related("user")
-            .first()
-        )
-        if found is None or not found.user.is_active:
+        key = digest(token)
+        found = _tokens.get(key, lambda: _token(key))
+        if found is None:
             return None
-        request.user = found.user
-        request.token_lane = found.lane_id  # type: ignore[attr-defined]
-        return found.user
+        user, lane = found
+        request.user = user
+        request.token_lane = lane  # type: ignore[attr-defined]
+        return user
 
 
-api = NinjaAPI(
+class DeviceApi(NinjaAPI):
+    def get_openapi_schema(self, **kwargs: Any) -> OpenAPISchema:
+        """The document, with the device events typed one by one (``events_schema``)."""
+        return events_schema.document(super().get_openapi_schema(**kwargs))  # type: ignore[return-value]
+
+
+api = DeviceApi(
     title="Doorstep device API",
     version="1",
     description=(
@@ -146,7 +169,12 @@ def _invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
         f"{where}: {first.get('msg', 'invalid')}" if where else str(first.get("msg", "invalid"))
     )
     return api.create_response(
-        request, {"error": f"The body is not the documented envelope ({message})."}, status=400
+        request,
+        {
+            "error": _("The body is not the documented envelope (%(problem)s).")
+            % {"problem": message}
+        },
+        status=400,
     )
 
 
@@ -155,7 +183,9 @@ def _unauthorised(request: HttpRequest, exc: AuthenticationError) -> HttpRespons
     return api.create_response(
         request,
         {
-            "error": "Missing or unknown token: send Authorization: Bearer <token> from `doorstep create-token`."
+            "error": _(
+                "Missing or unknown token: send Authorization: Bearer <token> from `doorstep create-token`."
+            )
         },
         status=401,
     )
@@ -169,8 +199,9 @@ def _database_down(request: HttpRequest, exc: Exception) -> HttpResponse:
     response = api.create_response(
         request,
         {
-            "error": "The database is not answering; nothing of this request was recorded. "
-            "Send it again in a few seconds: resending the same ids is safe."
+            "error": _(
+                "The database is not answering; nothing of this request was recorded. Send it again in a few seconds: resending the same ids is safe."
+            )
         },
         status=503,
     )
@@ -182,13 +213,17 @@ def _database_down(request: HttpRequest, exc: Exception) -> HttpResponse:
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     message = str(exc)
     if exc.status_code == 400:
-        message = 'The body is not JSON. Send {"events": [...]} as application/json.'
+        message = _('The body is not JSON. Send {"events": [...]} as application/json.')
     return api.create_response(request, {"error": message}, status=exc.status_code)
 
 
-def _too_many(n: int, limit: int, what: str) -> None:
+def _too_many(n: int, limit: int) -> None:
     if n > limit:
-        raise HttpError(413, f"At most {limit} {what} per request; this one has {n}. Split it.")
+        raise HttpError(
+            413,
+            _("At most %(limit)s items per request; this one has %(n)s. Split it.")
+            % {"limit": limit, "n": n},
+        )
 
 
 @api.get(
@@ -230,9 +265,9 @@ def post_events(request: HttpRequest, body: EventsIn) -> dict[str, Any]:
     user: User = request.auth  # type: ignore[attr-defined]
     if not (user.can(Can.SCAN) or user.can(Can.RECEIVE_SPECIMENS)):
         raise HttpError(
-            403, "This token's user may not send scan events (registrars and the lab do)."
+            403, _("This token's user may not send scan events (registrars and the lab do).")
         )
-    _too_many(len(body.events), ingest.MAX_EVENTS, "events")
+    _too_many(len(body.events), ingest.MAX_EVENTS)
     return {
         "results": ingest.apply(
             user,
@@ -252,6 +287,6 @@ def post_events(request: HttpRequest, body: EventsIn) -> dict[str, Any]:
 def post_results(request: HttpRequest, body: ResultsIn) -> dict[str, Any]:
     user: User = request.auth  # type: ignore[attr-defined]
     if not user.can(Can.RECORD_RESULTS):
-        raise HttpError(403, "Only the lab sends results.")
-    _too_many(len(body.results), ingest.MAX_EVENTS, "results")
+        raise HttpError(403, _("Only the lab sends results."))
+    _too_many(len(body.results), ingest.MAX_EVENTS)
     return {"results": lab_results.record(user, list(body.results))}

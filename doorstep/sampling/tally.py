@@ -13,9 +13,11 @@ to the counters that depend on them: home stops here, and the folders the apps a
 after its scan has run, milliseconds after the commit, and a fold that fails leaves the moves
 in place for the next one: nothing is counted twice or lost.
 
-The ingest engine folds right after its commit; when another folder holds the lock it asks a
-background thread to fold soon (``fold_soon``) rather than wait. Callers that need a counter
-moved before they go on (the lab's results) use ``bump``, which moves and folds at once.
+In a server the ingest engine hands the fold to a background thread once it has committed
+(``fold_soon``): one fold then counts the moves of every request since the last, off the
+requests' path. Commands and tests fold right after the commit (``settings.FOLD_INLINE``).
+Callers that need a counter moved before they go on (the lab's results) use ``bump``, which
+moves and folds at once.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import threading
 from collections import Counter
 from typing import Any
 
+from django.conf import settings
 from django.db import OperationalError, close_old_connections, connection, transaction
 
 from doorstep.core import bulk
@@ -138,8 +141,14 @@ def fold(*, wait: bool = False) -> bool:
 
 
 def after_write() -> None:
-    """What a writer does once its transaction has committed: fold now, or, when another fold
-    is running (it may have started before this commit), have one run soon."""
+    """What a writer does once its transaction has committed. In a server, ask the folding
+    thread to fold (it folds the moves of every request since its last fold at once, off the
+    request's path). With ``settings.FOLD_INLINE`` (the tests, and commands), fold now, so that
+    the next line reads current counters; when another fold is running, which may have started
+    before this commit, one runs soon."""
+    if not settings.FOLD_INLINE:
+        fold_soon()
+        return
     try:
         if fold():
             return

@@ -49,7 +49,7 @@ def test_more_than_a_thousand_events_is_413_and_nothing_is_applied(lane_world):
     ]
     response = d.post("events", {"events": events})
     assert response.status_code == 413
-    assert "At most 1000 events" in response.json()["error"]
+    assert "At most 1000 items per request" in response.json()["error"]
 
 
 def test_the_lab_may_not_scan_at_lanes_nor_registrars_send_results(lane_world):
