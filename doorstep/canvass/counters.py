@@ -19,6 +19,7 @@ from doorstep.canvass.models import (
     TaskStatus,
     is_covered,
 )
+from doorstep.core import bulk
 from doorstep.sampling import hooks, tally
 from doorstep.sampling.models import RoundSample
 from doorstep.territory.models import Household, Resident
@@ -135,7 +136,9 @@ def add_sampled(campaign_id: int, resident_ids: Iterable[int]) -> None:
 
 def add_sampled_people(campaign_id: int, people: Iterable[tuple[int, int, int, int]]) -> None:
     """``add_sampled`` for callers that already hold each resident's (id, household, building,
-    community): one read for the exempt households, one UPDATE per building and community."""
+    community): a fixed number of statements whatever their number (the exempt households, the
+    households now all sampled, one UPDATE of the buildings' counters and one of the
+    communities')."""
     rows = list(people)
     if not rows:
         return
@@ -154,15 +157,36 @@ def add_sampled_people(campaign_id: int, people: Iterable[tuple[int, int, int, i
     where = {h: (b, c) for _r, h, b, c in rows}
     for household, moved in _all_sampled(campaign_id, set(where)).items():
         per_building.setdefault(where[household], Counter()).update(moved)
+    fields = ("sampled", "exempt", "covered", "revisits", "phone_calls")
+    tasks = dict(
+        BuildingTask.objects.filter(
+            campaign_id=campaign_id, building_id__in={b for b, _c in per_building}
+        ).values_list("building_id", "community_id")
+    )
     per_community: dict[int, Counter[str]] = {}
+    for (building, _community), deltas in per_building.items():
+        if building in tasks:
+            per_community.setdefault(tasks[building], Counter()).update(deltas)
     # Buildings, then communities, each in id order: one lock order for every writer.
-    for (building, community), deltas in sorted(per_building.items()):
-        if BuildingTask.objects.filter(campaign_id=campaign_id, building_id=building).update(
-            **{k: F(k) + v for k, v in deltas.items() if v and hasattr(BuildingTask, k)}
-        ):
-            per_community.setdefault(community, Counter()).update(deltas)
-    for community, deltas in sorted(per_community.items()):
-        bump_community(campaign_id, community, **deltas)
+    bulk.add(
+        BuildingTask,
+        ("campaign_id", "building_id"),
+        [f for f in fields if hasattr(BuildingTask, f)],
+        [
+            (campaign_id, building, *(deltas[f] for f in fields if hasattr(BuildingTask, f)))
+            for (building, _c), deltas in sorted(per_building.items())
+            if building in tasks
+        ],
+    )
+    bulk.add(
+        Coverage,
+        ("campaign_id", "community_id"),
+        fields,
+        [
+            (campaign_id, community, *(deltas[f] for f in fields))
+            for community, deltas in sorted(per_community.items())
+        ],
+    )
 
 
 def sampled_households(
@@ -173,30 +197,29 @@ def sampled_households(
 
     Only samples the fold has counted (``RoundSample.folded``) count here, as in the counters
     this feeds; the fold counts the others when it reaches them."""
-    residents = Resident.objects.filter(household_id__in=list(households), moved_out=False)
-    members: Counter[int] = Counter(
-        dict(
-            residents.values_list("household_id")
-            .annotate(n=Count("id"))
-            .values_list("household_id", "n")
-        )
-    )
-    sampled: Counter[int] = Counter(
-        dict(
+    members: Counter[int] = Counter()
+    sampled: Counter[int] = Counter()
+    for household, n, done in (
+        Resident.objects.filter(household_id__in=list(households), moved_out=False)
+        .values_list("household_id")
+        .annotate(
+            n=Count("id"),
             # A correlated EXISTS (index sampled_once_per_campaign), not IN over the round's
             # samples, which SQLite would read whole for every batch.
-            residents.filter(
-                Exists(
-                    RoundSample.objects.filter(
-                        campaign_id=campaign_id, resident_id=OuterRef("pk"), folded=True
+            done=Count(
+                "id",
+                filter=Q(
+                    Exists(
+                        RoundSample.objects.filter(
+                            campaign_id=campaign_id, resident_id=OuterRef("pk"), folded=True
+                        )
                     )
-                )
-            )
-            .values_list("household_id")
-            .annotate(n=Count("id"))
-            .values_list("household_id", "n")
+                ),
+            ),
         )
-    )
+        .values_list("household_id", "n", "done")
+    ):
+        members[household], sampled[household] = n, done
     return members, sampled, {h for h, n in members.items() if n and sampled[h] >= n}
 
 
@@ -216,29 +239,26 @@ def _all_sampled(campaign_id: int, households: set[int]) -> dict[int, Counter[st
     moves: dict[int, Counter[str]] = {}
     fresh = done - set(states)
     if fresh:
-        tasks = dict(
-            BuildingTask.objects.filter(
-                campaign_id=campaign_id,
-                building__units__households__in=fresh,
-            ).values_list("building__units__households", "pk")
-        )
-        places = dict(
-            Household.objects.filter(pk__in=fresh).values_list("pk", "unit__building__community_id")
-        )
+        places = {
+            household: (task, community)
+            for household, task, community in BuildingTask.objects.filter(
+                campaign_id=campaign_id, building__units__households__in=fresh
+            ).values_list("building__units__households", "pk", "community_id")
+        }
         HouseholdState.objects.bulk_create(
             [
                 HouseholdState(
                     campaign_id=campaign_id,
                     household_id=h,
-                    task_id=tasks[h],
-                    community_id=places[h],
+                    task_id=places[h][0],
+                    community_id=places[h][1],
                     all_sampled=True,
                 )
                 for h in sorted(fresh)
-                if h in tasks
+                if h in places
             ]
         )
-        moves.update({h: Counter(covered=1) for h in fresh if h in tasks})
+        moves.update({h: Counter(covered=1) for h in fresh if h in places})
     for household, state in states.items():
         if state.all_sampled:
             continue

@@ -3,31 +3,44 @@
 ``bulk_create`` builds a model per row and prepares every value through the field, and
 ``bulk_update`` writes a CASE per column per row; at a hundred rows a request that was most of
 the request's time. Here values are converted by column kind and sent in one statement
-(``core.sql``): on PostgreSQL one array per column through ``unnest``, a text that does not
-change with the number of rows, so it stays prepared; on SQLite a multi-row VALUES (or
-``executemany`` of a one-row UPDATE). Nothing runs ``save()``, signals or ``pre_save``: use
-these only for rows whose every column the caller gives.
+(``core.sql``): on PostgreSQL one row as plain VALUES, several as one array per column through
+``unnest`` (a text that does not change with the number of rows, so it stays prepared); on
+SQLite a multi-row VALUES (or ``executemany`` of a one-row UPDATE). What a statement needs of
+its model (columns, types, converters, text) is worked out once per process. Nothing runs
+``save()``, signals or ``pre_save``: use these only for rows whose every column the caller
+gives.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection, models
+from django.db import models
 
 from doorstep.core import sql
 
 # SQLite allows 32,766 parameters a statement; a multi-row VALUES stays under it.
 SQLITE_PARAMS = 30_000
 
-
-def _fields(model: type[models.Model], columns: Sequence[str]) -> list[models.Field[Any, Any]]:
-    return [model._meta.get_field(name) for name in columns]  # type: ignore[misc]
+Convert = Callable[[Any], Any]
 
 
-def _converter(field: models.Field[Any, Any], postgres: bool) -> Callable[[Any], Any] | None:
+@dataclass(frozen=True)
+class _Table:
+    """What the statements of one model and list of columns need, once per process."""
+
+    table: str
+    names: tuple[str, ...]  # quoted columns
+    converters: tuple[Convert | None, ...]
+    unnest: str  # PostgreSQL: unnest(%s::type[], ...) AS u(c0, ...)
+    picks: tuple[str, ...]  # PostgreSQL: u.c0, u.c1::jsonb, ...
+
+
+def _converter(field: models.Field[Any, Any], postgres: bool) -> Convert | None:
     kind = field.get_internal_type()
     if kind == "JSONField":
         return json.dumps
@@ -36,29 +49,37 @@ def _converter(field: models.Field[Any, Any], postgres: bool) -> Callable[[Any],
     if kind == "UUIDField":
         return lambda v: v.hex
     if kind == "DateTimeField":
-        return connection.ops.adapt_datetimefield_value
+        return sql.database().ops.adapt_datetimefield_value  # type: ignore[no-any-return]
     return None
 
 
-def _columns(
-    fields: Sequence[models.Field[Any, Any]], rows: Sequence[Sequence[Any]], postgres: bool
-) -> list[list[Any]]:
-    """The rows' values column by column, each converted for the database."""
-    values: list[list[Any]] = [list(column) for column in zip(*rows, strict=True)]
-    for i, field in enumerate(fields):
-        convert = _converter(field, postgres)
-        if convert is not None:
-            values[i] = [None if v is None else convert(v) for v in values[i]]
-    return values
-
-
-def _unnest(fields: Sequence[models.Field[Any, Any]]) -> tuple[str, list[str]]:
-    """PostgreSQL: ``unnest`` of one typed array per column, and the columns it yields."""
-    types = [str(f.db_type(connection)) for f in fields]
+@functools.cache
+def _table(model: type[models.Model], columns: tuple[str, ...]) -> _Table:
+    db = sql.database()
+    postgres = sql.postgres()
+    fields = [model._meta.get_field(name) for name in columns]
+    types = [str(f.db_type(db)) for f in fields]  # type: ignore[union-attr]
     arrays = ", ".join("%s::text[]" if t == "jsonb" else f"%s::{t}[]" for t in types)
-    picks = [f"u.c{i}::jsonb" if t == "jsonb" else f"u.c{i}" for i, t in enumerate(types)]
     aliases = ", ".join(f"c{i}" for i in range(len(types)))
-    return f"unnest({arrays}) AS u({aliases})", picks
+    return _Table(
+        table=db.ops.quote_name(model._meta.db_table),
+        names=tuple(db.ops.quote_name(str(f.column)) for f in fields),  # type: ignore[union-attr]
+        converters=tuple(_converter(f, postgres) for f in fields),  # type: ignore[arg-type]
+        unnest=f"unnest({arrays}) AS u({aliases})",
+        picks=tuple(f"u.c{i}::jsonb" if t == "jsonb" else f"u.c{i}" for i, t in enumerate(types)),
+    )
+
+
+def _convert(table: _Table, rows: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
+    if not any(table.converters):
+        return [tuple(row) for row in rows]
+    return [
+        tuple(
+            v if c is None or v is None else c(v)
+            for v, c in zip(row, table.converters, strict=True)
+        )
+        for row in rows
+    ]
 
 
 def _write(statement: str, params: Sequence[Any], returning: bool) -> list[sql.Row]:
@@ -78,26 +99,28 @@ def insert(
     with ``returning``, the inserted rows' values of those columns, one row each."""
     if not rows:
         return []
-    postgres = sql.postgres()
-    fields = _fields(model, columns)
-    quote = connection.ops.quote_name
-    names = ", ".join(quote(str(f.column)) for f in fields)
-    table = quote(model._meta.db_table)
-    back = f" RETURNING {', '.join(quote(c) for c in returning)}" if returning else ""
-    values = _columns(fields, rows, postgres)
-    if postgres:
-        source, picks = _unnest(fields)
-        statement = f"INSERT INTO {table} ({names}) SELECT {', '.join(picks)} FROM {source}{back}"
-        return _write(statement, values, bool(returning))
-    one = f"({', '.join(['%s'] * len(fields))})"
-    step = max(1, SQLITE_PARAMS // len(fields))
-    tuples = list(zip(*values, strict=True))
+    table = _table(model, tuple(columns))
+    names = ", ".join(table.names)
+    back = f" RETURNING {', '.join(returning)}" if returning else ""
+    values = _convert(table, rows)
+    one = f"({', '.join(['%s'] * len(table.names))})"
+    if sql.postgres():
+        if len(values) == 1:
+            statement = f"INSERT INTO {table.table} ({names}) VALUES {one}{back}"
+            return _write(statement, values[0], bool(returning))
+        statement = (
+            f"INSERT INTO {table.table} ({names}) "
+            f"SELECT {', '.join(table.picks)} FROM {table.unnest}{back}"
+        )
+        return _write(statement, [list(c) for c in zip(*values, strict=True)], bool(returning))
+    step = max(1, SQLITE_PARAMS // len(table.names))
     found: list[sql.Row] = []
-    for start in range(0, len(tuples), step):
-        chunk = tuples[start : start + step]
-        statement = f"INSERT INTO {table} ({names}) VALUES {', '.join([one] * len(chunk))}{back}"
-        params = [v for row in chunk for v in row]
-        found += _write(statement, params, bool(returning))
+    for start in range(0, len(values), step):
+        chunk = values[start : start + step]
+        statement = (
+            f"INSERT INTO {table.table} ({names}) VALUES {', '.join([one] * len(chunk))}{back}"
+        )
+        found += _write(statement, [v for row in chunk for v in row], bool(returning))
     return found
 
 
@@ -107,24 +130,52 @@ def update(
     """UPDATE rows of ``model`` by primary key: each row is (pk, *values of ``columns``)."""
     if not rows:
         return
-    postgres = sql.postgres()
-    fields = _fields(model, [model._meta.pk.name, *columns])  # type: ignore[union-attr]
-    quote = connection.ops.quote_name
-    table = quote(model._meta.db_table)
-    values = _columns(fields, rows, postgres)
-    names = [quote(str(f.column)) for f in fields]
-    if postgres:
-        source, picks = _unnest(fields)
-        sets = ", ".join(
-            f"{name} = {pick}" for name, pick in zip(names[1:], picks[1:], strict=True)
-        )
+    table = _table(model, (model._meta.pk.name, *columns))  # type: ignore[union-attr]
+    key, *names = table.names
+    values = _convert(table, rows)
+    if sql.postgres() and len(values) > 1:
+        sets = ", ".join(f"{n} = {p}" for n, p in zip(names, table.picks[1:], strict=True))
         sql.execute(
-            f"UPDATE {table} AS t SET {sets} FROM {source} WHERE t.{names[0]} = u.c0", values
+            f"UPDATE {table.table} AS t SET {sets} FROM {table.unnest} WHERE t.{key} = u.c0",
+            [list(c) for c in zip(*values, strict=True)],
         )
         return
-    sets = ", ".join(f"{name} = %s" for name in names[1:])
-    with connection.cursor() as cursor:
-        cursor.executemany(
-            f"UPDATE {table} SET {sets} WHERE {names[0]} = %s",
-            [(*row[1:], row[0]) for row in zip(*values, strict=True)],
+    sets = ", ".join(f"{n} = %s" for n in names)
+    statement = f"UPDATE {table.table} SET {sets} WHERE {key} = %s"
+    if len(values) == 1:
+        sql.execute(statement, [*values[0][1:], values[0][0]])
+        return
+    sql.executemany(statement, [(*row[1:], row[0]) for row in values])
+
+
+def add(
+    model: type[models.Model],
+    keys: Sequence[str],
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+) -> None:
+    """Add to counters: each row is (*values of ``keys``, *amounts for ``columns``), one
+    statement for all rows. Rows are applied in the order given: give them in one order for
+    every writer (PostgreSQL locks them as it updates them)."""
+    if not rows:
+        return
+    table = _table(model, (*keys, *columns))
+    key_names, names = table.names[: len(keys)], table.names[len(keys) :]
+    if sql.postgres() and len(rows) > 1:
+        sets = ", ".join(
+            f"{n} = t.{n} + {p}" for n, p in zip(names, table.picks[len(keys) :], strict=True)
         )
+        where = " AND ".join(f"t.{k} = {p}" for k, p in zip(key_names, table.picks, strict=False))
+        sql.execute(
+            f"UPDATE {table.table} AS t SET {sets} FROM {table.unnest} WHERE {where}",
+            [list(c) for c in zip(*rows, strict=True)],
+        )
+        return
+    sets = ", ".join(f"{n} = {n} + %s" for n in names)
+    where = " AND ".join(f"{k} = %s" for k in key_names)
+    statement = f"UPDATE {table.table} SET {sets} WHERE {where}"
+    params = [(*row[len(keys) :], *row[: len(keys)]) for row in rows]
+    if len(params) == 1:
+        sql.execute(statement, params[0])
+    else:
+        sql.executemany(statement, params)

@@ -18,6 +18,7 @@ Statements run through the connection's error wrapper (a duplicate key is Django
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import time
 import uuid
@@ -27,13 +28,20 @@ from typing import Any
 
 import psycopg
 from django.conf import settings
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.backends.base.base import BaseDatabaseWrapper
 
 Row = tuple[Any, ...]
 
 
+def database() -> BaseDatabaseWrapper:
+    """This thread's connection (``django.db.connection`` looks it up again on every use)."""
+    return connections[DEFAULT_DB_ALIAS]
+
+
+@functools.cache
 def postgres() -> bool:
-    return connection.vendor == "postgresql"
+    return database().vendor == "postgresql"
 
 
 def adapt(value: Any) -> Any:
@@ -44,7 +52,7 @@ def adapt(value: Any) -> Any:
     if isinstance(value, uuid.UUID):
         return value.hex
     if isinstance(value, dt.datetime):
-        return connection.ops.adapt_datetimefield_value(value)
+        return database().ops.adapt_datetimefield_value(value)
     return value
 
 
@@ -73,18 +81,26 @@ def execute(sql: str, params: Sequence[Any] = ()) -> None:
     _run(sql, params, rows=False)
 
 
+def executemany(sql: str, rows: Sequence[Sequence[Any]]) -> None:
+    """One statement for many rows: on PostgreSQL the driver sends them in one pipeline."""
+    db = database()
+    with db.cursor() as cursor:
+        cursor.executemany(sql, rows)
+
+
 def _run(sql: str, params: Sequence[Any], *, rows: bool) -> list[Row]:
+    db = database()
     if not postgres():
-        with connection.cursor() as cursor:
+        with db.cursor() as cursor:
             cursor.execute(sql, params)
             return list(cursor.fetchall()) if rows else []
-    connection.ensure_connection()
+    db.ensure_connection()
     started = time.monotonic()
-    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as raw:
+    with db.wrap_database_errors, psycopg.Cursor(db.connection) as raw:
         raw.execute(sql, params, prepare=settings.PG_PREPARE)  # type: ignore[arg-type]
         found = list(raw.fetchall()) if rows else []
-    if connection.queries_logged:
-        connection.queries_log.append({"sql": sql, "time": f"{time.monotonic() - started:.3f}"})
+    if db.queries_logged:
+        db.queries_log.append({"sql": sql, "time": f"{time.monotonic() - started:.3f}"})
     return found
 
 

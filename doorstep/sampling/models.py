@@ -178,6 +178,8 @@ class Tube(models.Model):
             ),
         ]
         indexes = [
+            # the ingest: a tube by the barcode a device scanned (its round is not known yet).
+            models.Index(fields=["code"], name="tube_by_code"),
             # specimen clock: sealed tubes not yet at the lab, oldest first.
             models.Index(fields=["campaign", "received_at", "sealed_at"], name="tube_clock"),
             # the lane page: this lane's tubes today.

@@ -355,15 +355,22 @@ def _people_parts(read: sql.Read, keys: Keys, running: set[int]) -> None:
     )
     code, code_params = sql.any_of("r.person_code", keys.person_codes, "text")
     number, number_params = sql.any_of("r.id_number", keys.numbers, "text")
+    # Two index look-ups (person code; town and document number) joined by UNION: written
+    # as one WHERE with OR, PostgreSQL read the whole roster.
+    read.with_(
+        "named",
+        f"SELECT r.id FROM {T_RESIDENT} r WHERE {code} UNION SELECT r.id FROM {T_RESIDENT} r "
+        f"WHERE {number} AND r.town_id IN "
+        f"(SELECT town_id FROM {T_CAMPAIGN} WHERE id IN (SELECT id FROM camp))",
+        code_params + number_params,
+    )
     read.with_(
         "people",
         "SELECT r.id, r.person_code, r.id_number, r.name, r.household_id, h.room, "
         "r.community_id, r.town_id, u.building_id, b.name AS building "
-        f"FROM {T_RESIDENT} r JOIN {T_HOUSEHOLD} h ON h.id = r.household_id "
-        f"JOIN {T_UNIT} u ON u.id = h.unit_id JOIN {T_BUILDING} b ON b.id = u.building_id "
-        f"WHERE {code} OR ({number} AND r.town_id IN "
-        f"(SELECT town_id FROM {T_CAMPAIGN} WHERE id IN (SELECT id FROM camp)))",
-        code_params + number_params,
+        f"FROM named JOIN {T_RESIDENT} r ON r.id = named.id "
+        f"JOIN {T_HOUSEHOLD} h ON h.id = r.household_id "
+        f"JOIN {T_UNIT} u ON u.id = h.unit_id JOIN {T_BUILDING} b ON b.id = u.building_id",
     )
     walk_in, walk_in_params = sql.any_of("w.id_number", keys.numbers, "text")
     read.with_(
