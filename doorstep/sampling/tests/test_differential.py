@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from django.db import transaction
 from django.utils import timezone
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from doorstep.canvass.models import BuildingTask, Coverage, HouseholdState
@@ -135,12 +135,18 @@ def state() -> dict[str, Any]:
             CustodyCheck.objects.values_list("box__code", "stage", "counted", "in_system", "client_uuid")
         ),
         "events": sorted(DeviceEvent.objects.values_list("client_uuid", "type", "digest")),
+        # A counter row at zero reads as no row (``tally.get``): a batch whose moves cancel
+        # out (a tube opened and discarded) writes no row, the same events one by one leave one.
         "tally": sorted(
-            Tally.objects.values_list(
+            row
+            for row in Tally.objects.values_list(
                 "scope", "place_id", "tubes_open", "tubes_sealed", "people", "boxes_in_transit"
             )
+            if any(row[2:])
         ),
-        "hours": sorted(HourTally.objects.values_list("scope", "place_id", "hour", "people")),
+        "hours": sorted(
+            HourTally.objects.exclude(people=0).values_list("scope", "place_id", "hour", "people")
+        ),
         "tasks": sorted(
             BuildingTask.objects.values_list("building_id", "sampled", "covered", "exempt")
         ),
@@ -163,6 +169,8 @@ def run(world: dict[str, Any], made: list[dict[str, Any]], singles: bool) -> tup
 
 
 @given(steps=actions())
+# Found by the generator: moves that cancel within a batch.
+@example(steps=[("open", TUBES[0], None), ("discard", TUBES[0])])
 @settings(
     max_examples=30,
     deadline=None,
