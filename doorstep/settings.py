@@ -175,6 +175,9 @@ CACHE_SECONDS = env_int("DOORSTEP_CACHE_SECONDS", 5)
 FOLD_INLINE = env_bool("DOORSTEP_FOLD_INLINE", True)
 # How long the folding thread gathers moves before it folds them: the counters' delay at most.
 FOLD_DELAY = env_int("DOORSTEP_FOLD_DELAY_MS", 200) / 1000
+# Device requests that reach a server process at the same moment are committed together, each
+# answered after that commit (sampling.ingest.combine).
+GROUP_COMMIT = env_bool("DOORSTEP_GROUP_COMMIT", True)
 
 # PostgreSQL keeps the ingest's statements prepared per connection; a pooler in transaction
 # mode (PgBouncer before 1.21) cannot, so it is switched off there.

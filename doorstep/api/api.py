@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
@@ -26,6 +27,7 @@ from doorstep.core.scoping import scoped
 from doorstep.core.ttl import Ttl
 from doorstep.lab import results as lab_results
 from doorstep.sampling import ingest
+from doorstep.sampling.ingest.combine import combiner
 from doorstep.sampling.models import Lane
 from doorstep.sampling.queries import lane_pools, scan_lanes
 
@@ -268,8 +270,9 @@ def post_events(request: HttpRequest, body: EventsIn) -> dict[str, Any]:
             403, _("This token's user may not send scan events (registrars and the lab do).")
         )
     _too_many(len(body.events), ingest.MAX_EVENTS)
+    apply = combiner.apply if settings.GROUP_COMMIT else ingest.apply
     return {
-        "results": ingest.apply(
+        "results": apply(
             user,
             list(body.events),
             timezone.now(),

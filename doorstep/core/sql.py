@@ -88,12 +88,31 @@ def executemany(sql: str, rows: Sequence[Sequence[Any]]) -> None:
         cursor.executemany(sql, rows)
 
 
+def array(values: Sequence[Any]) -> str:
+    """A list as the text of a PostgreSQL array, for a parameter cast to its type
+    (``%s::bigint[]``). The driver's own list adaptation works out each list's element type in
+    Python, which was a fifth of a scan's time on the driver's side; this is a join."""
+    return "{" + ",".join(map(_element, values)) + "}"
+
+
+def _element(value: Any) -> str:
+    if value is None:
+        return "NULL"
+    if value is True or value is False:
+        return "t" if value else "f"
+    if isinstance(value, int | float):
+        return str(value)
+    text = value.isoformat() if isinstance(value, dt.datetime | dt.date) else str(value)
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 def _run(sql: str, params: Sequence[Any], *, rows: bool) -> list[Row]:
     db = database()
     if not postgres():
         with db.cursor() as cursor:
             cursor.execute(sql, params)
             return list(cursor.fetchall()) if rows else []
+    params = [array(p) if isinstance(p, list) else p for p in params]
     db.ensure_connection()
     started = time.monotonic()
     with db.wrap_database_errors, psycopg.Cursor(db.connection) as raw:

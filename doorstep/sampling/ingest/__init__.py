@@ -13,6 +13,8 @@ A batch is read top to bottom like a recipe:
    before with the same payload) or ``rejected`` with a code and words a volunteer understands.
 
 All of it happens in one transaction, so ``accepted`` means committed once the response is sent.
+A batch may carry the requests of several devices (``apply_jobs``, which ``combine`` uses to
+commit concurrent requests together): each event is checked as its own sender's.
 After the commit the counters are folded (``sampling.tally``): no scan waits on another lane's
 counter row.
 When another writer wins a race the database settles (a tube barcode, a lane's open tube, a
@@ -28,6 +30,7 @@ import random
 import time
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, OperationalError, connection, transaction
@@ -40,9 +43,26 @@ from doorstep.sampling.ingest.parse import Parsed, parse
 from doorstep.sampling.ingest.play import Answer, Changes, Play
 from doorstep.sampling.rules import MAX_EVENTS
 
-__all__ = ["MAX_EVENTS", "Answer", "apply", "apply_one"]
+__all__ = ["MAX_EVENTS", "Answer", "Job", "apply", "apply_jobs", "apply_one"]
 
 RETRIES = 3
+
+
+@dataclass
+class Job:
+    """One request's events, parsed, and who sent them. ``token_lane`` is the lane the
+    commander gave the device's token, where its registrar may scan besides the lanes they
+    are on duty at."""
+
+    user: User
+    parsed: list[Parsed]
+    token_lane: int | None = None
+
+    @classmethod
+    def of(
+        cls, user: User, events: Sequence[object], now: dt.datetime, token_lane: int | None = None
+    ) -> Job:
+        return cls(user, [parse(raw, now) for raw in events], token_lane)
 
 
 def apply(
@@ -52,24 +72,38 @@ def apply(
     *,
     token_lane: int | None = None,
 ) -> list[Answer]:
-    """Apply a batch of raw events in order, one answer each, in one transaction.
-
-    ``token_lane`` is the lane the commander gave the device's token, where its registrar may
-    scan besides the lanes they are on duty at."""
+    """Apply a batch of raw events in order, one answer each, in one transaction."""
     now = now or timezone.now()
-    parsed = [parse(raw, now) for raw in events]
-    answers = _apply(user, parsed, now, token_lane)
+    return apply_jobs([Job.of(user, events, now, token_lane)], now)[0]
+
+
+def apply_jobs(jobs: Sequence[Job], now: dt.datetime | None = None) -> list[list[Answer]]:
+    """Apply several requests' events as one batch, in order, in one transaction: the answers
+    are those of the requests applied one after another, each event checked as its sender's.
+    The senders must share a read scope (``world.read_scope``)."""
+    now = now or timezone.now()
+    senders = [(job.user, job.token_lane) for job in jobs]
+    parsed = [event for job in jobs for event in job.parsed]
+    sent_by = [n for n, job in enumerate(jobs) for _event in job.parsed]
+    answers = _apply(senders, parsed, sent_by, now)
     tally.after_write()
-    return answers
+    split, start = [], 0
+    for job in jobs:
+        split.append(answers[start : start + len(job.parsed)])
+        start += len(job.parsed)
+    return split
 
 
 def _apply(
-    user: User, parsed: Sequence[Parsed], now: dt.datetime, token_lane: int | None
+    senders: Sequence[tuple[User, int | None]],
+    parsed: Sequence[Parsed],
+    sent_by: Sequence[int],
+    now: dt.datetime,
 ) -> list[Answer]:
     for attempt in range(RETRIES):
         last = attempt == RETRIES - 1
         try:
-            return _apply_once(user, parsed, now, token_lane)
+            return _apply_once(senders, parsed, sent_by, now)
         except (IntegrityError, store.Stale):
             if last:
                 raise
@@ -88,12 +122,15 @@ def apply_one(user: User, type_: str, **fields: Any) -> Answer:
 
 
 def _apply_once(
-    user: User, parsed: Sequence[Parsed], now: dt.datetime, token_lane: int | None = None
+    senders: Sequence[tuple[User, int | None]],
+    parsed: Sequence[Parsed],
+    sent_by: Sequence[int],
+    now: dt.datetime,
 ) -> list[Answer]:
     with transaction.atomic():
-        state = world.load(user, parsed, now, token_lane)
+        state = world.load(senders, parsed, now)
         changes = Changes()
-        answers = Play(state, changes).run(parsed)
+        answers = Play(state, changes).run(parsed, sent_by)
         store.write(state, changes)
     return answers
 

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from doorstep.campaigns.models import Campaign, PoolRule
 from doorstep.core import codes
 from doorstep.core.masking import mask_name
+from doorstep.core.models import User
 from doorstep.core.roles import Can
 from doorstep.sampling import rules, tally
 from doorstep.sampling.ingest.parse import (
@@ -39,7 +40,15 @@ from doorstep.sampling.ingest.parse import (
     TubeOpen,
     TubeSeal,
 )
-from doorstep.sampling.ingest.world import BoxState, LaneRow, Person, TubeState, WalkInState, World
+from doorstep.sampling.ingest.world import (
+    Actor,
+    BoxState,
+    LaneRow,
+    Person,
+    TubeState,
+    WalkInState,
+    World,
+)
 from doorstep.sampling.models import BoxStatus, Stage
 from doorstep.sampling.rules import PersonFacts, Refusal
 
@@ -61,6 +70,7 @@ class Check:
     stage: str
     counted: int
     in_system: int
+    by_id: int
     at: dt.datetime
     uid: uuid.UUID
 
@@ -116,7 +126,8 @@ class Play:
     def __init__(self, world: World, changes: Changes) -> None:
         self.world = world
         self.changes = changes
-        self.user = world.user
+        # The sender of the event being played (``run`` sets it for each event).
+        self.actor: Actor = world.actors[0]
         # Answer fields learnt while checking, kept for a refusal too (the person's masked name).
         self.extra: dict[str, Any] = {}
         self.handlers: dict[type[Event], Callable[[Any], dict[str, Any] | None]] = {
@@ -131,8 +142,18 @@ class Play:
             BoxReceive: self.box_count,
         }
 
-    def run(self, parsed: Sequence[Parsed]) -> list[Answer]:
-        return [self.one(event) for event in parsed]
+    def run(self, parsed: Sequence[Parsed], senders: Sequence[int] | None = None) -> list[Answer]:
+        """Each event in order; ``senders`` gives each event's actor (by index), the first
+        actor's when it is None."""
+        answers = []
+        for n, event in enumerate(parsed):
+            self.actor = self.world.actors[senders[n] if senders is not None else 0]
+            answers.append(self.one(event))
+        return answers
+
+    @property
+    def user(self) -> User:
+        return self.actor.user
 
     def one(self, event: Parsed) -> Answer:
         uid = event.uid
@@ -183,7 +204,7 @@ class Play:
         lane = self.world.lanes.get(code)
         if lane is None:
             raise Refusal("unknown_lane", _("No lane has the code %(code)s.") % {"code": code})
-        if code not in self.world.allowed_lanes:
+        if code not in self.actor.allowed_lanes:
             raise Refusal(
                 "forbidden",
                 _("You may not work at %(lane)s. Ask the commander to put you on that lane.")
@@ -207,7 +228,7 @@ class Play:
                 _("Tube %(code)s was never opened. Scan the tube first, then the people.")
                 % {"code": code},
             )
-        lanes = self.world.scan_lanes
+        lanes = self.actor.scan_lanes
         if lanes is not None and tube.lane_id not in lanes:
             raise Refusal(
                 "forbidden",
@@ -223,7 +244,7 @@ class Play:
         box = self.world.box(code)
         if box is None:
             raise Refusal("unknown_box", _("Box %(code)s was never opened.") % {"code": code})
-        sites = self.world.scan_sites
+        sites = self.actor.scan_sites
         if sites is not None and box.site_id not in sites:
             raise Refusal(
                 "forbidden",
@@ -437,7 +458,9 @@ class Play:
         mismatch = rules.count_mismatch(box, e.count)
         if e.uid not in self.world.checked:
             self.world.checked.add(e.uid)
-            self.changes.checks.append(Check(box, stage, e.count, box.tube_count, e.at, e.uid))
+            self.changes.checks.append(
+                Check(box, stage, e.count, box.tube_count, self.user.pk, e.at, e.uid)
+            )
             if mismatch is not None:
                 box.flagged = box.changed = True
         if mismatch is not None:

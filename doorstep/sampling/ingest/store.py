@@ -159,7 +159,7 @@ def write(world: World, changes: Changes) -> None:
         CustodyCheck,
         ("box", "stage", "counted", "in_system", "by", "at", "client_uuid"),
         [
-            (_pk(c.box), c.stage, c.counted, c.in_system, world.user.pk, c.at, c.uid)
+            (_pk(c.box), c.stage, c.counted, c.in_system, c.by_id, c.at, c.uid)
             for c in changes.checks
         ],
     )

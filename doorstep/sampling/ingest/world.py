@@ -50,7 +50,17 @@ from doorstep.sampling.models import (
 from doorstep.sampling.rules import BoxFacts, TubeFacts
 from doorstep.territory.models import Building, Household, Resident, Unit
 
-__all__ = ["BoxState", "LaneRow", "Person", "TubeState", "WalkInState", "World", "load"]
+__all__ = [
+    "Actor",
+    "BoxState",
+    "LaneRow",
+    "Person",
+    "TubeState",
+    "WalkInState",
+    "World",
+    "load",
+    "read_scope",
+]
 
 
 @dataclass
@@ -112,13 +122,26 @@ class WalkInState:
 
 
 @dataclass
-class World:
+class Actor:
+    """Who sent some of the batch's events, and where they may scan. A batch may combine the
+    requests of several devices (``ingest.combine``); each event is checked as its sender's."""
+
     user: User
+    # The lanes, by code, of this batch that the user may open tubes and boxes at.
+    allowed_lanes: set[str] = field(default_factory=set)
+    # The lanes this user may scan at now (duty or the token's lane); None: all of the town's.
+    scan_lanes: frozenset[int] | None = None
+    # The sites of those lanes, where the user may pack and hand over boxes.
+    scan_sites: frozenset[int] | None = None
+
+
+@dataclass
+class World:
+    actors: list[Actor]
     now: dt.datetime
     # Accepted events by UUID: the digest of what was accepted.
     seen: dict[uuid.UUID, str] = field(default_factory=dict)
     lanes: dict[str, LaneRow] = field(default_factory=dict)
-    allowed_lanes: set[str] = field(default_factory=set)
     running: dict[int, Campaign | None] = field(default_factory=dict)
     campaigns: dict[int, Campaign] = field(default_factory=dict)
     lane_pools: dict[tuple[int, int], str] = field(default_factory=dict)
@@ -137,10 +160,6 @@ class World:
     zones: dict[tuple[int, int], tuple[str, str]] = field(default_factory=dict)
     # Refused counts already on record, by the event's UUID (a replay records nothing twice).
     checked: set[uuid.UUID] = field(default_factory=set)
-    # The lanes this user may scan at now (duty or the token's lane); None: all of the town's.
-    scan_lanes: frozenset[int] | None = None
-    # The sites of those lanes, where the user may pack and hand over boxes.
-    scan_sites: frozenset[int] | None = None
 
     def tube(self, code: str) -> TubeState | None:
         return self.newest_tube.get(code)
@@ -206,16 +225,31 @@ class Keys:
         )
 
 
+def read_scope(user: User, token_lane: int | None) -> frozenset[int] | None:
+    """What the batch's read depends on of its sender: the towns whose tubes and boxes it sees.
+    Only senders with the same scope share a batch."""
+    return lookups.access(user, token_lane).towns
+
+
 def load(
-    user: User, parsed: Sequence[Parsed], now: dt.datetime, token_lane: int | None = None
+    senders: Sequence[tuple[User, int | None]], parsed: Sequence[Parsed], now: dt.datetime
 ) -> World:
-    world = World(user=user, now=now)
-    access = lookups.access(user, token_lane)
-    world.scan_lanes, world.scan_sites = access.scan_lanes, access.scan_sites
+    """The batch's world for its senders, each a (user, the device token's lane)."""
+    accesses = [lookups.access(user, token_lane) for user, token_lane in senders]
+    towns = {access.towns for access in accesses}
+    if len(towns) != 1:
+        raise ValueError("a batch's senders must see the same towns (ingest.world.read_scope)")
+    world = World(
+        actors=[
+            Actor(user=user, scan_lanes=access.scan_lanes, scan_sites=access.scan_sites)
+            for (user, _lane), access in zip(senders, accesses, strict=True)
+        ],
+        now=now,
+    )
     keys = Keys.of(parsed)
-    _lanes(world, keys.lanes, access)
+    _lanes(world, keys.lanes, accesses)
     running = {c.pk for c in world.running.values() if c is not None}
-    rows = _read(keys, access, running, [lane.pk for lane in world.lanes.values()]).run()
+    rows = _read(keys, accesses[0], running, [lane.pk for lane in world.lanes.values()]).run()
     world.seen = {uuid.UUID(u): digest for u, digest in rows.get("seen", [])}
     world.checked = {uuid.UUID(u) for (u,) in rows.get("checked", [])}
     _tubes(world, rows.get("tubes", []), rows.get("members", []))
@@ -231,17 +265,21 @@ def load(
     return world
 
 
-def _lanes(world: World, codes: set[str], access: lookups.Access) -> None:
+def _lanes(world: World, codes: set[str], accesses: Sequence[lookups.Access]) -> None:
     world.lanes = lookups.lanes(codes)
-    if world.user.can(Can.SCAN):
+    for actor, access in zip(world.actors, accesses, strict=True):
+        if not actor.user.can(Can.SCAN):
+            continue
         for code, lane in world.lanes.items():
             if (
                 (access.towns is None or lane.town_id in access.towns)
                 and (access.communities is None or lane.community_id in access.communities)
                 and (access.scan_lanes is None or lane.pk in access.scan_lanes)
             ):
-                world.allowed_lanes.add(code)
-    communities = {world.lanes[code].community_id for code in world.allowed_lanes}
+                actor.allowed_lanes.add(code)
+    communities = {
+        world.lanes[code].community_id for actor in world.actors for code in actor.allowed_lanes
+    }
     world.running = lookups.running(communities)
     for community, campaign in world.running.items():
         if campaign is not None:

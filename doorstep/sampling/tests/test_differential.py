@@ -1,5 +1,6 @@
-"""One engine, whatever the batch: a generated sequence of events applied as one batch and as
-single events, one request each, gives the same answers, the same rows and the same counters.
+"""One engine, whatever the batch: a generated sequence of events applied as one batch, as
+single events one request each, and as single-event requests committed together (group
+commit) gives the same answers, the same rows and the same counters.
 
 The sequences mix tube opens (by zone and with pools that fit or do not), people (who fit,
 repeat, were sampled, overflow a tube, are unknown or mistyped, or come with an override),
@@ -156,11 +157,17 @@ def state() -> dict[str, Any]:
     }  # fmt: skip
 
 
-def run(world: dict[str, Any], made: list[dict[str, Any]], singles: bool) -> tuple[Any, Any]:
+def run(world: dict[str, Any], made: list[dict[str, Any]], how: str) -> tuple[Any, Any]:
+    """``how``: one batch, single events one request each, or single-event requests
+    committed together (``ingest.apply_jobs``, as group commit does)."""
     user = world["registrar_user"]
     with transaction.atomic():
-        if singles:
+        if how == "singles":
             answers = [ingest.apply(user, [event])[0] for event in made]
+        elif how == "combined":
+            now = timezone.now()
+            jobs = [ingest.Job.of(user, [event], now) for event in made]
+            answers = [a for answers in ingest.apply_jobs(jobs, now) for a in answers]
         else:
             answers = ingest.apply(user, made)
         found = state()
@@ -181,11 +188,12 @@ def test_a_batch_and_its_events_one_by_one_give_the_same_answers_rows_and_counte
     lane_world: dict[str, Any], steps: list[tuple[Any, ...]]
 ) -> None:
     made = events(lane_world, steps)
-    batch_answers, batch_state = run(lane_world, made, singles=False)
-    single_answers, single_state = run(lane_world, made, singles=True)
-    assert batch_answers == single_answers
-    for name, rows in batch_state.items():
-        assert rows == single_state[name], name
+    single_answers, single_state = run(lane_world, made, "singles")
+    for how in ("batch", "combined"):
+        answers, state_ = run(lane_world, made, how)
+        assert answers == single_answers, how
+        for name, rows in state_.items():
+            assert rows == single_state[name], (how, name)
 
 
 def test_the_generator_reaches_every_refusal_the_issue_names(lane_world: dict[str, Any]) -> None:
@@ -197,7 +205,7 @@ def test_the_generator_reaches_every_refusal_the_issue_names(lane_world: dict[st
              ("add", TUBES[1], 0, False), ("replay", 1), ("conflict", 1), ("bad", 0),
              ("seal", TUBES[1]), ("box.open", BOXES[0], 0), ("box.add", BOXES[0], TUBES[0]),
              ("box.seal", BOXES[0], 3)]  # fmt: skip
-    answers, _state = run(lane_world, events(lane_world, steps), singles=False)
+    answers, _state = run(lane_world, events(lane_world, steps), "batch")
     codes = {a.get("error", {}).get("code", a["status"]) for a in answers}
     assert {"tube_full", "tube_sealed", "already_sampled", "duplicate", "conflict", "invalid",
             "count_mismatch"} <= codes  # fmt: skip
