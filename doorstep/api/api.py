@@ -119,7 +119,7 @@ class EventsIn(Schema):
                             "type": "tube.add",
                             "at": "2021-12-25T09:12:20+08:00",
                             "tube": "2112250001",
-                            "person": "K7QM9XD4P",
+                            "person": "K7QM9XD46",
                         },
                     ]
                 }

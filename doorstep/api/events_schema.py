@@ -84,7 +84,7 @@ class TubeAdd(_Event):
     )
 
     model_config = {
-        "json_schema_extra": {"examples": [{"tube": "2112250001", "person": "K7QM9XD4P"}]}
+        "json_schema_extra": {"examples": [{"tube": "2112250001", "person": "K7QM9XD46"}]}
     }
 
 
