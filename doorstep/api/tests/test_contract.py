@@ -93,10 +93,14 @@ def test_a_registrar_taken_off_their_lane_stops_scanning_there_within_the_cache_
 ) -> None:
     device, lane = lane_world["registrar"], lane_world["lane"]
     assert _open(device, lane, "2112250001") == "accepted"
-    assert device.codes(device.event("tube.discard", tube="2112250001", reason="扫错")) == ["accepted"]
+    assert device.codes(device.event("tube.discard", tube="2112250001", reason="扫错")) == [
+        "accepted"
+    ]
     Duty.objects.filter(lane=lane).update(ended_at=timezone.now())
     caching[0] += 4
     assert _open(device, lane, "2112250002") == "accepted"
-    assert device.codes(device.event("tube.discard", tube="2112250002", reason="扫错")) == ["accepted"]
+    assert device.codes(device.event("tube.discard", tube="2112250002", reason="扫错")) == [
+        "accepted"
+    ]
     caching[0] += 2
     assert _open(device, lane, "2112250003") == "forbidden"
