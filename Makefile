@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PG_URL ?= postgres://postgres@127.0.0.1:5432/doorstep
 
-.PHONY: demo test test-sqlite test-postgres lint messages translations bench clean
+.PHONY: demo test test-sqlite test-postgres test-ha lint messages translations bench bench-ha clean
 
 $(BIN)/doorstep: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,19 +30,29 @@ lint: $(BIN)/doorstep
 	DOORSTEP_DEBUG=1 DOORSTEP_HOME=$$(mktemp -d) $(BIN)/doorstep makemigrations --check --dry-run
 
 test-sqlite: $(BIN)/doorstep messages
-	env -u DATABASE_URL $(BIN)/pytest
+	env -u DATABASE_URL $(BIN)/pytest -m "not ha"
 
 test-postgres: $(BIN)/doorstep messages
-	DATABASE_URL=$(PG_URL) $(BIN)/pytest
+	DATABASE_URL=$(PG_URL) $(BIN)/pytest -m "not ha"
+
+# The failover test builds three PostgreSQL nodes of its own (Patroni, etcd) and kills one.
+test-ha: $(BIN)/doorstep messages
+	env -u DATABASE_URL $(BIN)/pytest -m ha
 
 # The two databases' suites run side by side (the machine has 2 cores); each one's output is
 # printed whole when it ends, and either failing fails the run.
 test: lint
 	$(MAKE) --no-print-directory --output-sync=target -j2 test-sqlite test-postgres
+	$(MAKE) --no-print-directory test-ha
 
 bench: $(BIN)/doorstep messages
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 	$(BIN)/python bench/events.py
+
+# Failovers under load: synchronous and asynchronous (the control), the standby lost, the
+# server and the primary at once; ingest with and without the synchronous standby.
+bench-ha: $(BIN)/doorstep messages
+	$(BIN)/python bench/failover.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var

@@ -184,15 +184,48 @@ GROUP_COMMIT = env_bool("DOORSTEP_GROUP_COMMIT", True)
 PG_PREPARE = env_bool("DOORSTEP_PG_PREPARE", True)
 
 
+def _postgres(url: str, name: str) -> dict[str, object]:
+    """A postgres:// URL as Django's database settings. The URL may list several hosts
+    (``postgres://u@db1:5432,db2:5432,db3:5432/doorstep?target_session_attrs=read-write``):
+    libpq tries them in turn and keeps the one that takes writes, so Doorstep follows the
+    primary of a highly available cluster with no address of it written anywhere."""
+    if not url.startswith(("postgres://", "postgresql://")):
+        raise ImproperlyConfigured(
+            f"{name} must be a postgres:// URL, got {url.split(':', 1)[0]}://"
+        )
+    scheme, rest = url.split("://", 1)
+    user, at, tail = rest.rpartition("@")
+    hosts, slash, path = tail.partition("/")
+    listed = [h for h in hosts.split(",") if h]
+    if len(listed) > 1:
+        # dj_database_url reads one host: give it the first, then put the whole list back.
+        url = f"{scheme}://{user}{at}{listed[0]}{slash}{path}"
+    try:
+        config: dict[str, object] = dict(dj_database_url.parse(url, conn_max_age=600))
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} cannot be read ({exc}); check its spelling") from None
+    if len(listed) > 1:
+        pairs = [h.rpartition(":") if ":" in h else (h, "", "") for h in listed]
+        config["HOST"] = ",".join(host for host, _c, _port in pairs)
+        config["PORT"] = ",".join(port or "5432" for _h, _c, port in pairs)
+    options = dict(config.get("OPTIONS") or {})  # type: ignore[call-overload]
+    # A database machine that dies takes its connections with it without a word: TCP notices
+    # within a few seconds instead of the kernel's two hours, and a request stuck on it fails
+    # (503, the device sends again) instead of hanging.
+    options.setdefault("connect_timeout", env_int("DOORSTEP_DB_CONNECT_TIMEOUT", 3))
+    options.setdefault("keepalives_idle", 5)
+    options.setdefault("keepalives_interval", 2)
+    options.setdefault("keepalives_count", 3)
+    options.setdefault("tcp_user_timeout", env_int("DOORSTEP_DB_TCP_TIMEOUT_MS", 10_000))
+    config["OPTIONS"] = options
+    config["CONN_HEALTH_CHECKS"] = True
+    return config
+
+
 def _database() -> dict[str, object]:
     url = os.environ.get("DATABASE_URL", "")
     if url:
-        if not url.startswith(("postgres://", "postgresql://")):
-            raise ImproperlyConfigured(
-                f"DATABASE_URL must be a postgres:// URL, got {url.split(':', 1)[0]}://"
-            )
-        config: dict[str, object] = dict(dj_database_url.parse(url, conn_max_age=600))
-        config["CONN_HEALTH_CHECKS"] = True
+        config = _postgres(url, "DATABASE_URL")
         if PG_PREPARE:
             # The ingest's fixed statements (core.sql) are prepared on the connection, asked for
             # explicitly; Django's own cursors bind client-side and never prepare.
@@ -232,6 +265,19 @@ def _database() -> dict[str, object]:
 
 
 DATABASES = {"default": _database()}
+
+# A standby to read from (core.standby): the command screen's panels and the public site
+# status read there while it is at most DOORSTEP_STANDBY_MAX_LAG seconds behind the primary,
+# and from the primary otherwise. Writes always go to the primary.
+STANDBY_MAX_LAG = env_int("DOORSTEP_STANDBY_MAX_LAG", 2)
+if os.environ.get("DATABASE_STANDBY_URL"):
+    if "postgresql" not in str(DATABASES["default"]["ENGINE"]):
+        raise ImproperlyConfigured("DATABASE_STANDBY_URL needs DATABASE_URL (PostgreSQL) too")
+    DATABASES["standby"] = _postgres(os.environ["DATABASE_STANDBY_URL"], "DATABASE_STANDBY_URL")
+    DATABASES["standby"]["OPTIONS"]["application_name"] = "doorstep-standby"  # type: ignore[index]
+    # Tests: the standby alias reads the test database itself.
+    DATABASES["standby"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["doorstep.core.standby.StandbyRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Sign-in throttling (django-axes), on the site's and the admin's sign-in: after

@@ -5,6 +5,9 @@ from django.urls import include, path
 from doorstep.api.api import api
 from doorstep.core.urls import auth_urlpatterns
 
+# A database outage answers 503 with what to do (core.outage); other failures the plain 500.
+handler500 = "doorstep.core.outage.server_error"
+
 urlpatterns = [
     *auth_urlpatterns,
     path("", include("doorstep.core.urls")),

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.db import InterfaceError, OperationalError
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,6 +21,7 @@ from ninja.security import HttpBearer
 from doorstep.api import events_schema
 from doorstep.api.models import ApiToken, digest
 from doorstep.campaigns.queries import running_in_many
+from doorstep.core import outage
 from doorstep.core.models import User
 from doorstep.core.roles import Can
 from doorstep.core.scoping import scoped
@@ -193,11 +194,14 @@ def _unauthorised(request: HttpRequest, exc: AuthenticationError) -> HttpRespons
     )
 
 
-@api.exception_handler(OperationalError)
-@api.exception_handler(InterfaceError)
+@api.exception_handler(DatabaseError)
 def _database_down(request: HttpRequest, exc: Exception) -> HttpResponse:
-    """The database is not answering (restarting, failing over): nothing of the request was
-    committed, and the same events may be sent again, which is safe."""
+    """The database is not answering (restarting, failing over, or this connection reaches a
+    standby now): nothing of the request was committed, and the same events may be sent again,
+    which is safe. Any other database error is a fault to report (500)."""
+    if not outage.unavailable(exc):
+        raise exc
+    outage.drop_connections()
     response = api.create_response(
         request,
         {
@@ -207,7 +211,7 @@ def _database_down(request: HttpRequest, exc: Exception) -> HttpResponse:
         },
         status=503,
     )
-    response["Retry-After"] = "5"
+    response["Retry-After"] = str(outage.RETRY_AFTER_SECONDS)
     return response
 
 

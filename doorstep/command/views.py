@@ -30,6 +30,7 @@ from doorstep.core.http import AuthedRequest
 from doorstep.core.models import AuditAction
 from doorstep.core.roles import Can
 from doorstep.core.scoping import require, scoped_to_towns
+from doorstep.core.standby import from_standby
 from doorstep.lab.pools import loop_counts
 from doorstep.sampling import home
 from doorstep.sampling import queries as sampling_queries
@@ -45,6 +46,7 @@ def _address(request: HttpRequest) -> str:
 
 
 @require_GET
+@from_standby
 def status(request: HttpRequest) -> HttpResponse:
     """Every sampling site with its lanes, hours, whom it serves and its wait band."""
     context = {"sites": public.site_statuses(), "now": timezone.now()}
@@ -145,6 +147,7 @@ def _panel_context(request: AuthedRequest, campaign: Campaign, name: str) -> dic
 
 @require_GET
 @login_required
+@from_standby
 def dashboard(request: AuthedRequest, campaign: int) -> HttpResponse:
     camp = _campaign(request, campaign)
     panels = {
@@ -168,6 +171,7 @@ def dashboard(request: AuthedRequest, campaign: int) -> HttpResponse:
 
 @require_GET
 @login_required
+@from_standby
 def panel(request: AuthedRequest, campaign: int, panel: str) -> HttpResponse:
     """One panel of the dashboard, polled every 5 s while the tab is visible."""
     camp = _campaign(request, campaign)
