@@ -168,6 +168,7 @@ class Device:
     port: int
     token: str
     requests: list[list[Event]]
+    pace: float = 0.0  # requests a second (0: each as soon as the last is answered)
     acknowledged: set[str] = field(default_factory=set)
     answered: list[Answered] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
@@ -176,7 +177,12 @@ class Device:
 
     def run(self, stop: threading.Event) -> None:
         connection: http.client.HTTPConnection | None = None
+        due = time.monotonic()
         for request in self.requests:
+            if self.pace:
+                due += 1 / self.pace
+                if due > time.monotonic():
+                    time.sleep(due - time.monotonic())
             first = time.monotonic()
             body = json.dumps({"events": request})
             while not stop.is_set():
@@ -266,6 +272,16 @@ def stored(cluster: Cluster, ids: set[str]) -> tuple[set[str], int]:
         }
         (total,) = connection.execute("SELECT count(*) FROM sampling_deviceevent").fetchone()  # type: ignore[misc]
     return found, int(total)
+
+
+def doubled(cluster: Cluster) -> int:
+    """People in tubes more than once without a reason (a scan applied twice)."""
+    with cluster.connect(database="doorstep") as connection:
+        (extra,) = connection.execute(
+            "SELECT count(*) - count(DISTINCT resident_id) FROM sampling_tubemember "
+            "WHERE resident_id IS NOT NULL AND override_reason = ''"
+        ).fetchone()  # type: ignore[misc]
+    return int(extra)
 
 
 def replay(port: int, devices: list[Device]) -> tuple[set[str], int]:
