@@ -14,8 +14,8 @@ Scenarios, each on a fresh cluster:
 * ingest: batches for a fixed time on a synchronous cluster and on an asynchronous one, in the
   same run: what the synchronous standby costs.
 
-In the kill scenarios the standbys' WAL receivers are stopped for one second just before the
-kill (SIGSTOP, as a slow network would hold them): a synchronous primary then waits and
+In the kill scenarios the primary's WAL senders are stopped for one second just before the
+kill (SIGSTOP, as a slow network would hold the stream): a synchronous primary then waits and
 acknowledges nothing the standbys lack; an asynchronous one goes on acknowledging, and a kill
 in that second loses what it acknowledged. That is what makes the control able to fail.
 
@@ -63,10 +63,12 @@ FLAT_OUT = [(100, 1200, 0.0)] * 3
 
 
 def start(synchronous: bool, residents: int, plans: list[tuple[int, int, float]]) -> Run:
-    root = Path(tempfile.mkdtemp(prefix="doorstep-failover-"))
-    cluster = Cluster.create(root / "db", synchronous=synchronous)
+    # The cluster's folder itself is given to the postgres user; a folder above it would not be.
+    cluster = Cluster.create(
+        Path(tempfile.mkdtemp(prefix="doorstep-failover-db-")), synchronous=synchronous
+    )
     cluster.start(timeout=120)
-    home = root / "home"
+    home = Path(tempfile.mkdtemp(prefix="doorstep-failover-home-"))
     town = drill.prepare(cluster, home, residents=residents, lanes=8)
     server = drill.serve(town.env, home / "serve.log", workers=2)
     devices = [
@@ -85,18 +87,17 @@ def acknowledged(run: Run) -> int:
     return sum(len(d.acknowledged) for d in run.devices)
 
 
-def hold_standbys(cluster: Cluster, seconds: float) -> Callable[[], None]:
-    """Stop the standbys' WAL receivers (SIGSTOP); returns what lets them go again."""
+def hold_replication(cluster: Cluster, seconds: float) -> Callable[[], None]:
+    """Stop the primary's WAL senders (SIGSTOP) for ``seconds``, as a slow network would hold
+    what the standbys have not got yet; returns what lets them go again. (Stopping the
+    standbys' receivers would not do: the kernel still takes the stream into their sockets.)"""
     stopped: list[int] = []
-    for node in cluster.standbys():
-        try:
-            with cluster.connect(node) as connection:
-                row = connection.execute("SELECT pid FROM pg_stat_wal_receiver").fetchone()
-        except Exception:
-            continue
-        if row:
-            os.kill(row[0], signal.SIGSTOP)
-            stopped.append(row[0])
+    primary = cluster.primary()
+    if primary is not None:
+        with cluster.connect(primary) as connection:
+            for (pid,) in connection.execute("SELECT pid FROM pg_stat_replication"):
+                os.kill(pid, signal.SIGSTOP)
+                stopped.append(pid)
     time.sleep(seconds)
 
     def release() -> None:
@@ -127,7 +128,7 @@ def kill_scenario(
             else (run.cluster.sync_standbys() or [None])[0]
         )
         assert target is not None, run.cluster.members()
-        release = hold_standbys(run.cluster, 1.0)
+        release = hold_replication(run.cluster, 1.0)
         killed = time.monotonic()
         if with_server:
             run.server.kill()
@@ -184,7 +185,7 @@ def kill_scenario(
         stop.set()
         run.server.kill()
         run.cluster.remove()
-        shutil.rmtree(run.home.parent, ignore_errors=True)
+        shutil.rmtree(run.home, ignore_errors=True)
 
 
 def ingest(seconds: float, residents: int) -> list[tuple[str, str]]:
@@ -205,7 +206,7 @@ def ingest(seconds: float, residents: int) -> list[tuple[str, str]]:
             stop.set()
             run.server.kill()
             run.cluster.remove()
-            shutil.rmtree(run.home.parent, ignore_errors=True)
+            shutil.rmtree(run.home, ignore_errors=True)
     return [
         (
             "ingest: batches of 100, 3 devices, as fast as answered",

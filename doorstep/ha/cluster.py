@@ -178,6 +178,9 @@ class Cluster:
                     "max_wal_senders": 10,
                     "max_replication_slots": 10,
                     "max_connections": 200,
+                    # A standby whose primary died retries its stream every 0.5 s, not 5 s:
+                    # in strict synchronous mode the new primary's commits wait for it.
+                    "wal_retrieve_retry_interval": "500ms",
                 },
             },
         }
@@ -291,21 +294,15 @@ class Cluster:
         self.save()
 
     def kill(self, node: Node) -> None:
-        """What a dead machine does: its Patroni and its PostgreSQL gone at once (SIGKILL)."""
-        postmaster = self._postmaster(node)
-        groups = {_group(node.pid), _group(postmaster)} - {None}
-        for group in groups:
+        """What a dead machine does: its Patroni and its PostgreSQL, every process of both,
+        gone at once (SIGKILL). PostgreSQL's children each lead a process group of their own,
+        so killing the postmaster's group would leave its backends and WAL senders running."""
+        doomed = _tree(node.pid) | _tree(self._postmaster(node))
+        for pid in doomed:
             with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(group, signal.SIGKILL)  # type: ignore[arg-type]
+                os.kill(pid, signal.SIGKILL)
         node.pid = None
         self.save()
-
-    def kill_postgres(self, node: Node) -> None:
-        """Only the postmaster (the machine lives on): Patroni starts it again."""
-        group = _group(self._postmaster(node))
-        if group is not None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(group, signal.SIGKILL)
 
     def _postmaster(self, node: Node) -> int | None:
         try:
@@ -466,10 +463,24 @@ def _alive(pid: int | None) -> bool:
     return True
 
 
-def _group(pid: int | None) -> int | None:
+def _tree(pid: int | None) -> set[int]:
+    """``pid`` and every process descended from it, read from /proc."""
     if pid is None:
-        return None
-    try:
-        return os.getpgid(pid)
-    except ProcessLookupError:
-        return None
+        return set()
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        parent = int(stat[stat.rindex(")") + 2 :].split()[1])
+        children.setdefault(parent, []).append(int(entry.name))
+    found, todo = set(), [pid]
+    while todo:
+        current = todo.pop()
+        if current not in found:
+            found.add(current)
+            todo += children.get(current, [])
+    return found

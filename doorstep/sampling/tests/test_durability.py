@@ -55,12 +55,19 @@ def start(port: int) -> subprocess.Popen[bytes]:
         stderr=subprocess.DEVNULL,
         start_new_session=True,  # its own process group: SIGKILL reaches the workers too
     )
-    for _ in range(200):
+    # Ready means a worker answers HTTP, not that the port accepts: the listener can take a
+    # connection before its worker is up, and a request sent then is reset.
+    for _ in range(400):
+        client = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+            client.request("GET", "/api/v1/openapi.json")
+            if client.getresponse().status == 200:
                 return process
-        except OSError:
-            time.sleep(0.05)
+        except (OSError, http.client.HTTPException):
+            pass
+        finally:
+            client.close()
+        time.sleep(0.05)
     os.killpg(process.pid, signal.SIGKILL)
     raise AssertionError("doorstep serve did not start")
 
