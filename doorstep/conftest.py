@@ -300,7 +300,11 @@ def make_lane_team(lane, registrar: User, name: str = "采样1组"):  # type: ig
     return team
 
 
-def make_campaign(*communities: Community, name: str = "第1轮"):  # type: ignore[no-untyped-def]
-    from doorstep.campaigns.actions import create_campaign
+def make_campaign(*communities: Community, name: str = "第1轮", start: bool = True):  # type: ignore[no-untyped-def]
+    """A round over these communities, started (running) unless ``start`` is false."""
+    from doorstep.campaigns.actions import create_campaign, start_round
 
-    return create_campaign(communities[0].town, name, communities=communities)
+    campaign = create_campaign(communities[0].town, name, communities=communities)
+    if start:
+        start_round(None, campaign, now=campaign.starts_at)
+    return campaign

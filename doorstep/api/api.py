@@ -20,11 +20,13 @@ from ninja.security import HttpBearer
 
 from doorstep.api import events_schema
 from doorstep.api.models import ApiToken, digest
+from doorstep.campaigns.models import Campaign
 from doorstep.campaigns.queries import running_in_many
+from doorstep.command import zoning
 from doorstep.core import outage
 from doorstep.core.models import User
 from doorstep.core.roles import Can
-from doorstep.core.scoping import scoped
+from doorstep.core.scoping import communities_for, scoped
 from doorstep.core.ttl import Ttl
 from doorstep.lab import results as lab_results
 from doorstep.sampling import ingest
@@ -164,6 +166,22 @@ class LaneOut(Schema):
     pool: str
 
 
+class LiftOut(Schema):
+    building_id: int
+    building: str
+    community: str
+    zone: str
+    lifts_to: str | None
+    last_positive: str | None
+    clear_since: str
+    days_clear: int
+    last_round: str | None
+    untested_last_round: int | None
+    open_retests: int
+    can_lift: bool
+    why_not: list[str]
+
+
 @api.exception_handler(ValidationError)
 def _invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     first = exc.errors[0] if exc.errors else {}
@@ -297,3 +315,27 @@ def post_results(request: HttpRequest, body: ResultsIn) -> dict[str, Any]:
         raise HttpError(403, _("Only the lab sends results."))
     _too_many(len(body.results), ingest.MAX_EVENTS)
     return {"results": lab_results.record(user, list(body.results))}
+
+
+@api.get(
+    "/campaigns/{campaign}/lift",
+    response={200: list[LiftOut], 401: ErrorOut, 403: ErrorOut, 404: ErrorOut},
+    summary="Can these zones lift? The lifting rule's answer with its evidence",
+)
+def lift(
+    request: HttpRequest, campaign: int, community: int | None = None
+) -> list[dict[str, object]]:
+    """The round's sealed and controlled buildings in the token user's communities (or one
+    of them), each with the answer the Zones page gives and the figures behind it."""
+    user: User = request.auth  # type: ignore[attr-defined]
+    if not user.can(Can.VIEW_CAMPAIGNS):
+        raise HttpError(403, _("This token's user may not read campaigns."))
+    mine = communities_for(user)
+    found = Campaign.objects.filter(pk=campaign, buildings__community__in=mine).distinct().first()
+    if found is None:
+        raise HttpError(404, _("No round %(id)s in your communities.") % {"id": campaign})
+    ids = mine.filter(pk=community) if community is not None else mine
+    answers = zoning.evidence(
+        found, timezone.now(), communities=list(ids.values_list("pk", flat=True))
+    )
+    return [a.as_json() for a in answers]

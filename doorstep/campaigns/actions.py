@@ -1,4 +1,5 @@
-"""Every write to campaigns: creating a round over an area, and zoning its buildings."""
+"""Every write to campaigns: creating, starting and closing a round over an area, and zoning
+its buildings, by hand, by a positive result or by the lifting rule, each change kept."""
 
 from __future__ import annotations
 
@@ -9,7 +10,18 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from doorstep.campaigns.models import DEFAULT_POOL_RULE, Campaign, CampaignBuilding, PoolRule, Zone
+from doorstep.campaigns import hooks
+from doorstep.campaigns.models import (
+    DEFAULT_POOL_RULE,
+    BuildingPositive,
+    Campaign,
+    CampaignBuilding,
+    CampaignStatus,
+    PoolRule,
+    Zone,
+    ZoneChange,
+    ZoneWhy,
+)
 from doorstep.core.actions import audit
 from doorstep.core.models import AuditAction, User
 from doorstep.territory.models import Building, Community, Town
@@ -19,6 +31,21 @@ DEFAULT_DURATION = dt.timedelta(hours=24)
 
 class CampaignError(ValueError):
     pass
+
+
+class NeedsConfirmation(CampaignError):
+    """The step can go ahead once the user has seen what it leaves behind (``items``)."""
+
+    def __init__(self, message: str, items: list[str]) -> None:
+        super().__init__(message)
+        self.items = items
+
+
+RANK = {Zone.PREVENTION: 0, Zone.CONTROLLED: 1, Zone.SEALED: 2}
+# One level down per lift: sealed → controlled → prevention.
+LIFTS_TO = {Zone.SEALED: Zone.CONTROLLED, Zone.CONTROLLED: Zone.PREVENTION}
+# A positive seals a building in these zones at once (field guide F2.1).
+SEALED_BY_POSITIVE = {Zone.CONTROLLED, Zone.PREVENTION}
 
 
 @transaction.atomic
@@ -33,7 +60,9 @@ def create_campaign(
     zone: Zone = Zone.PREVENTION,
     user: User | None = None,
 ) -> Campaign:
-    """A round over whole communities and/or single buildings; the deadline defaults to 24 h."""
+    """A round over whole communities and/or single buildings; the deadline defaults to 24 h.
+    A building keeps the zone in force from the last round that covered it (zones follow
+    results from day to day); ``zone`` is for buildings no round has covered yet."""
     starts_at = starts_at or timezone.now()
     deadline = deadline or starts_at + DEFAULT_DURATION
     if deadline <= starts_at:
@@ -50,14 +79,15 @@ def create_campaign(
     campaign = Campaign.objects.create(
         town=town, name=name.strip(), starts_at=starts_at, deadline=deadline, created_by=user
     )
+    carried = _zones_in_force(area)
     CampaignBuilding.objects.bulk_create(
         [
             CampaignBuilding(
                 campaign=campaign,
                 building_id=b.pk,
                 community_id=b.community_id,
-                zone=zone,
-                pool_rule=DEFAULT_POOL_RULE[zone],
+                zone=carried.get(b.pk, (zone, ""))[0],
+                pool_rule=carried.get(b.pk, (zone, DEFAULT_POOL_RULE[zone]))[1],
             )
             for b in area.values()
         ],
@@ -70,6 +100,124 @@ def create_campaign(
     return campaign
 
 
+def _zones_in_force(area: dict[int, Building]) -> dict[int, tuple[str, str]]:
+    """Each building's zone and pool rule in the newest started round that covered it."""
+    found: dict[int, tuple[str, str]] = {}
+    for building_id, zone, rule in (
+        CampaignBuilding.objects.filter(
+            building_id__in=list(area), campaign__started_at__isnull=False
+        )
+        .order_by("building_id", "-campaign__started_at", "-campaign_id")
+        .values_list("building_id", "zone", "pool_rule")
+    ):
+        found.setdefault(building_id, (zone, rule))
+    return found
+
+
+@transaction.atomic
+def start_round(user: User | None, campaign: Campaign, now: dt.datetime | None = None) -> None:
+    """A planned round starts running in its communities. One round runs in a community at a
+    time: a community with another round running is named and nothing starts."""
+    campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    if campaign.status != CampaignStatus.PLANNED:
+        raise CampaignError(
+            _("%(round)s is %(status)s; only a planned round can start.")
+            % {"round": campaign.name, "status": campaign.get_status_display()}
+        )
+    mine = CampaignBuilding.objects.filter(campaign=campaign).values("community_id")
+    clashes = sorted(
+        set(
+            CampaignBuilding.objects.filter(
+                campaign__status=CampaignStatus.ACTIVE, community_id__in=mine
+            )
+            .exclude(campaign=campaign)
+            .values_list("community__name", "campaign__name")
+        )
+    )
+    if clashes:
+        raise CampaignError(
+            _("Close the round running there first: %(clashes)s.")
+            % {"clashes": "; ".join(f"{community} ({name})" for community, name in clashes)}
+        )
+    now = now or timezone.now()
+    Campaign.objects.filter(pk=campaign.pk).update(status=CampaignStatus.ACTIVE, started_at=now)
+    campaign.status, campaign.started_at = CampaignStatus.ACTIVE, now
+    audit(user, AuditAction.ROUND, "campaign", campaign.pk, detail={"step": "start"})
+
+
+@transaction.atomic
+def close_round(
+    user: User | None,
+    campaign: Campaign,
+    *,
+    confirmed: bool = False,
+    now: dt.datetime | None = None,
+) -> None:
+    """A running round closes. Tubes still open or boxes still on the road are listed, and the
+    round closes over them only when the user confirms having seen the list."""
+    campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    if campaign.status != CampaignStatus.ACTIVE:
+        raise CampaignError(
+            _("%(round)s is %(status)s; only a running round can close.")
+            % {"round": campaign.name, "status": campaign.get_status_display()}
+        )
+    left = hooks.still_open(campaign.pk)
+    if left and not confirmed:
+        raise NeedsConfirmation(
+            _("%(n)d specimens are still open or on the road. Close the round anyway?")
+            % {"n": len(left)},
+            left,
+        )
+    now = now or timezone.now()
+    Campaign.objects.filter(pk=campaign.pk).update(status=CampaignStatus.CLOSED, closed_at=now)
+    campaign.status, campaign.closed_at = CampaignStatus.CLOSED, now
+    audit(
+        user,
+        AuditAction.ROUND,
+        "campaign",
+        campaign.pk,
+        detail={"step": "close", "left_open": left},
+    )
+
+
+def _rezone(
+    campaign: Campaign,
+    rows: list[CampaignBuilding],
+    zone: str,
+    pool_rule: str,
+    *,
+    why: str,
+    at: dt.datetime,
+    user: User | None,
+    note: str = "",
+    tube_code: str = "",
+) -> list[ZoneChange]:
+    """The one place a building's zone changes: the zone and pool rule in force, and a row of
+    history for each building whose zone moved."""
+    CampaignBuilding.objects.filter(pk__in=[r.pk for r in rows]).update(
+        zone=zone, pool_rule=pool_rule
+    )
+    return ZoneChange.objects.bulk_create(
+        [
+            ZoneChange(
+                campaign=campaign,
+                building_id=r.building_id,
+                community_id=r.community_id,
+                from_zone=r.zone,
+                to_zone=zone,
+                at=at,
+                why=why,
+                note=note[:300],
+                tube_code=tube_code,
+                by=user,
+            )
+            for r in rows
+            if r.zone != zone
+        ],
+        batch_size=2000,
+    )
+
+
 @transaction.atomic
 def set_community_zone(
     user: User,
@@ -77,6 +225,7 @@ def set_community_zone(
     community: Community,
     zone: str,
     pool_rule: str = "",
+    note: str = "",
 ) -> int:
     """Zone every building of the community in this campaign at once; returns how many."""
     if zone not in Zone.values:
@@ -86,9 +235,20 @@ def set_community_zone(
     if pool_rule and pool_rule not in PoolRule.values:
         raise CampaignError(_("Unknown pool rule «%(rule)s».") % {"rule": pool_rule})
     rule = pool_rule or DEFAULT_POOL_RULE[Zone(zone)]
-    changed = CampaignBuilding.objects.filter(campaign=campaign, community=community).update(
-        zone=zone, pool_rule=rule
+    rows = list(
+        CampaignBuilding.objects.select_for_update().filter(campaign=campaign, community=community)
     )
+    if not note.strip() and any(RANK[Zone(r.zone)] > RANK[Zone(zone)] for r in rows):
+        raise CampaignError(
+            _(
+                "Lowering a zone by hand goes against the lifting rule: give a reason, "
+                "or lift by the rule on the Zones page."
+            )
+        )
+    _rezone(
+        campaign, rows, zone, rule, why=ZoneWhy.COMMANDER, at=timezone.now(), user=user, note=note
+    )
+    changed = len(rows)
     if changed == 0:
         raise CampaignError(
             _("%(community)s is not part of this campaign.") % {"community": community}
@@ -101,3 +261,153 @@ def set_community_zone(
         detail={"community": community.name, "zone": zone, "pool_rule": rule, "buildings": changed},
     )
     return changed
+
+
+def positive_found(
+    campaign_id: int, building_ids: Iterable[int], tube_code: str, at: dt.datetime
+) -> list[ZoneChange]:
+    """A person of these buildings was found positive (a single tube or a retest): the lifting
+    clock of each building starts again, and where the round's rule says so a controlled or
+    prevention building is sealed at once, for the commander to confirm its extent. Runs in
+    the caller's transaction (the result's)."""
+    campaign = Campaign.objects.get(pk=campaign_id)
+    rows = list(
+        CampaignBuilding.objects.select_for_update()
+        .filter(campaign_id=campaign_id, building_id__in=set(building_ids))
+        .order_by("pk")
+    )
+    BuildingPositive.objects.bulk_create(
+        [
+            BuildingPositive(
+                campaign_id=campaign_id,
+                building_id=r.building_id,
+                community_id=r.community_id,
+                tube_code=tube_code,
+                at=at,
+            )
+            for r in rows
+        ],
+        ignore_conflicts=True,
+    )
+    BuildingPositive.objects.filter(
+        building_id__in=[r.building_id for r in rows], tube_code=tube_code
+    ).update(withdrawn_at=None, at=at)
+    if not campaign.seal_on_positive:
+        return []
+    to_seal = [r for r in rows if r.zone in SEALED_BY_POSITIVE]
+    return _rezone(
+        campaign,
+        to_seal,
+        Zone.SEALED,
+        DEFAULT_POOL_RULE[Zone.SEALED],
+        why=ZoneWhy.RESULT,
+        at=at,
+        user=None,
+        tube_code=tube_code,
+    )
+
+
+def positive_withdrawn(tube_code: str, at: dt.datetime) -> int:
+    """A positive corrected away no longer holds a building's lifting clock. The seal it set
+    stays until someone lifts it: the commander decides, the alert says so."""
+    return BuildingPositive.objects.filter(tube_code=tube_code, withdrawn_at__isnull=True).update(
+        withdrawn_at=at
+    )
+
+
+@transaction.atomic
+def confirm_seal(user: User, change: ZoneChange, *, whole_community: bool = False) -> int:
+    """The commander confirms a seal set by a result: the building alone, or its whole
+    community in this round (Xi'an 2022: a second case sealed the compound). Returns the
+    number of buildings sealed by the confirmation."""
+    now = timezone.now()
+    ZoneChange.objects.filter(
+        campaign_id=change.campaign_id,
+        building_id=change.building_id,
+        why=ZoneWhy.RESULT,
+        confirmed_at__isnull=True,
+    ).update(confirmed_at=now, confirmed_by=user)
+    sealed = 0
+    if whole_community:
+        rows = list(
+            CampaignBuilding.objects.select_for_update()
+            .filter(campaign_id=change.campaign_id, community_id=change.community_id)
+            .exclude(zone=Zone.SEALED)
+        )
+        sealed = len(
+            _rezone(
+                change.campaign,
+                rows,
+                Zone.SEALED,
+                DEFAULT_POOL_RULE[Zone.SEALED],
+                why=ZoneWhy.COMMANDER,
+                at=now,
+                user=user,
+                note=_("Extent of the sealed zone after tube %(tube)s")
+                % {"tube": change.tube_code},
+            )
+        )
+    audit(
+        user,
+        AuditAction.ZONES,
+        "campaign",
+        change.campaign_id,
+        detail={
+            "confirmed_seal": change.building_id,
+            "whole_community": whole_community,
+            "buildings": sealed,
+        },
+    )
+    return sealed
+
+
+@transaction.atomic
+def lift(
+    user: User,
+    campaign: Campaign,
+    building_ids: Iterable[int],
+    *,
+    allowed: bool,
+    reason: str = "",
+) -> int:
+    """Lift these buildings one level (sealed → controlled → prevention). ``allowed`` is the
+    lifting rule's answer for them (``command.zoning``); lifting against it needs a reason,
+    which is kept with each change. Returns the number of buildings lifted."""
+    reason = reason.strip()
+    if not allowed and not reason:
+        raise CampaignError(
+            _("The lifting rule does not allow this yet: give a reason to lift anyway.")
+        )
+    rows = list(
+        CampaignBuilding.objects.select_for_update()
+        .filter(campaign=campaign, building_id__in=set(building_ids))
+        .order_by("pk")
+    )
+    now = timezone.now()
+    lifted = 0
+    for zone, to in LIFTS_TO.items():
+        group = [r for r in rows if r.zone == zone]
+        if group:
+            lifted += len(
+                _rezone(
+                    campaign,
+                    group,
+                    to,
+                    DEFAULT_POOL_RULE[to],
+                    why=ZoneWhy.RULE if allowed else ZoneWhy.COMMANDER,
+                    at=now,
+                    user=user,
+                    note=reason,
+                )
+            )
+    if lifted == 0:
+        raise CampaignError(_("Nothing to lift: these buildings are in the prevention zone."))
+    audit(
+        user,
+        AuditAction.ZONES,
+        "campaign",
+        campaign.pk,
+        reason=reason,
+        detail={"lifted": lifted, "by_rule": allowed},
+    )
+    return lifted

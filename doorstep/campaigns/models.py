@@ -1,4 +1,6 @@
-"""A testing round over part of a town, with a zone and a pool rule for every building."""
+"""A testing round over part of a town, with a zone and a pool rule for every building; the
+zones' history (`ZoneChange`) and the positives found in each building (`BuildingPositive`),
+which carry over from round to round because an outbreak runs for days."""
 
 from __future__ import annotations
 
@@ -61,6 +63,16 @@ class Campaign(models.Model):
     need_minutes = models.PositiveSmallIntegerField(
         _("other special-need requests: target (minutes)"), default=120
     )
+    # When the commander started and closed the round (planned rounds are current nowhere).
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    # Zoning rules (defaults from the 9th-edition national plan, June 2022): a positive in a
+    # controlled or prevention building seals it at once; a zone lifts one level after this
+    # many days with no new positive and a round with nobody untested since the last one.
+    seal_on_positive = models.BooleanField(_("a positive seals its building at once"), default=True)
+    lift_after_days = models.PositiveSmallIntegerField(
+        _("days with no new positive before a zone lifts one level"), default=7
+    )
     # Tube and box barcodes printed for this round; a scan that does not match is refused.
     barcode_pattern = models.CharField(
         _("barcode pattern"), max_length=100, default=DEFAULT_BARCODE_PATTERN
@@ -122,3 +134,83 @@ class CampaignBuilding(models.Model):
 
     def __str__(self) -> str:
         return f"{self.campaign} {self.building} {self.zone}"
+
+
+class ZoneWhy(models.TextChoices):
+    RESULT = "result", _("A positive result")
+    RULE = "rule", _("The lifting rule")
+    COMMANDER = "commander", _("The commander's decision")
+
+
+class ZoneChange(models.Model):
+    """One building's zone changed in a round: from, to, when and why. The zone in force is
+    ``CampaignBuilding.zone``; this is its history."""
+
+    campaign = models.ForeignKey(
+        Campaign, verbose_name=_("campaign"), on_delete=models.CASCADE, related_name="zone_changes"
+    )
+    building = models.ForeignKey(
+        "territory.Building", verbose_name=_("building"), on_delete=models.PROTECT, related_name="+"
+    )
+    community = models.ForeignKey("territory.Community", on_delete=models.PROTECT, related_name="+")
+    from_zone = models.CharField(_("from"), max_length=16, choices=Zone.choices)
+    to_zone = models.CharField(_("to"), max_length=16, choices=Zone.choices)
+    at = models.DateTimeField(_("at"))
+    why = models.CharField(_("why"), max_length=16, choices=ZoneWhy.choices)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    # The tube whose positive result sealed the building (why = result).
+    tube_code = models.CharField(_("tube"), max_length=64, blank=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # A seal by result asks the commander to confirm its extent (the building, or more).
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("zone change")
+        verbose_name_plural = _("zone changes")
+        ordering = ["-at", "-id"]
+        indexes = [
+            # a building's zone history; the lift page's "last change".
+            models.Index(fields=["building", "at"], name="zone_change_by_building"),
+            # the alert: seals by result the commander has not confirmed.
+            models.Index(
+                fields=["campaign"],
+                condition=models.Q(why="result", confirmed_at__isnull=True),
+                name="zone_change_unconfirmed",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.building_id} {self.from_zone}→{self.to_zone} {self.at:%Y-%m-%d %H:%M}"
+
+
+class BuildingPositive(models.Model):
+    """A person of this building found positive (a single tube or a retest). The lifting clock
+    counts from the newest one, across rounds; a correction withdraws it."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+")
+    building = models.ForeignKey("territory.Building", on_delete=models.PROTECT, related_name="+")
+    community = models.ForeignKey("territory.Community", on_delete=models.PROTECT, related_name="+")
+    tube_code = models.CharField(_("tube"), max_length=64)
+    at = models.DateTimeField(_("at"))
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("positive in a building")
+        verbose_name_plural = _("positives in buildings")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["building", "tube_code"], name="one_positive_per_building_and_tube"
+            )
+        ]
+        indexes = [
+            # "days since the last positive" for a community's buildings.
+            models.Index(fields=["community", "at"], name="positive_by_community"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.building_id} {self.tube_code} {self.at:%Y-%m-%d %H:%M}"

@@ -5,12 +5,24 @@ from collections.abc import Collection
 
 from django.db.models import Count, F, QuerySet
 
-from doorstep.campaigns.models import Campaign, CampaignBuilding, CampaignStatus
+from doorstep.campaigns.models import (
+    Campaign,
+    CampaignBuilding,
+    CampaignStatus,
+    ZoneChange,
+    ZoneWhy,
+)
 from doorstep.territory.models import Community
 
 
+def running() -> QuerySet[Campaign]:
+    """Rounds running now: started and not closed. A planned round is current nowhere, so
+    planning tomorrow's round takes nothing away from today's."""
+    return Campaign.objects.filter(status=CampaignStatus.ACTIVE)
+
+
 def running_in(community_id: int) -> Campaign | None:
-    """The testing round running in a community now (the newest one not closed), or None."""
+    """The testing round running in a community now (started, not closed), or None."""
     return running_in_many({community_id}).get(community_id)
 
 
@@ -20,16 +32,59 @@ def running_in_many(community_ids: Collection[int]) -> dict[int, Campaign]:
     if not community_ids:
         return {}
     found = (
-        Campaign.objects.filter(buildings__community_id__in=community_ids)
-        .exclude(status=CampaignStatus.CLOSED)
+        running()
+        .filter(buildings__community_id__in=community_ids)
         .annotate(in_community=F("buildings__community_id"))
         .order_by("-starts_at", "-id")
         .distinct()
     )
-    running: dict[int, Campaign] = {}
+    current: dict[int, Campaign] = {}
     for campaign in found:
-        running.setdefault(campaign.in_community, campaign)  # type: ignore[attr-defined]
-    return running
+        current.setdefault(campaign.in_community, campaign)  # type: ignore[attr-defined]
+    return current
+
+
+def running_for(communities: QuerySet[Community]) -> list[Campaign]:
+    """The rounds running in any of these communities, newest first: what a user who spans
+    several communities switches between."""
+    return list(
+        running()
+        .filter(buildings__community__in=communities)
+        .distinct()
+        .select_related("town")
+        .order_by("-starts_at", "-id")
+    )
+
+
+def previous_round(campaign: Campaign, community_id: int) -> Campaign | None:
+    """The round before this one in a community: the newest started earlier, running or
+    closed."""
+    return (
+        Campaign.objects.filter(buildings__community_id=community_id, started_at__isnull=False)
+        .filter(starts_at__lt=campaign.starts_at)
+        .exclude(pk=campaign.pk)
+        .order_by("-starts_at", "-id")
+        .first()
+    )
+
+
+def zone_history(building_ids: Collection[int]) -> dict[int, list[ZoneChange]]:
+    """Every zone change of these buildings, newest first, across rounds."""
+    history: dict[int, list[ZoneChange]] = defaultdict(list)
+    for change in (
+        ZoneChange.objects.filter(building_id__in=list(building_ids))
+        .select_related("campaign", "by")
+        .order_by("-at", "-id")
+    ):
+        history[change.building_id].append(change)
+    return dict(history)
+
+
+def unconfirmed_seals(campaign_id: int) -> QuerySet[ZoneChange]:
+    """Buildings sealed by a positive whose extent the commander has not confirmed."""
+    return ZoneChange.objects.filter(
+        campaign_id=campaign_id, why=ZoneWhy.RESULT, confirmed_at__isnull=True
+    ).select_related("building", "community")
 
 
 def zone_summary(campaign: Campaign, communities: QuerySet[Community]) -> list[dict]:

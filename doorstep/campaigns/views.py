@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from doorstep.campaigns import actions, queries
 from doorstep.campaigns.forms import CampaignForm
-from doorstep.campaigns.models import Campaign, PoolRule, Zone
+from doorstep.campaigns.models import Campaign, CampaignStatus, PoolRule, Zone
 from doorstep.core.http import AuthedRequest
 from doorstep.core.inputs import number
 from doorstep.core.roles import Can
@@ -81,8 +81,49 @@ def campaign_detail(request: AuthedRequest, pk: int) -> HttpResponse:
             "zones": Zone.choices,
             "pool_rules": PoolRule.choices,
             "can_edit": request.user.can(Can.EDIT_ZONES),
+            "can_run": request.user.can(Can.CREATE_CAMPAIGNS),
+            "statuses": CampaignStatus,
         },
     )
+
+
+@require_POST
+@login_required
+def campaign_start(request: AuthedRequest, pk: int) -> HttpResponse:
+    """The commander starts a planned round: from now it is the round of its communities."""
+    campaign = _get_campaign_for_user(request, pk)
+    require(request.user, Can.CREATE_CAMPAIGNS)
+    try:
+        actions.start_round(request.user, campaign)
+    except actions.CampaignError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("%(round)s is running.") % {"round": campaign.name})
+    return redirect("campaigns:detail", pk=campaign.pk)
+
+
+@require_POST
+@login_required
+def campaign_close(request: AuthedRequest, pk: int) -> HttpResponse:
+    """The commander closes a running round. Specimens still open or on the road are listed
+    first, and the round closes over them only when the commander confirms; then the round's
+    report."""
+    campaign = _get_campaign_for_user(request, pk)
+    require(request.user, Can.CREATE_CAMPAIGNS)
+    try:
+        actions.close_round(request.user, campaign, confirmed=request.POST.get("confirm") == "yes")
+    except actions.NeedsConfirmation as exc:
+        return render(
+            request,
+            "campaigns/campaign_close.html",
+            {"campaign": campaign, "message": str(exc), "items": exc.items},
+            status=409,
+        )
+    except actions.CampaignError as exc:
+        messages.error(request, str(exc))
+        return redirect("campaigns:detail", pk=campaign.pk)
+    messages.success(request, _("%(round)s is closed. Its report:") % {"round": campaign.name})
+    return redirect("command:report", campaign=campaign.pk)
 
 
 @require_POST
@@ -100,6 +141,7 @@ def campaign_zones(request: AuthedRequest, pk: int) -> HttpResponse:
             community,
             request.POST.get("zone", ""),
             request.POST.get("pool_rule", ""),
+            note=request.POST.get("note", ""),
         )
     except actions.CampaignError as exc:
         messages.error(request, str(exc))

@@ -13,11 +13,11 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Collection
 
+from doorstep.campaigns import queries
 from doorstep.campaigns.models import (
     DEFAULT_POOL_RULE,
     Campaign,
     CampaignBuilding,
-    CampaignStatus,
     Zone,
 )
 from doorstep.canvass import counters
@@ -33,7 +33,7 @@ def roster_changed(building_ids: Collection[int]) -> None:
     if not buildings:
         return
     running = (
-        Campaign.objects.exclude(status=CampaignStatus.CLOSED)
+        queries.running()
         .filter(buildings__community_id__in=set(buildings.values()))
         .distinct()
         .order_by("pk")

@@ -12,7 +12,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from doorstep.campaigns.models import Campaign, CampaignBuilding, CampaignStatus
+from doorstep.campaigns import queries as campaign_queries
+from doorstep.campaigns.models import Campaign, CampaignBuilding
 from doorstep.canvass import actions, outcomes, queries
 from doorstep.canvass.actions import CanvassError
 from doorstep.canvass.models import (
@@ -63,25 +64,24 @@ def _get_task_for_user(request: AuthedRequest, pk: int) -> BuildingTask:
     return get_object_or_404(tasks, pk=pk)
 
 
-def _current_campaign(request: AuthedRequest) -> Campaign | None:
-    campaigns = scoped_to_towns(
-        request.user, Campaign.objects.exclude(status=CampaignStatus.CLOSED)
-    )
-    return campaigns.order_by("-starts_at", "-id").first()
-
-
 @require_GET
 @login_required
 def index(request: AuthedRequest) -> HttpResponse:
-    """A team's own page (its building, the claim list); everyone else goes to coverage."""
+    """A team's own page: its building and the claim list in the round running in its
+    community. Everyone else goes to the coverage of the round running in their communities,
+    or chooses when several run in communities they span."""
     require(request.user, Can.VIEW_CANVASS)
-    campaign = _current_campaign(request)
+    team = actions.door_to_door_team(request.user)
+    if team is None or team.community is None:
+        rounds = campaign_queries.running_for(communities_for(request.user))
+        if len(rounds) == 1:
+            return redirect("canvass:coverage", campaign=rounds[0].pk)
+        if not rounds:
+            return render(request, "canvass/no_campaign.html")
+        return render(request, "canvass/rounds.html", {"rounds": rounds})
+    campaign = campaign_queries.running_in(team.community.pk)
     if campaign is None:
         return render(request, "canvass/no_campaign.html")
-    team = actions.door_to_door_team(request.user)
-    if team is None:
-        return redirect("canvass:coverage", campaign=campaign.pk)
-    assert team.community is not None
     held = (
         BuildingTask.objects.filter(campaign=campaign, team=team, status=TaskStatus.CLAIMED)
         .select_related("building")

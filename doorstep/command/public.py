@@ -178,7 +178,7 @@ def look_up(raw_code: str, raw_tail: str, address: str, now: dt.datetime | None 
 def _round_of(resident: Resident) -> Campaign | None:
     """The round running where the resident lives, or the one they were sampled in."""
     running = (
-        Campaign.objects.exclude(status=CampaignStatus.CLOSED)
+        Campaign.objects.filter(status=CampaignStatus.ACTIVE)
         .filter(
             Q(buildings__building__units__households=resident.household_id)
             | Q(pk__in=RoundSample.objects.filter(resident=resident).values("campaign_id"))

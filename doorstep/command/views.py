@@ -19,17 +19,20 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from doorstep.campaigns.models import Campaign, CampaignStatus
+from doorstep.campaigns import actions as campaign_actions
+from doorstep.campaigns import queries as campaign_queries
+from doorstep.campaigns.models import Campaign, CampaignStatus, ZoneChange, ZoneWhy
 from doorstep.canvass.models import Coverage
 from doorstep.command import dashboard as board
-from doorstep.command import public
+from doorstep.command import public, zoning
 from doorstep.command import report as daily_report
 from doorstep.core import alerts as core_alerts
 from doorstep.core.actions import acknowledge_alert, audit
 from doorstep.core.http import AuthedRequest
+from doorstep.core.inputs import number
 from doorstep.core.models import AuditAction
 from doorstep.core.roles import Can
-from doorstep.core.scoping import require, scoped_to_towns
+from doorstep.core.scoping import communities_for, require, scoped_to_towns
 from doorstep.core.standby import from_standby
 from doorstep.lab.pools import loop_counts
 from doorstep.sampling import home
@@ -86,7 +89,7 @@ def index(request: AuthedRequest) -> HttpResponse:
             "-starts_at", "-id"
         )[:20]
     )
-    running = [c for c in campaigns if c.status != CampaignStatus.CLOSED]
+    running = [c for c in campaigns if c.status == CampaignStatus.ACTIVE]
     if len(running) == 1:
         return redirect("command:dashboard", campaign=running[0].pk)
     return render(request, "command/index.html", {"campaigns": campaigns})
@@ -309,3 +312,108 @@ def report_xlsx(request: AuthedRequest, campaign: int) -> HttpResponse:
     name = f"daily-report-{camp.pk}-{found.day:%Y%m%d}-as-of-{stamp}.xlsx"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
+
+
+# --- zones: what lifts, what a positive sealed ------------------------------------------------
+
+
+def _zoning_campaign(request: AuthedRequest, pk: int) -> Campaign:
+    require(request.user, Can.VIEW_CAMPAIGNS)
+    return get_object_or_404(
+        Campaign.objects.filter(buildings__community__in=communities_for(request.user)).distinct(),
+        pk=pk,
+    )
+
+
+@require_GET
+@login_required
+def zones(request: AuthedRequest, campaign: int) -> HttpResponse:
+    """The round's sealed and controlled buildings with the lifting rule's answer and its
+    evidence, the seals a positive set that wait for the commander, and each zone's history."""
+    camp = _zoning_campaign(request, campaign)
+    mine = communities_for(request.user)
+    chosen = number(request.GET.get("community", ""))
+    scope = list(mine.filter(pk=chosen).values_list("pk", flat=True)) if chosen else None
+    ids = scope if scope is not None else list(mine.values_list("pk", flat=True))
+    now = timezone.now()
+    answers = zoning.evidence(camp, now, communities=ids)
+    history = campaign_queries.zone_history([a.building_id for a in answers])
+    for answer in answers:
+        answer.history = history.get(answer.building_id, [])[:10]  # type: ignore[attr-defined]
+    seals = list(
+        campaign_queries.unconfirmed_seals(camp.pk).filter(community_id__in=ids).order_by("-at")
+    )
+    return render(
+        request,
+        "command/zones.html",
+        {
+            "campaign": camp,
+            "answers": answers,
+            "seals": seals,
+            "communities": mine.filter(pk__in=camp.buildings.values("community_id")).order_by(
+                "name"
+            ),
+            "chosen": chosen,
+            "can_edit": request.user.can(Can.EDIT_ZONES),
+            "now": now,
+        },
+    )
+
+
+@require_POST
+@login_required
+def zones_lift(request: AuthedRequest, campaign: int) -> HttpResponse:
+    """Lift the chosen buildings one level. By the rule when every one of them may lift;
+    otherwise only with a reason, kept on each change and in the audit log."""
+    camp = _zoning_campaign(request, campaign)
+    require(request.user, Can.EDIT_ZONES)
+    wanted = {number(v) for v in request.POST.getlist("building")} - {None}
+    mine = list(communities_for(request.user).values_list("pk", flat=True))
+    answers = zoning.evidence(camp, timezone.now(), communities=mine, building_ids=wanted)
+    back = reverse("command:zones", args=[camp.pk])
+    if not answers:
+        messages.error(request, _("Choose at least one sealed or controlled building to lift."))
+        return redirect(back)
+    try:
+        n = campaign_actions.lift(
+            request.user,
+            camp,
+            [a.building_id for a in answers],
+            allowed=all(a.can_lift for a in answers),
+            reason=request.POST.get("reason", ""),
+        )
+    except campaign_actions.CampaignError as exc:
+        messages.error(request, str(exc))
+        return redirect(back)
+    messages.success(request, _("%(n)d buildings lifted one level.") % {"n": n})
+    return redirect(back)
+
+
+@require_POST
+@login_required
+def zones_confirm(request: AuthedRequest, campaign: int) -> HttpResponse:
+    """The commander confirms the extent of a seal a positive set: the building, or the whole
+    community."""
+    camp = _zoning_campaign(request, campaign)
+    require(request.user, Can.EDIT_ZONES)
+    change = get_object_or_404(
+        ZoneChange.objects.select_related("campaign"),
+        pk=number(request.POST.get("change", "")),
+        campaign=camp,
+        why=ZoneWhy.RESULT,
+        community__in=communities_for(request.user),
+    )
+    whole = request.POST.get("extent") == "community"
+    n = campaign_actions.confirm_seal(request.user, change, whole_community=whole)
+    if whole:
+        messages.success(
+            request,
+            _("%(community)s is sealed: %(n)d more buildings.")
+            % {"community": change.community.name, "n": n},
+        )
+    else:
+        messages.success(
+            request,
+            _("The seal of %(building)s is confirmed.") % {"building": change.building.name},
+        )
+    return redirect(reverse("command:zones", args=[camp.pk]))

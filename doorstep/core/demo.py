@@ -16,8 +16,8 @@ from django.apps import apps
 from django.db import transaction
 from django.utils import timezone
 
-from doorstep.campaigns.actions import create_campaign, set_community_zone
-from doorstep.campaigns.models import Campaign, CampaignStatus, Zone
+from doorstep.campaigns.actions import create_campaign, set_community_zone, start_round
+from doorstep.campaigns.models import Campaign, Zone
 from doorstep.core import codes, stats
 from doorstep.core.idnumbers import id_check_character
 from doorstep.core.models import User
@@ -239,8 +239,7 @@ def _campaign(town: Town, communities: list[Community]) -> Campaign:
         ),
         user=admin,
     )
-    campaign.status = CampaignStatus.ACTIVE
-    campaign.save(update_fields=["status"])
+    start_round(admin, campaign, now=campaign.starts_at)
     set_community_zone(admin, campaign, communities[0], Zone.SEALED)
     for community in communities[1:3]:
         set_community_zone(admin, campaign, community, Zone.CONTROLLED)

@@ -47,6 +47,7 @@ class AuditAction(models.TextChoices):
     ZONES = "zones", _("Changed zones")
     SEARCH = "search", _("Searched by a personal identifier")
     ROLE = "role", _("Changed a user's role or scope")
+    ROUND = "round", _("Started or closed a round")
 
 
 class AuditEntry(models.Model):

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from doorstep.campaigns import actions as zoning
 from doorstep.core.inputs import is_text
 from doorstep.core.models import User
 from doorstep.core.moments import parse_moment
@@ -24,7 +25,8 @@ from doorstep.core.scoping import town_ids
 from doorstep.lab import retests
 from doorstep.lab.models import OrderKind, ResultEntry
 from doorstep.sampling import tally
-from doorstep.sampling.models import Result, Tube, TubeStatus
+from doorstep.sampling.models import Result, Tube, TubeMember, TubeStatus
+from doorstep.territory.queries import trace_address
 
 WORDS = {
     "negative": Result.NEGATIVE,
@@ -214,12 +216,32 @@ def _apply(user: User | None, parsed: dict[str, Any], now: dt.datetime) -> str:
         retests.cancel_retests(tube, now)
     if tube.retest_of_id is not None or tube.capacity == 1:
         retests.result_retests(tube, result, now)
+    if not pooled and result == Result.POSITIVE:
+        zoning.positive_found(tube.campaign_id, _buildings_of(tube), tube.code, now)
+    elif not pooled and before == Result.POSITIVE:
+        zoning.positive_withdrawn(tube.code, now)
     if result == Result.POSITIVE and pooled:
         retests.order_retests(tube, OrderKind.POSITIVE_POOL, now)
     elif result == Result.INVALID and tube.retest_of_id is None:
         # (An unreadable retest reopens its own order above: no second order for the person.)
         retests.order_retests(tube, OrderKind.RESAMPLE, now)
     return "accepted"
+
+
+def _buildings_of(tube: Tube) -> set[int]:
+    """The buildings of a tube's people: their households', or for a walk-in the household
+    the address they gave traces to. A person found positive re-zones these (a pool does not:
+    its members stay home until their retests say who it was)."""
+    buildings = set()
+    for member in TubeMember.objects.filter(tube=tube).select_related("household__unit", "walk_in"):
+        household = member.household or (
+            trace_address(member.walk_in.community_id, member.walk_in.address)
+            if member.walk_in
+            else None
+        )
+        if household is not None:
+            buildings.add(household.unit.building_id)
+    return buildings
 
 
 def _plain(parsed: dict[str, Any]) -> bool:

@@ -8,8 +8,11 @@ class SamplingConfig(AppConfig):
     verbose_name = _("Sampling sites and lanes")
 
     def ready(self) -> None:
-        # The one declared place where this app adds its alerts to core.alerts; an app's
+        # The one declared place where this app adds its alerts to core.alerts and tells a
+        # closing round what is still open (campaigns.hooks); an app's
         # modules can be imported only once the registry is ready.
-        from doorstep.sampling import alerts
+        from doorstep.campaigns import hooks
+        from doorstep.sampling import alerts, queries
 
         alerts.register()
+        hooks.register_close_check(queries.open_in_round)

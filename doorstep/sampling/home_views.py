@@ -52,7 +52,7 @@ def home_list(request: AuthedRequest) -> HttpResponse:
     require(request.user, Can.VIEW_SITES)
     towns = town_ids(request.user)
     mine = _communities(request)
-    campaigns = Campaign.objects.exclude(status=CampaignStatus.CLOSED)
+    campaigns = Campaign.objects.filter(status=CampaignStatus.ACTIVE)
     if towns is not None:
         campaigns = campaigns.filter(town_id__in=towns)
     if mine is not None:

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.db.models import Count, Min
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from doorstep.campaigns.models import DEFAULT_BARCODE_PATTERN, Campaign, CampaignBuilding, PoolRule
 from doorstep.campaigns.queries import running_in
@@ -261,3 +262,30 @@ def campaign_sites(campaign: Any) -> list[Site]:
         .prefetch_related("lanes")
         .order_by("community__name", "name")
     )
+
+
+def open_in_round(campaign_id: int) -> list[str]:
+    """What closing a round would leave behind: tubes still open at a lane, sealed tubes in no
+    box, boxes not received by the lab (``campaigns.hooks`` asks before closing)."""
+    lines = [
+        _("Tube %(code)s is open at %(lane)s") % {"code": t.code, "lane": t.lane}
+        for t in Tube.objects.filter(campaign_id=campaign_id, status=TubeStatus.OPEN)
+        .select_related("lane__site")
+        .order_by("code")[:200]
+    ]
+    lines += [
+        _("Tube %(code)s is sealed but in no box") % {"code": code}
+        for code in Tube.objects.filter(
+            campaign_id=campaign_id, status=TubeStatus.SEALED, box__isnull=True
+        )
+        .order_by("code")
+        .values_list("code", flat=True)[:200]
+    ]
+    lines += [
+        _("Box %(code)s is %(status)s, not received")
+        % {"code": b.code, "status": b.get_status_display()}
+        for b in Box.objects.filter(campaign_id=campaign_id)
+        .exclude(status=BoxStatus.RECEIVED)
+        .order_by("code")[:200]
+    ]
+    return lines

@@ -18,7 +18,8 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from doorstep.assistance import actions as need_actions
-from doorstep.campaigns.actions import create_campaign
+from doorstep.campaigns import actions as campaign_actions
+from doorstep.campaigns.actions import create_campaign, start_round
 from doorstep.canvass.models import BuildingTask
 from doorstep.conftest import client_for, make_resident, make_staff, make_unit, make_user
 from doorstep.core.roles import Role
@@ -68,6 +69,8 @@ CASES = [
     Case("campaigns:create", "get", "commander", "leader", False, "put"),
     Case("campaigns:detail", "get", "leader", "canvasser", True, "post"),
     Case("campaigns:zones", "post", "commander", "leader", True, "get", (("zone", "sealed"),)),
+    Case("campaigns:start", "post", "commander", "leader", True, "get"),
+    Case("campaigns:close", "post", "commander", "leader", True, "get", (("confirm", "yes"),)),
     Case("workforce:index", "get", "leader", "canvasser", False, "post"),
     Case("workforce:staff", "get", "leader", "canvasser", False, "post"),
     Case("workforce:staff_import", "get", "commander", "leader", False, "put"),
@@ -149,6 +152,9 @@ CASES += [
     Case("command:site", "get", "commander", "registrar", True, "post"),
     Case("command:tube", "get", "commander", "lab", True, "post"),
     Case("command:report", "get", "commander", "worker", True, "post"),
+    Case("command:zones", "get", "commander", "canvasser", True, "post"),
+    Case("command:zones_lift", "post", "commander", "leader", True, "get", (("reason", "test"),)),
+    Case("command:zones_confirm", "post", "commander", "leader", True, "get"),
     Case("command:report_xlsx", "get", "commander", "worker", True, "post"),
     Case("command:ack", "post", "commander", "leader", True, "get", (("key", "long_shift"),)),
     Case("lab:index", "get", "lab", "registrar", False, "post"),
@@ -175,6 +181,7 @@ TOWN_SCOPED = (
 @pytest.fixture
 def world(request, community, resident, leader, registrar):
     campaign = create_campaign(community.town, "第1轮", communities=[community])
+    start_round(None, campaign)
     household = resident.household
     commander = make_user(Role.COMMANDER, town=community.town)
     unit = make_unit(town=community.town)
@@ -217,7 +224,12 @@ def world(request, community, resident, leader, registrar):
     other = make_resident(household, name="卧床老人")
     home.need_home(campaign.pk, household, timezone.now())
     assert home.waiting(HomeTask.objects.get()).get().resident == other
+    # A positive sealed the resident's building (the zones page's confirmation).
+    [seal] = campaign_actions.positive_found(
+        campaign.pk, [household.unit.building_id], "2112259999", timezone.now()
+    )
     return {
+        "seal": seal.pk,
         "home_task": HomeTask.objects.get().pk,
         "site": lane.site_id,
         "lane": lane.pk,
@@ -251,7 +263,7 @@ def _url(case: Case, world: dict) -> str:
         kwargs = {"pk": world["household"]}
     elif name in {"resident", "resident_reveal"}:
         kwargs = {"pk": world["resident"]}
-    elif case.name in {"campaigns:detail", "campaigns:zones"}:
+    elif case.name in {"campaigns:detail", "campaigns:zones", "campaigns:start", "campaigns:close"}:
         kwargs = {"pk": world["campaign"]}
     elif name in {"board", "check_in", "no_show"}:
         kwargs = {"pk": world["callup"]}
@@ -278,6 +290,9 @@ def _url(case: Case, world: dict) -> str:
         "command:report",
         "command:report_xlsx",
         "command:ack",
+        "command:zones",
+        "command:zones_lift",
+        "command:zones_confirm",
         "lab:pools",
     }:
         kwargs = {"campaign": world["campaign"]}
@@ -305,6 +320,10 @@ def _data(case: Case, world: dict) -> dict:
     data = dict(case.data)
     if case.name == "campaigns:zones":
         data["community"] = world["community"]
+    if case.name == "command:zones_lift":
+        data["building"] = world["building"]
+    if case.name == "command:zones_confirm":
+        data["change"] = world["seal"]
     if case.name == "workforce:team_assign":
         data["place"] = f"community:{world['community']}"
     if case.name == "workforce:team_handover":
