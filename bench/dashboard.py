@@ -35,7 +35,7 @@ def session_cookie(env: dict[str, str]) -> tuple[str, int]:
         "s['_auth_user_id']=str(u.pk);"
         "s['_auth_user_backend']='django.contrib.auth.backends.ModelBackend';"
         "s['_auth_user_hash']=u.get_session_auth_hash();s.create();"
-        "import json;print(json.dumps([s.session_key, Campaign.objects.get().pk]))"
+        'import json;print(json.dumps([s.session_key, Campaign.objects.get(status="active").pk]))'
     )
     key, campaign = shell(script, env)  # type: ignore[misc]
     return str(key), int(campaign)

@@ -31,7 +31,12 @@ class CampaignForm(forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
     zone = forms.ChoiceField(
-        label=gettext_lazy("Zone to start with"), choices=Zone.choices, initial=Zone.PREVENTION
+        label=gettext_lazy("Zone to start with"),
+        help_text=gettext_lazy(
+            "For buildings no earlier round covered; the others keep the zone in force."
+        ),
+        choices=Zone.choices,
+        initial=Zone.PREVENTION,
     )
 
     def __init__(self, *args: object, communities: QuerySet[Community], **kwargs: object) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from itertools import groupby
 
-from django.db.models import QuerySet
+from django.db.models import BooleanField, Case, QuerySet, Value, When
 
 from doorstep.campaigns.models import CampaignBuilding
 from doorstep.canvass.models import (
@@ -22,10 +22,39 @@ from doorstep.sampling.models import RoundSample
 from doorstep.territory.models import Household, Resident
 
 
-def untested(campaign_id: int, **where: int) -> QuerySet[Resident]:
+def untested(campaign_id: int, *, before: int | None = None, **where: int) -> QuerySet[Resident]:
     """Roster − sampled this round − members of exempt households, for one building
     (``building_id``) or community (``community_id``), in walking order: the residents of the
-    round's buildings, as the counters count them."""
+    round's buildings, as the counters count them. With ``before`` (the previous round), each
+    carries ``missed_before`` and those untested in both rounds come first: the people most
+    likely to be missed again."""
+    found = _untested(campaign_id, **where)
+    if before is None:
+        return found.annotate(missed_before=Value(False, output_field=BooleanField()))
+    again = _untested(before, **where).values("pk")
+    return found.annotate(
+        missed_before=Case(
+            When(pk__in=again, then=Value(True)), default=Value(False), output_field=BooleanField()
+        )
+    ).order_by("-missed_before", *WALKING_ORDER)
+
+
+def untested_twice(campaign_id: int, before: int, **where: int) -> QuerySet[Resident]:
+    """Those untested in this round who were untested in ``before`` too."""
+    return _untested(campaign_id, **where).filter(pk__in=_untested(before, **where).values("pk"))
+
+
+WALKING_ORDER = (
+    "household__unit__building__position",
+    "household__unit__building__name",
+    "household__unit__name",
+    "household__floor",
+    "household__room",
+    "id",
+)
+
+
+def _untested(campaign_id: int, **where: int) -> QuerySet[Resident]:
     residents = Resident.objects.filter(
         moved_out=False,
         household__unit__building__in=CampaignBuilding.objects.filter(
@@ -46,14 +75,7 @@ def untested(campaign_id: int, **where: int) -> QuerySet[Resident]:
             ).values("household_id")
         )
         .select_related("household__unit__building")
-        .order_by(
-            "household__unit__building__position",
-            "household__unit__building__name",
-            "household__unit__name",
-            "household__floor",
-            "household__room",
-            "id",
-        )
+        .order_by(*WALKING_ORDER)
     )
 
 

@@ -32,6 +32,7 @@ from doorstep.core.models import AuditAction
 from doorstep.core.roles import Can
 from doorstep.core.scoping import communities_for, require, scoped, scoped_to_towns
 from doorstep.territory.actions import full_details_reason, residents_workbook
+from doorstep.territory.models import Grid
 from doorstep.workforce.models import Team
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -180,10 +181,17 @@ def untested(request: AuthedRequest, campaign: int, community: int) -> HttpRespo
     camp = _get_campaign_for_user(request, campaign)
     require(request.user, Can.VIEW_RESIDENTS)
     cov = _get_community_for_user(request, camp, community)
-    residents = queries.untested(camp.pk, community_id=cov.community_id)
+    previous = campaign_queries.previous_round(camp, cov.community_id)
+    residents = queries.untested(
+        camp.pk, before=previous.pk if previous else None, community_id=cov.community_id
+    )
     building = request.GET.get("building", "")
     if is_number(building):
         residents = residents.filter(household__unit__building_id=int(building))
+    grids = list(Grid.objects.filter(community_id=cov.community_id).order_by("name"))
+    grid = number(request.GET.get("grid", ""))
+    if grid:
+        residents = residents.filter(household__unit__building__grid_id=grid)
     page = Paginator(residents, 100).get_page(request.GET.get("page"))
     return render(
         request,
@@ -193,6 +201,9 @@ def untested(request: AuthedRequest, campaign: int, community: int) -> HttpRespo
             "cov": cov,
             "page": page,
             "building": building,
+            "grids": grids,
+            "grid": grid,
+            "previous": previous,
             "can_export": request.user.can(Can.EXPORT_PERSONAL),
         },
     )
@@ -212,13 +223,19 @@ def untested_export(request: AuthedRequest, campaign: int, community: int) -> Ht
         return redirect("canvass:untested", campaign=camp.pk, community=cov.community_id)
     outcomes_by_household = queries.household_outcomes(camp.pk, cov.community_id)
     labels = dict(Outcome.choices)
-    residents = queries.untested(camp.pk, community_id=cov.community_id)
+    previous = campaign_queries.previous_round(camp, cov.community_id)
+    residents = queries.untested(
+        camp.pk, before=previous.pk if previous else None, community_id=cov.community_id
+    )
     data, count = residents_workbook(
         f"{cov.community.name} 未检测",
         residents.iterator(chunk_size=2000),
         full=bool(reason),
-        extra_headers=["入户结果"],
-        extra=lambda r: [str(labels.get(outcomes_by_household.get(r.household_id, ""), ""))],
+        extra_headers=["入户结果", "上轮也未检"],
+        extra=lambda r: [
+            str(labels.get(outcomes_by_household.get(r.household_id, ""), "")),
+            "是" if getattr(r, "missed_before", False) else "",
+        ],
     )
     audit(
         request.user,

@@ -15,6 +15,7 @@ urlpatterns = [
     path("command/<int:campaign>/tubes/<str:code>/", views.tube, name="tube"),
     path("command/<int:campaign>/report/", views.report, name="report"),
     path("command/<int:campaign>/zones/", views.zones, name="zones"),
+    path("command/<int:campaign>/compare/", views.compare, name="compare"),
     path("command/<int:campaign>/zones/lift/", views.zones_lift, name="zones_lift"),
     path("command/<int:campaign>/zones/confirm/", views.zones_confirm, name="zones_confirm"),
     path("command/<int:campaign>/report.xlsx", views.report_xlsx, name="report_xlsx"),

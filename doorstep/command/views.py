@@ -26,6 +26,7 @@ from doorstep.canvass.models import Coverage
 from doorstep.command import dashboard as board
 from doorstep.command import public, zoning
 from doorstep.command import report as daily_report
+from doorstep.command import rounds as round_over_round
 from doorstep.core import alerts as core_alerts
 from doorstep.core.actions import acknowledge_alert, audit
 from doorstep.core.http import AuthedRequest
@@ -367,7 +368,7 @@ def zones_lift(request: AuthedRequest, campaign: int) -> HttpResponse:
     otherwise only with a reason, kept on each change and in the audit log."""
     camp = _zoning_campaign(request, campaign)
     require(request.user, Can.EDIT_ZONES)
-    wanted = {number(v) for v in request.POST.getlist("building")} - {None}
+    wanted = {number(v) for v in request.POST.getlist("building")} - {0}
     mine = list(communities_for(request.user).values_list("pk", flat=True))
     answers = zoning.evidence(camp, timezone.now(), communities=mine, building_ids=wanted)
     back = reverse("command:zones", args=[camp.pk])
@@ -417,3 +418,26 @@ def zones_confirm(request: AuthedRequest, campaign: int) -> HttpResponse:
             _("The seal of %(building)s is confirmed.") % {"building": change.building.name},
         )
     return redirect(reverse("command:zones", args=[camp.pk]))
+
+
+@require_GET
+@login_required
+def compare(request: AuthedRequest, campaign: int) -> HttpResponse:
+    """Round over round: per community (or, with ``?community=``, per building), this round
+    beside the previous one, and the people untested in both."""
+    camp = _zoning_campaign(request, campaign)
+    mine = communities_for(request.user)
+    chosen = number(request.GET.get("community", ""))
+    community = mine.filter(pk=chosen).first() if chosen else None
+    per_grid = request.GET.get("by") == "grid"
+    if community is not None:
+        rows = round_over_round.by_building(camp, community.pk)
+        if per_grid:
+            rows = round_over_round.by_grid(rows)
+    else:
+        rows = round_over_round.by_community(camp, list(mine.values_list("pk", flat=True)))
+    return render(
+        request,
+        "command/compare.html",
+        {"campaign": camp, "rows": rows, "community": community, "per_grid": per_grid},
+    )

@@ -4,10 +4,11 @@ The rule (the 9th-edition national plan, June 2022, which the field guide takes 
 the older 14-day rule is ``Campaign.lift_after_days = 14``): a sealed building lifts to
 controlled, and a controlled one to prevention, when
 
-- no new positive has been found in it for ``lift_after_days`` days (counted from the newest
-  positive not withdrawn; a building sealed or controlled without one counts from when it
-  entered its zone),
-- a round that started after that moment has tested everyone in it (nobody untested), and
+- no new positive has been found in it for ``lift_after_days`` days, counted from the newest
+  of its last positive (not withdrawn) and its entry into its zone, so that a lift starts the
+  next level's clock (a building whose zone never changed counts from its first round),
+- a round that started after that moment has tested everyone in it (nobody untested; the
+  newest such round is shown, or the newest round since when none has), and
 - no retest ordered for anyone living in it is still open.
 
 Every figure is read set-based for all the buildings asked about at once, so the answer for a
@@ -140,10 +141,19 @@ def evidence(
     answers = []
     for r in found:
         last_positive = positives.get(r.building_id)
-        clear_since = last_positive or entered.get((r.building_id, r.zone)) or start
+        # The clock runs from the newest of: the last positive, the building's entry into its
+        # zone (a lift starts the next level's clock); with neither, its first round.
+        rounds_of = [t[0] for t in tasks.get(r.building_id, []) if t[0]]
+        first = rounds_of[-1] if rounds_of else start
+        marks = [t for t in (last_positive, entered.get((r.building_id, r.zone))) if t]
+        clear_since = max(marks) if marks else first
         days = max(0, int((now - clear_since) / DAY))
         later = [t for t in tasks.get(r.building_id, []) if t[0] and t[0] > clear_since]
-        last_round, left = (later[0][1], later[0][2]) if later else ("", None)
+        # A round since that tested everyone is enough, even while a newer one runs.
+        full = [t for t in later if t[2] == 0]
+        last_round, left = (
+            (full[0][1], 0) if full else (later[0][1], later[0][2]) if later else ("", None)
+        )
         open_retests = retests.get(r.building_id, 0)
         why_not = []
         if days < campaign.lift_after_days:

@@ -16,8 +16,8 @@ from django.apps import apps
 from django.db import transaction
 from django.utils import timezone
 
-from doorstep.campaigns.actions import create_campaign, set_community_zone, start_round
-from doorstep.campaigns.models import Campaign, Zone
+from doorstep.campaigns.actions import create_campaign, lift, set_community_zone, start_round
+from doorstep.campaigns.models import Campaign, CampaignBuilding, Zone
 from doorstep.core import codes, stats
 from doorstep.core.idnumbers import id_check_character
 from doorstep.core.models import User
@@ -188,6 +188,9 @@ def build_demo(
             f"  {community.name}: {len(buildings)} buildings, {len(households)} households, {wanted} residents"
         )
     _users(town, communities)
+    from doorstep.sampling.demo import earlier_rounds
+
+    earlier_rounds(rng, town, communities, User.objects.get(username="admin"))
     campaign = _campaign(town, communities)
     _workforce(rng, town, communities)
     from doorstep.canvass.demo import walk_the_morning
@@ -231,7 +234,7 @@ def _campaign(town: Town, communities: list[Community]) -> Campaign:
     admin = User.objects.get(username="admin")
     campaign = create_campaign(
         town,
-        "第1轮全员核酸检测(演示)",
+        "第3轮全员核酸检测(演示)",
         communities=communities,
         # Three hours in, so that the door-to-door demo has a morning behind it.
         starts_at=(timezone.now() - dt.timedelta(hours=3)).replace(
@@ -241,8 +244,14 @@ def _campaign(town: Town, communities: list[Community]) -> Campaign:
     )
     start_round(admin, campaign, now=campaign.starts_at)
     set_community_zone(admin, campaign, communities[0], Zone.SEALED)
-    for community in communities[1:3]:
-        set_community_zone(admin, campaign, community, Zone.CONTROLLED)
+    # The building round 1 sealed after a positive has been clear for eight days, and round 2
+    # tested everyone in it: the commander lifts it by the rule this morning.
+    sealed = list(
+        CampaignBuilding.objects.filter(campaign=campaign, zone=Zone.SEALED)
+        .exclude(community=communities[0])
+        .values_list("building_id", flat=True)
+    )
+    lift(admin, campaign, sealed, allowed=True)
     return campaign
 
 

@@ -1,7 +1,7 @@
 """The demo's sampling morning at 富锦园: three lanes have filled and sealed tubes of ten, boxes
 went to the lab, most results are back, one pool is positive and its members wait for their
 single-tube retests. All through the device-event engine and the lab's results, as a real
-morning would arrive."""
+morning would arrive. Before it, the two rounds of the days before (``earlier_rounds``)."""
 
 from __future__ import annotations
 
@@ -11,12 +11,21 @@ import uuid
 
 from django.utils import timezone
 
+from doorstep.campaigns.actions import (
+    close_round,
+    confirm_seal,
+    create_campaign,
+    positive_found,
+    set_community_zone,
+    start_round,
+)
+from doorstep.campaigns.models import Campaign, Zone
 from doorstep.core.models import User
 from doorstep.lab import results
-from doorstep.sampling import ingest
+from doorstep.sampling import ingest, tally
 from doorstep.sampling.actions import report_queue
-from doorstep.sampling.models import Site
-from doorstep.territory.models import Resident
+from doorstep.sampling.models import RoundSample, Site
+from doorstep.territory.models import Building, Community, Resident, Town
 
 TUBES_PER_LANE = 8
 POOL = 10
@@ -84,3 +93,60 @@ def morning_at_the_site(rng: random.Random, site: Site) -> None:
     results.record(lab, rows, now)
     for lane, waiting in zip(lanes, (15, 10, 20), strict=False):
         report_queue(registrar, lane, waiting)
+
+
+# The rounds before today's: the demo's campaign is on its third round.
+EARLIER = (("第1轮全员核酸检测(演示)", 8, 0.962), ("第2轮全员核酸检测(演示)", 4, 0.981))
+
+
+def earlier_rounds(
+    rng: random.Random, town: Town, communities: list[Community], admin: User
+) -> list[Campaign]:
+    """Two closed rounds, eight and four days ago, with their people sampled (most of them,
+    every one in the building the first round found a positive in), so that round over round,
+    the untested-twice list and the lifting rule have a past to read. In round 1 a resident
+    of a controlled building of the second community was found positive: the building was
+    sealed at once and the commander confirmed it. Round 2 tested everyone in it, so by today
+    it has been clear for eight days and may lift."""
+    now = timezone.now()
+    people = list(
+        Resident.objects.filter(town=town, moved_out=False).values_list(
+            "pk", "community_id", "household__unit__building_id"
+        )
+    )
+    second = list(
+        Building.objects.filter(community=communities[1])
+        .order_by("position")
+        .values_list("pk", flat=True)
+    )
+    hot = second[min(4, len(second) - 1)]
+    done: list[Campaign] = []
+    for name, days_ago, share in EARLIER:
+        start = (now - dt.timedelta(days=days_ago)).replace(
+            hour=7, minute=0, second=0, microsecond=0
+        )
+        campaign = create_campaign(town, name, communities=communities, starts_at=start, user=admin)
+        start_round(admin, campaign, now=start)
+        if not done:
+            for community in communities[1:3]:
+                set_community_zone(admin, campaign, community, Zone.CONTROLLED)
+        RoundSample.objects.bulk_create(
+            [
+                RoundSample(
+                    campaign=campaign,
+                    resident_id=pk,
+                    community_id=community_id,
+                    sampled_at=start + dt.timedelta(minutes=rng.randrange(30, 600)),
+                )
+                for pk, community_id, building in people
+                if building == hot or rng.random() < share
+            ],
+            batch_size=2000,
+        )
+        tally.fold(wait=True)
+        if not done:
+            [seal] = positive_found(campaign.pk, [hot], "2112180001", start + dt.timedelta(hours=9))
+            confirm_seal(admin, seal)
+        close_round(admin, campaign, confirmed=True, now=start + dt.timedelta(hours=14))
+        done.append(campaign)
+    return done

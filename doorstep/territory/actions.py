@@ -19,7 +19,7 @@ from doorstep.core.models import AuditAction, User
 from doorstep.core.spreadsheets import safe_row, sheet_title
 from doorstep.core.tables import RowError, TableFileError, bad_rows_summary, read_table
 from doorstep.territory import hooks
-from doorstep.territory.models import Building, Community, Household, Resident, Town, Unit
+from doorstep.territory.models import Building, Community, Grid, Household, Resident, Town, Unit
 from doorstep.territory.roster import ParsedRoster, RosterRow, parse_roster
 
 BATCH = 2000
@@ -215,6 +215,37 @@ def _chunks(items: Sequence, size: int = BATCH) -> Iterable[Sequence]:
         yield items[start : start + size]
 
 
+def _assign_grids(
+    rows: list[RosterRow],
+    communities: dict[str, Community],
+    building_of: Callable[[RosterRow], int],
+) -> None:
+    """The 网格 column: each grid named is created in its community where missing, and the
+    buildings of its rows are assigned to it (a building not named in a grid keeps its own)."""
+    wanted = {(communities[r.community].pk, r.grid) for r in rows if r.grid}
+    if not wanted:
+        return
+    have = {
+        (g.community_id, g.name): g.pk
+        for g in Grid.objects.filter(community_id__in={c for c, _n in wanted})
+    }
+    Grid.objects.bulk_create(
+        [Grid(community_id=c, name=n) for c, n in sorted(wanted) if (c, n) not in have],
+        batch_size=BATCH,
+    )
+    have = {
+        (g.community_id, g.name): g.pk
+        for g in Grid.objects.filter(community_id__in={c for c, _n in wanted})
+    }
+    members: dict[int, set[int]] = {}
+    for r in rows:
+        if r.grid:
+            grid = have[(communities[r.community].pk, r.grid)]
+            members.setdefault(grid, set()).add(building_of(r))
+    for grid, building_ids in members.items():
+        Building.objects.filter(pk__in=building_ids).exclude(grid_id=grid).update(grid_id=grid)
+
+
 def _apply(town: Town, rows: list[RosterRow], report: ImportReport) -> None:
     """One chunk of rows: the places they name (created where missing), then the residents,
     matched by document number. Reads only the places this chunk names."""
@@ -250,6 +281,8 @@ def _apply(town: Town, rows: list[RosterRow], report: ImportReport) -> None:
 
     def building_of(r: RosterRow) -> int:
         return buildings[(communities[r.community].pk, r.building)]
+
+    _assign_grids(rows, communities, building_of)
 
     chunk_buildings = {building_of(r) for r in rows}
 

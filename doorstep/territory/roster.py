@@ -40,6 +40,8 @@ COLUMNS = (
     Column("notes", "备注", "notes", False, ()),
     # 是 for a resident who no longer lives here: they leave the roster's counts and any round.
     Column("moved_out", "已迁出", "moved_out", False, ("迁出", "是否迁出")),
+    # The grid (网格) a building belongs to: created where missing, the building assigned.
+    Column("grid", "网格", "grid", False, ("网格名称", "所属网格", "网格号")),
 )
 BY_KEY = {c.key: c for c in COLUMNS}
 
@@ -78,6 +80,7 @@ class RosterRow:
     mobility_impaired: bool
     notes: str
     moved_out: bool = False
+    grid: str = ""
 
 
 @dataclass
@@ -96,6 +99,7 @@ def parse_roster(table: Table) -> ParsedRoster:
     parsed = ParsedRoster(ignored_columns=header.ignored, headers=dict(header.spelled))
     spelled = {c.key: header.spelled.get(c.key, c.header_zh) for c in COLUMNS}
     seen: dict[str, int] = {}
+    grids: dict[tuple[str, str], tuple[str, int]] = {}
     for number, cells in rows:
         row = _parse_row(number, cells, header.positions, spelled, parsed.errors)
         if row is None:
@@ -113,6 +117,22 @@ def parse_roster(table: Table) -> ParsedRoster:
             )
             continue
         seen[row.id_number] = number
+        place = (row.community, row.building)
+        if row.grid and grids.setdefault(place, (row.grid, number))[0] != row.grid:
+            grid, first_row = grids[place]
+            parsed.errors.append(
+                RowError(
+                    number,
+                    spelled["grid"],
+                    row.grid,
+                    _(
+                        "%(building)s is in grid %(grid)s on row %(row)d; a building is in one "
+                        "grid: write the same grid on every row of it."
+                    )
+                    % {"building": row.building, "grid": grid, "row": first_row},
+                )
+            )
+            continue
         parsed.rows.append(row)
     return parsed
 
@@ -176,6 +196,7 @@ def _parse_row(
         ("building", 100),
         ("room", 50),
         ("unit", 50),
+        ("grid", 100),
         ("notes", 500),
     ):
         if len(values[key]) > limit:
@@ -197,6 +218,7 @@ def _parse_row(
         mobility_impaired=flag in YES,
         notes=values["notes"],
         moved_out=gone in YES,
+        grid=values["grid"],
     )
 
 

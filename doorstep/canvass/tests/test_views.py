@@ -207,7 +207,7 @@ def test_the_untested_list_is_masked_and_the_export_is_audited(street, leader, w
     masked = client.post(reverse("canvass:untested_export", args=args))
     sheet = load_workbook(io.BytesIO(masked.content)).active
     rows = list(sheet.iter_rows(values_only=True))
-    assert rows[0][-1] == "入户结果" and len(rows) == 9
+    assert rows[0][-2:] == ("入户结果", "上轮也未检") and len(rows) == 9
     assert all("*" in row[3] for row in rows[1:])
     full = client.post(reverse("canvass:untested_export", args=args), {"reason": "网格员电话通知"})
     rows = list(load_workbook(io.BytesIO(full.content)).active.iter_rows(values_only=True))

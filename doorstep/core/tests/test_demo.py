@@ -1,7 +1,16 @@
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
-from doorstep.campaigns.models import CampaignBuilding, Zone
+from doorstep.campaigns.models import (
+    Campaign,
+    CampaignBuilding,
+    CampaignStatus,
+    Zone,
+    ZoneChange,
+    ZoneWhy,
+)
+from doorstep.command import rounds, zoning
 from doorstep.core import codes
 from doorstep.core.demo import DEMO_PASSWORD, build_demo
 from doorstep.core.idnumbers import normalise_resident_id
@@ -59,7 +68,7 @@ def test_the_demo_has_a_door_to_door_morning_behind_it():
     assert team is not None and team.leader.user == leader
     done = BuildingTask.objects.filter(status=TaskStatus.DONE)
     assert done.exists() and FeedPost.objects.filter(kind="completed").count() == done.count()
-    cov = Coverage.objects.get(community__name="阳光里社区")
+    cov = Coverage.objects.get(community__name="阳光里社区", campaign__status="active")
     assert 0 < cov.covered <= cov.households and 0 < cov.sampled < cov.residents
     assert cov.buildings_claimed == min(3, cov.buildings - cov.buildings_done)
 
@@ -109,3 +118,41 @@ def test_the_demo_refuses_to_erase_a_database_that_is_not_the_demo(community, ca
         call_command("demo", residents=300, no_serve=True)
     assert "holds real towns" in capsys.readouterr().err
     assert Community.objects.filter(pk=community.pk).exists()
+
+
+def test_the_demo_campaign_is_on_its_third_round_with_a_seal_and_a_lift():
+    build_demo(1200, progress=lambda _line: None)
+    statuses = dict(Campaign.objects.values_list("name", "status"))
+    assert statuses == {
+        "第1轮全员核酸检测(演示)": CampaignStatus.CLOSED,
+        "第2轮全员核酸检测(演示)": CampaignStatus.CLOSED,
+        "第3轮全员核酸检测(演示)": CampaignStatus.ACTIVE,
+    }
+    history = list(
+        ZoneChange.objects.exclude(why=ZoneWhy.COMMANDER)
+        .order_by("at")
+        .values_list("why", "from_zone", "to_zone")
+    )
+    assert history == [
+        (ZoneWhy.RESULT, Zone.CONTROLLED, Zone.SEALED),
+        (ZoneWhy.RULE, Zone.SEALED, Zone.CONTROLLED),
+    ]
+    today = Campaign.objects.get(status=CampaignStatus.ACTIVE)
+    lifted = ZoneChange.objects.get(why=ZoneWhy.RULE).building_id
+    # The rule agreed with the lift the demo made: a full round since the positive.
+    before = Campaign.objects.get(name="第2轮全员核酸检测(演示)")
+    [answer] = zoning.evidence(
+        before,
+        timezone.now(),
+        communities=[Community.objects.get(name="和苑社区").pk],
+        building_ids=[lifted],
+    )
+    assert (answer.zone, answer.last_round, answer.untested_last_round) == (
+        Zone.SEALED,
+        before.name,
+        0,
+    )
+    assert answer.can_lift
+    compared = rounds.by_community(today, list(Community.objects.values_list("pk", flat=True)))
+    assert all(r.previous == before and r.before is not None for r in compared)
+    assert sum(r.before.tested for r in compared if r.before) > 0

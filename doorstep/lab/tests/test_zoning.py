@@ -153,6 +153,9 @@ def test_a_sealed_building_lifts_after_the_days_once_a_later_round_tested_everyo
     assert zone_of(round1, sealed).zone == Zone.CONTROLLED
     lifted = ZoneChange.objects.get(building_id=sealed, to_zone=Zone.CONTROLLED)
     assert (lifted.why, lifted.by) == (ZoneWhy.RULE, commander)
+    # The lift starts the next level's clock: controlled to prevention is days away.
+    third = answer()
+    assert (third.zone, third.days_clear, third.can_lift) == (Zone.CONTROLLED, 0, False)
 
 
 def test_lifting_against_the_rule_needs_a_reason_and_keeps_it(lane_world, commander):
@@ -221,3 +224,18 @@ def test_the_api_gives_the_pages_answer_to_those_who_may_read_it(lane_world, com
     assert get(lab).status_code == 403
     stranger = make_user(Role.COMMANDER, town=Town.objects.create(name="远方镇"))
     assert get(stranger).status_code == 404
+
+
+def test_a_full_round_since_the_positive_counts_while_a_newer_round_runs(lane_world):
+    round1 = lane_world["campaign"]
+    sealed = lane_world["family"][0].household.unit.building_id
+    community = lane_world["family"][0].community_id
+    actions.positive_found(round1.pk, [sealed], "2112200004", timezone.now() - dt.timedelta(days=9))
+    _sample_everyone(lane_world, [*lane_world["family"], lane_world["neighbour"]])
+    actions.close_round(None, round1, confirmed=True)
+    round2 = make_campaign(lane_world["family"][0].community, name="第2轮")
+    [found] = zoning.evidence(
+        round2, timezone.now(), communities=[community], building_ids=[sealed]
+    )
+    assert found.zone == Zone.SEALED  # carried into the new round
+    assert (found.last_round, found.untested_last_round, found.can_lift) == ("第1轮", 0, True)
