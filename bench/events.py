@@ -117,9 +117,9 @@ def demo_town(purpose: str, backend: str, residents: int) -> Town:
         "u=User.objects.get(username='registrar');u.communities.set(Community.objects.all());"
         "c=Community.objects.order_by('pk')[3];"
         f"lanes=[l for s in 'ABC' for l in create_site(c, {BENCH_SITE!r} + s, lanes=30).lanes.order_by('pk')];"
-        "open_=CampaignBuilding.objects.filter(zone='prevention').values('building_id');"
+        "open_=CampaignBuilding.objects.filter(campaign__status='active',zone='prevention').values('building_id');"
         "people=list(Resident.objects.filter(household__unit__building_id__in=open_)"
-        ".exclude(pk__in=RoundSample.objects.values('resident_id')).values_list('person_code',flat=True));"
+        ".exclude(pk__in=RoundSample.objects.filter(campaign__status='active').values('resident_id')).values_list('person_code',flat=True));"
         "print(json.dumps([people,[l.code for l in lanes],{l.code: ApiToken.issue(u, lane=l)[1] for l in lanes}]))",
         env,
     )  # type: ignore[misc]
@@ -368,7 +368,7 @@ def stored(town: Town, ids: set[str]) -> dict[str, int]:
         "people=Tally.objects.filter(scope=Scope.CAMPAIGN).aggregate(n=Sum('people'))['n'] or 0;"
         "hours=HourTally.objects.filter(scope=Scope.CAMPAIGN).aggregate(n=Sum('people'))['n'] or 0;"
         "print(json.dumps({'lost':len(set(ids)-set(rows)),'rows':len(rows),"
-        "'members':TubeMember.objects.count(),'sampled':RoundSample.objects.count(),"
+        "'members':TubeMember.objects.count(),'sampled':RoundSample.objects.filter(campaign__status='active').count(),"
         "'added':DeviceEvent.objects.filter(type='tube.add').count(),"
         "'counter':people,'hours':hours}))",
         town.env,

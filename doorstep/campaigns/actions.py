@@ -263,13 +263,14 @@ def set_community_zone(
     return changed
 
 
+@transaction.atomic
 def positive_found(
     campaign_id: int, building_ids: Iterable[int], tube_code: str, at: dt.datetime
 ) -> list[ZoneChange]:
     """A person of these buildings was found positive (a single tube or a retest): the lifting
     clock of each building starts again, and where the round's rule says so a controlled or
-    prevention building is sealed at once, for the commander to confirm its extent. Runs in
-    the caller's transaction (the result's)."""
+    prevention building is sealed at once, for the commander to confirm its extent. Inside
+    the result's transaction when there is one."""
     campaign = Campaign.objects.get(pk=campaign_id)
     rows = list(
         CampaignBuilding.objects.select_for_update()

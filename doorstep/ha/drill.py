@@ -91,9 +91,9 @@ def prepare(cluster: Cluster, home: Path, residents: int = 800, lanes: int = 12)
         "u=User.objects.get(username='registrar');u.communities.set(Community.objects.all());"
         "c=Community.objects.order_by('pk')[0];"
         f"lanes=list(create_site(c, {DRILL_SITE!r}, lanes={lanes}).lanes.order_by('pk'));"
-        "open_=CampaignBuilding.objects.filter(zone__in=['prevention','controlled']).values('building_id');"
+        "open_=CampaignBuilding.objects.filter(campaign__status='active',zone__in=['prevention','controlled']).values('building_id');"
         "people=list(Resident.objects.filter(household__unit__building_id__in=open_,moved_out=False)"
-        ".exclude(pk__in=RoundSample.objects.values('resident_id')).values_list('person_code',flat=True));"
+        ".exclude(pk__in=RoundSample.objects.filter(campaign__status='active').values('resident_id')).values_list('person_code',flat=True));"
         "print(json.dumps([[l.code for l in lanes],{l.code: ApiToken.issue(u, lane=l)[1] for l in lanes},people]))"
     )
     codes, tokens, people = json.loads(doorstep(["shell", "-c", script], env).splitlines()[-1])
@@ -310,7 +310,7 @@ def counters_agree(env: dict[str, str]) -> dict[str, int]:
     script = (
         "import json;from django.db.models import Sum;from doorstep.sampling import tally;"
         "from doorstep.sampling.models import RoundSample,Scope,Tally,TubeMember;tally.fold(wait=True);"
-        "print(json.dumps({'members':TubeMember.objects.count(),'sampled':RoundSample.objects.count(),"
+        "print(json.dumps({'members':TubeMember.objects.count(),'sampled':RoundSample.objects.filter(campaign__status='active').count(),"
         "'counter':Tally.objects.filter(scope=Scope.CAMPAIGN).aggregate(n=Sum('people'))['n'] or 0}))"
     )
     env = {k: v for k, v in env.items() if k != "DATABASE_STANDBY_URL"}
