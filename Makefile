@@ -46,6 +46,7 @@ test: lint
 	$(MAKE) --no-print-directory test-ha
 
 bench: $(BIN)/doorstep messages
+	@command -v wrk >/dev/null || { echo "bench/events.py needs wrk: apt-get install wrk"; exit 1; }
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 	$(BIN)/python bench/events.py
 

@@ -63,10 +63,13 @@ class ExamTaker:
     single_tube: bool
 
 
-def exam_takers(community_ids: Iterable[int] | None) -> list[ExamTaker]:
+def exam_takers(
+    community_ids: Iterable[int] | None, within: QuerySet[Request] | None = None
+) -> list[ExamTaker]:
     """Exam takers (graduate exam, gaokao) not declined, by exam site and date, with the result
-    of their latest tube this round."""
-    found = Request.objects.filter(kind__in=EXAMS).exclude(status=Status.DECLINED)
+    of their latest tube this round; ``within`` is the user's scope."""
+    found = (within if within is not None else Request.objects.all()).filter(kind__in=EXAMS)
+    found = found.exclude(status=Status.DECLINED)
     if community_ids is not None:
         found = found.filter(community_id__in=list(community_ids))
     requests = list(

@@ -51,7 +51,7 @@ def index(request: AuthedRequest) -> HttpResponse:
     """Open requests by priority; the alarm when an emergency or a birth is open."""
     communities = _scope(request)
     now = timezone.now()
-    rows = list(queries.queue(communities)[:300])
+    rows = list(scoped(request.user, queries.queue(communities))[:300])
     for row in rows:
         row.timer = queries.timer(row, now)  # type: ignore[attr-defined]
     late = {r.pk for r in queries.overdue(rows, now)}
@@ -242,7 +242,9 @@ def decline(request: AuthedRequest, pk: int) -> HttpResponse:
 @login_required
 def exams(request: AuthedRequest) -> HttpResponse:
     """Exam takers by exam site and date, with their latest result."""
-    takers = queries.exam_takers(_scope(request))
+    takers = queries.exam_takers(
+        _scope(request), within=scoped(request.user, Request.objects.all())
+    )
     return render(request, "assistance/exams.html", {"takers": takers})
 
 

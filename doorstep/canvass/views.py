@@ -182,8 +182,11 @@ def untested(request: AuthedRequest, campaign: int, community: int) -> HttpRespo
     require(request.user, Can.VIEW_RESIDENTS)
     cov = _get_community_for_user(request, camp, community)
     previous = campaign_queries.previous_round(camp, cov.community_id)
-    residents = queries.untested(
-        camp.pk, before=previous.pk if previous else None, community_id=cov.community_id
+    residents = scoped(
+        request.user,
+        queries.untested(
+            camp.pk, before=previous.pk if previous else None, community_id=cov.community_id
+        ),
     )
     building = request.GET.get("building", "")
     if is_number(building):
@@ -224,8 +227,11 @@ def untested_export(request: AuthedRequest, campaign: int, community: int) -> Ht
     outcomes_by_household = queries.household_outcomes(camp.pk, cov.community_id)
     labels = dict(Outcome.choices)
     previous = campaign_queries.previous_round(camp, cov.community_id)
-    residents = queries.untested(
-        camp.pk, before=previous.pk if previous else None, community_id=cov.community_id
+    residents = scoped(
+        request.user,
+        queries.untested(
+            camp.pk, before=previous.pk if previous else None, community_id=cov.community_id
+        ),
     )
     data, count = residents_workbook(
         f"{cov.community.name} 未检测",

@@ -26,6 +26,7 @@ def _access(user: User) -> dict[str, object]:
         "role": user.role,
         "town": user.town_id,
         "communities": sorted(user.communities.values_list("pk", flat=True)) if user.pk else [],
+        "grids": sorted(user.grids.values_list("pk", flat=True)) if user.pk else [],
         "is_active": user.is_active,
         "is_staff": user.is_staff,
         "is_superuser": user.is_superuser,
@@ -34,15 +35,15 @@ def _access(user: User) -> dict[str, object]:
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
-    """A change of a user's role, town, communities or admin rights is written to the audit
+    """A change of a user's role, town, communities, grids or admin rights is written to the audit
     log with what it was and what it became."""
 
     list_display = ("username", "get_full_name", "role", "town", "is_active")
     list_filter = ("role", "is_active", "town")
-    filter_horizontal = ("communities", "groups", "user_permissions")
+    filter_horizontal = ("communities", "grids", "groups", "user_permissions")
     fieldsets = (
         *(BaseUserAdmin.fieldsets or ()),
-        ("Doorstep", {"fields": ("role", "phone", "town", "communities")}),
+        ("Doorstep", {"fields": ("role", "phone", "town", "communities", "grids")}),
     )
 
     def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]

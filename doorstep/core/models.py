@@ -22,6 +22,10 @@ class User(AbstractUser):
     communities = models.ManyToManyField(
         "territory.Community", verbose_name=_("communities"), blank=True, related_name="staff"
     )
+    # A grid worker (网格员): within their communities, only the buildings of these grids.
+    grids = models.ManyToManyField(
+        "territory.Grid", verbose_name=_("grids"), blank=True, related_name="workers"
+    )
 
     class Meta:
         verbose_name = _("user")

@@ -2,8 +2,9 @@
 
 Every query of residents, households, buildings or communities made on behalf of a user goes
 through ``scoped``. Town-wide roles (commander, admin) see their town (all towns if they have
-none set); the others see only the communities they are assigned to. Roles without the
-capability to view residents see no personal data at all: the lab works with tube codes only.
+none set); the others see only the communities they are assigned to, and a grid worker (a user
+given grids) only the buildings of their grids there. Roles without the capability to view
+residents see no personal data at all: the lab works with tube codes only.
 """
 
 from __future__ import annotations
@@ -19,6 +20,31 @@ from doorstep.territory.models import Community, Resident
 
 M = TypeVar("M", bound=Model)
 
+# How each model that lives in a building reaches the building's grid: the grid worker's
+# narrowing. A model of personal data not named here is narrowed by community only, so a new
+# one is added here (test_grid_scope checks every model with a path to Building).
+GRID_PATHS = {
+    "territory.Building": "grid",
+    "territory.Unit": "building__grid",
+    "territory.Household": "unit__building__grid",
+    "territory.Resident": "household__unit__building__grid",
+    "canvass.BuildingTask": "building__grid",
+    "canvass.HouseholdState": "household__unit__building__grid",
+    "canvass.Visit": "household__unit__building__grid",
+    "sampling.HomeTask": "building__grid",
+    "sampling.HomeStop": "household__unit__building__grid",
+    "assistance.Request": "household__unit__building__grid",
+    "lab.RetestOrder": "household__unit__building__grid",
+}
+
+
+def grid_ids(user: User) -> list[int] | None:
+    """The grids a user is held to, or None when they see whole communities."""
+    if user.is_town_wide:
+        return None
+    ids = list(user.grids.values_list("pk", flat=True))
+    return ids or None
+
 
 def scoped(user: User, queryset: QuerySet[M], community_path: str = "community") -> QuerySet[M]:
     """``queryset`` narrowed to the user's territory through ``community_path``.
@@ -32,7 +58,12 @@ def scoped(user: User, queryset: QuerySet[M], community_path: str = "community")
         if user.town_id is None:
             return queryset
         return queryset.filter(**{f"{prefix}town_id": user.town_id})
-    return queryset.filter(**{f"{prefix or 'pk__'}in": user.communities.all()})
+    found = queryset.filter(**{f"{prefix or 'pk__'}in": user.communities.all()})
+    grid_path = GRID_PATHS.get(queryset.model._meta.label)
+    grids = grid_ids(user) if grid_path else None
+    if grid_path and grids is not None:
+        found = found.filter(**{f"{grid_path}__in": grids})
+    return found
 
 
 def residents_for(user: User) -> QuerySet[Resident]:

@@ -16,6 +16,7 @@ from doorstep.core.actions import audit
 from doorstep.core.limits import Limit
 from doorstep.core.masking import mask_document
 from doorstep.core.models import AuditAction, User
+from doorstep.core.scoping import scoped
 from doorstep.core.spreadsheets import safe_row, sheet_title
 from doorstep.core.tables import RowError, TableFileError, bad_rows_summary, read_table
 from doorstep.territory import hooks
@@ -514,7 +515,7 @@ def export_residents(user: User, community: Community, reason: str = "") -> byte
     """
     reason = full_details_reason(reason)
     residents = (
-        Resident.objects.filter(community=community, moved_out=False)
+        scoped(user, Resident.objects.filter(community=community, moved_out=False))
         .select_related("household__unit__building")
         .order_by("household__unit__building__position", "household__unit__name", "household__room")
     )

@@ -49,7 +49,10 @@ def community_list(request: AuthedRequest) -> HttpResponse:
 @login_required
 def community_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     community = _get_community_for_user(request, pk)
-    buildings = queries.buildings_nearest_first(community)
+    # A grid worker sees their grids' buildings (the others' pages are 404 to them).
+    buildings = queries.buildings_nearest_first(community).filter(
+        pk__in=scoped(request.user, Building.objects.filter(community=community)).values("pk")
+    )
     return render(
         request, "territory/community_detail.html", {"community": community, "buildings": buildings}
     )
