@@ -13,6 +13,7 @@ ALIASES = {
     "import-roster": "import_roster",
     "create-token": "create_token",
     "import-results": "import_results",
+    "plan-lanes": "plan_lanes",
 }
 
 

@@ -221,6 +221,9 @@ def _fold_moves() -> None:
             )
 
 
+FOLD_PART = 5_000
+
+
 def _fold_sampled() -> None:
     with connection.cursor() as cursor:
         cursor.execute(
@@ -235,9 +238,13 @@ def _fold_sampled() -> None:
         hooks.Sampled(campaign, resident, community, _moment(at))
         for campaign, resident, community, at in sorted(rows)
     ]
-    home.sampled_at_home(sampled)
-    for folder in hooks.folders:
-        folder(sampled)
+    # In parts: a backlog (a bulk load, a server that was down) would otherwise put more ids
+    # into one statement than SQLite takes (32,766 variables).
+    for start in range(0, len(sampled), FOLD_PART):
+        part = sampled[start : start + FOLD_PART]
+        home.sampled_at_home(part)
+        for folder in hooks.folders:
+            folder(part)
 
 
 def _moment(value: object) -> dt.datetime:
