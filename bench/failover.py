@@ -67,10 +67,16 @@ def start(synchronous: bool, residents: int, plans: list[tuple[int, int, float]]
     cluster = Cluster.create(
         Path(tempfile.mkdtemp(prefix="doorstep-failover-db-")), synchronous=synchronous
     )
-    cluster.start(timeout=120)
     home = Path(tempfile.mkdtemp(prefix="doorstep-failover-home-"))
-    town = drill.prepare(cluster, home, residents=residents, lanes=8)
-    server = drill.serve(town.env, home / "serve.log", workers=2)
+    try:
+        cluster.start(timeout=120)
+        town = drill.prepare(cluster, home, residents=residents, lanes=8)
+        server = drill.serve(town.env, home / "serve.log", workers=2)
+    except BaseException:
+        # A run that fails before it starts leaves no cluster running behind it.
+        cluster.remove()
+        shutil.rmtree(home, ignore_errors=True)
+        raise
     devices = [
         drill.Device(
             server.port,
