@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "doorstep.api",
     "doorstep.command",
     "doorstep.assistance",
+    "doorstep.simulate",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

@@ -80,6 +80,9 @@ class Campaign(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # A drill (演练) runs as a real round does, but its rows count in no real figure, report,
+    # export or alert: every cross-round read and every list of rounds filters on this.
+    is_drill = models.BooleanField(_("drill"), default=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:

@@ -99,13 +99,14 @@ def _building_plan(rng: random.Random, households_wanted: int) -> list[tuple[int
     return plan
 
 
-@transaction.atomic
-def build_demo(
-    residents: int = 20_000, seed: int = 2021_12_25, progress: Callable[[str], None] = print
-) -> DemoResult:
-    started = timezone.now()
-    rng = random.Random(seed)
-    town = Town.objects.create(name=TOWN, is_demo=True)
+def build_town(
+    rng: random.Random, residents: int, name: str = TOWN, progress: Callable[[str], None] = print
+) -> tuple[Town, list[Community], int, int]:
+    """The territory alone: twelve communities of walk-ups and towers, their grids, buildings,
+    units, households and residents (each with a person code). Returns the town, its
+    communities, and how many households and buildings were made. The simulator builds its
+    towns with this too."""
+    town = Town.objects.create(name=name, is_demo=True)
     communities = Community.objects.bulk_create([Community(town=town, name=n) for n in COMMUNITIES])
     used_ids: set[str] = set()
     used_codes: set[str] = set()
@@ -187,6 +188,18 @@ def build_demo(
         progress(
             f"  {community.name}: {len(buildings)} buildings, {len(households)} households, {wanted} residents"
         )
+    return town, communities, household_total, building_total
+
+
+@transaction.atomic
+def build_demo(
+    residents: int = 20_000, seed: int = 2021_12_25, progress: Callable[[str], None] = print
+) -> DemoResult:
+    started = timezone.now()
+    rng = random.Random(seed)
+    town, communities, household_total, building_total = build_town(
+        rng, residents, progress=progress
+    )
     _users(town, communities)
     from doorstep.sampling.demo import earlier_rounds
 
