@@ -21,8 +21,8 @@ def main(argv: list[str] | None = None) -> None:
     args = list(sys.argv if argv is None else argv)
     if len(args) > 1:
         args[1] = ALIASES.get(args[1], args[1])
-    if len(args) > 1 and args[1] == "demo":
-        # The demo writes its own secret key before settings are read.
+    if len(args) > 1 and args[1] in ("demo", "simulate"):
+        # The demo and the simulator write their own secret key before settings are read.
         from doorstep.core.bootstrap import ensure_secret_key
 
         ensure_secret_key()

@@ -166,7 +166,8 @@ class Recorder:
 
     def stood_down(self, now: float, team: Team) -> None: ...
 
-    def scans(self, now: float, lane: Lane, events: list[dict[str, Any]]) -> None: ...
+    def scans(self, now: float, lane: Lane, events: list[dict[str, Any]]) -> None:
+        """The scanner's events, each with the ``minute`` it was scanned."""
 
     def received(self, now: float, box: Box) -> None: ...
 
@@ -465,7 +466,9 @@ class Day:
         self.tube_count += 1
         tube = Tube(f"29{self.tube_count:08d}", lane, self.env.now, retest=pool == 1)
         self.record.tubes.append(tube)
-        events.append({"type": "tube.open", "tube": tube.code, "pool": str(pool)})
+        events.append(
+            {"minute": self.env.now, "type": "tube.open", "tube": tube.code, "pool": str(pool)}
+        )
         return tube
 
     def _walk_in(self, tube: Tube, events: list[dict[str, Any]]) -> None:
@@ -473,33 +476,51 @@ class Day:
         self.record.walk_ins += 1
         n = self.record.walk_ins
         walk_in = {"name": f"访客{n}", "id_type": "passport", "id_number": f"SIM{n:07d}"}
-        events.append({"type": "tube.add", "tube": tube.code, "walk_in": walk_in})
+        events.append(
+            {"minute": self.env.now, "type": "tube.add", "tube": tube.code, "walk_in": walk_in}
+        )
 
     def _add(self, tube: Tube, person: int, events: list[dict[str, Any]]) -> None:
         tube.members.append(person)
         self.record.sampled.setdefault(person, self.env.now)
         tube.positive = tube.positive or person in self.record.positives
-        events.append({"type": "tube.add", "tube": tube.code, "person": self.shape.codes[person]})
+        events.append(
+            {
+                "minute": self.env.now,
+                "type": "tube.add",
+                "tube": tube.code,
+                "person": self.shape.codes[person],
+            }
+        )
 
     def _seal(self, tube: Tube, events: list[dict[str, Any]]) -> None:
         tube.sealed = self.env.now
-        events.append({"type": "tube.seal", "tube": tube.code})
+        events.append({"minute": self.env.now, "type": "tube.seal", "tube": tube.code})
         site = self.sites[tube.lane.community]
         box = site.open_boxes.get(tube.lane.number)
         if box is None:
             self.box_count += 1
             box = Box(f"BOX{self.box_count:06d}", tube.lane)
             site.open_boxes[tube.lane.number] = box
-            events.append({"type": "box.open", "box": box.code})
+            events.append({"minute": self.env.now, "type": "box.open", "box": box.code})
         box.tubes.append(tube)
-        events.append({"type": "box.add", "box": box.code, "tube": tube.code})
+        events.append(
+            {"minute": self.env.now, "type": "box.add", "box": box.code, "tube": tube.code}
+        )
         if len(box.tubes) >= self.b.box_tubes:
             self._close_box(site, tube.lane, events)
 
     def _close_box(self, site: _Site, lane: Lane, events: list[dict[str, Any]]) -> None:
         box = site.open_boxes.pop(lane.number, None)
         if box is not None:
-            events.append({"type": "box.seal", "box": box.code, "count": len(box.tubes)})
+            events.append(
+                {
+                    "minute": self.env.now,
+                    "type": "box.seal",
+                    "box": box.code,
+                    "count": len(box.tubes),
+                }
+            )
             site.boxes.append(box)
             self.open_work += 1
 
@@ -530,6 +551,7 @@ class Day:
                     events = self.buffers[(box.lane.community, box.lane.number)]
                     events.append(
                         {
+                            "minute": self.env.now,
                             "type": "box.handoff",
                             "box": box.code,
                             "count": len(box.tubes),

@@ -301,17 +301,15 @@ class System(day.Recorder):
         return answers
 
     def scans(self, now: float, lane: day.Lane, events: list[dict[str, Any]]) -> None:
-        at = self._at(now)
+        self._at(now)
         code = self.lanes[(lane.community, lane.number)].code
-        sent = [
-            {
-                "id": str(uuid.uuid4()),
-                "at": at,
-                **e,
-                **({"lane": code} if e["type"] in ("tube.open", "box.open") else {}),
-            }
-            for e in events
-        ]
+        sent = []
+        for e in events:
+            event = {k: v for k, v in e.items() if k != "minute"}
+            event.update(id=str(uuid.uuid4()), at=self.clock.at(e["minute"]).isoformat())
+            if e["type"] in ("tube.open", "box.open"):
+                event["lane"] = code
+            sent.append(event)
         self.events += len(sent)
         for answer in self._post(
             now, "/api/v1/events", self.tokens[(lane.community, lane.number)], {"events": sent}
