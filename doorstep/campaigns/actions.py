@@ -59,6 +59,7 @@ def create_campaign(
     deadline: dt.datetime | None = None,
     zone: Zone = Zone.PREVENTION,
     user: User | None = None,
+    drill: bool = False,
 ) -> Campaign:
     """A round over whole communities and/or single buildings; the deadline defaults to 24 h.
     A building keeps the zone in force from the last round that covered it (zones follow
@@ -77,7 +78,12 @@ def create_campaign(
     if any(b.community.town_id != town.pk for b in area.values()):
         raise CampaignError(_("Every building of a campaign must be in its town."))
     campaign = Campaign.objects.create(
-        town=town, name=name.strip(), starts_at=starts_at, deadline=deadline, created_by=user
+        town=town,
+        name=name.strip(),
+        starts_at=starts_at,
+        deadline=deadline,
+        created_by=user,
+        is_drill=drill,
     )
     carried = _zones_in_force(area)
     CampaignBuilding.objects.bulk_create(
@@ -101,11 +107,14 @@ def create_campaign(
 
 
 def _zones_in_force(area: dict[int, Building]) -> dict[int, tuple[str, str]]:
-    """Each building's zone and pool rule in the newest started round that covered it."""
+    """Each building's zone and pool rule in the newest started real round that covered it
+    (a drill's zones are its own and carry nowhere)."""
     found: dict[int, tuple[str, str]] = {}
     for building_id, zone, rule in (
         CampaignBuilding.objects.filter(
-            building_id__in=list(area), campaign__started_at__isnull=False
+            building_id__in=list(area),
+            campaign__started_at__isnull=False,
+            campaign__is_drill=False,
         )
         .order_by("building_id", "-campaign__started_at", "-campaign_id")
         .values_list("building_id", "zone", "pool_rule")

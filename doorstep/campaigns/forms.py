@@ -38,6 +38,14 @@ class CampaignForm(forms.Form):
         choices=Zone.choices,
         initial=Zone.PREVENTION,
     )
+    is_drill = forms.BooleanField(
+        label=gettext_lazy("Drill (rehearsal)"),
+        required=False,
+        help_text=gettext_lazy(
+            "Runs as a real round, with real check-ins, claims and scans of printed drill codes; "
+            "counts in no real figure, report, export or alert."
+        ),
+    )
 
     def __init__(self, *args: object, communities: QuerySet[Community], **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]

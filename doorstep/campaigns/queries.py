@@ -58,21 +58,28 @@ def running_for(communities: QuerySet[Community]) -> list[Campaign]:
 
 def previous_round(campaign: Campaign, community_id: int) -> Campaign | None:
     """The round before this one in a community: the newest started earlier, running or
-    closed."""
+    closed, of the same kind (real, or drill)."""
     return (
         Campaign.objects.filter(buildings__community_id=community_id, started_at__isnull=False)
-        .filter(starts_at__lt=campaign.starts_at)
+        # A real round follows real rounds only; a drill follows drills.
+        .filter(starts_at__lt=campaign.starts_at, is_drill=campaign.is_drill)
         .exclude(pk=campaign.pk)
         .order_by("-starts_at", "-id")
         .first()
     )
 
 
-def zone_history(building_ids: Collection[int]) -> dict[int, list[ZoneChange]]:
-    """Every zone change of these buildings, newest first, across rounds."""
+def zone_history(
+    building_ids: Collection[int], *, drills: bool = False
+) -> dict[int, list[ZoneChange]]:
+    """Every zone change of these buildings, newest first, across real rounds (and drills'
+    too when ``drills``: a drill's pages show its own changes beside the real ones)."""
     history: dict[int, list[ZoneChange]] = defaultdict(list)
+    changes = ZoneChange.objects.filter(building_id__in=list(building_ids))
+    if not drills:
+        changes = changes.filter(campaign__is_drill=False)
     for change in (
-        ZoneChange.objects.filter(building_id__in=list(building_ids))
+        changes
         .select_related("campaign", "by")
         .order_by("-at", "-id")
     ):

@@ -57,6 +57,7 @@ def campaign_create(request: AuthedRequest) -> HttpResponse:
                 deadline=form.cleaned_data["deadline"],
                 zone=Zone(form.cleaned_data["zone"]),
                 user=request.user,
+                drill=form.cleaned_data["is_drill"],
             )
         except actions.CampaignError as exc:
             form.add_error(None, str(exc))

@@ -16,7 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from doorstep.campaigns.models import Campaign, CampaignStatus
+from doorstep.campaigns.models import Campaign, CampaignBuilding, CampaignStatus
 from doorstep.core import codes, limits
 from doorstep.core.limits import Limit
 from doorstep.core.masking import SECRET_TAIL
@@ -45,9 +45,14 @@ class SiteStatus:
 
 
 def site_statuses(now: dt.datetime | None = None) -> list[SiteStatus]:
-    """Every site with its lanes, lanes staffed with a sampler now, and its wait band."""
+    """Every site with its lanes, lanes staffed with a sampler now, and its wait band; not the
+    sites of communities that are running a drill (residents are not sent to a rehearsal)."""
+    drilling = CampaignBuilding.objects.filter(
+        campaign__status=CampaignStatus.ACTIVE, campaign__is_drill=True
+    ).values("community_id")
     sites = list(
-        Site.objects.select_related("community")
+        Site.objects.exclude(community_id__in=drilling)
+        .select_related("community")
         .prefetch_related("lanes")
         .order_by("community__name", "name")
     )
@@ -178,7 +183,7 @@ def look_up(raw_code: str, raw_tail: str, address: str, now: dt.datetime | None 
 def _round_of(resident: Resident) -> Campaign | None:
     """The round running where the resident lives, or the one they were sampled in."""
     running = (
-        Campaign.objects.filter(status=CampaignStatus.ACTIVE)
+        Campaign.objects.filter(status=CampaignStatus.ACTIVE, is_drill=False)
         .filter(
             Q(buildings__building__units__households=resident.household_id)
             | Q(pk__in=RoundSample.objects.filter(resident=resident).values("campaign_id"))

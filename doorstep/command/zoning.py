@@ -99,15 +99,17 @@ def evidence(
     ids = [r.building_id for r in found]
     if not ids:
         return []
+    # A real round's answer reads real rounds only; a drill's reads its own rows as well.
+    kind = {} if campaign.is_drill else {"campaign__is_drill": False}
     positives = dict(
-        BuildingPositive.objects.filter(building_id__in=ids, withdrawn_at__isnull=True)
+        BuildingPositive.objects.filter(building_id__in=ids, withdrawn_at__isnull=True, **kind)
         .values("building_id")
         .annotate(last=Max("at"))
         .values_list("building_id", "last")
     )
     entered = {
         (b, z): at
-        for b, z, at in ZoneChange.objects.filter(building_id__in=ids)
+        for b, z, at in ZoneChange.objects.filter(building_id__in=ids, **kind)
         .values("building_id", "to_zone")
         .annotate(last=Max("at"))
         .values_list("building_id", "to_zone", "last")
@@ -116,7 +118,9 @@ def evidence(
     # after a building's clock started is its "last round".
     tasks: dict[int, list[tuple[dt.datetime | None, str, int]]] = {}
     for b, started, name, residents, sampled, exempt in (
-        BuildingTask.objects.filter(building_id__in=ids, campaign__started_at__isnull=False)
+        BuildingTask.objects.filter(
+            building_id__in=ids, campaign__started_at__isnull=False, **kind
+        )
         .order_by("-campaign__started_at")
         .values_list(
             "building_id",
@@ -132,6 +136,7 @@ def evidence(
         RetestOrder.objects.filter(
             status__in=[OrderStatus.OPEN, OrderStatus.SAMPLED],
             household__unit__building_id__in=ids,
+            **kind,
         )
         .values("household__unit__building_id")
         .annotate(n=Count("id"))

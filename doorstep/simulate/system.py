@@ -83,10 +83,8 @@ def build(
             communities=communities,
             starts_at=start,
             user=admin,
+            drill=drill,
         )
-        if drill:
-            Campaign.objects.filter(pk=campaign.pk).update(is_drill=True)
-            campaign.is_drill = True
         start_round(admin, campaign, now=start)
         shape = shape_of(communities)
         staffing = staffing_for(shape)
