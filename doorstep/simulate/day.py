@@ -83,7 +83,7 @@ class Staffing:
     def spread(cls, shape: Shape, lanes: int, door_teams: int) -> Staffing:
         """``lanes`` and ``door_teams`` shared among the communities by their people, at least
         one of each per community (largest remainders)."""
-        return cls(_share(shape, lanes), _share(shape, door_teams))
+        return cls(share(shape, lanes), share(shape, door_teams))
 
     @property
     def people(self) -> int:
@@ -95,7 +95,7 @@ class Staffing:
         return Staffing(tuple(lanes), self.door_teams, self.door_team_size, self.lane_crew)
 
 
-def _share(shape: Shape, total: int) -> tuple[int, ...]:
+def share(shape: Shape, total: int) -> tuple[int, ...]:
     n = len(shape.communities)
     if total < n:
         raise ValueError(f"{total} is fewer than one for each of the {n} communities")
@@ -120,10 +120,11 @@ class Behaviour:
     # and the walk are assumed.
     own_share: float = 0.8
     arrival_hours: float = ARRIVAL_HOURS
-    walk_minutes: float = 20.0  # mean, from the knock to joining the queue
+    walk_minutes: float = 20.0  # the most, from the knock to joining the queue (evenly)
     no_show: float = 0.02
     walk_in: float = 0.01  # of arrivals: people not on the roster (assumed)
-    # Door to door (assumed, held to Manzhouli's 50 % of doors by 12:00 and 100 % by 16:00).
+    # Door to door (assumed, held to Manzhouli's 50 % of doors by 12:00 and 100 % by 16:00):
+    # a canvasser's minutes at a door; a team's canvassers knock on a floor's doors together.
     household_minutes: float = 1.5
     floor_minutes_stairs: float = 0.6
     floor_minutes_lift: float = 0.3
@@ -385,15 +386,18 @@ class Day:
             by_floor: dict[int, list[Household]] = {}
             for household in building.households:
                 by_floor.setdefault(household.floor, []).append(household)
+            # The leader records; the others knock on a floor's doors at the same time.
+            knockers = max(1, len(team.people) - 1)
             for floor in sorted(by_floor):
                 yield self.env.timeout(floor_minutes)
                 taps = []
-                for household in by_floor[floor]:
-                    yield self.env.timeout(self.b.household_minutes)
+                for n, household in enumerate(by_floor[floor]):
+                    if n % knockers == 0:
+                        yield self.env.timeout(self.b.household_minutes)
                     taps.append(Tap(household, self.outcomes[household.id], self.env.now))
                     self.record.tapped.append(self.env.now)
                     for person, ci in self.knocked.get(household.id, ()):
-                        delay = self.rng.expovariate(1 / self.b.walk_minutes)
+                        delay = self.rng.uniform(0, self.b.walk_minutes)
                         self.env.process(self._walk(person, ci, delay))
                 self.recorder.tapped(self.env.now, team, building, taps)
             self.recorder.completed(self.env.now, team, building)
@@ -634,6 +638,16 @@ class Day:
     # The day --------------------------------------------------------------------------------
 
     def play(self, until_hours: float = 36.0) -> Record:
+        self.start()
+        return self.run(until_hours * 60)
+
+    def run(self, until_minutes: float) -> Record:
+        """Play on to ``until_minutes`` (the day may be watched in steps)."""
+        self.env.run(until=until_minutes)
+        self.record.end = self.env.now
+        return self.record
+
+    def start(self) -> None:
         for ci, _community in enumerate(self.shape.communities):
             lanes = [Lane(ci, n + 1) for n in range(self.staffing.lanes[ci])]
             home = Lane(ci, 0)
@@ -649,9 +663,6 @@ class Day:
             self.env.process(self._courier(site))
         for machine in range(self.b.lab_machines):
             self.env.process(self._lab(machine))
-        self.env.run(until=until_hours * 60)
-        self.record.end = self.env.now
-        return self.record
 
 
 def play(

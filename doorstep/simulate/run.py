@@ -55,6 +55,58 @@ def serve(port: int) -> None:
     threading.Thread(target=go, name="doorstep-sim-serve", daemon=True).start()
 
 
+class Rehearsal:
+    """A simulated day through the real system that can be played in steps, with the clock
+    simulated for as long as it is open (``with Rehearsal(...) as day: day.advance(60)``), so
+    pages served from this process meanwhile are at the simulated moment too."""
+
+    def __init__(
+        self,
+        residents: int,
+        lanes: int,
+        door_teams: int,
+        *,
+        behaviour: day.Behaviour | None = None,
+        seed: int = 1,
+        start: dt.datetime,
+        speed: float = 0.0,
+        drill: bool = False,
+        progress: Callable[[str], None] = print,
+    ) -> None:
+        began = time.perf_counter()
+        self.setup, self.staffing = system.build(
+            residents,
+            lambda shape: day.Staffing.spread(shape, lanes, door_teams),
+            start,
+            seed,
+            drill=drill,
+            progress=progress,
+        )
+        self.clock = SimClock(start)
+        self.recorder = system.System(self.setup, self.clock, self.staffing)
+        # SimPy's unit is a minute: at ``speed`` x, a simulated minute takes 60 / speed seconds.
+        env = simpy.rt.RealtimeEnvironment(factor=60 / speed, strict=False) if speed else None
+        self.day = day.Day(
+            self.setup.shape, self.staffing, behaviour or day.Behaviour(), seed, self.recorder, env
+        )
+        self.build_seconds = time.perf_counter() - began
+        self._patch = running(self.clock)
+
+    def __enter__(self) -> Rehearsal:
+        self._patch.__enter__()
+        self.day.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._patch.__exit__(None, None, None)
+
+    def advance(self, minutes: float) -> day.Record:
+        record = self.day.run(minutes)
+        self.clock.minutes = max(self.clock.minutes, minutes)
+        tally.settle()
+        return record
+
+
 def simulate(
     residents: int,
     lanes: int,
@@ -69,44 +121,41 @@ def simulate(
     progress: Callable[[str], None] = print,
     before_play: Callable[[system.Setup], None] | None = None,
 ) -> Result:
-    behaviour = behaviour or day.Behaviour()
-    began = time.perf_counter()
-    setup, staffing = system.build(
+    """The whole day at once: play it to ``hours``, then read the forecast from the rows."""
+    rehearsal = Rehearsal(
         residents,
-        lambda shape: day.Staffing.spread(shape, lanes, door_teams),
-        start,
-        seed,
+        lanes,
+        door_teams,
+        behaviour=behaviour,
+        seed=seed,
+        start=start,
+        speed=speed,
         drill=drill,
         progress=progress,
     )
-    clock = SimClock(start)
-    recorder = system.System(setup, clock, staffing)
-    built = time.perf_counter() - began
     if before_play is not None:
-        before_play(setup)
-    # SimPy's unit is a minute: at ``speed`` x, a simulated minute takes 60 / speed seconds.
-    env = simpy.rt.RealtimeEnvironment(factor=60 / speed, strict=False) if speed else None
+        before_play(rehearsal.setup)
     began = time.perf_counter()
-    with running(clock):
-        record = day.Day(setup.shape, staffing, behaviour, seed, recorder, env).play(hours)
-        clock.minutes = max(clock.minutes, _last(record))
-        tally.settle()
-        figures = forecast.from_database(setup.campaign)
+    with rehearsal:
+        record = rehearsal.advance(hours * 60)
+        rehearsal.clock.minutes = _last(record)
+        figures = forecast.from_database(rehearsal.setup.campaign)
+    played = time.perf_counter() - began
     # Each person's wait is the one figure only the simulator knows (Doorstep counts queues).
-    for site, simulated in zip(
-        figures.sites, forecast.from_record(record, setup.shape, staffing).sites, strict=True
-    ):
-        site.mean_wait, site.longest_wait = simulated.mean_wait, simulated.longest_wait
+    simulated = forecast.from_record(record, rehearsal.setup.shape, rehearsal.staffing)
+    for site, mine in zip(figures.sites, simulated.sites, strict=True):
+        site.mean_wait, site.longest_wait = mine.mean_wait, mine.longest_wait
+    recorder = rehearsal.recorder
     return Result(
-        setup,
-        staffing,
+        rehearsal.setup,
+        rehearsal.staffing,
         record,
         figures,
         recorder.refusals,
         recorder.requests,
         recorder.events,
-        built,
-        time.perf_counter() - began,
+        rehearsal.build_seconds,
+        played,
     )
 
 

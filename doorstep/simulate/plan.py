@@ -1,0 +1,199 @@
+"""The planner: the smallest staffing whose simulated days meet the 6 h sampling target with the
+confidence asked for, and, for a round that is running, when it will finish at the pace of the
+last hour and what one more lane at a site would change.
+
+The search plays whole days (``day.play``, the same model ``doorstep simulate`` runs through the
+real system, here without writing anything) over several random seeds, on two processes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import statistics
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+
+from django.db.models import Count
+
+from doorstep.campaigns.models import Campaign
+from doorstep.command import dashboard
+from doorstep.sampling.models import Lane, Site, TubeMember
+from doorstep.simulate import day, forecast
+from doorstep.workforce.models import DutyCounter, DutyRole, PlaceKind
+
+DOOR_HOURS = forecast.DOOR_TARGET.total_seconds() / 3600
+
+
+@dataclass
+class Trial:
+    staffing: day.Staffing
+    forecasts: list[forecast.Forecast]
+    target_hours: float
+
+    @property
+    def met(self) -> int:
+        return sum(self.meets(f) for f in self.forecasts)
+
+    def meets(self, f: forecast.Forecast) -> bool:
+        return f.last_sampled_hours is not None and f.last_sampled_hours <= self.target_hours
+
+    @property
+    def median(self) -> forecast.Forecast:
+        ordered = sorted(self.forecasts, key=lambda f: f.last_sampled_hours or 0.0)
+        return ordered[len(ordered) // 2]
+
+
+def _one(job: tuple[day.Shape, day.Staffing, day.Behaviour, int]) -> forecast.Forecast:
+    shape, staffing, behaviour, seed = job
+    return forecast.from_record(day.play(shape, staffing, behaviour, seed), shape, staffing)
+
+
+@dataclass
+class Planner:
+    shape: day.Shape
+    behaviour: day.Behaviour
+    days: int = 5
+    confidence: float = 0.9
+    target_hours: float = 6.0
+    workers: int = 2
+    progress: Callable[[str], None] = lambda line: None
+
+    def trial(self, staffing: day.Staffing) -> Trial:
+        jobs = [(self.shape, staffing, self.behaviour, seed) for seed in range(1, self.days + 1)]
+        if self.workers > 1:
+            with ProcessPoolExecutor(self.workers) as pool:
+                found = list(pool.map(_one, jobs))
+        else:
+            found = [_one(job) for job in jobs]
+        trial = Trial(staffing, found, self.target_hours)
+        stage, why = trial.median.bottleneck()
+        self.progress(
+            f"  {sum(staffing.lanes)} lanes, {sum(staffing.door_teams)} door teams: target met on "
+            f"{trial.met} of {self.days} days; the median day's bottleneck: {stage} ({why})"
+        )
+        return trial
+
+    def good(self, trial: Trial) -> bool:
+        return trial.met >= self.confidence * self.days
+
+    def fewest(self, make: Callable[[int], day.Staffing], low: int) -> Trial:
+        """The fewest ``n`` from ``low`` up for which ``make(n)`` meets the target: a growing
+        step until one does, then halving back (more staff never does worse)."""
+        limit = max(100, self.shape.people // 50)
+        step, n = max(1, low // 20), low
+        trial = self.trial(make(n))
+        while not self.good(trial):
+            low = n + 1
+            n += step
+            step *= 2
+            if n > limit:
+                raise ValueError(f"no staffing of up to {limit} meets the target")
+            trial = self.trial(make(n))
+        best, top = trial, n
+        while low < top:
+            middle = (low + top) // 2
+            found = self.trial(make(middle))
+            if self.good(found):
+                best, top = found, middle
+            else:
+                low = middle + 1
+        return best
+
+    def _lanes(self, n: int) -> day.Staffing:
+        return day.Staffing.spread(self.shape, n, self.door_teams)
+
+    def _teams(self, n: int) -> day.Staffing:
+        return day.Staffing(self.lanes, day.share(self.shape, n))
+
+    def smallest(self) -> Trial:
+        """Lanes first, with door-to-door teams enough to reach every door in ``DOOR_HOURS``;
+        then the fewest door teams that still meet the target with those lanes."""
+        b, people = self.behaviour, self.shape.people
+        communities = len(self.shape.communities)
+        households = sum(len(bl.households) for c in self.shape.communities for bl in c.buildings)
+        # On paper: a team's three canvassers reach 3 x 60 / (minutes a household) households
+        # an hour, climbing aside.
+        on_paper = math.ceil(households * b.household_minutes * 1.5 / 3 / 60 / DOOR_HOURS)
+        # Twice that while the lanes are sized, so that door to door does not hold them back.
+        self.door_teams = max(communities, 2 * on_paper)
+        # On paper: the people who come over the arrival window at a lane's pace, and a tenth
+        # more for the queue's ups and downs (the search goes from there either way).
+        lanes_on_paper = math.ceil(1.1 * people * (1 - b.no_show) / (b.per_hour * b.arrival_hours))
+        by_lanes = self.fewest(self._lanes, max(communities, lanes_on_paper))
+        self.lanes = by_lanes.staffing.lanes
+        return self.fewest(self._teams, max(communities, on_paper // 2))
+
+
+@dataclass
+class SitePace:
+    site: Site
+    lanes: int  # lanes with a sampler on duty now
+    per_hour: int  # swabs in the last hour
+    left: int  # residents of the site's community still to test
+    finish: dt.datetime | None
+    finish_one_more: dt.datetime | None
+
+
+def pace(campaign: Campaign, now: dt.datetime) -> list[SitePace]:
+    """Each site of the round: the last hour's pace, the people left in its community (the
+    dashboard's own untested count, shared among the community's sites by their lanes), when
+    it finishes at that pace, and when with one more lane at the same pace per lane."""
+    rows, _total = dashboard.coverage(campaign)
+    left_by_community = {r.community_id: r.untested for r in rows}
+    sites = list(
+        Site.objects.filter(community_id__in=left_by_community).select_related("community")
+    )
+    staffed = set(
+        DutyCounter.objects.filter(
+            kind=PlaceKind.LANE, role=DutyRole.SAMPLER, on_duty__gt=0
+        ).values_list("place_id", flat=True)
+    )
+    lanes_on = {
+        s.pk: sum(
+            1 for pk in Lane.objects.filter(site=s).values_list("pk", flat=True) if pk in staffed
+        )
+        for s in sites
+    }
+    swabs = dict(
+        TubeMember.objects.filter(
+            campaign=campaign, added_at__gt=now - dt.timedelta(hours=1), added_at__lte=now
+        )
+        .values("tube__site_id")
+        .annotate(n=Count("id"))
+        .values_list("tube__site_id", "n")
+    )
+    per_community_lanes: dict[int, int] = {}
+    for s in sites:
+        per_community_lanes[s.community_id] = per_community_lanes.get(s.community_id, 0) + max(
+            lanes_on[s.pk], 1
+        )
+    found = []
+    for s in sites:
+        lanes = lanes_on[s.pk]
+        share = max(lanes, 1) / per_community_lanes[s.community_id]
+        left = round(left_by_community[s.community_id] * share)
+        rate = swabs.get(s.pk, 0)
+        one_more = rate * (lanes + 1) / lanes if lanes else 0
+        found.append(
+            SitePace(s, lanes, rate, left, _finish(now, left, rate), _finish(now, left, one_more))
+        )
+    return found
+
+
+def _finish(now: dt.datetime, left: int, per_hour: float) -> dt.datetime | None:
+    """When ``left`` people are done at ``per_hour``; None when nobody is being sampled."""
+    if left == 0:
+        return now
+    return now + dt.timedelta(hours=left / per_hour) if per_hour > 0 else None
+
+
+def spread_summary(shape: day.Shape, staffing: day.Staffing) -> list[tuple[str, int, int]]:
+    return [
+        (c.name, staffing.lanes[i], staffing.door_teams[i]) for i, c in enumerate(shape.communities)
+    ]
+
+
+def median_hours(trial: Trial) -> float:
+    return statistics.median(f.last_sampled_hours or 0.0 for f in trial.forecasts)

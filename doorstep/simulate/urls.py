@@ -1,0 +1,8 @@
+from django.urls import path
+
+from doorstep.simulate import views
+
+app_name = "simulate"
+urlpatterns = [
+    path("<int:campaign_id>/pace/", views.pace, name="pace"),
+]

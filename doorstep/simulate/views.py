@@ -1,0 +1,41 @@
+"""The commander's forecast for a running round: when each site finishes at the last hour's
+pace, and what one more lane there would change (``plan.pace``)."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from doorstep.campaigns.models import Campaign
+from doorstep.core.http import AuthedRequest
+from doorstep.core.roles import Can
+from doorstep.core.scoping import communities_for, require, scoped_to_towns
+from doorstep.simulate import plan
+
+
+@require_GET
+@login_required
+def pace(request: AuthedRequest, campaign_id: int) -> HttpResponse:
+    require(request.user, Can.VIEW_DASHBOARD)
+    campaign = get_object_or_404(
+        scoped_to_towns(request.user, Campaign.objects.all()), pk=campaign_id
+    )
+    now = timezone.now()
+    mine = set(communities_for(request.user).values_list("pk", flat=True))
+    sites = [s for s in plan.pace(campaign, now) if s.site.community_id in mine]
+    finishes = [s.finish for s in sites if s.left]
+    last = None if any(f is None for f in finishes) else max(finishes, default=now)
+    return render(
+        request,
+        "simulate/pace.html",
+        {
+            "campaign": campaign,
+            "sites": sites,
+            "now": now,
+            "last": last,
+            "target": campaign.starts_at + plan.SAMPLING_TARGET,
+        },
+    )
