@@ -243,6 +243,7 @@ class Record:
     lanes: list[Lane] = field(default_factory=list)
     positives: set[int] = field(default_factory=set)  # people truly positive
     found: set[int] = field(default_factory=set)  # positive people a retest named
+    sent_home: int = 0  # came to a lane after their building was sealed: swabbed at home instead
     end: float = 0.0
 
 
@@ -285,6 +286,15 @@ class Day:
         self.lab_signal = self.env.event()
         self.open_work = 0  # boxes and retests not yet resulted, so the lab knows when to stop
         self.buffers: dict[tuple[int, int], list[dict[str, Any]]] = {}  # each scanner's unsent
+        self.building_of = {
+            person: building.id
+            for community in shape.communities
+            for building in community.buildings
+            for household in building.households
+            for person in household.people
+        }
+        # Buildings a positive sealed: their people stay home (Doorstep refuses them at a lane).
+        self.sealed: set[int] = set()
 
     # The plan of the day: every resident's fate, drawn up front in a fixed order -----------
 
@@ -425,6 +435,9 @@ class Day:
                 continue
             joined, person = got.value
             site.served += 1
+            if self.building_of[person] in self.sealed:
+                self.record.sent_home += 1
+                continue
             self.record.waits.setdefault(lane.community, []).append(self.env.now - joined)
             took = service.draw(self.rng)
             yield self.env.timeout(took)
@@ -599,6 +612,12 @@ class Day:
             for tube in plate:
                 tube.resulted = self.env.now
                 self.open_work -= 1
+            if any(t.positive and t.retest for t in plate):
+                # A positive seals a building the moment it is recorded: every scanner sends
+                # what it holds first, so nothing scanned before the seal is judged after it.
+                for (ci, number), events in self.buffers.items():
+                    lane = self.sites[ci].home if number == 0 else self.sites[ci].lanes[number - 1]
+                    self._flush(lane, events)
             self.recorder.results(self.env.now, plate)
             for tube in plate:
                 if tube.positive and not tube.retest:
@@ -606,6 +625,7 @@ class Day:
                     self.env.process(self._order_retests(tube))
                 elif tube.positive:
                     self.record.found.update(tube.members)
+                    self.sealed.update(self.building_of[p] for p in tube.members)
 
     def _all_done(self) -> bool:
         return self.open_work == 0 and all(s.closed for s in self.sites)
