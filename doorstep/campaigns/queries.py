@@ -78,11 +78,7 @@ def zone_history(
     changes = ZoneChange.objects.filter(building_id__in=list(building_ids))
     if not drills:
         changes = changes.filter(campaign__is_drill=False)
-    for change in (
-        changes
-        .select_related("campaign", "by")
-        .order_by("-at", "-id")
-    ):
+    for change in changes.select_related("campaign", "by").order_by("-at", "-id"):
         history[change.building_id].append(change)
     return dict(history)
 

@@ -338,9 +338,7 @@ def zones(request: AuthedRequest, campaign: int) -> HttpResponse:
     ids = scope if scope is not None else list(mine.values_list("pk", flat=True))
     now = timezone.now()
     answers = zoning.evidence(camp, now, communities=ids)
-    history = campaign_queries.zone_history(
-        [a.building_id for a in answers], drills=camp.is_drill
-    )
+    history = campaign_queries.zone_history([a.building_id for a in answers], drills=camp.is_drill)
     for answer in answers:
         answer.history = history.get(answer.building_id, [])[:10]  # type: ignore[attr-defined]
     seals = list(

@@ -118,9 +118,7 @@ def evidence(
     # after a building's clock started is its "last round".
     tasks: dict[int, list[tuple[dt.datetime | None, str, int]]] = {}
     for b, started, name, residents, sampled, exempt in (
-        BuildingTask.objects.filter(
-            building_id__in=ids, campaign__started_at__isnull=False, **kind
-        )
+        BuildingTask.objects.filter(building_id__in=ids, campaign__started_at__isnull=False, **kind)
         .order_by("-campaign__started_at")
         .values_list(
             "building_id",

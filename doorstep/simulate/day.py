@@ -433,7 +433,7 @@ class Day:
                     tube = None
                 self._flush(lane, events)
                 continue
-            joined, person = got.value
+            joined, person = got.value  # type: ignore[misc]
             site.served += 1
             if self.building_of[person] in self.sealed:
                 self.record.sent_home += 1

@@ -133,8 +133,8 @@ class Forecast:
         """The figures both readers give (everything but the waits only the record has)."""
         data = self.as_json()
         data["sites"] = [
-            {k: v for k, v in s.items() if k not in ("mean_wait", "longest_wait")}
-            for s in data["sites"]  # type: ignore[union-attr]
+            {k: v for k, v in asdict(s).items() if k not in ("mean_wait", "longest_wait")}
+            for s in self.sites
         ]
         data.pop("bottleneck")
         data.pop("bottleneck_why")

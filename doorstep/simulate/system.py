@@ -115,7 +115,7 @@ def shape_of(communities: list[Community]) -> day.Shape:
                     continue
                 people.append(len(shape.codes))
                 shape.codes.append(resident.person_code)
-            building.households.append(day.Household(household.pk, household.floor, people))
+            building.households.append(day.Household(household.pk, household.floor or 0, people))
         shape.communities.append(
             day.Community(community.pk, community.name, list(buildings.values()))
         )

@@ -3,6 +3,8 @@ pace, and what one more lane there would change (``plan.pace``)."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -10,6 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from doorstep.campaigns.models import Campaign
+from doorstep.core.clocks import SAMPLING_TARGET
 from doorstep.core.http import AuthedRequest
 from doorstep.core.roles import Can
 from doorstep.core.scoping import communities_for, require, scoped_to_towns
@@ -27,7 +30,10 @@ def pace(request: AuthedRequest, campaign_id: int) -> HttpResponse:
     mine = set(communities_for(request.user).values_list("pk", flat=True))
     sites = [s for s in plan.pace(campaign, now) if s.site.community_id in mine]
     finishes = [s.finish for s in sites if s.left]
-    last = None if any(f is None for f in finishes) else max(finishes, default=now)
+    # None when a site with people left is sampling nobody: at this pace it never finishes.
+    last: dt.datetime | None = max((f for f in finishes if f is not None), default=now)
+    if any(f is None for f in finishes):
+        last = None
     return render(
         request,
         "simulate/pace.html",
@@ -36,6 +42,6 @@ def pace(request: AuthedRequest, campaign_id: int) -> HttpResponse:
             "sites": sites,
             "now": now,
             "last": last,
-            "target": campaign.starts_at + plan.SAMPLING_TARGET,
+            "target": campaign.starts_at + SAMPLING_TARGET,
         },
     )

@@ -166,6 +166,7 @@ CASES += [
     Case("lab:tube", "get", "lab", "registrar", True, "put"),
     Case("lab:retests", "get", "worker", "registrar", False, "post"),
     Case("lab:pools", "get", "worker", "lab", True, "post"),
+    Case("simulate:pace", "get", "commander", "canvasser", True, "post"),
 ]
 
 # Campaign-wide pages are scoped by town: their outsider is a commander of another town.
@@ -176,6 +177,7 @@ TOWN_SCOPED = (
     "canvass:feed",
     "command:",
     "lab:pools",
+    "simulate:",
 )
 
 
@@ -305,6 +307,8 @@ def _url(case: Case, world: dict) -> str:
         "assistance:ask",
     }:
         kwargs = {"pk": world["need"]}
+    elif case.name == "simulate:pace":
+        kwargs = {"campaign_id": world["campaign"]}
     elif case.name == "command:panel":
         kwargs = {"campaign": world["campaign"], "panel": "clock"}
     elif case.name == "command:community":
@@ -355,6 +359,7 @@ def test_every_view_is_in_the_table():
         "lab",
         "command",
         "assistance",
+        "simulate",
     ):
         resolver = get_resolver().namespace_dict[namespace][1]
         names |= {f"{namespace}:{n}" for n in resolver.reverse_dict if isinstance(n, str)}

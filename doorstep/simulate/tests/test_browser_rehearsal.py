@@ -8,9 +8,9 @@ import datetime as dt
 import pytest
 from playwright.sync_api import expect
 
+from doorstep.command import dashboard
 from doorstep.conftest import sign_in
 from doorstep.core.models import User
-from doorstep.command import dashboard
 from doorstep.simulate.run import Rehearsal
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

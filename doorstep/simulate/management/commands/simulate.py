@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import secrets
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -67,8 +68,9 @@ class Command(BaseCommand):
         residents = int(options["residents"])  # type: ignore[call-overload]
         if residents < 100:
             raise CommandError("--residents: at least 100.")
-        lanes = int(options["lanes"] or max(12, round(residents / 700)))  # type: ignore[call-overload]
-        teams = int(options["door_teams"] or max(12, round(residents / 2500)))  # type: ignore[call-overload]
+        given_lanes, given_teams = options["lanes"], options["door_teams"]
+        lanes = given_lanes if isinstance(given_lanes, int) else max(12, round(residents / 700))
+        teams = given_teams if isinstance(given_teams, int) else max(12, round(residents / 2500))
         start = next_morning()
         if options["start"]:
             try:
@@ -90,7 +92,7 @@ class Command(BaseCommand):
 
         def watch(setup: system.Setup) -> None:
             if options["serve"]:
-                password = User.objects.make_random_password(12)
+                password = secrets.token_urlsafe(9)
                 commander = User.objects.get(username=f"sim-commander-{setup.town.pk}")
                 commander.set_password(password)
                 commander.save(update_fields=["password"])
