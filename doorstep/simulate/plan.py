@@ -13,12 +13,13 @@ import math
 import statistics
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.db.models import Count
 
 from doorstep.campaigns.models import Campaign
 from doorstep.command import dashboard
+from doorstep.core.clocks import RESULTS_DUE, SPECIMEN_DUE
 from doorstep.sampling.models import Lane, Site, TubeMember
 from doorstep.simulate import day, forecast
 from doorstep.workforce.models import DutyCounter, DutyRole, PlaceKind
@@ -26,17 +27,31 @@ from doorstep.workforce.models import DutyCounter, DutyRole, PlaceKind
 DOOR_HOURS = forecast.DOOR_TARGET.total_seconds() / 3600
 
 
+def lab_keeps_up(f: forecast.Forecast) -> bool:
+    """Every tube reached the lab within 4 h of its seal and was resulted within 6 h of receipt."""
+    return (f.longest_transit_hours or 0) <= _hours(SPECIMEN_DUE) and (
+        f.longest_lab_hours or 0
+    ) <= _hours(RESULTS_DUE)
+
+
+def _hours(delta: dt.timedelta) -> float:
+    return delta.total_seconds() / 3600
+
+
 @dataclass
 class Trial:
     staffing: day.Staffing
     forecasts: list[forecast.Forecast]
     target_hours: float
+    check: Callable[[forecast.Forecast], bool] | None = None  # instead of the sampling target
 
     @property
     def met(self) -> int:
         return sum(self.meets(f) for f in self.forecasts)
 
     def meets(self, f: forecast.Forecast) -> bool:
+        if self.check is not None:
+            return self.check(f)
         return f.last_sampled_hours is not None and f.last_sampled_hours <= self.target_hours
 
     @property
@@ -60,14 +75,20 @@ class Planner:
     workers: int = 2
     progress: Callable[[str], None] = lambda line: None
 
-    def trial(self, staffing: day.Staffing) -> Trial:
-        jobs = [(self.shape, staffing, self.behaviour, seed) for seed in range(1, self.days + 1)]
+    def trial(
+        self,
+        staffing: day.Staffing,
+        behaviour: day.Behaviour | None = None,
+        check: Callable[[forecast.Forecast], bool] | None = None,
+    ) -> Trial:
+        behaviour = behaviour or self.behaviour
+        jobs = [(self.shape, staffing, behaviour, seed) for seed in range(1, self.days + 1)]
         if self.workers > 1:
             with ProcessPoolExecutor(self.workers) as pool:
                 found = list(pool.map(_one, jobs))
         else:
             found = [_one(job) for job in jobs]
-        trial = Trial(staffing, found, self.target_hours)
+        trial = Trial(staffing, found, self.target_hours, check)
         stage, why = trial.median.bottleneck()
         self.progress(
             f"  {sum(staffing.lanes)} lanes, {sum(staffing.door_teams)} door teams: target met on "
@@ -100,6 +121,33 @@ class Planner:
             else:
                 low = middle + 1
         return best
+
+    def lab(self, staffing: day.Staffing) -> tuple[int, Trial]:
+        """The fewest lab machines (plates of ``plate_tubes``, ``run_minutes`` a run) with
+        which, for this staffing, every tube reaches the lab within 4 h and is resulted within
+        6 h of receipt on the confidence asked for."""
+
+        def trial(machines: int) -> Trial:
+            self.progress(f"  the lab with {machines} machines:")
+            return self.trial(
+                staffing, replace(self.behaviour, lab_machines=machines), lab_keeps_up
+            )
+
+        low, high = 1, max(1, self.behaviour.lab_machines)
+        found = trial(high)
+        while not self.good(found):
+            low, high = high + 1, high * 2
+            if high > 512:
+                raise ValueError("no lab of up to 512 machines keeps up: look at the couriers")
+            found = trial(high)
+        while low < high:
+            middle = (low + high) // 2
+            attempt = trial(middle)
+            if self.good(attempt):
+                found, high = attempt, middle
+            else:
+                low = middle + 1
+        return high, found
 
     def _lanes(self, n: int) -> day.Staffing:
         return day.Staffing.spread(self.shape, n, self.door_teams)

@@ -5,4 +5,5 @@ from doorstep.simulate import views
 app_name = "simulate"
 urlpatterns = [
     path("<int:campaign_id>/pace/", views.pace, name="pace"),
+    path("<int:campaign_id>/review/", views.review, name="review"),
 ]

@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from doorstep.campaigns.models import Campaign
@@ -16,7 +17,7 @@ from doorstep.core.clocks import SAMPLING_TARGET
 from doorstep.core.http import AuthedRequest
 from doorstep.core.roles import Can
 from doorstep.core.scoping import communities_for, require, scoped_to_towns
-from doorstep.simulate import plan
+from doorstep.simulate import forecast, plan
 
 
 @require_GET
@@ -43,5 +44,37 @@ def pace(request: AuthedRequest, campaign_id: int) -> HttpResponse:
             "now": now,
             "last": last,
             "target": campaign.starts_at + SAMPLING_TARGET,
+        },
+    )
+
+
+STAGES = {
+    "sampling": _("Sampling (last swab, target 6 h)"),
+    "door_to_door": _("Door to door (last household, target 4.5 h)"),
+    "couriers": _("Couriers (longest seal to lab, target 4 h)"),
+    "lab": _("Lab (longest receipt to result, target 6 h)"),
+}
+
+
+@require_GET
+@login_required
+def review(request: AuthedRequest, campaign_id: int) -> HttpResponse:
+    """The round's day against each stage's target, read from its rows: there as soon as the
+    last result is in (the drill's after-action review, or any round's)."""
+    require(request.user, Can.VIEW_DASHBOARD)
+    campaign = get_object_or_404(
+        scoped_to_towns(request.user, Campaign.objects.all()), pk=campaign_id
+    )
+    figures = forecast.from_database(campaign)
+    stage, _why = figures.bottleneck()
+    stages = [(STAGES[k], round(v, 2)) for k, v in figures.overruns().items()]
+    return render(
+        request,
+        "simulate/review.html",
+        {
+            "campaign": campaign,
+            "f": figures,
+            "stages": stages,
+            "bottleneck": STAGES.get(stage, stage),
         },
     )

@@ -167,6 +167,7 @@ CASES += [
     Case("lab:retests", "get", "worker", "registrar", False, "post"),
     Case("lab:pools", "get", "worker", "lab", True, "post"),
     Case("simulate:pace", "get", "commander", "canvasser", True, "post"),
+    Case("simulate:review", "get", "commander", "canvasser", True, "post"),
 ]
 
 # Campaign-wide pages are scoped by town: their outsider is a commander of another town.
@@ -307,7 +308,7 @@ def _url(case: Case, world: dict) -> str:
         "assistance:ask",
     }:
         kwargs = {"pk": world["need"]}
-    elif case.name == "simulate:pace":
+    elif case.name in {"simulate:pace", "simulate:review"}:
         kwargs = {"campaign_id": world["campaign"]}
     elif case.name == "command:panel":
         kwargs = {"campaign": world["campaign"], "panel": "clock"}

@@ -7,10 +7,13 @@ import datetime as dt
 
 import pytest
 from django.core.management import call_command
+from django.urls import reverse
 from django.utils import timezone
 
 from doorstep.canvass.models import Visit
 from doorstep.command import dashboard
+from doorstep.conftest import client_for
+from doorstep.core.models import User
 from doorstep.sampling.models import Box, RoundSample, Tube
 from doorstep.simulate import day, forecast
 from doorstep.simulate.clock import SimClock, running
@@ -111,3 +114,15 @@ def test_the_plot_draws_the_targets() -> None:
     drawing = forecast.svg([0.5, 1.0, 2.0, 7.0], 10, "第1轮")
     assert drawing.startswith("<svg") and drawing.count("<line") == 5
     assert ">6 h<" in drawing and ">24 h<" in drawing and "第1轮" in drawing
+
+
+@pytest.mark.django_db
+def test_the_review_page_shows_the_days_own_figures(small_day) -> None:  # type: ignore[no-untyped-def]
+    campaign = small_day.setup.campaign
+    commander = User.objects.get(username=f"sim-commander-{small_day.setup.town.pk}")
+    page = client_for(commander).get(reverse("simulate:review", args=[campaign.pk]))
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert f'data-testid="sampled">{small_day.forecast.sampled}<' in html
+    stage, _why = small_day.forecast.bottleneck()
+    assert (stage == "none") == ("Every stage kept its target." in html)

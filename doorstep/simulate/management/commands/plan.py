@@ -64,10 +64,11 @@ class Command(BaseCommand):
                 raise CommandError(str(exc)) from exc
         try:
             best = planner.smallest()
+            machines, _lab = planner.lab(best.staffing)
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
         seconds = time.perf_counter() - began
-        self._report(shape, best, given, seconds, quiet)
+        self._report(shape, best, given, seconds, quiet, machines, behaviour.lab_machines)
 
     def _shape(self, options: dict[str, object]) -> day.Shape:
         if options["town"]:
@@ -89,6 +90,8 @@ class Command(BaseCommand):
         given: plan.Trial | None,
         seconds: float,
         as_json: bool,
+        machines: int,
+        assumed_machines: int,
     ) -> None:
         staffing, median = best.staffing, best.median
         answer = {
@@ -103,6 +106,7 @@ class Command(BaseCommand):
                 for name, lanes, teams in plan.spread_summary(shape, staffing)
             ],
             "median_day": median.as_json(),
+            "lab_machines": machines,
             "seconds": round(seconds, 1),
         }
         if given is not None:
@@ -130,6 +134,11 @@ class Command(BaseCommand):
             f"{best.met} of {len(best.forecasts)} simulated days. Found in {seconds:.0f} s."
         )
         self.stdout.write("\nThe median day:\n" + forecast.table(median))
+        self.stdout.write(
+            f"\nThe lab: {machines} machines (plates of {day.Behaviour.plate_tubes}, "
+            f"{day.Behaviour.run_minutes:g} min a run) get every tube resulted within 6 h of "
+            f"receipt; the day above assumed {assumed_machines}."
+        )
         if given is not None:
             self.stdout.write(
                 f"\nThe staffing given ({answer['given']['lanes']} lanes, "  # type: ignore[index]
