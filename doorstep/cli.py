@@ -9,6 +9,10 @@ from __future__ import annotations
 import os
 import sys
 
+from django.core.management import execute_from_command_line
+
+from doorstep.core.bootstrap import ensure_secret_key
+
 ALIASES = {
     "import-roster": "import_roster",
     "create-token": "create_token",
@@ -23,12 +27,8 @@ def main(argv: list[str] | None = None) -> None:
         args[1] = ALIASES.get(args[1], args[1])
     if len(args) > 1 and args[1] in ("demo", "simulate"):
         # The demo and the simulator write their own secret key before settings are read.
-        from doorstep.core.bootstrap import ensure_secret_key
-
         ensure_secret_key()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "doorstep.settings")
-    from django.core.management import execute_from_command_line
-
     args[0] = "doorstep"
     execute_from_command_line(args)
 

@@ -1,106 +1,33 @@
-"""Personas and plain factory functions shared by every app's tests."""
+"""Personas (fixtures) every app's tests share; the builders are in ``doorstep.testing``."""
 
 from __future__ import annotations
 
-import itertools
 import os
+from typing import Any
 
 import pytest
-from django.test import Client
+from django.utils import translation
+from playwright.sync_api import sync_playwright
 
+from doorstep.api.models import ApiToken
+from doorstep.campaigns.models import CampaignBuilding, PoolRule, Zone
+from doorstep.canvass.models import BuildingTask
 from doorstep.core import chromium
-from doorstep.core.idnumbers import id_check_character
 from doorstep.core.models import User
 from doorstep.core.roles import Role
-from doorstep.territory.actions import assign_person_codes, floor_from_room
-from doorstep.territory.models import Building, Community, Household, Resident, Town, Unit
-
-_serial = itertools.count(1)
-
-
-def valid_id(n: int | None = None, born: str = "19900101") -> str:
-    """A resident ID that passes the check character; distinct for each n."""
-    n = next(_serial) if n is None else n
-    body = f"120111{born}{n % 1000:03d}"
-    if n >= 1000:
-        body = f"1201{n // 1000 % 100:02d}{born}{n % 1000:03d}"
-    return body + id_check_character(body)
-
-
-def make_town(name: str = "中北镇") -> Town:
-    return Town.objects.get_or_create(name=name)[0]
-
-
-def make_community(name: str = "阳光里社区", town: Town | None = None) -> Community:
-    return Community.objects.get_or_create(town=town or make_town(), name=name)[0]
-
-
-def make_building(
-    community: Community | None = None, name: str = "1号楼", position: int = 1
-) -> Building:
-    community = community or make_community()
-    return Building.objects.get_or_create(
-        community=community, name=name, defaults={"position": position}
-    )[0]
-
-
-def make_household(
-    building: Building | None = None, room: str = "101", unit: str = "1单元"
-) -> Household:
-    building = building or make_building()
-    unit_obj = Unit.objects.get_or_create(building=building, name=unit)[0]
-    return Household.objects.get_or_create(
-        unit=unit_obj, room=room, defaults={"floor": floor_from_room(room)}
-    )[0]
-
-
-def make_resident(
-    household: Household | None = None, name: str = "张伟", **fields: object
-) -> Resident:
-    household = household or make_household()
-    community = household.unit.building.community
-    resident = Resident(
-        household=household,
-        town_id=community.town_id,
-        community=community,
-        name=name,
-        id_number=str(fields.pop("id_number", valid_id())),
-        phone=str(fields.pop("phone", "13812341234")),
-        **fields,
-    )
-    assign_person_codes([resident])
-    resident.save()
-    return resident
-
-
-def make_user(
-    role: str,
-    *communities: Community,
-    username: str | None = None,
-    town: Town | None = None,
-    password: str | None = None,
-) -> User:
-    """A user of the role; without a password they can only be force-logged-in (fast)."""
-    user = User.objects.create_user(
-        username=username or f"{role}-{next(_serial)}", password=password, role=role
-    )
-    if communities:
-        user.communities.set(communities)
-        user.town = communities[0].town
-    if town is not None:
-        user.town = town
-    user.save()
-    return user
-
-
-def client_for(user: User, language: str = "en") -> Client:
-    """A signed-in client; tests read pages in English unless they ask for Chinese."""
-    from django.conf import settings
-
-    client = Client()
-    client.force_login(user)
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
-    return client
+from doorstep.territory.models import Community, Resident
+from doorstep.testing import (
+    make_building,
+    make_campaign,
+    make_community,
+    make_door_team,
+    make_household,
+    make_lane,
+    make_lane_team,
+    make_resident,
+    make_user,
+)
+from doorstep.testing.lanes import Device
 
 
 @pytest.fixture
@@ -162,6 +89,72 @@ def admin_user(community: Community) -> User:
     return user
 
 
+@pytest.fixture
+def lane_world(community: Community, registrar: User, lab: User) -> dict[str, Any]:
+    """A lane at 广场采样点 in a community with a controlled building (10 in 1) and a sealed
+    one (one tube per household), a registrar with a token, and a lab receiver with one."""
+    controlled = make_building(community, "12号楼", position=12)
+    sealed = make_building(community, "13号楼", position=13)
+    people = [
+        make_resident(make_household(controlled, f"{floor}0{n}"), f"居民{floor}{n}")
+        for floor in range(1, 5)
+        for n in range(1, 4)
+    ]
+    home = make_household(sealed, "301")
+    family = [make_resident(home, "王父"), make_resident(home, "王母")]
+    neighbour = make_resident(make_household(sealed, "302"), "邻居")
+    campaign = make_campaign(community)
+    CampaignBuilding.objects.filter(campaign=campaign, building=controlled).update(
+        zone=Zone.CONTROLLED, pool_rule=PoolRule.TEN
+    )
+    CampaignBuilding.objects.filter(campaign=campaign, building=sealed).update(
+        zone=Zone.SEALED, pool_rule=PoolRule.HOUSEHOLD
+    )
+    lane = make_lane(community)
+    # The registrar is on duty at the lane (a registrar scans only where on duty) and, for
+    # tests that use the site's other lane, their device's token is given that lane too.
+    make_lane_team(lane, registrar)
+    other = lane.site.lanes.exclude(pk=lane.pk).first()
+    return {
+        "campaign": campaign,
+        "lane": lane,
+        "people": people,
+        "family": family,
+        "neighbour": neighbour,
+        "registrar": Device(ApiToken.issue(registrar, lane=other)[1]),
+        "registrar_user": registrar,
+        "lab": Device(ApiToken.issue(lab)[1]),
+    }
+
+
+@pytest.fixture
+def street(community: Community, leader: User) -> dict[str, Any]:
+    """A round over one community, two door-to-door teams and their leaders. 12号楼: 4 households of 2 people (1单元 101/201, 2单元 101/201); 13号楼: 1 household."""
+    b12 = make_building(community, "12号楼", position=12)
+    b13 = make_building(community, "13号楼", position=13)
+    b11 = make_building(community, "11号楼", position=11)
+    households = [
+        make_household(b12, room, unit) for unit in ("1单元", "2单元") for room in ("101", "201")
+    ]
+    for h in households:
+        make_resident(h, "张伟")
+        make_resident(h, "李娜")
+    make_resident(make_household(b13, "101"), "王芳")
+    make_resident(make_household(b11, "101"), "赵敏")
+    campaign = make_campaign(community)
+    rival_leader = make_user(Role.TEAM_LEADER, community)
+    return {
+        "campaign": campaign,
+        "task": BuildingTask.objects.get(campaign=campaign, building=b12),
+        "task13": BuildingTask.objects.get(campaign=campaign, building=b13),
+        "task11": BuildingTask.objects.get(campaign=campaign, building=b11),
+        "households": households,
+        "team": make_door_team(community, "杨柳青镇第2组", leader),
+        "rival": make_door_team(community, "精武镇第3组", rival_leader),
+        "rival_leader": rival_leader,
+    }
+
+
 @pytest.fixture(scope="session")
 def browser():  # type: ignore[no-untyped-def]
     """The system Chromium through Playwright. Missing is a failure, never a skip."""
@@ -169,28 +162,15 @@ def browser():  # type: ignore[no-untyped-def]
         pytest.fail(
             f"{chromium.PATH} is missing: install the Debian package 'chromium' (.ci/run does)."
         )
-    from playwright.sync_api import sync_playwright
-
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium.PATH, args=chromium.ARGS)
         yield browser
         browser.close()
 
 
-def sign_in(page, base_url: str, username: str, password: str) -> None:  # type: ignore[no-untyped-def]
-    """Sign in through the login form, as a person would."""
-    page.goto(f"{base_url}/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", password)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base_url}/")
-
-
 @pytest.fixture(autouse=True)
 def english():  # type: ignore[no-untyped-def]
     """Tests read messages in English; the Chinese catalogue has tests of its own."""
-    from django.utils import translation
-
     with translation.override("en"):
         yield
 
@@ -204,107 +184,3 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             f"{len(skipped)} test(s) skipped: a part that cannot run fails the run.", red=True
         )
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
-
-
-def make_unit(name: str = "杨柳青镇", town: Town | None = None):  # type: ignore[no-untyped-def]
-    from doorstep.workforce.models import SupportUnit
-
-    return SupportUnit.objects.get_or_create(town=town or make_town(), name=name)[0]
-
-
-def make_staff(unit=None, name: str | None = None, skills: str = ""):  # type: ignore[no-untyped-def]
-    from doorstep.workforce.actions import new_worker_code
-    from doorstep.workforce.models import Staff
-
-    unit = unit or make_unit()
-    n = next(_serial)
-    return Staff.objects.create(
-        unit=unit,
-        town_id=unit.town_id,
-        name=name or f"队员{n}",
-        phone=f"139{n:08d}",
-        skills=skills,
-        worker_code=new_worker_code(),
-    )
-
-
-def make_lane(community: Community | None = None, site_name: str = "广场采样点", lanes: int = 2):  # type: ignore[no-untyped-def]
-    from doorstep.sampling.actions import create_site
-    from doorstep.sampling.models import Site
-
-    community = community or make_community()
-    site = Site.objects.filter(community=community, name=site_name).first() or create_site(
-        community, site_name, lanes
-    )
-    return site.lanes.order_by("name").first()
-
-
-def make_door_team(
-    community: Community, name: str = "第2组", user: User | None = None, size: int = 2
-):  # type: ignore[no-untyped-def]
-    """A team on door-to-door duty in the community; ``user`` becomes its leader's login."""
-    from django.utils import timezone
-
-    from doorstep.workforce import actions
-    from doorstep.workforce.models import Purpose
-
-    unit = make_unit(town=community.town)
-    people = [make_staff(unit, skills=",canvasser,") for _ in range(size)]
-    callup = actions.create_callup(
-        None,
-        unit,
-        named=people,
-        purpose=Purpose.DOOR_TO_DOOR,
-        community=community,
-        muster_point="社区广场",
-        muster_at=timezone.now(),
-    )
-    for person in people:
-        actions.check_in(None, callup, person.worker_code)
-    team = actions.form_team(None, community.town, name, people[0], people)
-    actions.assign_team(None, team, community=community)
-    if user is not None:
-        people[0].user = user
-        people[0].save(update_fields=["user"])
-    team.refresh_from_db()
-    return team
-
-
-def make_lane_team(lane, registrar: User, name: str = "采样1组"):  # type: ignore[no-untyped-def]
-    """A sampler and a registrar (``registrar``'s login) on duty at ``lane``."""
-    from django.utils import timezone
-
-    from doorstep.workforce import actions
-    from doorstep.workforce.models import DutyRole, Purpose
-
-    community = lane.site.community
-    unit = make_unit(town=community.town)
-    sampler, clerk = make_staff(unit, skills=",sampler,"), make_staff(unit, skills=",registrar,")
-    clerk.user = registrar
-    clerk.save(update_fields=["user"])
-    callup = actions.create_callup(
-        None,
-        unit,
-        named=[sampler, clerk],
-        purpose=Purpose.SAMPLING,
-        site=lane.site,
-        muster_point="采样点",
-        muster_at=timezone.now(),
-    )
-    for person in (sampler, clerk):
-        actions.check_in(None, callup, person.worker_code)
-    team = actions.form_team(None, community.town, name, clerk, [sampler, clerk])
-    actions.assign_team(
-        None, team, lane=lane, roles={sampler.pk: DutyRole.SAMPLER, clerk.pk: DutyRole.REGISTRAR}
-    )
-    return team
-
-
-def make_campaign(*communities: Community, name: str = "第1轮", start: bool = True):  # type: ignore[no-untyped-def]
-    """A round over these communities, started (running) unless ``start`` is false."""
-    from doorstep.campaigns.actions import create_campaign, start_round
-
-    campaign = create_campaign(communities[0].town, name, communities=communities)
-    if start:
-        start_round(None, campaign, now=campaign.starts_at)
-    return campaign

@@ -76,17 +76,21 @@ ALLOWED_HOSTS = env_list("DOORSTEP_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[
 CSRF_TRUSTED_ORIGINS = env_list("DOORSTEP_CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
+    # The layers, lowest first (docs/architecture.md): an app imports only the apps above it
+    # in this list, and test_layers holds every module to that.
     "doorstep.core",
     "doorstep.territory",
     "doorstep.campaigns",
-    "doorstep.workforce",
     "doorstep.sampling",
+    "doorstep.workforce",
     "doorstep.canvass",
     "doorstep.lab",
-    "doorstep.api",
-    "doorstep.command",
     "doorstep.assistance",
+    "doorstep.command",
+    "doorstep.api",
+    "doorstep.demo",
     "doorstep.simulate",
+    "doorstep.ha",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -133,7 +137,7 @@ ROOT_URLCONF = "doorstep.urls"
 WSGI_APPLICATION = "doorstep.wsgi.application"
 AUTH_USER_MODEL = "core.User"
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "core:home"
+LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
 TEMPLATES = [
@@ -147,7 +151,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "doorstep.core.context.doorstep",
+                "doorstep.context.doorstep",
             ],
         },
     },

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from doorstep import views
 from doorstep.api.api import api
 from doorstep.core.urls import auth_urlpatterns
 
@@ -10,6 +11,7 @@ handler500 = "doorstep.core.outage.server_error"
 
 urlpatterns = [
     *auth_urlpatterns,
+    path("", views.home, name="home"),
     path("", include("doorstep.core.urls")),
     path("territory/", include("doorstep.territory.urls")),
     path("campaigns/", include("doorstep.campaigns.urls")),

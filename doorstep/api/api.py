@@ -26,13 +26,13 @@ from doorstep.command import zoning
 from doorstep.core import outage
 from doorstep.core.models import User
 from doorstep.core.roles import Can
-from doorstep.core.scoping import communities_for, scoped
 from doorstep.core.ttl import Ttl
-from doorstep.lab import results as lab_results
+from doorstep.lab.actions import results as lab_results
 from doorstep.sampling import ingest
 from doorstep.sampling.ingest.combine import combiner
 from doorstep.sampling.models import Lane
 from doorstep.sampling.queries import lane_pools, scan_lanes
+from doorstep.territory.scoping import communities_for, scoped
 
 # A token's user and lane, by the token's digest, for settings.CACHE_SECONDS: a revoked token
 # or a deactivated user stops working on every process within that time.

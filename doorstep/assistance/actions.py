@@ -9,7 +9,6 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -26,10 +25,21 @@ from doorstep.assistance.models import (
 )
 from doorstep.campaigns.queries import running_in
 from doorstep.canvass.models import NeedKind, Visit
-from doorstep.core import codes
+from doorstep.core import codes, counters, limits
 from doorstep.core.idnumbers import InvalidValue, normalise_phone, normalise_resident_id
+from doorstep.core.limits import Limit
 from doorstep.core.models import User
 from doorstep.territory.models import Community, Household, Resident
+
+# A resident asking for help (medicine, a birth) is limited per address only, more loosely than
+# the status look-up and apart from it: a family on one Wi-Fi that mistyped the look-up can still
+# ask, and nobody can lock a resident out by trying their code.
+NEEDS = Limit("needs", 20, dt.timedelta(minutes=10))
+
+
+def allow_needs(address: str, now: dt.datetime) -> bool:
+    """Whether this address may send the residents' request form again now."""
+    return limits.allow(NEEDS, [f"address:{address}"], now)
 
 
 class NeedError(Exception):
@@ -98,10 +108,12 @@ def target(request: Request) -> dt.timedelta:
 
 
 def _count(community_id: int, status: str, urgent: bool, delta: int) -> None:
-    rows = NeedCounter.objects.filter(community_id=community_id, status=status, urgent=urgent)
-    if not rows.update(count=F("count") + delta):
-        NeedCounter.objects.get_or_create(community_id=community_id, status=status, urgent=urgent)
-        rows.update(count=F("count") + delta)
+    counters.add(
+        NeedCounter,
+        {"community_id": community_id, "status": status, "urgent": urgent},
+        {"count": delta},
+        create={},
+    )
 
 
 def _move(request: Request, old: str | None, new: str) -> None:

@@ -18,14 +18,14 @@ from doorstep.assistance import actions, queries
 from doorstep.assistance.actions import Duplicate, NeedError, Who
 from doorstep.assistance.models import ContactOutcome, How, Request, Source
 from doorstep.canvass.models import NeedKind
-from doorstep.command import public
 from doorstep.core import codes
-from doorstep.core.http import AuthedRequest
+from doorstep.core.http import AuthedRequest, require
 from doorstep.core.inputs import number
 from doorstep.core.moments import parse_moment
 from doorstep.core.roles import Can
-from doorstep.core.scoping import communities_for, require, scoped
+from doorstep.territory import queries as territory_queries
 from doorstep.territory.models import Resident
+from doorstep.territory.scoping import communities_for, scoped
 
 
 def _scope(request: AuthedRequest) -> list[int] | None:
@@ -124,14 +124,14 @@ def new(request: AuthedRequest) -> HttpResponse:
             request, "assistance/new.html", _form_context(request, error=str(exc)), status=400
         )
     messages.success(request, _("Request registered."))
-    return redirect("assistance:detail", pk=found.pk)
+    return redirect("assistance:detail", need_id=found.pk)
 
 
 @require_POST
 @login_required
-def merge(request: AuthedRequest, pk: int) -> HttpResponse:
+def merge(request: AuthedRequest, need_id: int) -> HttpResponse:
     require(request.user, Can.MANAGE_NEEDS)
-    found = _request(request, pk)
+    found = _request(request, need_id)
     try:
         actions.merge(
             request.user,
@@ -143,13 +143,13 @@ def merge(request: AuthedRequest, pk: int) -> HttpResponse:
         messages.error(request, str(exc))
     else:
         messages.success(request, _("Merged into request #%(id)s.") % {"id": found.pk})
-    return redirect("assistance:detail", pk=found.pk)
+    return redirect("assistance:detail", need_id=found.pk)
 
 
 @require_GET
 @login_required
-def detail(request: AuthedRequest, pk: int) -> HttpResponse:
-    found = _request(request, pk)
+def detail(request: AuthedRequest, need_id: int) -> HttpResponse:
+    found = _request(request, need_id)
     members = (
         list(Resident.objects.filter(household_id=found.household_id, moved_out=False))
         if found.household_id and not found.resident_id
@@ -177,15 +177,15 @@ def _step(request: AuthedRequest, pk: int, apply) -> HttpResponse:  # type: igno
         apply(found)
     except NeedError as exc:
         messages.error(request, str(exc))
-    return redirect("assistance:detail", pk=found.pk)
+    return redirect("assistance:detail", need_id=found.pk)
 
 
 @require_POST
 @login_required
-def contact(request: AuthedRequest, pk: int) -> HttpResponse:
+def contact(request: AuthedRequest, need_id: int) -> HttpResponse:
     return _step(
         request,
-        pk,
+        need_id,
         lambda r: actions.log_contact(
             request.user, r, request.POST.get("outcome", ""), request.POST.get("note", "")
         ),
@@ -194,7 +194,7 @@ def contact(request: AuthedRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def verify(request: AuthedRequest, pk: int) -> HttpResponse:
+def verify(request: AuthedRequest, need_id: int) -> HttpResponse:
     def apply(r: Request) -> None:
         resident = None
         if request.POST.get("resident"):
@@ -205,15 +205,15 @@ def verify(request: AuthedRequest, pk: int) -> HttpResponse:
                 raise NeedError(_("Choose a member of the household."))
         actions.verify(request.user, r, resident)
 
-    return _step(request, pk, apply)
+    return _step(request, need_id, apply)
 
 
 @require_POST
 @login_required
-def arrange(request: AuthedRequest, pk: int) -> HttpResponse:
+def arrange(request: AuthedRequest, need_id: int) -> HttpResponse:
     return _step(
         request,
-        pk,
+        need_id,
         lambda r: actions.arrange(
             request.user,
             r,
@@ -226,15 +226,15 @@ def arrange(request: AuthedRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def done(request: AuthedRequest, pk: int) -> HttpResponse:
-    return _step(request, pk, lambda r: actions.finish(request.user, r))
+def done(request: AuthedRequest, need_id: int) -> HttpResponse:
+    return _step(request, need_id, lambda r: actions.finish(request.user, r))
 
 
 @require_POST
 @login_required
-def decline(request: AuthedRequest, pk: int) -> HttpResponse:
+def decline(request: AuthedRequest, need_id: int) -> HttpResponse:
     return _step(
-        request, pk, lambda r: actions.decline(request.user, r, request.POST.get("reason", ""))
+        request, need_id, lambda r: actions.decline(request.user, r, request.POST.get("reason", ""))
     )
 
 
@@ -250,10 +250,10 @@ def exams(request: AuthedRequest) -> HttpResponse:
 
 @require_GET
 @login_required
-def trip(request: AuthedRequest, pk: int) -> HttpResponse:
+def trip(request: AuthedRequest, need_id: int) -> HttpResponse:
     """What a driver or escort needs, and nothing more: whom (masked), from where, to where,
     by when, how. No document number, no medical details."""
-    found = _request(request, pk)
+    found = _request(request, need_id)
     return render(request, "assistance/trip.html", {"r": found})
 
 
@@ -268,11 +268,11 @@ def ask(request: HttpRequest) -> HttpResponse:
     data = request.POST
     code = data.get("code", "")
     parsed = codes.parse_person_code(code)
-    if not public.allow_needs(str(request.META.get("REMOTE_ADDR", "")), timezone.now()):
-        context["error"] = public.too_many(public.NEEDS)
+    if not actions.allow_needs(str(request.META.get("REMOTE_ADDR", "")), timezone.now()):
+        context["error"] = actions.NEEDS.refusal()
         return render(request, "assistance/ask.html", context, status=429)
-    resident = public.resident_by_code_and_document(
-        parsed, public.document_tail(data.get("document", ""))
+    resident = territory_queries.resident_by_code_and_document(
+        parsed, territory_queries.document_tail(data.get("document", ""))
     )
     if resident is None:
         context["error"] = _(

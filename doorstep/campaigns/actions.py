@@ -100,9 +100,7 @@ def create_campaign(
         batch_size=2000,
     )
     # Every building becomes a door-to-door task, with its counters, in the same transaction.
-    from doorstep.canvass.counters import open_tasks
-
-    open_tasks(campaign)
+    hooks.opened(campaign)
     return campaign
 
 

@@ -10,10 +10,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from doorstep.campaigns import actions, queries
 from doorstep.campaigns.forms import CampaignForm
 from doorstep.campaigns.models import Campaign, CampaignStatus, PoolRule, Zone
-from doorstep.core.http import AuthedRequest
+from doorstep.core.http import AuthedRequest, require
 from doorstep.core.inputs import number
 from doorstep.core.roles import Can
-from doorstep.core.scoping import communities_for, require
+from doorstep.territory.scoping import communities_for
 
 
 def _campaigns_for(request: AuthedRequest):  # type: ignore[no-untyped-def]
@@ -63,15 +63,15 @@ def campaign_create(request: AuthedRequest) -> HttpResponse:
             form.add_error(None, str(exc))
         else:
             messages.success(request, _("Campaign created. Set the zone of each community below."))
-            return redirect("campaigns:detail", pk=campaign.pk)
+            return redirect("campaigns:detail", campaign_id=campaign.pk)
     status = 400 if request.method == "POST" else 200
     return render(request, "campaigns/campaign_form.html", {"form": form}, status=status)
 
 
 @require_GET
 @login_required
-def campaign_detail(request: AuthedRequest, pk: int) -> HttpResponse:
-    campaign = _get_campaign_for_user(request, pk)
+def campaign_detail(request: AuthedRequest, campaign_id: int) -> HttpResponse:
+    campaign = _get_campaign_for_user(request, campaign_id)
     summary = queries.zone_summary(campaign, communities_for(request.user))
     return render(
         request,
@@ -90,9 +90,9 @@ def campaign_detail(request: AuthedRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def campaign_start(request: AuthedRequest, pk: int) -> HttpResponse:
+def campaign_start(request: AuthedRequest, campaign_id: int) -> HttpResponse:
     """The commander starts a planned round: from now it is the round of its communities."""
-    campaign = _get_campaign_for_user(request, pk)
+    campaign = _get_campaign_for_user(request, campaign_id)
     require(request.user, Can.CREATE_CAMPAIGNS)
     try:
         actions.start_round(request.user, campaign)
@@ -100,16 +100,16 @@ def campaign_start(request: AuthedRequest, pk: int) -> HttpResponse:
         messages.error(request, str(exc))
     else:
         messages.success(request, _("%(round)s is running.") % {"round": campaign.name})
-    return redirect("campaigns:detail", pk=campaign.pk)
+    return redirect("campaigns:detail", campaign_id=campaign.pk)
 
 
 @require_POST
 @login_required
-def campaign_close(request: AuthedRequest, pk: int) -> HttpResponse:
+def campaign_close(request: AuthedRequest, campaign_id: int) -> HttpResponse:
     """The commander closes a running round. Specimens still open or on the road are listed
     first, and the round closes over them only when the commander confirms; then the round's
     report."""
-    campaign = _get_campaign_for_user(request, pk)
+    campaign = _get_campaign_for_user(request, campaign_id)
     require(request.user, Can.CREATE_CAMPAIGNS)
     try:
         actions.close_round(request.user, campaign, confirmed=request.POST.get("confirm") == "yes")
@@ -122,15 +122,15 @@ def campaign_close(request: AuthedRequest, pk: int) -> HttpResponse:
         )
     except actions.CampaignError as exc:
         messages.error(request, str(exc))
-        return redirect("campaigns:detail", pk=campaign.pk)
+        return redirect("campaigns:detail", campaign_id=campaign.pk)
     messages.success(request, _("%(round)s is closed. Its report:") % {"round": campaign.name})
-    return redirect("command:report", campaign=campaign.pk)
+    return redirect("command:report", campaign_id=campaign.pk)
 
 
 @require_POST
 @login_required
-def campaign_zones(request: AuthedRequest, pk: int) -> HttpResponse:
-    campaign = _get_campaign_for_user(request, pk)
+def campaign_zones(request: AuthedRequest, campaign_id: int) -> HttpResponse:
+    campaign = _get_campaign_for_user(request, campaign_id)
     require(request.user, Can.EDIT_ZONES)
     community = get_object_or_404(
         communities_for(request.user), pk=number(request.POST.get("community", ""))
@@ -146,10 +146,10 @@ def campaign_zones(request: AuthedRequest, pk: int) -> HttpResponse:
         )
     except actions.CampaignError as exc:
         messages.error(request, str(exc))
-        return redirect("campaigns:detail", pk=campaign.pk)
+        return redirect("campaigns:detail", campaign_id=campaign.pk)
     messages.success(
         request,
         _("%(community)s: %(n)d buildings are now %(zone)s.")
         % {"community": community.name, "n": n, "zone": Zone(request.POST["zone"]).label},
     )
-    return redirect("campaigns:detail", pk=campaign.pk)
+    return redirect("campaigns:detail", campaign_id=campaign.pk)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable, Sequence
 
-from django.db.models import Count, Exists, F, OuterRef, Q, Sum
+from django.db.models import Count, Exists, OuterRef, Q, Sum
 
 from doorstep.campaigns.models import Campaign, CampaignBuilding
 from doorstep.canvass.models import (
@@ -19,7 +19,7 @@ from doorstep.canvass.models import (
     TaskStatus,
     is_covered,
 )
-from doorstep.core import bulk
+from doorstep.core import bulk, counters
 from doorstep.sampling import hooks, tally
 from doorstep.sampling.models import RoundSample
 from doorstep.territory.models import Household, Resident
@@ -74,16 +74,19 @@ def bump(task: BuildingTask, **deltas: int) -> None:
     deltas = {k: v for k, v in deltas.items() if v}
     if not deltas:
         return
-    BuildingTask.objects.filter(pk=task.pk).update(
-        **{k: F(k) + v for k, v in deltas.items() if hasattr(BuildingTask, k)}
+    counters.add(
+        BuildingTask, {"pk": task.pk}, {k: v for k, v in deltas.items() if hasattr(BuildingTask, k)}
     )
     bump_community(task.campaign_id, task.community_id, **deltas)
 
 
 def bump_community(campaign_id: int, community_id: int, **deltas: int) -> None:
-    fields = {k: F(k) + v for k, v in deltas.items() if v and hasattr(Coverage, k)}
-    if fields:
-        Coverage.objects.filter(campaign_id=campaign_id, community_id=community_id).update(**fields)
+    # The round's coverage rows are made with its tasks (``open_tasks``), so none is created here.
+    counters.add(
+        Coverage,
+        {"campaign_id": campaign_id, "community_id": community_id},
+        {k: v for k, v in deltas.items() if hasattr(Coverage, k)},
+    )
 
 
 def state_deltas(

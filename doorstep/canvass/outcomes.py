@@ -17,7 +17,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from doorstep.canvass import counters
+from doorstep.canvass import counters, hooks
 from doorstep.canvass.actions import CanvassError, hhmm, lapsed_message, lease, team_of
 from doorstep.canvass.models import (
     BuildingTask,
@@ -298,9 +298,7 @@ def _apply(
     elif before == Outcome.HOME_SAMPLING:
         home.not_needed(task.campaign_id, c.household.pk, now)
     if c.outcome == Outcome.SPECIAL_NEED:
-        from doorstep.assistance.actions import from_visit
-
-        from_visit(user, visit)  # the community's list of requests, in this transaction
+        hooks.need_found(user, visit)  # the community's list of requests, in this transaction
     if task.status == TaskStatus.CLAIMED:
         # Activity extends the lease (and revives a lapsed one nobody else has taken).
         BuildingTask.objects.filter(pk=task.pk, team=team).update(expires_at=now + lease(task))

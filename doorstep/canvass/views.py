@@ -26,13 +26,13 @@ from doorstep.canvass.models import (
 )
 from doorstep.core import alerts as core_alerts
 from doorstep.core.actions import audit
-from doorstep.core.http import AuthedRequest
+from doorstep.core.http import AuthedRequest, require
 from doorstep.core.inputs import is_number, number
 from doorstep.core.models import AuditAction
 from doorstep.core.roles import Can
-from doorstep.core.scoping import communities_for, require, scoped, scoped_to_towns
 from doorstep.territory.actions import full_details_reason, residents_workbook
 from doorstep.territory.models import Grid
+from doorstep.territory.scoping import communities_for, scoped, scoped_to_towns
 from doorstep.workforce.models import Team
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -76,7 +76,7 @@ def index(request: AuthedRequest) -> HttpResponse:
     if team is None or team.community is None:
         rounds = campaign_queries.running_for(communities_for(request.user))
         if len(rounds) == 1:
-            return redirect("canvass:coverage", campaign=rounds[0].pk)
+            return redirect("canvass:coverage", campaign_id=rounds[0].pk)
         if not rounds:
             return render(request, "canvass/no_campaign.html")
         return render(request, "canvass/rounds.html", {"rounds": rounds})
@@ -122,10 +122,10 @@ def _last_worked(campaign: Campaign, team: Team) -> BuildingTask | None:
 
 @require_GET
 @login_required
-def coverage(request: AuthedRequest, campaign: int) -> HttpResponse:
-    camp = _get_campaign_for_user(request, campaign)
+def coverage(request: AuthedRequest, campaign_id: int) -> HttpResponse:
+    campaign = _get_campaign_for_user(request, campaign_id)
     rows = list(
-        Coverage.objects.filter(campaign=camp, community__in=communities_for(request.user))
+        Coverage.objects.filter(campaign=campaign, community__in=communities_for(request.user))
         .select_related("community")
         .order_by("community__name")
     )
@@ -142,31 +142,31 @@ def coverage(request: AuthedRequest, campaign: int) -> HttpResponse:
         "sampled",
         "exempt",
     )
-    total = Coverage(campaign=camp, **{f: sum(getattr(r, f) for r in rows) for f in fields})
+    total = Coverage(campaign=campaign, **{f: sum(getattr(r, f) for r in rows) for f in fields})
     return render(
-        request, "canvass/coverage.html", {"campaign": camp, "rows": rows, "total": total}
+        request, "canvass/coverage.html", {"campaign": campaign, "rows": rows, "total": total}
     )
 
 
 @require_GET
 @login_required
-def community(request: AuthedRequest, campaign: int, community: int) -> HttpResponse:
-    camp = _get_campaign_for_user(request, campaign)
-    cov = _get_community_for_user(request, camp, community)
+def community(request: AuthedRequest, campaign_id: int, community_id: int) -> HttpResponse:
+    campaign = _get_campaign_for_user(request, campaign_id)
+    cov = _get_community_for_user(request, campaign, community_id)
     now = timezone.now()
     return render(
         request,
         "canvass/community.html",
         {
-            "campaign": camp,
+            "campaign": campaign,
             "cov": cov,
             "blockers": queries.blockers(cov),
-            "tasks": queries.buildings(camp.pk, cov.community_id),
+            "tasks": queries.buildings(campaign.pk, cov.community_id),
             "now": now,
             "can_export": request.user.can(Can.EXPORT_PERSONAL),
             "alerts": [
                 a
-                for a in core_alerts.for_user(request.user, camp, now)
+                for a in core_alerts.for_user(request.user, campaign, now)
                 if a.community_id == cov.community_id
             ],
             "can_ack": request.user.can(Can.ACK_ALERTS),
@@ -177,15 +177,15 @@ def community(request: AuthedRequest, campaign: int, community: int) -> HttpResp
 
 @require_GET
 @login_required
-def untested(request: AuthedRequest, campaign: int, community: int) -> HttpResponse:
-    camp = _get_campaign_for_user(request, campaign)
+def untested(request: AuthedRequest, campaign_id: int, community_id: int) -> HttpResponse:
+    campaign = _get_campaign_for_user(request, campaign_id)
     require(request.user, Can.VIEW_RESIDENTS)
-    cov = _get_community_for_user(request, camp, community)
-    previous = campaign_queries.previous_round(camp, cov.community_id)
+    cov = _get_community_for_user(request, campaign, community_id)
+    previous = campaign_queries.previous_round(campaign, cov.community_id)
     residents = scoped(
         request.user,
         queries.untested(
-            camp.pk, before=previous.pk if previous else None, community_id=cov.community_id
+            campaign.pk, before=previous.pk if previous else None, community_id=cov.community_id
         ),
     )
     building = request.GET.get("building", "")
@@ -200,7 +200,7 @@ def untested(request: AuthedRequest, campaign: int, community: int) -> HttpRespo
         request,
         "canvass/untested.html",
         {
-            "campaign": camp,
+            "campaign": campaign,
             "cov": cov,
             "page": page,
             "building": building,
@@ -214,23 +214,23 @@ def untested(request: AuthedRequest, campaign: int, community: int) -> HttpRespo
 
 @require_POST
 @login_required
-def untested_export(request: AuthedRequest, campaign: int, community: int) -> HttpResponse:
+def untested_export(request: AuthedRequest, campaign_id: int, community_id: int) -> HttpResponse:
     """The untested list as XLSX for grid workers: masked unless a reason is given; audited."""
-    camp = _get_campaign_for_user(request, campaign)
+    campaign = _get_campaign_for_user(request, campaign_id)
     require(request.user, Can.EXPORT_PERSONAL)
-    cov = _get_community_for_user(request, camp, community)
+    cov = _get_community_for_user(request, campaign, community_id)
     try:
         reason = full_details_reason(request.POST.get("reason", ""))
     except ValueError as exc:
         messages.error(request, str(exc))
-        return redirect("canvass:untested", campaign=camp.pk, community=cov.community_id)
-    outcomes_by_household = queries.household_outcomes(camp.pk, cov.community_id)
+        return redirect("canvass:untested", campaign_id=campaign.pk, community_id=cov.community_id)
+    outcomes_by_household = queries.household_outcomes(campaign.pk, cov.community_id)
     labels = dict(Outcome.choices)
-    previous = campaign_queries.previous_round(camp, cov.community_id)
+    previous = campaign_queries.previous_round(campaign, cov.community_id)
     residents = scoped(
         request.user,
         queries.untested(
-            camp.pk, before=previous.pk if previous else None, community_id=cov.community_id
+            campaign.pk, before=previous.pk if previous else None, community_id=cov.community_id
         ),
     )
     data, count = residents_workbook(
@@ -249,7 +249,12 @@ def untested_export(request: AuthedRequest, campaign: int, community: int) -> Ht
         "untested",
         cov.community_id,
         reason,
-        {"rows": count, "masked": not reason, "community": cov.community.name, "campaign": camp.pk},
+        {
+            "rows": count,
+            "masked": not reason,
+            "community": cov.community.name,
+            "campaign": campaign.pk,
+        },
     )
     response = HttpResponse(data, content_type=XLSX)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
@@ -261,15 +266,15 @@ def untested_export(request: AuthedRequest, campaign: int, community: int) -> Ht
 
 @require_GET
 @login_required
-def revisits(request: AuthedRequest, campaign: int, community: int) -> HttpResponse:
-    camp = _get_campaign_for_user(request, campaign)
-    cov = _get_community_for_user(request, camp, community)
-    states = queries.revisits(camp.pk, cov.community_id)
+def revisits(request: AuthedRequest, campaign_id: int, community_id: int) -> HttpResponse:
+    campaign = _get_campaign_for_user(request, campaign_id)
+    cov = _get_community_for_user(request, campaign, community_id)
+    states = queries.revisits(campaign.pk, cov.community_id)
     return render(
         request,
         "canvass/revisits.html",
         {
-            "campaign": camp,
+            "campaign": campaign,
             "cov": cov,
             "states": states,
             "can_record": request.user.can(Can.RECORD_OUTCOMES)
@@ -281,14 +286,14 @@ def revisits(request: AuthedRequest, campaign: int, community: int) -> HttpRespo
 
 @require_GET
 @login_required
-def feed(request: AuthedRequest, campaign: int) -> HttpResponse:
-    camp = _get_campaign_for_user(request, campaign)
-    communities = list(communities_for(request.user).filter(town_id=camp.town_id))
+def feed(request: AuthedRequest, campaign_id: int) -> HttpResponse:
+    campaign = _get_campaign_for_user(request, campaign_id)
+    communities = list(communities_for(request.user).filter(town_id=campaign.town_id))
     wanted = request.GET.get("community", "")
     shown = [c for c in communities if str(c.pk) == wanted] or communities
     context = {
-        "campaign": camp,
-        "posts": queries.feed(camp.pk, [c.pk for c in shown]),
+        "campaign": campaign,
+        "posts": queries.feed(campaign.pk, [c.pk for c in shown]),
         "communities": communities,
         "community": wanted,
     }
@@ -299,8 +304,8 @@ def feed(request: AuthedRequest, campaign: int) -> HttpResponse:
 
 @require_GET
 @login_required
-def task(request: AuthedRequest, pk: int) -> HttpResponse:
-    t = _get_task_for_user(request, pk)
+def task(request: AuthedRequest, task_id: int) -> HttpResponse:
+    t = _get_task_for_user(request, task_id)
     now = timezone.now()
     my_team = actions.team_of(request.user, t.community_id)
     mine = t.status == TaskStatus.CLAIMED and my_team is not None and t.team_id == my_team.pk
@@ -336,69 +341,80 @@ def task(request: AuthedRequest, pk: int) -> HttpResponse:
     )
 
 
-def _act(request: AuthedRequest, pk: int, action: str) -> HttpResponse:
-    t = _get_task_for_user(request, pk)
+def _claimable(request: AuthedRequest, task_id: int) -> BuildingTask:
+    """The building task, if the user may see it and claim buildings (else 404 or 403)."""
+    task = _get_task_for_user(request, task_id)
     require(request.user, Can.CLAIM_BUILDINGS)
+    return task
+
+
+def _refused(request: AuthedRequest, task: BuildingTask, refused: CanvassError) -> HttpResponse:
+    """Back to the building with the refusal, or to the one it names (a team's current task)."""
+    messages.error(request, str(refused))
+    next_task = getattr(refused, "next_task", None)
+    return redirect("canvass:task", task_id=(next_task or task).pk)
+
+
+@require_POST
+@login_required
+def claim(request: AuthedRequest, task_id: int) -> HttpResponse:
+    task = _claimable(request, task_id)
     try:
-        if action == "claim":
-            actions.claim(request.user, t)
-            messages.success(request, _("%(building)s is yours.") % {"building": t.building.name})
-        elif action == "release":
-            actions.release(request.user, t)
-            messages.success(request, _("Released %(building)s.") % {"building": t.building.name})
-            return redirect("canvass:index")
-        elif action == "hand":
-            other = Team.objects.filter(pk=number(request.POST.get("team", ""))).first()
-            if other is None:
-                raise CanvassError(_("Choose the team to hand the building to."))
-            actions.hand_to(request.user, t, other)
-            messages.success(
-                request,
-                _("%(building)s handed to %(team)s.")
-                % {"building": t.building.name, "team": other.name},
-            )
-            return redirect("canvass:index")
-        elif action == "complete":
-            post = actions.complete(request.user, t)
-            messages.success(request, post.text)
-            return redirect("canvass:index")
+        actions.claim(request.user, task)
     except CanvassError as refused:
-        messages.error(request, str(refused))
-        next_task = getattr(refused, "next_task", None)
-        if next_task is not None:
-            return redirect("canvass:task", pk=next_task.pk)
-    return redirect("canvass:task", pk=t.pk)
+        return _refused(request, task, refused)
+    messages.success(request, _("%(building)s is yours.") % {"building": task.building.name})
+    return redirect("canvass:task", task_id=task.pk)
 
 
 @require_POST
 @login_required
-def claim(request: AuthedRequest, pk: int) -> HttpResponse:
-    return _act(request, pk, "claim")
+def release(request: AuthedRequest, task_id: int) -> HttpResponse:
+    task = _claimable(request, task_id)
+    try:
+        actions.release(request.user, task)
+    except CanvassError as refused:
+        return _refused(request, task, refused)
+    messages.success(request, _("Released %(building)s.") % {"building": task.building.name})
+    return redirect("canvass:index")
 
 
 @require_POST
 @login_required
-def release(request: AuthedRequest, pk: int) -> HttpResponse:
-    return _act(request, pk, "release")
+def hand(request: AuthedRequest, task_id: int) -> HttpResponse:
+    task = _claimable(request, task_id)
+    other = Team.objects.filter(pk=number(request.POST.get("team", ""))).first()
+    try:
+        if other is None:
+            raise CanvassError(_("Choose the team to hand the building to."))
+        actions.hand_to(request.user, task, other)
+    except CanvassError as refused:
+        return _refused(request, task, refused)
+    messages.success(
+        request,
+        _("%(building)s handed to %(team)s.")
+        % {"building": task.building.name, "team": other.name},
+    )
+    return redirect("canvass:index")
 
 
 @require_POST
 @login_required
-def hand(request: AuthedRequest, pk: int) -> HttpResponse:
-    return _act(request, pk, "hand")
+def complete(request: AuthedRequest, task_id: int) -> HttpResponse:
+    task = _claimable(request, task_id)
+    try:
+        post = actions.complete(request.user, task)
+    except CanvassError as refused:
+        return _refused(request, task, refused)
+    messages.success(request, post.text)
+    return redirect("canvass:index")
 
 
 @require_POST
 @login_required
-def complete(request: AuthedRequest, pk: int) -> HttpResponse:
-    return _act(request, pk, "complete")
-
-
-@require_POST
-@login_required
-def record_outcomes(request: AuthedRequest, pk: int) -> HttpResponse:
+def record_outcomes(request: AuthedRequest, task_id: int) -> HttpResponse:
     """Taps from the building page: a JSON batch from the phone's outbox, or one form post."""
-    t = _get_task_for_user(request, pk)
+    t = _get_task_for_user(request, task_id)
     require(request.user, Can.RECORD_OUTCOMES)
     if request.content_type == "application/json":
         return _outcome_batch(request, t)
@@ -412,8 +428,8 @@ def record_outcomes(request: AuthedRequest, pk: int) -> HttpResponse:
         if answer.message:
             messages.info(request, answer.message)
     if back == "revisits":
-        return redirect("canvass:revisits", campaign=t.campaign_id, community=t.community_id)
-    return redirect("canvass:task", pk=t.pk)
+        return redirect("canvass:revisits", campaign_id=t.campaign_id, community_id=t.community_id)
+    return redirect("canvass:task", task_id=t.pk)
 
 
 def _outcome_batch(request: AuthedRequest, t: BuildingTask) -> HttpResponse:

@@ -9,7 +9,6 @@ rate-limited by address and by code.
 from __future__ import annotations
 
 import datetime as dt
-import hmac
 from dataclasses import dataclass
 
 from django.db.models import Q
@@ -19,20 +18,18 @@ from django.utils.translation import gettext as _
 from doorstep.campaigns.models import Campaign, CampaignBuilding, CampaignStatus
 from doorstep.core import codes, limits
 from doorstep.core.limits import Limit
-from doorstep.core.masking import SECRET_TAIL
 from doorstep.lab.models import OrderKind, OrderStatus, RetestOrder, Route
 from doorstep.sampling.models import Result, RoundSample, Site, TubeMember
 from doorstep.sampling.queries import Wait, site_waits
+from doorstep.territory import queries
 from doorstep.territory.models import Resident
 from doorstep.workforce.models import DutyCounter, DutyRole, PlaceKind
 
 # Five tries in ten minutes, per address and per person code: six characters cannot be guessed
-# from one address, nor one person's from many. A resident asking for help (medicine, a birth)
-# is limited per address only, more loosely, and apart: a family on one Wi-Fi that mistyped
-# the status look-up can still ask, and nobody can lock a resident out by trying their code.
+# from one address, nor one person's from many. (A resident asking for help is limited apart:
+# ``assistance.actions.NEEDS``.)
 WINDOW = dt.timedelta(minutes=10)
 STATUS = Limit("status", 5, WINDOW)
-NEEDS = Limit("needs", 20, WINDOW)
 TOO_MANY = "too_many"
 
 
@@ -114,42 +111,14 @@ def allow(address: str, code: str | None, now: dt.datetime) -> bool:
     return limits.allow(STATUS, keys, now)
 
 
-def allow_needs(address: str, now: dt.datetime) -> bool:
-    """Whether this address may send the residents' request form again now."""
-    return limits.allow(NEEDS, [f"address:{address}"], now)
-
-
-def too_many(limit: Limit = STATUS) -> str:
-    return _("Too many tries. Wait %(minutes)d minutes, or ask your community worker.") % {
-        "minutes": limit.minutes
-    }
-
-
-def document_tail(raw: str) -> str:
-    """What a resident types for the last six characters of their document number."""
-    return "".join(ch for ch in (raw or "").upper() if ch.isascii() and ch.isalnum())[:6]
-
-
-def resident_by_code_and_document(code: str | None, tail: str) -> Resident | None:
-    """The resident with this (parsed) person code whose document number ends in ``tail``:
-    its last six characters (or the whole number, for a shorter one)."""
-    if code is None or not tail:
-        return None
-    resident = Resident.objects.filter(person_code=code).first()
-    if resident is None:
-        return None
-    expected = resident.id_number[-SECRET_TAIL:]
-    return resident if hmac.compare_digest(expected, tail) else None
-
-
 def look_up(raw_code: str, raw_tail: str, address: str, now: dt.datetime | None = None) -> Lookup:
     """A resident's own status this round, for the person code and the last six characters of
     their document number."""
     now = now or timezone.now()
     code = codes.parse_person_code(raw_code or "")
     if not allow(address, code, now):
-        return Lookup(code=TOO_MANY, error=too_many())
-    tail = document_tail(raw_tail)
+        return Lookup(code=TOO_MANY, error=STATUS.refusal())
+    tail = queries.document_tail(raw_tail)
     if code is None:
         return Lookup(
             code="invalid",
@@ -165,7 +134,7 @@ def look_up(raw_code: str, raw_tail: str, address: str, now: dt.datetime | None 
                 "Give the last 6 characters of your document number (ID card, passport or permit), as on the card."
             ),
         )
-    resident = resident_by_code_and_document(code, tail)
+    resident = queries.resident_by_code_and_document(code, tail)
     if resident is None:
         # The same words whether the code or the document is wrong: nothing is learned by trying.
         return Lookup(

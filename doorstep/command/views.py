@@ -29,16 +29,16 @@ from doorstep.command import report as daily_report
 from doorstep.command import rounds as round_over_round
 from doorstep.core import alerts as core_alerts
 from doorstep.core.actions import acknowledge_alert, audit
-from doorstep.core.http import AuthedRequest
+from doorstep.core.http import AuthedRequest, require
 from doorstep.core.inputs import number
 from doorstep.core.models import AuditAction
 from doorstep.core.roles import Can
-from doorstep.core.scoping import communities_for, require, scoped_to_towns
 from doorstep.core.standby import from_standby
 from doorstep.lab.pools import loop_counts
 from doorstep.sampling import home
 from doorstep.sampling import queries as sampling_queries
 from doorstep.sampling.models import CustodyCheck, Site, Tube
+from doorstep.territory.scoping import communities_for, scoped_to_towns
 from doorstep.workforce.queries import unit_contributions
 
 # --- public --------------------------------------------------------------------------------
@@ -92,7 +92,7 @@ def index(request: AuthedRequest) -> HttpResponse:
     )
     running = [c for c in campaigns if c.status == CampaignStatus.ACTIVE]
     if len(running) == 1:
-        return redirect("command:dashboard", campaign=running[0].pk)
+        return redirect("command:dashboard", campaign_id=running[0].pk)
     return render(request, "command/index.html", {"campaigns": campaigns})
 
 
@@ -152,11 +152,11 @@ def _panel_context(request: AuthedRequest, campaign: Campaign, name: str) -> dic
 @require_GET
 @login_required
 @from_standby
-def dashboard(request: AuthedRequest, campaign: int) -> HttpResponse:
-    camp = _campaign(request, campaign)
+def dashboard(request: AuthedRequest, campaign_id: int) -> HttpResponse:
+    campaign = _campaign(request, campaign_id)
     panels = {
         name: render_to_string(
-            f"command/_panel_{name}.html", _panel_context(request, camp, name), request
+            f"command/_panel_{name}.html", _panel_context(request, campaign, name), request
         )
         for name in PANELS
     }
@@ -164,7 +164,7 @@ def dashboard(request: AuthedRequest, campaign: int) -> HttpResponse:
         request,
         "command/dashboard.html",
         {
-            "campaign": camp,
+            "campaign": campaign,
             "panels": panels,
             "names": PANELS,
             # The wall screen: the whole board on one 1920x1080 screen, no scrolling.
@@ -176,25 +176,27 @@ def dashboard(request: AuthedRequest, campaign: int) -> HttpResponse:
 @require_GET
 @login_required
 @from_standby
-def panel(request: AuthedRequest, campaign: int, panel: str) -> HttpResponse:
+def panel(request: AuthedRequest, campaign_id: int, panel: str) -> HttpResponse:
     """One panel of the dashboard, polled every 5 s while the tab is visible."""
-    camp = _campaign(request, campaign)
+    campaign = _campaign(request, campaign_id)
     if panel not in PANELS:
         raise Http404
-    return render(request, f"command/_panel_{panel}.html", _panel_context(request, camp, panel))
+    return render(request, f"command/_panel_{panel}.html", _panel_context(request, campaign, panel))
 
 
 @require_POST
 @login_required
-def ack(request: AuthedRequest, campaign: int) -> HttpResponse:
+def ack(request: AuthedRequest, campaign_id: int) -> HttpResponse:
     """Someone has seen an alert and is acting on it. Only an alert that holds now, in the
     user's scope, can be acknowledged; it stays listed, marked, while it holds."""
     require(request.user, Can.ACK_ALERTS)
-    camp = get_object_or_404(scoped_to_towns(request.user, Campaign.objects.all()), pk=campaign)
+    campaign = get_object_or_404(
+        scoped_to_towns(request.user, Campaign.objects.all()), pk=campaign_id
+    )
     key = request.POST.get("key", "")
     now = timezone.now()
-    if key in {a.key for a in core_alerts.for_user(request.user, camp, now)}:
-        acknowledge_alert(request.user, camp.pk, key, now)
+    if key in {a.key for a in core_alerts.for_user(request.user, campaign, now)}:
+        acknowledge_alert(request.user, campaign.pk, key, now)
     else:
         messages.warning(
             request, _("That alert no longer holds (or is not yours to see); nothing to do.")
@@ -203,7 +205,7 @@ def ack(request: AuthedRequest, campaign: int) -> HttpResponse:
     if not url_has_allowed_host_and_scheme(
         back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
-        back = reverse("command:dashboard", args=[camp.pk])
+        back = reverse("command:dashboard", args=[campaign.pk])
     return redirect(back)
 
 
@@ -212,51 +214,54 @@ def ack(request: AuthedRequest, campaign: int) -> HttpResponse:
 
 @require_GET
 @login_required
-def community(request: AuthedRequest, campaign: int, community: int) -> HttpResponse:
+def community(request: AuthedRequest, campaign_id: int, community_id: int) -> HttpResponse:
     """The community's buildings in walking order, coloured by state: a schematic, not a map."""
-    camp = _campaign(request, campaign)
+    campaign = _campaign(request, campaign_id)
     cov = get_object_or_404(
-        Coverage.objects.select_related("community"), campaign=camp, community_id=community
+        Coverage.objects.select_related("community"), campaign=campaign, community_id=community_id
     )
-    tasks = board.community_tasks(camp, community)
+    tasks = board.community_tasks(campaign, community_id)
     return render(
         request,
         "command/community.html",
-        {"campaign": camp, "coverage": cov, "tasks": tasks, "now": timezone.now()},
+        {"campaign": campaign, "coverage": cov, "tasks": tasks, "now": timezone.now()},
     )
 
 
 @require_GET
 @login_required
-def site(request: AuthedRequest, campaign: int, site: int) -> HttpResponse:
+def site(request: AuthedRequest, campaign_id: int, site_id: int) -> HttpResponse:
     """A site's lanes with their counts and staff, open tubes, the latest tubes and its boxes."""
-    camp = _campaign(request, campaign)
+    campaign = _campaign(request, campaign_id)
     found = get_object_or_404(
-        Site.objects.filter(community__town_id=camp.town_id).select_related("community"), pk=site
+        Site.objects.filter(community__town_id=campaign.town_id).select_related("community"),
+        pk=site_id,
     )
     now = timezone.now()
-    detail = board.site_detail(camp, found, now)
+    detail = board.site_detail(campaign, found, now)
     if detail is None:
         raise Http404
     return render(
-        request, "command/site.html", {"campaign": camp, "detail": detail, "row": detail.row}
+        request, "command/site.html", {"campaign": campaign, "detail": detail, "row": detail.row}
     )
 
 
 @require_GET
 @login_required
-def tube(request: AuthedRequest, campaign: int, code: str) -> HttpResponse:
+def tube(request: AuthedRequest, campaign_id: int, code: str) -> HttpResponse:
     """One tube: where and when, its members masked, its box and the box's custody."""
-    camp = _campaign(request, campaign)
+    campaign = _campaign(request, campaign_id)
     found = get_object_or_404(
-        Tube.objects.select_related("lane", "site", "box", "retest_of"), campaign=camp, code=code
+        Tube.objects.select_related("lane", "site", "box", "retest_of"),
+        campaign=campaign,
+        code=code,
     )
     members = board.tube_members(found)
     checks = list(CustodyCheck.objects.filter(box=found.box).order_by("at")) if found.box_id else []
     return render(
         request,
         "command/tube.html",
-        {"campaign": camp, "tube": found, "members": members, "checks": checks},
+        {"campaign": campaign, "tube": found, "members": members, "checks": checks},
     )
 
 
@@ -265,10 +270,10 @@ def tube(request: AuthedRequest, campaign: int, code: str) -> HttpResponse:
 
 @require_GET
 @login_required
-def report(request: AuthedRequest, campaign: int) -> HttpResponse:
+def report(request: AuthedRequest, campaign_id: int) -> HttpResponse:
     """The daily report as a page made for printing (and for the browser's "Save as PDF")."""
-    camp = _campaign(request, campaign)
-    found = daily_report.daily(camp, day=_day(request))
+    campaign = _campaign(request, campaign_id)
+    found = daily_report.daily(campaign, day=_day(request))
     return render(
         request,
         "command/report.html",
@@ -290,17 +295,17 @@ def _day(request: AuthedRequest) -> dt.date | None:
 
 @require_GET
 @login_required
-def report_xlsx(request: AuthedRequest, campaign: int) -> HttpResponse:
-    camp = _campaign(request, campaign)
-    found = daily_report.daily(camp, day=_day(request))
+def report_xlsx(request: AuthedRequest, campaign_id: int) -> HttpResponse:
+    campaign = _campaign(request, campaign_id)
+    found = daily_report.daily(campaign, day=_day(request))
     with transaction.atomic():
         audit(
             request.user,
             AuditAction.EXPORT,
             "daily_report",
-            camp.pk,
+            campaign.pk,
             detail={
-                "campaign": camp.name,
+                "campaign": campaign.name,
                 "day": found.day.isoformat(),
                 "as_of": found.at.isoformat(),
             },
@@ -310,7 +315,7 @@ def report_xlsx(request: AuthedRequest, campaign: int) -> HttpResponse:
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
     stamp = timezone.localtime(found.at).strftime("%Y%m%d-%H%M")
-    name = f"daily-report-{camp.pk}-{found.day:%Y%m%d}-as-of-{stamp}.xlsx"
+    name = f"daily-report-{campaign.pk}-{found.day:%Y%m%d}-as-of-{stamp}.xlsx"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
 
@@ -328,30 +333,32 @@ def _zoning_campaign(request: AuthedRequest, pk: int) -> Campaign:
 
 @require_GET
 @login_required
-def zones(request: AuthedRequest, campaign: int) -> HttpResponse:
+def zones(request: AuthedRequest, campaign_id: int) -> HttpResponse:
     """The round's sealed and controlled buildings with the lifting rule's answer and its
     evidence, the seals a positive set that wait for the commander, and each zone's history."""
-    camp = _zoning_campaign(request, campaign)
+    campaign = _zoning_campaign(request, campaign_id)
     mine = communities_for(request.user)
     chosen = number(request.GET.get("community", ""))
     scope = list(mine.filter(pk=chosen).values_list("pk", flat=True)) if chosen else None
     ids = scope if scope is not None else list(mine.values_list("pk", flat=True))
     now = timezone.now()
-    answers = zoning.evidence(camp, now, communities=ids)
-    history = campaign_queries.zone_history([a.building_id for a in answers], drills=camp.is_drill)
+    answers = zoning.evidence(campaign, now, communities=ids)
+    history = campaign_queries.zone_history(
+        [a.building_id for a in answers], drills=campaign.is_drill
+    )
     for answer in answers:
         answer.history = history.get(answer.building_id, [])[:10]  # type: ignore[attr-defined]
     seals = list(
-        campaign_queries.unconfirmed_seals(camp.pk).filter(community_id__in=ids).order_by("-at")
+        campaign_queries.unconfirmed_seals(campaign.pk).filter(community_id__in=ids).order_by("-at")
     )
     return render(
         request,
         "command/zones.html",
         {
-            "campaign": camp,
+            "campaign": campaign,
             "answers": answers,
             "seals": seals,
-            "communities": mine.filter(pk__in=camp.buildings.values("community_id")).order_by(
+            "communities": mine.filter(pk__in=campaign.buildings.values("community_id")).order_by(
                 "name"
             ),
             "chosen": chosen,
@@ -363,22 +370,22 @@ def zones(request: AuthedRequest, campaign: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def zones_lift(request: AuthedRequest, campaign: int) -> HttpResponse:
+def zones_lift(request: AuthedRequest, campaign_id: int) -> HttpResponse:
     """Lift the chosen buildings one level. By the rule when every one of them may lift;
     otherwise only with a reason, kept on each change and in the audit log."""
-    camp = _zoning_campaign(request, campaign)
+    campaign = _zoning_campaign(request, campaign_id)
     require(request.user, Can.EDIT_ZONES)
     wanted = {number(v) for v in request.POST.getlist("building")} - {0}
     mine = list(communities_for(request.user).values_list("pk", flat=True))
-    answers = zoning.evidence(camp, timezone.now(), communities=mine, building_ids=wanted)
-    back = reverse("command:zones", args=[camp.pk])
+    answers = zoning.evidence(campaign, timezone.now(), communities=mine, building_ids=wanted)
+    back = reverse("command:zones", args=[campaign.pk])
     if not answers:
         messages.error(request, _("Choose at least one sealed or controlled building to lift."))
         return redirect(back)
     try:
         n = campaign_actions.lift(
             request.user,
-            camp,
+            campaign,
             [a.building_id for a in answers],
             allowed=all(a.can_lift for a in answers),
             reason=request.POST.get("reason", ""),
@@ -392,15 +399,15 @@ def zones_lift(request: AuthedRequest, campaign: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def zones_confirm(request: AuthedRequest, campaign: int) -> HttpResponse:
+def zones_confirm(request: AuthedRequest, campaign_id: int) -> HttpResponse:
     """The commander confirms the extent of a seal a positive set: the building, or the whole
     community."""
-    camp = _zoning_campaign(request, campaign)
+    campaign = _zoning_campaign(request, campaign_id)
     require(request.user, Can.EDIT_ZONES)
     change = get_object_or_404(
         ZoneChange.objects.select_related("campaign"),
         pk=number(request.POST.get("change", "")),
-        campaign=camp,
+        campaign=campaign,
         why=ZoneWhy.RESULT,
         community__in=communities_for(request.user),
     )
@@ -417,27 +424,27 @@ def zones_confirm(request: AuthedRequest, campaign: int) -> HttpResponse:
             request,
             _("The seal of %(building)s is confirmed.") % {"building": change.building.name},
         )
-    return redirect(reverse("command:zones", args=[camp.pk]))
+    return redirect(reverse("command:zones", args=[campaign.pk]))
 
 
 @require_GET
 @login_required
-def compare(request: AuthedRequest, campaign: int) -> HttpResponse:
+def compare(request: AuthedRequest, campaign_id: int) -> HttpResponse:
     """Round over round: per community (or, with ``?community=``, per building), this round
     beside the previous one, and the people untested in both."""
-    camp = _zoning_campaign(request, campaign)
+    campaign = _zoning_campaign(request, campaign_id)
     mine = communities_for(request.user)
     chosen = number(request.GET.get("community", ""))
     community = mine.filter(pk=chosen).first() if chosen else None
     per_grid = request.GET.get("by") == "grid"
     if community is not None:
-        rows = round_over_round.by_building(camp, community.pk)
+        rows = round_over_round.by_building(campaign, community.pk)
         if per_grid:
             rows = round_over_round.by_grid(rows)
     else:
-        rows = round_over_round.by_community(camp, list(mine.values_list("pk", flat=True)))
+        rows = round_over_round.by_community(campaign, list(mine.values_list("pk", flat=True)))
     return render(
         request,
         "command/compare.html",
-        {"campaign": camp, "rows": rows, "community": community, "per_grid": per_grid},
+        {"campaign": campaign, "rows": rows, "community": community, "per_grid": per_grid},
     )

@@ -18,6 +18,8 @@ ALIASES = {"O": "0", "I": "1", "L": "1"}
 SEPARATORS = " -_."
 
 PERSON_CODE_BODY = 8
+# A worker code is one character shorter, so a scanner tells the two apart by length.
+WORKER_CODE_BODY = 7
 
 
 def check_character(body: str) -> str:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from django.db.models import Count
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from doorstep.core.models import Attempt
 
@@ -27,6 +28,12 @@ class Limit:
     @property
     def minutes(self) -> int:
         return int(self.window.total_seconds() // 60)
+
+    def refusal(self) -> str:
+        """What a person who tried too often is told."""
+        return _("Too many tries. Wait %(minutes)d minutes, or ask your community worker.") % {
+            "minutes": self.minutes
+        }
 
 
 def _digest(kind: str, key: str) -> str:

@@ -5,7 +5,6 @@ from doorstep.core import views
 
 app_name = "core"
 urlpatterns = [
-    path("", views.home, name="home"),
     path("audit/", views.audit_log, name="audit"),
 ]
 

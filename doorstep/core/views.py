@@ -6,33 +6,9 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from doorstep.core import codes
-from doorstep.core.http import AuthedRequest
+from doorstep.core.http import AuthedRequest, require
 from doorstep.core.models import AuditEntry
-from doorstep.core.roles import Can, Role
-from doorstep.core.scoping import communities_for, require
-
-
-@require_GET
-@login_required
-def home(request: AuthedRequest) -> HttpResponse:
-    """What this role does next, with the links to do it."""
-    user = request.user
-    role = Role.ADMIN if user.is_superuser else user.role
-    staff = getattr(user, "staff", None)
-    worker_qr = ""
-    if staff is not None:
-        worker_qr = codes.qr_svg(staff.worker_code)
-    return render(
-        request,
-        "core/home.html",
-        {
-            "role": role,
-            "communities": communities_for(user) if user.can(Can.VIEW_RESIDENTS) else [],
-            "staff": staff,
-            "worker_qr": worker_qr,
-        },
-    )
+from doorstep.core.roles import Can
 
 
 @require_GET

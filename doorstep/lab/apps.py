@@ -11,7 +11,8 @@ class LabConfig(AppConfig):
         # The one declared place where the lab plugs into the ingest engine below it
         # (sampling.hooks) and adds its alerts to core.alerts; an app's modules can be
         # imported only once the registry is ready.
-        from doorstep.lab import alerts, retests
+        from doorstep.lab import alerts
+        from doorstep.lab.actions import retests
 
         retests.register()
         alerts.register()

@@ -17,7 +17,7 @@ from doorstep.core.tables import (
     map_header,
     read_table,
 )
-from doorstep.lab import results
+from doorstep.lab.actions import results
 
 COLUMNS = [
     Column("tube", "管码", "tube", True, ("试管编码", "采样管编码", "条码", "barcode")),
@@ -85,7 +85,7 @@ def import_results(user: User | None, data: bytes, filename: str = "") -> Result
     for number, row, outcome in zip(
         numbers, parsed, results.check(list(parsed), user), strict=True
     ):
-        if isinstance(outcome, results.RowError):
+        if isinstance(outcome, results.ResultRefused):
             column = (
                 "result" if outcome.code == "invalid" and "esult" in outcome.message else "tube"
             )

@@ -9,5 +9,5 @@ urlpatterns = [
     path("results/", views.upload, name="upload"),
     path("tubes/<str:code>/", views.tube, name="tube"),
     path("retests/", views.retests, name="retests"),
-    path("pools/<int:campaign>/", views.pools, name="pools"),
+    path("pools/<int:campaign_id>/", views.pools, name="pools"),
 ]

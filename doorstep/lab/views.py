@@ -14,16 +14,16 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from doorstep.campaigns.models import Campaign
 from doorstep.campaigns.queries import running_in_many
 from doorstep.core import alerts as core_alerts
-from doorstep.core.http import AuthedRequest
+from doorstep.core.http import AuthedRequest, require
 from doorstep.core.inputs import is_number
 from doorstep.core.roles import Can
-from doorstep.core.scoping import communities_for, require, scoped_to_towns, town_ids
 from doorstep.lab import pools as loops
-from doorstep.lab import results
+from doorstep.lab.actions import results
 from doorstep.lab.models import OrderStatus, RetestOrder
 from doorstep.lab.results_file import import_results
 from doorstep.sampling import ingest, queries
 from doorstep.sampling.models import Tube
+from doorstep.territory.scoping import communities_for, scoped_to_towns, town_ids
 
 
 def _scoped_tubes(request: AuthedRequest):  # type: ignore[no-untyped-def]
@@ -158,25 +158,27 @@ def retests(request: AuthedRequest) -> HttpResponse:
 
 @require_GET
 @login_required
-def pools(request: AuthedRequest, campaign: int) -> HttpResponse:
+def pools(request: AuthedRequest, campaign_id: int) -> HttpResponse:
     """The round's positive pools and their retest loops: each member traced to a household,
     who must stay home, retests ordered, sampled and resulted, and when each loop closed."""
     require(request.user, Can.VIEW_RETESTS)
-    camp = get_object_or_404(scoped_to_towns(request.user, Campaign.objects.all()), pk=campaign)
+    campaign = get_object_or_404(
+        scoped_to_towns(request.user, Campaign.objects.all()), pk=campaign_id
+    )
     mine = (
         None
         if request.user.is_town_wide
         else set(communities_for(request.user).values_list("pk", flat=True))
     )
-    found = loops.loops(camp, mine)
+    found = loops.loops(campaign, mine)
     closed = [loop.time_to_close for loop in found if loop.time_to_close is not None]
     return render(
         request,
         "lab/pools.html",
         {
-            "campaign": camp,
+            "campaign": campaign,
             "loops": found,
-            "counts": loops.loop_counts(camp, mine),
+            "counts": loops.loop_counts(campaign, mine),
             "longest": max(closed, default=None),
             "shown": loops.SHOWN,
         },

@@ -7,11 +7,11 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 
-from doorstep.core.http import AuthedRequest
+from doorstep.core.http import AuthedRequest, require
 from doorstep.core.roles import Can
-from doorstep.core.scoping import require, scoped
 from doorstep.sampling import queries
 from doorstep.sampling.models import Lane, Site
+from doorstep.territory.scoping import scoped
 
 
 def site_for_user(request: AuthedRequest, pk: int) -> Site:

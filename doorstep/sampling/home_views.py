@@ -12,13 +12,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from doorstep.campaigns.models import Campaign, CampaignStatus
-from doorstep.core.http import AuthedRequest
+from doorstep.core.http import AuthedRequest, require
 from doorstep.core.inputs import is_number
 from doorstep.core.masking import mask_name
 from doorstep.core.roles import Can
-from doorstep.core.scoping import communities_for, require, town_ids
 from doorstep.sampling import home, queries
 from doorstep.sampling.models import HomeStop, HomeTask, Lane
+from doorstep.territory.scoping import communities_for, town_ids
 
 
 def _communities(request: AuthedRequest) -> set[int] | None:
@@ -70,8 +70,8 @@ def home_list(request: AuthedRequest) -> HttpResponse:
 
 @require_GET
 @login_required
-def home_task(request: AuthedRequest, pk: int) -> HttpResponse:
-    task = _task(request, pk)
+def home_task(request: AuthedRequest, home_task_id: int) -> HttpResponse:
+    task = _task(request, home_task_id)
     stops = list(
         HomeStop.objects.filter(task=task, cancelled_at=None)
         .select_related("resident", "walk_in", "household__unit")
@@ -96,49 +96,60 @@ def home_task(request: AuthedRequest, pk: int) -> HttpResponse:
     )
 
 
-def _act(request: AuthedRequest, pk: int, what: str) -> HttpResponse:
-    task = _task(request, pk)
+def _workable(request: AuthedRequest, home_task_id: int) -> tuple[HomeTask, set[int] | None]:
+    """The home task, if the user may see it and scan, with the lanes they may scan at."""
+    task = _task(request, home_task_id)
     require(request.user, Can.SCAN)
-    scan = queries.scan_lanes(request.user)
+    return task, queries.scan_lanes(request.user)
+
+
+def _lane_to_work_from(request: AuthedRequest, task: HomeTask, scan: set[int] | None) -> Lane:
+    """The lane a team claims home sampling from: the one chosen, or the only one it has."""
+    lanes = {lane.pk: lane for lane in home.lanes_for(request.user, task, scan)}
+    if not lanes:
+        raise home.HomeError(
+            _(
+                "Only a sampling team on duty at a lane of %(community)s can claim home sampling there. Ask the commander to put your team on a lane (Staff → Teams)."
+            )
+            % {"community": task.community.name}
+        )
+    raw = request.POST.get("lane", "")
+    lane = lanes.get(int(raw)) if is_number(raw) else None
+    if lane is None and len(lanes) == 1:
+        lane = next(iter(lanes.values()))
+    if lane is None:
+        raise home.HomeError(_("Choose the lane your team works from."))
+    return lane
+
+
+@require_POST
+@login_required
+def home_claim(request: AuthedRequest, home_task_id: int) -> HttpResponse:
+    task, scan = _workable(request, home_task_id)
     try:
-        if what == "claim":
-            lanes = {lane.pk: lane for lane in home.lanes_for(request.user, task, scan)}
-            raw = request.POST.get("lane", "")
-            if not lanes:
-                raise home.HomeError(
-                    _(
-                        "Only a sampling team on duty at a lane of %(community)s can claim home sampling there. Ask the commander to put your team on a lane (Staff → Teams)."
-                    )
-                    % {"community": task.community.name}
-                )
-            lane = lanes.get(int(raw)) if is_number(raw) else None
-            if lane is None:
-                lane = next(iter(lanes.values())) if len(lanes) == 1 else None
-            if lane is None:
-                raise home.HomeError(_("Choose the lane your team works from."))
-            home.claim(request.user, task, lane)
-        elif what == "release":
-            home.release(task, scan)
-        else:
-            home.close(task, scan)
+        home.claim(request.user, task, _lane_to_work_from(request, task, scan))
     except home.HomeError as refusal:
         messages.error(request, str(refusal))
-    return redirect("sampling:home_task", pk=task.pk)
+    return redirect("sampling:home_task", home_task_id=task.pk)
 
 
 @require_POST
 @login_required
-def home_claim(request: AuthedRequest, pk: int) -> HttpResponse:
-    return _act(request, pk, "claim")
+def home_release(request: AuthedRequest, home_task_id: int) -> HttpResponse:
+    task, scan = _workable(request, home_task_id)
+    try:
+        home.release(task, scan)
+    except home.HomeError as refusal:
+        messages.error(request, str(refusal))
+    return redirect("sampling:home_task", home_task_id=task.pk)
 
 
 @require_POST
 @login_required
-def home_release(request: AuthedRequest, pk: int) -> HttpResponse:
-    return _act(request, pk, "release")
-
-
-@require_POST
-@login_required
-def home_close(request: AuthedRequest, pk: int) -> HttpResponse:
-    return _act(request, pk, "close")
+def home_close(request: AuthedRequest, home_task_id: int) -> HttpResponse:
+    task, scan = _workable(request, home_task_id)
+    try:
+        home.close(task, scan)
+    except home.HomeError as refusal:
+        messages.error(request, str(refusal))
+    return redirect("sampling:home_task", home_task_id=task.pk)

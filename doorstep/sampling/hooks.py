@@ -6,6 +6,11 @@ lab registers its implementation here once, in ``LabConfig.ready``. Without it t
 with no retests. (A box count that disagrees needs no hook: it flags the box, and the lab's
 alerts read the flag.)
 
+Who may scan at a lane is the workforce's to say (a registrar scans where they are on duty);
+the workforce sits above sampling, so it registers ``lanes_on_duty`` here
+(``WorkforceConfig.ready``). Without it nobody but the town-wide roles and a lane's own device
+token may scan.
+
 Counters above sampling that move with the people sampled (door-to-door coverage) register a
 folder (``register_folder``, in their ``AppConfig.ready``): ``sampling.tally.fold`` calls each
 with the residents sampled since the last fold, in the fold's transaction.
@@ -82,3 +87,17 @@ retests: RetestBook = _NoRetests()
 def register(*, retest_book: RetestBook) -> None:
     global retests
     retests = retest_book
+
+
+# The lanes a signed-in user is on duty at now (the workforce's open duties at lanes).
+DutyLanes = Callable[[int], set[int]]
+_duty_lanes: list[DutyLanes] = []
+
+
+def register_duty_lanes(lanes: DutyLanes) -> None:
+    if lanes not in _duty_lanes:
+        _duty_lanes.append(lanes)
+
+
+def lanes_on_duty(user_id: int) -> set[int]:
+    return {lane for lanes in _duty_lanes for lane in lanes(user_id)}

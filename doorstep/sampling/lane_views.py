@@ -41,8 +41,8 @@ def _refused(refusal: Refusal) -> dict[str, Any]:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def lane(request: AuthedRequest, pk: int) -> HttpResponse:
-    found = lane_for_user(request, pk)
+def lane(request: AuthedRequest, lane_id: int) -> HttpResponse:
+    found = lane_for_user(request, lane_id)
     answer = _lane_action(request, found) if request.method == "POST" else None
     panel = queries.lane_panel(found)
     context = {
@@ -170,10 +170,10 @@ def _page_words() -> dict[str, str]:
 
 @require_POST
 @login_required
-def lane_events(request: AuthedRequest, pk: int) -> HttpResponse:
+def lane_events(request: AuthedRequest, lane_id: int) -> HttpResponse:
     """The lane page's outbox posts its events here (session and CSRF, same engine as the API)
     and gets back, with each event's answer, the lane as the server now has it."""
-    found = lane_for_user(request, pk)
+    found = lane_for_user(request, lane_id)
     try:
         body = json.loads(request.body)
     except (ValueError, UnicodeDecodeError):

@@ -16,7 +16,7 @@ from doorstep.campaigns.models import DEFAULT_BARCODE_PATTERN, Campaign, Campaig
 from doorstep.campaigns.queries import running_in
 from doorstep.core import clocks
 from doorstep.core.models import User
-from doorstep.sampling import rules
+from doorstep.sampling import hooks, rules
 from doorstep.sampling.models import (
     Box,
     BoxStatus,
@@ -27,7 +27,6 @@ from doorstep.sampling.models import (
     TubeMember,
     TubeStatus,
 )
-from doorstep.workforce.models import Duty
 
 # Planning figure when a lane has no recent scans: about 85 people per lane per hour (F3.2).
 PLANNED_PER_MINUTE = 85 / 60
@@ -45,11 +44,7 @@ def scan_lanes(user: User, token_lane: int | None = None) -> set[int] | None:
     scan anywhere in their town."""
     if user.is_town_wide:
         return None
-    lanes = set(
-        Duty.objects.filter(
-            staff__user=user, ended_at__isnull=True, lane__isnull=False
-        ).values_list("lane_id", flat=True)
-    )
+    lanes = hooks.lanes_on_duty(user.pk)
     if token_lane is not None:
         lanes.add(token_lane)
     return lanes

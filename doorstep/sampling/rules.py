@@ -28,7 +28,6 @@ from doorstep.campaigns.models import PoolRule, Zone
 from doorstep.core import codes, idnumbers
 from doorstep.core.idnumbers import InvalidValue
 from doorstep.core.moments import parse_moment
-from doorstep.workforce.models import WORKER_CODE_BODY
 
 MAX_EVENTS = 1000
 # One event as JSON: a scan is a few hundred characters; what is stored is capped.
@@ -260,7 +259,7 @@ def tube_code(raw: object, pattern: str) -> str:
         kind = "kind_id"
     elif codes.is_valid(code) and _has_letter(code):
         kind = "kind_person"
-    elif codes.is_valid(code, WORKER_CODE_BODY) and _has_letter(code):
+    elif codes.is_valid(code, codes.WORKER_CODE_BODY) and _has_letter(code):
         kind = "kind_worker"
     if kind:
         raise refuse("not_a_tube", "not_a_tube", code=value, kind=say(kind))
@@ -310,7 +309,7 @@ def person_key(raw: object, id_type: object = None) -> PersonKey:
         except InvalidValue as exc:
             raise Refusal("bad_id_number", str(exc)) from None
     normal = codes.normalise(value)
-    if codes.is_valid(normal, WORKER_CODE_BODY):
+    if codes.is_valid(normal, codes.WORKER_CODE_BODY):
         raise refuse("worker_code", "worker", code=normal)
     if len(normal) == codes.PERSON_CODE_BODY + 1 and all(ch in codes.ALPHABET for ch in normal):
         raise refuse("bad_code", "bad_code", code=codes.display(normal))
@@ -634,7 +633,7 @@ def page_data(pattern: str, lane_pool: str) -> dict[str, Any]:
             "separators": codes.SEPARATORS,
             "body": codes.PERSON_CODE_BODY,
         },
-        "workerCode": {"body": WORKER_CODE_BODY},
+        "workerCode": {"body": codes.WORKER_CODE_BODY},
         "residentId": {
             "weights": list(idnumbers.WEIGHTS),
             "check": idnumbers.CHECK,

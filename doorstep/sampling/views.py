@@ -13,13 +13,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from doorstep.core import codes
-from doorstep.core.http import AuthedRequest
+from doorstep.core.http import AuthedRequest, require
 from doorstep.core.inputs import is_number, number
 from doorstep.core.roles import Can
-from doorstep.core.scoping import communities_for, require, town_ids
 from doorstep.sampling import actions, ingest, queries
 from doorstep.sampling.access import lane_for_user, site_for_user
 from doorstep.sampling.models import Box, BoxStatus, Serves, Site
+from doorstep.territory.scoping import communities_for, town_ids
 
 
 @require_GET
@@ -90,8 +90,8 @@ def site_create(request: AuthedRequest) -> HttpResponse:
 
 @require_GET
 @login_required
-def lane_codes(request: AuthedRequest, pk: int) -> HttpResponse:
-    site = site_for_user(request, pk)
+def lane_codes(request: AuthedRequest, site_id: int) -> HttpResponse:
+    site = site_for_user(request, site_id)
     lanes = [
         {"lane": lane, "qr": codes.qr_svg(lane.code), "display": codes.display(lane.code)}
         for lane in site.lanes.order_by("name")
@@ -101,8 +101,8 @@ def lane_codes(request: AuthedRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def queue(request: AuthedRequest, pk: int) -> HttpResponse:
-    found = lane_for_user(request, pk)
+def queue(request: AuthedRequest, lane_id: int) -> HttpResponse:
+    found = lane_for_user(request, lane_id)
     raw = request.POST.get("waiting", "")
     try:
         if not is_number(raw):
@@ -111,15 +111,15 @@ def queue(request: AuthedRequest, pk: int) -> HttpResponse:
         messages.success(request, _("Queue reported: about %(n)s waiting.") % {"n": raw})
     except actions.SiteError as exc:
         messages.error(request, str(exc))
-    return redirect("sampling:lane", pk=found.pk)
+    return redirect("sampling:lane", lane_id=found.pk)
 
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def boxes(request: AuthedRequest, pk: int) -> HttpResponse:
+def boxes(request: AuthedRequest, site_id: int) -> HttpResponse:
     """Packing at the site, scanner first: scan a box once, then its tubes one after another
     with a running count, seal it with the hand count, hand it to the courier."""
-    site = site_for_user(request, pk)
+    site = site_for_user(request, site_id)
     require(request.user, Can.SCAN)
     answer = None
     current = request.GET.get("box", "").strip().upper()

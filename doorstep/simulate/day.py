@@ -439,12 +439,14 @@ class Day:
                 self.record.sent_home += 1
                 continue
             self.record.waits.setdefault(lane.community, []).append(self.env.now - joined)
-            took = service.draw(self.rng)
-            yield self.env.timeout(took)
-            lane.busy_minutes += took
+            # The lane's order: the code is scanned (the server judges the person then), then
+            # the swab. A building sealed during the swab does not undo a scan made before it.
             if tube is None:
                 tube = self._open(lane, events, self.b.pool)
             self._add(tube, person, events)
+            took = service.draw(self.rng)
+            yield self.env.timeout(took)
+            lane.busy_minutes += took
             if self.rng.random() < self.b.walk_in:
                 # Someone not on the roster, registered by name and document at the lane.
                 if len(tube.members) + tube.walk_ins >= self.b.pool:

@@ -28,9 +28,9 @@ from doorstep.campaigns.models import Campaign
 from doorstep.canvass import actions as canvass
 from doorstep.canvass.models import BuildingTask
 from doorstep.canvass.outcomes import Tap, record
-from doorstep.core.demo import SUPPORT_UNITS, build_town, fake_name
 from doorstep.core.models import User
 from doorstep.core.roles import Role
+from doorstep.demo.town import SUPPORT_UNITS, build_town, fake_name
 from doorstep.sampling import tally
 from doorstep.sampling.actions import MAX_WAITING, create_site, report_queue
 from doorstep.sampling.models import Lane as LaneRow

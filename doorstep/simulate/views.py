@@ -14,10 +14,10 @@ from django.views.decorators.http import require_GET
 
 from doorstep.campaigns.models import Campaign
 from doorstep.core.clocks import SAMPLING_TARGET
-from doorstep.core.http import AuthedRequest
+from doorstep.core.http import AuthedRequest, require
 from doorstep.core.roles import Can
-from doorstep.core.scoping import communities_for, require, scoped_to_towns
 from doorstep.simulate import forecast, plan
+from doorstep.territory.scoping import communities_for, scoped_to_towns
 
 
 @require_GET

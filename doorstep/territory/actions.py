@@ -16,12 +16,12 @@ from doorstep.core.actions import audit
 from doorstep.core.limits import Limit
 from doorstep.core.masking import mask_document
 from doorstep.core.models import AuditAction, User
-from doorstep.core.scoping import scoped
 from doorstep.core.spreadsheets import safe_row, sheet_title
 from doorstep.core.tables import RowError, TableFileError, bad_rows_summary, read_table
 from doorstep.territory import hooks
 from doorstep.territory.models import Building, Community, Grid, Household, Resident, Town, Unit
 from doorstep.territory.roster import ParsedRoster, RosterRow, parse_roster
+from doorstep.territory.scoping import scoped
 
 BATCH = 2000
 _DIGITS = re.compile(r"\d+")

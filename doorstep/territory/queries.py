@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import re
 import unicodedata
 from collections import defaultdict
@@ -11,6 +12,7 @@ from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Length
 
 from doorstep.core import codes
+from doorstep.core.masking import SECRET_TAIL
 from doorstep.territory.models import Building, Community, Household, Resident
 
 
@@ -139,3 +141,22 @@ def trace_address(community_id: int, address: str) -> Household | None:
             if rest == unit + room or (one_unit and rest == room):
                 found.append(household)
     return found[0] if len(found) == 1 else None
+
+
+# A resident who is not signed in proves who they are with their person code and the last six
+# characters of their document number, which no masked page shows.
+def document_tail(raw: str) -> str:
+    """What a resident types for the last six characters of their document number."""
+    return "".join(ch for ch in (raw or "").upper() if ch.isascii() and ch.isalnum())[:6]
+
+
+def resident_by_code_and_document(code: str | None, tail: str) -> Resident | None:
+    """The resident with this (parsed) person code whose document number ends in ``tail``:
+    its last six characters (or the whole number, for a shorter one)."""
+    if code is None or not tail:
+        return None
+    resident = Resident.objects.filter(person_code=code).first()
+    if resident is None:
+        return None
+    expected = resident.id_number[-SECRET_TAIL:]
+    return resident if hmac.compare_digest(expected, tail) else None

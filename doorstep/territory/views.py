@@ -9,13 +9,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from doorstep.core import codes
-from doorstep.core.http import AuthedRequest
+from doorstep.core.http import AuthedRequest, require
 from doorstep.core.inputs import is_number
 from doorstep.core.roles import Can
-from doorstep.core.scoping import communities_for, require, residents_for, scoped
 from doorstep.territory import actions, queries
 from doorstep.territory.models import Building, Community, Household, Resident
 from doorstep.territory.roster import template_workbook
+from doorstep.territory.scoping import communities_for, residents_for, scoped
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -47,8 +47,8 @@ def community_list(request: AuthedRequest) -> HttpResponse:
 
 @require_GET
 @login_required
-def community_detail(request: AuthedRequest, pk: int) -> HttpResponse:
-    community = _get_community_for_user(request, pk)
+def community_detail(request: AuthedRequest, community_id: int) -> HttpResponse:
+    community = _get_community_for_user(request, community_id)
     # A grid worker sees their grids' buildings (the others' pages are 404 to them).
     buildings = queries.buildings_nearest_first(community).filter(
         pk__in=scoped(request.user, Building.objects.filter(community=community)).values("pk")
@@ -60,9 +60,9 @@ def community_detail(request: AuthedRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def community_export(request: AuthedRequest, pk: int) -> HttpResponse:
+def community_export(request: AuthedRequest, community_id: int) -> HttpResponse:
     """GET: masked. POST with a reason: in full. Both audited."""
-    community = _get_community_for_user(request, pk)
+    community = _get_community_for_user(request, community_id)
     require(request.user, Can.EXPORT_PERSONAL)
     reason = ""
     if request.method == "POST":
@@ -90,8 +90,8 @@ def community_export(request: AuthedRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @login_required
-def building_detail(request: AuthedRequest, pk: int) -> HttpResponse:
-    building = _get_building_for_user(request, pk)
+def building_detail(request: AuthedRequest, building_id: int) -> HttpResponse:
+    building = _get_building_for_user(request, building_id)
     households = queries.households_with_residents(building)
     return render(
         request, "territory/building_detail.html", {"building": building, "households": households}
@@ -120,8 +120,8 @@ def _code_sheets(
 
 @require_GET
 @login_required
-def building_codes(request: AuthedRequest, pk: int) -> HttpResponse:
-    building = _get_building_for_user(request, pk)
+def building_codes(request: AuthedRequest, building_id: int) -> HttpResponse:
+    building = _get_building_for_user(request, building_id)
     require(request.user, Can.PRINT_CODES)
     sheets = _code_sheets(request, queries.households_with_residents(building))
     actions.record_code_sheet(
@@ -132,14 +132,14 @@ def building_codes(request: AuthedRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @login_required
-def household_codes(request: AuthedRequest, pk: int) -> HttpResponse:
+def household_codes(request: AuthedRequest, household_id: int) -> HttpResponse:
     require(request.user, Can.PRINT_CODES)
     households = scoped(
         request.user,
         Household.objects.select_related("unit__building__community"),
         "unit__building__community",
     )
-    household = get_object_or_404(households, pk=pk)
+    household = get_object_or_404(households, pk=household_id)
     members = list(household.residents.order_by("id"))
     sheets = _code_sheets(request, [(household, members)])
     actions.record_code_sheet(request.user, "household", household.pk, len(members))
@@ -189,8 +189,8 @@ def resident_list(request: AuthedRequest) -> HttpResponse:
 
 @require_GET
 @login_required
-def resident_detail(request: AuthedRequest, pk: int) -> HttpResponse:
-    resident = _get_resident_for_user(request, pk)
+def resident_detail(request: AuthedRequest, resident_id: int) -> HttpResponse:
+    resident = _get_resident_for_user(request, resident_id)
     return render(
         request,
         "territory/resident_detail.html",
@@ -200,8 +200,8 @@ def resident_detail(request: AuthedRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def resident_reveal(request: AuthedRequest, pk: int) -> HttpResponse:
-    resident = _get_resident_for_user(request, pk)
+def resident_reveal(request: AuthedRequest, resident_id: int) -> HttpResponse:
+    resident = _get_resident_for_user(request, resident_id)
     require(request.user, Can.REVEAL_PERSONAL)
     try:
         revealed = actions.reveal_resident(request.user, resident, request.POST.get("reason", ""))

@@ -18,13 +18,12 @@ from django.utils import timezone
 from django.utils.formats import time_format
 from django.utils.translation import gettext as _
 
-from doorstep.core import codes
+from doorstep.core import codes, counters
 from doorstep.core.models import User
-from doorstep.sampling.models import Lane
+from doorstep.sampling.models import Lane, Site
 from doorstep.territory.models import Community, Town
 from doorstep.workforce.models import (
     LANE_ROLES,
-    WORKER_CODE_BODY,
     CallUp,
     Duty,
     DutyCounter,
@@ -51,7 +50,7 @@ def _hhmm(moment: dt.datetime) -> str:
 
 def new_worker_code() -> str:
     return codes.new_unique_code(
-        WORKER_CODE_BODY, lambda c: Staff.objects.filter(worker_code=c).exists()
+        codes.WORKER_CODE_BODY, lambda c: Staff.objects.filter(worker_code=c).exists()
     )
 
 
@@ -69,11 +68,9 @@ def create_callup(
     muster_point: str,
     muster_at: dt.datetime,
     community: Community | None = None,
-    site: object | None = None,
+    site: Site | None = None,
 ) -> CallUp:
     """Ask a unit for N people, or for these people, at a muster point and time."""
-    from doorstep.sampling.models import Site
-
     if purpose not in Purpose.values:
         raise WorkforceError(_("Choose the purpose: door to door or a sampling site."))
     if purpose == Purpose.DOOR_TO_DOOR and community is None:
@@ -121,7 +118,7 @@ def parse_worker_code(raw: str) -> str:
     code = codes.normalise(raw)
     if not code:
         raise WorkforceError(_("Nothing was scanned. Scan the worker code or type it."))
-    if not codes.is_valid(code, WORKER_CODE_BODY):
+    if not codes.is_valid(code, codes.WORKER_CODE_BODY):
         raise WorkforceError(
             _(
                 "«%(code)s» is not a worker code (8 characters with a check character). Scan again or type it carefully."
@@ -290,19 +287,12 @@ def _open_duty_error(duties: Iterable[Duty]) -> WorkforceError:
 
 
 def _bump(town_id: int, kind: str, place_id: int, role: str, delta: int) -> None:
-    updated = DutyCounter.objects.filter(kind=kind, place_id=place_id, role=role).update(
-        on_duty=F("on_duty") + delta
+    counters.add(
+        DutyCounter,
+        {"kind": kind, "place_id": place_id, "role": role},
+        {"on_duty": delta},
+        create={"town_id": town_id},
     )
-    if not updated:
-        try:
-            with transaction.atomic():
-                DutyCounter.objects.create(
-                    town_id=town_id, kind=kind, place_id=place_id, role=role, on_duty=delta
-                )
-        except IntegrityError:
-            DutyCounter.objects.filter(kind=kind, place_id=place_id, role=role).update(
-                on_duty=F("on_duty") + delta
-            )
 
 
 def _count(duties: Iterable[Duty], delta: int) -> None:

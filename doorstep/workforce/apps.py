@@ -8,8 +8,11 @@ class WorkforceConfig(AppConfig):
     verbose_name = _("Surge workforce")
 
     def ready(self) -> None:
-        # The one declared place where this app adds its alerts to core.alerts; an app's
-        # modules can be imported only once the registry is ready.
-        from doorstep.workforce import alerts
+        # The one declared place where this app adds its alerts to core.alerts and tells the
+        # lanes who is on duty at them (sampling.hooks); an app's modules can be imported only
+        # once the registry is ready.
+        from doorstep.sampling import hooks
+        from doorstep.workforce import alerts, queries
 
         alerts.register()
+        hooks.register_duty_lanes(queries.lanes_on_duty)

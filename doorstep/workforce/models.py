@@ -51,9 +51,6 @@ class SupportUnit(models.Model):
         return self.name
 
 
-WORKER_CODE_BODY = 7
-
-
 class Staff(models.Model):
     """A person a support unit can send. Identified by phone within the town."""
 

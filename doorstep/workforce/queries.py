@@ -39,6 +39,16 @@ class Board:
     still_missing: list[Muster]
 
 
+def lanes_on_duty(user_id: int) -> set[int]:
+    """The lanes the user is on duty at now: where a registrar may scan
+    (``sampling.hooks.lanes_on_duty``, registered in ``WorkforceConfig.ready``)."""
+    return set(
+        Duty.objects.filter(
+            staff__user_id=user_id, ended_at__isnull=True, lane__isnull=False
+        ).values_list("lane_id", flat=True)
+    )
+
+
 def muster_board(callup: CallUp) -> Board:
     """Asked / arrived / missing from the call-up's counters; the names from its musters."""
     musters = list(

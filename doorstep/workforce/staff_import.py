@@ -21,6 +21,7 @@ from doorstep.core.tables import (
     read_table,
 )
 from doorstep.territory.models import Town
+from doorstep.workforce.actions import new_worker_code
 from doorstep.workforce.models import Skill, Staff, SupportUnit
 
 COLUMNS = (
@@ -166,8 +167,6 @@ def _parse(table: Table, report: StaffReport) -> list[_Row]:
 
 def import_staff(town: Town, data: bytes, *, dry_run: bool = False) -> StaffReport:
     """Check the whole file, then write all of it or nothing. People are matched by phone."""
-    from doorstep.workforce.actions import new_worker_code
-
     report = StaffReport()
     try:
         rows = _parse(read_table(data), report)

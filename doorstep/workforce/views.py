@@ -9,12 +9,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from doorstep.core import codes
-from doorstep.core.http import AuthedRequest
+from doorstep.core.http import AuthedRequest, require
 from doorstep.core.inputs import is_number
 from doorstep.core.roles import Can
-from doorstep.core.scoping import require, scoped_to_towns, town_ids
 from doorstep.sampling.models import Lane
 from doorstep.territory.models import Community, Town
+from doorstep.territory.scoping import scoped_to_towns, town_ids
 from doorstep.workforce import actions, queries, staff_import
 from doorstep.workforce.forms import CallUpForm
 from doorstep.workforce.models import (
@@ -184,7 +184,7 @@ def callup_create(request: AuthedRequest) -> HttpResponse:
         except actions.WorkforceError as exc:
             form.add_error(None, str(exc))
         else:
-            return redirect("workforce:board", pk=callup.pk)
+            return redirect("workforce:board", callup_id=callup.pk)
     return render(
         request,
         "workforce/callup_form.html",
@@ -195,9 +195,9 @@ def callup_create(request: AuthedRequest) -> HttpResponse:
 
 @require_GET
 @login_required
-def muster_board(request: AuthedRequest, pk: int) -> HttpResponse:
+def muster_board(request: AuthedRequest, callup_id: int) -> HttpResponse:
     """The live board: the whole page, or (for htmx polling) just the board fragment."""
-    callup = _get_callup_for_user(request, pk)
+    callup = _get_callup_for_user(request, callup_id)
     context = {
         "board": queries.muster_board(callup),
         "can_manage": request.user.can(Can.MANAGE_WORKFORCE),
@@ -209,9 +209,9 @@ def muster_board(request: AuthedRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def check_in(request: AuthedRequest, pk: int) -> HttpResponse:
+def check_in(request: AuthedRequest, callup_id: int) -> HttpResponse:
     """Scanner page: a hardware scanner types the code and Enter; the answer replaces the status."""
-    callup = _get_callup_for_user(request, pk)
+    callup = _get_callup_for_user(request, callup_id)
     require(request.user, Can.CHECK_IN)
     if request.method == "GET":
         return render(request, "workforce/check_in.html", {"callup": callup})
@@ -231,13 +231,13 @@ def check_in(request: AuthedRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def no_show(request: AuthedRequest, pk: int) -> HttpResponse:
-    callup = _get_callup_for_user(request, pk)
+def no_show(request: AuthedRequest, callup_id: int) -> HttpResponse:
+    callup = _get_callup_for_user(request, callup_id)
     require(request.user, Can.MANAGE_WORKFORCE)
     ids = [int(i) for i in request.POST.getlist("staff") if is_number(i)]
     n = actions.mark_no_show(request.user, callup, ids)
     messages.success(request, _("%(n)d marked as no-show.") % {"n": n})
-    return redirect("workforce:board", pk=callup.pk)
+    return redirect("workforce:board", callup_id=callup.pk)
 
 
 @require_http_methods(["GET", "POST"])
@@ -273,7 +273,7 @@ def team_create(request: AuthedRequest) -> HttpResponse:
                 name=request.POST.get("name", ""),
             )
             return render(request, "workforce/team_form.html", context, status=400)
-        return redirect("workforce:team", pk=team.pk)
+        return redirect("workforce:team", team_id=team.pk)
     return render(request, "workforce/team_form.html", context)
 
 
@@ -296,8 +296,8 @@ def _team_context(request: AuthedRequest, team: Team) -> dict[str, object]:
 
 @require_GET
 @login_required
-def team_detail(request: AuthedRequest, pk: int) -> HttpResponse:
-    team = _get_team_for_user(request, pk)
+def team_detail(request: AuthedRequest, team_id: int) -> HttpResponse:
+    team = _get_team_for_user(request, team_id)
     return render(request, "workforce/team_detail.html", _team_context(request, team))
 
 
@@ -317,13 +317,13 @@ def _act_on_team(request: AuthedRequest, team: Team, do) -> HttpResponse:  # typ
         context["error"] = str(exc)
         return render(request, "workforce/team_detail.html", context, status=400)
     messages.success(request, message)
-    return redirect("workforce:team", pk=team.pk)
+    return redirect("workforce:team", team_id=team.pk)
 
 
 @require_POST
 @login_required
-def team_assign(request: AuthedRequest, pk: int) -> HttpResponse:
-    team = _get_team_for_user(request, pk)
+def team_assign(request: AuthedRequest, team_id: int) -> HttpResponse:
+    team = _get_team_for_user(request, team_id)
     require(request.user, Can.MANAGE_WORKFORCE)
     place = request.POST.get("place", "")
     community = lane = None
@@ -350,8 +350,8 @@ def team_assign(request: AuthedRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def team_handover(request: AuthedRequest, pk: int) -> HttpResponse:
-    team = _get_team_for_user(request, pk)
+def team_handover(request: AuthedRequest, team_id: int) -> HttpResponse:
+    team = _get_team_for_user(request, team_id)
     require(request.user, Can.MANAGE_WORKFORCE)
     incoming_id = request.POST.get("incoming", "")
     incoming = get_object_or_404(
@@ -370,8 +370,8 @@ def team_handover(request: AuthedRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def team_stand_down(request: AuthedRequest, pk: int) -> HttpResponse:
-    team = _get_team_for_user(request, pk)
+def team_stand_down(request: AuthedRequest, team_id: int) -> HttpResponse:
+    team = _get_team_for_user(request, team_id)
     require(request.user, Can.MANAGE_WORKFORCE)
 
     def do() -> str:

@@ -7,9 +7,9 @@ from django.core.management import call_command
 from django.test import Client
 
 from doorstep.api.models import ApiToken, digest
-from doorstep.conftest import make_user
 from doorstep.core.roles import Role
-from doorstep.sampling.tests.conftest import Device
+from doorstep.testing import make_user
+from doorstep.testing.lanes import Device
 
 pytestmark = pytest.mark.django_db
 

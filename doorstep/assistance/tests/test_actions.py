@@ -8,7 +8,7 @@ from django.utils import timezone
 from doorstep.assistance import actions, queries
 from doorstep.assistance.actions import Duplicate, NeedError, Who
 from doorstep.assistance.models import NeedCounter, Request, Source, Status
-from doorstep.conftest import make_campaign, make_household, make_resident, valid_id
+from doorstep.testing import make_campaign, make_household, make_resident, valid_id
 
 
 @pytest.fixture

@@ -8,9 +8,8 @@ import pytest
 from django.utils import timezone
 
 from doorstep.assistance.models import Request
-from doorstep.canvass.tests.conftest import street  # noqa: F401
-from doorstep.conftest import make_household, make_resident, make_user, sign_in
 from doorstep.core.roles import Role
+from doorstep.testing import make_household, make_resident, make_user, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -18,7 +17,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_an_exam_taker_is_arranged_and_an_emergency_jumps_the_queue(
     live_server,
     browser,
-    street,  # noqa: F811
+    street,
     leader,
     community,
 ):

@@ -9,9 +9,11 @@ from django.utils import timezone
 
 from doorstep.assistance import actions
 from doorstep.assistance.models import Request, Source
+from doorstep.canvass.models import BuildingTask, Visit
 from doorstep.command import dashboard, public
-from doorstep.conftest import client_for, make_campaign, make_household, make_resident
-from doorstep.lab.tests.test_results import sealed_tube
+from doorstep.testing import client_for, make_campaign, make_household, make_resident
+from doorstep.testing.lanes import post as post_results
+from doorstep.testing.lanes import sealed_tube
 
 
 @pytest.fixture
@@ -137,7 +139,6 @@ def test_the_exam_list_shows_the_latest_result(lane_world, worker):
     page = client_for(worker).get(reverse("assistance:exams")).content.decode()
     assert "天津大学考点" in page and "No result yet" in page
     tube = sealed_tube(lane_world["registrar"], lane_world["lane"], [person], pool=1)
-    from doorstep.lab.tests.test_results import post as post_results
 
     post_results(lane_world, {"tube": tube.code, "result": "negative"})
     page = client_for(worker).get(reverse("assistance:exams")).content.decode()
@@ -145,7 +146,6 @@ def test_the_exam_list_shows_the_latest_result(lane_world, worker):
 
 
 def test_a_canvassers_special_need_tap_becomes_a_request(worker, person):
-    from doorstep.canvass.models import BuildingTask, Visit
 
     task = BuildingTask.objects.get(building=person.household.unit.building)
     visit = Visit.objects.create(
@@ -205,7 +205,7 @@ def test_the_public_form_is_rate_limited_per_address_apart_from_the_status_look_
         )
     assert client.post(url, {**data, "document": tail}, REMOTE_ADDR="10.4.0.9").status_code == 200
     Request.objects.all().delete()
-    for _ in range(public.NEEDS.tries):
+    for _ in range(actions.NEEDS.tries):
         client.post(url, data, REMOTE_ADDR="10.4.0.1")
     assert client.post(url, {**data, "document": tail}, REMOTE_ADDR="10.4.0.1").status_code == 429
     assert not Request.objects.exists()

@@ -6,8 +6,8 @@ from django.utils import timezone
 
 from doorstep.campaigns.actions import CampaignError, create_campaign, set_community_zone
 from doorstep.campaigns.models import Campaign, CampaignBuilding, PoolRule, Zone
-from doorstep.conftest import client_for, make_building, make_community, make_town
 from doorstep.core.models import AuditAction, AuditEntry
+from doorstep.testing import client_for, make_building, make_community, make_town
 
 pytestmark = pytest.mark.django_db
 

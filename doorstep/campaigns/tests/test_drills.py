@@ -12,7 +12,8 @@ from doorstep.campaigns import actions, queries
 from doorstep.campaigns.models import Campaign, CampaignBuilding, Zone
 from doorstep.canvass.queries import untested_twice
 from doorstep.command import dashboard, public, rounds, zoning
-from doorstep.conftest import (
+from doorstep.sampling.actions import record_sampled
+from doorstep.testing import (
     client_for,
     make_building,
     make_household,
@@ -20,7 +21,6 @@ from doorstep.conftest import (
     make_resident,
     valid_id,
 )
-from doorstep.sampling.actions import record_sampled
 
 pytestmark = pytest.mark.django_db
 DAY = dt.timedelta(days=1)

@@ -10,7 +10,11 @@ from django.urls import reverse
 from doorstep.api.models import ApiToken
 from doorstep.campaigns import actions, queries
 from doorstep.campaigns.models import CampaignStatus
-from doorstep.conftest import (
+from doorstep.core.models import AuditAction, AuditEntry
+from doorstep.core.roles import Role
+from doorstep.sampling import ingest
+from doorstep.sampling.models import Tube
+from doorstep.testing import (
     client_for,
     make_building,
     make_campaign,
@@ -22,10 +26,6 @@ from doorstep.conftest import (
     make_resident,
     make_user,
 )
-from doorstep.core.models import AuditAction, AuditEntry
-from doorstep.core.roles import Role
-from doorstep.sampling import ingest
-from doorstep.sampling.models import Tube
 
 pytestmark = pytest.mark.django_db
 

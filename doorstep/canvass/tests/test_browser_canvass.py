@@ -4,8 +4,10 @@ household on the revisit list."""
 
 import pytest
 
+from doorstep.canvass import actions
 from doorstep.canvass.models import BuildingTask, Visit
-from doorstep.conftest import sign_in
+from doorstep.canvass.outcomes import record
+from doorstep.testing import sign_in, tap
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -70,10 +72,6 @@ def test_a_replayed_tap_that_now_differs_is_shown_to_the_leader_as_a_conflict(
     live_server, browser, street, leader
 ):
     import json
-
-    from doorstep.canvass import actions
-    from doorstep.canvass.outcomes import record
-    from doorstep.canvass.tests.conftest import tap
 
     leader.username = "li"
     leader.set_password("stairwell-42")

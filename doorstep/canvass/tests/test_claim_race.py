@@ -10,14 +10,14 @@ from django.utils import translation
 
 from doorstep.canvass import actions
 from doorstep.canvass.models import BuildingTask, Coverage, FeedPost, TaskStatus
-from doorstep.conftest import (
+from doorstep.core.roles import Role
+from doorstep.testing import (
     make_building,
     make_campaign,
     make_community,
     make_door_team,
     make_user,
 )
-from doorstep.core.roles import Role
 
 LEADERS = 50
 ROUNDS = 20

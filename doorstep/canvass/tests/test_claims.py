@@ -7,9 +7,8 @@ from doorstep.canvass import actions
 from doorstep.canvass.actions import CanvassError, ClaimTaken
 from doorstep.canvass.models import BuildingTask, Coverage, FeedPost, TaskStatus
 from doorstep.canvass.outcomes import record
-from doorstep.canvass.tests.conftest import tap
-from doorstep.conftest import make_door_team, make_user
 from doorstep.core.roles import Role
+from doorstep.testing import make_door_team, make_user, tap
 
 pytestmark = pytest.mark.django_db
 

@@ -12,13 +12,12 @@ from doorstep.campaigns.models import CampaignBuilding, Zone
 from doorstep.canvass import actions, counters, queries
 from doorstep.canvass.models import BuildingTask, Coverage
 from doorstep.canvass.outcomes import record
-from doorstep.canvass.tests.conftest import tap
 from doorstep.command import public
-from doorstep.conftest import client_for, make_door_team, valid_id
-from doorstep.lab.tests.test_results import sealed_tube
 from doorstep.territory.actions import import_roster
 from doorstep.territory.models import Resident
-from doorstep.territory.tests.rosters import csv_bytes
+from doorstep.testing import client_for, make_door_team, tap, valid_id
+from doorstep.testing.lanes import sealed_tube
+from doorstep.testing.rosters import csv_bytes
 
 pytestmark = pytest.mark.django_db
 

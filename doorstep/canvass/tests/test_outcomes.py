@@ -7,9 +7,8 @@ from django.utils import timezone
 from doorstep.canvass import actions, queries
 from doorstep.canvass.models import BuildingTask, Coverage, HouseholdState, Visit
 from doorstep.canvass.outcomes import Tap, record
-from doorstep.canvass.tests.conftest import tap
-from doorstep.conftest import make_household
 from doorstep.sampling.actions import record_sampled
+from doorstep.testing import make_building, make_household, tap
 
 pytestmark = pytest.mark.django_db
 
@@ -91,9 +90,7 @@ def test_a_changed_outcome_moves_the_counters(claimed, leader):
 
 def test_a_rejected_tap_does_not_stop_the_others(claimed, leader, other_community):
     outside = make_household(make_household().unit.building, "999")
-    elsewhere = make_household(
-        __import__("doorstep.conftest", fromlist=["make_building"]).make_building(other_community)
-    )
+    elsewhere = make_household(make_building(other_community))
     h = claimed["households"]
     answers = record(
         leader,

@@ -12,9 +12,8 @@ from openpyxl import load_workbook
 from doorstep.canvass import actions
 from doorstep.canvass.models import BuildingTask, TaskStatus, Visit
 from doorstep.canvass.outcomes import record
-from doorstep.canvass.tests.conftest import tap
-from doorstep.conftest import client_for, make_household, make_resident
 from doorstep.core.models import AuditEntry
+from doorstep.testing import client_for, make_household, make_resident, tap
 
 pytestmark = pytest.mark.django_db
 

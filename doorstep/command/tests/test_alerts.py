@@ -13,7 +13,11 @@ from django.utils import timezone
 from doorstep.assistance import actions as needs
 from doorstep.canvass import actions as canvass
 from doorstep.canvass.models import BuildingTask
-from doorstep.conftest import (
+from doorstep.core import alerts
+from doorstep.core.models import AlertAck
+from doorstep.sampling.actions import report_queue
+from doorstep.sampling.models import Tube
+from doorstep.testing import (
     client_for,
     make_building,
     make_campaign,
@@ -23,12 +27,7 @@ from doorstep.conftest import (
     make_staff,
     make_unit,
 )
-from doorstep.core import alerts
-from doorstep.core.models import AlertAck
-from doorstep.lab.tests.test_results import post, sealed_tube
-from doorstep.sampling.actions import report_queue
-from doorstep.sampling.models import Tube
-from doorstep.sampling.tests.conftest import to_the_lab
+from doorstep.testing.lanes import post, sealed_tube, to_the_lab
 from doorstep.workforce import actions as workforce
 from doorstep.workforce.models import DutyRole, Purpose
 

@@ -4,8 +4,8 @@ reload; the public site page is readable on a 360 px phone."""
 import pytest
 from django.utils import timezone
 
-from doorstep.conftest import sign_in
 from doorstep.sampling.actions import report_queue
+from doorstep.testing import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

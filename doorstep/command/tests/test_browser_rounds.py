@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from doorstep.campaigns import actions
 from doorstep.campaigns.models import CampaignBuilding, Zone
-from doorstep.conftest import (
+from doorstep.core.roles import Role
+from doorstep.testing import (
     make_building,
     make_campaign,
     make_community,
@@ -20,7 +21,6 @@ from doorstep.conftest import (
     make_user,
     sign_in,
 )
-from doorstep.core.roles import Role
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -6,10 +6,10 @@ import pytest
 from django.utils import timezone
 
 from doorstep.campaigns.models import Campaign
-from doorstep.conftest import sign_in
-from doorstep.core.demo import DEMO_PASSWORD, build_demo
-from doorstep.lab.tests.test_results import post, sealed_tube
-from doorstep.sampling.tests.conftest import lane_world  # noqa: F401 - a round with a lane
+from doorstep.core.demo_logins import DEMO_PASSWORD
+from doorstep.demo.town import build_demo
+from doorstep.testing import sign_in
+from doorstep.testing.lanes import post, sealed_tube
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -49,7 +49,7 @@ def test_the_wall_screen_fits_1920_by_1080_and_a_phone_gets_one_column(live_serv
     assert len(left) == 1  # one column: the side panels sit under the main ones
 
 
-def test_a_new_critical_alert_sounds_unless_muted(live_server, browser, lane_world, commander):  # noqa: F811
+def test_a_new_critical_alert_sounds_unless_muted(live_server, browser, lane_world, commander):
     commander.username = "chief"
     commander.set_password("no-household-missed")
     commander.save()

@@ -16,17 +16,17 @@ from doorstep.canvass import actions as canvass
 from doorstep.canvass.models import BuildingTask
 from doorstep.command import dashboard
 from doorstep.command.views import PANELS
-from doorstep.conftest import (
+from doorstep.core.models import AuditEntry
+from doorstep.sampling.actions import report_queue
+from doorstep.sampling.models import Box, BoxStatus, HourTally, Scope, Tube
+from doorstep.testing import (
     client_for,
     make_door_team,
     make_household,
     make_resident,
 )
-from doorstep.core.models import AuditEntry
-from doorstep.lab.tests.test_results import post as post_results
-from doorstep.lab.tests.test_results import sealed_tube
-from doorstep.sampling.actions import report_queue
-from doorstep.sampling.models import Box, BoxStatus, HourTally, Scope, Tube
+from doorstep.testing.lanes import post as post_results
+from doorstep.testing.lanes import sealed_tube
 from doorstep.workforce.models import Duty, DutyCounter, DutyRole, PlaceKind
 
 

@@ -11,7 +11,7 @@ from django.urls import reverse
 from doorstep.campaigns.models import CampaignBuilding, PoolRule, Zone
 from doorstep.command import public
 from doorstep.core.models import Attempt
-from doorstep.lab.tests.test_results import post, sealed_tube
+from doorstep.testing.lanes import post, sealed_tube
 
 pytestmark = pytest.mark.django_db
 

@@ -24,8 +24,10 @@ from doorstep.campaigns.models import CampaignBuilding, PoolRule, Zone
 from doorstep.canvass import actions as canvass
 from doorstep.canvass.models import BuildingTask
 from doorstep.canvass.outcomes import record
-from doorstep.canvass.tests.conftest import tap
-from doorstep.conftest import (
+from doorstep.core import alerts
+from doorstep.core.roles import Role
+from doorstep.sampling.models import HomeTask, Tube
+from doorstep.testing import (
     client_for,
     make_building,
     make_campaign,
@@ -36,13 +38,11 @@ from doorstep.conftest import (
     make_lane_team,
     make_resident,
     make_user,
+    tap,
     valid_id,
 )
-from doorstep.core import alerts
-from doorstep.core.roles import Role
-from doorstep.lab.tests.test_results import post as post_results
-from doorstep.sampling.models import HomeTask, Tube
-from doorstep.sampling.tests.conftest import Device
+from doorstep.testing.lanes import Device
+from doorstep.testing.lanes import post as post_results
 
 pytestmark = pytest.mark.django_db
 

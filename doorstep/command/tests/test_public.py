@@ -8,10 +8,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from doorstep.command import public
-from doorstep.conftest import make_lane
-from doorstep.lab.tests.test_results import post as post_results
-from doorstep.lab.tests.test_results import sealed_tube
 from doorstep.sampling.actions import report_queue
+from doorstep.testing import make_lane
+from doorstep.testing.lanes import post as post_results
+from doorstep.testing.lanes import sealed_tube
 
 
 def look(client: Client, code: str, document: str, address: str = "10.0.0.1"):  # type: ignore[no-untyped-def]

@@ -13,12 +13,12 @@ from openpyxl import load_workbook
 
 from doorstep.campaigns import actions
 from doorstep.command import rounds
-from doorstep.conftest import client_for, make_campaign
-from doorstep.lab.tests.test_results import post, sealed_tube
 from doorstep.sampling.models import RoundSample
 from doorstep.territory.actions import import_roster
 from doorstep.territory.models import Building, Grid, Resident
-from doorstep.territory.tests.rosters import HEADER, csv_bytes, row
+from doorstep.testing import client_for, make_campaign
+from doorstep.testing.lanes import post, sealed_tube
+from doorstep.testing.rosters import HEADER, csv_bytes, row
 
 pytestmark = pytest.mark.django_db
 

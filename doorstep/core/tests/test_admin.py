@@ -4,7 +4,7 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 
-from doorstep.conftest import client_for, make_household, make_resident, make_staff
+from doorstep.testing import client_for, make_household, make_resident, make_staff
 
 pytestmark = pytest.mark.django_db
 

@@ -20,12 +20,12 @@ from django.test import Client, RequestFactory
 from django.urls import reverse
 
 from doorstep import settings as doorstep_settings
-from doorstep.conftest import client_for, make_community, make_town, make_user
-from doorstep.core import demo
+from doorstep.core import demo_logins as demo
 from doorstep.core.models import AuditAction, AuditEntry, User
 from doorstep.core.roles import Role
 from doorstep.lab.models import ResultEntry
-from doorstep.sampling.tests.conftest import lane_world  # noqa: F401
+from doorstep.territory.models import Town
+from doorstep.testing import client_for, make_community, make_town, make_user
 
 DOORSTEP = str(Path(sys.executable).parent / "doorstep")
 
@@ -66,7 +66,6 @@ def test_the_demo_never_goes_beside_real_towns_even_asked_to_rebuild(community, 
 @pytest.mark.django_db
 def test_the_demo_banner_shows_only_to_users_of_demo_towns():
     make_town("演示镇")
-    from doorstep.territory.models import Town
 
     Town.objects.filter(name="演示镇").update(is_demo=True)
     real = make_user(Role.COMMUNITY_WORKER, make_community("阳光里社区", make_town("中北镇")))
@@ -74,8 +73,8 @@ def test_the_demo_banner_shows_only_to_users_of_demo_towns():
         Role.COMMUNITY_WORKER, make_community("富锦园", Town.objects.get(name="演示镇"))
     )
     words = "Demo data: every person here is synthetic."
-    assert words not in client_for(real).get(reverse("core:home")).content.decode()
-    assert words in client_for(demo_user).get(reverse("core:home")).content.decode()
+    assert words not in client_for(real).get(reverse("home")).content.decode()
+    assert words in client_for(demo_user).get(reverse("home")).content.decode()
 
 
 def test_the_embedded_database_and_its_folder_are_private(tmp_path):
@@ -146,7 +145,7 @@ def test_the_api_docs_load_the_vendored_swagger_ui():
 
 
 @pytest.mark.django_db
-def test_a_database_outage_is_a_json_503_with_a_retry_hint(lane_world, monkeypatch):  # noqa: F811
+def test_a_database_outage_is_a_json_503_with_a_retry_hint(lane_world, monkeypatch):
     def down(self, sql, params=None):  # type: ignore[no-untyped-def]
         raise OperationalError("server closed the connection unexpectedly")
 

@@ -3,8 +3,8 @@
 import pytest
 from django.urls import reverse
 
-from doorstep.conftest import client_for
-from doorstep.sampling.tests.conftest import lane_world  # noqa: F401
+from doorstep.testing import client_for
+from doorstep.workforce.models import DutyCounter, DutyRole, PlaceKind
 
 pytestmark = pytest.mark.django_db
 
@@ -16,7 +16,7 @@ def test_a_role_that_may_not_gets_the_projects_403_in_chinese(registrar):
     assert "无权操作" in html and "请指挥部调整你的角色" in html and "返回首页" in html
 
 
-def test_a_place_outside_the_users_communities_gets_the_projects_404(outsider, lane_world):  # noqa: F811
+def test_a_place_outside_the_users_communities_gets_the_projects_404(outsider, lane_world):
     lane = lane_world["lane"]
     worker = client_for(outsider)
     response = worker.get(reverse("sampling:boxes", args=[lane.site_id]))
@@ -27,8 +27,7 @@ def test_a_place_outside_the_users_communities_gets_the_projects_404(outsider, l
     assert "未找到" in client_for(outsider, "zh-hans").get("/no/such/page/").content.decode()
 
 
-def test_roles_on_duty_at_a_lane_are_shown_in_words_not_keys(lane_world, commander):  # noqa: F811
-    from doorstep.workforce.models import DutyCounter, DutyRole, PlaceKind
+def test_roles_on_duty_at_a_lane_are_shown_in_words_not_keys(lane_world, commander):
 
     lane, campaign = lane_world["lane"], lane_world["campaign"]
     DutyCounter.objects.create(

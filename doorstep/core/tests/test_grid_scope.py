@@ -15,7 +15,10 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from doorstep.assistance import actions as need_actions
-from doorstep.conftest import (
+from doorstep.core.roles import Role
+from doorstep.territory.models import Grid
+from doorstep.territory.scoping import GRID_PATHS, residents_for
+from doorstep.testing import (
     client_for,
     make_building,
     make_campaign,
@@ -23,9 +26,6 @@ from doorstep.conftest import (
     make_resident,
     make_user,
 )
-from doorstep.core.roles import Role
-from doorstep.core.scoping import GRID_PATHS, residents_for
-from doorstep.territory.models import Grid
 
 pytestmark = pytest.mark.django_db
 

@@ -2,8 +2,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from doorstep.conftest import client_for, make_user
 from doorstep.core.roles import Role
+from doorstep.testing import client_for, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -14,7 +14,7 @@ def test_signing_in_lands_on_the_home_page(community):
         reverse("login"), {"username": "qian", "password": "walk-the-stairs-6"}
     )
     assert response.status_code == 302
-    assert response["Location"] == reverse("core:home")
+    assert response["Location"] == reverse("home")
 
 
 def test_a_wrong_password_says_what_to_do(community):
@@ -43,15 +43,13 @@ def test_a_wrong_password_says_what_to_do(community):
 )
 def test_the_home_page_tells_each_role_what_to_do_next(community, role, words):
     user = make_user(role, community)
-    html = client_for(user).get(reverse("core:home")).content.decode()
+    html = client_for(user).get(reverse("home")).content.decode()
     assert words in html
 
 
 def test_the_lab_gets_no_link_to_residents(community):
     html = (
-        client_for(make_user(Role.LAB, town=community.town))
-        .get(reverse("core:home"))
-        .content.decode()
+        client_for(make_user(Role.LAB, town=community.town)).get(reverse("home")).content.decode()
     )
     assert reverse("territory:residents") not in html
 
@@ -62,11 +60,11 @@ def test_the_interface_is_chinese_by_default_and_english_on_request(community):
     from django.utils import translation
 
     with translation.override(None):
-        html = client.get(reverse("core:home")).content.decode()
+        html = client.get(reverse("home")).content.decode()
         assert 'lang="zh-hans"' in html
         assert "导入名单" in html  # "Import a roster"
         client.post(reverse("set_language"), {"language": "en", "next": "/"})
-        html = client.get(reverse("core:home")).content.decode()
+        html = client.get(reverse("home")).content.decode()
     assert 'lang="en"' in html
     assert "Import a roster" in html
 

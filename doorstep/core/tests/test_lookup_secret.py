@@ -15,9 +15,9 @@ from openpyxl import load_workbook
 
 from doorstep.assistance import actions as needs
 from doorstep.canvass.models import BuildingTask
-from doorstep.conftest import client_for, id_check_character, make_user
 from doorstep.core.roles import Role
-from doorstep.sampling.tests.conftest import add, lane_world, open_tube, to_the_lab  # noqa: F401
+from doorstep.testing import client_for, id_check_character, make_user
+from doorstep.testing.lanes import add, open_tube, to_the_lab
 
 pytestmark = pytest.mark.django_db
 
@@ -49,7 +49,7 @@ def _shows_the_tail(text: str) -> bool:
 
 
 def test_no_masked_page_or_export_shows_the_look_up_secret(
-    lane_world,  # noqa: F811
+    lane_world,
     commander,
     worker,
     leader,

@@ -15,9 +15,9 @@ from django.db.backends.utils import CursorWrapper
 from django.test import Client
 
 from doorstep import settings as doorstep_settings
-from doorstep.conftest import make_user
 from doorstep.core import outage
 from doorstep.core.roles import Role
+from doorstep.testing import make_user
 
 
 def _database_down(monkeypatch: pytest.MonkeyPatch, error: Exception) -> None:

@@ -9,6 +9,7 @@ import pytest
 from openpyxl import Workbook
 
 from doorstep.core.tables import Limits, TableFileError, read_table
+from doorstep.testing import client_for
 
 SMALL = Limits(rows=100, columns=10, cell=50, unzipped=10 * 2**20)
 
@@ -100,8 +101,6 @@ def test_csv_is_held_to_the_same_limits_and_an_unclosed_quote_is_a_named_error()
 def test_a_request_body_over_its_limit_is_refused_before_it_is_read(client, worker, settings):
     from django.test import Client
 
-    from doorstep.conftest import client_for
-
     settings.UPLOAD_MAX_BYTES = 1000
     big = b"x" * 70_000
     anonymous = client.post("/status/me/", big, content_type="application/octet-stream")
@@ -121,7 +120,6 @@ def test_a_request_body_over_its_limit_is_refused_before_it_is_read(client, work
 
 @pytest.mark.django_db
 def test_a_form_field_with_a_nul_byte_is_a_named_400_not_a_server_error(worker):
-    from doorstep.conftest import client_for
 
     response = client_for(worker).get("/territory/residents/", {"q": "张\x00伟"})
     assert (

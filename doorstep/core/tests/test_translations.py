@@ -10,6 +10,10 @@ from pathlib import Path
 import pytest
 
 import doorstep
+from doorstep.campaigns.models import Campaign, Zone
+from doorstep.sampling.models import BoxStatus, Site, TubeStatus, WalkIn
+from doorstep.territory.models import Resident
+from doorstep.workforce.models import Staff
 
 PO = Path(doorstep.__file__).parent / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
 
@@ -70,9 +74,6 @@ def test_the_catalogue_covers_every_message_in_the_code(tmp_path):
 def test_a_sealed_tube_a_sealed_box_and_a_sealed_zone_read_differently_in_chinese():
     from django.utils import translation
 
-    from doorstep.campaigns.models import Zone
-    from doorstep.sampling.models import BoxStatus, TubeStatus
-
     with translation.override("zh-hans"):
         assert str(TubeStatus.SEALED.label) == "已封管"
         assert str(BoxStatus.SEALED.label) == "已封箱"
@@ -82,11 +83,6 @@ def test_a_sealed_tube_a_sealed_box_and_a_sealed_zone_read_differently_in_chines
 
 def test_a_persons_name_and_a_places_name_read_differently_in_chinese():
     from django.utils import translation
-
-    from doorstep.campaigns.models import Campaign
-    from doorstep.sampling.models import Site, WalkIn
-    from doorstep.territory.models import Resident
-    from doorstep.workforce.models import Staff
 
     with translation.override("zh-hans"):
         for model in (Resident, WalkIn, Staff):

@@ -9,13 +9,12 @@ import re
 import pytest
 from django.urls import reverse
 
-from doorstep.conftest import client_for, make_building, make_household, valid_id
 from doorstep.lab.models import RetestOrder
 from doorstep.lab.pools import LoopCounts, loop_counts, loops
-from doorstep.lab.tests.test_results import post, sealed_tube
 from doorstep.sampling.models import Tube
-from doorstep.sampling.tests.conftest import add, open_tube
 from doorstep.territory.queries import trace_address
+from doorstep.testing import client_for, make_building, make_household, valid_id
+from doorstep.testing.lanes import add, open_tube, post, sealed_tube
 
 pytestmark = pytest.mark.django_db
 

@@ -8,38 +8,12 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from doorstep.core import alerts
-from doorstep.lab import results
+from doorstep.lab.actions import results
 from doorstep.lab.models import OrderStatus, ResultEntry, RetestOrder
 from doorstep.sampling.models import Scope, Tally, Tube
-from doorstep.sampling.tests.conftest import to_the_lab
+from doorstep.testing.lanes import post, sealed_tube, to_the_lab
 
 pytestmark = pytest.mark.django_db
-
-
-def sealed_tube(d, lane, people, code="2112250001", pool=None):  # type: ignore[no-untyped-def]
-    extra = {"pool": pool} if pool is not None else {}
-    events = [d.event("tube.open", lane=lane.code, tube=code, **extra)]
-    events += [d.event("tube.add", tube=code, person=p.person_code) for p in people]
-    events.append(d.event("tube.seal", tube=code))
-    assert {a["status"] for a in d.send(*events)} == {"accepted"}
-    return Tube.objects.get(code=code)
-
-
-def post(lab, *rows):  # type: ignore[no-untyped-def]
-    """The lab posts result rows for tubes it has received: tubes not yet at the lab are sent
-    there first, boxed and counted, as they are in practice."""
-    waiting = Tube.objects.filter(
-        code__in=[
-            r["tube"] for r in rows if isinstance(r, dict) and "\x00" not in r.get("tube", "")
-        ],
-        status="sealed",
-        received_at__isnull=True,
-    ).values_list("code", flat=True)
-    if waiting:
-        to_the_lab(lab, *waiting)
-    response = lab["lab"].post("results", {"results": list(rows)})
-    assert response.status_code == 200, response.content
-    return response.json()["results"]
 
 
 def test_a_negative_pool_clears_its_members(lane_world):
@@ -188,5 +162,5 @@ def test_the_lab_api_answers_with_codes_never_names(lane_world):
 
 
 def test_parse_row_is_what_the_file_import_uses(lane_world, lab):
-    with pytest.raises(results.RowError, match="No tube NOPE"):
+    with pytest.raises(results.ResultRefused, match="No tube NOPE"):
         results.parse_row({"tube": "nope", "result": "negative"}, lab)

@@ -2,10 +2,11 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from doorstep.conftest import client_for
-from doorstep.lab.tests.test_results import post, sealed_tube
-from doorstep.sampling.models import Box
-from doorstep.sampling.tests.conftest import to_the_lab
+from doorstep.core.roles import Role
+from doorstep.sampling.models import Box, Tube
+from doorstep.territory.models import Town
+from doorstep.testing import client_for, make_user
+from doorstep.testing.lanes import post, sealed_tube, to_the_lab
 
 pytestmark = pytest.mark.django_db
 
@@ -40,8 +41,6 @@ def test_the_specimen_clock_flags_tubes_not_received_after_3_and_4_hours(lane_wo
     import datetime as dt
 
     from django.utils import timezone
-
-    from doorstep.sampling.models import Tube
 
     tube = boxed(lane_world)
     Tube.objects.filter(pk=tube.pk).update(
@@ -94,11 +93,6 @@ def test_the_specimen_clock_shows_only_the_labs_own_town(lane_world):
     import datetime as dt
 
     from django.utils import timezone
-
-    from doorstep.conftest import make_user
-    from doorstep.core.roles import Role
-    from doorstep.sampling.models import Tube
-    from doorstep.territory.models import Town
 
     tube = boxed(lane_world)
     Tube.objects.filter(pk=tube.pk).update(sealed_at=timezone.now() - dt.timedelta(hours=5))

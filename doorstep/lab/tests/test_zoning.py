@@ -22,13 +22,12 @@ from doorstep.campaigns.models import (
     ZoneWhy,
 )
 from doorstep.command import zoning
-from doorstep.conftest import client_for, make_building, make_campaign, make_user
 from doorstep.core import alerts
 from doorstep.core.models import AuditEntry
 from doorstep.core.roles import Role
-from doorstep.lab.tests.test_results import post, sealed_tube
-from doorstep.sampling.tests.conftest import add, open_tube
 from doorstep.territory.models import Town
+from doorstep.testing import client_for, make_building, make_campaign, make_user
+from doorstep.testing.lanes import add, open_tube, post, sealed_tube
 
 pytestmark = pytest.mark.django_db
 

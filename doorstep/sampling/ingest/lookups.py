@@ -18,10 +18,10 @@ from doorstep.campaigns.models import Campaign, PoolRule
 from doorstep.campaigns.queries import running_in_many
 from doorstep.core.models import User
 from doorstep.core.roles import Can
-from doorstep.core.scoping import town_ids
 from doorstep.core.ttl import Ttl
 from doorstep.sampling import queries
 from doorstep.sampling.models import Lane
+from doorstep.territory.scoping import town_ids
 
 
 @dataclass(frozen=True)

@@ -3,10 +3,10 @@ refused, sealed and boxed; the lab's positive result puts the households on the 
 
 import pytest
 
-from doorstep.conftest import make_user, sign_in
 from doorstep.core.roles import Role
 from doorstep.lab.models import RetestOrder
 from doorstep.sampling.models import Box, Tube
+from doorstep.testing import make_user, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

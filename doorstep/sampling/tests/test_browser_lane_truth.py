@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from doorstep.conftest import make_household, make_resident, sign_in
 from doorstep.lab.models import RetestOrder
 from doorstep.sampling.models import RoundSample, Tube, TubeMember
-from doorstep.sampling.tests.conftest import sampled_elsewhere, to_the_lab
+from doorstep.testing import make_household, make_resident, sign_in
+from doorstep.testing.lanes import sampled_elsewhere, to_the_lab
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from doorstep.conftest import sign_in
 from doorstep.sampling.models import DeviceEvent, Tube, TubeMember
+from doorstep.testing import make_household, make_resident, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -15,7 +15,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_thirty_people_scanned_offline_land_once_after_a_reload(
     live_server, browser, lane_world, registrar
 ):
-    from doorstep.conftest import make_household, make_resident
 
     registrar.username = "offline"
     registrar.set_password("no-signal-here-1")

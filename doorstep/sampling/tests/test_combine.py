@@ -12,12 +12,12 @@ import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 
-from doorstep.conftest import make_lane_team, make_user
 from doorstep.core.roles import Role
 from doorstep.sampling import ingest
 from doorstep.sampling.ingest import combine
 from doorstep.sampling.ingest.combine import Combiner
 from doorstep.sampling.models import DeviceEvent, RoundSample, Tube, TubeMember
+from doorstep.testing import make_lane_team, make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -21,8 +21,8 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from doorstep.conftest import make_household, make_resident
 from doorstep.sampling.models import DeviceEvent, Tube, TubeMember
+from doorstep.testing import make_household, make_resident
 
 DOORSTEP = str(Path(sys.executable).parent / "doorstep")
 BATCHES = 40

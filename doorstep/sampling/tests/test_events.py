@@ -4,7 +4,6 @@ import pytest
 from django.utils import timezone
 
 from doorstep.canvass.models import BuildingTask
-from doorstep.conftest import make_community, make_lane, valid_id
 from doorstep.core import alerts
 from doorstep.sampling.models import (
     Box,
@@ -17,7 +16,8 @@ from doorstep.sampling.models import (
     TubeMember,
     WalkIn,
 )
-from doorstep.sampling.tests.conftest import add, open_tube
+from doorstep.testing import make_community, make_lane, make_town, valid_id
+from doorstep.testing.lanes import add, open_tube
 
 pytestmark = pytest.mark.django_db
 
@@ -176,7 +176,7 @@ def test_lanes_tubes_and_fields_are_checked(lane_world, other_community):
     far = make_lane(
         make_community(
             "远方社区",
-            town=__import__("doorstep.conftest", fromlist=["make_town"]).make_town("远方镇"),
+            town=make_town("远方镇"),
         )
     )
     answers = d.send(

@@ -13,11 +13,11 @@ from django.db import connection
 from django.utils import timezone
 
 from doorstep.canvass.models import BuildingTask
-from doorstep.conftest import make_building, make_campaign, make_household
 from doorstep.sampling import tally
 from doorstep.sampling.models import RoundSample
 from doorstep.territory.actions import assign_person_codes
 from doorstep.territory.models import DocumentType, Resident
+from doorstep.testing import make_building, make_campaign, make_household
 
 pytestmark = pytest.mark.django_db
 

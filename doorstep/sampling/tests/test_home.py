@@ -14,12 +14,11 @@ from django.utils import timezone
 from doorstep.canvass import actions as canvass
 from doorstep.canvass.models import BuildingTask, HouseholdState
 from doorstep.canvass.outcomes import record
-from doorstep.canvass.tests.conftest import tap
-from doorstep.conftest import client_for, make_door_team, make_lane_team, make_user
 from doorstep.core.roles import Role
-from doorstep.lab.tests.test_results import post, sealed_tube
 from doorstep.sampling import home
 from doorstep.sampling.models import HomeStatus, HomeStop, HomeTask
+from doorstep.testing import client_for, make_door_team, make_lane_team, make_user, tap
+from doorstep.testing.lanes import post, sealed_tube
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,6 @@ from django.utils import timezone
 
 from doorstep.api.models import ApiToken
 from doorstep.campaigns.models import CampaignBuilding, PoolRule, Zone
-from doorstep.conftest import client_for, make_user, valid_id
 from doorstep.core import alerts
 from doorstep.core.roles import Role
 from doorstep.sampling.models import (
@@ -25,7 +24,8 @@ from doorstep.sampling.models import (
     TubeMember,
     WalkIn,
 )
-from doorstep.sampling.tests.conftest import Device, add, open_tube
+from doorstep.testing import client_for, make_user, valid_id
+from doorstep.testing.lanes import Device, add, open_tube
 
 pytestmark = pytest.mark.django_db
 

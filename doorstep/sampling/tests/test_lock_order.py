@@ -15,7 +15,9 @@ import pytest
 from django.db import OperationalError, connection, transaction
 
 from doorstep.api.models import ApiToken
-from doorstep.conftest import (
+from doorstep.sampling import ingest, tally
+from doorstep.sampling.models import Tally, Tube, TubeMember
+from doorstep.testing import (
     make_building,
     make_campaign,
     make_household,
@@ -23,9 +25,7 @@ from doorstep.conftest import (
     make_lane_team,
     make_resident,
 )
-from doorstep.sampling import ingest, tally
-from doorstep.sampling.models import Tally, Tube, TubeMember
-from doorstep.sampling.tests.conftest import Device
+from doorstep.testing.lanes import Device
 
 THREADS, BATCHES, PER_TUBE = 6, 6, 4
 

@@ -6,11 +6,10 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from doorstep.conftest import valid_id
 from doorstep.core import codes
 from doorstep.sampling import rules
 from doorstep.sampling.rules import PersonFacts, Refusal, TubeFacts
-from doorstep.workforce.models import WORKER_CODE_BODY
+from doorstep.testing import valid_id
 
 PATTERN = r"^[0-9A-Z]{6,24}$"
 
@@ -33,7 +32,7 @@ def lettered(body: int) -> str:
 
 
 def test_a_persons_code_an_id_number_or_a_worker_code_never_opens_a_tube():
-    person, worker = lettered(codes.PERSON_CODE_BODY), lettered(WORKER_CODE_BODY)
+    person, worker = lettered(codes.PERSON_CODE_BODY), lettered(codes.WORKER_CODE_BODY)
     assert refusal(rules.tube_code, person, PATTERN) == (
         "not_a_tube",
         f"{person} is a person's code, not a tube: scan the tube's barcode first, then the people.",
@@ -96,7 +95,7 @@ def test_a_mistyped_code_or_id_number_is_refused_with_what_is_wrong():
 
 
 def test_a_worker_badge_or_anything_else_is_not_a_person():
-    worker = codes.new_code(WORKER_CODE_BODY)
+    worker = codes.new_code(codes.WORKER_CODE_BODY)
     assert refusal(rules.person_key, worker)[0] == "worker_code"
     assert refusal(rules.person_key, "hello")[0] == "not_a_person"
     assert refusal(rules.person_key, "²²²²²²²²²²²²²²²²²²")[0] == "not_a_person"

@@ -15,7 +15,6 @@ from django.utils import translation
 
 from doorstep.core import codes, idnumbers
 from doorstep.sampling import rules
-from doorstep.workforce.models import WORKER_CODE_BODY
 
 pytestmark = pytest.mark.browser
 
@@ -52,7 +51,7 @@ def scans(seed: int = 20261201, n: int = 160) -> list[str]:
     alnum = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
     for _ in range(n):
         person = codes.new_code()
-        worker = codes.new_code(WORKER_CODE_BODY)
+        worker = codes.new_code(codes.WORKER_CODE_BODY)
         number = _resident_id(rng)
         found += [person, worker, number, person.lower(), codes.display(person)]
         found += [person.replace("0", "O").replace("1", "I"), f" {person[:4]} {person[4:]} "]

@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 
 from doorstep.core import ttl
 from doorstep.sampling import tally
-from doorstep.sampling.tests.conftest import add, open_tube
+from doorstep.testing.lanes import add, open_tube
 
 pytestmark = pytest.mark.django_db
 

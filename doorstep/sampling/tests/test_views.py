@@ -4,9 +4,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from doorstep.conftest import client_for
 from doorstep.sampling import queries
 from doorstep.sampling.models import QueueReport, Site, Tube, TubeMember
+from doorstep.testing import client_for, valid_id
 
 pytestmark = pytest.mark.django_db
 
@@ -53,7 +53,6 @@ def test_errors_are_spoken_in_plain_words(lane_world, registrar):
 
 
 def test_a_walk_in_is_registered_from_the_lane_page(lane_world, registrar):
-    from doorstep.conftest import valid_id
 
     client, lane = client_for(registrar), lane_world["lane"]
     scan(client, lane, "2112250001", pool="10")

@@ -9,9 +9,9 @@ import pytest
 from playwright.sync_api import expect
 
 from doorstep.command import dashboard
-from doorstep.conftest import sign_in
 from doorstep.core.models import User
 from doorstep.simulate.run import Rehearsal
+from doorstep.testing import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -9,11 +9,11 @@ import pytest
 from django.urls import reverse
 
 from doorstep.command import dashboard
-from doorstep.conftest import client_for
 from doorstep.core.models import User
 from doorstep.sampling.models import TubeMember
 from doorstep.simulate import plan
 from doorstep.simulate.run import Rehearsal
+from doorstep.testing import client_for
 
 pytestmark = pytest.mark.django_db
 

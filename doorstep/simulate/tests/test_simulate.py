@@ -12,12 +12,12 @@ from django.utils import timezone
 
 from doorstep.canvass.models import Visit
 from doorstep.command import dashboard
-from doorstep.conftest import client_for
 from doorstep.core.models import User
 from doorstep.sampling.models import Box, RoundSample, Tube
 from doorstep.simulate import day, forecast
 from doorstep.simulate.clock import SimClock, running
 from doorstep.simulate.run import simulate
+from doorstep.testing import client_for
 from doorstep.workforce.models import Duty
 
 START = dt.datetime(2026, 12, 5, 7, 0, tzinfo=dt.UTC)

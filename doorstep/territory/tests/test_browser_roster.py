@@ -2,10 +2,10 @@
 
 import pytest
 
-from doorstep.conftest import make_community, make_user, sign_in
 from doorstep.core.roles import Role
 from doorstep.territory.models import Resident
-from doorstep.territory.tests.rosters import csv_bytes, good_rows, row
+from doorstep.testing import make_community, make_user, sign_in
+from doorstep.testing.rosters import csv_bytes, good_rows, row
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -1,7 +1,7 @@
 import pytest
 from django.db import IntegrityError, transaction
 
-from doorstep.conftest import (
+from doorstep.testing import (
     make_building,
     make_community,
     make_household,

@@ -2,12 +2,13 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from doorstep.conftest import valid_id
 from doorstep.core.codes import is_valid
 from doorstep.core.models import AuditAction, AuditEntry
+from doorstep.territory import actions
 from doorstep.territory.actions import import_roster
 from doorstep.territory.models import Building, Household, Resident
-from doorstep.territory.tests.rosters import HEADER, csv_bytes, good_rows, row, xlsx_bytes
+from doorstep.testing import valid_id
+from doorstep.testing.rosters import HEADER, csv_bytes, good_rows, row, xlsx_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -237,7 +238,6 @@ def test_a_commanders_move_between_communities_is_counted_in_the_audit():
 
 
 def test_a_file_written_in_many_chunks_gives_the_same_roster(monkeypatch):
-    from doorstep.territory import actions
 
     monkeypatch.setattr(actions, "CHUNK_ROWS", 3)
     report = import_roster("中北镇", csv_bytes(good_rows(20)))

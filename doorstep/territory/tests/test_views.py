@@ -4,10 +4,17 @@ import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from doorstep.conftest import client_for, make_building, make_household, make_resident
 from doorstep.core.models import AuditAction, AuditEntry
+from doorstep.territory.actions import IDENTIFIER_SEARCHES
 from doorstep.territory.models import Resident
-from doorstep.territory.tests.rosters import csv_bytes, good_rows, row
+from doorstep.testing import (
+    client_for,
+    make_building,
+    make_community,
+    make_household,
+    make_resident,
+)
+from doorstep.testing.rosters import csv_bytes, good_rows, row
 
 pytestmark = pytest.mark.django_db
 
@@ -132,7 +139,6 @@ def test_a_role_that_cannot_reveal_gets_no_yes_or_no_on_a_name_or_number(canvass
 
 
 def test_searches_by_identifier_are_rate_limited_per_user(worker, person):
-    from doorstep.territory.actions import IDENTIFIER_SEARCHES
 
     for n in range(IDENTIFIER_SEARCHES.tries):
         assert search(worker, f"张{n}").status_code == 200
@@ -211,7 +217,6 @@ def test_a_role_that_may_not_reveal_is_not_offered_the_form(canvasser, person):
 
 
 def test_a_name_that_looks_like_a_formula_stays_text_and_an_odd_community_name_exports(worker):
-    from doorstep.conftest import make_community
 
     odd = make_community("A/B:C?[1]*社区")
     worker.communities.add(odd)

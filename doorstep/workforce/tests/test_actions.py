@@ -3,7 +3,8 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from doorstep.conftest import make_community, make_lane, make_staff, make_town, make_unit
+from doorstep.core import codes
+from doorstep.testing import make_community, make_lane, make_staff, make_town, make_unit
 from doorstep.workforce import actions, queries
 from doorstep.workforce.models import (
     CallUp,
@@ -14,6 +15,7 @@ from doorstep.workforce.models import (
     MusterStatus,
     PlaceKind,
     Purpose,
+    Team,
     TeamStatus,
 )
 
@@ -69,7 +71,6 @@ def test_a_code_with_a_wrong_check_character_is_not_a_worker_code(commander, cal
 
 
 def test_an_unknown_code_says_so(commander, callup):
-    from doorstep.core import codes
 
     body = "ABCDEFG"
     with pytest.raises(actions.WorkforceError, match="No worker in"):
@@ -199,7 +200,6 @@ def test_a_person_on_duty_elsewhere_is_refused_naming_where(commander, callup, u
     team, people = _team(commander, callup, unit)
     actions.assign_team(commander, team, community=community)
     # Someone put the same person in a second team behind the first team's back.
-    from doorstep.workforce.models import Team
 
     second = Team.objects.create(town=community.town, name="第2组", leader=people[1])
     second.members.set([people[1]])

@@ -3,8 +3,8 @@
 import pytest
 from django.utils import timezone
 
-from doorstep.conftest import make_community, make_lane, make_staff, make_unit, make_user, sign_in
 from doorstep.core.roles import Role
+from doorstep.testing import make_community, make_lane, make_staff, make_unit, make_user, sign_in
 from doorstep.workforce import actions
 from doorstep.workforce.models import Duty, Purpose
 

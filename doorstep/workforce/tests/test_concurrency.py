@@ -6,8 +6,8 @@ import pytest
 from django.db import connection
 from django.utils import timezone, translation
 
-from doorstep.conftest import make_community, make_lane, make_staff, make_unit, make_user
 from doorstep.core.roles import Role
+from doorstep.testing import make_community, make_lane, make_staff, make_unit, make_user
 from doorstep.workforce import actions
 from doorstep.workforce.models import Duty, Purpose, Team
 

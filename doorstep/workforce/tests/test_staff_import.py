@@ -1,7 +1,7 @@
 import pytest
 
-from doorstep.conftest import make_town
 from doorstep.core import codes
+from doorstep.testing import make_town
 from doorstep.workforce.models import Staff, SupportUnit
 from doorstep.workforce.staff_import import import_staff
 

@@ -3,7 +3,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from doorstep.conftest import client_for, make_staff, make_unit
+from doorstep.testing import client_for, make_lane, make_staff, make_unit
 from doorstep.workforce import actions
 from doorstep.workforce.models import CallUp, Purpose, Staff
 
@@ -98,7 +98,7 @@ def test_a_staff_member_sees_their_worker_code_after_logging_in(leader, communit
     staff = make_staff(make_unit(town=community.town))
     staff.user = leader
     staff.save(update_fields=["user"])
-    html = client_for(leader).get(reverse("core:home")).content.decode()
+    html = client_for(leader).get(reverse("home")).content.decode()
     assert staff.worker_code_display in html and "<svg" in html
 
 
@@ -108,8 +108,6 @@ def test_workforce_pages_run_the_same_number_of_queries_for_2_or_12_people(
 ):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
-
-    from doorstep.conftest import make_lane
 
     lane = make_lane(community)
     client = client_for(commander)

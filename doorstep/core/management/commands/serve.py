@@ -7,7 +7,7 @@ import sys
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from doorstep.core import demo
+from doorstep.core import demo_logins as demo
 
 
 class Command(BaseCommand):

@@ -24,8 +24,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from doorstep.core.demo import real_towns
 from doorstep.core.models import User
+from doorstep.demo.town import real_towns
 from doorstep.simulate import day, forecast, system
 from doorstep.simulate.run import Result, serve, simulate
 

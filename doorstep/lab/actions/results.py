@@ -21,12 +21,12 @@ from doorstep.campaigns import actions as zoning
 from doorstep.core.inputs import is_text
 from doorstep.core.models import User
 from doorstep.core.moments import parse_moment
-from doorstep.core.scoping import town_ids
-from doorstep.lab import retests
+from doorstep.lab.actions import retests
 from doorstep.lab.models import OrderKind, ResultEntry
 from doorstep.sampling import tally
 from doorstep.sampling.models import Result, Tube, TubeMember, TubeStatus
 from doorstep.territory.queries import trace_address
+from doorstep.territory.scoping import town_ids
 
 WORDS = {
     "negative": Result.NEGATIVE,
@@ -42,7 +42,10 @@ WORDS = {
 }
 
 
-class RowError(Exception):
+class ResultRefused(Exception):
+    """A result row refused, with the contract's error code and what to do. (Not the file
+    import's ``core.tables.RowError``, which places a bad value at a row and a column.)"""
+
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
         self.code = code
@@ -57,17 +60,17 @@ CHUNK = 2_000
 def _values(row: dict[str, Any]) -> dict[str, Any]:
     """What a row says, checked without the database."""
     if not is_text(row):
-        raise RowError(
+        raise ResultRefused(
             "invalid",
             _("The row holds characters that are not text (a NUL byte or a broken character)."),
         )
     code = str(row.get("tube") or "").strip().upper().replace(" ", "")
     if not code:
-        raise RowError("invalid", _("“tube” is missing: give the tube barcode."))
+        raise ResultRefused("invalid", _("“tube” is missing: give the tube barcode."))
     word = str(row.get("result") or "").strip().lower()
     result = WORDS.get(word)
     if result is None:
-        raise RowError(
+        raise ResultRefused(
             "invalid",
             _("Result «%(value)s» is not negative, positive or invalid (阴性/阳性/无效).")
             % {"value": str(row.get("result") or "")[:20]},
@@ -77,16 +80,16 @@ def _values(row: dict[str, Any]) -> dict[str, Any]:
         try:
             ct = Decimal(str(row["ct"]))
         except InvalidOperation:
-            raise RowError(
+            raise ResultRefused(
                 "invalid", _("Ct «%(value)s» is not a number.") % {"value": str(row["ct"])[:20]}
             ) from None
         if not ct.is_finite() or not Decimal(0) <= ct < Decimal(100):
-            raise RowError("invalid", _("Ct must be between 0 and 100."))
+            raise ResultRefused("invalid", _("Ct must be between 0 and 100."))
     tested_at = None
     if row.get("tested_at"):
         tested_at = parse_moment(str(row["tested_at"]))
         if tested_at is None:
-            raise RowError("invalid", _("“tested_at” is not a date and time."))
+            raise ResultRefused("invalid", _("“tested_at” is not a date and time."))
     reason = str(row.get("reason") or "").strip()[:300]
     correction = bool(row.get("correction")) or bool(reason)
     return {
@@ -119,17 +122,17 @@ def _tubes(codes: set[str], user: User | None, lock: bool) -> dict[str, Tube]:
 def _check_tube(values: dict[str, Any], tube: Tube | None) -> dict[str, Any]:
     code, result, reason = values["code"], values["result"], values["reason"]
     if tube is None:
-        raise RowError(
+        raise ResultRefused(
             "unknown_tube", _("No tube %(code)s was sampled; check the barcode.") % {"code": code}
         )
     if tube.status != TubeStatus.SEALED:
-        raise RowError(
+        raise ResultRefused(
             "tube_open", _("Tube %(code)s was never sealed at its lane.") % {"code": code}
         )
     if tube.received_at is None:
         # A result for a tube the lab never scanned in is the re-keyed barcode the field guide
         # warns of: the tube must come in through its box, counted.
-        raise RowError(
+        raise ResultRefused(
             "not_received",
             _(
                 "Tube %(code)s has not been received at the lab: receive its box %(box)s first (scan it in and count), then record the result."
@@ -142,39 +145,39 @@ def _check_tube(values: dict[str, Any], tube: Tube | None) -> dict[str, Any]:
             % {"code": code},
         )
     if tube.result and tube.result != result and not values["correction"]:
-        raise RowError(
+        raise ResultRefused(
             "conflict",
             _("Tube %(code)s is already %(old)s. To change it, send a correction with a reason.")
             % {"code": code, "old": tube.get_result_display()},
         )
     if values["correction"] and len(reason) < 4 and tube.result and tube.result != result:
-        raise RowError("invalid", _("A correction needs a reason (at least 4 characters)."))
+        raise ResultRefused("invalid", _("A correction needs a reason (at least 4 characters)."))
     return {**values, "tube": tube}
 
 
 def check(
     rows: list[object], user: User | None, *, lock: bool = False
-) -> list[dict[str, Any] | RowError]:
+) -> list[dict[str, Any] | ResultRefused]:
     """Each row checked without writing, in order: the values parse, the tube exists in the
     user's towns, has been received and may be resulted. Tubes are read a few thousand at a
     time, whatever the number of rows."""
-    values: list[dict[str, Any] | RowError] = []
+    values: list[dict[str, Any] | ResultRefused] = []
     for row in rows:
         try:
             if not isinstance(row, dict):
-                raise RowError("invalid", _("Each result must be an object."))
+                raise ResultRefused("invalid", _("Each result must be an object."))
             values.append(_values(row))
-        except RowError as refused:
+        except ResultRefused as refused:
             values.append(refused)
     tubes = _tubes({v["code"] for v in values if isinstance(v, dict)}, user, lock)
-    checked: list[dict[str, Any] | RowError] = []
+    checked: list[dict[str, Any] | ResultRefused] = []
     for value in values:
-        if isinstance(value, RowError):
+        if isinstance(value, ResultRefused):
             checked.append(value)
             continue
         try:
             checked.append(_check_tube(value, tubes.get(value["code"])))
-        except RowError as refused:
+        except ResultRefused as refused:
             checked.append(refused)
     return checked
 
@@ -182,7 +185,7 @@ def check(
 def parse_row(row: dict[str, Any], user: User | None) -> dict[str, Any]:
     """One row checked without writing (``check`` for many)."""
     [checked] = check([row], user)
-    if isinstance(checked, RowError):
+    if isinstance(checked, ResultRefused):
         raise checked
     return checked
 
@@ -303,7 +306,7 @@ def record(
             done = {id(c) for c in plain}
             for row, outcome in zip(part, checked, strict=True):
                 code = str(row.get("tube") or "") if isinstance(row, dict) else ""
-                if isinstance(outcome, RowError):
+                if isinstance(outcome, ResultRefused):
                     answers.append(_refused(code, outcome))
                 elif id(outcome) in done:
                     answers.append({"tube": code, "status": "accepted"})
@@ -312,12 +315,12 @@ def record(
                         with transaction.atomic():
                             status = _apply(user, parse_row(row, user), now)
                         answers.append({"tube": code, "status": status})
-                    except RowError as refused:
+                    except ResultRefused as refused:
                         answers.append(_refused(code, refused))
     return answers
 
 
-def _refused(code: str, refused: RowError) -> dict[str, Any]:
+def _refused(code: str, refused: ResultRefused) -> dict[str, Any]:
     return {
         "tube": code,
         "status": "rejected",

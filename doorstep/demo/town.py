@@ -19,11 +19,24 @@ from django.utils import timezone
 from doorstep.campaigns.actions import create_campaign, lift, set_community_zone, start_round
 from doorstep.campaigns.models import Campaign, CampaignBuilding, Zone
 from doorstep.core import codes, stats
+from doorstep.core.demo_logins import DEMO_PASSWORD, ROLE_USERS
 from doorstep.core.idnumbers import id_check_character
 from doorstep.core.models import User
 from doorstep.core.roles import Role
+from doorstep.demo.assistance import morning_requests
+from doorstep.demo.canvass import walk_the_morning
+from doorstep.demo.sampling import earlier_rounds, morning_at_the_site
+from doorstep.sampling.actions import create_site
+from doorstep.sampling.models import Site
 from doorstep.territory.models import Building, Community, Grid, Household, Resident, Town, Unit
-from doorstep.workforce.models import SupportUnit
+from doorstep.workforce.actions import (
+    assign_team,
+    check_in,
+    create_callup,
+    form_team,
+    new_worker_code,
+)
+from doorstep.workforce.models import CallUp, Purpose, Skill, Staff, SupportUnit
 
 TOWN = "中北镇(演示)"
 COMMUNITIES = [
@@ -46,16 +59,6 @@ SUPPORT_UNITS = ["西营门街", "大寺镇", "杨柳青镇", "王稳庄镇", "�
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂华玉萍红建国志鹏飞宇浩然欣怡子涵梓轩雨泽晨阳博文思远佳琪雅婷晓东海燕春梅冬雪立新永红德胜淑珍凤英秀兰玉兰桂英建华建平"
 # Xiqing district's area code; the numbers below it are invented.
 AREA = "120111"
-DEMO_PASSWORD = "doorstep-demo"
-ROLE_USERS = [
-    ("commander", Role.COMMANDER, "指挥长 赵"),
-    ("worker", Role.COMMUNITY_WORKER, "社区工作者 钱"),
-    ("leader", Role.TEAM_LEADER, "组长 孙"),
-    ("canvasser", Role.CANVASSER, "入户队员 李"),
-    ("registrar", Role.REGISTRAR, "登记员 周"),
-    ("lab", Role.LAB, "检测实验室 吴"),
-    ("admin", Role.ADMIN, "管理员 郑"),
-]
 BATCH = 5000
 
 
@@ -201,20 +204,11 @@ def build_demo(
         rng, residents, progress=progress
     )
     _users(town, communities)
-    from doorstep.sampling.demo import earlier_rounds
-
     earlier_rounds(rng, town, communities, User.objects.get(username="admin"))
     campaign = _campaign(town, communities)
     _workforce(rng, town, communities)
-    from doorstep.canvass.demo import walk_the_morning
-
     walk_the_morning(rng, campaign, communities[0])
-    from doorstep.assistance.demo import morning_requests
-
     morning_requests(communities[0], User.objects.filter(username="worker").first())
-    from doorstep.sampling.demo import morning_at_the_site
-    from doorstep.sampling.models import Site
-
     morning_at_the_site(rng, Site.objects.get(name="富锦园广场采样点"))
     stats.refresh([m._meta.db_table for m in apps.get_models()])
     return DemoResult(
@@ -275,16 +269,6 @@ UNIT_STAFF = {"西营门街": 40, "大寺镇": 30, "杨柳青镇": 112, "王稳�
 def _workforce(rng: random.Random, town: Town, communities: list[Community]) -> None:
     """The seed's surge: five units' staff, sampling sites with lanes, Yangliuqing's second batch
     of 30 checked in and split into four groups, one per lane."""
-    from doorstep.sampling.actions import create_site
-    from doorstep.workforce.actions import (
-        assign_team,
-        check_in,
-        create_callup,
-        form_team,
-        new_worker_code,
-    )
-    from doorstep.workforce.models import CallUp, Purpose, Skill, Staff
-
     commander = User.objects.get(username="commander")
     units = {n: SupportUnit.objects.create(town=town, name=n) for n in SUPPORT_UNITS}
     skills = [
@@ -372,23 +356,8 @@ def _workforce(rng: random.Random, town: Town, communities: list[Community]) -> 
         members[0].save(update_fields=["user"])
 
 
-def demo_logins_active() -> list[str]:
-    """The demo's users that can still sign in with the demo's published password."""
-    return [
-        user.username
-        for user in User.objects.filter(
-            username__in=[u for u, _r, _n in ROLE_USERS], is_active=True
-        )
-        if user.check_password(DEMO_PASSWORD)
-    ]
-
-
 def real_towns() -> list[str]:
     return list(Town.objects.filter(is_demo=False).values_list("name", flat=True)[:5])
-
-
-def demo_users() -> list[tuple[str, str, str]]:
-    return [(username, str(role.label), DEMO_PASSWORD) for username, role, _n in ROLE_USERS]
 
 
 def existing_demo() -> tuple[Town, int] | None:

@@ -10,14 +10,21 @@ from doorstep.campaigns.models import (
     ZoneChange,
     ZoneWhy,
 )
+from doorstep.canvass.actions import team_of
+from doorstep.canvass.models import BuildingTask, Coverage, FeedPost, TaskStatus
 from doorstep.command import rounds, zoning
 from doorstep.core import codes
-from doorstep.core.demo import DEMO_PASSWORD, build_demo
+from doorstep.core.demo_logins import DEMO_PASSWORD
 from doorstep.core.idnumbers import normalise_resident_id
 from doorstep.core.models import User
 from doorstep.core.roles import Role
+from doorstep.demo.town import build_demo
+from doorstep.lab.models import RetestOrder
+from doorstep.sampling.models import Box, Scope, Site, Tally, Tube
+from doorstep.sampling.queries import site_waits
 from doorstep.territory.models import Building, Community, Resident, Town
-from doorstep.workforce.models import SupportUnit
+from doorstep.workforce import queries
+from doorstep.workforce.models import CallUp, SupportUnit
 
 pytestmark = pytest.mark.django_db
 
@@ -43,8 +50,6 @@ def test_the_demo_town_is_built_like_the_seed(capsys):
         "王稳庄镇",
         "赤龙南街",
     }
-    from doorstep.workforce import queries
-    from doorstep.workforce.models import CallUp
 
     board = queries.muster_board(CallUp.objects.get(unit__name="杨柳青镇"))
     assert (board.asked, board.arrived, board.minutes_to_assemble) == (30, 28, 28)
@@ -59,8 +64,6 @@ def test_the_demo_town_is_built_like_the_seed(capsys):
 
 
 def test_the_demo_has_a_door_to_door_morning_behind_it():
-    from doorstep.canvass.actions import team_of
-    from doorstep.canvass.models import BuildingTask, Coverage, FeedPost, TaskStatus
 
     build_demo(2000, progress=lambda _line: None)
     leader = User.objects.get(username="leader")
@@ -74,8 +77,6 @@ def test_the_demo_has_a_door_to_door_morning_behind_it():
 
 
 def test_the_demo_has_a_sampling_morning_at_the_site():
-    from doorstep.lab.models import RetestOrder
-    from doorstep.sampling.models import Box, Scope, Tally, Tube
 
     build_demo(3000, progress=lambda _line: None)
     assert Tube.objects.filter(status="sealed").count() == 24
@@ -90,8 +91,6 @@ def test_the_demo_has_a_sampling_morning_at_the_site():
     assert (campaign.people, campaign.boxes_in_transit, campaign.positive_pools) == (247, 1, 1)
     assert Tube.objects.get(status="open").member_count == 7
     # The queue the order keepers reported is a believable wait at the lanes' pace.
-    from doorstep.sampling.models import Site
-    from doorstep.sampling.queries import site_waits
 
     site = Site.objects.get(name="富锦园广场采样点")
     wait = site_waits([site])[site.pk]

@@ -21,7 +21,7 @@ from doorstep.campaigns.actions import (
 )
 from doorstep.campaigns.models import Campaign, Zone
 from doorstep.core.models import User
-from doorstep.lab import results
+from doorstep.lab.actions import results
 from doorstep.sampling import ingest, tally
 from doorstep.sampling.actions import report_queue
 from doorstep.sampling.models import RoundSample, Site

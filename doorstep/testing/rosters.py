@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import io
 
-from doorstep.conftest import valid_id
+from openpyxl import Workbook
+
+from doorstep.testing import valid_id
 
 HEADER = [
     "社区",
@@ -43,8 +45,6 @@ def csv_bytes(rows: list[list[str]], header: list[str] = HEADER, encoding: str =
 
 
 def xlsx_bytes(rows: list[list[object]], header: list[str] = HEADER) -> bytes:
-    from openpyxl import Workbook
-
     workbook = Workbook()
     sheet = workbook.active
     sheet.append(header)

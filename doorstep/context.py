@@ -6,12 +6,12 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from doorstep.core.roles import Can
-from doorstep.core.scoping import town_ids
 from doorstep.territory.models import Town
+from doorstep.territory.scoping import town_ids
 
 
 def nav_items(user) -> list[dict[str, str]]:  # type: ignore[no-untyped-def]
-    items = [{"url": reverse("core:home"), "label": _("Home")}]
+    items = [{"url": reverse("home"), "label": _("Home")}]
     if user.can(Can.VIEW_DASHBOARD):
         items.append({"url": reverse("command:index"), "label": _("Command")})
     if user.can(Can.VIEW_RESIDENTS):

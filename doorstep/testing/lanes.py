@@ -1,5 +1,5 @@
-"""A lane at 广场采样点 in a community with a controlled building (10 in 1) and a sealed one
-(one tube per household), a registrar with a token, and a lab receiver with one."""
+"""A lane's device and the lab's, for tests: events with fresh UUIDs posted to the real API,
+tubes filled and sealed, boxes carried to the lab and results posted."""
 
 from __future__ import annotations
 
@@ -7,58 +7,12 @@ import json
 import uuid
 from typing import Any
 
-import pytest
 from django.test import Client
 from django.utils import timezone
 
-from doorstep.api.models import ApiToken
-from doorstep.campaigns.models import CampaignBuilding, PoolRule, Zone
-from doorstep.conftest import (
-    make_building,
-    make_campaign,
-    make_household,
-    make_lane,
-    make_lane_team,
-    make_resident,
-    valid_id,
-)
-from doorstep.sampling.models import Box, Tube
-
-
-@pytest.fixture
-def lane_world(community, registrar, lab):  # type: ignore[no-untyped-def]
-    controlled = make_building(community, "12号楼", position=12)
-    sealed = make_building(community, "13号楼", position=13)
-    people = [
-        make_resident(make_household(controlled, f"{floor}0{n}"), f"居民{floor}{n}")
-        for floor in range(1, 5)
-        for n in range(1, 4)
-    ]
-    home = make_household(sealed, "301")
-    family = [make_resident(home, "王父"), make_resident(home, "王母")]
-    neighbour = make_resident(make_household(sealed, "302"), "邻居")
-    campaign = make_campaign(community)
-    CampaignBuilding.objects.filter(campaign=campaign, building=controlled).update(
-        zone=Zone.CONTROLLED, pool_rule=PoolRule.TEN
-    )
-    CampaignBuilding.objects.filter(campaign=campaign, building=sealed).update(
-        zone=Zone.SEALED, pool_rule=PoolRule.HOUSEHOLD
-    )
-    lane = make_lane(community)
-    # The registrar is on duty at the lane (a registrar scans only where on duty) and, for
-    # tests that use the site's other lane, their device's token is given that lane too.
-    make_lane_team(lane, registrar)
-    other = lane.site.lanes.exclude(pk=lane.pk).first()
-    return {
-        "campaign": campaign,
-        "lane": lane,
-        "people": people,
-        "family": family,
-        "neighbour": neighbour,
-        "registrar": Device(ApiToken.issue(registrar, lane=other)[1]),
-        "registrar_user": registrar,
-        "lab": Device(ApiToken.issue(lab)[1]),
-    }
+from doorstep.sampling.models import Box, Lane, Tube
+from doorstep.territory.models import Resident
+from doorstep.testing import valid_id
 
 
 class Device:
@@ -135,3 +89,32 @@ def to_the_lab(world: dict[str, Any], *codes: str) -> None:
         if found.status == "open":
             registrar.send(registrar.event("box.seal", box=box, count=found.tube_count))
         assert lab.codes(lab.event("box.receive", box=box, count=found.tube_count)) == ["accepted"]
+
+
+def sealed_tube(
+    d: Device, lane: Lane, people: list[Resident], code: str = "2112250001", pool: int | None = None
+) -> Tube:
+    extra: dict[str, Any] = {"pool": pool} if pool is not None else {}
+    events = [d.event("tube.open", lane=lane.code, tube=code, **extra)]
+    events += [d.event("tube.add", tube=code, person=p.person_code) for p in people]
+    events.append(d.event("tube.seal", tube=code))
+    assert {a["status"] for a in d.send(*events)} == {"accepted"}
+    return Tube.objects.get(code=code)
+
+
+def post(world: dict[str, Any], *rows: Any) -> list[dict[str, Any]]:
+    """The lab posts result rows for tubes it has received: tubes not yet at the lab are sent
+    there first, boxed and counted, as they are in practice."""
+    waiting = Tube.objects.filter(
+        code__in=[
+            r["tube"] for r in rows if isinstance(r, dict) and "\x00" not in r.get("tube", "")
+        ],
+        status="sealed",
+        received_at__isnull=True,
+    ).values_list("code", flat=True)
+    if waiting:
+        to_the_lab(world, *waiting)
+    response = world["lab"].post("results", {"results": list(rows)})
+    assert response.status_code == 200, response.content
+    results: list[dict[str, Any]] = response.json()["results"]
+    return results

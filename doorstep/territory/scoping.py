@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
 
 from doorstep.core.models import User
@@ -74,12 +73,6 @@ def residents_for(user: User) -> QuerySet[Resident]:
 
 def communities_for(user: User) -> QuerySet[Community]:
     return scoped(user, Community.objects.all(), community_path="").order_by("name")
-
-
-def require(user: User, capability: Can) -> None:
-    """403 for a signed-in user whose role lacks the capability."""
-    if not user.can(capability):
-        raise PermissionDenied(capability.value)
 
 
 def town_ids(user: User) -> set[int] | None:

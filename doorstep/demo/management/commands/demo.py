@@ -6,7 +6,9 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
-from doorstep.core import demo
+from doorstep.core import demo_logins
+from doorstep.demo import town as demo
+from doorstep.territory.models import Town
 
 
 class Command(BaseCommand):
@@ -74,7 +76,7 @@ class Command(BaseCommand):
                 )
             )
         self.stdout.write("\nOne user per role (demo password for all):")
-        for username, role, password in demo.demo_users():
+        for username, role, password in demo_logins.demo_users():
             self.stdout.write(f"  {username:<10} {role:<20} {password}")
         if options["no_serve"]:
             return
@@ -85,6 +87,4 @@ class Command(BaseCommand):
 
 
 def _empty() -> bool:
-    from doorstep.territory.models import Town
-
     return not Town.objects.exists()

@@ -1,1 +1,0 @@
-from doorstep.sampling.tests.conftest import lane_world  # noqa: F401
