@@ -25,8 +25,9 @@ def main(argv: list[str] | None = None) -> None:
     args = list(sys.argv if argv is None else argv)
     if len(args) > 1:
         args[1] = ALIASES.get(args[1], args[1])
-    if len(args) > 1 and args[1] in ("demo", "simulate"):
-        # The demo and the simulator write their own secret key before settings are read.
+    if len(args) > 1 and args[1] in ("demo", "simulate", "plan", "plan_lanes"):
+        # The demo, the simulator and the planners write their own secret key (in DOORSTEP_HOME,
+        # once) before settings are read, so that they run on a machine not set up to serve.
         ensure_secret_key()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "doorstep.settings")
     args[0] = "doorstep"

@@ -55,6 +55,18 @@ def overdue(requests: Iterable[Request], now: dt.datetime) -> list[Request]:
     ]
 
 
+@dataclass(frozen=True)
+class Waiting:
+    """An open request on the queue, with its timer."""
+
+    request: Request
+    timer: Timer
+
+
+def waiting(requests: Iterable[Request], now: dt.datetime) -> list[Waiting]:
+    return [Waiting(r, timer(r, now)) for r in requests]
+
+
 @dataclass
 class ExamTaker:
     request: Request

@@ -51,15 +51,15 @@ def index(request: AuthedRequest) -> HttpResponse:
     """Open requests by priority; the alarm when an emergency or a birth is open."""
     communities = _scope(request)
     now = timezone.now()
-    rows = list(scoped(request.user, queries.queue(communities))[:300])
-    for row in rows:
-        row.timer = queries.timer(row, now)  # type: ignore[attr-defined]
-    late = {r.pk for r in queries.overdue(rows, now)}
+    requests = list(scoped(request.user, queries.queue(communities))[:300])
+    late = {r.pk for r in queries.overdue(requests, now)}
     only_late = request.GET.get("overdue") == "1"
     context = {
-        "rows": [r for r in rows if r.pk in late] if only_late else rows,
+        "rows": queries.waiting(
+            [r for r in requests if r.pk in late] if only_late else requests, now
+        ),
         "late": late,
-        "alarm": [r for r in rows if r.urgent],
+        "alarm": [r for r in requests if r.urgent],
         "only_late": only_late,
         "can_manage": request.user.can(Can.MANAGE_NEEDS),
     }

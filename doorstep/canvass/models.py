@@ -130,6 +130,11 @@ class BuildingTask(models.Model):
     def untested(self) -> int:
         return untested(self.residents, self.sampled, self.exempt)
 
+    @property
+    def sampled_pct(self) -> int:
+        """The building's residents sampled, in whole percent (the community schematic)."""
+        return round(100 * self.sampled / self.residents) if self.residents else 0
+
 
 class Visit(models.Model):
     """One tap: an outcome recorded for a household. Append-only; the phone's UUID makes a

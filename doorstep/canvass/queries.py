@@ -106,12 +106,40 @@ class HouseholdRow:
             return 0
         return sum(not m.sampled for m in self.members)
 
+    @property
+    def todo(self) -> bool:
+        """No outcome yet, and not everyone sampled at a lane: someone must still knock."""
+        return (self.state is None or not self.state.outcome) and not (
+            self.state is not None and self.state.all_sampled
+        )
+
 
 @dataclass
 class FloorGroup:
     unit: str
     floor: int | None
     rows: list[HouseholdRow]
+    anchor: str = ""  # the group's id on the page, which the floor index jumps to
+
+    @property
+    def todo(self) -> bool:
+        return any(row.todo for row in self.rows)
+
+
+@dataclass(frozen=True)
+class UnitFloors:
+    """One unit's row of the floor index: its floors, bottom up, each marked if a household
+    there has no outcome yet."""
+
+    unit: str
+    floors: list[FloorGroup]
+
+
+def floor_index(groups: list[FloorGroup]) -> list[UnitFloors]:
+    units: dict[str, list[FloorGroup]] = {}
+    for group in groups:
+        units.setdefault(group.unit, []).append(group)
+    return [UnitFloors(unit, floors) for unit, floors in units.items()]
 
 
 def building_page(task: BuildingTask) -> list[FloorGroup]:
@@ -137,9 +165,9 @@ def building_page(task: BuildingTask) -> list[FloorGroup]:
     ).order_by("id"):
         rows[r.household_id].members.append(Member(r, r.pk in sampled))
     return [
-        FloorGroup(unit, floor, list(group))
-        for (unit, floor), group in groupby(
-            rows.values(), key=lambda row: (row.household.unit.name, row.household.floor)
+        FloorGroup(unit, floor, list(group), anchor=f"floor-{n}")
+        for n, ((unit, floor), group) in enumerate(
+            groupby(rows.values(), key=lambda row: (row.household.unit.name, row.household.floor))
         )
     ]
 
@@ -185,7 +213,33 @@ def buildings(campaign_id: int, community_id: int) -> QuerySet[BuildingTask]:
     )
 
 
-def revisits(campaign_id: int, community_id: int) -> list[HouseholdState]:
+@dataclass(frozen=True)
+class OpenBuilding:
+    """A building a team may claim, with its zone in the round (shown as a badge)."""
+
+    task: BuildingTask
+    zone: str
+
+
+def open_buildings(tasks: list[BuildingTask]) -> list[OpenBuilding]:
+    zones = dict(
+        CampaignBuilding.objects.filter(
+            campaign_id__in={t.campaign_id for t in tasks},
+            building_id__in=[t.building_id for t in tasks],
+        ).values_list("building_id", "zone")
+    )
+    return [OpenBuilding(t, zones.get(t.building_id, "")) for t in tasks]
+
+
+@dataclass(frozen=True)
+class Revisit:
+    """A nobody-home household on the revisit list, with who lives there (masked on the page)."""
+
+    state: HouseholdState
+    members: list[Resident]
+
+
+def revisits(campaign_id: int, community_id: int) -> list[Revisit]:
     """Nobody-home households: knock again after one miss, phone after two."""
     states = list(
         HouseholdState.objects.filter(
@@ -202,9 +256,7 @@ def revisits(campaign_id: int, community_id: int) -> list[HouseholdState]:
         household_id__in=[s.household_id for s in states], moved_out=False
     ).order_by("id"):
         members.setdefault(r.household_id, []).append(r)
-    for state in states:
-        state.members = members.get(state.household_id, [])  # type: ignore[attr-defined]
-    return states
+    return [Revisit(state, members.get(state.household_id, [])) for state in states]
 
 
 def feed(campaign_id: int, community_ids: list[int] | None, limit: int = 50) -> list[FeedPost]:

@@ -5,6 +5,7 @@ from doorstep.canvass import views
 app_name = "canvass"
 urlpatterns = [
     path("", views.index, name="index"),
+    path("sw.js", views.service_worker, name="service_worker"),
     path("<int:campaign_id>/coverage/", views.coverage, name="coverage"),
     path("<int:campaign_id>/feed/", views.feed, name="feed"),
     path("<int:campaign_id>/communities/<int:community_id>/", views.community, name="community"),

@@ -6,8 +6,9 @@ import uuid
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -25,6 +26,7 @@ from doorstep.canvass.models import (
     TaskStatus,
 )
 from doorstep.core import alerts as core_alerts
+from doorstep.core import offline
 from doorstep.core.actions import audit
 from doorstep.core.http import AuthedRequest, require
 from doorstep.core.inputs import is_number, number
@@ -67,6 +69,7 @@ def _get_task_for_user(request: AuthedRequest, pk: int) -> BuildingTask:
 
 @require_GET
 @login_required
+@offline.page
 def index(request: AuthedRequest) -> HttpResponse:
     """A team's own page: its building and the claim list in the round running in its
     community. Everyone else goes to the coverage of the round running in their communities,
@@ -88,14 +91,9 @@ def index(request: AuthedRequest) -> HttpResponse:
         .select_related("building")
         .first()
     )
-    free = actions.nearest_open(held or _last_worked(campaign, team) or team.community, campaign.pk)
-    zones = dict(
-        CampaignBuilding.objects.filter(
-            campaign=campaign, building_id__in=[t.building_id for t in free]
-        ).values_list("building_id", "zone")
+    free = queries.open_buildings(
+        actions.nearest_open(held or _last_worked(campaign, team) or team.community, campaign.pk)
     )
-    for t in free:
-        t.zone = zones.get(t.building_id, "")  # type: ignore[attr-defined]
     return render(
         request,
         "canvass/index.html",
@@ -106,6 +104,7 @@ def index(request: AuthedRequest) -> HttpResponse:
             "free": free,
             "is_leader": team.leader.user_id == request.user.pk,
             "now": timezone.now(),
+            "offline": _offline(),
         },
     )
 
@@ -266,20 +265,22 @@ def untested_export(request: AuthedRequest, campaign_id: int, community_id: int)
 
 @require_GET
 @login_required
+@offline.page
 def revisits(request: AuthedRequest, campaign_id: int, community_id: int) -> HttpResponse:
     campaign = _get_campaign_for_user(request, campaign_id)
     cov = _get_community_for_user(request, campaign, community_id)
-    states = queries.revisits(campaign.pk, cov.community_id)
     return render(
         request,
         "canvass/revisits.html",
         {
             "campaign": campaign,
             "cov": cov,
-            "states": states,
+            "rows": queries.revisits(campaign.pk, cov.community_id),
             "can_record": request.user.can(Can.RECORD_OUTCOMES)
             and actions.may_follow_up(request.user, cov.community_id),
             "new_id": uuid.uuid4,
+            "now": timezone.now(),
+            "offline": _offline(),
         },
     )
 
@@ -304,6 +305,7 @@ def feed(request: AuthedRequest, campaign_id: int) -> HttpResponse:
 
 @require_GET
 @login_required
+@offline.page
 def task(request: AuthedRequest, task_id: int) -> HttpResponse:
     t = _get_task_for_user(request, task_id)
     now = timezone.now()
@@ -320,13 +322,15 @@ def task(request: AuthedRequest, task_id: int) -> HttpResponse:
         .values_list("zone", flat=True)
         .first()
     )
+    groups = queries.building_page(t)
     return render(
         request,
         "canvass/task.html",
         {
             "task": t,
             "zone": zone,
-            "groups": queries.building_page(t),
+            "groups": groups,
+            "floor_index": queries.floor_index(groups),
             "mine": mine,
             "lapsed": lapsed,
             "is_leader": is_leader and request.user.can(Can.CLAIM_BUILDINGS),
@@ -337,8 +341,19 @@ def task(request: AuthedRequest, task_id: int) -> HttpResponse:
             "need_kinds": NeedKind.choices,
             "new_id": uuid.uuid4,
             "now": now,
+            "offline": _offline(),
         },
     )
+
+
+def _offline() -> offline.Boot:
+    """The door-to-door pages' service worker, controlling every page under /canvass/."""
+    return offline.boot("canvass", reverse("canvass:service_worker"), reverse("canvass:index"))
+
+
+@require_GET
+def service_worker(request: HttpRequest) -> HttpResponse:
+    return offline.worker(request, "canvass", reverse("canvass:index"))
 
 
 def _claimable(request: AuthedRequest, task_id: int) -> BuildingTask:
@@ -429,7 +444,8 @@ def record_outcomes(request: AuthedRequest, task_id: int) -> HttpResponse:
             messages.info(request, answer.message)
     if back == "revisits":
         return redirect("canvass:revisits", campaign_id=t.campaign_id, community_id=t.community_id)
-    return redirect("canvass:task", task_id=t.pk)
+    # Back to the household that was tapped, not the top of a 33-floor building.
+    return redirect(reverse("canvass:task", args=[t.pk]) + f"#h-{number(str(tap.household))}")
 
 
 def _outcome_batch(request: AuthedRequest, t: BuildingTask) -> HttpResponse:

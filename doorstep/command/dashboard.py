@@ -19,7 +19,6 @@ from doorstep.canvass.models import BuildingTask, Coverage, not_started, unteste
 from doorstep.core import alerts as core_alerts
 from doorstep.core import clocks
 from doorstep.core.alerts import Alert
-from doorstep.core.masking import mask_name
 from doorstep.sampling.models import (
     Box,
     HourTally,
@@ -368,15 +367,12 @@ def needs(campaign: Campaign, now: dt.datetime) -> Needs:
 
 
 def community_tasks(campaign: Campaign, community_id: int) -> list[BuildingTask]:
-    """The community's buildings in walking order, each with its sampled share (``sampled_pct``)."""
-    tasks = list(
+    """The community's buildings in walking order (each with its ``sampled_pct``)."""
+    return list(
         BuildingTask.objects.filter(campaign=campaign, community_id=community_id)
         .select_related("building", "team")
         .order_by("building__position", "building__name")
     )
-    for task in tasks:
-        task.sampled_pct = round(100 * task.sampled / task.residents) if task.residents else 0  # type: ignore[attr-defined]
-    return tasks
 
 
 @dataclass
@@ -405,13 +401,9 @@ def site_detail(campaign: Campaign, site: Site, now: dt.datetime) -> SiteDetail 
 
 
 def tube_members(tube: Tube) -> list[TubeMember]:
-    """A tube's members in scan order, each with a ``masked`` name (residents and walk-ins)."""
-    members = list(
+    """A tube's members in scan order (each with its ``masked_name``: residents and walk-ins)."""
+    return list(
         TubeMember.objects.filter(tube=tube)
         .select_related("resident", "walk_in", "household__unit__building")
         .order_by("added_at")
     )
-    for member in members:
-        person = member.resident or member.walk_in
-        member.masked = mask_name(person.name if person else "")  # type: ignore[attr-defined]
-    return members

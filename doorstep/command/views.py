@@ -347,7 +347,7 @@ def zones(request: AuthedRequest, campaign_id: int) -> HttpResponse:
         [a.building_id for a in answers], drills=campaign.is_drill
     )
     for answer in answers:
-        answer.history = history.get(answer.building_id, [])[:10]  # type: ignore[attr-defined]
+        answer.history = history.get(answer.building_id, [])[:10]
     seals = list(
         campaign_queries.unconfirmed_seals(campaign.pk).filter(community_id__in=ids).order_by("-at")
     )

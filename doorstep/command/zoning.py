@@ -49,6 +49,8 @@ class Evidence:
     open_retests: int
     can_lift: bool
     why_not: list[str] = field(default_factory=list)
+    # The building's last zone changes, newest first; the Zones page fills it.
+    history: list[ZoneChange] = field(default_factory=list)
 
     @property
     def zone_label(self) -> str:

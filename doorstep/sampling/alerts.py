@@ -63,8 +63,9 @@ def _open_tubes(campaign: Any, now: dt.datetime) -> list[Alert]:
 
 def _unboxed(campaign: Any, now: dt.datetime) -> list[Alert]:
     found = []
-    for tube in unboxed(campaign, now, late_only=True, limit=SHOWN):
-        overdue = tube.clock == clocks.OVERDUE  # type: ignore[attr-defined]
+    for clocked in unboxed(campaign, now, late_only=True, limit=SHOWN):
+        tube = clocked.tube
+        overdue = clocked.clock == clocks.OVERDUE
         assert tube.sealed_at is not None
         found.append(
             Alert(
@@ -80,7 +81,7 @@ def _unboxed(campaign: Any, now: dt.datetime) -> list[Alert]:
                     "hours": (now - tube.sealed_at).total_seconds() / 3600,
                 },
                 _tube_url(campaign, tube.code),
-                f"tube_unboxed:{tube.pk}:{tube.clock}",  # type: ignore[attr-defined]
+                f"tube_unboxed:{tube.pk}:{clocked.clock}",
                 tube.community_id,
                 tube.sealed_at + (clocks.SPECIMEN_DUE if overdue else clocks.SPECIMEN_WARN),
             )

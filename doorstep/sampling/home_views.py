@@ -14,7 +14,6 @@ from django.views.decorators.http import require_GET, require_POST
 from doorstep.campaigns.models import Campaign, CampaignStatus
 from doorstep.core.http import AuthedRequest, require
 from doorstep.core.inputs import is_number
-from doorstep.core.masking import mask_name
 from doorstep.core.roles import Can
 from doorstep.sampling import home, queries
 from doorstep.sampling.models import HomeStop, HomeTask, Lane
@@ -77,9 +76,6 @@ def home_task(request: AuthedRequest, home_task_id: int) -> HttpResponse:
         .select_related("resident", "walk_in", "household__unit")
         .order_by("done_at", "household__unit__name", "household__room", "id")
     )
-    for stop in stops:
-        person = stop.resident or stop.walk_in
-        stop.masked = mask_name(person.name if person else "")  # type: ignore[attr-defined]
     scan = queries.scan_lanes(request.user)
     lanes = home.lanes_for(request.user, task, scan) if request.user.can(Can.SCAN) else []
     return render(

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
@@ -21,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from doorstep.core import offline
 from doorstep.core.http import AuthedRequest
 from doorstep.sampling import ingest, queries, rules
 from doorstep.sampling.access import lane_for_user
@@ -41,6 +41,7 @@ def _refused(refusal: Refusal) -> dict[str, Any]:
 
 @require_http_methods(["GET", "POST"])
 @login_required
+@offline.page
 def lane(request: AuthedRequest, lane_id: int) -> HttpResponse:
     found = lane_for_user(request, lane_id)
     answer = _lane_action(request, found) if request.method == "POST" else None
@@ -52,6 +53,10 @@ def lane(request: AuthedRequest, lane_id: int) -> HttpResponse:
         "lane_rule": rules.rule_label(panel.pool),
         "documents": DocumentType.choices,
         "boot": _boot(request, panel),
+        "offline": offline.boot(
+            "lane", reverse("sampling:service_worker"), reverse("sampling:sites")
+        ),
+        "now": timezone.now(),
     }
     status = 400 if answer is not None and answer["status"] == "rejected" else 200
     return render(request, "sampling/lane.html", context, status=status)
@@ -131,8 +136,6 @@ def _boot(request: AuthedRequest, panel: queries.LanePanel) -> dict[str, Any]:
         "lane": panel.lane.code,
         "lanePk": panel.lane.pk,
         "endpoint": reverse("sampling:lane_events", args=[panel.lane.pk]),
-        "worker": reverse("sampling:service_worker"),
-        "scope": reverse("sampling:sites"),
         "csrf": get_token(request),
         "state": lane_state(panel),
         "text": _page_words(),
@@ -192,14 +195,4 @@ def lane_events(request: AuthedRequest, lane_id: int) -> HttpResponse:
 @require_GET
 def service_worker(request: HttpRequest) -> HttpResponse:
     """Served from /sampling/ so that it may control the lane pages."""
-    response = render(
-        request,
-        "sampling/sw.js",
-        {
-            "static_prefix": settings.STATIC_URL,
-            "lanes_prefix": reverse("sampling:sites") + "lanes/",
-        },
-        content_type="application/javascript",
-    )
-    response["Cache-Control"] = "no-cache"
-    return response
+    return offline.worker(request, "lane", reverse("sampling:sites") + "lanes/")

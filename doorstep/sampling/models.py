@@ -284,6 +284,12 @@ class TubeMember(models.Model):
     def __str__(self) -> str:
         return f"{self.tube_id}:{self.resident_id or self.walk_in_id}"
 
+    @property
+    def masked_name(self) -> str:
+        """The member's name masked as on every page (a resident or a walk-in)."""
+        person = self.resident or self.walk_in
+        return mask_name(person.name if person else "")
+
 
 class BoxStatus(models.TextChoices):
     OPEN = "open", _("Packing")
@@ -587,6 +593,12 @@ class HomeStop(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task_id}:{self.resident_id or self.walk_in_id} {self.reason}"
+
+    @property
+    def masked_name(self) -> str:
+        """Who is to be swabbed, masked as on every page (the resident or the walk-in)."""
+        person = self.resident or self.walk_in
+        return mask_name(person.name if person else "")
 
     @property
     def waiting(self) -> bool:

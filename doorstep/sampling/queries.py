@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -147,6 +147,14 @@ class Wait:
         return "busy" if self.minutes >= BUSY_MINUTES else "free"
 
 
+@dataclass(frozen=True)
+class SiteWait:
+    """A site on the sites page with its wait band from the last queue reports."""
+
+    site: Site
+    wait: Wait
+
+
 def site_waits(sites: list[Site], now: dt.datetime | None = None) -> dict[int, Wait]:
     """Estimated wait per site: people reported waiting over the lanes' recent throughput."""
     now = now or timezone.now()
@@ -185,7 +193,20 @@ def sites_for(community_ids: list[int] | None, town_ids: set[int] | None) -> lis
     return list(sites.order_by("community__name", "name"))
 
 
-def overdue_tubes(town_ids: set[int] | None, now: dt.datetime | None = None) -> list[Tube]:
+@dataclass(frozen=True)
+class ClockedTube:
+    """A sealed tube not yet at the lab, with its specimen clock: ``clocks.specimen_state``
+    (ok, warn past 3 h, overdue past 4 h)."""
+
+    tube: Tube
+    clock: str
+
+
+def _on_the_clock(tubes: Iterable[Tube], now: dt.datetime) -> list[ClockedTube]:
+    return [ClockedTube(t, clocks.specimen_state(t.sealed_at, now)) for t in tubes]
+
+
+def overdue_tubes(town_ids: set[int] | None, now: dt.datetime | None = None) -> list[ClockedTube]:
     """The specimen clock: sealed tubes not at the lab after 3 h (warning) or 4 h (overdue),
     each with its ``clock`` state."""
     now = now or timezone.now()
@@ -196,10 +217,7 @@ def overdue_tubes(town_ids: set[int] | None, now: dt.datetime | None = None) -> 
     )
     if town_ids is not None:
         tubes = tubes.filter(campaign__town_id__in=town_ids)
-    found = list(tubes.select_related("site", "box").order_by("sealed_at")[:500])
-    for tube in found:
-        tube.clock = clocks.specimen_state(tube.sealed_at, now)  # type: ignore[attr-defined]
-    return found
+    return _on_the_clock(tubes.select_related("site", "box").order_by("sealed_at")[:500], now)
 
 
 def in_transit(town_ids: set[int] | None) -> list[Box]:
@@ -220,7 +238,7 @@ def unboxed_count(campaign: Any) -> int:
 
 def unboxed(
     campaign: Any, now: dt.datetime, *, late_only: bool = False, limit: int = 100
-) -> list[Tube]:
+) -> list[ClockedTube]:
     """Sealed tubes waiting for a box, oldest first, each with its specimen ``clock`` state;
     with ``late_only``, only those past the clock's warning."""
     tubes = Tube.objects.filter(
@@ -228,10 +246,7 @@ def unboxed(
     )
     if late_only:
         tubes = tubes.filter(sealed_at__lte=now - clocks.SPECIMEN_WARN)
-    found = list(tubes.select_related("site", "lane").order_by("sealed_at")[:limit])
-    for tube in found:
-        tube.clock = clocks.specimen_state(tube.sealed_at, now)  # type: ignore[attr-defined]
-    return found
+    return _on_the_clock(tubes.select_related("site", "lane").order_by("sealed_at")[:limit], now)
 
 
 def boxes_on_the_way(campaign: Any) -> list[Box]:

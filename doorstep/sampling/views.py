@@ -32,13 +32,11 @@ def sites(request: AuthedRequest) -> HttpResponse:
         town_ids(user),
     )
     waits = queries.site_waits(found)
-    for site in found:
-        site.wait = waits[site.pk]  # type: ignore[attr-defined]
     return render(
         request,
         "sampling/sites.html",
         {
-            "sites": found,
+            "sites": [queries.SiteWait(site, waits[site.pk]) for site in found],
             "can_manage": user.can(Can.MANAGE_SITES),
             "can_scan": user.can(Can.SCAN),
         },

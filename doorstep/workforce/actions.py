@@ -128,9 +128,19 @@ def parse_worker_code(raw: str) -> str:
     return code
 
 
+class ArrivedElsewhere(WorkforceError):
+    """The person already stands at another call-up's muster point; ``move=True`` moves them."""
+
+    def __init__(self, message: str, elsewhere: Muster) -> None:
+        super().__init__(message)
+        self.elsewhere = elsewhere
+
+
 @transaction.atomic
-def check_in(user: User | None, callup: CallUp, raw_code: str) -> CheckIn:
-    """Record an arrival at the muster point. A second scan of the same person is harmless."""
+def check_in(user: User | None, callup: CallUp, raw_code: str, *, move: bool = False) -> CheckIn:
+    """Record an arrival at the muster point. A second scan of the same person is harmless. A
+    person arrived in another call-up is refused with where they are, unless ``move``: then
+    they leave that call-up (its count drops) and arrive here."""
     code = parse_worker_code(raw_code)
     staff = Staff.objects.select_related("unit").filter(worker_code=code, town=callup.town).first()
     if staff is None:
@@ -140,6 +150,10 @@ def check_in(user: User | None, callup: CallUp, raw_code: str) -> CheckIn:
             )
             % {"town": callup.town.name, "code": codes.display(code)}
         )
+    return _arrive(user, callup, staff, move=move)
+
+
+def _arrive(user: User | None, callup: CallUp, staff: Staff, *, move: bool) -> CheckIn:
     muster = Muster.objects.filter(callup=callup, staff=staff).first()
     if muster is None:
         _refuse_foreign(callup, staff)
@@ -154,10 +168,23 @@ def check_in(user: User | None, callup: CallUp, raw_code: str) -> CheckIn:
             % {"name": staff.name, "time": _hhmm(muster.stood_down_at or timezone.now())}
         )
     now = timezone.now()
+    if muster.status != MusterStatus.ARRIVED:
+        elsewhere = _arrived_elsewhere(staff, callup)
+        if elsewhere is not None and not move:
+            raise _elsewhere_error(staff, elsewhere)
+        if elsewhere is not None:
+            _leave(elsewhere, callup)
     was_no_show = muster.status == MusterStatus.NO_SHOW
-    moved = Muster.objects.filter(
-        pk=muster.pk, status__in=[MusterStatus.CALLED, MusterStatus.NO_SHOW]
-    ).update(status=MusterStatus.ARRIVED, arrived_at=now, checked_in_by=user)
+    try:
+        with transaction.atomic():
+            moved = Muster.objects.filter(
+                pk=muster.pk,
+                status__in=[MusterStatus.CALLED, MusterStatus.NO_SHOW, MusterStatus.MOVED],
+            ).update(status=MusterStatus.ARRIVED, arrived_at=now, checked_in_by=user, moved_to=None)
+    except IntegrityError:  # checked in at another call-up at the same moment
+        raced = _arrived_elsewhere(staff, callup)
+        assert raced is not None
+        raise _elsewhere_error(staff, raced) from None
     muster.refresh_from_db()
     if not moved:
         return CheckIn(
@@ -179,6 +206,71 @@ def check_in(user: User | None, callup: CallUp, raw_code: str) -> CheckIn:
         True,
         _("%(name)s (%(unit)s) checked in.") % {"name": staff.name, "unit": staff.unit.name},
     )
+
+
+def _arrived_elsewhere(staff: Staff, callup: CallUp) -> Muster | None:
+    return (
+        Muster.objects.select_for_update(of=("self",))
+        .filter(staff=staff, status=MusterStatus.ARRIVED)
+        .exclude(callup=callup)
+        .select_related("callup__unit")
+        .first()
+    )
+
+
+def _elsewhere_error(staff: Staff, elsewhere: Muster) -> ArrivedElsewhere:
+    there = elsewhere.callup
+    return ArrivedElsewhere(
+        _(
+            "%(name)s already checked in at %(time)s at %(point)s (%(unit)s, for %(place)s). Move them to this call-up, or check in someone else."
+        )
+        % {
+            "name": staff.name,
+            "time": _hhmm(elsewhere.arrived_at or timezone.now()),
+            "point": there.muster_point,
+            "unit": there.unit.name,
+            "place": there.destination or there.get_purpose_display(),
+        },
+        elsewhere,
+    )
+
+
+def _leave(muster: Muster, to: CallUp) -> None:
+    """Take an arrived person out of their call-up for another: not while they are on duty or
+    in a team, which must let them go first."""
+    duty = (
+        Duty.objects.filter(staff_id=muster.staff_id, ended_at__isnull=True)
+        .select_related("staff", "lane__site", "community")
+        .first()
+    )
+    if duty is not None:
+        raise _open_duty_error([duty])
+    team = (
+        Team.objects.filter(members=muster.staff_id)
+        .exclude(status=TeamStatus.STOOD_DOWN)
+        .values_list("name", flat=True)
+        .first()
+    )
+    if team is not None:
+        raise WorkforceError(
+            _("%(name)s is in the team %(team)s. Take them out of the team before moving them.")
+            % {"name": muster.staff.name, "team": team}
+        )
+    Muster.objects.filter(pk=muster.pk).update(status=MusterStatus.MOVED, moved_to=to)
+    CallUp.objects.filter(pk=muster.callup_id).update(arrived_count=F("arrived_count") - 1)
+
+
+@transaction.atomic
+def send_to(user: User | None, muster: Muster, callup: CallUp) -> CheckIn:
+    """The commander sends an arrived person (one beyond what was asked for, say) to another
+    call-up of their unit, where they count as arrived now."""
+    if muster.status != MusterStatus.ARRIVED:
+        raise WorkforceError(
+            _("%(name)s is not checked in here; nothing to move.") % {"name": muster.staff.name}
+        )
+    if callup.pk == muster.callup_id:
+        raise WorkforceError(_("Choose another call-up to send them to."))
+    return _arrive(user, callup, muster.staff, move=True)
 
 
 def _refuse_foreign(callup: CallUp, staff: Staff) -> None:
@@ -461,3 +553,115 @@ def stand_down(user: User | None, team: Team) -> int:
     team.status = TeamStatus.STOOD_DOWN
     team.save(update_fields=["status"])
     return len(ended)
+
+
+# One person at a lane ------------------------------------------------------------------------
+
+
+def _team_at(lane: Lane) -> Team:
+    team = Team.objects.select_for_update().filter(lane=lane, status=TeamStatus.ON_DUTY).first()
+    if team is None:
+        raise WorkforceError(
+            _("Nobody is on duty at %(lane)s. Put a team on the lane first.") % {"lane": lane}
+        )
+    return team
+
+
+def _lane_role(role: str) -> str:
+    if role not in LANE_ROLES:
+        raise WorkforceError(_("Choose the lane role: sampler, registrar or order keeper."))
+    return role
+
+
+def _join(team: Team, lane: Lane, staff: Staff, role: str, at: dt.datetime) -> Duty:
+    duty = Duty(
+        staff=staff,
+        team=team,
+        unit_id=staff.unit_id,
+        town_id=team.town_id,
+        community_id=lane.site.community_id,
+        site_id=lane.site_id,
+        lane=lane,
+        role=role,
+        started_at=at,
+    )
+    try:
+        with transaction.atomic():
+            duty.save()
+    except IntegrityError:  # put on duty elsewhere between the check and this insert
+        raced = Duty.objects.filter(staff=staff, ended_at__isnull=True).select_related(
+            "staff", "lane__site", "community"
+        )
+        raise _open_duty_error(raced) from None
+    team.members.add(staff)
+    _count([duty], +1)
+    return duty
+
+
+@transaction.atomic
+def add_to_lane(user: User | None, lane: Lane, staff: Staff, role: str) -> Duty:
+    """One checked-in person joins the team on duty at ``lane`` in ``role`` (a lane short of a
+    registrar gets one), without handing the whole team over. The lane's counters, and so its
+    "short of" flag and alert, move in the same transaction."""
+    team = _team_at(lane)
+    role = _lane_role(role)
+    if not Muster.objects.filter(
+        staff=staff, status=MusterStatus.ARRIVED, callup__town_id=team.town_id
+    ).exists():
+        raise WorkforceError(
+            _("%(name)s has not checked in yet. Scan them in at the muster point first.")
+            % {"name": staff.name}
+        )
+    clash = list(
+        Duty.objects.filter(staff=staff, ended_at__isnull=True).select_related(
+            "staff", "lane__site", "community"
+        )
+    )
+    if clash:
+        raise _open_duty_error(clash)
+    other = (
+        Team.objects.filter(members=staff)
+        .exclude(status=TeamStatus.STOOD_DOWN)
+        .exclude(pk=team.pk)
+        .values_list("name", flat=True)
+        .first()
+    )
+    if other is not None:
+        raise WorkforceError(
+            _("%(name)s is in the team %(team)s. Take them out of the team before moving them.")
+            % {"name": staff.name, "team": other}
+        )
+    return _join(team, lane, staff, role, timezone.now())
+
+
+@transaction.atomic
+def move_to_lane(user: User | None, staff: Staff, lane: Lane, role: str) -> Duty:
+    """A person on duty at one lane moves to another in ``role``: their duty there ends (moved)
+    and one starts here, at the same instant; both lanes' counters move."""
+    team = _team_at(lane)
+    role = _lane_role(role)
+    current = (
+        Duty.objects.select_for_update()
+        .filter(staff=staff, ended_at__isnull=True)
+        .select_related("team")
+        .first()
+    )
+    if current is None or current.lane_id is None:
+        raise WorkforceError(
+            _("%(name)s is not on duty at a lane; add them to the lane instead.")
+            % {"name": staff.name}
+        )
+    if current.lane_id == lane.pk:
+        raise WorkforceError(
+            _("%(name)s is already at %(lane)s.") % {"name": staff.name, "lane": lane}
+        )
+    if current.team.leader_id == staff.pk:
+        raise WorkforceError(
+            _("%(name)s leads %(team)s. Hand the team over before moving its leader.")
+            % {"name": staff.name, "team": current.team.name}
+        )
+    now = timezone.now()
+    Duty.objects.filter(pk=current.pk).update(ended_at=now, end_reason=EndReason.MOVED)
+    _count([current], -1)
+    current.team.members.remove(staff)
+    return _join(team, lane, staff, role, now)

@@ -53,7 +53,8 @@ def _short_lanes(campaign: Any) -> list[Alert]:
                         "lane": lane.name,
                         "roles": ", ".join(str(DutyRole(r).label) for r in missing),
                     },
-                    reverse("workforce:where"),
+                    # The lane's page offers the fix: add one person, or move one here.
+                    reverse("workforce:lane_staff", args=[lane.pk]),
                     f"lane_short:{lane.pk}:{'+'.join(missing)}",
                     lane.site.community_id,
                 )

@@ -170,6 +170,7 @@ class MusterStatus(models.TextChoices):
     ARRIVED = "arrived", _("Arrived")
     NO_SHOW = "no_show", _("No-show")
     STOOD_DOWN = "stood_down", _("Stood down")
+    MOVED = "moved", _("Moved to another call-up")
 
 
 class Muster(models.Model):
@@ -185,12 +186,21 @@ class Muster(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     stood_down_at = models.DateTimeField(_("stood down"), null=True, blank=True)
+    moved_to = models.ForeignKey(
+        CallUp, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         verbose_name = _("muster")
         verbose_name_plural = _("musters")
         constraints = [
-            models.UniqueConstraint(fields=["callup", "staff"], name="muster_once_per_callup")
+            models.UniqueConstraint(fields=["callup", "staff"], name="muster_once_per_callup"),
+            # A person stands at one muster point at a time; a second check-in moves them.
+            models.UniqueConstraint(
+                fields=["staff"],
+                condition=models.Q(status="arrived"),
+                name="arrived_in_one_callup",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -251,6 +261,7 @@ LANE_ROLES = (DutyRole.SAMPLER, DutyRole.REGISTRAR, DutyRole.ORDER_KEEPER)
 class EndReason(models.TextChoices):
     HANDOVER = "handover", _("Handed over")
     STAND_DOWN = "stand_down", _("Stood down")
+    MOVED = "moved", _("Moved to another lane")
 
 
 class Duty(models.Model):

@@ -37,6 +37,18 @@ class Board:
     minutes_to_assemble: int | None
     arrivals: list[Muster]
     still_missing: list[Muster]
+    # Where people beyond the number asked for can be sent: the unit's other open call-ups.
+    elsewhere: list[CallUp]
+    moved: list[Muster]
+
+    @property
+    def over(self) -> int:
+        """Arrivals beyond the number asked for: taken, and shown so the commander can send
+        them where people are short."""
+        return max(0, self.arrived - self.asked)
+
+
+DAY = dt.timedelta(days=1)
 
 
 def lanes_on_duty(user_id: int) -> set[int]:
@@ -53,7 +65,7 @@ def muster_board(callup: CallUp) -> Board:
     """Asked / arrived / missing from the call-up's counters; the names from its musters."""
     musters = list(
         Muster.objects.filter(callup=callup)
-        .select_related("staff")
+        .select_related("staff", "moved_to")
         .order_by("-arrived_at", "staff__name")
     )
     arrivals = [m for m in musters if m.status in (MusterStatus.ARRIVED, MusterStatus.STOOD_DOWN)]
@@ -71,6 +83,12 @@ def muster_board(callup: CallUp) -> Board:
         still_missing=[
             m for m in musters if m.status in (MusterStatus.CALLED, MusterStatus.NO_SHOW)
         ],
+        elsewhere=list(
+            CallUp.objects.filter(unit_id=callup.unit_id, muster_at__gte=callup.muster_at - DAY)
+            .exclude(pk=callup.pk)
+            .order_by("-muster_at")[:20]
+        ),
+        moved=[m for m in musters if m.status == MusterStatus.MOVED],
     )
 
 
@@ -88,11 +106,21 @@ def available_people(town_id: int) -> QuerySet[Staff]:
     )
 
 
+@dataclass(frozen=True)
+class OnDuty:
+    """A duty on the who-is-where board: how long the person has been at it, and whether that
+    is past the longest shift (``clocks.LONG_SHIFT``) without relief."""
+
+    duty: Duty
+    hours: float
+    long: bool
+
+
 @dataclass
 class Place:
     name: str
     kind: str
-    duties: list[Duty] = field(default_factory=list)
+    duties: list[OnDuty] = field(default_factory=list)
 
 
 def who_is_where(town_id: int, now: dt.datetime | None = None) -> list[Place]:
@@ -112,9 +140,8 @@ def who_is_where(town_id: int, now: dt.datetime | None = None) -> list[Place]:
             key = (PlaceKind.COMMUNITY, duty.community_id)
             name = duty.community.name
         place = places.setdefault(key, Place(name=name, kind=key[0]))
-        duty.hours = (now - duty.started_at).total_seconds() / 3600  # type: ignore[attr-defined]
-        duty.long = now - duty.started_at > LONG_SHIFT  # type: ignore[attr-defined]
-        place.duties.append(duty)
+        since = now - duty.started_at
+        place.duties.append(OnDuty(duty, since.total_seconds() / 3600, since > LONG_SHIFT))
     return list(places.values())
 
 
@@ -151,6 +178,36 @@ def lanes_status(town_id: int) -> list[LaneStatus]:
     ).values_list("place_id", "role", "on_duty"):
         counts[place_id][role] = n
     return [LaneStatus(lane, counts[lane.pk]) for lane in lanes]
+
+
+def lane_staffing(lane: Lane) -> dict[str, Any]:
+    """A lane's page: its team and duties now, its counts (and what it is short of), the people
+    who could be added (checked in, free) and those on duty at the town's other lanes."""
+    town_id = lane.site.community.town_id
+    duties = list(
+        Duty.objects.filter(lane=lane, ended_at__isnull=True)
+        .select_related("staff", "team")
+        .order_by("role", "started_at")
+    )
+    counts: dict[str, int] = dict(
+        DutyCounter.objects.filter(kind=PlaceKind.LANE, place_id=lane.pk).values_list(
+            "role", "on_duty"
+        )
+    )
+    on_duty = Duty.objects.filter(ended_at__isnull=True).values("staff_id")
+    return {
+        "lane": lane,
+        "team": Team.objects.filter(lane=lane, status=TeamStatus.ON_DUTY).first(),
+        "duties": duties,
+        "status": LaneStatus(lane, counts),
+        "free": list(available_people(town_id).exclude(pk__in=on_duty).order_by("name")),
+        "elsewhere": list(
+            Duty.objects.filter(town_id=town_id, ended_at__isnull=True, lane__isnull=False)
+            .exclude(lane=lane)
+            .select_related("staff", "lane__site")
+            .order_by("lane__site__name", "lane__name", "staff__name")
+        ),
+    }
 
 
 @dataclass

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import QuerySet
@@ -10,7 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from doorstep.core import codes
 from doorstep.core.http import AuthedRequest, require
-from doorstep.core.inputs import is_number
+from doorstep.core.inputs import is_number, number
 from doorstep.core.roles import Can
 from doorstep.sampling.models import Lane
 from doorstep.territory.models import Community, Town
@@ -20,7 +22,9 @@ from doorstep.workforce.forms import CallUpForm
 from doorstep.workforce.models import (
     LANE_ROLES,
     CallUp,
+    Duty,
     DutyRole,
+    Muster,
     Staff,
     SupportUnit,
     Team,
@@ -59,6 +63,14 @@ def _get_team_for_user(request: AuthedRequest, pk: int) -> Team:
         request.user, Team.objects.select_related("leader", "community", "lane__site")
     )
     return get_object_or_404(teams, pk=pk)
+
+
+def _get_lane_for_user(request: AuthedRequest, pk: int) -> Lane:
+    require(request.user, Can.VIEW_WORKFORCE)
+    lanes = scoped_to_towns(
+        request.user, Lane.objects.select_related("site__community"), "site__community__town"
+    )
+    return get_object_or_404(lanes, pk=pk)
 
 
 def _is_htmx(request: AuthedRequest) -> bool:
@@ -217,9 +229,13 @@ def check_in(request: AuthedRequest, callup_id: int) -> HttpResponse:
         return render(request, "workforce/check_in.html", {"callup": callup})
     context: dict[str, object] = {"callup": callup}
     status = 200
+    code = request.POST.get("code", "")
     try:
-        result = actions.check_in(request.user, callup, request.POST.get("code", ""))
+        result = actions.check_in(request.user, callup, code, move=request.POST.get("move") == "1")
         context.update(ok=True, first=result.first_time, message=result.message)
+    except actions.ArrivedElsewhere as exc:
+        context.update(ok=False, message=str(exc), elsewhere=exc.elsewhere, code=code)
+        status = 409 if not _is_htmx(request) else 200
     except actions.WorkforceError as exc:
         context.update(ok=False, message=str(exc))
         status = 400 if not _is_htmx(request) else 200
@@ -227,6 +243,32 @@ def check_in(request: AuthedRequest, callup_id: int) -> HttpResponse:
     context["board"] = queries.muster_board(callup)
     template = "workforce/_check_in_result.html" if _is_htmx(request) else "workforce/check_in.html"
     return render(request, template, context, status=status)
+
+
+@require_POST
+@login_required
+def send(request: AuthedRequest, callup_id: int) -> HttpResponse:
+    """Send one arrived person to another call-up of their unit (one beyond the number asked
+    for, to where people are short)."""
+    callup = _get_callup_for_user(request, callup_id)
+    require(request.user, Can.MANAGE_WORKFORCE)
+    muster = get_object_or_404(
+        Muster.objects.select_related("staff"), callup=callup, pk=number(request.POST.get("muster"))
+    )
+    to = get_object_or_404(
+        CallUp.objects.filter(unit_id=callup.unit_id), pk=number(request.POST.get("to"))
+    )
+    try:
+        result = actions.send_to(request.user, muster, to)
+    except actions.WorkforceError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request,
+            _("%(name)s sent to %(point)s.")
+            % {"name": result.staff.name, "point": to.muster_point},
+        )
+    return redirect("workforce:board", callup_id=callup.pk)
 
 
 @require_POST
@@ -396,3 +438,72 @@ def where(request: AuthedRequest) -> HttpResponse:
     }
     template = "workforce/_where.html" if _is_htmx(request) else "workforce/where.html"
     return render(request, template, context)
+
+
+# --- one person at a lane ------------------------------------------------------------------
+
+
+@require_GET
+@login_required
+def lane_staff(request: AuthedRequest, lane_id: int) -> HttpResponse:
+    """Who is on duty at a lane in which role, and the commander's two fixes for a lane short
+    of someone: add one checked-in person, or move one from another lane."""
+    lane = _get_lane_for_user(request, lane_id)
+    return render(
+        request,
+        "workforce/lane_staff.html",
+        queries.lane_staffing(lane)
+        | {
+            "roles": [(role.value, role.label) for role in LANE_ROLES],
+            "can_manage": request.user.can(Can.MANAGE_WORKFORCE),
+        },
+    )
+
+
+def _staff_of_town(request: AuthedRequest, lane: Lane) -> Staff:
+    return get_object_or_404(
+        Staff.objects.filter(town_id=lane.site.community.town_id),
+        pk=number(request.POST.get("staff")),
+    )
+
+
+def _staff_the_lane(
+    request: AuthedRequest, lane_id: int, act: Callable[[Lane, Staff, str], Duty], done: str
+) -> HttpResponse:
+    """The lane page's two fixes share their checks, their answer and where they return."""
+    lane = _get_lane_for_user(request, lane_id)
+    require(request.user, Can.MANAGE_WORKFORCE)
+    staff = _staff_of_town(request, lane)
+    try:
+        duty = act(lane, staff, request.POST.get("role", ""))
+    except actions.WorkforceError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request, done % {"name": staff.name, "lane": lane, "role": duty.get_role_display()}
+        )
+    return redirect("workforce:lane_staff", lane_id=lane.pk)
+
+
+@require_POST
+@login_required
+def lane_add(request: AuthedRequest, lane_id: int) -> HttpResponse:
+    """One checked-in person joins the lane's team in a role."""
+    return _staff_the_lane(
+        request,
+        lane_id,
+        lambda lane, staff, role: actions.add_to_lane(request.user, lane, staff, role),
+        _("%(name)s is on duty at %(lane)s as %(role)s."),
+    )
+
+
+@require_POST
+@login_required
+def lane_move(request: AuthedRequest, lane_id: int) -> HttpResponse:
+    """One person on duty at another lane moves here in a role."""
+    return _staff_the_lane(
+        request,
+        lane_id,
+        lambda lane, staff, role: actions.move_to_lane(request.user, staff, lane, role),
+        _("%(name)s moved to %(lane)s as %(role)s."),
+    )

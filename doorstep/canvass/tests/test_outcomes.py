@@ -172,13 +172,13 @@ def test_nobody_home_twice_moves_the_household_from_revisit_to_phone(claimed, le
         [tap(h, "nobody_home")] + [tap(x) for x in claimed["households"][1:]],
     )
     actions.complete(leader, claimed["task"])
-    [state] = queries.revisits(claimed["campaign"].pk, claimed["task"].community_id)
-    assert (state.follow_up, len(state.members)) == ("revisit", 2)
+    [row] = queries.revisits(claimed["campaign"].pk, claimed["task"].community_id)
+    assert (row.state.follow_up, len(row.members)) == ("revisit", 2)
     # The revisit after completion is recorded by the community worker from the revisit list.
     [answer] = record(worker, claimed["task"], [tap(h, "nobody_home")])
     assert answer.status == "accepted"
-    [state] = queries.revisits(claimed["campaign"].pk, claimed["task"].community_id)
-    assert (state.follow_up, state.misses) == ("phone", 2)
+    [row] = queries.revisits(claimed["campaign"].pk, claimed["task"].community_id)
+    assert (row.state.follow_up, row.state.misses) == ("phone", 2)
     cov = coverage(claimed)
     assert (cov.revisits, cov.phone_calls) == (0, 1)
     record(worker, claimed["task"], [tap(h, "notified", note="电话已通知")])

@@ -35,7 +35,7 @@ from doorstep.testing import (
     make_user,
 )
 from doorstep.workforce import actions
-from doorstep.workforce.models import Purpose
+from doorstep.workforce.models import Muster, Purpose
 
 pytestmark = pytest.mark.django_db
 
@@ -88,6 +88,12 @@ CASES = [
     Case("workforce:board", "get", "leader", "canvasser", True, "post"),
     Case("workforce:check_in", "get", "leader", "worker", True, "put"),
     Case("workforce:no_show", "post", "commander", "leader", True, "get"),
+    Case("workforce:send", "post", "commander", "leader", True, "get"),
+    Case("workforce:lane_staff", "get", "leader", "canvasser", True, "post"),
+    Case(
+        "workforce:lane_add", "post", "commander", "leader", True, "get", (("role", "registrar"),)
+    ),
+    Case("workforce:lane_move", "post", "commander", "leader", True, "get", (("role", "sampler"),)),
     Case("workforce:team_create", "get", "commander", "leader", False, "put"),
     Case("workforce:team", "get", "leader", "canvasser", True, "post"),
     Case("workforce:team_assign", "post", "commander", "leader", True, "get"),
@@ -126,6 +132,7 @@ CASES += [
     Case("sampling:queue", "post", "registrar", "worker", True, "get", (("waiting", "40"),)),
     Case("sampling:lane_events", "post", "registrar", "worker", True, "get", (("events", "[]"),)),
     Case("sampling:service_worker", "get", "registrar", None, False, "post"),
+    Case("canvass:service_worker", "get", "canvasser", None, False, "post"),
     Case("sampling:home", "get", "registrar", "canvasser", False, "post"),
     Case("sampling:home_task", "get", "registrar", "canvasser", True, "post"),
     Case("sampling:home_claim", "post", "registrar", "worker", True, "get"),
@@ -209,6 +216,15 @@ def world(request, community, resident, leader, registrar):
     )
     for p in people:
         actions.check_in(commander, callup, p.worker_code)
+    callup2 = actions.create_callup(
+        commander,
+        unit,
+        requested=1,
+        purpose=Purpose.DOOR_TO_DOOR,
+        community=community,
+        muster_point="B",
+        muster_at=timezone.now(),
+    )
     team = actions.form_team(commander, community.town, "甲", people[0], people[:2])
     on_duty = actions.form_team(commander, community.town, "乙", people[2], people[2:])
     actions.assign_team(commander, on_duty, community=community)
@@ -249,6 +265,9 @@ def world(request, community, resident, leader, registrar):
         "resident": resident.pk,
         "campaign": campaign.pk,
         "callup": callup.pk,
+        "callup2": callup2.pk,
+        "muster": Muster.objects.get(callup=callup, staff=people[0]).pk,
+        "staff": people[1].pk,
         "team": team.pk,
         "on_duty": on_duty.pk,
         "task": BuildingTask.objects.get(campaign=campaign, building=household.unit.building).pk,
@@ -275,8 +294,10 @@ def _url(case: Case, world: dict) -> str:
         kwargs = {"resident_id": world["resident"]}
     elif case.name in {"campaigns:detail", "campaigns:zones", "campaigns:start", "campaigns:close"}:
         kwargs = {"campaign_id": world["campaign"]}
-    elif name in {"board", "check_in", "no_show"}:
+    elif name in {"board", "check_in", "no_show", "send"}:
         kwargs = {"callup_id": world["callup"]}
+    elif name in {"lane_staff", "lane_add", "lane_move"}:
+        kwargs = {"lane_id": world["lane"]}
     elif name in {"team", "team_assign"}:
         kwargs = {"team_id": world["team"]}
     elif name in {"team_handover", "team_stand_down"}:
@@ -324,7 +345,10 @@ def _url(case: Case, world: dict) -> str:
         kwargs = {"campaign_id": world["campaign"], "site_id": world["site"]}
     elif case.name == "command:tube":
         kwargs = {"campaign_id": world["campaign"], "code": "2112250001"}
-    elif case.name.startswith("canvass:") and case.name != "canvass:index":
+    elif case.name.startswith("canvass:") and case.name not in {
+        "canvass:index",
+        "canvass:service_worker",
+    }:
         kwargs = {"task_id": world["task"]}
     return reverse(case.name, kwargs=kwargs)
 
@@ -345,6 +369,10 @@ def _data(case: Case, world: dict) -> dict:
         data["household"] = world["household"]
     if case.name == "canvass:hand":
         data["team"] = world["team"]
+    if case.name in {"workforce:lane_add", "workforce:lane_move"}:
+        data["staff"] = world["staff"]
+    if case.name == "workforce:send":
+        data.update(muster=world["muster"], to=world["callup2"])
     return data
 
 
@@ -378,7 +406,13 @@ def test_every_view_is_in_the_table():
 
 # The service worker script is fetched by the browser without a session; it holds no data. The
 # public site status and the resident's own look-up are for residents (doorstep/command/tests).
-PUBLIC = {"sampling:service_worker", "command:status", "command:me", "assistance:ask"}
+PUBLIC = {
+    "sampling:service_worker",
+    "canvass:service_worker",
+    "command:status",
+    "command:me",
+    "assistance:ask",
+}
 
 
 def _outsider_for(case: Case, outsider, other_community):  # type: ignore[no-untyped-def]

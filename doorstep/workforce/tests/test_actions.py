@@ -257,7 +257,7 @@ def test_who_is_where_shows_hours_and_flags_past_12(commander, callup, unit, com
     actions.assign_team(commander, team, community=community)
     Duty.objects.filter(staff=people[0]).update(started_at=timezone.now() - dt.timedelta(hours=13))
     [place] = queries.who_is_where(community.town_id)
-    long = {d.staff_id: d.long for d in place.duties}
+    long = {on.duty.staff_id: on.long for on in place.duties}
     assert long == {people[0].pk: True, people[1].pk: False, people[2].pk: False}
 
 

@@ -1,29 +1,41 @@
-// The building page's outbox. Every tap gets its own UUID and is kept on the phone
-// (localStorage) until the server has answered it, so a stairwell without signal loses nothing
-// and a replay records nothing twice. Answered taps leave the outbox; refused ones are listed
-// with the server's reason (a conflict, a lapsed claim) for the leader to act on.
+// The door-to-door outbox (the building page and the revisit list). Every tap gets its own
+// UUID and is kept on the phone (localStorage) until the server has answered it, so a stairwell
+// without signal loses nothing, a reload without signal shows it still waiting, and a replay
+// records nothing twice. Each tap goes to its own building's endpoint (the form's action).
+// Answered taps leave the outbox; refused ones are listed with the server's reason (a conflict,
+// a lapsed claim) for the leader to act on. Nothing is shown as recorded before the server says
+// so: a waiting tap is marked "waiting to send".
 (() => {
   const box = document.getElementById("outbox");
-  const form = document.querySelector("form[data-outbox]");
-  if (!box || !form) return;
-  const key = `doorstep-outbox-${box.dataset.task}`;
+  if (!box || !document.querySelector("form[data-outbox]")) return;
+  const key = "doorstep-outbox";
   const status = document.getElementById("outbox-status");
   const problems = document.getElementById("outbox-problems");
-  const endpoint = form.action;
   const firstDelay = 2000;
   const maxDelay = 60000;
   let delay = firstDelay;
   let timer = null;
   let sending = false;
 
-  const load = () => {
+  const read = (name) => {
     try {
-      return JSON.parse(localStorage.getItem(key) || "[]");
+      return JSON.parse(localStorage.getItem(name) || "[]");
     } catch {
       return [];
     }
   };
+  const load = () => read(key);
   const save = (taps) => localStorage.setItem(key, JSON.stringify(taps));
+
+  // Taps kept by the building page before the outbox was shared (one key per building).
+  for (let i = localStorage.length - 1; i >= 0; i--) {
+    const name = localStorage.key(i);
+    const task = name && name.startsWith(`${key}-`) ? name.slice(key.length + 1) : null;
+    if (!task) continue;
+    const endpoint = `${box.dataset.buildings}${task}/outcomes/`;
+    save([...load(), ...read(name).map((tap) => ({ endpoint, ...tap }))]);
+    localStorage.removeItem(name);
+  }
 
   // crypto.randomUUID needs a secure context; plain http on a site LAN has only getRandomValues.
   function newId() {
@@ -39,15 +51,18 @@
     const section = document.getElementById(`h-${householdId}`);
     if (!section) return;
     const badge = section.querySelector(".badge.outcome");
-    badge.textContent = label;
-    badge.className = `badge outcome ${state}`;
-    badge.dataset.outcome = state === "pending" || state === "problem" ? "" : state;
+    if (badge) {
+      badge.textContent = label;
+      badge.className = `badge outcome ${state}`;
+      badge.dataset.outcome = state === "pending" || state === "problem" ? "" : state;
+    }
     section.classList.toggle("pending", state === "pending");
+    section.dispatchEvent(new CustomEvent("doorstep:tapped", { bubbles: true, detail: { state } }));
   }
 
   function problem(tap, message) {
     const section = document.getElementById(`h-${tap.household}`);
-    const room = section ? section.querySelector(".room").textContent : "";
+    const room = section && section.querySelector(".room") ? section.querySelector(".room").textContent : "";
     const item = document.createElement("li");
     item.textContent = `${room} ${tap.label}: ${box.dataset.problem}. ${message}`;
     problems.append(item);
@@ -66,6 +81,7 @@
       status.textContent = box.dataset.sent;
       box.hidden = problems.children.length === 0 && !box.dataset.shown;
     }
+    box.dataset.pending = String(taps.length);
   }
 
   function retryLater() {
@@ -74,8 +90,31 @@
     delay = Math.min(delay * 2, maxDelay);
   }
 
+  async function send(endpoint, taps) {
+    const response = await fetch(endpoint, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": box.dataset.csrf },
+      body: JSON.stringify({ taps: taps.map(({ label, endpoint: _e, ...tap }) => tap) }),
+    });
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    const body = await response.json();
+    const answers = new Map(body.results.map((r) => [r.id, r]));
+    for (const tap of taps) {
+      const answer = answers.get(tap.id);
+      if (!answer) continue;
+      if (answer.status === "rejected") problem(tap, answer.error.message);
+      else mark(tap.household, tap.label, tap.outcome);
+    }
+    // Taps made while this batch was on its way stay for the next one.
+    save(load().filter((tap) => !answers.has(tap.id)));
+    const recorded = document.getElementById("recorded");
+    if (recorded && new URL(recorded.dataset.endpoint, location.href).href === new URL(endpoint, location.href).href) recorded.textContent = body.progress.with_outcome;
+  }
+
   async function flush() {
     clearTimeout(timer);
+    timer = null;
     const taps = load();
     if (!taps.length || sending) {
       render();
@@ -83,24 +122,9 @@
     }
     sending = true;
     try {
-      const response = await fetch(endpoint, {
-        method: "POST",
-        credentials: "same-origin",
-        headers: { "Content-Type": "application/json", "X-CSRFToken": box.dataset.csrf },
-        body: JSON.stringify({ taps: taps.map(({ label, ...tap }) => tap) }),
-      });
-      if (!response.ok) throw new Error(`HTTP ${response.status}`);
-      const body = await response.json();
-      const answers = new Map(body.results.map((r) => [r.id, r]));
-      for (const tap of taps) {
-        const answer = answers.get(tap.id);
-        if (!answer) continue;
-        if (answer.status === "rejected") problem(tap, answer.error.message);
-        else mark(tap.household, tap.label, tap.outcome);
-      }
-      // Taps made while this batch was on its way stay for the next one.
-      save(load().filter((tap) => !answers.has(tap.id)));
-      document.getElementById("recorded").textContent = body.progress.with_outcome;
+      const byEndpoint = new Map();
+      for (const tap of taps) byEndpoint.set(tap.endpoint, [...(byEndpoint.get(tap.endpoint) || []), tap]);
+      for (const [endpoint, batch] of byEndpoint) await send(endpoint, batch);
       delay = firstDelay;
     } catch {
       retryLater();
@@ -119,6 +143,7 @@
     const data = new FormData(target);
     const tap = {
       id: newId(),
+      endpoint: target.action,
       household: data.get("household"),
       outcome: button.value,
       exempt_reason: data.get("exempt_reason") || "",

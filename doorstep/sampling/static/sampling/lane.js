@@ -346,13 +346,7 @@
     flush();
   });
   window.addEventListener("offline", render);
-  // The service worker serves this page and its files when there is no network; the page puts
-  // itself in the worker's cache so that the first reload without signal already works.
-  if ("serviceWorker" in navigator && window.caches) {
-    navigator.serviceWorker.register(boot.worker, { scope: boot.scope }).catch(() => {});
-    const assets = Array.from(document.querySelectorAll("script[src], link[rel=stylesheet]"), (el) => el.src || el.href);
-    caches.open("doorstep-lane-v2").then((cache) => cache.addAll([location.href, ...assets])).catch(() => {});
-  }
+  // The page's service worker and its cache are core/offline.js's (the lane page includes it).
   render().then(refocus);
   flush();
 })();
