@@ -13,7 +13,7 @@ import math
 import statistics
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from django.db.models import Count
 
@@ -60,9 +60,19 @@ class Trial:
         return ordered[len(ordered) // 2]
 
 
-def _one(job: tuple[day.Shape, day.Staffing, day.Behaviour, int]) -> forecast.Forecast:
-    shape, staffing, behaviour, seed = job
-    return forecast.from_record(day.play(shape, staffing, behaviour, seed), shape, staffing)
+# The town, given to each worker process once (a town of 100,000 is megabytes to send).
+_town: day.Shape | None = None
+
+
+def _keep(shape: day.Shape) -> None:
+    global _town
+    _town = shape
+
+
+def _one(job: tuple[day.Staffing, day.Behaviour, int]) -> forecast.Forecast:
+    staffing, behaviour, seed = job
+    assert _town is not None, "the pool's initializer gives each worker the town"
+    return forecast.from_record(day.play(_town, staffing, behaviour, seed), _town, staffing)
 
 
 @dataclass
@@ -74,6 +84,10 @@ class Planner:
     target_hours: float = 6.0
     workers: int = 2
     progress: Callable[[str], None] = lambda line: None
+    _executor: ProcessPoolExecutor | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        _keep(self.shape)  # for days played in this process (``workers=1``)
 
     def trial(
         self,
@@ -81,23 +95,41 @@ class Planner:
         behaviour: day.Behaviour | None = None,
         check: Callable[[forecast.Forecast], bool] | None = None,
     ) -> Trial:
+        """Play the staffing's days, ``workers`` at a time, and stop as soon as the verdict is
+        settled: once more days have missed than the confidence allows, the rest cannot save it
+        (a staffing that passes plays every day)."""
         behaviour = behaviour or self.behaviour
-        jobs = [(self.shape, staffing, behaviour, seed) for seed in range(1, self.days + 1)]
-        if self.workers > 1:
-            with ProcessPoolExecutor(self.workers) as pool:
-                found = list(pool.map(_one, jobs))
-        else:
-            found = [_one(job) for job in jobs]
-        trial = Trial(staffing, found, self.target_hours, check)
+        trial = Trial(staffing, [], self.target_hours, check)
+        allowed = self.days - math.ceil(self.confidence * self.days)
+        seeds = list(range(1, self.days + 1))
+        while seeds and len(trial.forecasts) - trial.met <= allowed:
+            batch, seeds = seeds[: self.workers], seeds[self.workers :]
+            jobs = [(staffing, behaviour, seed) for seed in batch]
+            trial.forecasts.extend(
+                self._pool().map(_one, jobs) if self.workers > 1 else map(_one, jobs)
+            )
         stage, why = trial.median.bottleneck()
         self.progress(
             f"  {sum(staffing.lanes)} lanes, {sum(staffing.door_teams)} door teams: target met on "
-            f"{trial.met} of {self.days} days; the median day's bottleneck: {stage} ({why})"
+            f"{trial.met} of {len(trial.forecasts)} days played; the median day's bottleneck: "
+            f"{stage} ({why})"
         )
         return trial
 
+    def _pool(self) -> ProcessPoolExecutor:
+        if self._executor is None:
+            self._executor = ProcessPoolExecutor(
+                self.workers, initializer=_keep, initargs=(self.shape,)
+            )
+        return self._executor
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown()
+            self._executor = None
+
     def good(self, trial: Trial) -> bool:
-        return trial.met >= self.confidence * self.days
+        return len(trial.forecasts) == self.days and trial.met >= self.confidence * self.days
 
     def fewest(self, make: Callable[[int], day.Staffing], low: int) -> Trial:
         """The fewest ``n`` from ``low`` up for which ``make(n)`` meets the target: a growing

@@ -14,6 +14,7 @@ random seeds; ``doorstep simulate`` then plays the chosen staffing through the r
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 
@@ -56,17 +57,18 @@ class Command(BaseCommand):
         )
         began = time.perf_counter()
         given = None
-        if options["lanes"]:
-            teams = int(options["door_teams"] or len(shape.communities))  # type: ignore[call-overload]
+        with contextlib.closing(planner):
+            if options["lanes"]:
+                teams = int(options["door_teams"] or len(shape.communities))  # type: ignore[call-overload]
+                try:
+                    given = planner.trial(day.Staffing.spread(shape, int(options["lanes"]), teams))  # type: ignore[call-overload]
+                except ValueError as exc:
+                    raise CommandError(str(exc)) from exc
             try:
-                given = planner.trial(day.Staffing.spread(shape, int(options["lanes"]), teams))  # type: ignore[call-overload]
+                best = planner.smallest()
+                machines, _lab = planner.lab(best.staffing)
             except ValueError as exc:
                 raise CommandError(str(exc)) from exc
-        try:
-            best = planner.smallest()
-            machines, _lab = planner.lab(best.staffing)
-        except ValueError as exc:
-            raise CommandError(str(exc)) from exc
         seconds = time.perf_counter() - began
         self._report(shape, best, given, seconds, quiet, machines, behaviour.lab_machines)
 
