@@ -6,4 +6,5 @@ app_name = "simulate"
 urlpatterns = [
     path("<int:campaign_id>/pace/", views.pace, name="pace"),
     path("<int:campaign_id>/review/", views.review, name="review"),
+    path("<int:campaign_id>/lanes/<int:lane_id>/feeder/", views.feeder, name="feeder"),
 ]

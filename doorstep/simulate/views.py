@@ -13,10 +13,14 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from doorstep.campaigns.models import Campaign
+from doorstep.core import codes
 from doorstep.core.clocks import SAMPLING_TARGET
 from doorstep.core.http import AuthedRequest, require
 from doorstep.core.roles import Can
+from doorstep.sampling.models import Lane
+from doorstep.simulate import feeder as simulated
 from doorstep.simulate import forecast, plan
+from doorstep.territory.actions import record_code_sheet
 from doorstep.territory.scoping import communities_for, scoped_to_towns
 
 
@@ -44,6 +48,7 @@ def pace(request: AuthedRequest, campaign_id: int) -> HttpResponse:
             "now": now,
             "last": last,
             "target": campaign.starts_at + SAMPLING_TARGET,
+            "can_feed": request.user.can(Can.PRINT_CODES),
         },
     )
 
@@ -78,3 +83,32 @@ def review(request: AuthedRequest, campaign_id: int) -> HttpResponse:
             "bottleneck": STAGES.get(stage, stage),
         },
     )
+
+
+@require_GET
+@login_required
+def feeder(request: AuthedRequest, campaign_id: int, lane_id: int) -> HttpResponse:
+    """Simulated residents for a real lane in a drill: the codes of who would be waiting now,
+    to scan from this screen (``simulate.feeder``). A real round has no feeder."""
+    require(request.user, Can.PRINT_CODES)
+    campaign = get_object_or_404(
+        scoped_to_towns(request.user, Campaign.objects.filter(is_drill=True)), pk=campaign_id
+    )
+    lane = get_object_or_404(
+        Lane.objects.select_related("site__community").filter(
+            site__community__in=communities_for(request.user)
+        ),
+        pk=lane_id,
+    )
+    found = simulated.feeder(campaign, lane, timezone.now())
+    if not request.headers.get("HX-Request"):
+        record_code_sheet(request.user, "drill_lane", lane.pk, found.people)
+    context = {
+        "campaign": campaign,
+        "feeder": found,
+        "codes": [(r, codes.qr_svg(r.person_code)) for r in found.next],
+    }
+    template = (
+        "simulate/_feeder.html" if request.headers.get("HX-Request") else "simulate/feeder.html"
+    )
+    return render(request, template, context)

@@ -183,6 +183,7 @@ CASES += [
     Case("lab:pools", "get", "worker", "lab", True, "post"),
     Case("simulate:pace", "get", "commander", "canvasser", True, "post"),
     Case("simulate:review", "get", "commander", "canvasser", True, "post"),
+    Case("simulate:feeder", "get", "commander", "registrar", True, "post"),
 ]
 
 # Campaign-wide pages are scoped by town: their outsider is a commander of another town.
@@ -266,6 +267,7 @@ def world(request, community, resident, leader, registrar):
         "campaign": campaign.pk,
         "callup": callup.pk,
         "callup2": callup2.pk,
+        "drill": create_campaign(community.town, "演练", communities=[community], drill=True).pk,
         "muster": Muster.objects.get(callup=callup, staff=people[0]).pk,
         "staff": people[1].pk,
         "team": team.pk,
@@ -335,6 +337,8 @@ def _url(case: Case, world: dict) -> str:
         "assistance:ask",
     }:
         kwargs = {"need_id": world["need"]}
+    elif case.name == "simulate:feeder":
+        kwargs = {"campaign_id": world["drill"], "lane_id": world["lane"]}
     elif case.name in {"simulate:pace", "simulate:review"}:
         kwargs = {"campaign_id": world["campaign"]}
     elif case.name == "command:panel":
