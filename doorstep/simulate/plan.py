@@ -21,8 +21,9 @@ from doorstep.campaigns.models import Campaign
 from doorstep.command import dashboard
 from doorstep.core.clocks import RESULTS_DUE, SPECIMEN_DUE
 from doorstep.sampling.models import Lane, Site, TubeMember
-from doorstep.simulate import day, forecast
-from doorstep.workforce.models import DutyCounter, DutyRole, PlaceKind
+from doorstep.simulate import day, forecast, system
+from doorstep.territory.models import Community
+from doorstep.workforce.models import Duty, DutyCounter, DutyRole, PlaceKind
 
 DOOR_HOURS = forecast.DOOR_TARGET.total_seconds() / 3600
 
@@ -277,3 +278,36 @@ def spread_summary(shape: day.Shape, staffing: day.Staffing) -> list[tuple[str, 
 
 def median_hours(trial: Trial) -> float:
     return statistics.median(f.last_sampled_hours or 0.0 for f in trial.forecasts)
+
+
+@dataclass(frozen=True)
+class Planned:
+    """What the plan says of a round's own day: the model played on the round's roster with the
+    staffing it had (lanes at its sites, door-to-door teams on duty in each community)."""
+
+    staffing: day.Staffing
+    forecast: forecast.Forecast
+
+
+def planned(campaign: Campaign, behaviour: day.Behaviour | None = None) -> Planned:
+    """One simulated day (seed 1) for the round, to set beside the day it had. A community with
+    no lane or no team is given one (the model cannot sample anyone without a lane)."""
+    communities = list(
+        Community.objects.filter(pk__in=campaign.buildings.values("community_id")).order_by("pk")
+    )
+    shape = system.shape_of(communities)
+    lanes = dict(
+        Lane.objects.filter(site__community__in=communities)
+        .values_list("site__community_id")
+        .annotate(n=Count("id"))
+    )
+    duties = Duty.objects.filter(
+        community__in=communities, lane__isnull=True, started_at__lt=campaign.deadline
+    ).exclude(ended_at__lt=campaign.starts_at)
+    teams = dict(duties.values_list("community_id").annotate(n=Count("team_id", distinct=True)))
+    staffing = day.Staffing(
+        tuple(max(1, lanes.get(c.pk, 0)) for c in communities),
+        tuple(max(1, teams.get(c.pk, 0)) for c in communities),
+    )
+    record = day.play(shape, staffing, behaviour or day.Behaviour(), seed=1)
+    return Planned(staffing, forecast.from_record(record, shape, staffing))

@@ -72,13 +72,21 @@ def review(request: AuthedRequest, campaign_id: int) -> HttpResponse:
     )
     figures = forecast.from_database(campaign)
     stage, _why = figures.bottleneck()
-    stages = [(STAGES[k], round(v, 2)) for k, v in figures.overruns().items()]
+    # The plan beside the day, when asked: one simulated day on the round's roster and staffing.
+    expected = plan.planned(campaign) if request.GET.get("plan") == "1" else None
+    plan_overruns = expected.forecast.overruns() if expected else {}
+    stages = [
+        (STAGES[k], round(v, 2), round(plan_overruns[k], 2) if k in plan_overruns else None)
+        for k, v in figures.overruns().items()
+    ]
     return render(
         request,
         "simulate/review.html",
         {
             "campaign": campaign,
             "f": figures,
+            "p": expected.forecast if expected else None,
+            "planned": expected,
             "stages": stages,
             "bottleneck": STAGES.get(stage, stage),
         },

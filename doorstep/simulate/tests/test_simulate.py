@@ -14,7 +14,7 @@ from doorstep.canvass.models import Visit
 from doorstep.command import dashboard
 from doorstep.core.models import User
 from doorstep.sampling.models import Box, RoundSample, Tube
-from doorstep.simulate import day, forecast
+from doorstep.simulate import day, forecast, plan
 from doorstep.simulate.clock import SimClock, running
 from doorstep.simulate.run import simulate
 from doorstep.testing import client_for
@@ -126,3 +126,24 @@ def test_the_review_page_shows_the_days_own_figures(small_day) -> None:  # type:
     assert f'data-testid="sampled">{small_day.forecast.sampled}<' in html
     stage, _why = small_day.forecast.bottleneck()
     assert (stage == "none") == ("Every stage kept its target." in html)
+
+
+@pytest.mark.django_db
+def test_the_review_sets_the_plan_beside_the_day(small_day) -> None:  # type: ignore[no-untyped-def]
+    """The plan is the model played on the round's own roster with the lanes of its sites and
+    the door-to-door teams it had on duty."""
+    campaign = small_day.setup.campaign
+    commander = User.objects.get(username=f"sim-commander-{small_day.setup.town.pk}")
+    expected = plan.planned(campaign)
+    assert expected.forecast.people == small_day.forecast.people
+    # The day's lanes plus each site's home-sampling lane; the day's door-to-door teams.
+    assert list(expected.staffing.lanes) == [n + 1 for n in small_day.staffing.lanes]
+    assert list(expected.staffing.door_teams) == list(small_day.staffing.door_teams)
+    html = (
+        client_for(commander)
+        .get(reverse("simulate:review", args=[campaign.pk]) + "?plan=1")
+        .content.decode()
+    )
+    assert f'data-testid="plan-sampled">{expected.forecast.sampled}<' in html
+    assert f'data-testid="sampled">{small_day.forecast.sampled}<' in html
+    assert "The plan" in html and 'id="compare-plan"' not in html
