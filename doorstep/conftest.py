@@ -15,6 +15,7 @@ from doorstep.canvass.models import BuildingTask
 from doorstep.core import chromium
 from doorstep.core.models import User
 from doorstep.core.roles import Role
+from doorstep.sampling import tally
 from doorstep.territory.models import Community, Resident
 from doorstep.testing import (
     make_building,
@@ -166,6 +167,14 @@ def browser():  # type: ignore[no-untyped-def]
         browser = playwright.chromium.launch(executable_path=chromium.PATH, args=chromium.ARGS)
         yield browser
         browser.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def folding_thread_gone(django_db_setup):  # type: ignore[no-untyped-def]
+    """The folding thread holds a connection until it leaves, idle; the test database is
+    dropped only after it has (else PostgreSQL refuses: "being accessed by other users")."""
+    yield
+    tally.folder_gone()
 
 
 @pytest.fixture(autouse=True)

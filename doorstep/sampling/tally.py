@@ -289,6 +289,15 @@ def _folder() -> None:
         close_old_connections()
 
 
+def folder_gone(timeout: float = IDLE_SECONDS + 3) -> bool:
+    """Wait for the folding thread to leave (it does ``IDLE_SECONDS`` after its last fold,
+    closing its connection): before a test database is dropped, say. True once it is gone."""
+    thread = _thread
+    if thread is not None:
+        thread.join(timeout)
+    return thread is None or not thread.is_alive()
+
+
 def settle(timeout: float = 10.0) -> None:
     """Wait until the folding thread is idle (tests and benchmarks read exact counters)."""
     thread = _thread
