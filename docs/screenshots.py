@@ -46,6 +46,8 @@ def main() -> None:
         desk.screenshot(path=str(OUT / "community-buildings.png"))
         desk.goto(f"{BASE}/workforce/where/")
         desk.screenshot(path=str(OUT / "who-is-where.png"), full_page=True)
+        desk.click("#where a[href*='/workforce/lanes/']")
+        desk.screenshot(path=str(OUT / "lane-staff.png"), full_page=True)
         phone.goto(f"{BASE}/workforce/")
         phone.click("table a")
         phone.screenshot(path=str(OUT / "muster-board.png"))
@@ -57,6 +59,10 @@ def main() -> None:
         leader.screenshot(path=str(OUT / "canvass-claims.png"))
         leader.click("#held a.button")
         leader.screenshot(path=str(OUT / "canvass-building.png"))
+        # Down the building by its floor index: it stays on screen, floors still to knock marked.
+        last = leader.locator("#floor-index a.floor").last
+        last.click()
+        leader.screenshot(path=str(OUT / "canvass-floor-index.png"))
         desk.goto(f"{BASE}/canvass/")
         desk.click("#coverage a:has-text('阳光里社区')")
         desk.screenshot(path=str(OUT / "canvass-community.png"), full_page=True)

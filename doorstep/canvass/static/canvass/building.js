@@ -5,6 +5,10 @@
   const index = document.getElementById("floor-index");
   if (!index) return;
   const next = document.getElementById("next-untapped");
+  // A heading jumped to lands just below the index, however many units' rows it has.
+  const measure = () => document.documentElement.style.setProperty("--floor-index-height", `${index.offsetHeight}px`);
+  measure();
+  window.addEventListener("resize", measure);
   const links = new Map(Array.from(index.querySelectorAll("a.floor"), (a) => [a.dataset.anchor, a]));
 
   // A household still to knock: no outcome, nothing waiting to send, not everyone sampled.
