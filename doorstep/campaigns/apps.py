@@ -8,8 +8,5 @@ class CampaignsConfig(AppConfig):
     verbose_name = _("Campaigns")
 
     def ready(self) -> None:
-        # The one declared place where this app adds its alerts to core.alerts; an app's
-        # modules can be imported only once the registry is ready.
-        from doorstep.campaigns import alerts
-
-        alerts.register()
+        # The app's registrations (signals.py) need the registry ready: imported here, once.
+        from doorstep.campaigns import signals  # noqa: F401

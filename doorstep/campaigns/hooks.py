@@ -2,11 +2,11 @@
 
 A new round makes every building of its area a door-to-door task, in the round's own
 transaction. The tasks are the canvass app's, above this one: it registers an opener here
-(``CanvassConfig.ready``), and ``actions.create_campaign`` calls every opener.
+(``canvass/signals.py``), and ``actions.create_campaign`` calls every opener.
 
 Closing a round with tubes still open at a lane or boxes still on the road loses specimens
 unless somebody decides. Those are the sampling app's, above this one; it registers a check
-here once (``SamplingConfig.ready``) that names what is still open, and closing asks the
+here once (``sampling/signals.py``) that names what is still open, and closing asks the
 commander to confirm with that list in front of them.
 """
 

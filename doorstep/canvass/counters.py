@@ -114,7 +114,7 @@ def state_deltas(
 
 
 def fold_sampled(sampled: Sequence[hooks.Sampled]) -> None:
-    """The counters' fold (``sampling.tally.fold``, registered in ``CanvassConfig.ready``):
+    """The counters' fold (``sampling.tally.fold``, registered in ``canvass/signals.py``):
     people sampled since the last fold, counted per building and community, in the fold's
     transaction."""
     by_campaign: dict[int, list[int]] = defaultdict(list)

@@ -2,7 +2,7 @@
 
 A household found with a special need (dialysis, an exam, a birth) goes on the community's
 list of requests in the tap's own transaction. That list is the assistance app's, above this
-one: it registers a listener here (``AssistanceConfig.ready``), and ``outcomes`` calls every
+one: it registers a listener here (``assistance/signals.py``), and ``outcomes`` calls every
 listener with the user and the visit.
 """
 

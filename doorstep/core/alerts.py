@@ -2,7 +2,7 @@
 pages and the lab's page alike.
 
 Each app that can see a reason for an alert registers a producer here, in its
-``AppConfig.ready`` (the one declared place where an app plugs into this list): a function of
+``signals.py`` (the one declared place where an app plugs into this list): a function of
 the campaign and the time that returns the alerts that hold *now*. An alert is therefore raised
 when its condition starts to hold and cleared when it stops holding, with nothing to forget
 to clear: a correction to negative clears a positive pool, a count that agrees clears a box's

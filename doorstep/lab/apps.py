@@ -8,11 +8,5 @@ class LabConfig(AppConfig):
     verbose_name = _("Lab")
 
     def ready(self) -> None:
-        # The one declared place where the lab plugs into the ingest engine below it
-        # (sampling.hooks) and adds its alerts to core.alerts; an app's modules can be
-        # imported only once the registry is ready.
-        from doorstep.lab import alerts
-        from doorstep.lab.actions import retests
-
-        retests.register()
-        alerts.register()
+        # The app's registrations (signals.py) need the registry ready: imported here, once.
+        from doorstep.lab import signals  # noqa: F401

@@ -2,17 +2,17 @@
 
 The engine must know whether a person awaits a retest (their next tube is that retest); that
 belongs to the lab, which sits above sampling. Rather than the engine importing the lab, the
-lab registers its implementation here once, in ``LabConfig.ready``. Without it the engine runs
+lab registers its implementation here once, in ``lab/signals.py``. Without it the engine runs
 with no retests. (A box count that disagrees needs no hook: it flags the box, and the lab's
 alerts read the flag.)
 
 Who may scan at a lane is the workforce's to say (a registrar scans where they are on duty);
 the workforce sits above sampling, so it registers ``lanes_on_duty`` here
-(``WorkforceConfig.ready``). Without it nobody but the town-wide roles and a lane's own device
+(``workforce/signals.py``). Without it nobody but the town-wide roles and a lane's own device
 token may scan.
 
 Counters above sampling that move with the people sampled (door-to-door coverage) register a
-folder (``register_folder``, in their ``AppConfig.ready``): ``sampling.tally.fold`` calls each
+folder (``register_folder``, in their ``signals.py``): ``sampling.tally.fold`` calls each
 with the residents sampled since the last fold, in the fold's transaction.
 """
 

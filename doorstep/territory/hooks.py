@@ -3,7 +3,7 @@
 A roster imported while a testing round runs must join it: new buildings become tasks, new
 households and residents join the counters and the untested list, moved-out residents leave.
 All of that belongs to the apps above (campaigns, door to door), so rather than the import
-naming them, they register a listener here once (``CanvassConfig.ready``); the import calls it
+naming them, they register a listener here once (``canvass/signals.py``); the import calls it
 inside the transaction that writes the rows, so the round's figures change with the roster or
 not at all.
 """

@@ -53,7 +53,7 @@ DAY = dt.timedelta(days=1)
 
 def lanes_on_duty(user_id: int) -> set[int]:
     """The lanes the user is on duty at now: where a registrar may scan
-    (``sampling.hooks.lanes_on_duty``, registered in ``WorkforceConfig.ready``)."""
+    (``sampling.hooks.lanes_on_duty``, registered in ``workforce/signals.py``)."""
     return set(
         Duty.objects.filter(
             staff__user_id=user_id, ended_at__isnull=True, lane__isnull=False

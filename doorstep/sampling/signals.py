@@ -1,0 +1,11 @@
+"""The one declared place where sampling registers with the apps below it (their hooks) and
+adds its alerts to ``core.alerts``. ``AppConfig.ready`` imports it once, when the app registry
+is ready; as NetBox does with its ``signals.py``.
+"""
+
+from doorstep.campaigns import hooks
+from doorstep.sampling import alerts, queries
+
+alerts.register()
+# A closing round lists the tubes still open and the boxes still on the road.
+hooks.register_close_check(queries.open_in_round)
