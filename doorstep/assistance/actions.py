@@ -31,9 +31,9 @@ from doorstep.core.limits import Limit
 from doorstep.core.models import User
 from doorstep.territory.models import Community, Household, Resident
 
-# A resident asking for help (medicine, a birth) is limited per address only, more loosely than
-# the status look-up and apart from it: a family on one Wi-Fi that mistyped the look-up can still
-# ask, and nobody can lock a resident out by trying their code.
+# Sends of the residents' own request form from one address, right or wrong: a flood of requests
+# from one address stops here. The person code and document tail it carries are checked and
+# limited apart, with the status look-up's keys (``territory.secret``).
 NEEDS = Limit("needs", 20, dt.timedelta(minutes=10))
 
 

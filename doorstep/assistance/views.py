@@ -18,12 +18,11 @@ from doorstep.assistance import actions, queries
 from doorstep.assistance.actions import Duplicate, NeedError, Who
 from doorstep.assistance.models import ContactOutcome, How, Request, Source
 from doorstep.canvass.models import NeedKind
-from doorstep.core import codes
 from doorstep.core.http import AuthedRequest, require
 from doorstep.core.inputs import number
 from doorstep.core.moments import parse_moment
 from doorstep.core.roles import Can
-from doorstep.territory import queries as territory_queries
+from doorstep.territory import secret
 from doorstep.territory.models import Resident
 from doorstep.territory.scoping import communities_for, scoped
 
@@ -260,29 +259,26 @@ def trip(request: AuthedRequest, need_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def ask(request: HttpRequest) -> HttpResponse:
     """A resident registers their own need with their person code and the last six
-    characters of their document number (public, rate-limited per address, apart from the
-    status look-up: nobody can lock a resident out of asking for help by trying their code)."""
+    characters of their document number: the pair is checked and limited by
+    ``territory.secret``, with the status look-up's keys; sends from one address are limited
+    apart (``actions.NEEDS``). Until the pair is right, every answer is the same."""
     context: dict[str, object] = {"kinds": NeedKind.choices, "data": request.POST}
     if request.method == "GET":
         return render(request, "assistance/ask.html", context)
     data = request.POST
-    code = data.get("code", "")
-    parsed = codes.parse_person_code(code)
-    if not actions.allow_needs(str(request.META.get("REMOTE_ADDR", "")), timezone.now()):
+    address = str(request.META.get("REMOTE_ADDR", ""))
+    if not actions.allow_needs(address, timezone.now()):
         context["error"] = actions.NEEDS.refusal()
         return render(request, "assistance/ask.html", context, status=429)
-    resident = territory_queries.resident_by_code_and_document(
-        parsed, territory_queries.document_tail(data.get("document", ""))
-    )
-    if resident is None:
-        context["error"] = _(
-            "No match for that person code and document number. Check both, or call the community."
-        )
-        return render(request, "assistance/ask.html", context, status=400)
+    pair = secret.check(data.get("code", ""), data.get("document", ""), address)
+    if pair.resident is None:
+        context["error"] = pair.message
+        status = 429 if pair.outcome == secret.REFUSED else 400
+        return render(request, "assistance/ask.html", context, status=status)
     try:
         found = actions.register(
             None,
-            Who(resident=resident),
+            Who(resident=pair.resident),
             kind=data.get("kind", ""),
             needed_by=_when(data.get("needed_by", "")),
             source=Source.RESIDENT,

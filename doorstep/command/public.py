@@ -2,8 +2,8 @@
 
 No login and no personal data. The site list is read from the sites, the duty counters and the
 last queue reports; the look-up answers only the person who knows both their person code and
-the last six characters of their document number (which no masked page shows), and is
-rate-limited by address and by code.
+the last six characters of their document number (which no masked page shows), checked and
+limited by ``territory.secret`` like every form that takes that pair.
 """
 
 from __future__ import annotations
@@ -16,20 +16,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from doorstep.campaigns.models import Campaign, CampaignBuilding, CampaignStatus
-from doorstep.core import codes, limits
-from doorstep.core.limits import Limit
 from doorstep.lab.models import OrderKind, OrderStatus, RetestOrder, Route
 from doorstep.sampling.models import Result, RoundSample, Site, TubeMember
 from doorstep.sampling.queries import Wait, site_waits
-from doorstep.territory import queries
+from doorstep.territory import secret
 from doorstep.territory.models import Resident
 from doorstep.workforce.models import DutyCounter, DutyRole, PlaceKind
 
-# Five tries in ten minutes, per address and per person code: six characters cannot be guessed
-# from one address, nor one person's from many. (A resident asking for help is limited apart:
-# ``assistance.actions.NEEDS``.)
-WINDOW = dt.timedelta(minutes=10)
-STATUS = Limit("status", 5, WINDOW)
 TOO_MANY = "too_many"
 
 
@@ -89,7 +82,7 @@ class Lookup:
     """What the look-up may say. ``error`` is set when it says nothing about anyone."""
 
     error: str = ""
-    code: str = ""  # what went wrong: too_many, invalid, no_match, no_round
+    code: str = ""  # what went wrong: too_many, no_match, no_round
     round_name: str = ""
     state: str = ""
     sampled_at: dt.datetime | None = None
@@ -105,44 +98,16 @@ class Lookup:
         return self.state in {State.RETEST_HOME, State.RETEST_SITE, State.RETEST_SAMPLED}
 
 
-def allow(address: str, code: str | None, now: dt.datetime) -> bool:
-    """Whether this address (and this person code) may try the status look-up again now."""
-    keys = [f"address:{address}"] + ([f"code:{code}"] if code else [])
-    return limits.allow(STATUS, keys, now)
-
-
 def look_up(raw_code: str, raw_tail: str, address: str, now: dt.datetime | None = None) -> Lookup:
     """A resident's own status this round, for the person code and the last six characters of
     their document number."""
     now = now or timezone.now()
-    code = codes.parse_person_code(raw_code or "")
-    if not allow(address, code, now):
-        return Lookup(code=TOO_MANY, error=STATUS.refusal())
-    tail = queries.document_tail(raw_tail)
-    if code is None:
+    pair = secret.check(raw_code, raw_tail, address, now)
+    if pair.resident is None:
         return Lookup(
-            code="invalid",
-            error=_(
-                "That is not a person code. It has 9 letters and digits and is printed on your "
-                "code sheet and shown in your health-code app."
-            ),
+            code=TOO_MANY if pair.outcome == secret.REFUSED else "no_match", error=pair.message
         )
-    if not 5 <= len(tail) <= 6:
-        return Lookup(
-            code="invalid",
-            error=_(
-                "Give the last 6 characters of your document number (ID card, passport or permit), as on the card."
-            ),
-        )
-    resident = queries.resident_by_code_and_document(code, tail)
-    if resident is None:
-        # The same words whether the code or the document is wrong: nothing is learned by trying.
-        return Lookup(
-            code="no_match",
-            error=_(
-                "No match for that person code and document number. Check both, or ask your community worker."
-            ),
-        )
+    resident = pair.resident
     campaign = _round_of(resident)
     if campaign is None:
         return Lookup(code="no_round", error=_("No testing round is running where you live."))

@@ -1,18 +1,23 @@
 """Rate limits kept in the database, so that they hold across server processes.
 
-``allow`` counts a try under each key (an address, a person code, a user) of one kind and says
-whether every key is still under its limit in the window. Keys are stored as SHA-256 digests.
-Tries older than the window are deleted as new ones come in.
+``take`` counts a try under each key (an address, a person code, a user), each with its own
+limit, and says whether every key was still under its limit; when one was not, nothing is
+counted and the answer says how long until a try is free. ``give_back`` uncounts a try that
+turned out to be no failure (a right look-up pair), so that a limit counts failures only while
+requests sent all at once still cannot slip under it together. ``allow`` is ``take`` for one
+limit over several keys. Keys are stored as SHA-256 digests. Tries older than their window
+are deleted as new ones come in.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from django.db.models import Count
+from django.db.models import Count, Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -36,23 +41,58 @@ class Limit:
         }
 
 
+@dataclass(frozen=True)
+class Taken:
+    """What ``take`` did: the tries it counted, or how long until the fullest key is free."""
+
+    ids: list[int] = field(default_factory=list)
+    wait: dt.timedelta | None = None
+
+    @property
+    def allowed(self) -> bool:
+        return self.wait is None
+
+    @property
+    def wait_minutes(self) -> int:
+        """The wait in whole minutes, rounded up (at least 1)."""
+        seconds = self.wait.total_seconds() if self.wait is not None else 0
+        return max(1, math.ceil(seconds / 60))
+
+
 def _digest(kind: str, key: str) -> str:
     return hashlib.sha256(f"{kind}:{key}".encode()).hexdigest()
 
 
+def take(tries: Sequence[tuple[Limit, str]], now: dt.datetime | None = None) -> Taken:
+    """Count one try now under each ``(limit, key)``, unless any key is at its limit: then
+    count none, and say how long until that key has a try free again."""
+    now = now or timezone.now()
+    wanted = [(limit, _digest(limit.kind, key)) for limit, key in tries if key]
+    for limit in {limit for limit, _d in wanted}:
+        Attempt.objects.filter(kind=limit.kind, at__lt=now - limit.window).delete()
+    wait: dt.timedelta | None = None
+    for limit, digest in wanted:
+        seen = Attempt.objects.filter(
+            kind=limit.kind, key_digest=digest, at__gte=now - limit.window
+        ).aggregate(n=Count("id"), oldest=Min("at"))
+        if seen["n"] >= limit.tries:
+            free_at = seen["oldest"] + limit.window - now
+            wait = free_at if wait is None else max(wait, free_at)
+    if wait is not None:
+        return Taken(wait=wait)
+    return Taken(
+        ids=[
+            Attempt.objects.create(kind=limit.kind, key_digest=d, at=now).pk for limit, d in wanted
+        ]
+    )
+
+
+def give_back(taken: Taken) -> None:
+    """Uncount the tries ``take`` counted: what was tried turned out not to be a failure."""
+    if taken.ids:
+        Attempt.objects.filter(pk__in=taken.ids).delete()
+
+
 def allow(limit: Limit, keys: Sequence[str], now: dt.datetime | None = None) -> bool:
     """Whether each of ``keys`` may try once more now; when it may, the try is counted."""
-    now = now or timezone.now()
-    since = now - limit.window
-    Attempt.objects.filter(kind=limit.kind, at__lt=since).delete()
-    digests = [_digest(limit.kind, key) for key in keys if key]
-    tries = dict(
-        Attempt.objects.filter(kind=limit.kind, key_digest__in=digests, at__gte=since)
-        .values("key_digest")
-        .annotate(n=Count("id"))
-        .values_list("key_digest", "n")
-    )
-    if any(tries.get(d, 0) >= limit.tries for d in digests):
-        return False
-    Attempt.objects.bulk_create([Attempt(kind=limit.kind, key_digest=d, at=now) for d in digests])
-    return True
+    return take([(limit, key) for key in keys], now).allowed

@@ -10,7 +10,8 @@ from django.utils import timezone
 from doorstep.assistance import actions
 from doorstep.assistance.models import Request, Source
 from doorstep.canvass.models import BuildingTask, Visit
-from doorstep.command import dashboard, public
+from doorstep.command import dashboard
+from doorstep.territory import secret
 from doorstep.testing import client_for, make_campaign, make_household, make_resident
 from doorstep.testing.lanes import post as post_results
 from doorstep.testing.lanes import sealed_tube
@@ -186,28 +187,39 @@ def test_a_resident_asks_with_their_code_and_document(person, client):
     assert Request.objects.count() == 1
 
 
-def test_the_public_form_is_rate_limited_per_address_apart_from_the_status_look_up(person, client):
+def test_the_public_form_is_limited_per_address_even_with_the_right_pair(person, client):
     url = reverse("assistance:ask")
-    tail = person.id_number[-6:]
     data = {
         "code": person.person_code,
-        "document": "00000X",
+        "document": person.id_number[-6:],
         "kind": "dialysis",
         "needed_by": later(5),
     }
-    # Somebody trying this resident's code on the status look-up from elsewhere does not lock
-    # the resident out of asking for help.
-    for n in range(public.STATUS.tries + 1):
+    for _ in range(actions.NEEDS.tries):
+        assert client.post(url, data, REMOTE_ADDR="10.4.0.1").status_code == 200
+    refused = client.post(url, data, REMOTE_ADDR="10.4.0.1", HTTP_ACCEPT_LANGUAGE="en")
+    assert refused.status_code == 429 and "Wait 10 minutes" in refused.content.decode()
+    assert Request.objects.count() == 1  # the sends that got through were merged
+
+
+def test_a_code_paused_by_wrong_tails_on_the_status_look_up_is_paused_here_too(person, client):
+    """The documented trade-off: whoever tries wrong tails for a code on any form pauses the
+    code on every form; the form then tells the resident to call their community."""
+    for n in range(secret.BY_CODE.tries):
         client.post(
             reverse("command:me"),
-            {"code": person.person_code, "document": "1"},
+            {"code": person.person_code, "document": f"{n:05d}X"},
             REMOTE_ADDR=f"10.5.0.{n}",
         )
-    assert client.post(url, {**data, "document": tail}, REMOTE_ADDR="10.4.0.9").status_code == 200
-    Request.objects.all().delete()
-    for _ in range(actions.NEEDS.tries):
-        client.post(url, data, REMOTE_ADDR="10.4.0.1")
-    assert client.post(url, {**data, "document": tail}, REMOTE_ADDR="10.4.0.1").status_code == 429
+    data = {"code": person.person_code, "document": person.id_number[-6:], "kind": "dialysis"}
+    refused = client.post(
+        reverse("assistance:ask"),
+        {**data, "needed_by": later(5)},
+        REMOTE_ADDR="10.4.0.9",
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert refused.status_code == 429
+    assert "call your community" in refused.content.decode()
     assert not Request.objects.exists()
 
 
