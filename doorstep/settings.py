@@ -369,12 +369,18 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 ROSTER_UPLOAD_MAX_BYTES = UPLOAD_MAX_BYTES
 
-# What one import reads from a spreadsheet (core/tables.py): rows under the header, columns,
-# characters in one cell, and the bytes an XLSX may unpack to.
+# What one import reads from a spreadsheet (core/tables/): rows under the header, columns,
+# characters in one cell; for an XLSX the bytes it and its first sheet may unpack to, its shared
+# strings, each other part read (styles, the list of sheets), the files in the archive, and how
+# far a part may unpack per byte packed (Excel's own files stay near 10).
 TABLE_MAX_ROWS = env_int("DOORSTEP_TABLE_MAX_ROWS", 200_000)
 TABLE_MAX_COLUMNS = env_int("DOORSTEP_TABLE_MAX_COLUMNS", 50)
 TABLE_MAX_CELL = env_int("DOORSTEP_TABLE_MAX_CELL", 2_000)
 TABLE_MAX_UNZIPPED = env_int("DOORSTEP_TABLE_MAX_UNZIPPED_MB", 400) * 1024 * 1024
+TABLE_MAX_STRINGS = env_int("DOORSTEP_TABLE_MAX_STRINGS_MB", 64) * 1024 * 1024
+TABLE_MAX_PART = env_int("DOORSTEP_TABLE_MAX_PART_MB", 10) * 1024 * 1024
+TABLE_MAX_ENTRIES = env_int("DOORSTEP_TABLE_MAX_ENTRIES", 1_000)
+TABLE_MAX_RATIO = env_int("DOORSTEP_TABLE_MAX_RATIO", 100)
 
 LOGGING = {
     "version": 1,

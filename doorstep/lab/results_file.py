@@ -13,8 +13,6 @@ from doorstep.core.tables import (
     RowError,
     TableFileError,
     bad_rows_summary,
-    data_rows,
-    map_header,
     read_table,
 )
 from doorstep.lab.actions import results
@@ -58,8 +56,8 @@ def import_results(user: User | None, data: bytes, filename: str = "") -> Result
     upload, a correction) is reported, and sending the file again records the rest."""
     report = ResultsReport()
     try:
-        header, rows = data_rows(read_table(data, filename))
-        mapped = map_header(header, COLUMNS)
+        sheet = read_table(data, COLUMNS)
+        mapped, rows = sheet.header, sheet.rows
     except TableFileError as exc:
         report.errors.append(RowError(1, "", "", str(exc)))
         return report

@@ -17,7 +17,7 @@ from doorstep.core.limits import Limit
 from doorstep.core.masking import mask_document
 from doorstep.core.models import AuditAction, User
 from doorstep.core.spreadsheets import safe_row, sheet_title
-from doorstep.core.tables import RowError, TableFileError, bad_rows_summary, read_table
+from doorstep.core.tables import RowError, TableFileError, bad_rows_summary
 from doorstep.territory import hooks
 from doorstep.territory.models import Building, Community, Grid, Household, Resident, Town, Unit
 from doorstep.territory.roster import ParsedRoster, RosterRow, parse_roster
@@ -90,7 +90,7 @@ def import_roster(
     """
     report = ImportReport(town=town_name, dry_run=dry_run)
     try:
-        parsed = parse_roster(read_table(data, filename))
+        parsed = parse_roster(data)
     except TableFileError as exc:
         report.file_error = str(exc)
         return report

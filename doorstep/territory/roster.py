@@ -15,14 +15,7 @@ from django.utils.translation import gettext as _
 
 from doorstep.core.idnumbers import InvalidValue, normalise_document, normalise_phone
 from doorstep.core.masking import mask_document, mask_name, mask_phone
-from doorstep.core.tables import (
-    Column,
-    RowError,
-    Table,
-    TableFileError,
-    data_rows,
-    map_header,
-)
+from doorstep.core.tables import Column, RowError, TableFileError, read_table
 from doorstep.territory.models import DocumentType
 
 RosterFileError = TableFileError
@@ -92,10 +85,11 @@ class ParsedRoster:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-def parse_roster(table: Table) -> ParsedRoster:
-    """Check every row; the result carries the good rows and every error found."""
-    header_row, rows = data_rows(table)
-    header = map_header(header_row, COLUMNS)
+def parse_roster(data: bytes) -> ParsedRoster:
+    """Read the file and check every row; the result carries the good rows and every error
+    found. A file that cannot be read as a whole raises ``RosterFileError``."""
+    sheet = read_table(data, COLUMNS)
+    header, rows = sheet.header, sheet.rows
     parsed = ParsedRoster(ignored_columns=header.ignored, headers=dict(header.spelled))
     spelled = {c.key: header.spelled.get(c.key, c.header_zh) for c in COLUMNS}
     seen: dict[str, int] = {}
@@ -139,7 +133,7 @@ def parse_roster(table: Table) -> ParsedRoster:
 
 def _parse_row(
     number: int,
-    cells: list[str],
+    cells: tuple[str, ...],
     positions: dict[str, int],
     spelled: dict[str, str],
     errors: list[RowError],

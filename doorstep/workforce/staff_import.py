@@ -13,11 +13,9 @@ from doorstep.core.masking import mask_phone
 from doorstep.core.tables import (
     Column,
     RowError,
-    Table,
+    Sheet,
     TableFileError,
     bad_rows_summary,
-    data_rows,
-    map_header,
     read_table,
 )
 from doorstep.territory.models import Town
@@ -106,9 +104,8 @@ class _Row:
     skills: str
 
 
-def _parse(table: Table, report: StaffReport) -> list[_Row]:
-    header_row, rows = data_rows(table)
-    header = map_header(header_row, COLUMNS)
+def _parse(sheet: Sheet, report: StaffReport) -> list[_Row]:
+    header, rows = sheet.header, sheet.rows
     spelled = {c.key: header.spelled.get(c.key, c.header_zh) for c in COLUMNS}
     good: list[_Row] = []
     seen: dict[str, int] = {}
@@ -169,7 +166,7 @@ def import_staff(town: Town, data: bytes, *, dry_run: bool = False) -> StaffRepo
     """Check the whole file, then write all of it or nothing. People are matched by phone."""
     report = StaffReport()
     try:
-        rows = _parse(read_table(data), report)
+        rows = _parse(read_table(data, COLUMNS), report)
     except TableFileError as exc:
         report.file_error = str(exc)
         return report

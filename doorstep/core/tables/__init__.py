@@ -1,0 +1,65 @@
+"""Reading a spreadsheet someone made in Excel: XLSX, or CSV in UTF-8 or GBK, into rows of text.
+
+One reader for every import (roster, staff, lab results). ``read_table`` is given the columns
+its caller reads and returns the header and, under it, only those columns of each non-empty
+row. Everything it does is bounded as it streams (see ``Limits``), so that no file within the
+upload limit can take a worker's memory or its time: a file that would need more is refused
+whole with a ``TableFileError`` that names the limit and what to do. Row-level problems are
+``RowError``s that the caller collects, so a report can name every bad row at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from django.utils.translation import gettext as _
+
+from doorstep.core.tables.base import (
+    Column,
+    Header,
+    Limits,
+    RowError,
+    Sheet,
+    TableFileError,
+    bad_rows_summary,
+    header_key,
+    map_header,
+)
+from doorstep.core.tables.csvfile import read_csv
+from doorstep.core.tables.xlsx import read_xlsx
+
+__all__ = [
+    "Column",
+    "Header",
+    "Limits",
+    "RowError",
+    "Sheet",
+    "TableFileError",
+    "bad_rows_summary",
+    "header_key",
+    "map_header",
+    "read_table",
+]
+
+
+def read_table(data: bytes, columns: Sequence[Column], limits: Limits | None = None) -> Sheet:
+    """The first sheet's header and the caller's ``columns`` of every non-empty row under it,
+    within ``limits`` (the settings' by default)."""
+    limits = limits or Limits.from_settings()
+    if not data or data.isspace():
+        raise TableFileError(_("The file is empty. Fill in the template and upload it again."))
+    if data[:4] == b"PK\x03\x04":
+        return read_xlsx(data, columns, limits)
+    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        raise TableFileError(
+            _(
+                "This is an old Excel 97-2003 (.xls) file. In Excel choose Save As → Excel Workbook (.xlsx) and upload that."
+            )
+        )
+    if b"\x00" in data[:4096]:
+        raise TableFileError(
+            _(
+                "This file is neither CSV nor XLSX. Upload the roster as an Excel workbook (.xlsx) or a CSV file."
+            )
+        )
+    return read_csv(data, columns, limits)
