@@ -85,9 +85,9 @@ def exam_takers(
     if community_ids is not None:
         found = found.filter(community_id__in=list(community_ids))
     requests = list(
-        found.select_related("resident", "community", "household__unit__building").order_by(
-            "place", "needed_by"
-        )
+        found.select_related(
+            "resident", "community", "household__unit__building", "campaign"
+        ).order_by("place", "needed_by")
     )
     latest: dict[tuple[int, int], TubeMember] = {}
     keys = [(r.campaign_id, r.resident_id) for r in requests if r.campaign_id and r.resident_id]

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable, Sequence
 
-from django.db.models import Count, Exists, OuterRef, Q, Sum
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 
 from doorstep.campaigns.models import Campaign, CampaignBuilding
 from doorstep.canvass.models import (
@@ -345,29 +345,42 @@ def recount(campaign_id: int, building_ids: Collection[int]) -> None:
 
 def recount_communities(campaign_id: int, community_ids: Collection[int]) -> None:
     """A community's counters are its tasks' counters summed, and its follow-ups counted."""
-    summed = ["households", "residents", "sampled", "covered", "with_outcome", "notified"]
-    summed += ["exempt"]
     for coverage in (
         Coverage.objects.select_for_update()
         .filter(campaign_id=campaign_id, community_id__in=list(community_ids))
         .order_by("pk")
     ):
-        tasks = BuildingTask.objects.filter(
-            campaign_id=campaign_id, community_id=coverage.community_id
-        )
-        totals = tasks.aggregate(
-            buildings=Count("id"),
-            buildings_claimed=Count("id", filter=Q(status=TaskStatus.CLAIMED)),
-            buildings_done=Count("id", filter=Q(status=TaskStatus.DONE)),
-            **{name: Sum(name) for name in summed},
-        )
-        follow = Counter(
-            s.follow_up
-            for s in HouseholdState.objects.filter(
+        totals = summed(
+            BuildingTask.objects.filter(
                 campaign_id=campaign_id, community_id=coverage.community_id
-            ).only("outcome", "misses", "all_sampled")
+            ),
+            HouseholdState.objects.filter(
+                campaign_id=campaign_id, community_id=coverage.community_id
+            ),
         )
-        totals["revisits"], totals["phone_calls"] = follow["revisit"], follow["phone"]
         for name, value in totals.items():
-            setattr(coverage, name, value or 0)
+            setattr(coverage, name, value)
         coverage.save(update_fields=list(totals))
+
+
+SUMMED = ("households", "residents", "sampled", "covered", "with_outcome", "notified", "exempt")
+
+
+def summed(tasks: QuerySet[BuildingTask], states: QuerySet[HouseholdState]) -> dict[str, int]:
+    """The ``Coverage`` figures of these tasks and their households' states: a community's row
+    when they are all of its tasks, and a grid worker's part of it when they are her grids'
+    (``canvass.queries.coverage_for``). Task counters summed and follow-ups counted: no more
+    than a few rows per building."""
+    totals = tasks.aggregate(
+        buildings=Count("id"),
+        buildings_claimed=Count("id", filter=Q(status=TaskStatus.CLAIMED)),
+        buildings_done=Count("id", filter=Q(status=TaskStatus.DONE)),
+        **{name: Sum(name) for name in SUMMED},
+    )
+    # Only a nobody-home household has a follow-up (``HouseholdState.follow_up``).
+    follow = Counter(
+        s.follow_up
+        for s in states.filter(outcome=Outcome.NOBODY_HOME).only("outcome", "misses", "all_sampled")
+    )
+    totals["revisits"], totals["phone_calls"] = follow["revisit"], follow["phone"]
+    return {name: value or 0 for name, value in totals.items()}

@@ -4,12 +4,14 @@ queries only; campaign-wide figures come from the counters."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from itertools import groupby
 
 from django.db.models import BooleanField, Case, QuerySet, Value, When
 
 from doorstep.campaigns.models import CampaignBuilding
+from doorstep.canvass import counters
 from doorstep.canvass.models import (
     BuildingTask,
     Coverage,
@@ -18,8 +20,10 @@ from doorstep.canvass.models import (
     Outcome,
     TaskStatus,
 )
+from doorstep.core.models import User
 from doorstep.sampling.models import RoundSample
 from doorstep.territory.models import Household, Resident
+from doorstep.territory.scoping import grid_ids, scoped
 
 
 def untested(campaign_id: int, *, before: int | None = None, **where: int) -> QuerySet[Resident]:
@@ -189,20 +193,43 @@ class Blockers:
         return self.coverage.no_household_missed
 
 
-def blockers(coverage: Coverage) -> Blockers:
-    tasks = list(
-        BuildingTask.objects.filter(
-            campaign_id=coverage.campaign_id, community_id=coverage.community_id
-        )
-        .exclude(status=TaskStatus.DONE)
+def blockers(coverage: Coverage, tasks: QuerySet[BuildingTask]) -> Blockers:
+    """What stands between the community and "covered", among ``tasks`` (the user's, scoped)."""
+    left = list(
+        tasks.exclude(status=TaskStatus.DONE)
         .select_related("building", "team")
         .order_by("building__position", "building__name")
     )
     return Blockers(
         coverage=coverage,
-        not_started=[t for t in tasks if t.status == TaskStatus.OPEN],
-        in_progress=[t for t in tasks if t.status == TaskStatus.CLAIMED],
+        not_started=[t for t in left if t.status == TaskStatus.OPEN],
+        in_progress=[t for t in left if t.status == TaskStatus.CLAIMED],
     )
+
+
+def coverage_for(user: User, rows: Iterable[Coverage]) -> list[Coverage]:
+    """The door-to-door figures of these communities as the user may see them. The counters'
+    rows hold whole communities; for a user held to some buildings of one (a grid worker,
+    ``scoping.grid_ids``) each row is summed again over those buildings (``counters.summed``)."""
+    rows = list(rows)
+    if grid_ids(user) is None:
+        return rows
+    return [
+        Coverage(
+            pk=row.pk,
+            campaign_id=row.campaign_id,
+            community=row.community,
+            **counters.summed(
+                scoped(user, BuildingTask.objects.filter(**_of(row))),
+                scoped(user, HouseholdState.objects.filter(**_of(row))),
+            ),
+        )
+        for row in rows
+    ]
+
+
+def _of(row: Coverage) -> dict[str, int]:
+    return {"campaign_id": row.campaign_id, "community_id": row.community_id}
 
 
 def buildings(campaign_id: int, community_id: int) -> QuerySet[BuildingTask]:
@@ -239,24 +266,20 @@ class Revisit:
     members: list[Resident]
 
 
-def revisits(campaign_id: int, community_id: int) -> list[Revisit]:
-    """Nobody-home households: knock again after one miss, phone after two."""
-    states = list(
-        HouseholdState.objects.filter(
-            campaign_id=campaign_id,
-            community_id=community_id,
-            outcome=Outcome.NOBODY_HOME,
-            all_sampled=False,
-        )
+def revisits(states: QuerySet[HouseholdState]) -> list[Revisit]:
+    """Nobody-home households among ``states`` (the user's, scoped): knock again after one
+    miss, phone after two."""
+    found = list(
+        states.filter(outcome=Outcome.NOBODY_HOME, all_sampled=False)
         .select_related("household__unit__building", "task", "last_visit")
         .order_by("-misses", "household__unit__building__position", "household__room")
     )
     members: dict[int, list[Resident]] = {}
     for r in Resident.objects.filter(
-        household_id__in=[s.household_id for s in states], moved_out=False
+        household_id__in=[s.household_id for s in found], moved_out=False
     ).order_by("id"):
         members.setdefault(r.household_id, []).append(r)
-    return [Revisit(state, members.get(state.household_id, [])) for state in states]
+    return [Revisit(state, members.get(state.household_id, [])) for state in found]
 
 
 def feed(campaign_id: int, community_ids: list[int] | None, limit: int = 50) -> list[FeedPost]:

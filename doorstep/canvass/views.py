@@ -21,6 +21,7 @@ from doorstep.canvass.models import (
     BuildingTask,
     Coverage,
     ExemptReason,
+    HouseholdState,
     NeedKind,
     Outcome,
     TaskStatus,
@@ -123,10 +124,11 @@ def _last_worked(campaign: Campaign, team: Team) -> BuildingTask | None:
 @login_required
 def coverage(request: AuthedRequest, campaign_id: int) -> HttpResponse:
     campaign = _get_campaign_for_user(request, campaign_id)
-    rows = list(
+    rows = queries.coverage_for(
+        request.user,
         Coverage.objects.filter(campaign=campaign, community__in=communities_for(request.user))
         .select_related("community")
-        .order_by("community__name")
+        .order_by("community__name"),
     )
     fields = (
         "buildings",
@@ -151,7 +153,10 @@ def coverage(request: AuthedRequest, campaign_id: int) -> HttpResponse:
 @login_required
 def community(request: AuthedRequest, campaign_id: int, community_id: int) -> HttpResponse:
     campaign = _get_campaign_for_user(request, campaign_id)
-    cov = _get_community_for_user(request, campaign, community_id)
+    [cov] = queries.coverage_for(
+        request.user, [_get_community_for_user(request, campaign, community_id)]
+    )
+    tasks = scoped(request.user, queries.buildings(campaign.pk, cov.community_id))
     now = timezone.now()
     return render(
         request,
@@ -159,8 +164,8 @@ def community(request: AuthedRequest, campaign_id: int, community_id: int) -> Ht
         {
             "campaign": campaign,
             "cov": cov,
-            "blockers": queries.blockers(cov),
-            "tasks": queries.buildings(campaign.pk, cov.community_id),
+            "blockers": queries.blockers(cov, tasks),
+            "tasks": tasks,
             "now": now,
             "can_export": request.user.can(Can.EXPORT_PERSONAL),
             "alerts": [
@@ -232,14 +237,16 @@ def untested_export(request: AuthedRequest, campaign_id: int, community_id: int)
             campaign.pk, before=previous.pk if previous else None, community_id=cov.community_id
         ),
     )
+    drill = ["演练"] if campaign.is_drill else []  # every row of a drill's list says so
     data, count = residents_workbook(
-        f"{cov.community.name} 未检测",
+        f"{cov.community.name} 未检测{'(演练)' if drill else ''}",
         residents.iterator(chunk_size=2000),
         full=bool(reason),
-        extra_headers=["入户结果", "上轮也未检"],
+        extra_headers=["入户结果", "上轮也未检", *drill],
         extra=lambda r: [
             str(labels.get(outcomes_by_household.get(r.household_id, ""), "")),
             "是" if getattr(r, "missed_before", False) else "",
+            *drill,
         ],
     )
     audit(
@@ -275,7 +282,12 @@ def revisits(request: AuthedRequest, campaign_id: int, community_id: int) -> Htt
         {
             "campaign": campaign,
             "cov": cov,
-            "rows": queries.revisits(campaign.pk, cov.community_id),
+            "rows": queries.revisits(
+                scoped(
+                    request.user,
+                    HouseholdState.objects.filter(campaign=campaign, community_id=cov.community_id),
+                )
+            ),
             "can_record": request.user.can(Can.RECORD_OUTCOMES)
             and actions.may_follow_up(request.user, cov.community_id),
             "new_id": uuid.uuid4,
@@ -327,6 +339,7 @@ def task(request: AuthedRequest, task_id: int) -> HttpResponse:
         request,
         "canvass/task.html",
         {
+            "campaign": t.campaign,  # a drill's banner and mark (base.html)
             "task": t,
             "zone": zone,
             "groups": groups,

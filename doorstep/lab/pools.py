@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,20 +48,18 @@ class LoopCounts:
     closed: int
 
 
-def _with_members_in(pools: QuerySet[Tube], communities: Collection[int] | None) -> QuerySet[Tube]:
-    if communities is None:
+def _with_members_in(pools: QuerySet[Tube], members: QuerySet[TubeMember] | None) -> QuerySet[Tube]:
+    if members is None:
         return pools
-    return pools.filter(
-        Exists(TubeMember.objects.filter(tube=OuterRef("pk"), community_id__in=list(communities)))
-    )
+    return pools.filter(Exists(members.filter(tube=OuterRef("pk"))))
 
 
-def loop_counts(campaign: Any, communities: Collection[int] | None = None) -> LoopCounts:
+def loop_counts(campaign: Any, members: QuerySet[TubeMember] | None = None) -> LoopCounts:
     """Positive pools whose retest loop is open (a member still to sample or to result) and
-    closed (every member has a single-tube result), in the round; with ``communities``, the
-    pools with members there."""
+    closed (every member has a single-tube result), in the round; with ``members`` (the ones a
+    user may see, scoped), the pools with one of them."""
     counts = (
-        _with_members_in(_positive_pools(campaign), communities)
+        _with_members_in(_positive_pools(campaign), members)
         .filter(result=Result.POSITIVE)
         .aggregate(
             open=Count("id", filter=Q(retest_closed_at__isnull=True)),
@@ -149,10 +146,11 @@ def _home(household: Any) -> str:
     return " ".join(p for p in (unit.building.name, unit.name, household.room) if p)
 
 
-def loops(campaign: Any, communities: Collection[int] | None = None) -> list[Loop]:
+def loops(campaign: Any, members: QuerySet[TubeMember] | None = None) -> list[Loop]:
     """The round's positive pools, open loops first, then the newest; each with its members.
-    ``communities`` keeps the pools with members there, and only those members."""
-    pools = _with_members_in(_positive_pools(campaign), communities).select_related("site", "lane")
+    ``members`` (the ones a user may see, scoped) keeps the pools with one of them, and only
+    those members."""
+    pools = _with_members_in(_positive_pools(campaign), members).select_related("site", "lane")
     found = list(pools.order_by("-resulted_at", "-id")[:SHOWN])
     orders = {
         o.member_id: o
@@ -160,16 +158,14 @@ def loops(campaign: Any, communities: Collection[int] | None = None) -> list[Loo
             original_tube__in=found, kind=OrderKind.POSITIVE_POOL
         ).select_related("household__unit__building", "retest_tube")
     }
-    members: dict[int, list[Member]] = defaultdict(list)
-    in_scope = TubeMember.objects.filter(tube__in=found)
-    if communities is not None:
-        in_scope = in_scope.filter(community_id__in=list(communities))
+    by_pool: dict[int, list[Member]] = defaultdict(list)
+    in_scope = (TubeMember.objects.all() if members is None else members).filter(tube__in=found)
     for m in in_scope.select_related("resident", "walk_in", "household__unit__building").order_by(
         "added_at", "id"
     ):
         order = orders.get(m.pk)
         person = m.resident or m.walk_in
-        members[m.tube_id].append(
+        by_pool[m.tube_id].append(
             Member(
                 name=mask_name(person.name if person else ""),
                 walk_in=m.walk_in_id is not None,
@@ -178,5 +174,5 @@ def loops(campaign: Any, communities: Collection[int] | None = None) -> list[Loo
                 order=order,
             )
         )
-    result = [Loop(tube, members[tube.pk]) for tube in found]
+    result = [Loop(tube, by_pool[tube.pk]) for tube in found]
     return sorted(result, key=lambda loop: loop.closed_at is not None)

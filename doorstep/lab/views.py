@@ -22,8 +22,8 @@ from doorstep.lab.actions import results
 from doorstep.lab.models import OrderStatus, RetestOrder
 from doorstep.lab.results_file import import_results
 from doorstep.sampling import ingest, queries
-from doorstep.sampling.models import Tube
-from doorstep.territory.scoping import communities_for, scoped_to_towns, town_ids
+from doorstep.sampling.models import Tube, TubeMember
+from doorstep.territory.scoping import communities_for, scoped, scoped_to_towns, town_ids
 
 
 def _scoped_tubes(request: AuthedRequest):  # type: ignore[no-untyped-def]
@@ -125,10 +125,15 @@ def retests(request: AuthedRequest) -> HttpResponse:
     wanted = request.GET.get("community", "")
     shown = [c for c in communities if str(c.pk) == wanted] or communities
     orders = (
-        RetestOrder.objects.filter(community__in=shown)
+        scoped(request.user, RetestOrder.objects.filter(community__in=shown))
         .exclude(status__in=[OrderStatus.RESULTED, OrderStatus.CANCELLED])
         .select_related(
-            "resident", "walk_in", "household__unit__building", "original_tube", "community"
+            "resident",
+            "walk_in",
+            "household__unit__building",
+            "original_tube",
+            "community",
+            "campaign",
         )
         .order_by(
             "community__name", "household__unit__building__position", "household__room", "id"
@@ -165,11 +170,7 @@ def pools(request: AuthedRequest, campaign_id: int) -> HttpResponse:
     campaign = get_object_or_404(
         scoped_to_towns(request.user, Campaign.objects.all()), pk=campaign_id
     )
-    mine = (
-        None
-        if request.user.is_town_wide
-        else set(communities_for(request.user).values_list("pk", flat=True))
-    )
+    mine = scoped(request.user, TubeMember.objects.all())
     found = loops.loops(campaign, mine)
     closed = [loop.time_to_close for loop in found if loop.time_to_close is not None]
     return render(

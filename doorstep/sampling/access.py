@@ -4,13 +4,15 @@ site or lane outside the user's territory."""
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 
 from doorstep.core.http import AuthedRequest, require
+from doorstep.core.models import User
 from doorstep.core.roles import Can
 from doorstep.sampling import queries
-from doorstep.sampling.models import Lane, Site
+from doorstep.sampling.models import HomeTask, Lane, Site
 from doorstep.territory.scoping import scoped
 
 
@@ -33,3 +35,15 @@ def lane_for_user(request: AuthedRequest, pk: int) -> Lane:
             % {"lane": lane}
         )
     return lane
+
+
+def home_tasks_for(user: User) -> QuerySet[HomeTask]:
+    """The home-sampling tasks a user may see: those of their territory (a grid worker: her
+    grids' buildings only, ``scoped``), and all those of the communities of the lanes they are
+    on duty at, whose teams do the sampling there."""
+    mine = scoped(user, HomeTask.objects.all())
+    lanes = queries.scan_lanes(user)
+    if not lanes:
+        return mine
+    worked = Lane.objects.filter(pk__in=lanes).values("site__community_id")
+    return mine | HomeTask.objects.filter(community_id__in=worked)

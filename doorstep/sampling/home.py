@@ -270,14 +270,11 @@ def waiting(task: HomeTask) -> QuerySet[HomeStop]:
     return HomeStop.objects.filter(task=task, done_at=None, cancelled_at=None)
 
 
-def tasks(campaign_id: int, communities: Collection[int] | None) -> QuerySet[HomeTask]:
-    """The round's home-sampling tasks with ``people_waiting`` and ``people_done``, the ones
+def tasks(found: QuerySet[HomeTask]) -> QuerySet[HomeTask]:
+    """These tasks (a round's, scoped) with ``people_waiting`` and ``people_done``, the ones
     with people waiting first."""
-    found = HomeTask.objects.filter(campaign_id=campaign_id)
-    if communities is not None:
-        found = found.filter(community_id__in=list(communities))
     return (
-        found.select_related("building", "community", "lane__site")
+        found.select_related("building", "community", "lane__site", "campaign")
         .annotate(
             people_waiting=Count("stops", filter=Q(stops__done_at=None, stops__cancelled_at=None)),
             people_done=Count("stops", filter=Q(stops__done_at__isnull=False)),

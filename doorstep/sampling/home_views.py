@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,6 +16,7 @@ from doorstep.core.http import AuthedRequest, require
 from doorstep.core.inputs import is_number
 from doorstep.core.roles import Can
 from doorstep.sampling import home, queries
+from doorstep.sampling.access import home_tasks_for
 from doorstep.sampling.models import HomeStop, HomeTask, Lane
 from doorstep.territory.scoping import communities_for, town_ids
 
@@ -33,16 +34,12 @@ def _communities(request: AuthedRequest) -> set[int] | None:
 
 def _task(request: AuthedRequest, pk: int) -> HomeTask:
     require(request.user, Can.VIEW_SITES)
-    task = get_object_or_404(
-        HomeTask.objects.select_related("building", "community", "campaign", "lane__site"), pk=pk
+    return get_object_or_404(
+        home_tasks_for(request.user).select_related(
+            "building", "community", "campaign", "lane__site"
+        ),
+        pk=pk,
     )
-    towns = town_ids(request.user)
-    mine = _communities(request)
-    if (towns is not None and task.campaign.town_id not in towns) or (
-        mine is not None and task.community_id not in mine
-    ):
-        raise Http404
-    return task
 
 
 @require_GET
@@ -56,8 +53,9 @@ def home_list(request: AuthedRequest) -> HttpResponse:
         campaigns = campaigns.filter(town_id__in=towns)
     if mine is not None:
         campaigns = campaigns.filter(buildings__community_id__in=mine).distinct()
+    visible = home_tasks_for(request.user)
     rounds = [
-        (campaign, list(home.tasks(campaign.pk, mine)[:300]))
+        (campaign, list(home.tasks(visible.filter(campaign=campaign))[:300]))
         for campaign in campaigns.order_by("-starts_at", "-id")[:5]
     ]
     return render(
@@ -82,6 +80,7 @@ def home_task(request: AuthedRequest, home_task_id: int) -> HttpResponse:
         request,
         "sampling/home_task.html",
         {
+            "campaign": task.campaign,  # a drill's banner and mark (base.html)
             "task": task,
             "stops": stops,
             "waiting": sum(s.done_at is None for s in stops),

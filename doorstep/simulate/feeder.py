@@ -16,7 +16,9 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass
 
-from doorstep.campaigns.models import Campaign
+from django.db.models import QuerySet
+
+from doorstep.campaigns.models import Campaign, CampaignBuilding, CampaignStatus
 from doorstep.sampling.models import Lane, RoundSample
 from doorstep.simulate import day
 from doorstep.territory.models import Resident
@@ -42,15 +44,35 @@ def _order(campaign_id: int, resident_id: int) -> str:
     return hashlib.sha256(f"{campaign_id}:{resident_id}".encode()).hexdigest()
 
 
+def lanes(campaign: Campaign) -> QuerySet[Lane]:
+    """The lanes a drill's feeder serves: those of the communities in the drill, while it runs.
+    None for a real round, a drill not started or over: a code scanned from the screen then
+    would record a real person in whatever round runs at that lane."""
+    if not campaign.is_drill or campaign.status != CampaignStatus.ACTIVE:
+        return Lane.objects.none()
+    return Lane.objects.filter(
+        site__community_id__in=CampaignBuilding.objects.filter(campaign=campaign).values(
+            "community_id"
+        )
+    )
+
+
 def feeder(
-    campaign: Campaign, lane: Lane, now: dt.datetime, behaviour: day.Behaviour | None = None
+    campaign: Campaign,
+    lane: Lane,
+    now: dt.datetime,
+    behaviour: day.Behaviour | None = None,
+    people: QuerySet[Resident] | None = None,
 ) -> Feeder:
+    """``people`` are those the screen may show (the user's, scoped): a grid worker's screen
+    feeds her grids' share of the lane."""
     b = behaviour or day.Behaviour()
     lanes = list(Lane.objects.filter(site=lane.site).order_by("pk").values_list("pk", flat=True))
     index = lanes.index(lane.pk)
+    everyone = Resident.objects.all() if people is None else people
     share = [
         r
-        for r in Resident.objects.filter(community_id=lane.site.community_id, moved_out=False)
+        for r in everyone.filter(community_id=lane.site.community_id, moved_out=False)
         .only("pk", "name", "person_code")
         .order_by("pk")
         if r.pk % len(lanes) == index

@@ -17,11 +17,11 @@ from doorstep.core import codes
 from doorstep.core.clocks import SAMPLING_TARGET
 from doorstep.core.http import AuthedRequest, require
 from doorstep.core.roles import Can
-from doorstep.sampling.models import Lane
 from doorstep.simulate import feeder as simulated
 from doorstep.simulate import forecast, plan
 from doorstep.territory.actions import record_code_sheet
-from doorstep.territory.scoping import communities_for, scoped_to_towns
+from doorstep.territory.models import Resident
+from doorstep.territory.scoping import communities_for, scoped, scoped_to_towns
 
 
 @require_GET
@@ -103,14 +103,18 @@ def feeder(request: AuthedRequest, campaign_id: int, lane_id: int) -> HttpRespon
         scoped_to_towns(request.user, Campaign.objects.filter(is_drill=True)), pk=campaign_id
     )
     lane = get_object_or_404(
-        Lane.objects.select_related("site__community").filter(
-            site__community__in=communities_for(request.user)
+        scoped(
+            request.user,
+            simulated.lanes(campaign).select_related("site__community"),
+            "site__community",
         ),
         pk=lane_id,
     )
-    found = simulated.feeder(campaign, lane, timezone.now())
-    if not request.headers.get("HX-Request"):
-        record_code_sheet(request.user, "drill_lane", lane.pk, found.people)
+    found = simulated.feeder(
+        campaign, lane, timezone.now(), people=scoped(request.user, Resident.objects.all())
+    )
+    # Every view is a sheet of codes, the fragment the screen polls for included.
+    record_code_sheet(request.user, "drill_lane", lane.pk, found.people)
     context = {
         "campaign": campaign,
         "feeder": found,

@@ -32,6 +32,7 @@ GRID_PATHS = {
     "canvass.Visit": "household__unit__building__grid",
     "sampling.HomeTask": "building__grid",
     "sampling.HomeStop": "household__unit__building__grid",
+    "sampling.TubeMember": "household__unit__building__grid",
     "assistance.Request": "household__unit__building__grid",
     "lab.RetestOrder": "household__unit__building__grid",
 }

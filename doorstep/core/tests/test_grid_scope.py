@@ -15,16 +15,23 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from doorstep.assistance import actions as need_actions
+from doorstep.canvass import actions as canvass
+from doorstep.canvass.models import BuildingTask, Coverage
+from doorstep.canvass.outcomes import record
 from doorstep.core.roles import Role
+from doorstep.sampling import home
+from doorstep.sampling.models import HomeTask
 from doorstep.territory.models import Grid
 from doorstep.territory.scoping import GRID_PATHS, residents_for
 from doorstep.testing import (
     client_for,
     make_building,
     make_campaign,
+    make_door_team,
     make_household,
     make_resident,
     make_user,
+    tap,
 )
 
 pytestmark = pytest.mark.django_db
@@ -37,7 +44,6 @@ NOT_LISTED = {
     "campaigns.BuildingPositive",
     "sampling.RoundSample",
     "sampling.Tube",
-    "sampling.TubeMember",
 }
 PLACES = {"territory.Building", "territory.Unit", "territory.Household", "territory.Resident"}
 
@@ -136,3 +142,46 @@ def test_special_needs_of_other_grids_are_not_listed(grids, community, commander
     assert grids["me"].masked_name in html and theirs.masked_name not in html
     everything = client_for(commander).get(reverse("assistance:index")).content.decode()
     assert theirs.masked_name in everything
+
+
+def test_the_door_to_door_pages_count_and_list_only_her_grids(grids, community, worker, leader):
+    """The community page's figures and buildings, the coverage page's row and the revisit
+    list are her grids'; a worker without grids gets the community's counters."""
+    campaign = make_campaign(community)
+    make_door_team(community, "第1组", leader)
+    theirs = BuildingTask.objects.get(campaign=campaign, building=grids["theirs"])
+    canvass.claim(leader, theirs)
+    record(leader, theirs, [tap(grids["them"].household, "nobody_home")])
+    page = reverse("canvass:community", args=[campaign.pk, community.pk])
+    coverage = reverse("canvass:coverage", args=[campaign.pk])
+    revisits = reverse("canvass:revisits", args=[campaign.pk, community.pk])
+    figures = ("buildings", "households", "residents", "untested", "revisits", "with_outcome")
+    gridder = client_for(grids["gridder"])
+    response = gridder.get(page)
+    assert [getattr(response.context["cov"], f) for f in figures] == [1, 1, 1, 1, 0, 0]
+    assert [t.building for t in response.context["tasks"]] == [grids["mine"]]
+    assert "Untested list (1)" in response.content.decode()
+    [row] = gridder.get(coverage).context["rows"]
+    assert [getattr(row, f) for f in figures] == [1, 1, 1, 1, 0, 0]
+    assert grids["them"].masked_name not in gridder.get(revisits).content.decode()
+    whole = client_for(worker)
+    response = whole.get(page)
+    assert [getattr(response.context["cov"], f) for f in figures] == [2, 2, 2, 2, 1, 1]
+    assert response.context["cov"] == Coverage.objects.get(campaign=campaign)
+    assert grids["them"].masked_name in whole.get(revisits).content.decode()
+
+
+def test_home_sampling_lists_and_opens_only_her_grids_buildings(grids, community, worker):
+    campaign = make_campaign(community)
+    for person in (grids["me"], grids["them"]):
+        home.need_home(campaign.pk, person.household, timezone.now())
+    mine = HomeTask.objects.get(building=grids["mine"])
+    theirs = HomeTask.objects.get(building=grids["theirs"])
+    client = client_for(grids["gridder"])
+    listing = client.get(reverse("sampling:home")).content.decode()
+    assert reverse("sampling:home_task", args=[mine.pk]) in listing
+    assert reverse("sampling:home_task", args=[theirs.pk]) not in listing
+    assert client.get(reverse("sampling:home_task", args=[theirs.pk])).status_code == 404
+    assert client.get(reverse("sampling:home_task", args=[mine.pk])).status_code == 200
+    everything = client_for(worker).get(reverse("sampling:home")).content.decode()
+    assert reverse("sampling:home_task", args=[theirs.pk]) in everything
