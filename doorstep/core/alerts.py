@@ -36,6 +36,7 @@ class Alert:
     # than a condition that must stop holding.
     ack_clears: bool = False
     campaign_id: int | None = None
+    drill: bool = False  # the round is a drill: a list of several rounds' alerts says so
     acknowledged_by: str = ""
     acknowledged_at: dt.datetime | None = None
 
@@ -82,6 +83,7 @@ def current(
         replace(
             a,
             campaign_id=campaign.pk,
+            drill=bool(campaign.is_drill),
             acknowledged_by=acks[a.key].username if a.key in acks else "",
             acknowledged_at=acks[a.key].at if a.key in acks else None,
         )

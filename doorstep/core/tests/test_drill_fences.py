@@ -6,13 +6,17 @@ nothing of a drill reaches the lists of real work unmarked. Checked by walking e
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.apps import apps
 from django.db.models import Model
+from django.urls import reverse
 
 from doorstep.api.models import ApiToken
 from doorstep.campaigns.models import CampaignStatus
 from doorstep.core.roles import Role
+from doorstep.sampling.models import Tube
 from doorstep.territory.scoping import GRID_PATHS
 from doorstep.testing import client_for, make_user
 from doorstep.testing.crawl import People, crawl, unmarked
@@ -93,3 +97,16 @@ def test_every_page_marks_each_drill_person_it_shows(world):
             if shown := unmarked(fetched, drill_people):
                 found.append(f"{user.role}: {fetched} shows {', '.join(shown)} unmarked")
     assert found == [], "\n".join(found)
+
+
+def test_the_retest_list_marks_a_drills_pools_and_alerts(world):
+    """The retest list holds every round running in the worker's communities: the drill's
+    pool, its stay-home people and its alerts each say drill; the real round's do not."""
+    worker = make_user(Role.COMMUNITY_WORKER, world.communities["a"], world.communities["c"])
+    html = client_for(worker).get(reverse("lab:retests")).content.decode()
+    items = re.findall(r"<(?:li|tr)\b[^>]*>.*?</(?:li|tr)>", html, re.S)
+    drill_pool, real_pool = Tube.objects.get(campaign=world.drill), "2112250001"
+    drill = [i for i in items if drill_pool.code in i]
+    real = [i for i in items if real_pool in i]
+    assert len(drill) >= 2 and all("data-drill" in i and "badge drill" in i for i in drill)
+    assert len(real) >= 2 and not any("data-drill" in i for i in real)
