@@ -23,6 +23,5 @@ urlpatterns = [
     path("needs/", include("doorstep.assistance.urls")),
     path("plan/", include("doorstep.simulate.urls")),
     path("api/v1/", api.urls),
-    path("i18n/", include("django.conf.urls.i18n")),
     path(settings.ADMIN_PATH, admin.site.urls),
 ]

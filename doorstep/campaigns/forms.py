@@ -10,12 +10,13 @@ from django.utils.translation import gettext_lazy
 
 from doorstep.campaigns.actions import DEFAULT_DURATION
 from doorstep.campaigns.models import Zone
+from doorstep.core.inputs import IdChoices
 from doorstep.territory.models import Community
 
 
 class CampaignForm(forms.Form):
     name = forms.CharField(label=gettext_lazy("Name"), max_length=200)
-    communities = forms.ModelMultipleChoiceField(
+    communities = IdChoices(
         label=gettext_lazy("Communities"),
         queryset=Community.objects.none(),
         widget=forms.CheckboxSelectMultiple,

@@ -15,7 +15,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -29,7 +28,7 @@ from doorstep.command import report as daily_report
 from doorstep.command import rounds as round_over_round
 from doorstep.core import alerts as core_alerts
 from doorstep.core.actions import acknowledge_alert, audit
-from doorstep.core.http import AuthedRequest, require
+from doorstep.core.http import AuthedRequest, redirect_back, require
 from doorstep.core.inputs import number
 from doorstep.core.models import AuditAction
 from doorstep.core.roles import Can
@@ -201,12 +200,9 @@ def ack(request: AuthedRequest, campaign_id: int) -> HttpResponse:
         messages.warning(
             request, _("That alert no longer holds (or is not yours to see); nothing to do.")
         )
-    back = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(
-        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        back = reverse("command:dashboard", args=[campaign.pk])
-    return redirect(back)
+    return redirect_back(
+        request, request.POST.get("next"), reverse("command:dashboard", args=[campaign.pk])
+    )
 
 
 # --- drill-down ----------------------------------------------------------------------------

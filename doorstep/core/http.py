@@ -1,7 +1,11 @@
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponseRedirect
+from django.urls import Resolver404, resolve
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from doorstep.core.models import User
 from doorstep.core.roles import Can
@@ -17,3 +21,28 @@ def require(user: User, capability: Can) -> None:
     """403 for a signed-in user whose role lacks the capability."""
     if not user.can(capability):
         raise PermissionDenied(capability.value)
+
+
+def own_path(request: HttpRequest, raw: object) -> str | None:
+    """A redirect target that came from input (``next``), if it is a page of this site: a path
+    (no scheme, no host, not ``//``) that the URL conf resolves. Anything else is None, so the
+    caller falls back to a page of its own: ``redirect("²")`` would look "²" up as a view name
+    (a server error), and ``https://elsewhere`` would send the user off the site."""
+    if not isinstance(raw, str) or not raw.startswith("/") or raw.startswith("//"):
+        return None
+    if "\\" in raw or not raw.isprintable():
+        return None
+    if not url_has_allowed_host_and_scheme(
+        raw, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return None
+    try:
+        resolve(urlsplit(raw).path)
+    except Resolver404:
+        return None
+    return raw
+
+
+def redirect_back(request: HttpRequest, raw: object, fallback: str) -> HttpResponseRedirect:
+    """To ``raw`` if it is one of this site's pages (``own_path``), else to ``fallback``."""
+    return HttpResponseRedirect(own_path(request, raw) or fallback)

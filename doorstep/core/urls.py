@@ -1,4 +1,3 @@
-from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from doorstep.core import views
@@ -8,8 +7,10 @@ urlpatterns = [
     path("audit/", views.audit_log, name="audit"),
 ]
 
-# Sign-in and sign-out keep Django's global names, which LOGIN_URL and the auth views use.
+# Sign-in, sign-out and the language keep Django's global names, which LOGIN_URL, the auth views
+# and the templates use.
 auth_urlpatterns = [
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("login/", views.SignIn.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", views.SignOut.as_view(), name="logout"),
+    path("i18n/setlang/", views.set_language, name="set_language"),
 ]

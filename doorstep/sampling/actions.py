@@ -40,6 +40,11 @@ def create_site(
     name = name.strip()
     if not name:
         raise SiteError(_("Give the site a name, e.g. «富锦园广场采样点»."))
+    longest = Site._meta.get_field("name").max_length or 0
+    if len(name) > longest:
+        raise SiteError(
+            _("A site's name is at most %(n)d characters: shorten it.") % {"n": longest}
+        )
     if not 1 <= lanes <= 30 and lanes != 0:
         raise SiteError(_("A site has 1 to 30 lanes."))
     if serves not in Serves.values:

@@ -4,6 +4,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from doorstep.core.inputs import IdChoice, IdChoices
 from doorstep.sampling.models import Site
 from doorstep.territory.models import Community, Town
 from doorstep.workforce.models import Purpose, Staff, SupportUnit
@@ -12,7 +13,7 @@ LOCAL = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%
 
 
 class CallUpForm(forms.Form):
-    unit = forms.ModelChoiceField(label=_("Support unit"), queryset=SupportUnit.objects.none())
+    unit = IdChoice(label=_("Support unit"), queryset=SupportUnit.objects.none())
     requested = forms.IntegerField(
         label=_("People asked for"),
         min_value=1,
@@ -20,19 +21,17 @@ class CallUpForm(forms.Form):
         required=False,
         help_text=_("Or name the people below instead."),
     )
-    named = forms.ModelMultipleChoiceField(
+    named = IdChoices(
         label=_("Named people"),
         queryset=Staff.objects.none(),
         required=False,
         widget=forms.SelectMultiple(attrs={"size": 8}),
     )
     purpose = forms.ChoiceField(label=_("Purpose"), choices=Purpose.choices)
-    community = forms.ModelChoiceField(
+    community = IdChoice(
         label=_("Community (door to door)"), queryset=Community.objects.none(), required=False
     )
-    site = forms.ModelChoiceField(
-        label=_("Sampling site"), queryset=Site.objects.none(), required=False
-    )
+    site = IdChoice(label=_("Sampling site"), queryset=Site.objects.none(), required=False)
     muster_point = forms.CharField(label=_("Muster point"), max_length=200)
     muster_at = forms.DateTimeField(label=_("Muster time"), widget=LOCAL)
 

@@ -11,7 +11,8 @@ import uuid
 from dataclasses import dataclass
 
 import pytest
-from django.urls import get_resolver, reverse
+from django.test import Client
+from django.urls import get_resolver, resolve, reverse
 from django.utils import timezone
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
@@ -34,6 +35,7 @@ from doorstep.testing import (
     make_unit,
     make_user,
 )
+from doorstep.testing.forms import page_forms, template_forms
 from doorstep.workforce import actions
 from doorstep.workforce.models import Muster, Purpose
 
@@ -518,6 +520,17 @@ FIELDS = [
     "waiting",
     "zone",
 ]
+# And every field name the templates' forms send (``next`` among them).
+FIELDS = sorted(
+    set(FIELDS)
+    | {
+        n
+        for forms in template_forms().values()
+        for names in forms.values()
+        for n in names
+        if "{" not in n
+    }
+)
 ODD = st.one_of(
     st.text(max_size=24),
     st.sampled_from(
@@ -536,6 +549,8 @@ ODD = st.one_of(
             "<script>alert(1)</script>",
             '=HYPERLINK("x")',
             "lane:²",
+            "a:b",
+            "9" * 400,
             "community:99999999999999999999",
             "K7QM9XD4P",
             "",
@@ -563,3 +578,88 @@ def test_odd_input_to_any_view_is_never_a_server_error(case, world, request, dat
     else:
         response = client.post(url, data)
     assert response.status_code < 500, (case.name, data, response.content[:300])
+
+
+# Every field of every form, one at a time, with what breaks a careless reader: digits that are
+# not ASCII, a sign, a colon where a URL name was expected, numbers past any database's integer,
+# NUL, nothing, a long text. The fields are found, not listed: in the templates (a form sent to
+# the view, which a page may render only in some state, like the alert acknowledgement and its
+# ``next``) and on the view's own page (a form sent back to it, Django forms' fields included).
+EDGES = ["²", "-1", "a:b", "9" * 400, "-" + "9" * 20, "a\x00b", "1e400", "٣", "", "长" * 3000]
+TEMPLATE_FORMS = template_forms()
+
+
+def _named(name: str, world: dict) -> list[str]:
+    """A field name built from a variable (``role_{{ s.pk }}``), for each id of the world."""
+    if "{{" not in name:
+        return [name]
+    prefix = name.split("{{", 1)[0]
+    return [f"{prefix}{v}" for v in sorted({v for v in world.values() if isinstance(v, int)})]
+
+
+def _forms_of(case: Case, world: dict, client) -> list[tuple[str, dict, list[str]]]:  # type: ignore[no-untyped-def]
+    """Each form sent to the case's URL: its method, what it sends as it stands, its fields."""
+    url = _url(case, world)
+    forms = []
+    for method, names in TEMPLATE_FORMS.get(case.name, {}).items():
+        base = {k: str(v) for k, v in _data(case, world).items()}
+        fields = sorted({f for n in names for f in _named(n, world)} | set(base))
+        forms.append((method, base, fields))
+    if case.method == "get":
+        page = client.get(url)
+        if "html" in page.get("Content-Type", ""):
+            for form in page_forms(page.content.decode()):
+                if form.action in {"", url}:
+                    forms.append((form.method, form.fields, sorted(form.fields)))
+    return forms
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+def test_every_field_of_every_form_takes_odd_values_without_a_server_error(case, world, request):  # type: ignore[no-untyped-def]
+    client = client_for(request.getfixturevalue(case.allowed))
+    url = _url(case, world)
+    errors = []
+    for method, base, fields in _forms_of(case, world, client):
+        for name in fields:
+            for value in EDGES:
+                send = client.get if method == "get" else client.post
+                response = send(url, {**base, name: value})
+                if response.status_code >= 500:
+                    errors.append((method, name, value[:12], response.status_code))
+    assert not errors, (case.name, errors)
+
+
+def test_the_fuzz_finds_the_fields_of_forms_shown_only_in_some_states():
+    assert {"key", "next"} <= TEMPLATE_FORMS["command:ack"]["post"]
+    assert "role_{{ s.pk }}" in TEMPLATE_FORMS["workforce:team_assign"]["post"]
+
+
+@pytest.mark.parametrize(
+    "value", [*EDGES, "//evil.example/", "https://evil.example/", "/nowhere/", "/status/"]
+)
+@pytest.mark.parametrize("name", ["login", "logout", "set_language", "command:ack"])
+def test_a_redirect_target_from_input_is_one_of_the_sites_own_pages(name, value, request):  # type: ignore[no-untyped-def]
+    """``next`` is followed only to a page of this site; anything else goes to the view's own
+    default, never to a server error or another site."""
+    data = {"next": value}
+    if name == "command:ack":
+        world = request.getfixturevalue("world")
+        client = client_for(request.getfixturevalue("commander"))
+        url = reverse(name, args=[world["campaign"]])
+        data["key"] = "long_shift"
+    else:
+        user = make_user(Role.CANVASSER, request.getfixturevalue("community"), password="stairs-6a")
+        client = Client()
+        if name != "login":
+            client.force_login(user)
+        url = reverse(name)
+        data.update(username=user.username, password="stairs-6a", language="en")
+    response = client.post(url, data)
+    if "\x00" in value:  # refused before any view, naming the field (core/middleware.TextOnly)
+        assert response.status_code == 400 and b"next" in response.content
+        return
+    assert response.status_code == 302, response.status_code
+    target = response["Location"]
+    assert target.startswith("/") and not target.startswith("//"), target
+    resolve(target.split("?")[0])
+    assert (target == "/status/") == (value == "/status/"), target

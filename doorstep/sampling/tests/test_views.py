@@ -121,6 +121,14 @@ def test_a_commander_opens_a_site_with_lanes(commander, community):
         {"community": community.pk, "name": "x", "lanes": "2", "opens_at": "7am"},
     )
     assert "HH:MM" in bad.content.decode()
+    # A name longer than the column holds is refused in words, on every database.
+    long = client.post(
+        reverse("sampling:site_create"),
+        {"community": community.pk, "name": "长" * 101, "lanes": "2"},
+    )
+    assert long.status_code == 400
+    assert "at most 100 characters: shorten it" in long.content.decode()
+    assert not Site.objects.filter(name__startswith="长").exists()
 
 
 def test_boxes_are_packed_sealed_and_handed_over_from_the_site_page(lane_world, registrar):

@@ -11,7 +11,6 @@ from __future__ import annotations
 import ast
 import datetime as dt
 import re
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -22,37 +21,11 @@ from django.utils import timezone
 from doorstep.assistance.models import Request
 from doorstep.territory import secret
 from doorstep.testing import make_household, make_resident
+from doorstep.testing.forms import page_forms
 
 pytestmark = pytest.mark.django_db
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-class _Forms(HTMLParser):
-    """The forms of a page: action, method and each field's name with its first value."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.forms: list[dict] = []
-        self._select: str | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = {k: v or "" for k, v in attrs}
-        if tag == "form":
-            self.forms.append({"action": a.get("action", ""), "method": a.get("method", "get")})
-            self.forms[-1]["fields"] = {}
-        elif not self.forms or "name" not in a:
-            if tag == "option" and self._select and not self.forms[-1]["fields"][self._select]:
-                self.forms[-1]["fields"][self._select] = a.get("value", "")
-        elif tag in {"input", "textarea"} and a.get("type") not in {"submit", "button"}:
-            self.forms[-1]["fields"].setdefault(a["name"], a.get("value", ""))
-        elif tag == "select":
-            self._select = a["name"]
-            self.forms[-1]["fields"].setdefault(a["name"], "")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "select":
-            self._select = None
 
 
 def _plain_urls(resolver: URLResolver | None = None, prefix: str = "") -> list[str]:
@@ -81,22 +54,18 @@ def pair_forms() -> list[tuple[str, dict[str, str], str, str]]:
         response = client.get(reverse(name))
         if response.status_code != 200 or "html" not in response.get("Content-Type", ""):
             continue
-        parser = _Forms()
-        parser.feed(response.content.decode())
-        for form in parser.forms:
-            names = list(form["fields"])
+        for form in page_forms(response.content.decode()):
+            names = list(form.fields)
             code = next((n for n in names if "code" in n), None)
             document = next((n for n in names if "document" in n or "tail" in n), None)
-            if form["method"].lower() == "post" and code and document:
-                url = form["action"] or reverse(name)
-                found.append((url, form["fields"], code, document))
+            if form.method == "post" and code and document:
+                found.append((form.action or reverse(name), form.fields, code, document))
     return found
 
 
 def _send(client: Client, form, code: str, tail: str, address: str):  # type: ignore[no-untyped-def]
     url, fields, code_field, document_field = form
     data = {**fields, code_field: code, document_field: tail}
-    data.pop("csrfmiddlewaretoken", None)
     return client.post(url, data, REMOTE_ADDR=address)
 
 
