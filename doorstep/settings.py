@@ -289,15 +289,22 @@ if os.environ.get("DATABASE_STANDBY_URL"):
 DATABASE_ROUTERS = ["doorstep.core.standby.StandbyRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Sign-in throttling (django-axes), on the site's and the admin's sign-in: after
+# Sign-in throttling (django-axes, core/signin.py), on the site's and the admin's sign-in: after
 # DOORSTEP_SIGN_IN_FAILURES wrong passwords for one username from one address, that pair is
-# locked for DOORSTEP_SIGN_IN_LOCK_MINUTES. A username alone is not locked, so that nobody can
-# lock a colleague out from elsewhere; a right password clears the count.
+# locked for DOORSTEP_SIGN_IN_LOCK_MINUTES; after DOORSTEP_SIGN_IN_ADDRESS_FAILURES from one
+# address for any usernames, the address is. A username alone is not locked, so that nobody can
+# lock a colleague out from elsewhere; a right password clears its pair's count only.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+AXES_HANDLER = "doorstep.core.signin.SignInHandler"
 AXES_FAILURE_LIMIT = env_int("DOORSTEP_SIGN_IN_FAILURES", 5)
+SIGN_IN_ADDRESS_FAILURES = env_int("DOORSTEP_SIGN_IN_ADDRESS_FAILURES", 20)
+if min(AXES_FAILURE_LIMIT, SIGN_IN_ADDRESS_FAILURES) < 1:
+    raise ImproperlyConfigured(
+        "DOORSTEP_SIGN_IN_FAILURES and DOORSTEP_SIGN_IN_ADDRESS_FAILURES: at least 1 each"
+    )
 AXES_COOLOFF_TIME = dt.timedelta(minutes=env_int("DOORSTEP_SIGN_IN_LOCK_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True

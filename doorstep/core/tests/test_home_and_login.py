@@ -1,4 +1,5 @@
 import pytest
+from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 
@@ -95,3 +96,41 @@ def test_sign_in_is_throttled_after_five_wrong_passwords_even_for_the_right_one(
         ).status_code
         == 302
     )
+
+
+@pytest.mark.parametrize("url", ["login", "admin:login"])
+def test_one_address_cannot_try_one_password_against_every_username(community, url):
+    make_user(Role.ADMIN, community, username="qian", password="walk-the-stairs-6")
+    spray = Client(REMOTE_ADDR="10.7.7.7", headers={"accept-language": "en"})
+    for n in range(settings.SIGN_IN_ADDRESS_FAILURES - 1):
+        answer = spray.post(reverse(url), {"username": f"user{n}", "password": "123456"})
+        assert answer.status_code == 200, n  # one wrong password each: no username is locked
+    last = spray.post(reverse(url), {"username": "user-last", "password": "123456"})
+    assert last.status_code == 429
+    locked = spray.post(reverse(url), {"username": "qian", "password": "walk-the-stairs-6"})
+    assert locked.status_code == 429
+    assert "for many usernames from this network" in locked.content.decode()
+    assert "_auth_user_id" not in spray.session
+    # The colleague signs in from elsewhere: an address's lock is that address's alone.
+    other = Client(REMOTE_ADDR="10.9.9.9")
+    signed_in = other.post(reverse("login"), {"username": "qian", "password": "walk-the-stairs-6"})
+    assert signed_in.status_code == 302
+
+
+def test_signing_in_between_tries_does_not_start_the_address_count_again(community):
+    make_user(Role.CANVASSER, community, username="zhou", password="walk-the-stairs-7")
+    client = Client(REMOTE_ADDR="10.7.7.8")
+    for n in range(settings.SIGN_IN_ADDRESS_FAILURES - 1):
+        client.post(reverse("login"), {"username": f"user{n}", "password": "123456"})
+    # Whoever holds one account signs in with it, and out again...
+    assert (
+        client.post(
+            reverse("login"), {"username": "zhou", "password": "walk-the-stairs-7"}
+        ).status_code
+        == 302
+    )
+    client.post(reverse("logout"))
+    # ...and the next wrong password is still the address's last.
+    client.post(reverse("login"), {"username": "user-last", "password": "123456"})
+    again = client.post(reverse("login"), {"username": "zhou", "password": "walk-the-stairs-7"})
+    assert again.status_code == 429
