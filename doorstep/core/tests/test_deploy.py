@@ -55,6 +55,25 @@ def test_serve_refuses_a_database_whose_demo_users_can_sign_in_unless_told_demo(
 
 
 @pytest.mark.django_db
+def test_serve_demo_refuses_a_database_that_also_holds_a_real_town(monkeypatch, community):
+    """The demo admin's published password would open the list of every town's users."""
+    User.objects.create_user("admin", password=demo.DEMO_PASSWORD, role=Role.ADMIN)
+    make_town("演示镇")
+    Town.objects.filter(name="演示镇").update(is_demo=True)
+    started: list[list[str]] = []
+    monkeypatch.setattr(os, "execv", lambda path, argv: started.append(argv))
+    with pytest.raises(
+        CommandError, match=r"holds real towns \(中北镇\) beside the demo"
+    ) as refused:
+        call_command("serve", demo=True)
+    assert "a database of its own" in str(refused.value) and not started
+    # Demo towns only: served.
+    Town.objects.update(is_demo=True)
+    call_command("serve", demo=True)
+    assert len(started) == 1
+
+
+@pytest.mark.django_db
 def test_the_demo_never_goes_beside_real_towns_even_asked_to_rebuild(community, capsys):
     with pytest.raises(SystemExit) as exited:
         call_command("demo", residents=100, no_serve=True, rebuild=True)

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from doorstep.core import demo_logins as demo
+from doorstep.core import hooks
 
 
 class Command(BaseCommand):
@@ -27,6 +28,16 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: object, **options: object) -> None:
+        real = hooks.real_towns() if options["demo"] else []
+        if real:
+            raise CommandError(
+                f"This database holds real towns ({', '.join(real)}) beside the demo: with "
+                f"--demo, anyone who knows the demo's published password {demo.DEMO_PASSWORD!r} "
+                "could sign in as the demo admin and list their users. Serve the demo from a "
+                "database of its own (point DOORSTEP_HOME or DATABASE_URL elsewhere; `doorstep "
+                "demo` builds one there), or serve this database without --demo once the demo's "
+                "users are deactivated or have new passwords (admin → Users)."
+            )
         if not options["demo"]:
             exposed = demo.demo_logins_active()
             if exposed:
