@@ -16,7 +16,8 @@ from openpyxl import load_workbook
 
 from doorstep.assistance import actions as need_actions
 from doorstep.canvass import actions as canvass
-from doorstep.canvass.models import BuildingTask, Coverage
+from doorstep.canvass import counters
+from doorstep.canvass.models import BuildingTask, Coverage, HouseholdState
 from doorstep.canvass.outcomes import record
 from doorstep.core.roles import Role
 from doorstep.sampling import home
@@ -167,7 +168,15 @@ def test_the_door_to_door_pages_count_and_list_only_her_grids(grids, community, 
     whole = client_for(worker)
     response = whole.get(page)
     assert [getattr(response.context["cov"], f) for f in figures] == [2, 2, 2, 2, 1, 1]
-    assert response.context["cov"] == Coverage.objects.get(campaign=campaign)
+    row = Coverage.objects.get(campaign=campaign)
+    assert response.context["cov"] == row
+    # Her figures are summed by the function that keeps the community's row: over all of its
+    # tasks it gives that row.
+    summed = counters.summed(
+        BuildingTask.objects.filter(campaign=campaign),
+        HouseholdState.objects.filter(campaign=campaign),
+    )
+    assert summed == {name: getattr(row, name) for name in summed}
     assert grids["them"].masked_name in whole.get(revisits).content.decode()
 
 
