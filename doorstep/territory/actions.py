@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import nullcontext
@@ -40,6 +41,9 @@ class ImportReport:
     moved: int = 0
     moved_between_communities: int = 0
     ignored_columns: list[str] = field(default_factory=list)
+    # SHA-256 of each document number refused as on another community's roster: the audit
+    # records which numbers a file asked about, never the numbers.
+    elsewhere: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -99,7 +103,7 @@ def import_roster(
     if allowed_communities is not None:
         _check_scope(parsed, allowed_communities)
         if town is not None:
-            _check_elsewhere(parsed, town, allowed_communities)
+            report.elsewhere = _check_elsewhere(parsed, town, allowed_communities)
     report.rows = len(parsed.rows)
     if parsed.errors:
         report.errors = sorted(parsed.errors, key=lambda e: e.row)
@@ -142,6 +146,7 @@ def _audit_import(user: User | None, town_name: str, filename: str, report: Impo
             "updated": report.updated,
             "moved": report.moved,
             "moved_between_communities": report.moved_between_communities,
+            "elsewhere_sha256": report.elsewhere,
         },
     )
 
@@ -168,17 +173,19 @@ def _check_scope(parsed: ParsedRoster, allowed: set[str]) -> None:
     parsed.rows = kept
 
 
-def _check_elsewhere(parsed: ParsedRoster, town: Town, allowed: set[str]) -> None:
+def _check_elsewhere(parsed: ParsedRoster, town: Town, allowed: set[str]) -> list[str]:
     """A scoped user's file may not move a resident in from another community: that is a
-    commander's move. The row is refused with the community that has them."""
+    commander's move. The row is refused without naming the community (a dry run would
+    otherwise tell a worker where anyone with a known number lives); the SHA-256 of each
+    refused number is returned for the audit."""
     column = parsed.headers.get("id_number", "证件号码")
-    elsewhere: dict[str, str] = {}
+    elsewhere: set[str] = set()
     numbers = [r.id_number for r in parsed.rows]
     for chunk in _chunks(numbers):
         elsewhere.update(
             Resident.objects.filter(town=town, id_number__in=chunk)
             .exclude(community__name__in=allowed)
-            .values_list("id_number", "community__name")
+            .values_list("id_number", flat=True)
         )
     kept = []
     for row in parsed.rows:
@@ -190,11 +197,14 @@ def _check_elsewhere(parsed: ParsedRoster, town: Town, allowed: set[str]) -> Non
                 row.row,
                 column,
                 mask_document(row.id_number),
-                _("this person is on the roster of %(community)s: ask the commander to move them.")
-                % {"community": elsewhere[row.id_number]},
+                _(
+                    "this person is on another community's roster: ask the commander to move "
+                    "them, giving this row."
+                ),
             )
         )
     parsed.rows = kept
+    return sorted({hashlib.sha256(n.encode()).hexdigest() for n in elsewhere})
 
 
 def position_from_name(name: str) -> int:

@@ -1,3 +1,6 @@
+import hashlib
+import json
+
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -220,13 +223,37 @@ def test_a_worker_cannot_pull_a_resident_of_another_community_into_their_own():
     moved = [row(1, 姓名="改名"), row(2)]
     report = import_roster("中北镇", csv_bytes(moved), allowed_communities={"阳光里社区"})
     assert [e.row for e in report.errors] == [2]
-    assert "on the roster of 华庭社区: ask the commander to move them" in report.errors[0].message
+    assert "on another community's roster: ask the commander to move them" in (
+        report.errors[0].message
+    )
     assert valid_id(1) not in report.errors[0].as_line()  # masked in the report
     person = Resident.objects.get(id_number=valid_id(1))
     assert (person.community.name, person.name) == ("华庭社区", "原住户")
     assert Resident.objects.count() == 1
     # The refused attempt is on record, like every import.
     assert AuditEntry.objects.filter(action=AuditAction.IMPORT).latest("id").detail["bad_rows"] == 1
+
+
+def test_a_dry_run_names_the_row_not_the_community_and_the_audit_keeps_the_numbers_hash(worker):
+    """A dry run is a yes-or-no on any number a worker types: it must not say where the person
+    lives, and the record must say which number was asked, without keeping it."""
+    import_roster("中北镇", csv_bytes([row(1, 社区="华庭社区")]))
+    asked = [row(2), row(1, 姓名="改名")]
+    report = import_roster(
+        "中北镇",
+        csv_bytes(asked),
+        user=worker,
+        dry_run=True,
+        allowed_communities={"阳光里社区"},
+        filename="probe.csv",
+    )
+    [refused] = report.errors
+    assert refused.row == 3 and "华庭社区" not in refused.as_line()
+    assert "row 3" in refused.as_line() or "第3行" in refused.as_line()
+    entry = AuditEntry.objects.filter(action=AuditAction.IMPORT).latest("id")
+    assert entry.username == worker.username and entry.detail["dry_run"] is True
+    assert entry.detail["elsewhere_sha256"] == [hashlib.sha256(valid_id(1).encode()).hexdigest()]
+    assert valid_id(1) not in json.dumps(entry.detail, ensure_ascii=False)
 
 
 def test_a_commanders_move_between_communities_is_counted_in_the_audit():
