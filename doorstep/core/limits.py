@@ -3,8 +3,8 @@
 ``take`` counts a try under each key (an address, a person code, a user), each with its own
 limit, and says whether every key was still under its limit; when one was not, nothing is
 counted and the answer says how long until a try is free. ``give_back`` uncounts a try that
-turned out to be no failure (a right look-up pair), so that a limit counts failures only while
-requests sent all at once still cannot slip under it together. ``allow`` is ``take`` for one
+turned out to be no failure (a right look-up pair): a limit then counts failures only, while
+requests sent all at once still cannot slip past it together. ``allow`` is ``take`` for one
 limit over several keys. Keys are stored as SHA-256 digests. Tries older than their window
 are deleted as new ones come in.
 """
@@ -64,27 +64,28 @@ def _digest(kind: str, key: str) -> str:
 
 
 def take(tries: Sequence[tuple[Limit, str]], now: dt.datetime | None = None) -> Taken:
-    """Count one try now under each ``(limit, key)``, unless any key is at its limit: then
-    count none, and say how long until that key has a try free again."""
+    """Count one try now under each ``(limit, key)``, unless that makes any key go past its
+    limit: then count none, and say how long until that key has a try free again.
+
+    The try is written first and the keys counted after, so that of requests sent all at once
+    no more than the limit get through: the n-th to be written counts at least n."""
     now = now or timezone.now()
     wanted = [(limit, _digest(limit.kind, key)) for limit, key in tries if key]
     for limit in {limit for limit, _d in wanted}:
         Attempt.objects.filter(kind=limit.kind, at__lt=now - limit.window).delete()
+    ids = [Attempt.objects.create(kind=limit.kind, key_digest=d, at=now).pk for limit, d in wanted]
     wait: dt.timedelta | None = None
     for limit, digest in wanted:
         seen = Attempt.objects.filter(
             kind=limit.kind, key_digest=digest, at__gte=now - limit.window
         ).aggregate(n=Count("id"), oldest=Min("at"))
-        if seen["n"] >= limit.tries:
+        if seen["n"] > limit.tries:
             free_at = seen["oldest"] + limit.window - now
             wait = free_at if wait is None else max(wait, free_at)
-    if wait is not None:
-        return Taken(wait=wait)
-    return Taken(
-        ids=[
-            Attempt.objects.create(kind=limit.kind, key_digest=d, at=now).pk for limit, d in wanted
-        ]
-    )
+    if wait is None:
+        return Taken(ids=ids)
+    Attempt.objects.filter(pk__in=ids).delete()
+    return Taken(wait=wait)
 
 
 def give_back(taken: Taken) -> None:

@@ -12,8 +12,8 @@ nowhere else (``territory/tests/test_secret.py`` finds every such form and holds
 - A right pair costs nothing: a household behind one address may look up every member.
 - Once a key is at its limit, a right pair is refused too, in the same words as a wrong one.
 
-Each try is counted before the pair is compared and given back when it was right, so that
-requests sent all at once cannot all slip under the limit before any of them is counted.
+Each try is counted before the pair is compared and given back when it was right, so that of
+requests sent all at once no more than the limit are compared (``core.limits.take``).
 
 The trade-off (``docs/security.md``): whoever knows a person code can pause that person's
 look-up and self-service request by trying wrong tails (ten minutes after five, a day after

@@ -11,9 +11,11 @@ from __future__ import annotations
 import ast
 import datetime as dt
 import re
+import threading
 from pathlib import Path
 
 import pytest
+from django.db import connection
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
@@ -222,3 +224,28 @@ def test_the_refusal_names_the_wait_left_in_the_window(person):
     )
     assert refused.wait_minutes == 7
     assert "Wait 7 minutes" in refused.message and "call 120" in refused.message
+
+
+@pytest.mark.django_db(transaction=True)
+def test_wrong_tails_sent_all_at_once_get_no_more_answers_than_the_limit():
+    """Each try is written before the keys are counted: of requests that arrive together, the
+    n-th written counts at least n, so no more than the limit are compared."""
+    person = make_resident(make_household(room="501"), name="赵敏")
+    sent = 12
+    barrier = threading.Barrier(sent)
+    outcomes: list[str] = []
+
+    def send(n: int) -> None:
+        try:
+            barrier.wait(timeout=10)
+            outcomes.append(secret.check(person.person_code, f"{n:05d}Y", f"127.0.6.{n}").outcome)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send, args=(n,)) for n in range(sent)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert len(outcomes) == sent
+    assert outcomes.count(secret.NO_MATCH) <= secret.BY_CODE.tries, outcomes
