@@ -11,6 +11,7 @@ from doorstep.core.models import User
 from doorstep.core.tables import (
     Column,
     RowError,
+    Source,
     TableFileError,
     bad_rows_summary,
     read_table,
@@ -30,12 +31,15 @@ COLUMNS = [
 class ResultsReport:
     errors: list[RowError] = field(default_factory=list)
     answers: list[dict[str, Any]] = field(default_factory=list)
+    file_error: str = ""  # the file as a whole could not be read: no row was checked
 
     @property
     def ok(self) -> bool:
-        return not self.errors
+        return not self.errors and not self.file_error
 
     def summary(self) -> str:
+        if self.file_error:
+            return self.file_error
         counts = {s: sum(a["status"] == s for a in self.answers) for s in ("accepted", "duplicate")}
         if not self.ok and self.answers:
             return (
@@ -49,7 +53,7 @@ class ResultsReport:
         return _("%(accepted)d results recorded, %(duplicate)d already known.") % counts
 
 
-def import_results(user: User | None, data: bytes, filename: str = "") -> ResultsReport:
+def import_results(user: User | None, data: Source, filename: str = "") -> ResultsReport:
     """The whole file is checked first (set-based reads, nothing written); a file with any bad
     row records nothing. Then it is recorded a chunk at a time (``results.record``), so that a
     large file never holds the database for long; a row that changed in between (another
@@ -57,9 +61,9 @@ def import_results(user: User | None, data: bytes, filename: str = "") -> Result
     report = ResultsReport()
     try:
         sheet = read_table(data, COLUMNS)
-        mapped, rows = sheet.header, sheet.rows
+        mapped, rows = sheet.header, sheet.drain()
     except TableFileError as exc:
-        report.errors.append(RowError(1, "", "", str(exc)))
+        report.file_error = str(exc)
         return report
     parsed: list[dict[str, Any]] = []
     numbers: list[int] = []

@@ -81,7 +81,7 @@ def upload(request: AuthedRequest) -> HttpResponse:
         if upload is None:
             context["file_error"] = _("Choose the results file (.xlsx or .csv) to upload.")
             return render(request, "lab/upload.html", context, status=400)
-        report = import_results(request.user, upload.read(), upload.name or "")
+        report = import_results(request.user, upload, upload.name or "")
         context["report"] = report
         return render(request, "lab/upload.html", context, status=200 if report.ok else 400)
     return render(request, "lab/upload.html", context)

@@ -18,7 +18,7 @@ from doorstep.core.limits import Limit
 from doorstep.core.masking import mask_document
 from doorstep.core.models import AuditAction, User
 from doorstep.core.spreadsheets import safe_row, sheet_title
-from doorstep.core.tables import RowError, TableFileError, bad_rows_summary
+from doorstep.core.tables import RowError, Source, TableFileError, bad_rows_summary
 from doorstep.territory import hooks
 from doorstep.territory.models import Building, Community, Grid, Household, Resident, Town, Unit
 from doorstep.territory.roster import ParsedRoster, RosterRow, parse_roster
@@ -74,7 +74,7 @@ class _DryRun(Exception):
 
 def import_roster(
     town_name: str,
-    data: bytes,
+    data: Source,
     *,
     user: User | None = None,
     dry_run: bool = False,

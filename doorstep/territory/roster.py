@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from doorstep.core.idnumbers import InvalidValue, normalise_document, normalise_phone
 from doorstep.core.masking import mask_document, mask_name, mask_phone
-from doorstep.core.tables import Column, RowError, TableFileError, read_table
+from doorstep.core.tables import Column, RowError, Source, TableFileError, read_table
 from doorstep.territory.models import DocumentType
 
 RosterFileError = TableFileError
@@ -59,7 +59,7 @@ YES = {"是", "y", "yes", "1", "true", "√", "✓"}
 NO = {"", "否", "n", "no", "0", "false"}
 
 
-@dataclass
+@dataclass(slots=True)
 class RosterRow:
     row: int
     community: str
@@ -85,16 +85,16 @@ class ParsedRoster:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-def parse_roster(data: bytes) -> ParsedRoster:
+def parse_roster(data: Source) -> ParsedRoster:
     """Read the file and check every row; the result carries the good rows and every error
     found. A file that cannot be read as a whole raises ``RosterFileError``."""
     sheet = read_table(data, COLUMNS)
-    header, rows = sheet.header, sheet.rows
+    header = sheet.header
     parsed = ParsedRoster(ignored_columns=header.ignored, headers=dict(header.spelled))
     spelled = {c.key: header.spelled.get(c.key, c.header_zh) for c in COLUMNS}
     seen: dict[str, int] = {}
     grids: dict[tuple[str, str], tuple[str, int]] = {}
-    for number, cells in rows:
+    for number, cells in sheet.drain():
         row = _parse_row(number, cells, header.positions, spelled, parsed.errors)
         if row is None:
             continue

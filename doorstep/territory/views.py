@@ -243,7 +243,7 @@ def roster_upload(request: AuthedRequest) -> HttpResponse:
     allowed = None if user.is_town_wide else {c.name for c in communities}
     report = actions.import_roster(
         town,
-        upload.read(),
+        upload,
         user=user,
         dry_run=bool(request.POST.get("dry_run")),
         allowed_communities=allowed,

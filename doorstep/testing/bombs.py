@@ -101,12 +101,12 @@ def workbook(
         if styles is not None:
             _write(archive, "xl/styles.xml", styles)
         for n in range(extra):
-            _write(archive, f"docProps/x{n}.xml", b"")
+            archive.writestr(f"{n:x}", b"")
     return out.getvalue()
 
 
 def _write(archive: zipfile.ZipFile, name: str, part: Part) -> None:
-    with archive.open(name, "w", force_zip64=True) as target:
+    with archive.open(name, "w") as target:
         for chunk in [part] if isinstance(part, bytes) else part:
             target.write(chunk)
 

@@ -14,6 +14,7 @@ from doorstep.core.tables import (
     Column,
     RowError,
     Sheet,
+    Source,
     TableFileError,
     bad_rows_summary,
     read_table,
@@ -105,7 +106,7 @@ class _Row:
 
 
 def _parse(sheet: Sheet, report: StaffReport) -> list[_Row]:
-    header, rows = sheet.header, sheet.rows
+    header, rows = sheet.header, sheet.drain()
     spelled = {c.key: header.spelled.get(c.key, c.header_zh) for c in COLUMNS}
     good: list[_Row] = []
     seen: dict[str, int] = {}
@@ -162,7 +163,7 @@ def _parse(sheet: Sheet, report: StaffReport) -> list[_Row]:
     return good
 
 
-def import_staff(town: Town, data: bytes, *, dry_run: bool = False) -> StaffReport:
+def import_staff(town: Town, data: Source, *, dry_run: bool = False) -> StaffReport:
     """Check the whole file, then write all of it or nothing. People are matched by phone."""
     report = StaffReport()
     try:

@@ -134,9 +134,7 @@ def staff_import_view(request: AuthedRequest) -> HttpResponse:
         if upload is None:
             context["file_error"] = _("Choose the staff file (.xlsx or .csv) to upload.")
             return render(request, "workforce/staff_import.html", context, status=400)
-        report = staff_import.import_staff(
-            town, upload.read(), dry_run=bool(request.POST.get("dry_run"))
-        )
+        report = staff_import.import_staff(town, upload, dry_run=bool(request.POST.get("dry_run")))
         context["report"] = report
         return render(
             request, "workforce/staff_import.html", context, status=200 if report.ok else 400

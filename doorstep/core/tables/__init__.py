@@ -10,6 +10,7 @@ whole with a ``TableFileError`` that names the limit and what to do. Row-level p
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 
 from django.utils.translation import gettext as _
@@ -20,6 +21,7 @@ from doorstep.core.tables.base import (
     Limits,
     RowError,
     Sheet,
+    Source,
     TableFileError,
     bad_rows_summary,
     header_key,
@@ -34,6 +36,7 @@ __all__ = [
     "Limits",
     "RowError",
     "Sheet",
+    "Source",
     "TableFileError",
     "bad_rows_summary",
     "header_key",
@@ -42,24 +45,29 @@ __all__ = [
 ]
 
 
-def read_table(data: bytes, columns: Sequence[Column], limits: Limits | None = None) -> Sheet:
+def read_table(source: Source, columns: Sequence[Column], limits: Limits | None = None) -> Sheet:
     """The first sheet's header and the caller's ``columns`` of every non-empty row under it,
-    within ``limits`` (the settings' by default)."""
+    within ``limits`` (the settings' by default). ``source`` is the file's bytes, or better a
+    binary file (an upload as Django keeps it on disk), which is then read only in chunks."""
     limits = limits or Limits.from_settings()
-    if not data or data.isspace():
+    stream = io.BytesIO(source) if isinstance(source, bytes) else source
+    stream.seek(0)
+    head = stream.read(4096)
+    stream.seek(0)
+    if not head or (len(head) < 4096 and head.isspace()):
         raise TableFileError(_("The file is empty. Fill in the template and upload it again."))
-    if data[:4] == b"PK\x03\x04":
-        return read_xlsx(data, columns, limits)
-    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+    if head[:4] == b"PK\x03\x04":
+        return read_xlsx(stream, columns, limits)
+    if head[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
         raise TableFileError(
             _(
                 "This is an old Excel 97-2003 (.xls) file. In Excel choose Save As → Excel Workbook (.xlsx) and upload that."
             )
         )
-    if b"\x00" in data[:4096]:
+    if b"\x00" in head:
         raise TableFileError(
             _(
                 "This file is neither CSV nor XLSX. Upload the roster as an Excel workbook (.xlsx) or a CSV file."
             )
         )
-    return read_csv(data, columns, limits)
+    return read_csv(stream, columns, limits)

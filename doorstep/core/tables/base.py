@@ -3,13 +3,16 @@ keeps only what the caller reads while checking every limit as the rows arrive."
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import IO
 
 from django.conf import settings
 from django.utils.translation import gettext as _
 
 MB = 2**20
+# What an import reads: the file's bytes, or a binary file (read in chunks, never whole).
+Source = bytes | IO[bytes]
 MEMO = 10_000  # values a column's memo keeps (see ``Sink._shared``)
 
 
@@ -145,6 +148,14 @@ class Sheet:
 
     header: Header
     rows: list[tuple[int, tuple[str, ...]]] = field(default_factory=list)
+
+    def drain(self) -> Iterator[tuple[int, tuple[str, ...]]]:
+        """The rows in order, each let go once handed over: a caller that builds rows of its
+        own from these never holds both whole."""
+        rows, self.rows = self.rows, []
+        rows.reverse()
+        while rows:
+            yield rows.pop()
 
 
 def too_many_rows(limits: Limits) -> TableFileError:

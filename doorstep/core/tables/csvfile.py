@@ -10,19 +10,23 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator, Sequence
+from typing import IO
 
 from django.utils.translation import gettext as _
 
 from doorstep.core.tables.base import Column, Limits, Sheet, Sink, TableFileError
 
 
-def read_csv(data: bytes, columns: Sequence[Column], limits: Limits) -> Sheet:
+def read_csv(stream: IO[bytes], columns: Sequence[Column], limits: Limits) -> Sheet:
     for encoding in ("utf-8-sig", "gb18030"):
-        text = io.TextIOWrapper(io.BytesIO(data), encoding=encoding, newline="")
+        stream.seek(0)
+        text = io.TextIOWrapper(stream, encoding=encoding, newline="")
         try:
             return _read(text, Sink(columns, limits), limits)
         except UnicodeDecodeError:
             continue
+        finally:
+            text.detach()  # the caller's file stays open
     raise TableFileError(
         _(
             "The file's text encoding could not be read (tried UTF-8 and GBK/GB18030). Save it from Excel as .xlsx, or as CSV UTF-8."

@@ -77,10 +77,10 @@ class _Done(Exception):
     """The parser has what it needs from this part."""
 
 
-def read_xlsx(data: bytes, columns: Sequence[Column], limits: Limits) -> Sheet:
-    _check_directory(data, limits)
+def read_xlsx(stream: IO[bytes], columns: Sequence[Column], limits: Limits) -> Sheet:
+    _check_directory(stream, limits)
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
+        archive = zipfile.ZipFile(stream)
         infos = archive.infolist()
     except _BROKEN as exc:
         raise _not_a_workbook(exc) from None
@@ -125,24 +125,29 @@ def _too_many_entries(count: int, limits: Limits) -> TableFileError:
     )
 
 
-def _check_directory(data: bytes, limits: Limits) -> None:
+def _check_directory(stream: IO[bytes], limits: Limits) -> None:
     """The entry count and directory size from the zip's end record, before the zip module
     lists every entry."""
-    tail_start = max(0, len(data) - 22 - 65_535)
-    end = data.rfind(b"PK\x05\x06", tail_start)
-    if end < 0 or end + 22 > len(data):
+    size = stream.seek(0, io.SEEK_END)
+    tail_start = max(0, size - 22 - 65_535)
+    stream.seek(tail_start)
+    tail = stream.read()
+    end = tail.rfind(b"PK\x05\x06")
+    if end < 0 or end + 22 > len(tail):
         raise _not_a_workbook(zipfile.BadZipFile())
-    count, size = struct.unpack("<HI", data[end + 10 : end + 16])
+    count, directory = struct.unpack("<HI", tail[end + 10 : end + 16])
     locator = end - 20
-    zip64 = locator >= 0 and data[locator : locator + 4] == b"PK\x06\x07"
-    if zip64 and (count == 0xFFFF or size == 0xFFFFFFFF):
-        (offset,) = struct.unpack("<Q", data[locator + 8 : locator + 16])
-        record = data[offset : offset + 56]
+    zip64 = locator >= 0 and tail[locator : locator + 4] == b"PK\x06\x07"
+    if zip64 and (count == 0xFFFF or directory == 0xFFFFFFFF):
+        (offset,) = struct.unpack("<Q", tail[locator + 8 : locator + 16])
+        stream.seek(min(offset, size))
+        record = stream.read(56)
         if len(record) < 56 or record[:4] != b"PK\x06\x06":
             raise _not_a_workbook(zipfile.BadZipFile())
-        count, size = struct.unpack("<QQ", record[32:48])
-    if count > limits.entries or size > limits.entries * DIRECTORY_ENTRY:
-        raise _too_many_entries(max(count, size // DIRECTORY_ENTRY), limits)
+        count, directory = struct.unpack("<QQ", record[32:48])
+    stream.seek(0)
+    if count > limits.entries or directory > limits.entries * DIRECTORY_ENTRY:
+        raise _too_many_entries(max(count, directory // DIRECTORY_ENTRY), limits)
 
 
 class _Part:

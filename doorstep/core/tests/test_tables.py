@@ -360,3 +360,21 @@ def test_a_form_field_with_a_nul_byte_is_a_named_400_not_a_server_error(worker):
         response.status_code == 400
         and "«q» holds a character that is not text" in response.content.decode()
     )
+
+
+def test_a_file_is_read_in_chunks_from_disk_and_left_open(tmp_path):
+    path = tmp_path / "roster.csv"
+    path.write_bytes("社区,姓名\n阳光里,张伟\n".encode("gb18030"))  # read twice: UTF-8, then GBK
+    with path.open("rb") as file:
+        assert read_table(file, COLUMNS, SMALL).rows == [(2, ("阳光里", "张伟"))]
+        assert not file.closed
+
+
+@pytest.mark.django_db
+def test_a_file_wrong_on_every_row_lists_the_first_200_and_counts_the_rest(worker):
+    rows = "\n".join(f"阳光里社区,1号楼,,{n},张伟,,not-an-id" for n in range(250))
+    data = ("社区,楼栋,单元,房号,姓名,证件类型,证件号码\n" + rows + "\n").encode()
+    response = client_for(worker).post("/territory/roster/", {"file": io.BytesIO(data)})
+    listed = re.search(r'<ul class="errors">(.*?)</ul>', response.content.decode(), re.S)
+    assert response.status_code == 400 and listed
+    assert listed.group(1).count("<li>") == 201 and "and 50 more problems" in listed.group(1)

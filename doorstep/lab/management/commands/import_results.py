@@ -30,7 +30,8 @@ class Command(BaseCommand):
                 raise CommandError(
                     f"{options['user']!r} is not an active lab user; give a lab login with --user."
                 )
-        report = import_results(user, path.read_bytes(), path.name)
+        with path.open("rb") as file:
+            report = import_results(user, file, path.name)
         if not report.ok:
             for error in report.errors:
                 self.stderr.write(error.as_line())

@@ -22,12 +22,13 @@ class Command(BaseCommand):
         if not path.is_file():
             raise CommandError(f"{path}: no such file")
         started = time.perf_counter()
-        report = import_roster(
-            str(options["town"]),
-            path.read_bytes(),
-            dry_run=bool(options["dry_run"]),
-            filename=path.name,
-        )
+        with path.open("rb") as file:
+            report = import_roster(
+                str(options["town"]),
+                file,
+                dry_run=bool(options["dry_run"]),
+                filename=path.name,
+            )
         elapsed = time.perf_counter() - started
         if not report.ok:
             for error in report.errors:
