@@ -28,6 +28,9 @@ from doorstep.sampling.models import HomeTask
 from doorstep.territory.models import Town
 from doorstep.testing import (
     client_for,
+    make_building,
+    make_community,
+    make_household,
     make_lane,
     make_lane_team,
     make_resident,
@@ -269,7 +272,7 @@ def world(request, community, resident, leader, registrar):
         "campaign": campaign.pk,
         "callup": callup.pk,
         "callup2": callup2.pk,
-        "drill": create_campaign(community.town, "演练", communities=[community], drill=True).pk,
+        **_drill(community.town),
         "muster": Muster.objects.get(callup=callup, staff=people[0]).pk,
         "staff": people[1].pk,
         "team": team.pk,
@@ -283,6 +286,16 @@ def world(request, community, resident, leader, registrar):
             source="worker",
         ).pk,
     }
+
+
+def _drill(town: Town) -> dict[str, int]:
+    """A drill running in a community of its own, with a lane: the feeder serves only the
+    lanes of a drill's communities, while it runs."""
+    place = make_community("柳溪苑社区", town)
+    make_resident(make_household(make_building(place, "9号楼")), "演练居民")
+    drill = create_campaign(town, "演练", communities=[place], drill=True)
+    start_round(None, drill)
+    return {"drill": drill.pk, "drill_lane": make_lane(place, "柳溪苑采样点").pk}
 
 
 def _url(case: Case, world: dict) -> str:
@@ -340,7 +353,7 @@ def _url(case: Case, world: dict) -> str:
     }:
         kwargs = {"need_id": world["need"]}
     elif case.name == "simulate:feeder":
-        kwargs = {"campaign_id": world["drill"], "lane_id": world["lane"]}
+        kwargs = {"campaign_id": world["drill"], "lane_id": world["drill_lane"]}
     elif case.name in {"simulate:pace", "simulate:review"}:
         kwargs = {"campaign_id": world["campaign"]}
     elif case.name == "command:panel":
