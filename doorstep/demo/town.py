@@ -356,10 +356,6 @@ def _workforce(rng: random.Random, town: Town, communities: list[Community]) -> 
         members[0].save(update_fields=["user"])
 
 
-def real_towns() -> list[str]:
-    return list(Town.objects.filter(is_demo=False).values_list("name", flat=True)[:5])
-
-
 def existing_demo() -> tuple[Town, int] | None:
     town = Town.objects.filter(is_demo=True, name=TOWN).first()
     if town is None:

@@ -13,7 +13,15 @@ from django.db.models.functions import Length
 
 from doorstep.core import codes
 from doorstep.core.masking import SECRET_TAIL
-from doorstep.territory.models import Building, Community, Household, Resident
+from doorstep.territory.models import Building, Community, Household, Resident, Town
+
+
+def real_towns() -> list[str]:
+    """The first few towns that are not the demo's: where the demo must never go, and what
+    ``doorstep serve --demo`` refuses to serve."""
+    return list(
+        Town.objects.filter(is_demo=False).order_by("name").values_list("name", flat=True)[:5]
+    )
 
 
 def community_summaries(communities: QuerySet[Community]) -> QuerySet[Community]:

@@ -3,14 +3,6 @@
 from __future__ import annotations
 
 from doorstep.core import hooks
-from doorstep.territory.models import Town
-
-
-def real_towns() -> list[str]:
-    """The first few towns that are not the demo's."""
-    return list(
-        Town.objects.filter(is_demo=False).order_by("name").values_list("name", flat=True)[:5]
-    )
-
+from doorstep.territory.queries import real_towns
 
 hooks.register_real_towns(real_towns)

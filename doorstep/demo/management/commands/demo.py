@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from doorstep.core import demo_logins
 from doorstep.demo import town as demo
 from doorstep.territory.models import Town
+from doorstep.territory.queries import real_towns
 
 
 class Command(BaseCommand):
@@ -37,7 +38,7 @@ class Command(BaseCommand):
             f"Database: {str(database['ENGINE']).rsplit('.', 1)[-1]} {database['NAME']}"
         )
         call_command("migrate", interactive=False, verbosity=0)
-        real = demo.real_towns()
+        real = real_towns()
         if real:
             self.stderr.write(
                 f"This database holds real towns ({', '.join(real)}); the demo never goes beside "

@@ -25,9 +25,9 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from doorstep.core.models import User
-from doorstep.demo.town import real_towns
 from doorstep.simulate import day, forecast, system
 from doorstep.simulate.run import Result, serve, simulate
+from doorstep.territory.queries import real_towns
 
 
 def next_morning() -> dt.datetime:
