@@ -12,7 +12,6 @@ are deleted as new ones come in.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ from django.db.models import Count, Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from doorstep.core.digests import digest
 from doorstep.core.models import Attempt
 
 
@@ -60,7 +60,7 @@ class Taken:
 
 
 def _digest(kind: str, key: str) -> str:
-    return hashlib.sha256(f"{kind}:{key}".encode()).hexdigest()
+    return digest(f"limit.{kind}", key)
 
 
 def take(tries: Sequence[tuple[Limit, str]], now: dt.datetime | None = None) -> Taken:
@@ -75,9 +75,9 @@ def take(tries: Sequence[tuple[Limit, str]], now: dt.datetime | None = None) -> 
         Attempt.objects.filter(kind=limit.kind, at__lt=now - limit.window).delete()
     ids = [Attempt.objects.create(kind=limit.kind, key_digest=d, at=now).pk for limit, d in wanted]
     wait: dt.timedelta | None = None
-    for limit, digest in wanted:
+    for limit, key_digest in wanted:
         seen = Attempt.objects.filter(
-            kind=limit.kind, key_digest=digest, at__gte=now - limit.window
+            kind=limit.kind, key_digest=key_digest, at__gte=now - limit.window
         ).aggregate(n=Count("id"), oldest=Min("at"))
         if seen["n"] > limit.tries:
             free_at = seen["oldest"] + limit.window - now

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import re
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import nullcontext
@@ -14,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from doorstep.core import codes, limits, stats
 from doorstep.core.actions import audit
+from doorstep.core.digests import digest
 from doorstep.core.limits import Limit
 from doorstep.core.masking import mask_document
 from doorstep.core.models import AuditAction, User
@@ -146,7 +146,7 @@ def _audit_import(user: User | None, town_name: str, filename: str, report: Impo
             "updated": report.updated,
             "moved": report.moved,
             "moved_between_communities": report.moved_between_communities,
-            "elsewhere_sha256": report.elsewhere,
+            "elsewhere_digest": report.elsewhere,
         },
     )
 
@@ -204,7 +204,7 @@ def _check_elsewhere(parsed: ParsedRoster, town: Town, allowed: set[str]) -> lis
             )
         )
     parsed.rows = kept
-    return sorted({hashlib.sha256(n.encode()).hexdigest() for n in elsewhere})
+    return sorted({digest("document", n) for n in elsewhere})
 
 
 def position_from_name(name: str) -> int:

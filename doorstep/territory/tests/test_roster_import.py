@@ -1,4 +1,3 @@
-import hashlib
 import json
 
 import pytest
@@ -6,6 +5,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from doorstep.core.codes import is_valid
+from doorstep.core.digests import digest
 from doorstep.core.models import AuditAction, AuditEntry
 from doorstep.territory import actions
 from doorstep.territory.actions import import_roster
@@ -252,7 +252,7 @@ def test_a_dry_run_names_the_row_not_the_community_and_the_audit_keeps_the_numbe
     assert "row 3" in refused.as_line() or "第3行" in refused.as_line()
     entry = AuditEntry.objects.filter(action=AuditAction.IMPORT).latest("id")
     assert entry.username == worker.username and entry.detail["dry_run"] is True
-    assert entry.detail["elsewhere_sha256"] == [hashlib.sha256(valid_id(1).encode()).hexdigest()]
+    assert entry.detail["elsewhere_digest"] == [digest("document", valid_id(1))]
     assert valid_id(1) not in json.dumps(entry.detail, ensure_ascii=False)
 
 
