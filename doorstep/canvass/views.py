@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import json
 import uuid
 
 from django.contrib import messages
@@ -29,7 +28,7 @@ from doorstep.canvass.models import (
 from doorstep.core import alerts as core_alerts
 from doorstep.core import offline
 from doorstep.core.actions import audit
-from doorstep.core.http import AuthedRequest, require
+from doorstep.core.http import AuthedRequest, NotJson, json_body, require
 from doorstep.core.inputs import is_number, number
 from doorstep.core.models import AuditAction
 from doorstep.core.roles import Can
@@ -463,8 +462,8 @@ def record_outcomes(request: AuthedRequest, task_id: int) -> HttpResponse:
 
 def _outcome_batch(request: AuthedRequest, t: BuildingTask) -> HttpResponse:
     try:
-        body = json.loads(request.body)
-    except (ValueError, UnicodeDecodeError):
+        body = json_body(request)
+    except NotJson:
         return _bad_request(_('The body is not JSON. Send {"taps": [...]}.'))
     taps = body.get("taps") if isinstance(body, dict) else None
     if not isinstance(taps, list) or not all(isinstance(x, dict) for x in taps):

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import json
 from urllib.parse import urlsplit
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponseRedirect
+from django.http.request import RawPostDataException
 from django.urls import Resolver404, resolve
 from django.utils.http import url_has_allowed_host_and_scheme
 
@@ -21,6 +23,21 @@ def require(user: User, capability: Can) -> None:
     """403 for a signed-in user whose role lacks the capability."""
     if not user.can(capability):
         raise PermissionDenied(capability.value)
+
+
+class NotJson(ValueError):
+    """A request that should carry JSON does not."""
+
+
+def json_body(request: HttpRequest) -> object:
+    """The request's JSON body. A body that is not JSON, and a form post (whose body a
+    middleware may already have read as a form), are ``NotJson``, never a server error."""
+    if request.content_type != "application/json":
+        raise NotJson(request.content_type)
+    try:
+        return json.loads(request.body)
+    except (ValueError, UnicodeDecodeError, RawPostDataException) as exc:
+        raise NotJson(str(exc)[:80]) from None
 
 
 def own_path(request: HttpRequest, raw: object) -> str | None:

@@ -8,7 +8,6 @@ Either way every scan goes through the one ingest engine, as a device's would.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -21,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from doorstep.core import offline
-from doorstep.core.http import AuthedRequest
+from doorstep.core.http import AuthedRequest, NotJson, json_body
 from doorstep.sampling import ingest, queries, rules
 from doorstep.sampling.access import lane_for_user
 from doorstep.sampling.models import Lane
@@ -178,9 +177,12 @@ def lane_events(request: AuthedRequest, lane_id: int) -> HttpResponse:
     and gets back, with each event's answer, the lane as the server now has it."""
     found = lane_for_user(request, lane_id)
     try:
-        body = json.loads(request.body)
-    except (ValueError, UnicodeDecodeError):
-        return JsonResponse({"error": _("The body is not JSON.")}, status=400)
+        body = json_body(request)
+    except NotJson:
+        return JsonResponse(
+            {"error": _('The body is not JSON. Send {"events": [...]} as application/json.')},
+            status=400,
+        )
     batch = body.get("events") if isinstance(body, dict) else None
     if not isinstance(batch, list):
         return JsonResponse({"error": _('Send {"events": [...]}.')}, status=400)

@@ -205,6 +205,9 @@ def test_the_lane_outbox_endpoint_answers_each_event_and_the_open_tube(lane_worl
     assert body["state"]["rules"]["laneRule"] == "10"
     assert body["results"][1]["person"] == people[0].masked_name
     assert client.post(url, "nope", content_type="application/json").status_code == 400
+    # A form post (multipart: the CSRF middleware reads it as a form first) is named, not a 500.
+    form = client.post(url, {"events": "x"})
+    assert form.status_code == 400 and "application/json" in form.json()["error"]
     assert client.post(url, '{"events": 1}', content_type="application/json").status_code == 400
     many = json.dumps({"events": [{}] * 1001})
     assert client.post(url, many, content_type="application/json").status_code == 413
