@@ -165,13 +165,16 @@ class _Part:
         self.seen += 1
         self.depth += 1
         if self.seen > self.elements or self.depth > DEPTH:
-            raise TableFileError(
-                _(
-                    "The workbook's %(part)s hold more entries, or nest them deeper, than any roster needs. Copy the roster into a new workbook, save it as .xlsx, and try again."
-                )
-                % {"part": self.what}
-            )
+            raise self.overgrown()
         self.start(name.rpartition(":")[2], attrs)
+
+    def overgrown(self) -> TableFileError:
+        return TableFileError(
+            _(
+                "The workbook's %(part)s hold more entries, or nest them deeper, than any roster needs. Copy the roster into a new workbook, save it as .xlsx, and try again."
+            )
+            % {"part": self.what}
+        )
 
     def closed(self, name: str) -> None:
         self.depth -= 1
@@ -484,7 +487,7 @@ class _SheetData(_Part):
         self.seen += 1
         self.depth += 1
         if self.seen > self.elements or self.depth > DEPTH:
-            super().opened(name, attrs)  # says which limit
+            raise self.overgrown()
         name = name.rpartition(":")[2]
         if name == "c":
             self._start_cell(attrs)
