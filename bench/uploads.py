@@ -101,6 +101,8 @@ FILES: list[tuple[str, Callable[[list[str]], bytes], tuple[str, ...]]] = [
     ("24M shared strings", lambda h: bombs.shared_strings(header=h), ("staff", "roster")),
     ("400,000 zip entries", lambda h: bombs.many_entries(), ("roster",)),
     ("20,000 sheets", lambda h: bombs.many_sheets(), ("roster",)),
+    ("400,000 entries (zip64)", lambda h: bombs.zip64_directory(), ("roster",)),
+    ("one 8 KB string x 2M cells", lambda h: bombs.amplifier(header=h), ("roster", "staff")),
     ("1M empty rows", lambda h: bombs.tall(header=h), ("roster",)),
     ("10M nested elements", lambda h: bombs.deep(header=h), ("roster",)),
     ("400 MB tag", lambda h: bombs.long_tag(header=h), ("roster",)),

@@ -388,6 +388,8 @@ TABLE_MAX_STRINGS = env_int("DOORSTEP_TABLE_MAX_STRINGS_MB", 64) * 1024 * 1024
 TABLE_MAX_PART = env_int("DOORSTEP_TABLE_MAX_PART_MB", 10) * 1024 * 1024
 TABLE_MAX_ENTRIES = env_int("DOORSTEP_TABLE_MAX_ENTRIES", 1_000)
 TABLE_MAX_RATIO = env_int("DOORSTEP_TABLE_MAX_RATIO", 100)
+# The text an import keeps of a file, as strings in memory: about 42 MB for 200,000 rows.
+TABLE_MAX_TEXT = env_int("DOORSTEP_TABLE_MAX_TEXT_MB", 96) * 1024 * 1024
 
 LOGGING = {
     "version": 1,

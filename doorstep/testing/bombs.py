@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import io
 import itertools
+import struct
 import zipfile
+import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from xml.sax.saxutils import escape
 
@@ -156,6 +158,69 @@ def long_tag(length: int = 400_000_000, header: Sequence[str] = HEADER) -> bytes
 def entity() -> bytes:
     lol = b'<!DOCTYPE w [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]>'
     return workbook([XML, lol, b"<worksheet " + MAIN + b"><sheetData>&b;</sheetData></worksheet>"])
+
+
+def amplifier(rows: int = 200_000, header: Sequence[str] = HEADER, fill: int = 10_001) -> bytes:
+    """One shared string of 2,000 astral characters (8 KB in memory each time it is read),
+    referenced by every cell of ``rows`` rows, after ``fill`` rows of distinct short values that
+    fill each column's memo of repeated values: 16 GB of text from a few hundred kilobytes."""
+    width = len(header)
+    distinct = (
+        b'<row r="%d">' % (n + 2)
+        + b"".join(b"<c><v>%d</v></c>" % (n * 100 + c) for c in range(width))
+        + b"</row>"
+        for n in range(fill)
+    )
+    same = b"".join([b'<c t="s"><v>0</v></c>'] * width)
+    long = (b'<row r="%d">' % (n + 2) + same + b"</row>" for n in range(fill, fill + rows))
+    strings = (
+        XML + b"<sst " + MAIN + b"><si><t>" + "\U00020000".encode() * 2000 + b"</t></si></sst>"
+    )
+    return workbook(sheet(itertools.chain(distinct, long), header=header), strings=strings)
+
+
+def zip64_directory(count: int = 400_000) -> bytes:
+    """A zip whose classic end record says one entry in 60 bytes while its zip64 record, which
+    Python's zip module believes, says ``count``."""
+    out = io.BytesIO()
+    data, name = b"<x/>", b"xl/workbook.xml"
+    crc = zlib.crc32(data)
+    out.write(struct.pack("<4sHHHHHIIIHH", b"PK\x03\x04", 20, 0, 0, 0, 0, crc, 4, 4, len(name), 0))
+    out.write(name + data)
+    start = out.tell()
+    for n in range(count):
+        entry = b"%07x" % n
+        out.write(
+            struct.pack(
+                "<4sHHHHHHIIIHHHHHII",
+                b"PK\x01\x02",
+                20,
+                20,
+                0,
+                0,
+                0,
+                0,
+                crc,
+                4,
+                4,
+                7,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+            )
+            + entry
+        )
+    size = out.tell() - start
+    record = out.tell()
+    out.write(
+        struct.pack("<4sQHHIIQQQQ", b"PK\x06\x06", 44, 45, 45, 0, 0, count, count, size, start)
+    )
+    out.write(struct.pack("<4sIQI", b"PK\x06\x07", 0, record, 1))
+    out.write(struct.pack("<4sHHHHIIH", b"PK\x05\x06", 0, 0, 1, 1, 60, start, 0))
+    return out.getvalue()
 
 
 def csv_row(commas: int = 45_000_000, header: Sequence[str] = HEADER) -> bytes:

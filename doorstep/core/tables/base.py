@@ -3,6 +3,7 @@ keeps only what the caller reads while checking every limit as the rows arrive."
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import IO
@@ -100,7 +101,8 @@ class Limits:
     ``unzipped`` bounds a workbook's parts together, and its first sheet with ``cell_bytes`` a
     cell; ``strings`` the shared
     strings; ``part`` every other part read (styles, the list of sheets, relations); ``entries``
-    the files in the archive; ``ratio`` how much any part read may unpack to per byte packed."""
+    the files in the archive; ``ratio`` how much any part read may unpack to per byte packed;
+    ``text`` the memory the kept cells' strings may take, whatever the file's shape."""
 
     rows: int
     columns: int
@@ -110,6 +112,7 @@ class Limits:
     part: int = 10 * MB
     entries: int = 1_000
     ratio: int = 100
+    text: int = 96 * MB  # the kept cells' strings, in memory (a 200,000-row roster: about 42)
     cell_bytes: int = 200  # the XML a cell may take, on average, in the first sheet
 
     @classmethod
@@ -123,6 +126,7 @@ class Limits:
             part=settings.TABLE_MAX_PART,
             entries=settings.TABLE_MAX_ENTRIES,
             ratio=settings.TABLE_MAX_RATIO,
+            text=settings.TABLE_MAX_TEXT,
         )
 
     @property
@@ -181,14 +185,6 @@ def too_long(row: int, column: int, length: int, limits: Limits) -> TableFileErr
     )
 
 
-def _shared(memo: dict[str, str], text: str) -> str:
-    """One string for a value a column repeats (a community, a building, a document type), while
-    the column has few enough values for that to pay: it halves what a roster holds."""
-    if len(memo) >= MEMO:
-        return text
-    return memo.setdefault(text, text)
-
-
 class Sink:
     """Rows as a reader finds them. The first non-empty row is the header; under it only the
     caller's columns are kept, so what is held grows with the rows and the caller's columns,
@@ -202,6 +198,7 @@ class Sink:
         self._wanted: frozenset[int] = frozenset()
         self._memos: list[dict[str, str]] = []
         self.rows: list[tuple[int, tuple[str, ...]]] = []
+        self.held = 0  # bytes of the text kept, shared strings counted once
 
     def wanted(self, column: int) -> bool:
         """Whether the cell in ``column`` (from 0) is read; before the header every cell is."""
@@ -220,7 +217,34 @@ class Sink:
             self._read_header(cells)
         else:
             kept = zip(self._kept, self._memos, strict=True)
-            self.rows.append((number, tuple(_shared(memo, cells.get(c, "")) for c, memo in kept)))
+            self.rows.append(
+                (number, tuple(self._keep(memo, cells.get(c, "")) for c, memo in kept))
+            )
+            if self.held > self.limits.text:
+                raise TableFileError(
+                    _(
+                        "By row %(row)d the file's text in the columns an import reads is over %(limit)s MB, more than a roster of %(rows)s rows holds. Split it (by community, for example) and import each part."
+                    )
+                    % {
+                        "row": number,
+                        "limit": self.limits.text // MB,
+                        "rows": f"{self.limits.rows:,}",
+                    }
+                )
+
+    def _keep(self, memo: dict[str, str], text: str) -> str:
+        """The cell's text as kept: one string for a value its column repeats (a community, a
+        building, a document type) while the column has few enough values for that to pay (it
+        halves what a roster holds); what a new string takes is counted in ``held``."""
+        if not text:
+            return text
+        shared = memo.get(text)
+        if shared is not None:
+            return shared
+        self.held += sys.getsizeof(text)
+        if len(memo) < MEMO:
+            memo[text] = text
+        return text
 
     def _read_header(self, cells: Mapping[int, str]) -> None:
         # The readers have refused any cell beyond the column limit.

@@ -137,8 +137,9 @@ def _check_directory(stream: IO[bytes], limits: Limits) -> None:
         raise _not_a_workbook(zipfile.BadZipFile())
     count, directory = struct.unpack("<HI", tail[end + 10 : end + 16])
     locator = end - 20
-    zip64 = locator >= 0 and tail[locator : locator + 4] == b"PK\x06\x07"
-    if zip64 and (count == 0xFFFF or directory == 0xFFFFFFFF):
+    # The zip module believes a zip64 record whenever its locator is there, whatever the
+    # classic record says: so must this.
+    if locator >= 0 and tail[locator : locator + 4] == b"PK\x06\x07":
         (offset,) = struct.unpack("<Q", tail[locator + 8 : locator + 16])
         stream.seek(min(offset, size))
         record = stream.read(56)

@@ -70,6 +70,11 @@ AS_SENT: list[tuple[str, Callable[[], bytes], str]] = [
     ("24 million shared strings", bombs.shared_strings, "shared strings are 114.4 MB unpacked"),
     ("100,000 zip entries", lambda: bombs.many_entries(100_000), "holds 100,00. files"),
     ("20,000 sheets", bombs.many_sheets, "holds 20,00. files"),
+    (
+        "200,000 entries behind a zip64 record",
+        lambda: bombs.zip64_directory(200_000),
+        "holds 200,000 files",
+    ),
     ("a million empty rows", bombs.tall, "more than 200,000 rows"),
     ("10 million nested elements", bombs.deep, "sheet unpack to"),
     ("a 400 MB tag", bombs.long_tag, "sheet unpack to"),
@@ -118,6 +123,15 @@ PAST_THE_CHECKS: list[tuple[str, Callable[[], bytes], str]] = [
 )
 def test_past_the_quick_checks_the_stream_stops_at_its_budget(make, refusal):
     assert re.search(refusal, refused_within(make(), UNPACKED))
+
+
+def test_text_read_many_times_over_is_held_to_the_text_budget():
+    """One 8 KB shared string referenced by every cell, once the columns' memos are full."""
+    limits = dataclasses.replace(Limits.from_settings(), text=8 * 2**20)
+    refusal = refused_within(bombs.amplifier(2000, ["社区", "姓名", "备注"]), limits, 32 * 2**20)
+    assert re.search(
+        r"By row 10,?\d+ the file's text in the columns an import reads is over 8 MB", refusal
+    )
 
 
 def test_a_sheet_that_declares_a_million_rows_is_refused_as_it_streams():
