@@ -64,6 +64,8 @@ def read_table(source: Source, columns: Sequence[Column], limits: Limits | None 
                 "This is an old Excel 97-2003 (.xls) file. In Excel choose Save As → Excel Workbook (.xlsx) and upload that."
             )
         )
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):  # Excel's "Unicode Text": UTF-16, tabs
+        return read_csv(stream, columns, limits, encodings=("utf-16",))
     if b"\x00" in head:
         raise TableFileError(
             _(

@@ -213,6 +213,13 @@ class Sink:
         for column, text in cells.items():
             if len(text) > self.limits.cell:
                 raise too_long(number, column, len(text), self.limits)
+            if "\x00" in text:  # no database keeps it, and no spreadsheet writes it
+                raise TableFileError(
+                    _(
+                        "Row %(row)d, column %(column)d holds a NUL character, which is not text. Open the file in Excel, save it again, and try again."
+                    )
+                    % {"row": number, "column": column + 1}
+                )
         if self.header is None:
             self._read_header(cells)
         else:

@@ -1,4 +1,5 @@
-"""CSV in UTF-8 (with or without BOM) or GBK/GB18030, read a record at a time.
+"""CSV in UTF-8 (with or without BOM) or GBK/GB18030, and Excel's "Unicode Text" (UTF-16 with
+its BOM, tab-separated), read a record at a time.
 
 The text is decoded as it is read, and no record may be longer than every column full
 (``Limits.record``): a line of 45 million commas is refused after its first few hundred
@@ -17,8 +18,13 @@ from django.utils.translation import gettext as _
 from doorstep.core.tables.base import Column, Limits, Sheet, Sink, TableFileError
 
 
-def read_csv(stream: IO[bytes], columns: Sequence[Column], limits: Limits) -> Sheet:
-    for encoding in ("utf-8-sig", "gb18030"):
+def read_csv(
+    stream: IO[bytes],
+    columns: Sequence[Column],
+    limits: Limits,
+    encodings: Sequence[str] = ("utf-8-sig", "gb18030"),
+) -> Sheet:
+    for encoding in encodings:
         stream.seek(0)
         text = io.TextIOWrapper(stream, encoding=encoding, newline="")
         try:

@@ -317,6 +317,20 @@ def test_csv_is_held_to_the_same_limits_and_an_unclosed_quote_is_a_named_error()
     ]
 
 
+def test_a_nul_character_past_the_files_start_is_a_named_error_not_a_database_error():
+    rows = "".join(f"阳光里,居民{n}\n" for n in range(500)) + "阳光里,张\x00伟\n"
+    with pytest.raises(TableFileError, match="Row 502, column 2 holds a NUL character"):
+        read_table(("社区,姓名\n" + rows).encode(), COLUMNS, dataclasses.replace(SMALL, rows=1000))
+
+
+def test_excels_unicode_text_utf16_with_tabs_is_read():
+    text = "社区\t姓名\r\n阳光里\t张伟\r\n"
+    for encoding in ("utf-16-le", "utf-16-be"):
+        bom = "\ufeff".encode(encoding)
+        rows = read_table(bom + text.encode(encoding), COLUMNS, SMALL).rows
+        assert rows == [(2, ("阳光里", "张伟"))]
+
+
 def test_csv_in_gbk_with_tabs_and_old_mac_line_ends_is_read():
     text = "社区\t姓名\r阳光里\t张伟\r和苑\t李娜\r"
     assert read_table(text.encode("gb18030"), COLUMNS, SMALL).rows == [
