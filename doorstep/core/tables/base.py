@@ -3,6 +3,7 @@ keeps only what the caller reads while checking every limit as the rows arrive."
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -14,6 +15,9 @@ from django.utils.translation import gettext as _
 MB = 2**20
 # What an import reads: the file's bytes, or a binary file (read in chunks, never whole).
 Source = bytes | IO[bytes]
+# Control characters no spreadsheet writes in text: PostgreSQL refuses NUL, and an XLSX export
+# cannot hold any of them.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 MEMO = 10_000  # values a column's memo keeps (see ``Sink._shared``)
 
 
@@ -213,10 +217,10 @@ class Sink:
         for column, text in cells.items():
             if len(text) > self.limits.cell:
                 raise too_long(number, column, len(text), self.limits)
-            if "\x00" in text:  # no database keeps it, and no spreadsheet writes it
+            if _CONTROL.search(text):
                 raise TableFileError(
                     _(
-                        "Row %(row)d, column %(column)d holds a NUL character, which is not text. Open the file in Excel, save it again, and try again."
+                        "Row %(row)d, column %(column)d holds a control character (such as NUL), which is not text. Open the file in Excel, save it again, and try again."
                     )
                     % {"row": number, "column": column + 1}
                 )

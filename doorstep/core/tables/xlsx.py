@@ -98,7 +98,7 @@ def read_xlsx(stream: IO[bytes], columns: Sequence[Column], limits: Limits) -> S
         return _Workbook(archive, limits).first_sheet(Sink(columns, limits))
     except TableFileError:
         raise
-    except (*_BROKEN, expat.ExpatError) as exc:
+    except (*_BROKEN, expat.ExpatError, LookupError) as exc:  # LookupError: a bogus encoding
         raise TableFileError(
             _(
                 "This workbook could not be read (%(error)s). Open it in Excel, save it again as .xlsx, and try again."

@@ -205,6 +205,9 @@ def test_a_broken_or_strange_archive_is_named_never_a_crash():
     backwards = '<row r="3"><c t="inlineStr"><is><t>a</t></is></c></row><row r="2"/>'
     with pytest.raises(TableFileError, match="row numbers go back after row 3"):
         read_table(bombs.workbook(bombs.sheet(backwards.encode())), COLUMNS, SMALL)
+    bogus = [b'<?xml version="1.0" encoding="x-bogus"?><worksheet/>']
+    with pytest.raises(TableFileError, match="could not be read"):
+        read_table(bombs.workbook(bogus), COLUMNS, SMALL)
     missing = '<row r="2"><c t="s"><v>7</v></c></row>'
     with pytest.raises(TableFileError, match="shared text that is not in the file"):
         read_table(bombs.workbook(bombs.sheet(missing.encode())), COLUMNS, SMALL)
@@ -317,10 +320,12 @@ def test_csv_is_held_to_the_same_limits_and_an_unclosed_quote_is_a_named_error()
     ]
 
 
-def test_a_nul_character_past_the_files_start_is_a_named_error_not_a_database_error():
-    rows = "".join(f"阳光里,居民{n}\n" for n in range(500)) + "阳光里,张\x00伟\n"
-    with pytest.raises(TableFileError, match="Row 502, column 2 holds a NUL character"):
-        read_table(("社区,姓名\n" + rows).encode(), COLUMNS, dataclasses.replace(SMALL, rows=1000))
+def test_a_control_character_past_the_files_start_is_a_named_error_not_a_database_error():
+    for control in ("\x00", "\x01", "\x1b"):
+        rows = "".join(f"阳光里,居民{n}\n" for n in range(500)) + f"阳光里,张{control}伟\n"
+        limits = dataclasses.replace(SMALL, rows=1000)
+        with pytest.raises(TableFileError, match="Row 502, column 2 holds a control character"):
+            read_table(("社区,姓名\n" + rows).encode(), COLUMNS, limits)
 
 
 def test_excels_unicode_text_utf16_with_tabs_is_read():

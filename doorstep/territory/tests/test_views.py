@@ -232,3 +232,13 @@ def test_a_name_that_looks_like_a_formula_stays_text_and_an_odd_community_name_e
     formula = next(c for c in cells if "HYPERLINK" in str(c.value))
     assert formula.data_type == "s" and formula.value.startswith("'=")
     assert not any(c.data_type == "f" for c in cells)
+
+
+def test_a_control_character_already_in_a_name_does_not_fail_the_export(worker, community):
+    """Rosters refuse them now; a name that came in before, or by another path, still exports."""
+    make_resident(make_household(make_building(community, "7号楼")), name="\x01王五", id_number=ID)
+    url = reverse("territory:community_export", args=[community.pk])
+    response = client_for(worker).post(url, {"reason": "grid workers phone the untested"})
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    assert "\ufffd王五" in [c.value for row in sheet.iter_rows() for c in row]
