@@ -155,6 +155,12 @@ def long_tag(length: int = 400_000_000, header: Sequence[str] = HEADER) -> bytes
     return workbook(sheet(repeat(b'<row r="2" x="', b"a", length, b'"/>'), header=header))
 
 
+def long_comment(length: int = 100_000_000, header: Sequence[str] = HEADER) -> bytes:
+    """One comment of ``length`` bytes, a '>' every other one: expat 2.5 reads an unfinished
+    token again with every chunk, so its cost grows with the square of its length."""
+    return workbook(sheet(repeat(b"<!--", b"> ", length // 2, b"-->"), header=header))
+
+
 def entity() -> bytes:
     lol = b'<!DOCTYPE w [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]>'
     return workbook([XML, lol, b"<worksheet " + MAIN + b"><sheetData>&b;</sheetData></worksheet>"])
@@ -179,9 +185,10 @@ def amplifier(rows: int = 200_000, header: Sequence[str] = HEADER, fill: int = 1
     return workbook(sheet(itertools.chain(distinct, long), header=header), strings=strings)
 
 
-def zip64_directory(count: int = 400_000) -> bytes:
+def zip64_directory(count: int = 400_000, decoy: bool = False) -> bytes:
     """A zip whose classic end record says one entry in 60 bytes while its zip64 record, which
-    Python's zip module believes, says ``count``."""
+    Python's zip module believes, says ``count``. With ``decoy``, the zip64 locator points at a
+    second record that says one entry, while the zip module reads the one just before it."""
     out = io.BytesIO()
     data, name = b"<x/>", b"xl/workbook.xml"
     crc = zlib.crc32(data)
@@ -215,6 +222,8 @@ def zip64_directory(count: int = 400_000) -> bytes:
         )
     size = out.tell() - start
     record = out.tell()
+    if decoy:
+        out.write(struct.pack("<4sQHHIIQQQQ", b"PK\x06\x06", 44, 45, 45, 0, 0, 1, 1, 60, start))
     out.write(
         struct.pack("<4sQHHIIQQQQ", b"PK\x06\x06", 44, 45, 45, 0, 0, count, count, size, start)
     )

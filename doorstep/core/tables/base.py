@@ -106,7 +106,8 @@ class Limits:
     cell; ``strings`` the shared
     strings; ``part`` every other part read (styles, the list of sheets, relations); ``entries``
     the files in the archive; ``ratio`` how much any part read may unpack to per byte packed;
-    ``text`` the memory the kept cells' strings may take, whatever the file's shape."""
+    ``text`` the memory the kept cells' strings may take, whatever the file's shape; ``elements``
+    the XML elements of all the parts read together, which is what the parse costs."""
 
     rows: int
     columns: int
@@ -117,6 +118,7 @@ class Limits:
     entries: int = 1_000
     ratio: int = 100
     text: int = 96 * MB  # the kept cells' strings, in memory (a 200,000-row roster: about 42)
+    elements: int = 12_000_000  # XML elements in the parts read (200,000 rows x 10: about 6M)
     cell_bytes: int = 200  # the XML a cell may take, on average, in the first sheet
 
     @classmethod
@@ -131,6 +133,7 @@ class Limits:
             entries=settings.TABLE_MAX_ENTRIES,
             ratio=settings.TABLE_MAX_RATIO,
             text=settings.TABLE_MAX_TEXT,
+            elements=settings.TABLE_MAX_ELEMENTS,
         )
 
     @property

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import array
 import datetime as dt
-import io
 import posixpath
 import re
 import struct
@@ -44,9 +43,8 @@ from doorstep.core.tables.base import (
 )
 
 CHUNK = 64 * 1024
-# The longest run without a '>' a part may hold: expat keeps a whole tag (name and attributes)
-# in memory before it answers, so a tag is the one thing that could grow with the file. (A
-# cell's text has no '>' either; Excel's longest, 32,767 characters, is a tenth of this.)
+# The longest token (a tag with its attributes, a comment) a part may hold: expat keeps a whole
+# token in memory, and reads it again with every chunk until it ends.
 TAG = 1024 * 1024
 DEPTH = 32  # how deep elements nest; a sheet's cells are four deep
 EXCEL_COLUMNS = 16_384  # XFD, Excel's last column
@@ -126,56 +124,60 @@ def _too_many_entries(count: int, limits: Limits) -> TableFileError:
 
 
 def _check_directory(stream: IO[bytes], limits: Limits) -> None:
-    """The entry count and directory size from the zip's end record, before the zip module
-    lists every entry."""
-    size = stream.seek(0, io.SEEK_END)
-    tail_start = max(0, size - 22 - 65_535)
-    stream.seek(tail_start)
-    tail = stream.read()
-    end = tail.rfind(b"PK\x05\x06")
-    if end < 0 or end + 22 > len(tail):
-        raise _not_a_workbook(zipfile.BadZipFile())
-    count, directory = struct.unpack("<HI", tail[end + 10 : end + 16])
-    locator = end - 20
-    # The zip module believes a zip64 record whenever its locator is there, whatever the
-    # classic record says: so must this.
-    if locator >= 0 and tail[locator : locator + 4] == b"PK\x06\x07":
-        (offset,) = struct.unpack("<Q", tail[locator + 8 : locator + 16])
-        stream.seek(min(offset, size))
-        record = stream.read(56)
-        if len(record) < 56 or record[:4] != b"PK\x06\x06":
-            raise _not_a_workbook(zipfile.BadZipFile())
-        count, directory = struct.unpack("<QQ", record[32:48])
+    """The entry count and directory size, from the end record the zip module itself will use
+    (its own reader: a zip64 record is found where it looks, not where the file says), before
+    it lists a single entry."""
+    end = zipfile._EndRecData(stream)  # type: ignore[attr-defined]
     stream.seek(0)
+    if end is None:
+        raise _not_a_workbook(zipfile.BadZipFile())
+    count, directory = end[zipfile._ECD_ENTRIES_TOTAL], end[zipfile._ECD_SIZE]  # type: ignore[attr-defined]
     if count > limits.entries or directory > limits.entries * DIRECTORY_ENTRY:
         raise _too_many_entries(max(count, directory // DIRECTORY_ENTRY), limits)
 
 
+class _Budget:
+    """The XML elements the parts an import reads may hold together: what the parse costs."""
+
+    def __init__(self, elements: int) -> None:
+        self.elements = elements
+        self.left = elements
+
+    def spent(self) -> TableFileError:
+        return TableFileError(
+            _(
+                "The workbook holds more than %(count)s XML elements in the parts an import reads, more than a roster needs (200,000 rows of 10 columns take about 6 million). Copy the roster into a new workbook, save it as .xlsx, and try again."
+            )
+            % {"count": f"{self.elements:,}"}
+        )
+
+
 class _Part:
     """One XML part, parsed as a stream: a handler's ``start``, ``end`` and ``text`` see each
-    element by its name without a namespace prefix (``x:c`` is ``c``), and every element is
-    counted, and nested at most ``DEPTH`` deep, before they see it."""
+    element by its name without a namespace prefix (``x:c`` is ``c``), once it is counted
+    against the workbook's budget and found nested at most ``DEPTH`` deep."""
 
-    def __init__(self, what: str, elements: int) -> None:
+    def __init__(self, what: str, budget: _Budget) -> None:
         self.what = what  # the part's name for people, in messages
-        self.elements = elements  # elements it may hold
-        self.seen = 0
+        self.budget = budget
         self.depth = 0
 
     def opened(self, name: str, attrs: dict[str, str]) -> None:
-        self.seen += 1
-        self.depth += 1
-        if self.seen > self.elements or self.depth > DEPTH:
-            raise self.overgrown()
+        self.count()
         self.start(name.rpartition(":")[2], attrs)
 
-    def overgrown(self) -> TableFileError:
-        return TableFileError(
-            _(
-                "The workbook's %(part)s hold more entries, or nest them deeper, than any roster needs. Copy the roster into a new workbook, save it as .xlsx, and try again."
+    def count(self) -> None:
+        self.budget.left -= 1
+        self.depth += 1
+        if self.budget.left < 0:
+            raise self.budget.spent()
+        if self.depth > DEPTH:
+            raise TableFileError(
+                _(
+                    "The workbook's %(part)s nest their entries deeper than any spreadsheet does. Copy the roster into a new workbook, save it as .xlsx, and try again."
+                )
+                % {"part": self.what}
             )
-            % {"part": self.what}
-        )
 
     def closed(self, name: str) -> None:
         self.depth -= 1
@@ -201,12 +203,13 @@ class _Workbook:
     def __init__(self, archive: zipfile.ZipFile, limits: Limits) -> None:
         self.archive = archive
         self.limits = limits
+        self.budget = _Budget(limits.elements)
 
     def first_sheet(self, sink: Sink) -> Sheet:
         package = self._relations("_rels/.rels", "")
         book = next((r.part for r in package if r.kind == "officeDocument"), "xl/workbook.xml")
         folder = posixpath.dirname(book)
-        listing = _SheetList(pgettext("workbook part", "list of sheets"), elements=10_000)
+        listing = _SheetList(pgettext("workbook part", "list of sheets"), self.budget)
         self._parse(book, listing, self.limits.part)
         relations = self._relations(
             posixpath.join(folder, "_rels", posixpath.basename(book) + ".rels"), folder
@@ -220,25 +223,23 @@ class _Workbook:
             )
         parts = {r.kind: r.part for r in relations if r.part in self.archive.NameToInfo}
         strings = _Strings(
-            pgettext("workbook part", "shared strings"),
-            self.limits.cells * 8,
-            most=self.limits.cells,
+            pgettext("workbook part", "shared strings"), self.budget, most=self.limits.cells
         )
         if "sharedStrings" in parts:
             self._parse(parts["sharedStrings"], strings, self.limits.strings)
-        styles = _Styles(pgettext("workbook part", "styles"), elements=self.limits.part)
+        styles = _Styles(pgettext("workbook part", "styles"), self.budget)
         if "styles" in parts:
             self._parse(parts["styles"], styles, self.limits.part)
-        reader = _SheetData(sink, strings, styles.dates(), listing.date1904, self.limits)
+        reader = _SheetData(
+            sink, strings, styles.dates(), listing.date1904, self.limits, self.budget
+        )
         self._parse(sheet, reader, self.limits.sheet)
         return sink.sheet()
 
     def _relations(self, path: str, folder: str) -> list[_Relation]:
         if path not in self.archive.NameToInfo:
             return []
-        handler = _Relations(
-            pgettext("workbook part", "relations"), elements=self.limits.entries * 4
-        )
+        handler = _Relations(pgettext("workbook part", "relations"), self.budget)
         self._parse(path, handler, self.limits.part)
         return [
             _Relation(
@@ -304,19 +305,16 @@ def _feed(stream: IO[bytes], handler: _Part) -> None:
     parser.CharacterDataHandler = handler.text
     parser.StartDoctypeDeclHandler = _refuse_doctype
     parser.EntityDeclHandler = _refuse_doctype
-    since_tag_end = 0
+    fed = 0
     try:
         while chunk := stream.read(CHUNK):
-            first = chunk.find(b">")
-            if first < 0:
-                since_tag_end += len(chunk)
-            else:
-                if since_tag_end + first > TAG:
-                    break
-                since_tag_end = len(chunk) - 1 - chunk.rfind(b">")
-            if since_tag_end > TAG:
-                break
             parser.Parse(chunk, False)
+            fed += len(chunk)
+            # What expat has read but not yet reported is one unfinished token (a tag, a
+            # comment): expat 2.5 reads it again with every chunk, so its cost grows with the
+            # square of its length.
+            if fed - parser.CurrentByteIndex > TAG:
+                break
         else:
             parser.Parse(b"", True)
             return
@@ -324,7 +322,7 @@ def _feed(stream: IO[bytes], handler: _Part) -> None:
         return
     raise TableFileError(
         _(
-            "The file's %(part)s run for over a megabyte without closing a tag: a cell or a tag far longer than any spreadsheet writes. Save the file again from Excel and try again."
+            "The file's %(part)s hold a tag or comment over a megabyte long, far longer than any spreadsheet writes. Save the file again from Excel and try again."
         )
         % {"part": handler.what}
     )
@@ -339,8 +337,8 @@ def _refuse_doctype(*_args: object) -> None:
 
 
 class _Relations(_Part):
-    def __init__(self, what: str, elements: int) -> None:
-        super().__init__(what, elements)
+    def __init__(self, what: str, budget: _Budget) -> None:
+        super().__init__(what, budget)
         self.found: list[tuple[str, str, str]] = []
 
     def start(self, name: str, attrs: dict[str, str]) -> None:
@@ -365,8 +363,8 @@ class _SheetList(_Part):
 class _Styles(_Part):
     """The number format of each cell style, to know which numbers are dates."""
 
-    def __init__(self, what: str, elements: int) -> None:
-        super().__init__(what, elements)
+    def __init__(self, what: str, budget: _Budget) -> None:
+        super().__init__(what, budget)
         self.formats: dict[int, str] = {}
         self.styles: list[int] = []
         self.in_cell_styles = False
@@ -408,8 +406,8 @@ def _int(raw: str | None) -> int:
 class _Strings(_Part):
     """The shared strings as UTF-8 in one buffer, with where each one ends."""
 
-    def __init__(self, what: str, elements: int, most: int) -> None:
-        super().__init__(what, elements)
+    def __init__(self, what: str, budget: _Budget, most: int) -> None:
+        super().__init__(what, budget)
         self.most = most  # texts it may hold
         self.buffer = bytearray()
         self.ends = array.array("I")
@@ -462,11 +460,9 @@ class _SheetData(_Part):
         dates: frozenset[int],
         date1904: bool,
         limits: Limits,
+        budget: _Budget,
     ) -> None:
-        # A cell is <c> and <v>, or <is><t>; then rows, and what comes before them.
-        super().__init__(
-            pgettext("workbook part", "sheet"), limits.cells * 3 + limits.rows + 10_000
-        )
+        super().__init__(pgettext("workbook part", "sheet"), budget)
         self.sink = sink
         self.strings = strings
         self.dates = dates
@@ -485,10 +481,7 @@ class _SheetData(_Part):
         self.phonetic = 0
 
     def opened(self, name: str, attrs: dict[str, str]) -> None:
-        self.seen += 1
-        self.depth += 1
-        if self.seen > self.elements or self.depth > DEPTH:
-            raise self.overgrown()
+        self.count()
         name = name.rpartition(":")[2]
         if name == "c":
             self._start_cell(attrs)

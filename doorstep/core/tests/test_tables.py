@@ -31,7 +31,13 @@ COLUMNS = (
 SMALL = Limits(rows=100, columns=10, cell=50, unzipped=10 * 2**20)
 # SMALL without the quick checks, so that what stops a bomb is the streaming budget.
 UNPACKED = dataclasses.replace(
-    SMALL, unzipped=2**40, strings=2**40, part=2**40, ratio=2**40, cell_bytes=2**40
+    SMALL,
+    unzipped=2**40,
+    strings=2**40,
+    part=2**40,
+    ratio=2**40,
+    cell_bytes=2**40,
+    elements=200_000,
 )
 MEMORY = 16 * 2**20  # what reading any bomb may allocate, the file itself aside
 
@@ -71,6 +77,11 @@ AS_SENT: list[tuple[str, Callable[[], bytes], str]] = [
     ("100,000 zip entries", lambda: bombs.many_entries(100_000), "holds 100,00. files"),
     ("20,000 sheets", bombs.many_sheets, "holds 20,00. files"),
     (
+        "200,000 entries behind a decoy zip64 record",
+        lambda: bombs.zip64_directory(200_000, decoy=True),
+        "holds 200,000 files",
+    ),
+    (
         "200,000 entries behind a zip64 record",
         lambda: bombs.zip64_directory(200_000),
         "holds 200,000 files",
@@ -97,12 +108,13 @@ PAST_THE_CHECKS: list[tuple[str, Callable[[], bytes], str]] = [
     ("more styles than Excel allows", lambda: bombs.styles(10**6), "more than 65,536 cell styles"),
     ("more strings than cells", lambda: bombs.shared_strings(10**6), "more than 1,010 texts"),
     ("a row past the last", lambda: bombs.tall(1000), "more than 100 rows"),
-    ("nesting", lambda: bombs.deep(10**6), "nest them deeper"),
-    ("a long tag", lambda: bombs.long_tag(2 * 10**6), "over a megabyte without closing a tag"),
+    ("nesting", lambda: bombs.deep(10**6), "nest their entries deeper"),
+    ("a long tag", lambda: bombs.long_tag(2 * 10**6), "a tag or comment over a megabyte long"),
+    ("a long comment", lambda: bombs.long_comment(10**7), "a tag or comment over a megabyte long"),
     (
         "junk elements",
         lambda: bombs.workbook(bombs.sheet(bombs.repeat(b"", b"<x/>", 10**6, b""))),
-        "hold more entries",
+        "holds more than 200,000 XML elements",
     ),
     (
         "a long cell",
