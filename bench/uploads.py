@@ -94,6 +94,12 @@ def legal_roster(rows: int, kind: str) -> bytes:
     )
 
 
+def wrong_everywhere(header: list[str], rows: int = 200_000) -> bytes:
+    """Every row wrong in every column the page reads (about 20 MB of CSV)."""
+    line = ",".join("𠀀技𠀀技𠀀" for _ in header).encode()
+    return b"\n".join([",".join(header).encode(), *[line] * rows]) + b"\n"
+
+
 # name, the file for a page's header, the pages it goes to
 FILES: list[tuple[str, Callable[[list[str]], bytes], tuple[str, ...]]] = [
     ("27M cells in one row", lambda h: bombs.wide_row(header=h), ("roster", "staff", "results")),
@@ -107,6 +113,9 @@ FILES: list[tuple[str, Callable[[list[str]], bytes], tuple[str, ...]]] = [
     ("10M nested elements", lambda h: bombs.deep(header=h), ("roster",)),
     ("400 MB tag", lambda h: bombs.long_tag(header=h), ("roster",)),
     ("45 MB of commas", lambda h: bombs.csv_row(header=h), ("roster", "staff", "results")),
+    ("200,000 rows all wrong", wrong_everywhere, ("roster", "staff", "results")),
+    ("a 100 MB comment", lambda h: bombs.long_comment(header=h), ("roster",)),
+    ("zip64 decoy, 400,000 entries", lambda h: bombs.zip64_directory(decoy=True), ("roster",)),
     ("45 MB quoted field", lambda h: bombs.csv_quote(header=h), ("roster",)),
     ("every cell of 200,001x50", lambda h: full_grid(), ("roster",)),
     ("200,000-row roster (xlsx)", lambda h: legal_roster(200_000, "xlsx"), ("roster",)),

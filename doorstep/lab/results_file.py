@@ -11,6 +11,7 @@ from doorstep.core.models import User
 from doorstep.core.tables import (
     Column,
     RowError,
+    RowErrors,
     Source,
     TableFileError,
     bad_rows_summary,
@@ -18,6 +19,7 @@ from doorstep.core.tables import (
 )
 from doorstep.lab.actions import results
 
+CHECK_CHUNK = 2_000  # rows checked at a time
 COLUMNS = [
     Column("tube", "管码", "tube", True, ("试管编码", "采样管编码", "条码", "barcode")),
     Column("result", "结果", "result", True, ("检测结果",)),
@@ -29,7 +31,7 @@ COLUMNS = [
 
 @dataclass
 class ResultsReport:
-    errors: list[RowError] = field(default_factory=list)
+    errors: RowErrors = field(default_factory=RowErrors)
     answers: list[dict[str, Any]] = field(default_factory=list)
     file_error: str = ""  # the file as a whole could not be read: no row was checked
 
@@ -68,7 +70,11 @@ def import_results(user: User | None, data: Source, filename: str = "") -> Resul
     parsed: list[dict[str, Any]] = []
     numbers: list[int] = []
     seen: dict[str, int] = {}
+    last = 0
     for number, cells in rows:
+        if report.errors.stop(last):
+            break
+        last = number
         row = {key: cells[i] if i < len(cells) else "" for key, i in mapped.positions.items()}
         tube = str(row.get("tube", "")).strip().upper()
         if tube in seen:
@@ -84,28 +90,33 @@ def import_results(user: User | None, data: Source, filename: str = "") -> Resul
         seen[tube] = number
         parsed.append(row)
         numbers.append(number)
-    for number, row, outcome in zip(
-        numbers, parsed, results.check(list(parsed), user), strict=True
-    ):
-        if isinstance(outcome, results.ResultRefused):
-            column = (
-                "result" if outcome.code == "invalid" and "esult" in outcome.message else "tube"
-            )
-            report.errors.append(
-                RowError(
-                    number,
-                    mapped.spelled.get(column, column),
-                    str(row.get(column, "")),
-                    outcome.message,
+    # Checked a chunk at a time, so that what the check holds stays small, and no further than
+    # the errors a report keeps.
+    for start in range(0, len(parsed), CHECK_CHUNK):
+        if report.errors.stop(numbers[start - 1] if start else 0):
+            break
+        chunk = parsed[start : start + CHECK_CHUNK]
+        checked = zip(numbers[start:], chunk, results.check(list(chunk), user), strict=False)
+        for number, row, outcome in checked:
+            if isinstance(outcome, results.ResultRefused):
+                column = (
+                    "result" if outcome.code == "invalid" and "esult" in outcome.message else "tube"
                 )
-            )
+                report.errors.append(
+                    RowError(
+                        number,
+                        mapped.spelled.get(column, column),
+                        str(row.get(column, "")),
+                        outcome.message,
+                    )
+                )
     if report.errors:
         report.errors.sort(key=lambda e: e.row)
         return report
     report.answers = results.record(user, list(parsed))
-    report.errors = [
-        RowError(number, mapped.spelled["tube"], a["tube"], a["error"]["message"])
-        for number, a in zip(numbers, report.answers, strict=True)
-        if a["status"] == "rejected"
-    ]
+    for number, a in zip(numbers, report.answers, strict=True):
+        if a["status"] == "rejected":
+            report.errors.append(
+                RowError(number, mapped.spelled["tube"], a["tube"], a["error"]["message"])
+            )
     return report

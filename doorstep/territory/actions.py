@@ -18,7 +18,7 @@ from doorstep.core.limits import Limit
 from doorstep.core.masking import mask_document
 from doorstep.core.models import AuditAction, User
 from doorstep.core.spreadsheets import safe_row, sheet_title
-from doorstep.core.tables import RowError, Source, TableFileError, bad_rows_summary
+from doorstep.core.tables import RowError, RowErrors, Source, TableFileError, bad_rows_summary
 from doorstep.territory import hooks
 from doorstep.territory.models import Building, Community, Grid, Household, Resident, Town, Unit
 from doorstep.territory.roster import ParsedRoster, RosterRow, parse_roster
@@ -32,7 +32,7 @@ _DIGITS = re.compile(r"\d+")
 class ImportReport:
     town: str
     dry_run: bool
-    errors: list[RowError] = field(default_factory=list)
+    errors: RowErrors = field(default_factory=RowErrors)
     file_error: str = ""
     rows: int = 0
     created: int = 0
@@ -106,7 +106,8 @@ def import_roster(
             report.elsewhere = _check_elsewhere(parsed, town, allowed_communities)
     report.rows = len(parsed.rows)
     if parsed.errors:
-        report.errors = sorted(parsed.errors, key=lambda e: e.row)
+        parsed.errors.sort(key=lambda e: e.row)
+        report.errors = parsed.errors
         _audit_import(user, town_name, filename, report)
         return report
     one_transaction = dry_run or connection.vendor != "sqlite"
@@ -141,7 +142,7 @@ def _audit_import(user: User | None, town_name: str, filename: str, report: Impo
             "file": filename,
             "dry_run": report.dry_run,
             "rows": report.rows,
-            "bad_rows": len({e.row for e in report.errors}),
+            "bad_rows": len(report.errors.rows),
             "created": report.created,
             "updated": report.updated,
             "moved": report.moved,

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from doorstep.core.idnumbers import InvalidValue, normalise_document, normalise_phone
 from doorstep.core.masking import mask_document, mask_name, mask_phone
-from doorstep.core.tables import Column, RowError, Source, TableFileError, read_table
+from doorstep.core.tables import Column, RowError, RowErrors, Source, TableFileError, read_table
 from doorstep.territory.models import DocumentType
 
 RosterFileError = TableFileError
@@ -79,7 +79,7 @@ class RosterRow:
 @dataclass
 class ParsedRoster:
     rows: list[RosterRow] = field(default_factory=list)
-    errors: list[RowError] = field(default_factory=list)
+    errors: RowErrors = field(default_factory=RowErrors)
     ignored_columns: list[str] = field(default_factory=list)
     # How the file spells each column it has, for messages.
     headers: dict[str, str] = field(default_factory=dict)
@@ -94,7 +94,11 @@ def parse_roster(data: Source) -> ParsedRoster:
     spelled = {c.key: header.spelled.get(c.key, c.header_zh) for c in COLUMNS}
     seen: dict[str, int] = {}
     grids: dict[tuple[str, str], tuple[str, int]] = {}
+    last = 0
     for number, cells in sheet.drain():
+        if parsed.errors.stop(last):
+            break
+        last = number
         row = _parse_row(number, cells, header.positions, spelled, parsed.errors)
         if row is None:
             continue
@@ -136,7 +140,7 @@ def _parse_row(
     cells: tuple[str, ...],
     positions: dict[str, int],
     spelled: dict[str, str],
-    errors: list[RowError],
+    errors: RowErrors,
 ) -> RosterRow | None:
     def get(key: str) -> str:
         index = positions.get(key)
@@ -144,7 +148,7 @@ def _parse_row(
             return ""
         return cells[index].strip()
 
-    before = len(errors)
+    before = errors.total
 
     def fail(key: str, value: str, message: str) -> None:
         errors.append(RowError(number, spelled[key], value, message))
@@ -197,7 +201,7 @@ def _parse_row(
             shown = mask_name(values[key]) if key == "name" else values[key][:20] + "…"
             fail(key, shown, _("too long: at most %(limit)d characters.") % {"limit": limit})
 
-    if len(errors) > before:
+    if errors.total > before:
         return None
     return RosterRow(
         row=number,

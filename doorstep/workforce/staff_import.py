@@ -13,6 +13,7 @@ from doorstep.core.masking import mask_phone
 from doorstep.core.tables import (
     Column,
     RowError,
+    RowErrors,
     Sheet,
     Source,
     TableFileError,
@@ -59,7 +60,7 @@ _SPLIT = re.compile(r"[、,，;；/\s]+")
 
 @dataclass
 class StaffReport:
-    errors: list[RowError] = field(default_factory=list)
+    errors: RowErrors = field(default_factory=RowErrors)
     file_error: str = ""
     created: int = 0
     updated: int = 0
@@ -110,7 +111,11 @@ def _parse(sheet: Sheet, report: StaffReport) -> list[_Row]:
     spelled = {c.key: header.spelled.get(c.key, c.header_zh) for c in COLUMNS}
     good: list[_Row] = []
     seen: dict[str, int] = {}
+    last = 0
     for number, cells in rows:
+        if report.errors.stop(last):
+            break
+        last = number
         values = {
             c.key: (
                 cells[header.positions[c.key]].strip()
@@ -119,7 +124,7 @@ def _parse(sheet: Sheet, report: StaffReport) -> list[_Row]:
             )
             for c in COLUMNS
         }
-        before = len(report.errors)
+        before = report.errors.total
         for c in COLUMNS:
             if c.required and not values[c.key]:
                 report.errors.append(
@@ -145,7 +150,7 @@ def _parse(sheet: Sheet, report: StaffReport) -> list[_Row]:
                     _("unknown skill; use 采样, 登记, 秩序维护, 司机, 入户, 组长 separated by 、"),
                 )
             )
-        if len(report.errors) > before:
+        if report.errors.total > before:
             continue
         if phone in seen:
             report.errors.append(

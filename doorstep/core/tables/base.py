@@ -18,7 +18,9 @@ Source = bytes | IO[bytes]
 # Control characters no spreadsheet writes in text: PostgreSQL refuses NUL, and an XLSX export
 # cannot hold any of them.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-MEMO = 10_000  # values a column's memo keeps (see ``Sink._shared``)
+MEMO = 10_000
+MAX_ERRORS = 1_000  # problems an import keeps before it stops checking
+SHOWN = 60  # characters of a bad value a problem shows  # values a column's memo keeps (see ``Sink._shared``)
 
 
 class TableFileError(ValueError):
@@ -41,6 +43,10 @@ class RowError:
     value: str
     message: str
 
+    def __post_init__(self) -> None:
+        if len(self.value) > SHOWN:  # enough to find the cell, never a whole cell per row
+            self.value = self.value[:SHOWN] + "…"
+
     def as_line(self) -> str:
         shown = f" «{self.value}»" if self.value else ""
         return _("row %(row)d, %(column)s%(value)s: %(message)s") % {
@@ -51,9 +57,41 @@ class RowError:
         }
 
 
-def bad_rows_summary(errors: Sequence[RowError]) -> str:
+class RowErrors(list[RowError]):
+    """A file's problems as an import finds them, the first ``MAX_ERRORS`` kept: a file wrong
+    on every row must hold neither a message per row nor the time to write them all. Imports
+    stop checking rows once it is ``full`` and say where (``stopped_at``)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.total = 0
+        self.rows: set[int] = set()
+        self.stopped_at: int | None = None
+
+    def append(self, error: RowError) -> None:
+        self.total += 1
+        self.rows.add(error.row)
+        if len(self) < MAX_ERRORS:
+            super().append(error)
+
+    @property
+    def full(self) -> bool:
+        return self.total >= MAX_ERRORS
+
+    def stop(self, row: int) -> bool:
+        """Whether checking stops after ``row``: it does once the list is full."""
+        if self.full:
+            self.stopped_at = row
+        return self.full
+
+
+def bad_rows_summary(errors: RowErrors) -> str:
+    if errors.stopped_at is not None:
+        return _(
+            "At least %(count)d bad rows by row %(row)d, where checking stopped: nothing was imported. Fix them and import the file again."
+        ) % {"count": len(errors.rows), "row": errors.stopped_at}
     return _("%(count)d bad row(s): nothing was imported. Fix them and import the file again.") % {
-        "count": len({e.row for e in errors})
+        "count": len(errors.rows)
     }
 
 

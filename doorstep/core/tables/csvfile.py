@@ -17,6 +17,9 @@ from django.utils.translation import gettext as _
 
 from doorstep.core.tables.base import Column, Limits, Sheet, Sink, TableFileError
 
+# How people know the encodings tried.
+NAMES = {"utf-8-sig": "UTF-8", "gb18030": "GBK/GB18030", "utf-16": "UTF-16"}
+
 
 def read_csv(
     stream: IO[bytes],
@@ -35,8 +38,9 @@ def read_csv(
             text.detach()  # the caller's file stays open
     raise TableFileError(
         _(
-            "The file's text encoding could not be read (tried UTF-8 and GBK/GB18030). Save it from Excel as .xlsx, or as CSV UTF-8."
+            "The file's text encoding could not be read (tried %(tried)s). Save it from Excel as .xlsx, or as CSV UTF-8."
         )
+        % {"tried": ", ".join(NAMES[e] for e in encodings)}
     )
 
 

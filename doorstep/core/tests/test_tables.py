@@ -348,6 +348,15 @@ def test_excels_unicode_text_utf16_with_tabs_is_read():
         assert rows == [(2, ("阳光里", "张伟"))]
 
 
+def test_a_file_in_no_encoding_it_could_be_says_which_were_tried():
+    with pytest.raises(TableFileError, match=r"tried UTF-8, GBK/GB18030\)"):
+        read_table(b"\xfa\xfb\xfc\x81\x30\xff" * 20, COLUMNS, SMALL)
+    with pytest.raises(TableFileError, match=r"tried UTF-16\)"):
+        read_table(
+            b"\xff\xfe" + "社区\t姓名\n".encode("utf-16-le") + b"\x00\xd8\x41\x00", COLUMNS, SMALL
+        )
+
+
 def test_csv_in_gbk_with_tabs_and_old_mac_line_ends_is_read():
     text = "社区\t姓名\r阳光里\t张伟\r和苑\t李娜\r"
     assert read_table(text.encode("gb18030"), COLUMNS, SMALL).rows == [
@@ -377,6 +386,49 @@ def test_each_upload_page_refuses_a_bomb_by_name_and_writes_nothing(request, url
     assert not Resident.objects.exists()
     assert not Staff.objects.exists()
     assert not ResultEntry.objects.exists()
+
+
+WRONG_EVERYWHERE = [
+    (
+        "/territory/roster/",
+        "worker",
+        "社区,楼栋,房号,姓名,证件号码",
+        "阳光里社区,1号楼,{n},张伟,x{n}",
+    ),
+    (
+        "/workforce/staff/import/",
+        "commander",
+        "单位,姓名,手机号,技能",
+        "杨柳青镇,张伟,1{n},{skills}",
+    ),
+    ("/lab/results/", "lab", "tube,result", "T{n:08d},maybe"),
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("url", "role", "header", "line"), WRONG_EVERYWHERE, ids=[w[0] for w in WRONG_EVERYWHERE]
+)
+def test_a_file_wrong_on_every_row_is_checked_only_to_its_first_thousand_problems(
+    request, url, role, header, line
+):
+    """Every row wrong (600 astral skills each, for the staff list): the import stops
+    checking at its thousandth problem, keeps at most that many, each value cut short."""
+    skills = "、".join(["𠀀技"] * 600)
+    rows = "\n".join(line.format(n=n, skills=skills) for n in range(5000))
+    data = f"{header}\n{rows}\n".encode()
+    tracemalloc.start()
+    response = client_for(request.getfixturevalue(role)).post(url, {"file": io.BytesIO(data)})
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    page = response.content.decode()
+    assert response.status_code == 400
+    alerts = re.findall(r"class=\"alert[^>]*>\s*(?:<strong>)?([^<]+)", page)
+    assert re.search(r"At least \d+ bad rows by row \d+, where checking stopped", page), alerts
+    listed = re.search(r'<ul class="errors">(.*?)</ul>', page, re.S)
+    assert listed and listed.group(1).count("<li>") == 201  # 200 shown, and a count of the rest
+    assert "𠀀技" * 30 not in page  # a value is cut to 60 characters
+    assert peak < 64 * 2**20, f"{peak / 2**20:.0f} MB"
 
 
 @pytest.mark.django_db
