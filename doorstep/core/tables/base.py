@@ -19,6 +19,7 @@ Source = bytes | IO[bytes]
 # cannot hold any of them.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 MEMO = 10_000
+TITLE_ROWS = 5  # rows of title a file may have above its header
 MAX_ERRORS = 1_000  # problems an import keeps before it stops checking
 SHOWN = 60  # characters of a bad value a problem shows  # values a column's memo keeps (see ``Sink._shared``)
 
@@ -108,8 +109,13 @@ class Header:
     ignored: list[str]
 
 
-def map_header(row: Sequence[str], columns: Sequence[Column]) -> Header:
-    lookup = {header_key(n): c.key for c in columns for n in (c.header_zh, c.header_en, *c.aliases)}
+def _names(columns: Sequence[Column]) -> dict[str, str]:
+    """Each way a header may name a column, as ``header_key`` reads it, and the column's key."""
+    return {header_key(n): c.key for c in columns for n in (c.header_zh, c.header_en, *c.aliases)}
+
+
+def map_header(row: Sequence[str], columns: Sequence[Column], number: int = 1) -> Header:
+    lookup = _names(columns)
     positions: dict[str, int] = {}
     spelled: dict[str, str] = {}
     ignored: list[str] = []
@@ -129,8 +135,13 @@ def map_header(row: Sequence[str], columns: Sequence[Column]) -> Header:
     missing = [c for c in columns if c.required and c.key not in positions]
     if missing:
         raise TableFileError(
-            _("The header row (row 1) lacks the column(s) %(columns)s. Use the template's headers.")
-            % {"columns": ", ".join(f"{c.header_zh} / {c.header_en}" for c in missing)}
+            _(
+                "The header row (row %(row)d) lacks the column(s) %(columns)s. Use the template's headers; a title above them is fine."
+            )
+            % {
+                "row": number,
+                "columns": ", ".join(f"{c.header_zh} / {c.header_en}" for c in missing),
+            }
         )
     return Header(positions, spelled, ignored)
 
@@ -242,6 +253,8 @@ class Sink:
         self._kept: tuple[int, ...] = ()
         self._wanted: frozenset[int] = frozenset()
         self._memos: list[dict[str, str]] = []
+        self._names = _names(columns)
+        self._titles = 0  # rows of title above the header
         self.rows: list[tuple[int, tuple[str, ...]]] = []
         self.held = 0  # bytes of the text kept, shared strings counted once
 
@@ -251,7 +264,7 @@ class Sink:
 
     def row(self, number: int, cells: Mapping[int, str]) -> None:
         """One row of the file (empty ones too, for the count), with the cells it was asked for."""
-        if number > self.limits.rows + 1:  # the header is row 1
+        if number > self.limits.rows + 1 + self._titles:  # the header is row 1, or under a title
             raise too_many_rows(self.limits)
         if not any(cells.values()):
             return
@@ -266,7 +279,7 @@ class Sink:
                     % {"row": number, "column": column + 1}
                 )
         if self.header is None:
-            self._read_header(cells)
+            self._read_header(number, cells)
         else:
             kept = zip(self._kept, self._memos, strict=True)
             self.rows.append(
@@ -298,10 +311,14 @@ class Sink:
             memo[text] = text
         return text
 
-    def _read_header(self, cells: Mapping[int, str]) -> None:
+    def _read_header(self, number: int, cells: Mapping[int, str]) -> None:
         # The readers have refused any cell beyond the column limit.
         width = 1 + max(c for c, text in cells.items() if text)
-        found = map_header([cells.get(c, "") for c in range(width)], self.columns)
+        titles = [cells.get(c, "") for c in range(width)]
+        if self._titles < TITLE_ROWS and not any(header_key(t) in self._names for t in titles):
+            self._titles += 1  # a title above the header ("阳光里社区居民名单"): it names no column
+            return
+        found = map_header(titles, self.columns, number)
         self._kept = tuple(found.positions.values())
         self._memos = [{} for _ in self._kept]
         self._wanted = frozenset(self._kept)

@@ -161,6 +161,21 @@ def test_empty_rows_are_counted_not_kept_and_row_numbers_stay_excels():
     assert sheet.header.positions == {"community": 0, "name": 1}
 
 
+def test_a_title_above_the_header_is_passed_over_and_a_missing_header_names_its_row():
+    titled = [["阳光里社区居民名单"], ["2026年12月"], ["社区", "姓名"], ["阳光里", "张伟"]]
+    for data in (workbook(titled), "\n".join(",".join(r) for r in titled).encode()):
+        sheet = read_table(data, COLUMNS, SMALL)
+        assert sheet.rows == [(4, ("阳光里", "张伟"))]
+    untitled = [["说明"], ["社区", "名字"], ["阳光里", "张伟"]]
+    with pytest.raises(
+        TableFileError, match=r"The header row \(row 2\) lacks the column\(s\) 姓名"
+    ):
+        read_table(workbook(untitled), COLUMNS, SMALL)
+    only_titles = [[f"说明{n}"] for n in range(7)]
+    with pytest.raises(TableFileError, match=r"The header row \(row 6\) lacks"):
+        read_table(workbook(only_titles), COLUMNS, SMALL)
+
+
 def test_only_the_callers_columns_are_kept_whatever_the_files_width():
     wide = [["备注", "x1", "社区", "x2", "姓名", "x3"], ["n", "1", "阳光里", "2", "张伟", "3"]]
     for data in (workbook(wide), "\n".join(",".join(r) for r in wide).encode()):
