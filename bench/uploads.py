@@ -70,11 +70,13 @@ def column(n: int) -> str:
     return name
 
 
-def full_grid(rows: int = 200_000, columns: int = 50) -> bytes:
-    """Every row full to the last column of empty styled cells: the most cells the limits let a
-    sheet hold, each with its reference, so the packing ratio stays near Excel's."""
+def full_grid(rows: int = 200_000, columns: int = 50, values: bool = False) -> bytes:
+    """Every row full to the last column of empty styled cells (or of numbers): the most cells
+    the limits let a sheet hold, each with its reference, so the packing ratio stays near
+    Excel's. With values, each cell is two elements, past the workbook's element budget."""
     letters = [column(c) for c in range(columns)]
-    template = "".join(f'<c r="{c}{{0}}" s="1"/>' for c in letters)
+    cell = '<c r="{c}{{0}}"><v>{n}</v></c>' if values else '<c r="{c}{{0}}" s="1"/>'
+    template = "".join(cell.format(c=c, n=n) for n, c in enumerate(letters))
 
     body = (f'<row r="{r}">{template.format(r)}</row>'.encode() for r in range(2, rows + 2))
     return bombs.workbook(bombs.sheet(body))
@@ -118,6 +120,7 @@ FILES: list[tuple[str, Callable[[list[str]], bytes], tuple[str, ...]]] = [
     ("zip64 decoy, 400,000 entries", lambda h: bombs.zip64_directory(decoy=True), ("roster",)),
     ("45 MB quoted field", lambda h: bombs.csv_quote(header=h), ("roster",)),
     ("every cell of 200,001x50", lambda h: full_grid(), ("roster",)),
+    ("200,001x50 numbers", lambda h: full_grid(values=True), ("roster",)),
     ("200,000-row roster (xlsx)", lambda h: legal_roster(200_000, "xlsx"), ("roster",)),
     ("200,000-row roster (csv)", lambda h: legal_roster(200_000, "csv"), ("roster",)),
 ]
