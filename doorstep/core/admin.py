@@ -24,6 +24,7 @@ def _access(user: User) -> dict[str, object]:
     """What decides whose data a user sees and what they may do."""
     return {
         "role": user.role,
+        "district": user.district_id,
         "town": user.town_id,
         "communities": sorted(user.communities.values_list("pk", flat=True)) if user.pk else [],
         "grids": sorted(user.grids.values_list("pk", flat=True)) if user.pk else [],
@@ -38,12 +39,12 @@ class UserAdmin(BaseUserAdmin):
     """A change of a user's role, town, communities, grids or admin rights is written to the audit
     log with what it was and what it became."""
 
-    list_display = ("username", "get_full_name", "role", "town", "is_active")
-    list_filter = ("role", "is_active", "town")
+    list_display = ("username", "get_full_name", "role", "district", "town", "is_active")
+    list_filter = ("role", "is_active", "district", "town")
     filter_horizontal = ("communities", "grids", "groups", "user_permissions")
     fieldsets = (
         *(BaseUserAdmin.fieldsets or ()),
-        ("Doorstep", {"fields": ("role", "phone", "town", "communities", "grids")}),
+        ("Doorstep", {"fields": ("role", "phone", "district", "town", "communities", "grids")}),
     )
 
     def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]

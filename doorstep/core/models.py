@@ -10,6 +10,15 @@ from doorstep.core.roles import CAPABILITIES, TOWN_WIDE, Can, Role
 class User(AbstractUser):
     role = models.CharField(_("role"), max_length=32, choices=Role.choices, default=Role.CANVASSER)
     phone = models.CharField(_("phone"), max_length=20, blank=True)
+    # A district commander sees every town of this district.
+    district = models.ForeignKey(
+        "territory.District",
+        verbose_name=_("district"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     # Town-wide roles see every community of their town; the others only these communities.
     town = models.ForeignKey(
         "territory.Town",
@@ -41,6 +50,11 @@ class User(AbstractUser):
     @property
     def is_town_wide(self) -> bool:
         return self.is_superuser or self.role in TOWN_WIDE
+
+    @property
+    def is_district_wide(self) -> bool:
+        """A district commander: every town of their district (none if they have no district)."""
+        return self.role == Role.DISTRICT_COMMANDER and not self.is_superuser
 
 
 class AuditAction(models.TextChoices):

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 
 class Role(models.TextChoices):
+    DISTRICT_COMMANDER = "district_commander", _("District commander")
     COMMANDER = "commander", _("Commander")
     COMMUNITY_WORKER = "community_worker", _("Community worker")
     TEAM_LEADER = "team_leader", _("Team leader")
@@ -45,32 +46,40 @@ class Can(StrEnum):
     MANAGE_NEEDS = "manage_needs"
     # Mark an alert as seen and being acted on (it stays listed while its condition holds).
     ACK_ALERTS = "ack_alerts"
+    # The district's board and report, and its side of support: quotas for sending towns.
+    VIEW_DISTRICT = "view_district"
+    MANAGE_SUPPORT = "manage_support"
 
+
+_COMMAND = frozenset(
+    {
+        Can.VIEW_DASHBOARD,
+        Can.VIEW_NEEDS,
+        Can.MANAGE_NEEDS,
+        Can.VIEW_RESIDENTS,
+        Can.REVEAL_PERSONAL,
+        Can.EXPORT_PERSONAL,
+        Can.PRINT_CODES,
+        Can.VIEW_CAMPAIGNS,
+        Can.EDIT_ZONES,
+        Can.CREATE_CAMPAIGNS,
+        Can.VIEW_WORKFORCE,
+        Can.MANAGE_WORKFORCE,
+        Can.CHECK_IN,
+        Can.VIEW_CANVASS,
+        Can.SCAN,
+        Can.VIEW_SITES,
+        Can.MANAGE_SITES,
+        Can.VIEW_RETESTS,
+        Can.ACK_ALERTS,
+    }
+)
 
 CAPABILITIES: dict[str, frozenset[Can]] = {
-    Role.COMMANDER: frozenset(
-        {
-            Can.VIEW_DASHBOARD,
-            Can.VIEW_NEEDS,
-            Can.MANAGE_NEEDS,
-            Can.VIEW_RESIDENTS,
-            Can.REVEAL_PERSONAL,
-            Can.EXPORT_PERSONAL,
-            Can.PRINT_CODES,
-            Can.VIEW_CAMPAIGNS,
-            Can.EDIT_ZONES,
-            Can.CREATE_CAMPAIGNS,
-            Can.VIEW_WORKFORCE,
-            Can.MANAGE_WORKFORCE,
-            Can.CHECK_IN,
-            Can.VIEW_CANVASS,
-            Can.SCAN,
-            Can.VIEW_SITES,
-            Can.MANAGE_SITES,
-            Can.VIEW_RETESTS,
-            Can.ACK_ALERTS,
-        }
-    ),
+    # A district commander commands every town of the district as its own commander would, and
+    # the district besides.
+    Role.DISTRICT_COMMANDER: _COMMAND | {Can.VIEW_DISTRICT, Can.MANAGE_SUPPORT},
+    Role.COMMANDER: _COMMAND,
     Role.COMMUNITY_WORKER: frozenset(
         {
             Can.VIEW_NEEDS,
@@ -112,5 +121,6 @@ CAPABILITIES: dict[str, frozenset[Can]] = {
     Role.ADMIN: frozenset(set(Can)),
 }
 
-# Roles whose personal-data scope is the whole town; the others see only their communities.
-TOWN_WIDE = frozenset({Role.COMMANDER, Role.ADMIN})
+# Roles whose personal-data scope is the whole town (a district commander's: every town of the
+# district); the others see only their communities.
+TOWN_WIDE = frozenset({Role.DISTRICT_COMMANDER, Role.COMMANDER, Role.ADMIN})

@@ -20,7 +20,16 @@ from doorstep.core.models import AuditAction, User
 from doorstep.core.spreadsheets import safe_row, sheet_title
 from doorstep.core.tables import RowError, RowErrors, Source, TableFileError, bad_rows_summary
 from doorstep.territory import hooks
-from doorstep.territory.models import Building, Community, Grid, Household, Resident, Town, Unit
+from doorstep.territory.models import (
+    Building,
+    Community,
+    District,
+    Grid,
+    Household,
+    Resident,
+    Town,
+    Unit,
+)
 from doorstep.territory.roster import ParsedRoster, RosterRow, parse_roster
 from doorstep.territory.scoping import scoped
 
@@ -80,8 +89,12 @@ def import_roster(
     dry_run: bool = False,
     allowed_communities: set[str] | None = None,
     filename: str = "",
+    district_name: str = "",
 ) -> ImportReport:
     """Check the whole file, then write all of it, or nothing when any row is bad.
+
+    ``district_name`` places a new town in its district (created if need be); a town already in
+    another district is refused, never moved by a roster.
 
     ``allowed_communities`` limits a scoped user to their own communities: a row for another
     community, or for a resident already on another community's roster, is a bad row, not a
@@ -100,6 +113,9 @@ def import_roster(
         return report
     report.ignored_columns = parsed.ignored_columns
     town = Town.objects.filter(name=town_name).first()
+    report.file_error = _district_conflict(town, district_name)
+    if report.file_error:
+        return report
     if allowed_communities is not None:
         _check_scope(parsed, allowed_communities)
         if town is not None:
@@ -114,6 +130,9 @@ def import_roster(
     try:
         with transaction.atomic() if one_transaction else nullcontext():
             town, _created = Town.objects.get_or_create(name=town_name)
+            if district_name and town.district_id is None:
+                town.district = District.objects.get_or_create(name=district_name)[0]
+                town.save(update_fields=["district"])
             for chunk in _chunks(parsed.rows, CHUNK_ROWS):
                 with transaction.atomic():
                     _apply(town, list(chunk), report)
@@ -125,6 +144,18 @@ def import_roster(
     except _DryRun:
         _audit_import(user, town_name, filename, report)
     return report
+
+
+def _district_conflict(town: Town | None, district_name: str) -> str:
+    if not district_name or town is None or town.district_id is None:
+        return ""
+    current = str(town.district)
+    if current == district_name:
+        return ""
+    return _(
+        "%(town)s belongs to %(current)s, not %(district)s: a roster does not move a town between "
+        "districts. Leave out the district, or ask an administrator to move the town."
+    ) % {"town": town.name, "current": current, "district": district_name}
 
 
 # Rows written per transaction on SQLite: about half a second each on this machine (a 200,000-row

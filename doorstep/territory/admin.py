@@ -1,11 +1,26 @@
 from django.contrib import admin
 
-from doorstep.territory.models import Building, Community, Grid, Household, Resident, Town, Unit
+from doorstep.territory.models import (
+    Building,
+    Community,
+    District,
+    Grid,
+    Household,
+    Resident,
+    Town,
+    Unit,
+)
+
+
+@admin.register(District)
+class DistrictAdmin(admin.ModelAdmin):
+    list_display = ("name", "is_demo")
 
 
 @admin.register(Town)
 class TownAdmin(admin.ModelAdmin):
-    list_display = ("name", "is_demo")
+    list_display = ("name", "district", "is_demo")
+    list_filter = ("district",)
 
 
 @admin.register(Community)

@@ -1,4 +1,5 @@
-"""Town ▸ community ▸ building ▸ unit ▸ household ▸ resident, and grids inside communities."""
+"""District ▸ town ▸ community ▸ building ▸ unit ▸ household ▸ resident, and grids inside
+communities."""
 
 from __future__ import annotations
 
@@ -9,8 +10,32 @@ from doorstep.core import codes, idnumbers
 from doorstep.core.masking import mask_document, mask_name, mask_phone
 
 
+class District(models.Model):
+    """A district (区) whose command sends cadres between its towns and sees them all."""
+
+    name = models.CharField(_("name"), max_length=100)
+    is_demo = models.BooleanField(_("demo data"), default=False)
+
+    class Meta:
+        verbose_name = _("district")
+        verbose_name_plural = _("districts")
+        constraints = [models.UniqueConstraint(fields=["name"], name="district_name_unique")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Town(models.Model):
     name = models.CharField(_("name"), max_length=100)
+    # A town (街镇) of a district; a town with none stands alone, as every town did before.
+    district = models.ForeignKey(
+        District,
+        verbose_name=_("district"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="towns",
+    )
     # Demo towns are built by `doorstep demo`; their people are synthetic and the pages say so.
     is_demo = models.BooleanField(_("demo data"), default=False)
 

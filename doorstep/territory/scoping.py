@@ -1,9 +1,10 @@
 """The one place that decides whose personal data a user may see.
 
 Every query of residents, households, buildings or communities made on behalf of a user goes
-through ``scoped``. Town-wide roles (commander, admin) see their town (all towns if they have
-none set); the others see only the communities they are assigned to, and a grid worker (a user
-given grids) only the buildings of their grids there. Roles without the capability to view
+through ``scoped``. A district commander sees every town of their district (nothing without
+one); town-wide roles (commander, admin) see their town (all towns if they have none set); the
+others see only the communities they are assigned to, and a grid worker (a user given grids)
+only the buildings of their grids there. Roles without the capability to view
 residents see no personal data at all: the lab works with tube codes only.
 """
 
@@ -15,7 +16,7 @@ from django.db.models import Model, QuerySet
 
 from doorstep.core.models import User
 from doorstep.core.roles import Can
-from doorstep.territory.models import Community, Resident
+from doorstep.territory.models import Community, Resident, Town
 
 M = TypeVar("M", bound=Model)
 
@@ -54,6 +55,10 @@ def scoped(user: User, queryset: QuerySet[M], community_path: str = "community")
     if not user.is_authenticated or not user.is_active:
         return queryset.none()
     prefix = f"{community_path}__" if community_path else ""
+    if user.is_district_wide:
+        if user.district_id is None:
+            return queryset.none()
+        return queryset.filter(**{f"{prefix}town__district_id": user.district_id})
     if user.is_town_wide:
         if user.town_id is None:
             return queryset
@@ -80,6 +85,9 @@ def town_ids(user: User) -> set[int] | None:
     """The towns a user works in; None means every town (an admin with no town set)."""
     if not user.is_authenticated or not user.is_active:
         return set()
+    if user.is_district_wide:
+        towns = Town.objects.filter(district_id=user.district_id) if user.district_id else []
+        return {town.pk for town in towns}
     if user.is_town_wide and user.town_id is None:
         return None
     ids = set(user.communities.values_list("town_id", flat=True))

@@ -23,7 +23,15 @@ from doorstep.core.models import User
 from doorstep.sampling.actions import create_site
 from doorstep.sampling.models import Lane, Site
 from doorstep.territory.actions import assign_person_codes, floor_from_room
-from doorstep.territory.models import Building, Community, Household, Resident, Town, Unit
+from doorstep.territory.models import (
+    Building,
+    Community,
+    District,
+    Household,
+    Resident,
+    Town,
+    Unit,
+)
 from doorstep.workforce import actions as workforce
 from doorstep.workforce.actions import new_worker_code
 from doorstep.workforce.models import DutyRole, Purpose, Staff, SupportUnit, Team
@@ -40,8 +48,20 @@ def valid_id(n: int | None = None, born: str = "19900101") -> str:
     return body + id_check_character(body)
 
 
-def make_town(name: str = "中北镇") -> Town:
-    return Town.objects.get_or_create(name=name)[0]
+def make_town(name: str = "中北镇", district: District | None = None) -> Town:
+    town = Town.objects.get_or_create(name=name)[0]
+    if district is not None and town.district_id != district.pk:
+        town.district = district
+        town.save(update_fields=["district"])
+    return town
+
+
+def make_district(name: str = "西青区", *towns: str) -> District:
+    """A district holding the named towns (made if need be)."""
+    district = District.objects.get_or_create(name=name)[0]
+    for town in towns:
+        make_town(town, district)
+    return district
 
 
 def make_community(name: str = "阳光里社区", town: Town | None = None) -> Community:
@@ -92,6 +112,7 @@ def make_user(
     username: str | None = None,
     town: Town | None = None,
     password: str | None = None,
+    district: District | None = None,
 ) -> User:
     """A user of the role; without a password they can only be force-logged-in (fast)."""
     user = User.objects.create_user(
@@ -102,6 +123,7 @@ def make_user(
         user.town = communities[0].town
     if town is not None:
         user.town = town
+    user.district = district
     user.save()
     return user
 

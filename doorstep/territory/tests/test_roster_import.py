@@ -9,7 +9,7 @@ from doorstep.core.digests import digest
 from doorstep.core.models import AuditAction, AuditEntry
 from doorstep.territory import actions
 from doorstep.territory.actions import import_roster
-from doorstep.territory.models import Building, Household, Resident
+from doorstep.territory.models import Building, District, Household, Resident, Town
 from doorstep.testing import valid_id
 from doorstep.testing.rosters import HEADER, csv_bytes, good_rows, row, xlsx_bytes
 
@@ -272,3 +272,26 @@ def test_a_file_written_in_many_chunks_gives_the_same_roster(monkeypatch):
     assert Resident.objects.count() == 20 and Building.objects.count() == 1
     again = import_roster("中北镇", csv_bytes(good_rows(20)))
     assert (again.created, again.unchanged) == (0, 20)
+
+
+def test_the_command_places_a_new_town_in_its_district(tmp_path, capsys):
+    path = tmp_path / "roster.xlsx"
+    path.write_bytes(xlsx_bytes(good_rows(2)))
+    call_command("import_roster", str(path), town="中北镇", district="西青区")
+    town = Town.objects.get(name="中北镇")
+    assert town.district is not None and town.district.name == "西青区"
+    # The same district again is fine; the roster is re-read, nothing moves.
+    call_command("import_roster", str(path), town="中北镇", district="西青区")
+    assert District.objects.count() == 1
+
+
+def test_a_roster_never_moves_a_town_to_another_district(tmp_path):
+    path = tmp_path / "roster.xlsx"
+    path.write_bytes(xlsx_bytes(good_rows(2)))
+    call_command("import_roster", str(path), town="中北镇", district="西青区")
+    before = Resident.objects.count()
+    with pytest.raises(CommandError, match="belongs to 西青区, not 东丽区"):
+        call_command("import_roster", str(path), town="中北镇", district="东丽区")
+    assert Town.objects.get(name="中北镇").district.name == "西青区"
+    assert not District.objects.filter(name="东丽区").exists()
+    assert Resident.objects.count() == before

@@ -14,6 +14,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", type=Path)
         parser.add_argument("--town", required=True, help="the town the roster belongs to")
+        parser.add_argument(
+            "--district", default="", help="the district a new town belongs to (区), created if new"
+        )
         parser.add_argument("--dry-run", action="store_true", help="check the file, write nothing")
 
     def handle(self, *args: object, **options: object) -> None:
@@ -28,6 +31,7 @@ class Command(BaseCommand):
                 file,
                 dry_run=bool(options["dry_run"]),
                 filename=path.name,
+                district_name=str(options["district"]),
             )
         elapsed = time.perf_counter() - started
         if not report.ok:
