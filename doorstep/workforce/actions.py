@@ -24,6 +24,7 @@ from doorstep.sampling.models import Lane, Site
 from doorstep.territory.models import Community, Town
 from doorstep.workforce.models import (
     LANE_ROLES,
+    Batch,
     CallUp,
     Duty,
     DutyCounter,
@@ -69,8 +70,19 @@ def create_callup(
     muster_at: dt.datetime,
     community: Community | None = None,
     site: Site | None = None,
+    town: Town | None = None,
+    batch: Batch | None = None,
 ) -> CallUp:
-    """Ask a unit for N people, or for these people, at a muster point and time."""
+    """Ask a unit for N people, or for these people, at a muster point and time, in the unit's
+    own town or (``town``) another town of its district, as a batch of support does."""
+    town = town or unit.town
+    if town.pk != unit.town_id and (
+        town.district_id is None or town.district_id != unit.town.district_id
+    ):
+        raise WorkforceError(
+            _("%(unit)s is of %(home)s, which is not in the district of %(town)s.")
+            % {"unit": unit.name, "home": unit.town.name, "town": town.name}
+        )
     if purpose not in Purpose.values:
         raise WorkforceError(_("Choose the purpose: door to door or a sampling site."))
     if purpose == Purpose.DOOR_TO_DOOR and community is None:
@@ -90,8 +102,13 @@ def create_callup(
         raise WorkforceError(_("Ask for at least one person, or name them."))
     if isinstance(site, Site):
         community = site.community
+    if community is not None and community.town_id != town.pk:
+        raise WorkforceError(
+            _("%(place)s is not in %(town)s.") % {"place": community.name, "town": town.name}
+        )
     callup = CallUp.objects.create(
-        town=unit.town,
+        town=town,
+        batch=batch,
         unit=unit,
         requested=requested,
         purpose=purpose,
@@ -142,7 +159,12 @@ def check_in(user: User | None, callup: CallUp, raw_code: str, *, move: bool = F
     person arrived in another call-up is refused with where they are, unless ``move``: then
     they leave that call-up (its count drops) and arrive here."""
     code = parse_worker_code(raw_code)
-    staff = Staff.objects.select_related("unit").filter(worker_code=code, town=callup.town).first()
+    # The town's own people, or those its district sent here on this call-up.
+    staff = (
+        Staff.objects.select_related("unit")
+        .filter(Q(town=callup.town) | Q(musters__callup=callup), worker_code=code)
+        .first()
+    )
     if staff is None:
         raise WorkforceError(
             _(

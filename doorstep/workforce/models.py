@@ -1,4 +1,11 @@
-"""The surge workforce: support units, their staff, call-ups, muster check-in, teams and duties.
+"""The surge workforce: support units, their staff, call-ups, muster check-in, teams and duties,
+and support between the towns of a district: requests, quotas and batches.
+
+A unit belongs to its home town (杨柳青镇机关 to 杨柳青镇), and so do its staff records. A call-up
+belongs to the town where people gather and work; a batch's call-ups are in the receiving town,
+their people from the sending town. The district follows each person through their muster: a
+batch selected, departed, arrived at the muster point, on duty (a ``Duty``), stood down, and back
+home safe (``Muster.returned_at``).
 
 A person's time on duty is a ``Duty`` row: where (a community for door to door, or a lane of a
 site), in which role, from when to when. At most one open duty per person is a database
@@ -27,7 +34,7 @@ class Skill(models.TextChoices):
 
 class SupportUnit(models.Model):
     name = models.CharField(_("name"), max_length=100)
-    # The town the unit is helping in this response.
+    # The unit's home town: its staff records belong there, wherever the unit is sent.
     town = models.ForeignKey(
         "territory.Town",
         verbose_name=_("town"),
@@ -52,7 +59,7 @@ class SupportUnit(models.Model):
 
 
 class Staff(models.Model):
-    """A person a support unit can send. Identified by phone within the town."""
+    """A person a support unit can send. Identified by phone within their home town."""
 
     unit = models.ForeignKey(
         SupportUnit, verbose_name=_("support unit"), on_delete=models.PROTECT, related_name="staff"
@@ -108,11 +115,144 @@ class Purpose(models.TextChoices):
     SAMPLING = "sampling", _("Sampling site")
 
 
-class CallUp(models.Model):
-    """A commander's request to a unit: N people (or named people) at a muster point and time."""
+class SupportRequest(models.Model):
+    """A town's ask to its district for people: how many, for what, where and by when."""
 
+    district = models.ForeignKey(
+        "territory.District", verbose_name=_("district"), on_delete=models.PROTECT, related_name="+"
+    )
+    # The receiving town: where the people gather and work.
     town = models.ForeignKey(
         "territory.Town", verbose_name=_("town"), on_delete=models.PROTECT, related_name="+"
+    )
+    people = models.PositiveIntegerField(_("people asked for"))
+    purpose = models.CharField(_("purpose"), max_length=16, choices=Purpose.choices)
+    community = models.ForeignKey(
+        "territory.Community",
+        verbose_name=_("community"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    site = models.ForeignKey(
+        "sampling.Site",
+        verbose_name=_("site"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    muster_point = models.CharField(_("muster point"), max_length=200)
+    needed_by = models.DateTimeField(_("needed by"))
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("asked at"), auto_now_add=True)
+    # Withdrawn by the town, or closed by the district once the people are home.
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("support request")
+        verbose_name_plural = _("support requests")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.town} × {self.people}"
+
+    @property
+    def destination(self) -> str:
+        return str(self.site or self.community or "")
+
+
+class Quota(models.Model):
+    """The share of a request the district puts on one sending town."""
+
+    request = models.ForeignKey(
+        SupportRequest, verbose_name=_("request"), on_delete=models.CASCADE, related_name="quotas"
+    )
+    sending_town = models.ForeignKey(
+        "territory.Town", verbose_name=_("sending town"), on_delete=models.PROTECT, related_name="+"
+    )
+    people = models.PositiveIntegerField(_("people"))
+    # Kept by the batch actions in the quota's transaction: people put in batches so far.
+    selected = models.PositiveIntegerField(default=0)
+    set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    set_at = models.DateTimeField(_("set at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("quota")
+        verbose_name_plural = _("quotas")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["request", "sending_town"], name="one_quota_per_sending_town"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(selected__lte=models.F("people")),
+                name="quota_never_overfilled",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sending_town} → {self.request.town} × {self.people}"
+
+
+class Batch(models.Model):
+    """People a sending town sends together (第一批, 第二批): selected, then departed."""
+
+    quota = models.ForeignKey(
+        Quota, verbose_name=_("quota"), on_delete=models.PROTECT, related_name="batches"
+    )
+    number = models.PositiveIntegerField(_("batch"))
+    people = models.PositiveIntegerField(_("people"))
+    departed_at = models.DateTimeField(_("departed"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("selected at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("batch")
+        verbose_name_plural = _("batches")
+        ordering = ["quota_id", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["quota", "number"], name="batch_number_unique")
+        ]
+
+    def __str__(self) -> str:
+        return batch_name(self.number)
+
+
+_ORDINALS = "一二三四五六七八九十"
+
+
+def batch_name(number: int) -> str:
+    """第一批 … 第十批, then 第11批: how the batches are called on the radio and on paper."""
+    if 1 <= number <= len(_ORDINALS):
+        return _("Batch %(ordinal)s") % {"ordinal": _ORDINALS[number - 1]}
+    return _("Batch %(ordinal)s") % {"ordinal": number}
+
+
+class CallUp(models.Model):
+    """A commander's request to a unit: N people (or named people) at a muster point and time.
+
+    A batch's call-ups are named: one per unit among the people the sending town selected.
+    """
+
+    # Where the people gather and work (a batch's receiving town).
+    town = models.ForeignKey(
+        "territory.Town", verbose_name=_("town"), on_delete=models.PROTECT, related_name="+"
+    )
+    batch = models.ForeignKey(
+        Batch,
+        verbose_name=_("batch"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="callups",
     )
     unit = models.ForeignKey(
         SupportUnit,
@@ -149,6 +289,8 @@ class CallUp(models.Model):
     # Counters maintained by the check-in and no-show actions; the board and dashboard read them.
     arrived_count = models.PositiveIntegerField(default=0)
     no_show_count = models.PositiveIntegerField(default=0)
+    # People of a batch confirmed back home safe by their town.
+    returned_count = models.PositiveIntegerField(default=0)
     first_arrival_at = models.DateTimeField(null=True, blank=True)
     last_arrival_at = models.DateTimeField(null=True, blank=True)
 
@@ -188,6 +330,11 @@ class Muster(models.Model):
     stood_down_at = models.DateTimeField(_("stood down"), null=True, blank=True)
     moved_to = models.ForeignKey(
         CallUp, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Back home safe (平安归来), confirmed by the sending town.
+    returned_at = models.DateTimeField(_("back home"), null=True, blank=True)
+    returned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 
     class Meta:

@@ -7,13 +7,14 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from doorstep.campaigns.models import CampaignBuilding
 from doorstep.core.clocks import LONG_SHIFT
 from doorstep.sampling.models import Lane
 from doorstep.workforce.models import (
+    Batch,
     CallUp,
     Duty,
     DutyCounter,
@@ -21,7 +22,9 @@ from doorstep.workforce.models import (
     Muster,
     MusterStatus,
     PlaceKind,
+    Quota,
     Staff,
+    SupportRequest,
     Team,
     TeamStatus,
 )
@@ -93,12 +96,13 @@ def muster_board(callup: CallUp) -> Board:
 
 
 def available_people(town_id: int) -> QuerySet[Staff]:
-    """Checked in, not stood down, and in no team that is still out: who a team can be made of."""
+    """Checked in at one of the town's call-ups (its own people, or those sent by its district),
+    not stood down, and in no team that is still out: who a team can be made of."""
     busy = Team.members.through.objects.exclude(team__status=TeamStatus.STOOD_DOWN).values(
         "staff_id"
     )
     return (
-        Staff.objects.filter(town_id=town_id, musters__status=MusterStatus.ARRIVED)
+        Staff.objects.filter(musters__callup__town_id=town_id, musters__status=MusterStatus.ARRIVED)
         .exclude(pk__in=busy)
         .select_related("unit")
         .distinct()
@@ -121,6 +125,15 @@ class Place:
     name: str
     kind: str
     duties: list[OnDuty] = field(default_factory=list)
+
+
+def staff_at_work_in(town_id: int) -> QuerySet[Staff]:
+    """Whom the town's commander may put on its lanes: its own staff, and those its district
+    sent who stand at one of its muster points now."""
+    sent = Muster.objects.filter(callup__town_id=town_id, status=MusterStatus.ARRIVED).values(
+        "staff_id"
+    )
+    return Staff.objects.filter(Q(town_id=town_id) | Q(pk__in=sent))
 
 
 def who_is_where(town_id: int, now: dt.datetime | None = None) -> list[Place]:
@@ -254,3 +267,138 @@ def unit_contributions(
         UnitContribution(unit, len(people[unit]), round(hours[unit], 1), on_duty[unit])
         for unit in sorted(people)
     ]
+
+
+# Support between the towns of a district -------------------------------------------------------
+
+
+@dataclass
+class SupportLine:
+    """One town's side of the support picture (or the district's total): people asked for,
+    put on quotas, selected in batches, departed, arrived at the muster point, on duty now,
+    stood down and not yet home, back home safe; and hours on duty where they were sent."""
+
+    town_id: int
+    town: str
+    asked: int = 0
+    quota: int = 0
+    selected: int = 0
+    departed: int = 0
+    arrived: int = 0
+    on_duty: int = 0
+    stood_down: int = 0
+    returned: int = 0
+    hours: float = 0.0
+
+    @property
+    def not_back(self) -> int:
+        """Departed and not yet confirmed home: the count the day may not end on."""
+        return max(0, self.departed - self.returned)
+
+    def add(self, other: SupportLine) -> None:
+        for name in (
+            "asked",
+            "quota",
+            "selected",
+            "departed",
+            "arrived",
+            "on_duty",
+            "stood_down",
+            "returned",
+        ):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.hours = round(self.hours + other.hours, 1)
+
+
+@dataclass
+class SupportPicture:
+    by_sending: list[SupportLine]
+    by_receiving: list[SupportLine]
+    total: SupportLine
+
+    @property
+    def unaccounted(self) -> int:
+        return self.total.not_back
+
+
+def support_picture(district_id: int, now: dt.datetime | None = None) -> SupportPicture:
+    """The district's support, by sending town and by receiving town, from the requests' and
+    quotas' numbers and the batches' and call-ups' counters. What is counted per person (on
+    duty, stood down, hours) reads the open duties and musters of the batches: bounded by the
+    people sent, never by the residents."""
+    now = now or timezone.now()
+    pairs: dict[tuple[int, int], SupportLine] = {}
+    names: dict[int, str] = {}
+
+    def line(sending: int, receiving: int) -> SupportLine:
+        return pairs.setdefault((sending, receiving), SupportLine(0, ""))
+
+    asked: dict[int, int] = defaultdict(int)
+    requests = SupportRequest.objects.filter(district_id=district_id).select_related("town")
+    for request in requests:
+        asked[request.town_id] += request.people
+        names[request.town_id] = request.town.name
+    quotas = Quota.objects.filter(request__district_id=district_id).select_related("sending_town")
+    receiving_of: dict[int, int] = {}
+    for quota in quotas.values(
+        "pk", "sending_town_id", "sending_town__name", "request__town_id", "people", "selected"
+    ):
+        names[quota["sending_town_id"]] = quota["sending_town__name"]
+        receiving_of[quota["pk"]] = quota["request__town_id"]
+        pair = line(quota["sending_town_id"], quota["request__town_id"])
+        pair.quota += quota["people"]
+        pair.selected += quota["selected"]
+    for batch in Batch.objects.filter(quota__request__district_id=district_id).values(
+        "quota__sending_town_id", "quota__request__town_id", "people", "departed_at"
+    ):
+        if batch["departed_at"] is not None:
+            line(
+                batch["quota__sending_town_id"], batch["quota__request__town_id"]
+            ).departed += batch["people"]
+    batch_callups = CallUp.objects.filter(batch__quota__request__district_id=district_id)
+    for callup in batch_callups.values(
+        "unit__town_id", "town_id", "arrived_count", "returned_count"
+    ):
+        pair = line(callup["unit__town_id"], callup["town_id"])
+        pair.arrived += callup["arrived_count"]
+        pair.returned += callup["returned_count"]
+    sent = Muster.objects.filter(callup__batch__quota__request__district_id=district_id)
+    for row in sent.filter(status=MusterStatus.STOOD_DOWN, returned_at__isnull=True).values(
+        "callup__unit__town_id", "callup__town_id"
+    ):
+        line(row["callup__unit__town_id"], row["callup__town_id"]).stood_down += 1
+    # Duties of the people sent, in the town they were sent to, since their batch departed.
+    duties = Duty.objects.filter(
+        Q(staff__musters__returned_at__isnull=True)
+        | Q(started_at__lt=F("staff__musters__returned_at")),
+        staff__musters__in=sent.exclude(status=MusterStatus.MOVED),
+        town_id=F("staff__musters__callup__town_id"),
+        started_at__gte=F("staff__musters__callup__batch__departed_at"),
+        started_at__lt=now,
+    )
+    seen: set[int] = set()
+    for duty in duties.values("pk", "unit__town_id", "town_id", "started_at", "ended_at"):
+        if duty["pk"] in seen:
+            continue
+        seen.add(duty["pk"])
+        pair = line(duty["unit__town_id"], duty["town_id"])
+        end = min(duty["ended_at"] or now, now)
+        pair.hours += max((end - duty["started_at"]).total_seconds(), 0) / 3600
+        if duty["ended_at"] is None:
+            pair.on_duty += 1
+
+    def sums(key: int) -> list[SupportLine]:
+        by: dict[int, SupportLine] = {}
+        for (sending, receiving), pair in pairs.items():
+            town = (sending, receiving)[key]
+            by.setdefault(town, SupportLine(town, names.get(town, ""))).add(pair)
+        if key == 1:
+            for town, people in asked.items():
+                by.setdefault(town, SupportLine(town, names[town])).asked += people
+        return sorted(by.values(), key=lambda s: s.town)
+
+    by_sending, by_receiving = sums(0), sums(1)
+    total = SupportLine(0, "")
+    for each in by_receiving:
+        total.add(each)
+    return SupportPicture(by_sending, by_receiving, total)

@@ -460,7 +460,7 @@ def lane_staff(request: AuthedRequest, lane_id: int) -> HttpResponse:
 
 def _staff_of_town(request: AuthedRequest, lane: Lane) -> Staff:
     return get_object_or_404(
-        Staff.objects.filter(town_id=lane.site.community.town_id),
+        queries.staff_at_work_in(lane.site.community.town_id),
         pk=number(request.POST.get("staff")),
     )
 
