@@ -7,8 +7,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Q, QuerySet, TextChoices
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from doorstep.campaigns.models import CampaignBuilding
 from doorstep.core.clocks import LONG_SHIFT
@@ -402,3 +403,89 @@ def support_picture(district_id: int, now: dt.datetime | None = None) -> Support
     for each in by_receiving:
         total.add(each)
     return SupportPicture(by_sending, by_receiving, total)
+
+
+class SentState(TextChoices):
+    SELECTED = "selected", _("Selected")
+    DEPARTED = "departed", _("On the way")
+    ARRIVED = "arrived", _("Arrived")
+    ON_DUTY = "on_duty", _("On duty")
+    STOOD_DOWN = "stood_down", _("Stood down")
+    RETURNED = "returned", _("Back home safe")
+    NO_SHOW = "no_show", _("Did not arrive")
+
+
+@dataclass(frozen=True)
+class Sent:
+    """One person of a batch as the district follows them: the work needs their name, unit
+    and a masked phone, never more of their staff record."""
+
+    muster: Muster
+    state: str
+    where: str
+    minutes_to_arrive: int | None
+
+    @property
+    def state_label(self) -> str:
+        return str(SentState(self.state).label)
+
+
+def batch_people(batch: Batch) -> list[Sent]:
+    """Everyone of the batch with their state now, from their muster and any open duty."""
+    musters = list(
+        Muster.objects.filter(callup__batch=batch)
+        .exclude(status=MusterStatus.MOVED)
+        .select_related("staff__unit", "callup")
+        .order_by("staff__unit__name", "staff__name")
+    )
+    duties = {
+        d.staff_id: d
+        for d in Duty.objects.filter(
+            staff_id__in=[m.staff_id for m in musters], ended_at__isnull=True
+        ).select_related("lane", "community")
+    }
+    people = []
+    for muster in musters:
+        duty = duties.get(muster.staff_id)
+        if muster.returned_at is not None:
+            state = SentState.RETURNED
+        elif duty is not None:
+            state = SentState.ON_DUTY
+        elif muster.status == MusterStatus.STOOD_DOWN:
+            state = SentState.STOOD_DOWN
+        elif muster.status == MusterStatus.ARRIVED:
+            state = SentState.ARRIVED
+        elif muster.status == MusterStatus.NO_SHOW:
+            state = SentState.NO_SHOW
+        elif batch.departed_at is not None:
+            state = SentState.DEPARTED
+        else:
+            state = SentState.SELECTED
+        minutes = None
+        if muster.arrived_at and batch.departed_at:
+            minutes = max(0, round((muster.arrived_at - batch.departed_at).total_seconds() / 60))
+        people.append(Sent(muster, state, duty.place if duty else "", minutes))
+    return people
+
+
+@dataclass(frozen=True)
+class BatchLine:
+    batch: Batch
+    states: dict[str, int]
+    # From departure to the last arrival, once everyone selected has arrived.
+    minutes_to_assemble: int | None
+
+
+def batch_lines(batches: QuerySet[Batch]) -> list[BatchLine]:
+    lines = []
+    for batch in batches.select_related("quota__sending_town", "quota__request__town"):
+        people = batch_people(batch)
+        states: dict[str, int] = defaultdict(int)
+        for person in people:
+            states[person.state] += 1
+        arrivals = [p.muster.arrived_at for p in people if p.muster.arrived_at]
+        minutes = None
+        if batch.departed_at and arrivals and len(arrivals) == len(people):
+            minutes = max(0, round((max(arrivals) - batch.departed_at).total_seconds() / 60))
+        lines.append(BatchLine(batch, dict(states), minutes))
+    return lines

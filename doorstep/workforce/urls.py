@@ -1,6 +1,6 @@
 from django.urls import path
 
-from doorstep.workforce import views
+from doorstep.workforce import support_views, views
 
 app_name = "workforce"
 urlpatterns = [
@@ -20,6 +20,17 @@ urlpatterns = [
     path("teams/<int:team_id>/hand-over/", views.team_handover, name="team_handover"),
     path("teams/<int:team_id>/stand-down/", views.team_stand_down, name="team_stand_down"),
     path("where/", views.where, name="where"),
+    path("support/", support_views.index, name="support"),
+    path("support/ask/", support_views.ask, name="support_ask"),
+    path(
+        "support/requests/<int:request_id>/", support_views.request_detail, name="support_request"
+    ),
+    path("support/requests/<int:request_id>/quota/", support_views.set_quota, name="support_quota"),
+    path("support/requests/<int:request_id>/close/", support_views.close, name="support_close"),
+    path("support/quotas/<int:quota_id>/select/", support_views.select, name="support_select"),
+    path("support/batches/<int:batch_id>/", support_views.batch_detail, name="support_batch"),
+    path("support/batches/<int:batch_id>/depart/", support_views.depart, name="support_depart"),
+    path("support/batches/<int:batch_id>/home/", support_views.home, name="support_home"),
     path("lanes/<int:lane_id>/", views.lane_staff, name="lane_staff"),
     path("lanes/<int:lane_id>/add/", views.lane_add, name="lane_add"),
     path("lanes/<int:lane_id>/move/", views.lane_move, name="lane_move"),

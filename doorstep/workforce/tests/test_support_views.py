@@ -1,0 +1,221 @@
+"""The support pages by role: the district sets quotas, the sending town selects and sends and
+confirms home, the receiving town follows its people and sees of them only what the work needs."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from doorstep.core.roles import Role
+from doorstep.territory.models import Town
+from doorstep.testing import (
+    client_for,
+    make_community,
+    make_district,
+    make_lane,
+    make_staff,
+    make_unit,
+    make_user,
+)
+from doorstep.workforce import actions, support
+from doorstep.workforce.models import Batch, CallUp, Muster, Purpose, Quota, SupportRequest
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def scene():
+    make_district("西青区", "中北镇", "杨柳青镇")
+    make_district("东丽区", "军粮城街")
+    towns = {t.name: t for t in Town.objects.all()}
+    lane = make_lane(make_community("阳光里社区", towns["中北镇"]), "阳光里广场", lanes=4)
+    asked = support.ask_for_people(
+        None,
+        towns["中北镇"],
+        people=30,
+        purpose=Purpose.SAMPLING,
+        site=lane.site,
+        muster_point="中北镇政府东门",
+        needed_by=timezone.now() + dt.timedelta(minutes=30),
+    )
+    unit = make_unit("杨柳青镇机关", towns["杨柳青镇"])
+    people = [make_staff(unit, name=f"杨柳{n}号") for n in range(4)]
+    return {
+        "towns": towns,
+        "asked": asked,
+        "people": people,
+        "chief": make_user(Role.DISTRICT_COMMANDER, district=towns["中北镇"].district),
+        "receiver": make_user(Role.COMMANDER, town=towns["中北镇"]),
+        "sender": make_user(Role.COMMANDER, town=towns["杨柳青镇"]),
+        "far": make_user(Role.DISTRICT_COMMANDER, district=towns["军粮城街"].district),
+        "far_town": make_user(Role.COMMANDER, town=towns["军粮城街"]),
+    }
+
+
+def _url(name: str, *args: int) -> str:
+    return reverse(f"workforce:{name}", args=args)
+
+
+def test_the_receiving_town_asks_its_district_from_the_page(scene):
+    town = scene["towns"]["中北镇"]
+    site = scene["asked"].site
+    response = client_for(scene["receiver"]).post(
+        _url("support_ask") + f"?town={town.pk}",
+        {
+            "people": "80",
+            "purpose": "sampling",
+            "site": str(site.pk),
+            "muster_point": "镇政府",
+            "needed_by": "2026-12-07T10:30",
+        },
+    )
+    made = SupportRequest.objects.latest("pk")
+    assert response.status_code == 302 and response.url == _url("support_request", made.pk)
+    assert (made.town, made.people, made.district_id) == (town, 80, town.district_id)
+
+
+def test_an_ask_for_a_site_of_another_town_is_refused_as_a_wrong_choice(scene):
+    far_site = make_lane(
+        make_community("军粮城社区", scene["towns"]["军粮城街"]), "军粮城广场"
+    ).site
+    response = client_for(scene["receiver"]).post(
+        _url("support_ask"),
+        {"people": "5", "purpose": "sampling", "site": str(far_site.pk),
+         "muster_point": "镇政府", "needed_by": "2026-12-07T10:30"},
+    )  # fmt: skip
+    assert response.status_code == 400
+    assert SupportRequest.objects.count() == 1
+
+
+def test_the_district_sets_a_quota_and_the_sending_town_sends_a_batch(scene):
+    asked, sending = scene["asked"], scene["towns"]["杨柳青镇"]
+    response = client_for(scene["chief"]).post(
+        _url("support_quota", asked.pk), {"sending_town": str(sending.pk), "people": "3"}
+    )
+    assert response.status_code == 302
+    quota = Quota.objects.get(request=asked, sending_town=sending)
+    sender = client_for(scene["sender"])
+    page = sender.get(_url("support") + f"?town={sending.pk}")
+    assert _url("support_select", quota.pk) in page.content.decode()
+    picks = [str(p.pk) for p in scene["people"][:3]]
+    response = sender.post(_url("support_select", quota.pk), {"staff": picks})
+    batch = Batch.objects.get(quota=quota)
+    assert response.status_code == 302 and response.url == _url("support_batch", batch.pk)
+    assert sender.post(_url("support_depart", batch.pk)).status_code == 302
+    batch.refresh_from_db()
+    assert batch.departed_at is not None
+    # The fourth does not fit: the page says so and keeps the ticks.
+    response = sender.post(
+        _url("support_select", quota.pk), {"staff": [str(scene["people"][3].pk)]}
+    )
+    assert response.status_code == 400
+    assert "room for 0 more" in response.content.decode()
+
+
+def test_a_town_commander_cannot_set_quotas(scene):
+    asked, sending = scene["asked"], scene["towns"]["杨柳青镇"]
+    # The receiving town sees its request but may not share it out; a town the district has
+    # not asked does not see it at all.
+    for user, status in ((scene["receiver"], 403), (scene["sender"], 404)):
+        response = client_for(user).post(
+            _url("support_quota", asked.pk), {"sending_town": str(sending.pk), "people": "3"}
+        )
+        assert response.status_code == status
+    assert not Quota.objects.exists()
+
+
+def test_a_quota_for_a_town_of_another_district_is_not_a_choice(scene):
+    response = client_for(scene["chief"]).post(
+        _url("support_quota", scene["asked"].pk),
+        {"sending_town": str(scene["towns"]["军粮城街"].pk), "people": "3"},
+        follow=True,
+    )
+    assert not Quota.objects.exists()
+    assert "Select a valid choice" in response.content.decode()
+
+
+@pytest.fixture
+def sent(scene):
+    quota = support.set_quota(None, scene["asked"], scene["towns"]["杨柳青镇"], 4)
+    batch = support.send_batch(None, quota, scene["people"][:2])
+    support.depart(None, batch)
+    return batch
+
+
+def test_the_receiving_town_sees_name_unit_and_a_masked_phone_and_nothing_more(scene, sent):
+    page = client_for(scene["receiver"]).get(_url("support_batch", sent.pk)).content.decode()
+    person = scene["people"][0]
+    assert person.name in page and person.unit.name in page and person.masked_phone in page
+    assert person.phone not in page and person.worker_code not in page
+    # The sending town's staff list stays the sending town's.
+    staff = client_for(scene["receiver"]).get(
+        _url("staff") + f"?town={scene['towns']['杨柳青镇'].pk}"
+    )
+    assert staff.status_code == 404
+
+
+def test_only_the_sending_side_confirms_departure_and_home(scene, sent):
+    receiver = client_for(scene["receiver"])
+    assert receiver.post(_url("support_home", sent.pk), {"all": "1"}).status_code == 403
+    assert receiver.get(_url("support_select", sent.quota_id)).status_code == 404
+    response = client_for(scene["sender"]).post(_url("support_home", sent.pk), {"all": "1"})
+    assert response.status_code == 302
+    assert Muster.objects.filter(callup__batch=sent, returned_at__isnull=False).count() == 2
+
+
+def test_confirming_home_someone_still_at_work_says_who_and_marks_nobody(scene, sent):
+    callup = CallUp.objects.get(batch=sent)
+    people = scene["people"][:2]
+    for person in people:
+        actions.check_in(None, callup, person.worker_code)
+    team = actions.form_team(None, scene["towns"]["中北镇"], "杨柳青镇第1组", people[0], people)
+    actions.assign_team(None, team, community=callup.community)
+    response = client_for(scene["sender"]).post(
+        _url("support_home", sent.pk), {"all": "1"}, follow=True
+    )
+    assert (
+        "Still at work" in response.content.decode() and people[0].name in response.content.decode()
+    )
+    assert not Muster.objects.filter(returned_at__isnull=False).exists()
+
+
+@pytest.mark.parametrize("who", ["far", "far_town"])
+def test_another_district_finds_nothing(scene, sent, who):
+    client = client_for(scene[who])
+    for url in (
+        _url("support_request", scene["asked"].pk),
+        _url("support_batch", sent.pk),
+    ):
+        assert client.get(url).status_code == 404
+    assert client.post(_url("support_home", sent.pk), {"all": "1"}).status_code == 404
+    assert client.post(_url("support_depart", sent.pk)).status_code == 404
+
+
+def test_a_role_without_the_workforce_sees_no_support_page(scene, sent):
+    worker = make_user(Role.CANVASSER, make_community("阳光里社区", scene["towns"]["中北镇"]))
+    client = client_for(worker)
+    assert client.get(_url("support")).status_code == 403
+    assert client.get(_url("support_batch", sent.pk)).status_code == 403
+
+
+@pytest.mark.parametrize(
+    "name", ["support_ask", "support_quota", "support_close", "support_depart", "support_home"]
+)
+def test_writes_answer_405_to_get(scene, sent, name):
+    args = {"support_ask": (), "support_quota": (scene["asked"].pk,),
+            "support_close": (scene["asked"].pk,)}.get(name, (sent.pk,))  # fmt: skip
+    assert client_for(scene["chief"]).get(_url(name, *args)).status_code == 405
+
+
+def test_the_district_commander_sees_the_picture_and_every_open_request(
+    scene, sent, django_assert_max_num_queries
+):
+    client = client_for(scene["chief"])
+    with django_assert_max_num_queries(30):
+        page = client.get(_url("support") + f"?town={scene['towns']['中北镇'].pk}")
+    text = page.content.decode()
+    assert 'id="by-sending"' in text and "杨柳青镇" in text
+    assert "2 people sent and not yet confirmed home" in text
