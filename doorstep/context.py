@@ -12,6 +12,8 @@ from doorstep.territory.scoping import town_ids
 
 def nav_items(user) -> list[dict[str, str]]:  # type: ignore[no-untyped-def]
     items = [{"url": reverse("home"), "label": _("Home")}]
+    if user.can(Can.VIEW_DISTRICT):
+        items.append({"url": reverse("district:board"), "label": _("District")})
     if user.can(Can.VIEW_DASHBOARD):
         items.append({"url": reverse("command:index"), "label": _("Command")})
     if user.can(Can.VIEW_RESIDENTS):

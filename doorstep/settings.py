@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "doorstep.lab",
     "doorstep.assistance",
     "doorstep.command",
+    "doorstep.district",
     "doorstep.api",
     "doorstep.demo",
     "doorstep.simulate",

@@ -20,6 +20,7 @@ urlpatterns = [
     path("sampling/", include("doorstep.sampling.urls")),
     path("lab/", include("doorstep.lab.urls")),
     path("", include("doorstep.command.urls")),
+    path("district/", include("doorstep.district.urls")),
     path("needs/", include("doorstep.assistance.urls")),
     path("plan/", include("doorstep.simulate.urls")),
     path("api/v1/", api.urls),
