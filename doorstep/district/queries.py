@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 
 from django.urls import reverse
@@ -75,13 +76,9 @@ class Figures:
         return self.boxes_overdue + self.unboxed_overdue
 
 
-def figures(campaign: Campaign, now: dt.datetime) -> Figures:
-    """One round's figures, each from the function the town's command screen reads."""
+def coverage_only(campaign: Campaign, now: dt.datetime) -> Figures:
+    """A round's coverage figures alone (``command.dashboard.coverage``): what its pace needs."""
     _rows, total = board.coverage(campaign)
-    tally = board.totals(campaign)
-    loops = loop_counts(campaign)
-    boxes = board.boxes_in_transit(campaign, now)
-    late = sampling_queries.unboxed(campaign, now, late_only=True, limit=LATE_TUBES)
     return Figures(
         residents=total.residents,
         sampled=total.sampled,
@@ -89,15 +86,24 @@ def figures(campaign: Campaign, now: dt.datetime) -> Figures:
         untested=total.untested,
         households=total.households,
         covered=total.covered,
-        people=tally.people,
-        positive_pools=tally.positive_pools,
-        loops_open=loops.open,
-        loops_closed=loops.closed,
-        boxes=len(boxes),
-        boxes_overdue=sum(b.state == clocks.OVERDUE for b in boxes),
-        unboxed=sampling_queries.unboxed_count(campaign),
-        unboxed_overdue=sum(t.clock == clocks.OVERDUE for t in late),
     )
+
+
+def figures(campaign: Campaign, now: dt.datetime) -> Figures:
+    """One round's figures, each from the function the town's command screen reads."""
+    found = coverage_only(campaign, now)
+    tally = board.totals(campaign)
+    loops = loop_counts(campaign)
+    boxes = board.boxes_in_transit(campaign, now)
+    late = sampling_queries.unboxed(campaign, now, late_only=True, limit=LATE_TUBES)
+    found.people = tally.people
+    found.positive_pools = tally.positive_pools
+    found.loops_open, found.loops_closed = loops.open, loops.closed
+    found.boxes = len(boxes)
+    found.boxes_overdue = sum(b.state == clocks.OVERDUE for b in boxes)
+    found.unboxed = sampling_queries.unboxed_count(campaign)
+    found.unboxed_overdue = sum(t.clock == clocks.OVERDUE for t in late)
+    return found
 
 
 def pace(clock: board.Clock, done: Figures) -> str:
@@ -138,9 +144,12 @@ def real_rounds(district_id: int) -> list[Campaign]:
     )
 
 
-def towns(district_id: int, now: dt.datetime) -> tuple[list[TownRow], Figures]:
+def towns(
+    district_id: int, now: dt.datetime, read: Callable[[Campaign, dt.datetime], Figures] = figures
+) -> tuple[list[TownRow], Figures]:
     """Every town of the district with its running round's figures (a town running two rounds,
-    over different communities, has a row for each), and the district's total."""
+    over different communities, has a row for each), and the district's total. ``read`` is
+    ``figures``, or ``coverage_only`` where the rest is not shown."""
     rounds: dict[int, list[Campaign]] = defaultdict(list)
     for campaign in real_rounds(district_id):
         rounds[campaign.town_id].append(campaign)
@@ -150,7 +159,7 @@ def towns(district_id: int, now: dt.datetime) -> tuple[list[TownRow], Figures]:
         if not rounds[town.pk]:
             rows.append(TownRow(town))
         for campaign in rounds[town.pk]:
-            row = TownRow(town, campaign, board.clock(campaign, now), figures(campaign, now))
+            row = TownRow(town, campaign, board.clock(campaign, now), read(campaign, now))
             total.add(row.figures)  # type: ignore[arg-type]
             rows.append(row)
     return rows, total

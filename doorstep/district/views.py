@@ -37,11 +37,13 @@ def _district_for(request: AuthedRequest) -> District:
 def _panel_context(district: District, name: str) -> dict[str, object]:
     now = timezone.now()
     context: dict[str, object] = {"district": district, "now": now, "name": name}
-    if name in {"towns", "alerts"}:
+    if name == "towns":
         rows, total = queries.towns(district.pk, now)
         context.update(rows=rows, total=total)
-        if name == "alerts":
-            context["alerts"] = queries.alerts(rows, now)
+    elif name == "alerts":
+        # The alerts need each round's pace, which needs its coverage only.
+        rows, _total = queries.towns(district.pk, now, read=queries.coverage_only)
+        context["alerts"] = queries.alerts(rows, now)
     elif name == "support":
         context["support"] = queries.support(district.pk, now)
     return context

@@ -1,0 +1,279 @@
+"""The district board under ingest, against the town board in the same run, and the district
+daily report's time.
+
+    .venv/bin/python bench/district.py [--residents 1000000] [--towns 10] [--seconds 30]
+
+A fresh PostgreSQL database holds a district of N towns and R residents in all (each town built
+with the demo's bulk builder, ``demo.town.build_town``: twelve communities of walk-ups and towers)
+and a real round running in every town, with a bench site of two lanes and a registrar's device
+token per lane. `doorstep serve` serves it. A district commander's session polls the district
+board's panels and the first town's command-screen panels in turn from 2 threads, first with no
+other load (the baseline of the same run), then while a writer thread posts 100-event batches of
+scans through the real ingest (`/api/v1/events`) to the lanes of every town, round-robin, one
+batch every 100 ms. Then the district daily report (page and XLSX) and the first town's daily
+report are fetched 5 times each. Prints p50/p95 per panel, both phases, the ingest rate reached
+and the reports' times. Loopback only, bounded in time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from events import POOL, Poster, doorstep, free_port, serve, tube_events
+from run import PG_BENCH, ROOT, environment, fresh_pg
+
+DISTRICT_PANELS = ("towns", "alerts", "support")
+TOWN_PANELS = ("clock", "coverage", "sites", "specimens", "needs", "alerts", "chart", "staff")
+PEOPLE_PER_TOWN = 6_000  # unscanned people taken per town for the writer
+
+
+def build(residents: int, towns: int) -> None:
+    """Run inside `doorstep shell`: the district, its towns and rounds, lanes, tokens and a
+    signed-in district commander. Prints the JSON the bench reads."""
+    import datetime as dt
+    import random
+
+    from django.apps import apps
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.utils import timezone
+
+    from doorstep.api.models import ApiToken
+    from doorstep.campaigns.actions import create_campaign, start_round
+    from doorstep.core import stats
+    from doorstep.core.models import User
+    from doorstep.core.roles import Role
+    from doorstep.demo.town import build_town
+    from doorstep.sampling.actions import create_site
+    from doorstep.territory.models import District, Resident
+
+    rng = random.Random(2028)
+    district = District.objects.create(name="基准区", is_demo=True)
+    starts_at = (timezone.now() - dt.timedelta(hours=1)).replace(second=0, microsecond=0)
+    lanes: list[dict[str, object]] = []
+    campaigns: list[int] = []
+    started = time.perf_counter()
+    for n in range(towns):
+        town, communities, _households, _buildings = build_town(
+            rng, residents // towns, name=f"基准镇{n + 1:02d}", progress=lambda _line: None
+        )
+        town.district = district
+        town.save(update_fields=["district"])
+        campaign = create_campaign(
+            town, f"{town.name}第1轮", communities=communities, starts_at=starts_at
+        )
+        start_round(None, campaign, now=starts_at)
+        campaigns.append(campaign.pk)
+        registrar = User.objects.create_user(
+            username=f"registrar{n}", role=Role.REGISTRAR, town=town
+        )
+        registrar.communities.set(communities)
+        site = create_site(communities[3], "压测采样点", lanes=2)
+        people = list(
+            Resident.objects.filter(town=town).values_list("person_code", flat=True)[
+                :PEOPLE_PER_TOWN
+            ]
+        )
+        for i, lane in enumerate(site.lanes.order_by("pk")):
+            lanes.append(
+                {
+                    "code": lane.code,
+                    "token": ApiToken.issue(registrar, lane=lane)[1],
+                    "people": people[i::2],
+                }
+            )
+        print(f"  town {n + 1}/{towns} built ({time.perf_counter() - started:.0f} s)", flush=True)
+    stats.refresh([m._meta.db_table for m in apps.get_models()])
+    chief = User.objects.create_user(
+        username="chief", role=Role.DISTRICT_COMMANDER, district=district
+    )
+    session = SessionStore()
+    session["_auth_user_id"] = str(chief.pk)
+    session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
+    session["_auth_user_hash"] = chief.get_session_auth_hash()
+    session.create()
+    print(json.dumps({"cookie": session.session_key, "campaigns": campaigns, "lanes": lanes}))
+
+
+def poll(
+    port: int, cookie: str, urls: list[tuple[str, str]], until: float
+) -> dict[str, list[float]]:
+    """Each (name, url) in turn from 2 threads until ``until``: latencies per name."""
+    latencies: dict[str, list[float]] = {name: [] for name, _url in urls}
+    lock = threading.Lock()
+
+    def worker(offset: int) -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        headers = {"Cookie": f"sessionid={cookie}", "HX-Request": "true"}
+        n = offset
+        while time.perf_counter() < until:
+            name, url = urls[n % len(urls)]
+            n += 1
+            started = time.perf_counter()
+            connection.request("GET", url, headers=headers)
+            response = connection.getresponse()
+            response.read()
+            elapsed = time.perf_counter() - started
+            if response.status != 200:
+                raise SystemExit(f"{url}: HTTP {response.status}")
+            with lock:
+                latencies[name].append(elapsed)
+
+    workers = [threading.Thread(target=worker, args=(t * 5,)) for t in range(2)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    return latencies
+
+
+def ingest(port: int, lanes: list[dict[str, object]], until: float) -> tuple[int, int]:
+    """One batch of 100 events (5 tubes of 18 people) every 100 ms, each to the next lane of
+    the district in turn (open loop); returns events sent and events not accepted."""
+    posters = [Poster(port, str(lane["token"])) for lane in lanes]
+    taken = [0] * len(lanes)
+    sent = refused = 0
+    due = time.perf_counter()
+    n = 0
+    while due < until:
+        pause = due - time.perf_counter()
+        if pause > 0:
+            time.sleep(pause)
+        i = n % len(lanes)
+        people: list[str] = lanes[i]["people"]  # type: ignore[assignment]
+        events: list[dict[str, object]] = []
+        for t in range(100 // POOL):
+            chunk = people[taken[i] : taken[i] + POOL - 2]
+            taken[i] += POOL - 2
+            if len(chunk) < POOL - 2:
+                raise SystemExit("the writer ran out of people: raise PEOPLE_PER_TOWN")
+            events += tube_events(str(lanes[i]["code"]), f"D{i:02d}{n:06d}{t}X", chunk)
+        _elapsed, answers = posters[i].post(events)
+        sent += len(events)
+        refused += sum(a["status"] != "accepted" for a in answers)
+        n += 1
+        due += 0.1
+    return sent, refused
+
+
+def timed(port: int, cookie: str, url: str, times: int = 5) -> list[float]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    found = []
+    for _ in range(times):
+        started = time.perf_counter()
+        connection.request("GET", url, headers={"Cookie": f"sessionid={cookie}"})
+        response = connection.getresponse()
+        response.read()
+        found.append(time.perf_counter() - started)
+        if response.status != 200:
+            raise SystemExit(f"{url}: HTTP {response.status}")
+    return found
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * q))] * 1000 if ordered else float("nan")
+
+
+def figure(idle: list[float], busy: list[float]) -> str:
+    return (
+        f"p50 {pct(idle, 0.5):.0f} / {pct(busy, 0.5):.0f} ms; "
+        f"p95 {pct(idle, 0.95):.0f} / {pct(busy, 0.95):.0f} ms ({len(busy)} under ingest)"
+    )
+
+
+def bench(residents: int, towns: int, seconds: float) -> list[tuple[str, str]]:
+    home = Path(tempfile.mkdtemp(prefix="doorstep-district-"))
+    fresh_pg()
+    env = {**environment(home, PG_BENCH), "PYTHONPATH": str(ROOT)}
+    doorstep(["migrate", "-v0"], env)
+    started = time.perf_counter()
+    out = doorstep(
+        ["shell", "-c", f"import bench.district as b; b.build({residents}, {towns})"], env
+    )
+    built = time.perf_counter() - started
+    world = json.loads(out.strip().splitlines()[-1])
+    cookie, campaign, lanes = world["cookie"], world["campaigns"][0], world["lanes"]
+    urls = [(f"district {p}", f"/district/panels/{p}/") for p in DISTRICT_PANELS]
+    urls += [(f"town {p}", f"/command/{campaign}/panels/{p}/") for p in TOWN_PANELS]
+    port = free_port()
+    server = serve(env, port)
+    results = [("district built", f"{towns} towns, {residents:,} residents in {built:.0f} s")]
+    try:
+        idle = poll(port, cookie, urls, time.perf_counter() + seconds / 2)
+        done: list[tuple[int, int]] = []
+        failed: list[BaseException] = []
+
+        def write() -> None:
+            try:
+                done.append(ingest(port, lanes, until))
+            except BaseException as exc:  # said in the main thread, below
+                failed.append(exc)
+
+        until = time.perf_counter() + seconds
+        writer = threading.Thread(target=write)
+        writer.start()
+        busy = poll(port, cookie, urls, until)
+        writer.join()
+        if failed:
+            raise SystemExit(f"the writer stopped: {failed[0]!r}")
+        [(sent, refused)] = done
+        if refused:
+            raise SystemExit(
+                f"{refused} scans posted while polling were refused: the bench is wrong"
+            )
+        results.append(
+            ("ingest while polling", f"{sent / seconds:,.0f} events/s ({sent:,} sent, 0 refused)")
+        )
+        for side in ("district", "town"):
+            names = [name for name, _url in urls if name.startswith(side)]
+            results.append(
+                (
+                    f"{side} board, all panels (idle / under ingest)",
+                    figure(
+                        [v for n in names for v in idle[n]], [v for n in names for v in busy[n]]
+                    ),
+                )
+            )
+        for name, _url in urls:
+            results.append((f"panel {name}", figure(idle[name], busy[name])))
+        for name, url in (
+            ("district daily report, page", "/district/report/"),
+            ("district daily report, XLSX", "/district/report.xlsx"),
+            ("town daily report, page", f"/command/{campaign}/report/"),
+        ):
+            found = timed(port, cookie, url)
+            results.append(
+                (
+                    name,
+                    f"median {sorted(found)[len(found) // 2] * 1000:.0f} ms, max {max(found) * 1000:.0f} ms",
+                )
+            )
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--residents", type=int, default=1_000_000)
+    parser.add_argument("--towns", type=int, default=10)
+    parser.add_argument("--seconds", type=float, default=30.0)
+    options = parser.parse_args()
+    print(f"{'what':<46}  result", flush=True)
+    for name, result in bench(options.residents, options.towns, options.seconds):
+        print(f"{name:<46}  {result}", flush=True)
+
+
+if __name__ == "__main__":
+    os.environ.pop("DATABASE_URL", None)
+    main()
