@@ -11,8 +11,12 @@ from doorstep.core.models import User
 from doorstep.core.roles import Role
 
 DEMO_PASSWORD = "doorstep-demo"
+# The organiser of a sending town (杨柳青镇): a town commander, of another town than the others.
+SENDER = "sender"
 ROLE_USERS = [
+    ("district", Role.DISTRICT_COMMANDER, "区指挥长 冯"),
     ("commander", Role.COMMANDER, "指挥长 赵"),
+    (SENDER, Role.COMMANDER, "杨柳青镇组织员 陈"),
     ("worker", Role.COMMUNITY_WORKER, "社区工作者 钱"),
     ("leader", Role.TEAM_LEADER, "组长 孙"),
     ("canvasser", Role.CANVASSER, "入户队员 李"),

@@ -19,24 +19,16 @@ from django.utils import timezone
 from doorstep.campaigns.actions import create_campaign, lift, set_community_zone, start_round
 from doorstep.campaigns.models import Campaign, CampaignBuilding, Zone
 from doorstep.core import codes, stats
-from doorstep.core.demo_logins import DEMO_PASSWORD, ROLE_USERS
+from doorstep.core.demo_logins import DEMO_PASSWORD, ROLE_USERS, SENDER
 from doorstep.core.idnumbers import id_check_character
 from doorstep.core.models import User
 from doorstep.core.roles import Role
 from doorstep.demo.assistance import morning_requests
 from doorstep.demo.canvass import walk_the_morning
+from doorstep.demo.district import build_district, demo_town_name, second_town, send_support
 from doorstep.demo.sampling import earlier_rounds, morning_at_the_site
 from doorstep.sampling.actions import create_site
-from doorstep.sampling.models import Site
 from doorstep.territory.models import Building, Community, Grid, Household, Resident, Town, Unit
-from doorstep.workforce.actions import (
-    assign_team,
-    check_in,
-    create_callup,
-    form_team,
-    new_worker_code,
-)
-from doorstep.workforce.models import CallUp, Purpose, Skill, Staff, SupportUnit
 
 TOWN = "中北镇(演示)"
 COMMUNITIES = [
@@ -54,7 +46,8 @@ COMMUNITIES = [
     "丰泽园社区",
 ]
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎余潘杜戴夏钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙万段雷钱汤尹黎易常武乔贺赖龚文"
-# The five units that sent staff to Zhongbei town on 25 December (the seed article).
+# The five units that sent staff to Zhongbei town on 25 December (the seed article); the
+# simulator's units. The demo sends them from their own towns (``demo/district.py``).
 SUPPORT_UNITS = ["西营门街", "大寺镇", "杨柳青镇", "王稳庄镇", "赤龙南街"]
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂华玉萍红建国志鹏飞宇浩然欣怡子涵梓轩雨泽晨阳博文思远佳琪雅婷晓东海燕春梅冬雪立新永红德胜淑珍凤英秀兰玉兰桂英建华建平"
 # Xiqing district's area code; the numbers below it are invented.
@@ -103,14 +96,20 @@ def _building_plan(rng: random.Random, households_wanted: int) -> list[tuple[int
 
 
 def build_town(
-    rng: random.Random, residents: int, name: str = TOWN, progress: Callable[[str], None] = print
+    rng: random.Random,
+    residents: int,
+    name: str = TOWN,
+    progress: Callable[[str], None] = print,
+    community_names: list[str] = COMMUNITIES,
 ) -> tuple[Town, list[Community], int, int]:
     """The territory alone: twelve communities of walk-ups and towers, their grids, buildings,
     units, households and residents (each with a person code). Returns the town, its
     communities, and how many households and buildings were made. The simulator builds its
     towns with this too."""
     town = Town.objects.create(name=name, is_demo=True)
-    communities = Community.objects.bulk_create([Community(town=town, name=n) for n in COMMUNITIES])
+    communities = Community.objects.bulk_create(
+        [Community(town=town, name=n) for n in community_names]
+    )
     used_ids: set[str] = set()
     used_codes: set[str] = set()
     per_community = [residents // len(communities)] * len(communities)
@@ -203,13 +202,18 @@ def build_demo(
     town, communities, household_total, building_total = build_town(
         rng, residents, progress=progress
     )
+    district = build_district(rng, town, communities, fake_name)
     _users(town, communities)
     earlier_rounds(rng, town, communities, User.objects.get(username="admin"))
     campaign = _campaign(town, communities)
-    _workforce(rng, town, communities)
+    site = create_site(communities[3], "富锦园广场采样点", lanes=4)
+    create_site(communities[4], "星河湾小学采样点", lanes=2)
+    send_support(town, communities, site)
     walk_the_morning(rng, campaign, communities[0])
     morning_requests(communities[0], User.objects.filter(username="worker").first())
-    morning_at_the_site(rng, Site.objects.get(name="富锦园广场采样点"))
+    morning_at_the_site(rng, site)
+    # The second town of the district testing the same day: a tenth of the demo town's size.
+    second_town(rng, district, max(100, residents // 10), build_town)
     stats.refresh([m._meta.db_table for m in apps.get_models()])
     return DemoResult(
         residents, household_total, building_total, (timezone.now() - started).total_seconds()
@@ -223,9 +227,13 @@ def _users(town: Town, communities: list[Community]) -> None:
             first_name=full_name,
             role=role,
             town=town,
+            district=town.district if role == Role.DISTRICT_COMMANDER else None,
             is_staff=role == Role.ADMIN,
             is_superuser=role == Role.ADMIN,
         )
+        if username == SENDER:
+            # The organiser of a sending town: 杨柳青镇's commander, who selects its batches.
+            user.town = Town.objects.get(name=demo_town_name("杨柳青镇"))
         user.set_password(DEMO_PASSWORD)
         user.save()
         if role == Role.COMMUNITY_WORKER:
@@ -260,100 +268,6 @@ def _campaign(town: Town, communities: list[Community]) -> Campaign:
     )
     lift(admin, campaign, sealed, allowed=True)
     return campaign
-
-
-# How many each unit sent, after the seed: Yangliuqing's 80+ cadres plus a second batch of 30.
-UNIT_STAFF = {"西营门街": 40, "大寺镇": 30, "杨柳青镇": 112, "王稳庄镇": 82, "赤龙南街": 30}
-
-
-def _workforce(rng: random.Random, town: Town, communities: list[Community]) -> None:
-    """The seed's surge: five units' staff, sampling sites with lanes, Yangliuqing's second batch
-    of 30 checked in and split into four groups, one per lane."""
-    commander = User.objects.get(username="commander")
-    units = {n: SupportUnit.objects.create(town=town, name=n) for n in SUPPORT_UNITS}
-    skills = [
-        f",{Skill.SAMPLER},",
-        f",{Skill.REGISTRAR},",
-        f",{Skill.ORDER_KEEPER},",
-        f",{Skill.CANVASSER},",
-    ]
-    phone = 13900000000
-    for name, count in UNIT_STAFF.items():
-        for n in range(count):
-            phone += 1
-            Staff.objects.create(
-                unit=units[name],
-                town=town,
-                name=fake_name(rng),
-                phone=str(phone),
-                skills=f",{Skill.TEAM_LEADER}," if n % 10 == 0 else skills[n % 4],
-                worker_code=new_worker_code(),
-            )
-    site = create_site(communities[3], "富锦园广场采样点", lanes=4)
-    create_site(communities[4], "星河湾小学采样点", lanes=2)
-    now = timezone.now()
-    batch = list(Staff.objects.filter(unit=units["杨柳青镇"]).order_by("pk")[:30])
-    callup = create_callup(
-        commander,
-        units["杨柳青镇"],
-        requested=30,
-        purpose=Purpose.SAMPLING,
-        site=site,
-        muster_point="富锦园社区居委会门前",
-        muster_at=now,
-    )
-    for staff in batch[:28]:
-        check_in(commander, callup, staff.worker_code)
-    # The call went out 28 minutes before the last of them arrived ("28 of 30 in 28 min").
-    CallUp.objects.filter(pk=callup.pk).update(created_at=now - dt.timedelta(minutes=28))
-    arrived = batch[:28]
-    for group, lane in enumerate(site.lanes.order_by("name")):
-        members = arrived[group * 7 : group * 7 + 7]
-        team = form_team(commander, town, f"杨柳青镇第{group + 1}组", members[0], members, callup)
-        roles = {
-            m.pk: ("sampler", "sampler", "registrar", "registrar")[i] if i < 4 else "order_keeper"
-            for i, m in enumerate(members)
-        }
-        if group == 3:
-            roles = {
-                m.pk: "order_keeper" if i else "sampler" for i, m in enumerate(members)
-            }  # a lane short of a registrar
-        assign_team(commander, team, lane=lane, roles=roles)
-        if group == 2:
-            # The demo's registrar login is the registrar on duty at 3号通道.
-            members[2].user = User.objects.get(username="registrar")
-            members[2].save(update_fields=["user"])
-    door = create_callup(
-        commander,
-        units["西营门街"],
-        requested=40,
-        purpose=Purpose.DOOR_TO_DOOR,
-        community=communities[0],
-        muster_point="阳光里社区党群服务中心",
-        muster_at=now - dt.timedelta(hours=3),
-    )
-    canvassers = list(Staff.objects.filter(unit=units["西营门街"]).order_by("pk")[:16])
-    for staff in canvassers:
-        check_in(commander, door, staff.worker_code)
-    for group in range(4):
-        members = canvassers[group * 4 : group * 4 + 4]
-        team = form_team(commander, town, f"西营门街第{group + 1}组", members[0], members, door)
-        assign_team(commander, team, community=communities[0])
-        # The demo "leader" login leads the first group; the others get logins of their own.
-        user = (
-            User.objects.get(username="leader")
-            if group == 0
-            else User.objects.create(
-                username=f"leader{group + 1}",
-                role=Role.TEAM_LEADER,
-                town=town,
-                # The demo password, hashed once for all demo logins (hashing is slow on purpose).
-                password=User.objects.get(username="leader").password,
-            )
-        )
-        user.communities.set(communities[:1])
-        members[0].user = user
-        members[0].save(update_fields=["user"])
 
 
 def existing_demo() -> tuple[Town, int] | None:

@@ -3,7 +3,8 @@ sending town's quota, the sending town selects a batch by name and sends it, and
 person back home safe.
 
 Locking policy: a quota's row is locked (``select_for_update``) while a batch is selected from
-it, so two organisers of one town cannot together overfill it; the ``quota_never_overfilled``
+it, so two organisers of one town cannot together overfill it, and the sending town's row, so
+its batches to a town are numbered in turn; the ``quota_never_overfilled``
 constraint holds the number even so. A request's row is locked while its quotas change. A person
 is in one batch at a time: the selection refuses anyone whose last batch has not come home, and
 the ``one_open_duty_per_person`` and ``arrived_in_one_callup`` constraints settle the races the
@@ -226,7 +227,15 @@ def send_batch(user: User | None, quota: Quota, staff: Sequence[Staff]) -> Batch
     if problems:
         raise WorkforceError(" ".join(problems))
     request = quota.request
-    last = quota.batches.aggregate(last=Max("number"))["last"] or 0
+    # Batches are counted per sending town and receiving town (杨柳青镇's second batch to 中北镇),
+    # whichever request they answer; the sending town's row serialises the count.
+    Town.objects.select_for_update().filter(pk=quota.sending_town_id).first()
+    last = (
+        Batch.objects.filter(
+            quota__sending_town_id=quota.sending_town_id, quota__request__town_id=request.town_id
+        ).aggregate(last=Max("number"))["last"]
+        or 0
+    )
     batch = Batch.objects.create(quota=quota, number=last + 1, people=len(staff), created_by=user)
     by_unit: dict[int, list[Staff]] = defaultdict(list)
     for person in staff:

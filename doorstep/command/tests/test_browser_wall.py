@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from doorstep.campaigns.models import Campaign
 from doorstep.core.demo_logins import DEMO_PASSWORD
-from doorstep.demo.town import build_demo
+from doorstep.demo.town import TOWN, build_demo
 from doorstep.testing import sign_in
 from doorstep.testing.lanes import post, sealed_tube
 
@@ -25,7 +25,7 @@ def _no_scroll(page) -> dict[str, int]:  # type: ignore[no-untyped-def]
 
 def test_the_wall_screen_fits_1920_by_1080_and_a_phone_gets_one_column(live_server, browser):
     build_demo(600, progress=lambda _line: None)
-    campaign = Campaign.objects.get(status="active")
+    campaign = Campaign.objects.get(status="active", town__name=TOWN)
     page = browser.new_context(viewport=FULL_HD, locale="en-US").new_page()
     sign_in(page, live_server.url, "commander", DEMO_PASSWORD)
     page.goto(f"{live_server.url}/command/{campaign.pk}/?wall=1")

@@ -181,11 +181,27 @@ def test_a_batch_over_the_quota_is_refused_with_the_room_left_and_nothing_is_wri
     assert Muster.objects.count() == 3
 
 
-def test_the_second_batch_is_numbered_after_the_first(towns, ask):
+def test_batches_are_numbered_per_sending_and_receiving_town_across_requests(towns, ask, lane):
     quota = support.set_quota(None, ask, towns["杨柳青镇"], 10)
     first = support.send_batch(None, quota, _cadres(towns["杨柳青镇"], 4))
-    second = support.send_batch(None, quota, _cadres(towns["杨柳青镇"], 4, "卫生院"))
-    assert (first.number, second.number) == (1, 2)
+    again = support.ask_for_people(
+        None,
+        towns["中北镇"],
+        people=30,
+        purpose=Purpose.SAMPLING,
+        site=lane.site,
+        muster_point="富锦园社区居委会门前",
+        needed_by=timezone.now(),
+    )
+    second = support.send_batch(
+        None,
+        support.set_quota(None, again, towns["杨柳青镇"], 30),
+        _cadres(towns["杨柳青镇"], 4, "卫生院"),
+    )
+    other_town = support.send_batch(
+        None, support.set_quota(None, again, towns["大寺镇"], 5), _cadres(towns["大寺镇"], 2)
+    )
+    assert (first.number, second.number, other_town.number) == (1, 2, 1)
     assert str(second) == "Batch 二"
 
 
