@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy
 from doorstep.campaigns.actions import DEFAULT_DURATION
 from doorstep.campaigns.models import Zone
 from doorstep.core.inputs import IdChoices
-from doorstep.territory.models import Community
+from doorstep.territory.models import Community, Town
 
 
 class CampaignForm(forms.Form):
@@ -64,3 +64,41 @@ class CampaignForm(forms.Form):
                 _("A campaign covers one town: choose communities of one town.")
             )
         return data
+
+
+class DistrictRoundForm(forms.Form):
+    """A round over chosen towns of the district commander's district, started at once."""
+
+    name = forms.CharField(label=gettext_lazy("Name"), max_length=200)
+    towns = IdChoices(
+        label=gettext_lazy("Towns"),
+        queryset=Town.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={
+            "invalid_choice": gettext_lazy(
+                "Choose only towns of your district: %(value)s is not one of them."
+            )
+        },
+        help_text=gettext_lazy(
+            "Each town is tested whole, as one round: a resident sampled in another of these "
+            "towns counts for their own community."
+        ),
+    )
+    deadline = forms.DateTimeField(
+        label=gettext_lazy("Deadline"),
+        required=False,
+        help_text=gettext_lazy("Empty: 24 hours after the start."),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    zone = forms.ChoiceField(
+        label=gettext_lazy("Zone to start with"),
+        help_text=gettext_lazy(
+            "For buildings no earlier round covered; the others keep the zone in force."
+        ),
+        choices=Zone.choices,
+        initial=Zone.PREVENTION,
+    )
+
+    def __init__(self, *args: object, towns: QuerySet[Town], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["towns"].queryset = towns  # type: ignore[attr-defined]

@@ -44,6 +44,42 @@ class CampaignStatus(models.TextChoices):
     CLOSED = "closed", _("Closed")
 
 
+class DistrictRound(models.Model):
+    """One round over several towns of a district (city-wide testing), started and closed
+    together by the district's command. Each town runs its own ``Campaign`` of it, a round like
+    any other; what the district round adds is that a resident of one of its towns sampled at a
+    lane of another is recorded once, in their own town's campaign (``sampling.ingest``). A
+    drill is never part of one."""
+
+    district = models.ForeignKey(
+        "territory.District",
+        verbose_name=_("district"),
+        on_delete=models.PROTECT,
+        related_name="rounds",
+    )
+    name = models.CharField(_("name"), max_length=200)
+    status = models.CharField(
+        _("status"), max_length=16, choices=CampaignStatus.choices, default=CampaignStatus.ACTIVE
+    )
+    started_at = models.DateTimeField(_("started at"))
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("district round")
+        verbose_name_plural = _("district rounds")
+        ordering = ["-started_at", "-id"]
+        indexes = [
+            # the district's list of its rounds, newest first.
+            models.Index(fields=["district", "started_at"], name="district_round_by_district"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Campaign(models.Model):
     town = models.ForeignKey(
         "territory.Town", verbose_name=_("town"), on_delete=models.PROTECT, related_name="campaigns"
@@ -83,6 +119,15 @@ class Campaign(models.Model):
     # A drill (演练) runs as a real round does, but its rows count in no real figure, report,
     # export or alert: every cross-round read and every list of rounds filters on this.
     is_drill = models.BooleanField(_("drill"), default=False)
+    # This town's part of a round over several towns of its district; None for a town's own.
+    district_round = models.ForeignKey(
+        DistrictRound,
+        verbose_name=_("district round"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="campaigns",
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
@@ -93,7 +138,16 @@ class Campaign(models.Model):
             models.CheckConstraint(
                 condition=models.Q(deadline__gt=models.F("starts_at")),
                 name="campaign_deadline_after_start",
-            )
+            ),
+            # A district round has one campaign per town: a resident's home round is the one.
+            models.UniqueConstraint(
+                fields=["district_round", "town"], name="one_campaign_per_town_of_a_district_round"
+            ),
+            # A drill counts in no real figure, so it never joins a real district round.
+            models.CheckConstraint(
+                condition=models.Q(district_round__isnull=True) | models.Q(is_drill=False),
+                name="no_drill_in_a_district_round",
+            ),
         ]
 
     def __str__(self) -> str:

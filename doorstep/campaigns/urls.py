@@ -1,6 +1,6 @@
 from django.urls import path
 
-from doorstep.campaigns import views
+from doorstep.campaigns import district_views, views
 
 app_name = "campaigns"
 urlpatterns = [
@@ -10,4 +10,17 @@ urlpatterns = [
     path("<int:campaign_id>/zones/", views.campaign_zones, name="zones"),
     path("<int:campaign_id>/start/", views.campaign_start, name="start"),
     path("<int:campaign_id>/close/", views.campaign_close, name="close"),
+    # Rounds over several towns of a district (city-wide testing).
+    path("district/", district_views.district_round_list, name="district_rounds"),
+    path("district/new/", district_views.district_round_create, name="district_round_create"),
+    path(
+        "district/<int:district_round_id>/",
+        district_views.district_round_detail,
+        name="district_round",
+    ),
+    path(
+        "district/<int:district_round_id>/close/",
+        district_views.district_round_close,
+        name="district_round_close",
+    ),
 ]

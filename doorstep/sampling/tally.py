@@ -76,12 +76,19 @@ def hour_of(at: dt.datetime) -> dt.datetime:
 
 
 def hour_keys(
-    campaign_id: int, lane_id: int | None, community_id: int, at: dt.datetime
+    campaign_id: int,
+    lane_id: int | None,
+    community_id: int,
+    at: dt.datetime,
+    *,
+    home_id: int | None = None,
 ) -> list[Hour]:
-    """The hourly counters one sampled person moves: their lane, community and campaign."""
+    """The hourly counters one sampled person moves: their lane, community and campaign.
+    ``home_id``: the round of the person's community when it is not the lane's (a resident of
+    another town of a district round), whose chart shows its own communities."""
     hour = hour_of(at)
     keys: list[Hour] = [
-        (campaign_id, Scope.COMMUNITY, community_id, hour),
+        (home_id or campaign_id, Scope.COMMUNITY, community_id, hour),
         (campaign_id, Scope.CAMPAIGN, campaign_id, hour),
     ]
     if lane_id is not None:

@@ -284,30 +284,49 @@ class Play:
         self.changes.move(campaign.pk, _tube_places(tube), tubes_open=1)
         return {"pool": rule, "capacity": tube.capacity}
 
-    def person(self, e: TubeAdd, campaign: Campaign) -> tuple[Person | None, WalkInState | None]:
-        """The resident named by the scan, or the walk-in registered with it."""
+    def person(
+        self, e: TubeAdd, campaign: Campaign
+    ) -> tuple[Person | None, WalkInState | None, Campaign]:
+        """The resident named by the scan, or the walk-in registered with it, and the round
+        they are sampled in: the lane's, or in a district round a resident's own town's."""
         world = self.world
         if e.walk_in is not None:
-            found = world.by_number.get(e.walk_in.id_number)
-            if found is not None and found.town_id == campaign.town_id:
-                return found, None
+            residents = self.by_document(e.walk_in.id_number, campaign)
+            if residents:
+                return residents[0][0], None, residents[0][1]
             known = world.walk_ins.get((campaign.pk, e.walk_in.id_number))
-            return None, known or WalkInState(
-                pk=None,
-                campaign_id=campaign.pk,
-                community_id=0,
-                name=e.walk_in.name,
-                id_type=e.walk_in.id_type,
-                id_number=e.walk_in.id_number,
-                phone=e.walk_in.phone,
-                address=e.walk_in.address,
-                created_at=e.at,
+            return (
+                None,
+                known
+                or WalkInState(
+                    pk=None,
+                    campaign_id=campaign.pk,
+                    community_id=0,
+                    name=e.walk_in.name,
+                    id_type=e.walk_in.id_type,
+                    id_number=e.walk_in.id_number,
+                    phone=e.walk_in.phone,
+                    address=e.walk_in.address,
+                    created_at=e.at,
+                ),
+                campaign,
             )
         key = e.person
         assert key is not None
-        found = world.by_code.get(key.code) if key.code else world.by_number.get(key.number)
-        if found is not None and found.town_id == campaign.town_id:
-            return found, None
+        if key.number:
+            residents = self.by_document(key.number, campaign)
+            if residents:
+                return residents[0][0], None, residents[0][1]
+        found = world.by_code.get(key.code) if key.code else None
+        home = world.home(found, campaign) if found is not None else None
+        if found is not None and home is not None:
+            return found, None, home
+        if key.code and campaign.district_round_id is not None:
+            raise Refusal(
+                "unknown_person",
+                _("Nobody on the rosters of this district round's towns has the code %(code)s.")
+                % {"code": codes.display(key.code)},
+            )
         if key.code:
             raise Refusal(
                 "unknown_person",
@@ -321,17 +340,39 @@ class Play:
             ),
         )
 
+    def by_document(self, number: str, campaign: Campaign) -> list[tuple[Person, Campaign]]:
+        residents = self.world.by_document(number, campaign)
+        if len(residents) > 1:
+            raise Refusal(
+                "unknown_person",
+                _(
+                    "This document number is on the rosters of several towns of this round. Scan the person's code instead."
+                ),
+            )
+        return residents
+
+    def order(self, campaign: Campaign, kind: str, person_id: int) -> tuple[int, str, int] | None:
+        """The key of the person's open retest order in this round: in a district round, in
+        any of its towns' campaigns (the pool may have been taken in another town)."""
+        for campaign_id in self.world.rounds_beside(campaign):
+            if (campaign_id, kind, person_id) in self.world.orders:
+                return (campaign_id, kind, person_id)
+        return None
+
     def tube_add(self, e: TubeAdd) -> None:
         self.may_scan()
         tube = self.tube(e.tube, e.at)
         rules.check_open(tube)
         world = self.world
         campaign = world.campaigns[tube.campaign_id]
-        resident, walk_in = self.person(e, campaign)
+        # ``home``: the round the person is sampled in (another town's, in a district round).
+        resident, walk_in, home = self.person(e, campaign)
+        order_key: tuple[int, str, int] | None = None
         if resident is not None:
             self.extra["person"] = mask_name(resident.name)
-            zone, rule = world.zones.get((campaign.pk, resident.building_id), ("", ""))
-            order = world.orders.get((campaign.pk, "resident", resident.id))
+            zone, rule = world.zones.get((home.pk, resident.building_id), ("", ""))
+            order_key = self.order(campaign, "resident", resident.id)
+            order = world.orders[order_key] if order_key else None
             facts = PersonFacts(
                 resident_id=resident.id,
                 walk_in="",
@@ -339,13 +380,15 @@ class Play:
                 building=resident.building,
                 zone=zone,
                 rule=rule,
-                sampled=(campaign.pk, resident.id) in world.sampled,
+                sampled=(home.pk, resident.id) in world.sampled,
                 retest_of=order.original_code if order else "",
             )
         else:
             assert walk_in is not None
             self.extra["person"] = mask_name(walk_in.name)
-            order = world.orders.get((campaign.pk, "walk_in", walk_in.pk)) if walk_in.pk else None
+            if walk_in.pk:
+                order_key = (campaign.pk, "walk_in", walk_in.pk)
+            order = world.orders.get(order_key) if order_key else None
             facts = PersonFacts(
                 resident_id=None,
                 walk_in=walk_in.id_number,
@@ -371,20 +414,22 @@ class Play:
         if resident is not None:
             tube.residents.add(resident.id)
             if not facts.sampled:
-                world.sampled.add((campaign.pk, resident.id))
-                self.changes.round_samples.append((campaign.pk, resident, e.at))
+                world.sampled.add((home.pk, resident.id))
+                self.changes.round_samples.append((home.pk, resident, e.at))
         else:
             assert walk_in is not None
             tube.walk_ins.add(walk_in.id_number)
             world.walk_ins_sampled.add((campaign.pk, walk_in.id_number))
         self.changes.members.append(Member(tube, resident, walk_in, e.at, e.override))
-        if order is not None:
-            person_key = ("resident", resident.id) if resident else ("walk_in", walk_in.pk)  # type: ignore[union-attr]
-            world.orders.pop((campaign.pk, *person_key))  # type: ignore[arg-type]
+        if order is not None and order_key is not None:
+            world.orders.pop(order_key)
             tube.retest_of_id = order.original_tube_id
             self.changes.takes.append((order.id, tube, order.original_tube_id))
+        # The lane counts the person where the swab was taken; their community, in their round.
         self.changes.move(campaign.pk, _tube_places(tube), people=1)
-        self.changes.hours.update(tally.hour_keys(campaign.pk, tube.lane_id, community_id, e.at))
+        self.changes.hours.update(
+            tally.hour_keys(campaign.pk, tube.lane_id, community_id, e.at, home_id=home.pk)
+        )
 
     def tube_seal(self, e: TubeSeal) -> None:
         self.may_scan()

@@ -7,6 +7,10 @@ is one ``core.sql.Read``: the events already accepted by UUID, the tubes and box
 lane's open tube), the people named with their households, whether they are sampled this round,
 their buildings' zones, walk-ins known to the round and open retest orders.
 
+In a district round (``campaigns.DistrictRound``) "this round" is every town's campaign of it:
+the same read takes in the campaigns running beside the batch's rounds, so a resident of another
+of its towns is found, with their home round's zone and sample, at no extra statement.
+
 Rows that the batch may change are locked by that statement, tubes and then boxes each in id
 order (PostgreSQL; on SQLite the transaction holds the database's one write lock).
 """
@@ -19,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from doorstep.campaigns.models import Campaign, CampaignBuilding
+from doorstep.campaigns.models import Campaign, CampaignBuilding, CampaignStatus
 from doorstep.core import sql
 from doorstep.core.models import User
 from doorstep.core.roles import Can
@@ -152,7 +156,10 @@ class World:
     boxes: dict[tuple[int, str], BoxState] = field(default_factory=dict)
     newest_box: dict[str, BoxState] = field(default_factory=dict)
     by_code: dict[str, Person] = field(default_factory=dict)
-    by_number: dict[str, Person] = field(default_factory=dict)
+    # Residents by document number, then town (a number is unique within a town only).
+    by_number: dict[str, dict[int, Person]] = field(default_factory=dict)
+    # District rounds running in the batch: each one's campaign per town, running now.
+    district_rounds: dict[int, dict[int, int]] = field(default_factory=dict)
     sampled: set[tuple[int, int]] = field(default_factory=set)
     walk_ins: dict[tuple[int, str], WalkInState] = field(default_factory=dict)
     walk_ins_sampled: set[tuple[int, str]] = field(default_factory=set)
@@ -174,6 +181,35 @@ class World:
     def put_box(self, box: BoxState) -> None:
         self.boxes[(box.campaign_id, box.code)] = box
         self.newest_box[box.code] = box
+
+    def rounds_beside(self, campaign: Campaign) -> list[int]:
+        """The campaigns a person sampled at a lane of ``campaign`` may belong to: the campaign,
+        and in a district round its other towns' campaigns running now."""
+        towns = self.district_rounds.get(campaign.district_round_id or 0, {})
+        return [campaign.pk, *sorted(set(towns.values()) - {campaign.pk})]
+
+    def home(self, person: Person, campaign: Campaign) -> Campaign | None:
+        """The round a resident is sampled in at a lane of ``campaign``: that round for a
+        resident of its town; in a district round, for a resident of another of its towns,
+        their own town's round when it covers their building. None: not this round's."""
+        if person.town_id == campaign.town_id:
+            return campaign
+        towns = self.district_rounds.get(campaign.district_round_id or 0, {})
+        home_id = towns.get(person.town_id)
+        if home_id is None or (home_id, person.building_id) not in self.zones:
+            return None
+        return self.campaigns.get(home_id)
+
+    def by_document(self, number: str, campaign: Campaign) -> list[tuple[Person, Campaign]]:
+        """The residents with this document number that a lane of ``campaign`` may sample,
+        each with their home round: the one of the lane's town if there is one, else those of
+        the district round's other towns (more than one only if the number is on two rosters)."""
+        named = self.by_number.get(number, {})
+        own = named.get(campaign.town_id)
+        if own is not None:
+            return [(own, campaign)]
+        found = [(person, self.home(person, campaign)) for person in named.values()]
+        return [(person, home) for person, home in found if home is not None]
 
 
 TubeEvent = TubeOpen | TubeAdd | TubeSeal | TubeDiscard | BoxAdd
@@ -254,10 +290,13 @@ def load(
     world.checked = {uuid.UUID(u) for (u,) in rows.get("checked", [])}
     _tubes(world, rows.get("tubes", []), rows.get("members", []))
     _boxes(world, rows.get("boxes", []))
+    for campaign_id, district_round_id, town_id in rows.get("rounds", []):
+        world.district_rounds.setdefault(district_round_id, {})[town_id] = campaign_id
     world.campaigns.update(
         lookups.campaigns(
             {t.campaign_id for t in world.tubes.values()}
             | {b.campaign_id for b in world.boxes.values()}
+            | {c for towns in world.district_rounds.values() for c in towns.values()}
         )
     )
     if keys.adding_to:
@@ -386,10 +425,29 @@ def _people_parts(read: sql.Read, keys: Keys, running: set[int]) -> None:
     tube, tube_params = sql.any_of("code", keys.adding_to, "text")
     ids, id_params = sql.any_of("id", running, "bigint")
     read.with_(
-        "camp",
+        "base",
         f"SELECT campaign_id AS id FROM {T_TUBE} WHERE {tube} "
         f"UNION SELECT id FROM {T_CAMPAIGN} WHERE {ids}",
         tube_params + id_params,
+    )
+    # The batch's rounds, and beside each round of a district round its other towns' rounds
+    # running now: a resident of those towns is sampled in their own town's round.
+    read.with_(
+        "camp",
+        "SELECT id FROM base UNION "
+        f"SELECT s.id FROM {T_CAMPAIGN} s JOIN {T_CAMPAIGN} c "
+        "ON c.district_round_id = s.district_round_id "
+        "WHERE c.id IN (SELECT id FROM base) AND s.status = %s",
+        [CampaignStatus.ACTIVE.value],
+    )
+    read.add(
+        sql.Part(
+            "rounds",
+            ["c.id", "c.district_round_id", "c.town_id"],
+            f"FROM {T_CAMPAIGN} c WHERE c.id IN (SELECT id FROM camp) "
+            "AND c.district_round_id IS NOT NULL AND c.status = %s",
+            [CampaignStatus.ACTIVE.value],
+        )
     )
     code, code_params = sql.any_of("r.person_code", keys.person_codes, "text")
     number, number_params = sql.any_of("r.id_number", keys.numbers, "text")
@@ -564,12 +622,13 @@ def _people(world: World, rows: dict[str, list[list[Any]]]) -> None:
         if code in world.by_code or found.town_id not in towns:
             continue
         world.by_code[code] = found
-        world.by_number[number] = found
+        world.by_number.setdefault(number, {})[found.town_id] = found
     world.sampled = {(c, r) for c, r in rows.get("sampled", [])}
     world.zones = {(c, b): (zone, rule) for c, b, zone, rule in rows.get("zones", [])}
     for *walk_in, used in rows.get("walk_ins", []):
         state = WalkInState(*walk_in)
-        if state.id_number in world.by_number:
+        campaign = world.campaigns.get(state.campaign_id)
+        if campaign is not None and world.by_document(state.id_number, campaign):
             continue  # on the roster now: the resident, not the walk-in
         state.created_at = sql.moment(state.created_at)  # type: ignore[assignment]
         world.walk_ins[(state.campaign_id, state.id_number)] = state

@@ -1,5 +1,6 @@
 """Every write to campaigns: creating, starting and closing a round over an area, and zoning
-its buildings, by hand, by a positive result or by the lifting rule, each change kept."""
+its buildings, by hand, by a positive result or by the lifting rule, each change kept. A round
+over several towns of a district is ``actions.district``."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from doorstep.campaigns.models import (
     Campaign,
     CampaignBuilding,
     CampaignStatus,
+    DistrictRound,
     PoolRule,
     Zone,
     ZoneChange,
@@ -60,10 +62,12 @@ def create_campaign(
     zone: Zone = Zone.PREVENTION,
     user: User | None = None,
     drill: bool = False,
+    district_round: DistrictRound | None = None,
 ) -> Campaign:
     """A round over whole communities and/or single buildings; the deadline defaults to 24 h.
     A building keeps the zone in force from the last round that covered it (zones follow
-    results from day to day); ``zone`` is for buildings no round has covered yet."""
+    results from day to day); ``zone`` is for buildings no round has covered yet.
+    ``district_round``: the town's part of a round over several towns (``actions.district``)."""
     starts_at = starts_at or timezone.now()
     deadline = deadline or starts_at + DEFAULT_DURATION
     if deadline <= starts_at:
@@ -71,12 +75,16 @@ def create_campaign(
     if not name.strip():
         raise CampaignError(_("Give the campaign a name, e.g. «第3轮全员核酸»."))
     area = {b.pk: b for b in buildings}
-    for building in Building.objects.filter(community__in=list(communities)):
+    for building in Building.objects.filter(community__in=list(communities)).select_related(
+        "community"
+    ):
         area.setdefault(building.pk, building)
     if not area:
         raise CampaignError(_("Choose at least one community or building for the campaign."))
     if any(b.community.town_id != town.pk for b in area.values()):
         raise CampaignError(_("Every building of a campaign must be in its town."))
+    if drill and district_round is not None:
+        raise CampaignError(_("A drill is never part of a district round."))
     campaign = Campaign.objects.create(
         town=town,
         name=name.strip(),
@@ -84,6 +92,7 @@ def create_campaign(
         deadline=deadline,
         created_by=user,
         is_drill=drill,
+        district_round=district_round,
     )
     carried = _zones_in_force(area)
     CampaignBuilding.objects.bulk_create(
@@ -281,13 +290,13 @@ def positive_found(
     campaign = Campaign.objects.get(pk=campaign_id)
     rows = list(
         CampaignBuilding.objects.select_for_update()
-        .filter(campaign_id=campaign_id, building_id__in=set(building_ids))
+        .filter(campaign__in=_home_rounds(campaign), building_id__in=set(building_ids))
         .order_by("pk")
     )
     BuildingPositive.objects.bulk_create(
         [
             BuildingPositive(
-                campaign_id=campaign_id,
+                campaign_id=r.campaign_id,
                 building_id=r.building_id,
                 community_id=r.community_id,
                 tube_code=tube_code,
@@ -300,19 +309,34 @@ def positive_found(
     BuildingPositive.objects.filter(
         building_id__in=[r.building_id for r in rows], tube_code=tube_code
     ).update(withdrawn_at=None, at=at)
-    if not campaign.seal_on_positive:
-        return []
-    to_seal = [r for r in rows if r.zone in SEALED_BY_POSITIVE]
-    return _rezone(
-        campaign,
-        to_seal,
-        Zone.SEALED,
-        DEFAULT_POOL_RULE[Zone.SEALED],
-        why=ZoneWhy.RESULT,
-        at=at,
-        user=None,
-        tube_code=tube_code,
+    changes: list[ZoneChange] = []
+    for home in _home_rounds(campaign):
+        if not home.seal_on_positive:
+            continue
+        to_seal = [r for r in rows if r.campaign_id == home.pk and r.zone in SEALED_BY_POSITIVE]
+        changes += _rezone(
+            home,
+            to_seal,
+            Zone.SEALED,
+            DEFAULT_POOL_RULE[Zone.SEALED],
+            why=ZoneWhy.RESULT,
+            at=at,
+            user=None,
+            tube_code=tube_code,
+        )
+    return changes
+
+
+def _home_rounds(campaign: Campaign) -> list[Campaign]:
+    """The rounds whose buildings a result of this round's tubes can reach: the round itself,
+    and in a district round its towns' rounds too (a resident sampled at a lane of another town
+    lives in a building of their own town's round)."""
+    if campaign.district_round_id is None:
+        return [campaign]
+    siblings = Campaign.objects.filter(district_round_id=campaign.district_round_id).exclude(
+        pk=campaign.pk
     )
+    return [campaign, *siblings.order_by("pk")]
 
 
 def positive_withdrawn(tube_code: str, at: dt.datetime) -> int:
