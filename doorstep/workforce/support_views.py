@@ -138,14 +138,14 @@ def ask(request: AuthedRequest) -> HttpResponse:
             form.add_error(None, str(exc))
         else:
             messages.success(request, _("The district has your request."))
-            return redirect("workforce:support_request", request_id=asked.pk)
+            return redirect("workforce:support_request", support_request_id=asked.pk)
     return render(request, "workforce/support_ask.html", {"form": form, "town": town}, status=400)
 
 
 @require_GET
 @login_required
-def request_detail(request: AuthedRequest, request_id: int) -> HttpResponse:
-    asked = _get_request_for_user(request, request_id)
+def request_detail(request: AuthedRequest, support_request_id: int) -> HttpResponse:
+    asked = _get_request_for_user(request, support_request_id)
     quotas = list(asked.quotas.select_related("sending_town").order_by("sending_town__name"))
     batches = Batch.objects.filter(quota__request=asked).order_by(
         "quota__sending_town__name", "number"
@@ -167,13 +167,13 @@ def request_detail(request: AuthedRequest, request_id: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def set_quota(request: AuthedRequest, request_id: int) -> HttpResponse:
-    asked = _get_request_for_user(request, request_id)
+def set_quota(request: AuthedRequest, support_request_id: int) -> HttpResponse:
+    asked = _get_request_for_user(request, support_request_id)
     require(request.user, Can.MANAGE_SUPPORT)
     form = QuotaForm(request.POST, request=asked)
     if not form.is_valid():
         messages.error(request, " ".join(str(e) for e in form.errors.values()))
-        return redirect("workforce:support_request", request_id=asked.pk)
+        return redirect("workforce:support_request", support_request_id=asked.pk)
     try:
         quota = support.set_quota(
             request.user, asked, form.cleaned_data["sending_town"], form.cleaned_data["people"]
@@ -186,16 +186,16 @@ def set_quota(request: AuthedRequest, request_id: int) -> HttpResponse:
             _("%(town)s sends %(people)d.")
             % {"town": quota.sending_town.name, "people": quota.people},
         )
-    return redirect("workforce:support_request", request_id=asked.pk)
+    return redirect("workforce:support_request", support_request_id=asked.pk)
 
 
 @require_POST
 @login_required
-def close(request: AuthedRequest, request_id: int) -> HttpResponse:
-    asked = _get_request_for_user(request, request_id)
+def close(request: AuthedRequest, support_request_id: int) -> HttpResponse:
+    asked = _get_request_for_user(request, support_request_id)
     require(request.user, Can.MANAGE_WORKFORCE)
     support.close_request(request.user, asked)
-    return redirect("workforce:support_request", request_id=asked.pk)
+    return redirect("workforce:support_request", support_request_id=asked.pk)
 
 
 def _selectable(quota: Quota) -> list[dict[str, object]]:

@@ -23,10 +23,20 @@ urlpatterns = [
     path("support/", support_views.index, name="support"),
     path("support/ask/", support_views.ask, name="support_ask"),
     path(
-        "support/requests/<int:request_id>/", support_views.request_detail, name="support_request"
+        "support/requests/<int:support_request_id>/",
+        support_views.request_detail,
+        name="support_request",
     ),
-    path("support/requests/<int:request_id>/quota/", support_views.set_quota, name="support_quota"),
-    path("support/requests/<int:request_id>/close/", support_views.close, name="support_close"),
+    path(
+        "support/requests/<int:support_request_id>/quota/",
+        support_views.set_quota,
+        name="support_quota",
+    ),
+    path(
+        "support/requests/<int:support_request_id>/close/",
+        support_views.close,
+        name="support_close",
+    ),
     path("support/quotas/<int:quota_id>/select/", support_views.select, name="support_select"),
     path("support/batches/<int:batch_id>/", support_views.batch_detail, name="support_batch"),
     path("support/batches/<int:batch_id>/depart/", support_views.depart, name="support_depart"),
