@@ -14,6 +14,7 @@ def nav_items(user) -> list[dict[str, str]]:  # type: ignore[no-untyped-def]
     items = [{"url": reverse("home"), "label": _("Home")}]
     if user.can(Can.VIEW_DISTRICT):
         items.append({"url": reverse("district:board"), "label": _("District")})
+        items.append({"url": reverse("campaigns:district_rounds"), "label": _("District rounds")})
     if user.can(Can.VIEW_DASHBOARD):
         items.append({"url": reverse("command:index"), "label": _("Command")})
     if user.can(Can.VIEW_RESIDENTS):

@@ -40,6 +40,7 @@ from openpyxl import load_workbook
 
 from doorstep.command.views import PANELS
 from doorstep.core.masking import mask_document, mask_name, mask_phone
+from doorstep.district.views import PANELS as DISTRICT_PANELS
 from doorstep.sampling.models import Tube, WalkIn
 from doorstep.territory.models import Resident
 
@@ -59,7 +60,9 @@ def _str_values() -> dict[str, Callable[[], list[str]]]:
     """Text arguments, and where their values come from."""
     return {
         "code": lambda: list(Tube.objects.order_by("pk").values_list("code", flat=True)),
-        "panel": lambda: list(PANELS),
+        # The town's command panels and the district board's: each view answers 404 for the
+        # other's names.
+        "panel": lambda: list(PANELS) + list(DISTRICT_PANELS),
     }
 
 

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from doorstep.assistance import actions as need_actions
 from doorstep.campaigns import actions as campaign_actions
 from doorstep.campaigns.actions import create_campaign, start_round
+from doorstep.campaigns.actions.district import start_district_round
 from doorstep.canvass.models import BuildingTask
 from doorstep.core.roles import Role
 from doorstep.sampling import home, ingest
@@ -30,6 +31,7 @@ from doorstep.testing import (
     client_for,
     make_building,
     make_community,
+    make_district,
     make_household,
     make_lane,
     make_lane_team,
@@ -39,7 +41,7 @@ from doorstep.testing import (
     make_user,
 )
 from doorstep.testing.forms import page_forms, template_forms
-from doorstep.workforce import actions
+from doorstep.workforce import actions, support
 from doorstep.workforce.models import Muster, Purpose
 
 pytestmark = pytest.mark.django_db
@@ -105,6 +107,31 @@ CASES = [
     Case("workforce:team_handover", "post", "commander", "leader", True, "get"),
     Case("workforce:team_stand_down", "post", "commander", "leader", True, "get"),
     Case("workforce:where", "get", "leader", "canvasser", False, "post"),
+    Case("workforce:support", "get", "leader", "canvasser", False, "post"),
+    Case("workforce:support_ask", "post", "commander", "leader", False, "get"),
+    Case("workforce:support_request", "get", "commander", "canvasser", True, "post"),
+    Case("workforce:support_quota", "post", "chief", "commander", True, "get"),
+    Case("workforce:support_close", "post", "commander", "leader", True, "get"),
+    Case("workforce:support_select", "get", "chief", "leader", True, "put"),
+    Case("workforce:support_batch", "get", "commander", "canvasser", True, "post"),
+    Case("workforce:support_depart", "post", "chief", "commander", True, "get"),
+    Case("workforce:support_home", "post", "chief", "commander", True, "get", (("all", "1"),)),
+    Case("campaigns:district_rounds", "get", "chief", "commander", False, "post"),
+    Case("campaigns:district_round_create", "get", "chief", "commander", False, "put"),
+    Case("campaigns:district_round", "get", "chief", "commander", True, "post"),
+    Case(
+        "campaigns:district_round_close",
+        "post",
+        "chief",
+        "commander",
+        True,
+        "get",
+        (("confirm", "yes"),),
+    ),
+    Case("district:board", "get", "chief", "commander", False, "post"),
+    Case("district:panel", "get", "chief", "commander", False, "post"),
+    Case("district:report", "get", "chief", "commander", False, "post"),
+    Case("district:report_xlsx", "get", "chief", "commander", False, "post"),
     Case("canvass:index", "get", "leader", "registrar", False, "post"),
     Case("canvass:coverage", "get", "worker", "registrar", True, "post"),
     Case("canvass:feed", "get", "worker", "lab", True, "post"),
@@ -204,7 +231,40 @@ TOWN_SCOPED = (
 
 
 @pytest.fixture
-def world(request, community, resident, leader, registrar):
+def chief(community):  # type: ignore[no-untyped-def]
+    """The district commander of the world's town, and of two towns beside it."""
+    district = make_district("西青区", community.town.name, "杨柳青镇", "大寺镇")
+    return make_user(Role.DISTRICT_COMMANDER, district=district)
+
+
+def _support(town: Town, chief) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    """杨柳青镇 sends a batch to the town; 杨柳青镇 and 大寺镇 test in one district round."""
+    asked = support.ask_for_people(
+        None,
+        town,
+        people=4,
+        purpose=Purpose.DOOR_TO_DOOR,
+        community=town.communities.first(),
+        muster_point="A",
+        needed_by=timezone.now(),
+    )
+    sending = Town.objects.get(name="杨柳青镇")
+    quota = support.set_quota(chief, asked, sending, 4)
+    batch = support.send_batch(None, quota, [make_staff(make_unit("杨柳青镇机关", sending))])
+    for name in ("杨柳青镇", "大寺镇"):
+        make_building(make_community(f"{name}社区", Town.objects.get(name=name)))
+    towns = Town.objects.filter(name__in=["杨柳青镇", "大寺镇"])
+    together = start_district_round(None, town.district, "全区第1轮", towns)
+    return {
+        "support_request": asked.pk,
+        "quota": quota.pk,
+        "batch": batch.pk,
+        "district_round": together.pk,
+    }
+
+
+@pytest.fixture
+def world(request, community, resident, leader, registrar, chief):
     campaign = create_campaign(community.town, "第1轮", communities=[community])
     start_round(None, campaign)
     household = resident.household
@@ -273,6 +333,7 @@ def world(request, community, resident, leader, registrar):
         "callup": callup.pk,
         "callup2": callup2.pk,
         **_drill(community.town),
+        **_support(Town.objects.get(pk=community.town_id), chief),
         "muster": Muster.objects.get(callup=callup, staff=people[0]).pk,
         "staff": people[1].pk,
         "team": team.pk,
@@ -301,6 +362,8 @@ def _drill(town: Town) -> dict[str, int]:
 def _url(case: Case, world: dict) -> str:
     kwargs = {}
     name = case.name.split(":")[-1]
+    if case.name.startswith("district:"):
+        return reverse(case.name, kwargs={"panel": "towns"} if name == "panel" else {})
     if case.name in {"territory:community", "territory:community_export"}:
         kwargs = {"community_id": world["community"]}
     elif name in {"building", "building_codes"}:
@@ -329,6 +392,18 @@ def _url(case: Case, world: dict) -> str:
         kwargs = {"site_id": world["site"]}
     elif case.name in {"sampling:lane", "sampling:queue", "sampling:lane_events"}:
         kwargs = {"lane_id": world["lane"]}
+    elif case.name in {"workforce:support_request", "workforce:support_quota"} or (
+        case.name == "workforce:support_close"
+    ):
+        kwargs = {"support_request_id": world["support_request"]}
+    elif case.name == "workforce:support_select":
+        kwargs = {"quota_id": world["quota"]}
+    elif case.name in {"workforce:support_batch", "workforce:support_depart"} or (
+        case.name == "workforce:support_home"
+    ):
+        kwargs = {"batch_id": world["batch"]}
+    elif case.name in {"campaigns:district_round", "campaigns:district_round_close"}:
+        kwargs = {"district_round_id": world["district_round"]}
     elif case.name.startswith("sampling:home_"):
         kwargs = {"home_task_id": world["home_task"]}
     elif case.name == "lab:tube":
@@ -392,6 +467,16 @@ def _data(case: Case, world: dict) -> dict:
         data["staff"] = world["staff"]
     if case.name == "workforce:send":
         data.update(muster=world["muster"], to=world["callup2"])
+    if case.name == "workforce:support_ask":
+        data.update(
+            people="5",
+            purpose="door_to_door",
+            community=world["community"],
+            muster_point="镇政府",
+            needed_by="2026-12-07T10:30",
+        )
+    if case.name == "workforce:support_quota":
+        data.update(sending_town=Town.objects.get(name="大寺镇").pk, people="2")
     return data
 
 
@@ -414,6 +499,7 @@ def test_every_view_is_in_the_table():
         "command",
         "assistance",
         "simulate",
+        "district",
     ):
         resolver = get_resolver().namespace_dict[namespace][1]
         names |= {f"{namespace}:{n}" for n in resolver.reverse_dict if isinstance(n, str)}
@@ -441,6 +527,8 @@ def _outsider_for(case: Case, outsider, other_community):  # type: ignore[no-unt
         return make_user(Role.LAB, town=Town.objects.create(name="远方镇"))
     if case.name in {"sampling:lane", "sampling:queue", "sampling:lane_events"}:
         return make_user(Role.REGISTRAR, other_community)
+    if case.name.startswith(("campaigns:district_round", "district:")):
+        return make_user(Role.DISTRICT_COMMANDER, district=make_district("东丽区", "军粮城街"))
     if case.name.startswith(TOWN_SCOPED):
         return make_user(Role.COMMANDER, town=Town.objects.create(name="远方镇"))
     return outsider
