@@ -475,6 +475,11 @@ class BatchLine:
     # From departure to the last arrival, once everyone selected has arrived.
     minutes_to_assemble: int | None
 
+    @property
+    def summary(self) -> list[tuple[str, str, int]]:
+        """(state, label, people) in the order a person goes through them."""
+        return [(s.value, str(s.label), self.states[s]) for s in SentState if self.states.get(s)]
+
 
 def batch_lines(batches: QuerySet[Batch]) -> list[BatchLine]:
     lines = []
