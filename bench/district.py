@@ -48,7 +48,7 @@ def build(residents: int, towns: int) -> None:
 
     from doorstep.api.models import ApiToken
     from doorstep.campaigns.actions import create_campaign, start_round
-    from doorstep.core import stats
+    from doorstep.core import codes, stats
     from doorstep.core.models import User
     from doorstep.core.roles import Role
     from doorstep.demo.town import build_town
@@ -56,6 +56,19 @@ def build(residents: int, towns: int) -> None:
     from doorstep.territory.models import District, Resident
 
     rng = random.Random(2028)
+    # The demo's builder keeps person codes unique within a town; a district needs them unique
+    # across its towns, as the database does.
+    taken: set[str] = set()
+    new_code = codes.new_code
+
+    def unique_code(*args: int) -> str:
+        code = new_code(*args)
+        while code in taken:
+            code = new_code(*args)
+        taken.add(code)
+        return code
+
+    codes.new_code = unique_code  # type: ignore[assignment]
     district = District.objects.create(name="基准区", is_demo=True)
     starts_at = (timezone.now() - dt.timedelta(hours=1)).replace(second=0, microsecond=0)
     lanes: list[dict[str, object]] = []
@@ -138,7 +151,6 @@ def poll(
 def ingest(port: int, lanes: list[dict[str, object]], until: float) -> tuple[int, int]:
     """One batch of 100 events (5 tubes of 18 people) every 100 ms, each to the next lane of
     the district in turn (open loop); returns events sent and events not accepted."""
-    posters = [Poster(port, str(lane["token"])) for lane in lanes]
     taken = [0] * len(lanes)
     sent = refused = 0
     due = time.perf_counter()
@@ -156,7 +168,9 @@ def ingest(port: int, lanes: list[dict[str, object]], until: float) -> tuple[int
             if len(chunk) < POOL - 2:
                 raise SystemExit("the writer ran out of people: raise PEOPLE_PER_TOWN")
             events += tube_events(str(lanes[i]["code"]), f"D{i:02d}{n:06d}{t}X", chunk)
-        _elapsed, answers = posters[i].post(events)
+        # A fresh connection per batch: a lane's device posts only every len(lanes) / 10 s, longer
+        # than the server keeps an idle connection open.
+        _elapsed, answers = Poster(port, str(lanes[i]["token"])).post(events)
         sent += len(events)
         refused += sum(a["status"] != "accepted" for a in answers)
         n += 1
