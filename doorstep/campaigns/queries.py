@@ -21,6 +21,17 @@ def running() -> QuerySet[Campaign]:
     return Campaign.objects.filter(status=CampaignStatus.ACTIVE)
 
 
+def rounds_together(campaign_id: int) -> list[int]:
+    """The round and, in a district round, its other towns' rounds: where a member of one of
+    its tubes may live (a resident sampled at a lane of another town of the round)."""
+    found = Campaign.objects.filter(pk=campaign_id).values_list("district_round_id", flat=True)
+    together = next(iter(found), None)
+    if together is None:
+        return [campaign_id]
+    others = Campaign.objects.filter(district_round_id=together).exclude(pk=campaign_id)
+    return [campaign_id, *others.order_by("pk").values_list("pk", flat=True)]
+
+
 def running_in(community_id: int) -> Campaign | None:
     """The testing round running in a community now (started, not closed), or None."""
     return running_in_many({community_id}).get(community_id)

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from doorstep.campaigns.models import CampaignBuilding, Zone
+from doorstep.campaigns.queries import rounds_together
 from doorstep.core import sql
 from doorstep.lab.models import OrderKind, OrderStatus, RetestOrder, Route
 from doorstep.sampling import home, hooks, tally
@@ -68,7 +69,8 @@ def register() -> None:
 
 
 def order_retests(tube: Tube, kind: str, at: dt.datetime) -> int:
-    """One order per member of the pool, routed by the zone of their building. A walk-in has
+    """One order per member of the pool, routed by the zone of their building in their own
+    round (a guest of a district round: their town's). A walk-in has
     no household on the roster; the address they gave at the lane is traced to one where it
     names exactly one (``territory.queries.trace_address``), so that a door-to-door retest can
     find them."""
@@ -83,12 +85,15 @@ def order_retests(tube: Tube, kind: str, at: dt.datetime) -> int:
         else None
         for m in members
     }
-    zones = dict(
-        CampaignBuilding.objects.filter(
-            campaign_id=tube.campaign_id,
+    # A member's building is in the tube's round, or (a guest of a district round) in their own
+    # town's round of it: that round's zone routes them, and that round takes their retest.
+    zones = {
+        building: (zone, campaign)
+        for building, zone, campaign in CampaignBuilding.objects.filter(
+            campaign_id__in=rounds_together(tube.campaign_id),
             building_id__in=[h.unit.building_id for h in homes.values() if h],
-        ).values_list("building_id", "zone")
-    )
+        ).values_list("building_id", "zone", "campaign_id")
+    }
     existing = set(
         RetestOrder.objects.filter(original_tube=tube).values_list("member_id", flat=True)
     )
@@ -97,10 +102,14 @@ def order_retests(tube: Tube, kind: str, at: dt.datetime) -> int:
         if m.pk in existing:
             continue
         household = homes[m.pk]
-        zone = zones.get(household.unit.building_id) if household else None
+        zone, campaign_id = (
+            zones.get(household.unit.building_id, (None, tube.campaign_id))
+            if household
+            else (None, tube.campaign_id)
+        )
         orders.append(
             RetestOrder(
-                campaign_id=tube.campaign_id,
+                campaign_id=campaign_id,
                 original_tube=tube,
                 member=m,
                 resident_id=m.resident_id,

@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from doorstep.api.models import ApiToken
+from doorstep.campaigns.actions import set_community_zone
 from doorstep.campaigns.actions.district import start_district_round
 from doorstep.campaigns.models import Campaign, CampaignBuilding, PoolRule, Zone
 from doorstep.canvass import queries as canvass_queries
@@ -22,7 +23,15 @@ from doorstep.core.roles import Role
 from doorstep.lab.actions import retests
 from doorstep.lab.models import OrderKind, OrderStatus, RetestOrder
 from doorstep.sampling import tally
-from doorstep.sampling.models import HourTally, RoundSample, Scope, Tally, Tube, TubeMember
+from doorstep.sampling.models import (
+    HomeStop,
+    HourTally,
+    RoundSample,
+    Scope,
+    Tally,
+    Tube,
+    TubeMember,
+)
 from doorstep.territory.models import Community, Resident, Town
 from doorstep.testing import (
     make_building,
@@ -258,3 +267,30 @@ def test_a_retest_is_taken_at_a_lane_of_any_town_of_the_round(district, pooled_a
     order = RetestOrder.objects.get()
     assert (order.status, order.retest_tube.code) == (OrderStatus.SAMPLED, "2112250002")
     assert Tube.objects.get(code="2112250002").retest_of_id == pool.pk
+
+
+def test_a_guest_in_a_positive_pool_is_retested_at_their_own_sealed_door(district):
+    """The pool was swabbed in 杨柳青镇; the guest lives in a building of 中北镇 sealed since:
+    their retest is their home round's, at their door, not a call to a site."""
+    zhongbei, yangliuqing = district["中北镇"], district["杨柳青镇"]
+    rounds = _round(zhongbei, yangliuqing)
+    home = rounds[zhongbei.town.pk]
+    guest, local = zhongbei.people[0], yangliuqing.people[0]
+    d = yangliuqing.device
+    d.send(
+        open_tube(d, yangliuqing.lane, "2112250001", pool=10),
+        add(d, "2112250001", guest.person_code),
+        add(d, "2112250001", local.person_code),
+        d.event("tube.seal", tube="2112250001"),
+    )
+    pool = Tube.objects.get(code="2112250001")
+    # The guest's building is sealed since (its community, by the home town's commander).
+    set_community_zone(None, home, zhongbei.community, Zone.SEALED)
+    assert retests.order_retests(pool, OrderKind.POSITIVE_POOL, timezone.now()) == 2
+    orders = {o.resident_id: o for o in RetestOrder.objects.all()}
+    assert (orders[guest.pk].route, orders[guest.pk].campaign_id) == ("door_to_door", home.pk)
+    assert (orders[local.pk].route, orders[local.pk].campaign_id) == (
+        "site",
+        rounds[yangliuqing.town.pk].pk,
+    )
+    assert HomeStop.objects.get(order_id=orders[guest.pk].pk).task.campaign_id == home.pk
