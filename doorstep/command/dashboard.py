@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
+from django.db.models import F, Sum
 from django.utils.translation import gettext as _
 
 from doorstep.assistance import queries as need_queries
@@ -126,33 +128,75 @@ def coverage(campaign: Campaign) -> tuple[list[CommunityRow], CommunityRow]:
         .order_by("community__name")
     ]
     total = CommunityRow(
-        0,
-        _("All communities"),
-        *(
-            sum(getattr(r, f) for r in rows)
-            for f in (
-                "buildings",
-                "claimed",
-                "done",
-                "households",
-                "covered",
-                "residents",
-                "sampled",
-                "exempt",
-            )
-        ),
+        0, _("All communities"), *(sum(getattr(r, f) for r in rows) for f in _SUMMED)
     )
     return rows, total
+
+
+# The counters a round's coverage adds up, in CommunityRow's order, and the Coverage field each
+# is read from.
+_SUMMED = (
+    "buildings",
+    "claimed",
+    "done",
+    "households",
+    "covered",
+    "residents",
+    "sampled",
+    "exempt",
+)
+_COVERAGE_FIELDS = (
+    "buildings",
+    "buildings_claimed",
+    "buildings_done",
+    "households",
+    "covered",
+    "residents",
+    "sampled",
+    "exempt",
+)
+
+
+def coverage_totals(campaign_ids: Collection[int]) -> dict[int, CommunityRow]:
+    """``coverage``'s total for each of several rounds, summed by the database in one query:
+    what a board of many rounds (the district's) needs."""
+    sums = (
+        Coverage.objects.filter(campaign_id__in=campaign_ids)
+        .values("campaign_id")
+        .annotate(**{f: Sum(f) for f in _COVERAGE_FIELDS})
+        .order_by()
+    )
+    found = {
+        row["campaign_id"]: CommunityRow(
+            0, _("All communities"), *(row[f] or 0 for f in _COVERAGE_FIELDS)
+        )
+        for row in sums
+    }
+    empty = CommunityRow(0, _("All communities"), *(0 for _f in _SUMMED))
+    return {pk: found.get(pk, empty) for pk in campaign_ids}
 
 
 # --- sampling: campaign totals, sites and lanes ----------------------------------------------
 
 
 def totals(campaign: Campaign) -> Tally:
-    found = Tally.objects.filter(
-        campaign=campaign, scope=Scope.CAMPAIGN, place_id=campaign.pk
-    ).first()
-    return found or Tally(campaign=campaign, scope=Scope.CAMPAIGN, place_id=campaign.pk)
+    return totals_of([campaign])[campaign.pk]
+
+
+def totals_of(campaigns: Collection[Campaign]) -> dict[int, Tally]:
+    """Each round's own tally (people through the lanes, pools, boxes...), in one query."""
+    found = {
+        t.campaign_id: t
+        for t in Tally.objects.filter(
+            campaign_id__in=[c.pk for c in campaigns],
+            scope=Scope.CAMPAIGN,
+            place_id=F("campaign_id"),
+        )
+    }
+    return {
+        c.pk: found.get(c.pk) or Tally(campaign=c, scope=Scope.CAMPAIGN, place_id=c.pk)
+        for c in campaigns
+    }
 
 
 @dataclass
@@ -327,7 +371,15 @@ class BoxRow:
 
 def boxes_in_transit(campaign: Campaign, now: dt.datetime) -> list[BoxRow]:
     """Boxes sealed or with a courier, each with the seal time of its oldest tube."""
-    return [BoxRow(box, box.oldest, now) for box in boxes_on_the_way(campaign)]  # type: ignore[attr-defined]
+    return boxes_in_transit_of([campaign.pk], now)[campaign.pk]
+
+
+def boxes_in_transit_of(campaign_ids: Collection[int], now: dt.datetime) -> dict[int, list[BoxRow]]:
+    """``boxes_in_transit`` for several rounds, in one query."""
+    found: dict[int, list[BoxRow]] = {pk: [] for pk in campaign_ids}
+    for box in boxes_on_the_way(campaign_ids):
+        found[box.campaign_id].append(BoxRow(box, box.oldest, now))  # type: ignore[attr-defined]
+    return found
 
 
 # --- alerts --------------------------------------------------------------------------------

@@ -1,11 +1,13 @@
 """What the district's command sees: every town of the district, added up.
 
-A town's figures here are the town's own, read by the functions its command screen reads
-(``command.dashboard.coverage``, ``.totals``, ``.clock``, ``.boxes_in_transit``,
-``lab.pools.loop_counts``, ``sampling.queries.unboxed``/``unboxed_count`` and the one list of
-alerts), so a town's row on the district board cannot disagree with the town's own screen; the
-district's total is the sum of its towns' rows. Each town costs a fixed number of small queries
-on counters and indexes: nothing here counts residents or scans. Drills count nowhere here.
+A town's figures here are the town's own, read by the batched forms of the functions its
+command screen reads (``command.dashboard.coverage_totals``, ``.totals_of``, ``.clock``,
+``.boxes_in_transit_of``, ``lab.pools.loop_counts_of``, ``sampling.queries.unboxed_counts``, each
+the one definition its single-round form uses too, and the one list of alerts), so a town's row
+on the district board cannot disagree with the town's own screen; the district's total is the
+sum of its towns' rows. The figures of all the district's rounds cost a fixed number of queries
+on counters and indexes, whatever the number of towns: nothing here counts residents or scans.
+Drills count nowhere here.
 """
 
 from __future__ import annotations
@@ -24,14 +26,11 @@ from doorstep.command import dashboard as board
 from doorstep.core import alerts as core_alerts
 from doorstep.core import clocks
 from doorstep.core.alerts import BAD, WARN
-from doorstep.lab.pools import loop_counts
+from doorstep.lab.pools import loop_counts_of
 from doorstep.sampling import queries as sampling_queries
 from doorstep.territory.models import Town
 from doorstep.workforce.queries import SupportPicture, support_picture
 
-# The sealed tubes waiting for a box read per town to count the overdue ones: the town
-# screen's own list, held to this many (a town with more overdue tubes shows this many).
-LATE_TUBES = 500
 # A town is behind the 6 h sampling target when the share of its residents sampled or exempt
 # trails the share of the 6 h gone by more than this (a round's first minutes are not "behind").
 PACE_SLACK = 0.10
@@ -76,33 +75,40 @@ class Figures:
         return self.boxes_overdue + self.unboxed_overdue
 
 
-def coverage_only(campaign: Campaign, now: dt.datetime) -> Figures:
-    """A round's coverage figures alone (``command.dashboard.coverage``): what its pace needs."""
-    _rows, total = board.coverage(campaign)
-    return Figures(
-        residents=total.residents,
-        sampled=total.sampled,
-        exempt=total.exempt,
-        untested=total.untested,
-        households=total.households,
-        covered=total.covered,
-    )
+def coverage_only(campaigns: list[Campaign], now: dt.datetime) -> dict[int, Figures]:
+    """Each round's coverage figures alone (``command.dashboard.coverage``'s total): what its
+    pace needs. One query for all the rounds."""
+    found = {}
+    for pk, total in board.coverage_totals([c.pk for c in campaigns]).items():
+        found[pk] = Figures(
+            residents=total.residents,
+            sampled=total.sampled,
+            exempt=total.exempt,
+            untested=total.untested,
+            households=total.households,
+            covered=total.covered,
+        )
+    return found
 
 
-def figures(campaign: Campaign, now: dt.datetime) -> Figures:
-    """One round's figures, each from the function the town's command screen reads."""
-    found = coverage_only(campaign, now)
-    tally = board.totals(campaign)
-    loops = loop_counts(campaign)
-    boxes = board.boxes_in_transit(campaign, now)
-    late = sampling_queries.unboxed(campaign, now, late_only=True, limit=LATE_TUBES)
-    found.people = tally.people
-    found.positive_pools = tally.positive_pools
-    found.loops_open, found.loops_closed = loops.open, loops.closed
-    found.boxes = len(boxes)
-    found.boxes_overdue = sum(b.state == clocks.OVERDUE for b in boxes)
-    found.unboxed = sampling_queries.unboxed_count(campaign)
-    found.unboxed_overdue = sum(t.clock == clocks.OVERDUE for t in late)
+def figures(campaigns: list[Campaign], now: dt.datetime) -> dict[int, Figures]:
+    """Each round's figures, each read by the batched form of the function the town's command
+    screen reads for it (``coverage_totals``, ``totals_of``, ``loop_counts_of``,
+    ``boxes_in_transit_of``, ``unboxed_counts``): a fixed number of queries for any number of
+    rounds."""
+    ids = [c.pk for c in campaigns]
+    found = coverage_only(campaigns, now)
+    tallies = board.totals_of(campaigns)
+    loops = loop_counts_of(ids)
+    boxes = board.boxes_in_transit_of(ids, now)
+    unboxed = sampling_queries.unboxed_counts(ids, now)
+    for pk, each in found.items():
+        each.people = tallies[pk].people
+        each.positive_pools = tallies[pk].positive_pools
+        each.loops_open, each.loops_closed = loops[pk].open, loops[pk].closed
+        each.boxes = len(boxes[pk])
+        each.boxes_overdue = sum(b.state == clocks.OVERDUE for b in boxes[pk])
+        each.unboxed, each.unboxed_overdue = unboxed[pk].waiting, unboxed[pk].overdue
     return found
 
 
@@ -145,22 +151,26 @@ def real_rounds(district_id: int) -> list[Campaign]:
 
 
 def towns(
-    district_id: int, now: dt.datetime, read: Callable[[Campaign, dt.datetime], Figures] = figures
+    district_id: int,
+    now: dt.datetime,
+    read: Callable[[list[Campaign], dt.datetime], dict[int, Figures]] = figures,
 ) -> tuple[list[TownRow], Figures]:
     """Every town of the district with its running round's figures (a town running two rounds,
     over different communities, has a row for each), and the district's total. ``read`` is
     ``figures``, or ``coverage_only`` where the rest is not shown."""
     rounds: dict[int, list[Campaign]] = defaultdict(list)
-    for campaign in real_rounds(district_id):
+    running = real_rounds(district_id)
+    for campaign in running:
         rounds[campaign.town_id].append(campaign)
+    read_all = read(running, now)
     rows: list[TownRow] = []
     total = Figures()
     for town in Town.objects.filter(district_id=district_id).order_by("name"):
         if not rounds[town.pk]:
             rows.append(TownRow(town))
         for campaign in rounds[town.pk]:
-            row = TownRow(town, campaign, board.clock(campaign, now), read(campaign, now))
-            total.add(row.figures)  # type: ignore[arg-type]
+            row = TownRow(town, campaign, board.clock(campaign, now), read_all[campaign.pk])
+            total.add(read_all[campaign.pk])
             rows.append(row)
     return rows, total
 
@@ -196,14 +206,14 @@ class DistrictAlert:
         return self.severity == BAD
 
 
-def _gathered(row: TownRow, now: dt.datetime) -> list[DistrictAlert]:
+def _gathered(row: TownRow, held: list[core_alerts.Alert]) -> list[DistrictAlert]:
+    """A town's alerts for the district, from ``held``: its round's alerts of ``_KINDS``."""
     campaign = row.campaign
     assert campaign is not None and row.figures is not None
     url = reverse("command:dashboard", args=[campaign.pk])
     counts: dict[str, int] = defaultdict(int)
-    for alert in core_alerts.current(campaign, now, apps=_APPS):
-        if alert.kind in _KINDS:
-            counts[_KINDS[alert.kind]] += 1
+    for alert in held:
+        counts[_KINDS[alert.kind]] += 1
     name = row.town.name
 
     def key(kind: str) -> str:
@@ -242,7 +252,12 @@ def _gathered(row: TownRow, now: dt.datetime) -> list[DistrictAlert]:
 def alerts(rows: list[TownRow], now: dt.datetime) -> list[DistrictAlert]:
     """Per town, the alerts that need the district: lanes short of staff and positives (counted
     from the town's own list of alerts) and a round behind the 6 h target; critical first."""
-    found = [a for row in rows if row.campaign is not None for a in _gathered(row, now)]
+    rounds = [row.campaign for row in rows if row.campaign is not None]
+    # Every round's list at once: the same queries for 2 towns as for 20.
+    held = core_alerts.current_many(rounds, now, apps=_APPS, kinds=set(_KINDS))
+    found = [
+        a for row in rows if row.campaign is not None for a in _gathered(row, held[row.campaign.pk])
+    ]
     return sorted(found, key=lambda a: (not a.critical, a.town, a.kind))
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,9 +28,11 @@ SHOWN = 200
 
 def _positive_pools(campaign: Any) -> QuerySet[Tube]:
     """The round's pools that were found positive: positive now, or with positive-pool orders
-    (a pool corrected to negative keeps its history)."""
+    (a pool corrected to negative keeps its history). ``campaign`` is a round, or the ids of
+    several."""
+    ids = list(campaign) if isinstance(campaign, Collection) else [campaign.pk]
     return (
-        Tube.objects.filter(campaign=campaign, retest_of__isnull=True)
+        Tube.objects.filter(campaign_id__in=ids, retest_of__isnull=True)
         .exclude(capacity=1)
         .filter(
             Q(result=Result.POSITIVE)
@@ -61,12 +64,29 @@ def loop_counts(campaign: Any, members: QuerySet[TubeMember] | None = None) -> L
     counts = (
         _with_members_in(_positive_pools(campaign), members)
         .filter(result=Result.POSITIVE)
-        .aggregate(
-            open=Count("id", filter=Q(retest_closed_at__isnull=True)),
-            closed=Count("id", filter=Q(retest_closed_at__isnull=False)),
-        )
+        .aggregate(**_LOOPS)
     )
     return LoopCounts(counts["open"] or 0, counts["closed"] or 0)
+
+
+# A loop is open until every member of the pool has a single-tube result.
+_LOOPS = {
+    "open": Count("id", filter=Q(retest_closed_at__isnull=True)),
+    "closed": Count("id", filter=Q(retest_closed_at__isnull=False)),
+}
+
+
+def loop_counts_of(campaign_ids: Collection[int]) -> dict[int, LoopCounts]:
+    """``loop_counts`` of several rounds, in one query."""
+    found = {
+        row["campaign_id"]: LoopCounts(row["open"], row["closed"])
+        for row in _positive_pools(campaign_ids)
+        .filter(result=Result.POSITIVE)
+        .values("campaign_id")
+        .annotate(**_LOOPS)
+        .order_by()
+    }
+    return {pk: found.get(pk, LoopCounts(0, 0)) for pk in campaign_ids}
 
 
 @dataclass

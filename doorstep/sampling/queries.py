@@ -8,7 +8,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Min
+from django.db.models import Count, Min, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -229,11 +229,41 @@ def in_transit(town_ids: set[int] | None) -> list[Box]:
     return list(boxes.select_related("site").order_by("handed_at", "sealed_at"))
 
 
+def _waiting_for_a_box(campaign_ids: Collection[int]) -> QuerySet[Tube]:
+    """Sealed tubes of these rounds that wait for a box."""
+    return Tube.objects.filter(
+        campaign_id__in=campaign_ids,
+        status=TubeStatus.SEALED,
+        box__isnull=True,
+        received_at__isnull=True,
+    )
+
+
 def unboxed_count(campaign: Any) -> int:
     """How many sealed tubes of the round wait for a box."""
-    return Tube.objects.filter(
-        campaign=campaign, status=TubeStatus.SEALED, box__isnull=True, received_at__isnull=True
-    ).count()
+    return _waiting_for_a_box([campaign.pk]).count()
+
+
+@dataclass(frozen=True)
+class Unboxed:
+    waiting: int
+    overdue: int  # past the specimen clock (``clocks.specimen_state`` says overdue)
+
+
+def unboxed_counts(campaign_ids: Collection[int], now: dt.datetime) -> dict[int, Unboxed]:
+    """For each round, the sealed tubes waiting for a box and how many of them are past the
+    4 h clock, in one query."""
+    found = {
+        row["campaign_id"]: Unboxed(row["waiting"], row["overdue"])
+        for row in _waiting_for_a_box(campaign_ids)
+        .values("campaign_id")
+        .annotate(
+            waiting=Count("id"),
+            overdue=Count("id", filter=Q(sealed_at__lte=now - clocks.SPECIMEN_DUE)),
+        )
+        .order_by()
+    }
+    return {pk: found.get(pk, Unboxed(0, 0)) for pk in campaign_ids}
 
 
 def unboxed(
@@ -241,9 +271,7 @@ def unboxed(
 ) -> list[ClockedTube]:
     """Sealed tubes waiting for a box, oldest first, each with its specimen ``clock`` state;
     with ``late_only``, only those past the clock's warning."""
-    tubes = Tube.objects.filter(
-        campaign=campaign, status=TubeStatus.SEALED, box__isnull=True, received_at__isnull=True
-    )
+    tubes = _waiting_for_a_box([campaign.pk])
     if late_only:
         tubes = tubes.filter(sealed_at__lte=now - clocks.SPECIMEN_WARN)
     return _on_the_clock(tubes.select_related("site", "lane").order_by("sealed_at")[:limit], now)
@@ -251,9 +279,10 @@ def unboxed(
 
 def boxes_on_the_way(campaign: Any) -> list[Box]:
     """Boxes sealed or with a courier, oldest tube first, each with ``oldest`` (the seal time of
-    its oldest tube)."""
+    its oldest tube). ``campaign`` is a round, or the ids of several."""
+    ids = list(campaign) if isinstance(campaign, Collection) else [campaign.pk]
     return list(
-        Box.objects.filter(campaign=campaign, status__in=[BoxStatus.SEALED, BoxStatus.IN_TRANSIT])
+        Box.objects.filter(campaign_id__in=ids, status__in=[BoxStatus.SEALED, BoxStatus.IN_TRANSIT])
         .select_related("site")
         .annotate(oldest=Min("tubes__sealed_at"))
         .order_by("oldest")
