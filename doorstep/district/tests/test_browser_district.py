@@ -39,6 +39,12 @@ def test_the_district_commander_sees_both_towns_and_drills_into_one(
         " w: document.documentElement.scrollWidth, vw: window.innerWidth})"
     )
     assert size["h"] <= size["vh"] and size["w"] <= size["vw"], size
+    # The towns table fits its panel: no column hidden behind a scroll bar of its own.
+    table = page.evaluate(
+        "(() => { const t = document.querySelector('#district-towns');"
+        " return {w: t.scrollWidth, box: t.parentElement.clientWidth}; })()"
+    )
+    assert table["w"] <= table["box"], table
     for name in ("towns", "alerts", "support"):
         box = page.locator(f"#panel-{name}").bounding_box()
         assert box is not None and box["y"] + box["height"] <= FULL_HD["height"] + 1, (name, box)
