@@ -104,6 +104,20 @@ def main() -> None:
         sign_in(worker, "commander")
         worker.goto(f"{BASE}/lab/retests/")
         worker.screenshot(path=str(OUT / "retests.png"))
+        chief = browser.new_page(viewport={"width": 1920, "height": 1080}, locale="zh-CN")
+        sign_in(chief, "district")
+        chief.goto(f"{BASE}/district/?wall=1")
+        chief.wait_for_selector("#panel-support")
+        chief.screenshot(path=str(OUT / "district-wall.png"))
+        sender = browser.new_page(
+            viewport={"width": 360, "height": 760}, device_scale_factor=2, locale="zh-CN"
+        )
+        sign_in(sender, "sender")
+        sender.goto(f"{BASE}/workforce/support/")
+        sender.locator("#quotas a").last.click()
+        sender.locator("#batches a").last.click()
+        sender.wait_for_selector("#people")
+        sender.screenshot(path=str(OUT / "support-batch.png"))
         browser.close()
 
 
