@@ -19,7 +19,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from doorstep.core.http import AuthedRequest, require
 from doorstep.core.inputs import is_number
 from doorstep.core.roles import Can
-from doorstep.territory.models import Town
 from doorstep.territory.scoping import town_ids
 from doorstep.workforce import queries, support
 from doorstep.workforce.actions import WorkforceError
@@ -34,7 +33,7 @@ from doorstep.workforce.models import (
     Team,
     TeamStatus,
 )
-from doorstep.workforce.views import _town_for
+from doorstep.workforce.views import _town_for, _towns_of
 
 
 def _mine(user: object, queryset: QuerySet, *paths: str) -> QuerySet:  # type: ignore[type-arg]
@@ -92,7 +91,7 @@ def index(request: AuthedRequest) -> HttpResponse:
     )
     context: dict[str, object] = {
         "town": town,
-        "towns": _towns(request),
+        "towns": _towns_of(request),
         "asked": asked[:50],
         "quotas": quotas,
         "can_manage": request.user.can(Can.MANAGE_WORKFORCE),
@@ -106,12 +105,6 @@ def index(request: AuthedRequest) -> HttpResponse:
         )
         context["picture"] = queries.support_picture(town.district_id)
     return render(request, "workforce/support.html", context)
-
-
-def _towns(request: AuthedRequest) -> QuerySet[Town]:
-    ids = town_ids(request.user)
-    towns = Town.objects.order_by("name")
-    return towns if ids is None else towns.filter(pk__in=ids)
 
 
 @require_POST

@@ -49,6 +49,13 @@ def _town_for(request: AuthedRequest) -> Town:
     return town
 
 
+def _towns_of(request: AuthedRequest) -> QuerySet[Town]:
+    """The towns a user may switch between (a district commander's: the district's)."""
+    ids = town_ids(request.user)
+    towns = Town.objects.order_by("name")
+    return towns if ids is None else towns.filter(pk__in=ids)
+
+
 def _get_callup_for_user(request: AuthedRequest, pk: int) -> CallUp:
     require(request.user, Can.VIEW_WORKFORCE)
     callups = scoped_to_towns(
@@ -82,7 +89,7 @@ def _is_htmx(request: AuthedRequest) -> bool:
 def index(request: AuthedRequest) -> HttpResponse:
     require(request.user, Can.VIEW_WORKFORCE)
     town = _town_for(request)
-    callups = CallUp.objects.filter(town=town).select_related("unit", "community", "site")
+    callups = CallUp.objects.filter(town=town).select_related("unit", "community", "site", "batch")
     teams = (
         Team.objects.filter(town=town)
         .exclude(status=TeamStatus.STOOD_DOWN)
@@ -93,6 +100,7 @@ def index(request: AuthedRequest) -> HttpResponse:
         "workforce/index.html",
         {
             "town": town,
+            "towns": _towns_of(request),
             "callups": callups,
             "teams": teams,
             "can_manage": request.user.can(Can.MANAGE_WORKFORCE),

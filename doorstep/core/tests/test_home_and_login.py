@@ -33,6 +33,7 @@ def test_a_wrong_password_says_what_to_do(community):
 @pytest.mark.parametrize(
     ("role", "words"),
     [
+        (Role.DISTRICT_COMMANDER, "every town's round on the district board"),
         (Role.COMMANDER, "set the zones"),
         (Role.COMMUNITY_WORKER, "import the resident list"),
         (Role.TEAM_LEADER, "pick the next building"),

@@ -219,3 +219,18 @@ def test_the_district_commander_sees_the_picture_and_every_open_request(
     text = page.content.decode()
     assert 'id="by-sending"' in text and "杨柳青镇" in text
     assert "2 people sent and not yet confirmed home" in text
+
+
+def test_a_district_commander_switches_between_the_towns_of_the_district(scene, sent):
+    towns = scene["towns"]
+    page = client_for(scene["chief"]).get(_url("index") + f"?town={towns['杨柳青镇'].pk}")
+    text = page.content.decode()
+    assert 'id="town-switch"' in text and "中北镇" in text and "军粮城街" not in text
+    # The receiving town's list names the batch its call-up belongs to.
+    page = client_for(scene["chief"]).get(_url("index") + f"?town={towns['中北镇'].pk}")
+    assert "Batch 一" in page.content.decode()
+    # A town's commander has one town: no switch; another district's town is not found.
+    mine = client_for(scene["receiver"]).get(_url("index")).content.decode()
+    assert 'id="town-switch"' not in mine
+    far = client_for(scene["receiver"]).get(_url("index") + f"?town={towns['军粮城街'].pk}")
+    assert far.status_code == 404
