@@ -8,6 +8,10 @@ when its condition starts to hold and cleared when it stops holding, with nothin
 to clear: a correction to negative clears a positive pool, a count that agrees clears a box's
 mismatch, a tube that reaches a box clears its clock. What is kept is who acknowledged an alert
 (``AlertAck``, by the alert's key), so that the screen can show it as seen while it still holds.
+
+A producer says which kinds it raises, and may have a batched form (several campaigns at once,
+the single form being the batched one applied to one campaign), so that ``current_many`` reads
+some kinds of many rounds (the district board) for the cost of one.
 """
 
 from __future__ import annotations
@@ -46,13 +50,46 @@ class Alert:
 
 
 Producer = Callable[[Any, dt.datetime], list[Alert]]
-_producers: list[tuple[str, Producer]] = []
+# The batched form of a producer: the alerts of several campaigns at once, by campaign id, at a
+# cost that does not grow with their number.
+ManyProducer = Callable[[list[Any], dt.datetime], dict[int, list[Alert]]]
 
 
-def register(app: str, producer: Producer) -> None:
-    """An app's producer of alerts (``app`` is its label, to read one app's alerts alone)."""
-    if (app, producer) not in _producers:
-        _producers.append((app, producer))
+@dataclass(frozen=True)
+class _Registered:
+    app: str
+    producer: Producer
+    kinds: frozenset[str] | None  # None: it did not say, so it may raise any kind
+    many: ManyProducer | None
+
+    def runs_for(self, apps: Collection[str] | None, kinds: Collection[str] | None) -> bool:
+        return (apps is None or self.app in apps) and (
+            kinds is None or self.kinds is None or not self.kinds.isdisjoint(kinds)
+        )
+
+    def produce(self, campaigns: list[Any], now: dt.datetime) -> dict[int, list[Alert]]:
+        if self.many is not None:
+            return self.many(campaigns, now)
+        return {campaign.pk: self.producer(campaign, now) for campaign in campaigns}
+
+
+_producers: list[_Registered] = []
+
+
+def register(
+    app: str,
+    producer: Producer,
+    *,
+    kinds: Collection[str] | None = None,
+    many: ManyProducer | None = None,
+) -> None:
+    """An app's producer of alerts (``app`` is its label, to read one app's alerts alone), with
+    the kinds of alert it raises (so a reader of some kinds runs only the producers of those)
+    and its batched form, if it has one (else it is called once per campaign). A producer with
+    a batched form is that form applied to one campaign: one definition of each alert."""
+    entry = _Registered(app, producer, frozenset(kinds) if kinds is not None else None, many)
+    if all(r.producer is not producer for r in _producers):
+        _producers.append(entry)
 
 
 def current(
@@ -60,39 +97,75 @@ def current(
     now: dt.datetime,
     *,
     apps: Collection[str] | None = None,
+    kinds: Collection[str] | None = None,
     communities: Collection[int] | None = None,
     town_wide: bool = True,
 ) -> list[Alert]:
-    """Every alert that holds now, critical and unacknowledged first, then the newest.
-    ``communities`` keeps the alerts of those communities, and the town-wide ones (which have no
-    community) unless ``town_wide`` is false."""
-    found = [
+    """Every alert that holds now, critical and unacknowledged first, then the newest
+    (``current_many`` of this one campaign). ``communities`` keeps the alerts of those
+    communities, and the town-wide ones (which have no community) unless ``town_wide`` is
+    false."""
+    return [
         alert
-        for app, producer in _producers
-        if apps is None or app in apps
-        for alert in producer(campaign, now)
+        for alert in current_many([campaign], now, apps=apps, kinds=kinds)[campaign.pk]
         if communities is None
         or alert.community_id in communities
         or (town_wide and alert.community_id is None)
     ]
+
+
+def current_many(
+    campaigns: list[Any],
+    now: dt.datetime,
+    *,
+    apps: Collection[str] | None = None,
+    kinds: Collection[str] | None = None,
+) -> dict[int, list[Alert]]:
+    """Each campaign's alerts that hold now, by campaign id, as ``current`` lists them; ``apps``
+    and ``kinds`` keep those of these apps and kinds. Each producer runs once for all the
+    campaigns (in its batched form where it has one), and the acknowledgements are read in one
+    query, so the cost does not grow with the number of campaigns (for batched producers)."""
+    rounds = list({campaign.pk: campaign for campaign in campaigns}.values())
+    found: dict[int, list[Alert]] = {campaign.pk: [] for campaign in rounds}
+    if not rounds:
+        return found
+    for registered in _producers:
+        if registered.runs_for(apps, kinds):
+            produced = registered.produce(rounds, now)
+            for campaign in rounds:
+                found[campaign.pk] += [
+                    a for a in produced.get(campaign.pk, []) if kinds is None or a.kind in kinds
+                ]
     acks = {
-        a.key: a
-        for a in AlertAck.objects.filter(campaign_id=campaign.pk, key__in=[f.key for f in found])
-    }
-    found = [
-        replace(
-            a,
-            campaign_id=campaign.pk,
-            drill=bool(campaign.is_drill),
-            acknowledged_by=acks[a.key].username if a.key in acks else "",
-            acknowledged_at=acks[a.key].at if a.key in acks else None,
+        (a.campaign_id, a.key): a
+        for a in AlertAck.objects.filter(
+            campaign_id__in=list(found), key__in={a.key for held in found.values() for a in held}
         )
-        for a in found
-        if not (a.ack_clears and a.key in acks)
-    ]
+    }
+    return {campaign.pk: _marked(campaign, found[campaign.pk], acks) for campaign in rounds}
+
+
+def _marked(
+    campaign: Any, found: list[Alert], acks: dict[tuple[int, str], AlertAck]
+) -> list[Alert]:
+    """A campaign's alerts with who acknowledged each and whether the round is a drill, a
+    notice once acknowledged left out; critical and unacknowledged first, then the newest."""
+    marked = []
+    for alert in found:
+        ack = acks.get((campaign.pk, alert.key))
+        if not (alert.ack_clears and ack is not None):
+            marked.append(
+                replace(
+                    alert,
+                    campaign_id=campaign.pk,
+                    drill=bool(campaign.is_drill),
+                    acknowledged_by=ack.username if ack is not None else "",
+                    acknowledged_at=ack.at if ack is not None else None,
+                )
+            )
     oldest = dt.datetime.min.replace(tzinfo=dt.UTC)
     return sorted(
-        found,
+        marked,
         key=lambda a: (
             not a.critical,
             bool(a.acknowledged_by),

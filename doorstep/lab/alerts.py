@@ -12,7 +12,8 @@ import datetime as dt
 from collections import defaultdict
 from typing import Any
 
-from django.db.models import Count, Min, Q
+from django.db.models import Count, F, Min, Q, QuerySet, Window
+from django.db.models.functions import RowNumber
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
@@ -21,28 +22,47 @@ from doorstep.core.alerts import BAD, WARN, Alert
 from doorstep.lab.models import OrderStatus, RetestOrder
 from doorstep.sampling.models import Box, CustodyCheck, Result, Tube
 
-# Enough to act on: the screen links to the full lists.
+# Enough to act on, in each campaign: the screen links to the full lists.
 SHOWN = 50
+POSITIVE_POOL, INVALID, POSITIVE_NO_RETEST = "positive_pool", "invalid", "positive_no_retest"
+POSITIVE_CASE, COUNT_MISMATCH, RESULTS_LATE = "positive_case", "count_mismatch", "results_late"
 
 
 def _pools_url(campaign_id: int, code: str) -> str:
     return reverse("lab:pools", args=[campaign_id]) + f"#pool-{code}"
 
 
-def produce(campaign: Any, now: dt.datetime) -> list[Alert]:
-    return _open_loops(campaign) + _cases(campaign) + _boxes(campaign) + _late(campaign, now)
+def _newest(tubes: QuerySet[Tube]) -> list[Tube]:
+    """The ``SHOWN`` newest results among these tubes of each campaign, newest first, in one
+    query whatever the number of campaigns."""
+    return list(
+        tubes.annotate(
+            nth=Window(
+                RowNumber(),
+                partition_by=[F("campaign_id")],
+                order_by=[F("resulted_at").desc(), F("pk").desc()],
+            )
+        )
+        .filter(nth__lte=SHOWN)
+        .select_related("site")
+        .order_by("-resulted_at", "-pk")
+    )
 
 
-def _open_loops(campaign: Any) -> list[Alert]:
+def _open_loops(campaign: Any, now: dt.datetime) -> list[Alert]:
     """A positive pool until every member's retest is sampled (one alert per community with
     members still to sample); an invalid tube until every member is sampled again."""
-    flagged = list(
+    return _open_loops_many([campaign], now)[campaign.pk]
+
+
+def _open_loops_many(campaigns: list[Any], now: dt.datetime) -> dict[int, list[Alert]]:
+    """``_open_loops`` of several campaigns in two queries, whatever their number."""
+    flagged = _newest(
         Tube.objects.filter(
-            campaign=campaign, result__in=[Result.POSITIVE, Result.INVALID], retest_of__isnull=True
-        )
-        .exclude(capacity=1)
-        .select_related("site")
-        .order_by("-resulted_at")[:SHOWN]
+            campaign__in=[c.pk for c in campaigns],
+            result__in=[Result.POSITIVE, Result.INVALID],
+            retest_of__isnull=True,
+        ).exclude(capacity=1)
     )
     waiting: dict[int, dict[int, int]] = defaultdict(dict)
     names: dict[int, str] = {}
@@ -56,18 +76,18 @@ def _open_loops(campaign: Any) -> list[Alert]:
         names[community_id] = name
         if status == OrderStatus.OPEN:
             waiting[tube_id][community_id] = n
-    found = []
+    found: dict[int, list[Alert]] = {campaign.pk: [] for campaign in campaigns}
     for tube in flagged:
         positive = tube.result == Result.POSITIVE
         if positive and tube.pk not in ordered:
-            found.append(
+            found[tube.campaign_id].append(
                 Alert(
-                    "positive_no_retest",
+                    POSITIVE_NO_RETEST,
                     BAD,
                     _("Positive pool %(code)s (%(site)s) has no retest order.")
                     % {"code": tube.code, "site": tube.site.name},
-                    _pools_url(campaign.pk, tube.code),
-                    f"positive_no_retest:{tube.pk}",
+                    _pools_url(tube.campaign_id, tube.code),
+                    f"{POSITIVE_NO_RETEST}:{tube.pk}",
                     tube.community_id,
                     tube.resulted_at,
                 )
@@ -82,12 +102,12 @@ def _open_loops(campaign: Any) -> list[Alert]:
                     "Tube %(code)s is invalid: %(n)d people in %(community)s must be sampled again."
                 )
             )
-            found.append(
+            found[tube.campaign_id].append(
                 Alert(
-                    "positive_pool" if positive else "invalid",
+                    POSITIVE_POOL if positive else INVALID,
                     BAD if positive else WARN,
                     text % {"code": tube.code, "n": n, "community": names[community_id]},
-                    _pools_url(campaign.pk, tube.code),
+                    _pools_url(tube.campaign_id, tube.code),
                     f"{tube.result}:{tube.pk}:{community_id}",
                     community_id,
                     tube.resulted_at,
@@ -96,28 +116,37 @@ def _open_loops(campaign: Any) -> list[Alert]:
     return found
 
 
-def _cases(campaign: Any) -> list[Alert]:
+def _cases(campaign: Any, now: dt.datetime) -> list[Alert]:
     """A positive single tube: a case to hand over. It stays until someone acknowledges it."""
-    return [
-        Alert(
-            "positive_case",
-            BAD,
-            _("Single tube %(code)s (%(site)s) is positive: hand the case over.")
-            % {"code": tube.code, "site": tube.site.name},
-            reverse("lab:tube", args=[tube.code]),
-            f"positive_case:{tube.pk}",
-            tube.community_id,
-            tube.resulted_at,
-            ack_clears=True,
-        )
-        for tube in Tube.objects.filter(campaign=campaign, result=Result.POSITIVE)
-        .filter(Q(capacity=1) | Q(retest_of__isnull=False))
-        .select_related("site")
-        .order_by("-resulted_at")[:SHOWN]
-    ]
+    return _cases_many([campaign], now)[campaign.pk]
 
 
-def _boxes(campaign: Any) -> list[Alert]:
+def _cases_many(campaigns: list[Any], now: dt.datetime) -> dict[int, list[Alert]]:
+    """``_cases`` of several campaigns in one query, whatever their number."""
+    found: dict[int, list[Alert]] = {campaign.pk: [] for campaign in campaigns}
+    positives = Tube.objects.filter(
+        campaign__in=[c.pk for c in campaigns], result=Result.POSITIVE
+    ).filter(Q(capacity=1) | Q(retest_of__isnull=False))
+    for tube in _newest(positives):
+        found[tube.campaign_id].append(_case(tube))
+    return found
+
+
+def _case(tube: Tube) -> Alert:
+    return Alert(
+        POSITIVE_CASE,
+        BAD,
+        _("Single tube %(code)s (%(site)s) is positive: hand the case over.")
+        % {"code": tube.code, "site": tube.site.name},
+        reverse("lab:tube", args=[tube.code]),
+        f"{POSITIVE_CASE}:{tube.pk}",
+        tube.community_id,
+        tube.resulted_at,
+        ack_clears=True,
+    )
+
+
+def _boxes(campaign: Any, now: dt.datetime) -> list[Alert]:
     """A box whose last count disagreed with what was scanned into it (``Box.flagged`` is set by
     the count that disagreed and cleared by the next that agrees)."""
     boxes = list(Box.objects.filter(campaign=campaign, flagged=True).select_related("site")[:SHOWN])
@@ -129,7 +158,7 @@ def _boxes(campaign: Any) -> list[Alert]:
         check: CustodyCheck | None = last.get(box.pk)
         found.append(
             Alert(
-                "count_mismatch",
+                COUNT_MISMATCH,
                 BAD,
                 _(
                     "Box %(code)s (%(site)s): %(counted)d tubes counted at %(stage)s, %(scanned)d scanned. Recount and scan again."
@@ -159,7 +188,7 @@ def _late(campaign: Any, now: dt.datetime) -> list[Alert]:
         return []
     return [
         Alert(
-            "results_late",
+            RESULTS_LATE,
             BAD,
             _("%(n)d tubes received more than 6 h ago have no result.") % {"n": late["n"]},
             reverse("lab:index"),
@@ -171,4 +200,12 @@ def _late(campaign: Any, now: dt.datetime) -> list[Alert]:
 
 
 def register() -> None:
-    alerts.register("lab", produce)
+    alerts.register(
+        "lab",
+        _open_loops,
+        kinds=[POSITIVE_POOL, INVALID, POSITIVE_NO_RETEST],
+        many=_open_loops_many,
+    )
+    alerts.register("lab", _cases, kinds=[POSITIVE_CASE], many=_cases_many)
+    alerts.register("lab", _boxes, kinds=[COUNT_MISMATCH])
+    alerts.register("lab", _late, kinds=[RESULTS_LATE])

@@ -223,6 +223,26 @@ def make_lane_team(lane: Lane, registrar: User, name: str = "采样1组") -> Tea
     return team
 
 
+def make_lane_short_of_a_registrar(lane: Lane, name: str = "采样2组") -> Team:
+    """A sampler alone on duty at ``lane``: the lane is short of a registrar (``lane_short``)."""
+    town = lane.site.community.town
+    unit = make_unit(f"{town.name}机关", town=town)
+    sampler = make_staff(unit, skills=",sampler,")
+    callup = workforce.create_callup(
+        None,
+        unit,
+        named=[sampler],
+        purpose=Purpose.SAMPLING,
+        site=lane.site,
+        muster_point="采样点",
+        muster_at=timezone.now(),
+    )
+    workforce.check_in(None, callup, sampler.worker_code)
+    team = workforce.form_team(None, town, name, sampler, [sampler])
+    workforce.assign_team(None, team, lane=lane, roles={sampler.pk: DutyRole.SAMPLER})
+    return team
+
+
 def make_campaign(*communities: Community, name: str = "第1轮", start: bool = True) -> Campaign:
     """A round over these communities, started (running) unless ``start`` is false."""
     campaign = create_campaign(communities[0].town, name, communities=communities)

@@ -19,18 +19,26 @@ from doorstep.sampling.models import Lane
 from doorstep.workforce.models import Duty, DutyCounter, DutyRole, PlaceKind
 from doorstep.workforce.queries import short_of
 
-
-def produce(campaign: Any, now: dt.datetime) -> list[Alert]:
-    return _short_lanes(campaign) + _long_shifts(campaign, now)
+LANE_SHORT, LONG_SHIFT = "lane_short", "long_shift"
 
 
-def _short_lanes(campaign: Any) -> list[Alert]:
+def _short_lanes(campaign: Any, now: dt.datetime) -> list[Alert]:
+    """A lane of the campaign's communities with someone on duty and no sampler or registrar."""
+    return _short_lanes_many([campaign], now)[campaign.pk]
+
+
+def _short_lanes_many(campaigns: list[Any], now: dt.datetime) -> dict[int, list[Alert]]:
+    """``_short_lanes`` of several campaigns in three queries, whatever their number."""
+    served: dict[int, list[int]] = defaultdict(list)  # community -> the campaigns over it
+    for campaign_id, community_id in (
+        CampaignBuilding.objects.filter(campaign__in=[c.pk for c in campaigns])
+        .order_by()
+        .values_list("campaign_id", "community_id")
+        .distinct()
+    ):
+        served[community_id].append(campaign_id)
     lanes = list(
-        Lane.objects.filter(
-            site__community_id__in=CampaignBuilding.objects.filter(campaign=campaign).values(
-                "community_id"
-            )
-        )
+        Lane.objects.filter(site__community_id__in=list(served))
         .select_related("site")
         .order_by("site__name", "name")
     )
@@ -39,26 +47,27 @@ def _short_lanes(campaign: Any) -> list[Alert]:
         kind=PlaceKind.LANE, place_id__in=[lane.pk for lane in lanes]
     ).values_list("place_id", "role", "on_duty"):
         counts[place_id][role] = n
-    found = []
+    found: dict[int, list[Alert]] = {campaign.pk: [] for campaign in campaigns}
     for lane in lanes:
         missing = short_of(counts[lane.pk])
-        if missing:
-            found.append(
-                Alert(
-                    "lane_short",
-                    BAD,
-                    _("%(site)s %(lane)s has no %(roles)s.")
-                    % {
-                        "site": lane.site.name,
-                        "lane": lane.name,
-                        "roles": ", ".join(str(DutyRole(r).label) for r in missing),
-                    },
-                    # The lane's page offers the fix: add one person, or move one here.
-                    reverse("workforce:lane_staff", args=[lane.pk]),
-                    f"lane_short:{lane.pk}:{'+'.join(missing)}",
-                    lane.site.community_id,
-                )
-            )
+        if not missing:
+            continue
+        alert = Alert(
+            LANE_SHORT,
+            BAD,
+            _("%(site)s %(lane)s has no %(roles)s.")
+            % {
+                "site": lane.site.name,
+                "lane": lane.name,
+                "roles": ", ".join(str(DutyRole(r).label) for r in missing),
+            },
+            # The lane's page offers the fix: add one person, or move one here.
+            reverse("workforce:lane_staff", args=[lane.pk]),
+            f"{LANE_SHORT}:{lane.pk}:{'+'.join(missing)}",
+            lane.site.community_id,
+        )
+        for campaign_id in served[lane.site.community_id]:
+            found[campaign_id].append(alert)
     return found
 
 
@@ -70,7 +79,7 @@ def _long_shifts(campaign: Any, now: dt.datetime) -> list[Alert]:
         return []
     return [
         Alert(
-            "long_shift",
+            LONG_SHIFT,
             WARN,
             _("%(n)d people have been on duty more than 12 h: relieve them.") % {"n": long["n"]},
             reverse("workforce:where"),
@@ -82,4 +91,5 @@ def _long_shifts(campaign: Any, now: dt.datetime) -> list[Alert]:
 
 
 def register() -> None:
-    alerts.register("workforce", produce)
+    alerts.register("workforce", _short_lanes, kinds=[LANE_SHORT], many=_short_lanes_many)
+    alerts.register("workforce", _long_shifts, kinds=[LONG_SHIFT])

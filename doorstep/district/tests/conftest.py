@@ -3,6 +3,7 @@ drill running beside them in a third community, and the district's commander."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -76,6 +77,17 @@ def district_world(db) -> dict[str, Any]:  # type: ignore[no-untyped-def]
             "device": Device(ApiToken.issue(drill_registrar)[1]),
         },
     }
+
+
+@pytest.fixture
+def another_town(district_world: dict[str, Any]) -> Callable[[str], dict[str, Any]]:
+    """Makes one more town of the district running a real round, as each town above (3 people)."""
+
+    def make(name: str) -> dict[str, Any]:
+        town = make_town(name, district_world["district"])
+        return _town_round(make_community(f"{name}社区", town), 3, name)
+
+    return make
 
 
 @pytest.fixture
