@@ -221,6 +221,9 @@ def _arrive(user: User | None, callup: CallUp, staff: Staff, *, move: bool) -> C
         no_show_count=F("no_show_count") - (1 if was_no_show else 0),
         last_arrival_at=now,
     )
+    if callup.batch_id is not None:
+        # Someone of a batch is here: the batch has left, whether or not its town said so.
+        Batch.objects.filter(pk=callup.batch_id, departed_at__isnull=True).update(departed_at=now)
     CallUp.objects.filter(pk=callup.pk, first_arrival_at__isnull=True).update(first_arrival_at=now)
     return CheckIn(
         staff,

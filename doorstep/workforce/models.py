@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from doorstep.core import codes
@@ -230,10 +231,10 @@ _ORDINALS = "一二三四五六七八九十"
 
 
 def batch_name(number: int) -> str:
-    """第一批 … 第十批, then 第11批: how the batches are called on the radio and on paper."""
-    if 1 <= number <= len(_ORDINALS):
-        return _("Batch %(ordinal)s") % {"ordinal": _ORDINALS[number - 1]}
-    return _("Batch %(ordinal)s") % {"ordinal": number}
+    """第一批 … 第十批, then 第11批, as batches are called on the radio and on paper; "Batch 2"
+    in English."""
+    chinese = (get_language() or "").startswith("zh") and 1 <= number <= len(_ORDINALS)
+    return _("Batch %(ordinal)s") % {"ordinal": _ORDINALS[number - 1] if chinese else number}
 
 
 class CallUp(models.Model):

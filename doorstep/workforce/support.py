@@ -18,7 +18,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 from django.db import transaction
-from django.db.models import F, Max
+from django.db.models import F, Max, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -43,6 +43,9 @@ from doorstep.workforce.models import (
 
 # More than any town has asked for in one go; a typo of an extra zero is refused.
 MOST_PEOPLE = 2000
+# When people may be needed by: a request made late for this morning, up to a month ahead.
+NEEDED_BY_PAST = dt.timedelta(hours=24)
+NEEDED_BY_AHEAD = dt.timedelta(days=30)
 
 
 def _count(people: object, most: int = MOST_PEOPLE) -> int:
@@ -88,6 +91,12 @@ def ask_for_people(
         )
     if not muster_point.strip():
         raise WorkforceError(_("Say where people gather (the muster point)."))
+    now = timezone.now()
+    if not now - NEEDED_BY_PAST <= needed_by <= now + NEEDED_BY_AHEAD:
+        raise WorkforceError(
+            _("Say when the people are needed: from today to %(days)d days ahead.")
+            % {"days": NEEDED_BY_AHEAD.days}
+        )
     return SupportRequest.objects.create(
         district_id=town.district_id,
         town=town,
@@ -125,6 +134,24 @@ def set_quota(user: User | None, request: SupportRequest, sending: Town, people:
             % {"most": MOST_PEOPLE}
         )
     quota = Quota.objects.select_for_update().filter(request=request, sending_town=sending).first()
+    others = (
+        Quota.objects.filter(request=request)
+        .exclude(sending_town=sending)
+        .aggregate(n=Sum("people"))["n"]
+        or 0
+    )
+    if others + people > request.people:
+        raise WorkforceError(
+            _(
+                "The quotas would add up to %(total)d, more than the %(asked)d people %(town)s asked for: %(room)d left to share out."
+            )
+            % {
+                "total": others + people,
+                "asked": request.people,
+                "town": request.town.name,
+                "room": max(0, request.people - others),
+            }
+        )
     if quota is not None and people < quota.selected:
         raise WorkforceError(
             _(
@@ -287,22 +314,23 @@ def confirm_home(user: User | None, batch: Batch, staff_ids: Sequence[int] = ())
         musters = musters.filter(staff_id__in=list(staff_ids))
     chosen = list(musters.exclude(status=MusterStatus.MOVED).select_related("staff"))
     ids = [m.staff_id for m in chosen]
-    busy = [
-        f"{d.staff.name} ({d.place})"
-        for d in Duty.objects.filter(staff_id__in=ids, ended_at__isnull=True).select_related(
-            "staff", "lane", "community"
-        )
-    ]
-    busy += [
-        f"{m.staff.name} ({m.team.name})"
+    # Each person once: where they are on duty, else the team that is still out.
+    busy = {
+        m.staff_id: f"{m.staff.name} ({m.team.name})"
         for m in Team.members.through.objects.filter(staff_id__in=ids)
         .exclude(team__status=TeamStatus.STOOD_DOWN)
         .select_related("team", "staff")
-    ]
+    }
+    busy |= {
+        d.staff_id: f"{d.staff.name} ({d.place})"
+        for d in Duty.objects.filter(staff_id__in=ids, ended_at__isnull=True).select_related(
+            "staff", "lane", "community"
+        )
+    }
     if busy:
         raise WorkforceError(
             _("Still at work: %(who)s. Their team stands down first; then confirm them home.")
-            % {"who": "; ".join(sorted(set(busy)))}
+            % {"who": "; ".join(sorted(busy.values()))}
         )
     now = timezone.now()
     Muster.objects.filter(pk__in=[m.pk for m in chosen], status=MusterStatus.ARRIVED).update(

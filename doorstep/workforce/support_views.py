@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from doorstep.core.http import AuthedRequest, require
@@ -26,6 +27,7 @@ from doorstep.workforce.forms import AskForm, QuotaForm
 from doorstep.workforce.models import (
     Batch,
     Duty,
+    Muster,
     MusterStatus,
     Quota,
     Staff,
@@ -84,8 +86,15 @@ def index(request: AuthedRequest) -> HttpResponse:
     require(request.user, Can.VIEW_WORKFORCE)
     town = _town_for(request)
     asked = SupportRequest.objects.filter(town=town).select_related("community", "site")
+    # Every quota of an open request, and of a closed one while any of its people are not home.
+    away = Muster.objects.filter(
+        callup__batch__quota=OuterRef("pk"),
+        callup__batch__departed_at__isnull=False,
+        returned_at__isnull=True,
+    ).exclude(status=MusterStatus.MOVED)
     quotas = (
-        Quota.objects.filter(sending_town=town, request__closed_at__isnull=True)
+        Quota.objects.filter(sending_town=town)
+        .filter(Q(request__closed_at__isnull=True) | Exists(away))
         .select_related("request__town", "request__community", "request__site")
         .order_by("request__needed_by")
     )
@@ -140,9 +149,13 @@ def ask(request: AuthedRequest) -> HttpResponse:
 def request_detail(request: AuthedRequest, support_request_id: int) -> HttpResponse:
     asked = _get_request_for_user(request, support_request_id)
     quotas = list(asked.quotas.select_related("sending_town").order_by("sending_town__name"))
-    batches = Batch.objects.filter(quota__request=asked).order_by(
-        "quota__sending_town__name", "number"
-    )
+    # A sending town sees its own batches; the asking town and the district see them all.
+    batches = _mine(
+        request.user,
+        Batch.objects.filter(quota__request=asked),
+        "quota__sending_town_id",
+        "quota__request__town_id",
+    ).order_by("quota__sending_town__name", "number")
     can_set = request.user.can(Can.MANAGE_SUPPORT) and asked.closed_at is None
     return render(
         request,
@@ -153,7 +166,7 @@ def request_detail(request: AuthedRequest, support_request_id: int) -> HttpRespo
             "quota_total": sum(q.people for q in quotas),
             "lines": queries.batch_lines(batches),
             "quota_form": QuotaForm(request=asked) if can_set else None,
-            "can_close": request.user.can(Can.MANAGE_WORKFORCE) and asked.closed_at is None,
+            "can_close": _asks(request, asked) and asked.closed_at is None,
         },
     )
 
@@ -165,7 +178,7 @@ def set_quota(request: AuthedRequest, support_request_id: int) -> HttpResponse:
     require(request.user, Can.MANAGE_SUPPORT)
     form = QuotaForm(request.POST, request=asked)
     if not form.is_valid():
-        messages.error(request, " ".join(str(e) for e in form.errors.values()))
+        messages.error(request, " ".join(str(m) for errors in form.errors.values() for m in errors))
         return redirect("workforce:support_request", support_request_id=asked.pk)
     try:
         quota = support.set_quota(
@@ -182,11 +195,22 @@ def set_quota(request: AuthedRequest, support_request_id: int) -> HttpResponse:
     return redirect("workforce:support_request", support_request_id=asked.pk)
 
 
+def _asks(request: AuthedRequest, asked: SupportRequest) -> bool:
+    """Whether the user acts for the town that asked (or shares requests out: the district)."""
+    if request.user.can(Can.MANAGE_SUPPORT):
+        return True
+    ids = town_ids(request.user)
+    return request.user.can(Can.MANAGE_WORKFORCE) and (ids is None or asked.town_id in ids)
+
+
 @require_POST
 @login_required
 def close(request: AuthedRequest, support_request_id: int) -> HttpResponse:
+    """The asking town withdraws its request, or the district closes it; a sending town may
+    not."""
     asked = _get_request_for_user(request, support_request_id)
-    require(request.user, Can.MANAGE_WORKFORCE)
+    if not _asks(request, asked):
+        require(request.user, Can.MANAGE_SUPPORT)
     support.close_request(request.user, asked)
     return redirect("workforce:support_request", support_request_id=asked.pk)
 
@@ -237,20 +261,30 @@ def select(request: AuthedRequest, quota_id: int) -> HttpResponse:
     quota = _get_quota_for_user(request, quota_id)
     error = ""
     if request.method == "POST":
-        wanted = [int(v) for v in request.POST.getlist("staff") if is_number(v)]
+        wanted = {int(v) for v in request.POST.getlist("staff") if is_number(v)}
         chosen = list(
             Staff.objects.filter(pk__in=wanted, unit__town_id=quota.sending_town_id).select_related(
                 "unit"
             )
         )
         try:
+            if len(chosen) != len(wanted):
+                # Counted, not named: a sending town learns nothing of another town's staff.
+                raise WorkforceError(
+                    _("%(n)d of the people ticked are not staff of %(town)s; reload the page.")
+                    % {"n": len(wanted) - len(chosen), "town": quota.sending_town.name}
+                )
             batch = support.send_batch(request.user, quota, chosen)
         except WorkforceError as exc:
             error = str(exc)
         else:
             messages.success(
                 request,
-                _("%(batch)s: %(people)d people selected. Press «Departed» when they leave.")
+                ngettext(
+                    "%(batch)s: %(people)d person selected. Press «Departed» when they leave.",
+                    "%(batch)s: %(people)d people selected. Press «Departed» when they leave.",
+                    batch.people,
+                )
                 % {"batch": batch, "people": batch.people},
             )
             return redirect("workforce:support_batch", batch_id=batch.pk)
@@ -313,6 +347,9 @@ def home(request: AuthedRequest, batch_id: int) -> HttpResponse:
         count = support.confirm_home(request.user, batch, ticked)
     except WorkforceError as exc:
         messages.error(request, str(exc))
-    else:
+        return redirect("workforce:support_batch", batch_id=batch.pk)
+    if count:
         messages.success(request, _("%(count)d back home safe.") % {"count": count})
+    else:
+        messages.info(request, _("Nobody to confirm: those ticked are already home."))
     return redirect("workforce:support_batch", batch_id=batch.pk)

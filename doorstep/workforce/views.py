@@ -300,8 +300,10 @@ def team_create(request: AuthedRequest) -> HttpResponse:
         leader_id = request.POST.get("leader", "")
         pool = {
             s.pk: s
-            for s in Staff.objects.filter(
-                town=town, pk__in=chosen | ({int(leader_id)} if is_number(leader_id) else set())
+            # The town's own people and those its district sent here (form_team checks that
+            # each has checked in at one of the town's call-ups).
+            for s in queries.staff_at_work_in(town.pk).filter(
+                pk__in=chosen | ({int(leader_id)} if is_number(leader_id) else set())
             )
         }
         leader = pool.get(int(leader_id)) if is_number(leader_id) else None

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from doorstep.core.roles import Role
 from doorstep.sampling.models import Lane
@@ -59,7 +59,7 @@ def ask(towns, lane) -> SupportRequest:
     return support.ask_for_people(
         make_user(Role.COMMANDER, town=towns["中北镇"]),
         towns["中北镇"],
-        people=30,
+        people=40,
         purpose=Purpose.SAMPLING,
         site=lane.site,
         muster_point="中北镇政府东门",
@@ -102,7 +102,7 @@ def test_the_founding_scene_from_request_to_back_home_safe(towns, ask, lane):
     cadres = _cadres(towns["杨柳青镇"], 20)
     medics = _cadres(towns["杨柳青镇"], 10, "卫生院", ",sampler,")
     batch = support.send_batch(None, quota, cadres + medics)
-    assert str(batch) == "Batch 一"
+    assert str(batch) == "Batch 1"
     # One named call-up per unit, at the receiving town's muster point.
     callups = list(CallUp.objects.filter(batch=batch).order_by("requested"))
     assert [(c.town.name, c.requested, c.named) for c in callups] == [
@@ -143,7 +143,7 @@ def test_the_founding_scene_from_request_to_back_home_safe(towns, ask, lane):
         ("大寺镇", 10, 0, 0),
         ("杨柳青镇", 30, 30, 3),
     ]
-    assert [(s.town, s.asked, s.arrived) for s in picture.by_receiving] == [("中北镇", 30, 30)]
+    assert [(s.town, s.asked, s.arrived) for s in picture.by_receiving] == [("中北镇", 40, 30)]
     # Home is refused while three are at work, and nobody is marked.
     with pytest.raises(WorkforceError, match="Still at work"):
         support.confirm_home(None, batch)
@@ -187,7 +187,7 @@ def test_batches_are_numbered_per_sending_and_receiving_town_across_requests(tow
     again = support.ask_for_people(
         None,
         towns["中北镇"],
-        people=30,
+        people=35,
         purpose=Purpose.SAMPLING,
         site=lane.site,
         muster_point="富锦园社区居委会门前",
@@ -202,7 +202,9 @@ def test_batches_are_numbered_per_sending_and_receiving_town_across_requests(tow
         None, support.set_quota(None, again, towns["大寺镇"], 5), _cadres(towns["大寺镇"], 2)
     )
     assert (first.number, second.number, other_town.number) == (1, 2, 1)
-    assert str(second) == "Batch 二"
+    assert str(second) == "Batch 2"
+    with translation.override("zh-hans"):
+        assert str(second) == "第二批"
 
 
 def test_a_person_on_duty_elsewhere_is_refused_by_name_and_place(towns, ask):
@@ -323,3 +325,49 @@ def test_a_sent_person_checks_in_only_at_their_own_batchs_muster(towns, ask, lan
         actions.check_in(None, own, stay_home.worker_code)
     batch_callup = CallUp.objects.get(batch__quota=quota)
     assert actions.check_in(None, batch_callup, sent[0].worker_code).first_time
+
+
+def test_the_first_arrival_of_a_batch_that_never_said_departed_marks_it_departed(towns, ask):
+    quota = support.set_quota(None, ask, towns["杨柳青镇"], 5)
+    people = _cadres(towns["杨柳青镇"], 2)
+    batch = support.send_batch(None, quota, people)
+    actions.check_in(None, CallUp.objects.get(batch=batch), people[0].worker_code)
+    batch.refresh_from_db()
+    assert batch.departed_at is not None
+    total = queries.support_picture(towns["中北镇"].district_id).total
+    assert (total.departed, total.arrived) == (2, 1)
+
+
+def test_the_quotas_never_add_up_to_more_than_the_town_asked_for(towns, ask):
+    support.set_quota(None, ask, towns["杨柳青镇"], 30)
+    with pytest.raises(WorkforceError, match="add up to 41, more than the 40 people 中北镇 asked"):
+        support.set_quota(None, ask, towns["大寺镇"], 11)
+    assert support.set_quota(None, ask, towns["大寺镇"], 10).people == 10
+    # A quota may be set again within the request: its own share is not counted twice.
+    assert support.set_quota(None, ask, towns["杨柳青镇"], 30).people == 30
+
+
+@pytest.mark.parametrize("hours", [-25, 24 * 31])
+def test_a_time_needed_far_in_the_past_or_future_is_refused(towns, lane, hours):
+    with pytest.raises(WorkforceError, match="from today to 30 days ahead"):
+        support.ask_for_people(
+            None,
+            towns["中北镇"],
+            people=5,
+            purpose=Purpose.SAMPLING,
+            site=lane.site,
+            muster_point="镇政府",
+            needed_by=timezone.now() + dt.timedelta(hours=hours),
+        )
+
+
+def test_still_at_work_names_each_person_once(towns, ask, lane):
+    quota = support.set_quota(None, ask, towns["杨柳青镇"], 5)
+    people = _cadres(towns["杨柳青镇"], 1, skills=",sampler,")
+    batch = support.send_batch(None, quota, people)
+    actions.check_in(None, CallUp.objects.get(batch=batch), people[0].worker_code)
+    team = actions.form_team(None, towns["中北镇"], "组", people[0], people)
+    actions.assign_team(None, team, lane=lane, roles={people[0].pk: DutyRole.SAMPLER})
+    with pytest.raises(WorkforceError) as refused:
+        support.confirm_home(None, batch)
+    assert str(refused.value).count(people[0].name) == 1

@@ -21,7 +21,7 @@ from doorstep.testing import (
     make_user,
 )
 from doorstep.workforce import actions, support
-from doorstep.workforce.models import Batch, CallUp, Muster, Purpose, Quota, SupportRequest
+from doorstep.workforce.models import Batch, CallUp, Muster, Purpose, Quota, SupportRequest, Team
 
 pytestmark = pytest.mark.django_db
 
@@ -228,9 +228,91 @@ def test_a_district_commander_switches_between_the_towns_of_the_district(scene, 
     assert 'id="town-switch"' in text and "中北镇" in text and "军粮城街" not in text
     # The receiving town's list names the batch its call-up belongs to.
     page = client_for(scene["chief"]).get(_url("index") + f"?town={towns['中北镇'].pk}")
-    assert "Batch 一" in page.content.decode()
+    assert "Batch 1" in page.content.decode()
     # A town's commander has one town: no switch; another district's town is not found.
     mine = client_for(scene["receiver"]).get(_url("index")).content.decode()
     assert 'id="town-switch"' not in mine
     far = client_for(scene["receiver"]).get(_url("index") + f"?town={towns['军粮城街'].pk}")
     assert far.status_code == 404
+
+
+def test_the_receiving_town_forms_a_team_of_the_people_sent_on_its_page(scene, sent):
+    callup = CallUp.objects.get(batch=sent)
+    people = scene["people"][:2]
+    for person in people:
+        actions.check_in(None, callup, person.worker_code)
+    town = scene["towns"]["中北镇"]
+    client = client_for(scene["receiver"])
+    page = client.get(_url("team_create") + f"?town={town.pk}").content.decode()
+    assert people[0].name in page
+    response = client.post(
+        _url("team_create") + f"?town={town.pk}",
+        {"name": "杨柳青镇第1组", "members": [str(p.pk) for p in people], "leader": people[0].pk},
+    )
+    assert response.status_code == 302
+    team = Team.objects.get(name="杨柳青镇第1组")
+    assert (team.town, set(team.members.all())) == (town, set(people))
+
+
+def test_only_the_asking_town_or_the_district_closes_a_request(scene, sent):
+    asked = scene["asked"]
+    sender = client_for(scene["sender"])
+    assert "Close the request" not in sender.get(_url("support_request", asked.pk)).content.decode()
+    assert sender.post(_url("support_close", asked.pk)).status_code == 403
+    asked.refresh_from_db()
+    assert asked.closed_at is None
+    assert client_for(scene["receiver"]).post(_url("support_close", asked.pk)).status_code == 302
+    asked.refresh_from_db()
+    assert asked.closed_at is not None
+    # Closed, it stays on the sending town's page while its people are not home.
+    page = sender.get(_url("support")).content.decode()
+    assert _url("support_request", asked.pk) in page
+    support.confirm_home(None, sent)
+    page = sender.get(_url("support")).content.decode()
+    assert _url("support_request", asked.pk) not in page
+
+
+def test_a_sending_town_sees_only_its_own_batches_of_a_request(scene, sent):
+    other = scene["towns"]["中北镇"].district.towns.create(name="大寺镇")
+    quota = support.set_quota(None, scene["asked"], other, 1)
+    theirs = support.send_batch(None, quota, [make_staff(make_unit("大寺镇机关", other))])
+    page = client_for(scene["sender"]).get(_url("support_request", scene["asked"].pk))
+    text = page.content.decode()
+    assert _url("support_batch", sent.pk) in text
+    assert _url("support_batch", theirs.pk) not in text
+    everyone = client_for(scene["receiver"]).get(_url("support_request", scene["asked"].pk))
+    assert _url("support_batch", theirs.pk) in everyone.content.decode()
+
+
+def test_a_quota_form_error_reads_as_text(scene):
+    response = client_for(scene["chief"]).post(
+        _url("support_quota", scene["asked"].pk),
+        {"sending_town": str(scene["towns"]["杨柳青镇"].pk), "people": "-1"},
+        follow=True,
+    )
+    text = response.content.decode()
+    assert "greater than or equal to 0" in text and "errorlist" not in text
+
+
+@pytest.mark.parametrize("when", ["0001-01-01T00:00", "2020-01-01T00:00", "9999-12-31T23:59"])
+def test_a_time_needed_out_of_range_is_refused_with_the_reason(scene, when):
+    response = client_for(scene["receiver"]).post(
+        _url("support_ask"),
+        {"people": "5", "purpose": "door_to_door",
+         "community": str(scene["asked"].community_id), "muster_point": "镇政府",
+         "needed_by": when},
+    )  # fmt: skip
+    assert response.status_code == 400
+    assert SupportRequest.objects.count() == 1
+
+
+def test_ticking_someone_of_another_town_is_refused_by_count_not_name(scene):
+    quota = support.set_quota(None, scene["asked"], scene["towns"]["杨柳青镇"], 4)
+    stranger = make_staff(make_unit("军粮城街机关", scene["towns"]["军粮城街"]), name="外区某人")
+    response = client_for(scene["sender"]).post(
+        _url("support_select", quota.pk), {"staff": [str(scene["people"][0].pk), str(stranger.pk)]}
+    )
+    text = response.content.decode()
+    assert response.status_code == 400
+    assert "1 of the people ticked are not staff of 杨柳青镇" in text and "外区某人" not in text
+    assert not Batch.objects.exists()
