@@ -29,7 +29,7 @@ from doorstep.core.alerts import BAD, WARN
 from doorstep.lab.pools import loop_counts_of
 from doorstep.sampling import queries as sampling_queries
 from doorstep.territory.models import Town
-from doorstep.workforce.queries import SupportPicture, support_picture
+from doorstep.workforce.queries import SupportPicture, support_picture, waiting_for_quotas
 
 # A town is behind the 6 h sampling target when the share of its residents sampled or exempt
 # trails the share of the 6 h gone by more than this (a round's first minutes are not "behind").
@@ -178,6 +178,8 @@ def towns(
 # --- alerts that need the district -----------------------------------------------------------
 
 SHORT_STAFF, BEHIND_TARGET, POSITIVE = "short_staff", "behind_target", "positive"
+# A town's request for people not yet shared out between the district's towns.
+UNSHARED = "unshared"
 # The kinds of the one list of alerts (``core.alerts``) the district is told of, and the apps
 # whose producers raise them (only those run: the rest are the town's to handle).
 _KINDS = {
@@ -193,7 +195,7 @@ _APPS = {"workforce", "lab"}
 class DistrictAlert:
     """A town's alerts of one kind, gathered: what the district must act on."""
 
-    kind: str  # SHORT_STAFF, BEHIND_TARGET or POSITIVE
+    kind: str  # SHORT_STAFF, BEHIND_TARGET, POSITIVE or UNSHARED
     severity: str  # core.alerts.BAD or WARN
     town: str
     text: str
@@ -251,14 +253,34 @@ def _gathered(row: TownRow, held: list[core_alerts.Alert]) -> list[DistrictAlert
 
 def alerts(rows: list[TownRow], now: dt.datetime) -> list[DistrictAlert]:
     """Per town, the alerts that need the district: lanes short of staff and positives (counted
-    from the town's own list of alerts) and a round behind the 6 h target; critical first."""
+    from the town's own list of alerts), a round behind the 6 h target, and a request for people
+    not yet shared out; critical first."""
     rounds = [row.campaign for row in rows if row.campaign is not None]
     # Every round's list at once: the same queries for 2 towns as for 20.
     held = core_alerts.current_many(rounds, now, apps=_APPS, kinds=set(_KINDS))
     found = [
         a for row in rows if row.campaign is not None for a in _gathered(row, held[row.campaign.pk])
     ]
+    if rows:
+        found += _unshared(rows[0].town.district_id)  # type: ignore[arg-type]
     return sorted(found, key=lambda a: (not a.critical, a.town, a.kind))
+
+
+def _unshared(district_id: int) -> list[DistrictAlert]:
+    """A town asked for people and the quotas do not yet add up to the ask."""
+    return [
+        DistrictAlert(
+            UNSHARED,
+            WARN,
+            asked.town.name,
+            _("%(town)s asks for %(people)d people: %(shared)d shared out between the towns.")
+            % {"town": asked.town.name, "people": asked.people, "shared": shared},
+            reverse("workforce:support_request", args=[asked.pk]),
+            asked.people - shared,
+            f"{UNSHARED}:{asked.pk}",
+        )
+        for asked, shared in waiting_for_quotas(district_id)
+    ]
 
 
 # --- support between towns ---------------------------------------------------------------------

@@ -7,7 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import F, Q, QuerySet, TextChoices
+from django.db.models import F, Q, QuerySet, Sum, TextChoices
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -494,3 +494,15 @@ def batch_lines(batches: QuerySet[Batch]) -> list[BatchLine]:
             minutes = max(0, round((max(arrivals) - batch.departed_at).total_seconds() / 60))
         lines.append(BatchLine(batch, dict(states), minutes))
     return lines
+
+
+def waiting_for_quotas(district_id: int) -> list[tuple[SupportRequest, int]]:
+    """Open requests of the district not yet shared out in full, with how many are: what the
+    district has still to decide."""
+    found = (
+        SupportRequest.objects.filter(district_id=district_id, closed_at__isnull=True)
+        .select_related("town")
+        .annotate(shared=Sum("quotas__people"))
+        .order_by("needed_by", "pk")
+    )
+    return [(r, r.shared or 0) for r in found if (r.shared or 0) < r.people]  # type: ignore[attr-defined]

@@ -13,7 +13,7 @@ from doorstep.core.roles import Role
 from doorstep.district import report
 from doorstep.testing import client_for, make_staff, make_unit, make_user
 from doorstep.workforce import actions, support
-from doorstep.workforce.models import CallUp, Purpose
+from doorstep.workforce.models import CallUp, Purpose, Quota
 from doorstep.workforce.queries import support_picture
 
 pytestmark = pytest.mark.django_db
@@ -71,3 +71,14 @@ def test_the_report_shows_support_sent_and_returned_by_sending_town(sent, chief)
     html = client_for(chief).get(reverse("district:report")).content.decode()
     assert "3 people sent are not yet back home." in html
     assert "<th>杨柳青镇</th>" in html
+
+
+def test_a_request_not_yet_shared_out_needs_the_district_until_it_is(sent, chief):
+    client = client_for(chief)
+    alerts = client.get(reverse("district:panel", args=["alerts"])).content.decode()
+    assert 'data-kind="unshared"' in alerts
+    assert "中北镇 asks for 5 people: 3 shared out between the towns." in alerts
+    [asked] = {q.request for q in Quota.objects.all()}
+    support.set_quota(None, asked, sent["yangliu"]["community"].town, 5)
+    alerts = client.get(reverse("district:panel", args=["alerts"])).content.decode()
+    assert 'data-kind="unshared"' not in alerts
