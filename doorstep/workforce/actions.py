@@ -184,6 +184,15 @@ def _arrive(user: User | None, callup: CallUp, staff: Staff, *, move: bool) -> C
                 muster = Muster.objects.create(callup=callup, staff=staff)
         except IntegrityError:  # the same person scanned on two phones at once
             muster = Muster.objects.get(callup=callup, staff=staff)
+    if (
+        muster.status == MusterStatus.STOOD_DOWN
+        and callup.batch_id is not None
+        and (Batch.objects.filter(pk=callup.batch_id, cancelled_at__isnull=False).exists())
+    ):
+        raise WorkforceError(
+            _("%(name)s's batch was called off before it left; they are not expected here.")
+            % {"name": staff.name}
+        )
     if muster.status == MusterStatus.STOOD_DOWN:
         raise WorkforceError(
             _("%(name)s stood down at %(time)s and went off duty. A new call-up brings them back.")

@@ -210,6 +210,8 @@ class Batch(models.Model):
     number = models.PositiveIntegerField(_("batch"))
     people = models.PositiveIntegerField(_("people"))
     departed_at = models.DateTimeField(_("departed"), null=True, blank=True)
+    # Called off before it left (a wrong selection): its people are free again, its number kept.
+    cancelled_at = models.DateTimeField(_("called off"), null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -363,7 +363,10 @@ def support_picture(district_id: int, now: dt.datetime | None = None) -> Support
         pair = line(callup["unit__town_id"], callup["town_id"])
         pair.arrived += callup["arrived_count"]
         pair.returned += callup["returned_count"]
-    sent = Muster.objects.filter(callup__batch__quota__request__district_id=district_id)
+    sent = Muster.objects.filter(
+        callup__batch__quota__request__district_id=district_id,
+        callup__batch__cancelled_at__isnull=True,
+    )
     for row in sent.filter(status=MusterStatus.STOOD_DOWN, returned_at__isnull=True).values(
         "callup__unit__town_id", "callup__town_id"
     ):
@@ -413,6 +416,7 @@ class SentState(TextChoices):
     STOOD_DOWN = "stood_down", _("Stood down")
     RETURNED = "returned", _("Back home safe")
     NO_SHOW = "no_show", _("Did not arrive")
+    CALLED_OFF = "called_off", _("Called off")
 
 
 @dataclass(frozen=True)
@@ -447,7 +451,9 @@ def batch_people(batch: Batch) -> list[Sent]:
     people = []
     for muster in musters:
         duty = duties.get(muster.staff_id)
-        if muster.returned_at is not None:
+        if batch.cancelled_at is not None:
+            state = SentState.CALLED_OFF
+        elif muster.returned_at is not None:
             state = SentState.RETURNED
         elif duty is not None:
             state = SentState.ON_DUTY

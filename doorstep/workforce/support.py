@@ -212,7 +212,10 @@ def check_batch(quota: Quota, staff: Sequence[Staff]) -> list[str]:
         )
     away = (
         Muster.objects.filter(
-            staff_id__in=ids, callup__batch__isnull=False, returned_at__isnull=True
+            staff_id__in=ids,
+            callup__batch__isnull=False,
+            callup__batch__cancelled_at__isnull=True,
+            returned_at__isnull=True,
         )
         .exclude(status=MusterStatus.MOVED)
         .select_related("staff", "callup__town", "callup__batch")
@@ -289,10 +292,32 @@ def depart(user: User | None, batch: Batch, at: dt.datetime | None = None) -> bo
     """The batch leaves for the receiving town: the clock to assemble starts. A second press
     changes nothing (False)."""
     return bool(
-        Batch.objects.filter(pk=batch.pk, departed_at__isnull=True).update(
-            departed_at=at or timezone.now()
-        )
+        Batch.objects.filter(
+            pk=batch.pk, departed_at__isnull=True, cancelled_at__isnull=True
+        ).update(departed_at=at or timezone.now())
     )
+
+
+@transaction.atomic
+def call_off(user: User | None, batch: Batch) -> int:
+    """A batch selected by mistake is called off before it leaves: its people are free to be
+    selected again and the quota has their places back. Not once it has left or anyone of it
+    has checked in (they are on their way: confirm them home instead)."""
+    batch = Batch.objects.select_for_update().get(pk=batch.pk)
+    if batch.cancelled_at is not None:
+        return 0
+    if batch.departed_at is not None:
+        raise WorkforceError(
+            _("%(batch)s has left; when they are back, confirm them home instead.")
+            % {"batch": batch_name(batch.number)}
+        )
+    now = timezone.now()
+    Batch.objects.filter(pk=batch.pk).update(cancelled_at=now)
+    Muster.objects.filter(callup__batch=batch, status=MusterStatus.CALLED).update(
+        status=MusterStatus.STOOD_DOWN, stood_down_at=now
+    )
+    Quota.objects.filter(pk=batch.quota_id).update(selected=F("selected") - batch.people)
+    return batch.people
 
 
 @transaction.atomic
@@ -302,7 +327,7 @@ def confirm_home(user: User | None, batch: Batch, staff_ids: Sequence[int] = ())
     refused by name, and nobody is marked. One arrived but never put to work goes home with the
     rest: their muster stands down."""
     batch = Batch.objects.select_for_update().get(pk=batch.pk)
-    if batch.departed_at is None:
+    if batch.departed_at is None or batch.cancelled_at is not None:
         raise WorkforceError(
             _("%(batch)s has not departed yet; nobody can come back before they leave.")
             % {"batch": batch_name(batch.number)}

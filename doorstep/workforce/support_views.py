@@ -231,7 +231,10 @@ def _selectable(quota: Quota) -> list[dict[str, object]]:
     }
     away = set(
         Staff.objects.filter(
-            pk__in=ids, musters__callup__batch__isnull=False, musters__returned_at__isnull=True
+            pk__in=ids,
+            musters__callup__batch__isnull=False,
+            musters__callup__batch__cancelled_at__isnull=True,
+            musters__returned_at__isnull=True,
         )
         .exclude(musters__status=MusterStatus.MOVED)
         .values_list("pk", flat=True)
@@ -329,6 +332,27 @@ def depart(request: AuthedRequest, batch_id: int) -> HttpResponse:
         require(request.user, Can.MANAGE_SUPPORT)
     if support.depart(request.user, batch):
         messages.success(request, _("%(batch)s has departed.") % {"batch": batch})
+    return redirect("workforce:support_batch", batch_id=batch.pk)
+
+
+@require_POST
+@login_required
+def call_off(request: AuthedRequest, batch_id: int) -> HttpResponse:
+    """The sending town calls off a batch selected by mistake, before it leaves."""
+    batch = _get_batch_for_user(request, batch_id)
+    if not _sends(request, batch):
+        require(request.user, Can.MANAGE_SUPPORT)
+    try:
+        freed = support.call_off(request.user, batch)
+    except WorkforceError as exc:
+        messages.error(request, str(exc))
+    else:
+        if freed:
+            messages.success(
+                request,
+                _("%(batch)s is called off; its %(n)d people can be selected again.")
+                % {"batch": batch, "n": freed},
+            )
     return redirect("workforce:support_batch", batch_id=batch.pk)
 
 

@@ -41,6 +41,9 @@ urlpatterns = [
     path("support/batches/<int:batch_id>/", support_views.batch_detail, name="support_batch"),
     path("support/batches/<int:batch_id>/depart/", support_views.depart, name="support_depart"),
     path("support/batches/<int:batch_id>/home/", support_views.home, name="support_home"),
+    path(
+        "support/batches/<int:batch_id>/call-off/", support_views.call_off, name="support_call_off"
+    ),
     path("lanes/<int:lane_id>/", views.lane_staff, name="lane_staff"),
     path("lanes/<int:lane_id>/add/", views.lane_add, name="lane_add"),
     path("lanes/<int:lane_id>/move/", views.lane_move, name="lane_move"),

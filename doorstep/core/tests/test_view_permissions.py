@@ -116,6 +116,7 @@ CASES = [
     Case("workforce:support_batch", "get", "commander", "canvasser", True, "post"),
     Case("workforce:support_depart", "post", "chief", "commander", True, "get"),
     Case("workforce:support_home", "post", "chief", "commander", True, "get", (("all", "1"),)),
+    Case("workforce:support_call_off", "post", "chief", "commander", True, "get"),
     Case("campaigns:district_rounds", "get", "chief", "commander", False, "post"),
     Case("campaigns:district_round_create", "get", "chief", "commander", False, "put"),
     Case("campaigns:district_round", "get", "chief", "commander", True, "post"),
@@ -399,7 +400,7 @@ def _url(case: Case, world: dict) -> str:
     elif case.name == "workforce:support_select":
         kwargs = {"quota_id": world["quota"]}
     elif case.name in {"workforce:support_batch", "workforce:support_depart"} or (
-        case.name == "workforce:support_home"
+        case.name in {"workforce:support_home", "workforce:support_call_off"}
     ):
         kwargs = {"batch_id": world["batch"]}
     elif case.name in {"campaigns:district_round", "campaigns:district_round_close"}:

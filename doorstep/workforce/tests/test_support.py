@@ -371,3 +371,34 @@ def test_still_at_work_names_each_person_once(towns, ask, lane):
     with pytest.raises(WorkforceError) as refused:
         support.confirm_home(None, batch)
     assert str(refused.value).count(people[0].name) == 1
+
+
+def test_a_batch_selected_by_mistake_is_called_off_before_it_leaves(towns, ask):
+    quota = support.set_quota(None, ask, towns["杨柳青镇"], 3)
+    people = _cadres(towns["杨柳青镇"], 3)
+    wrong = support.send_batch(None, quota, people)
+    assert support.call_off(None, wrong) == 3
+    assert support.call_off(None, wrong) == 0
+    quota.refresh_from_db()
+    assert quota.selected == 0
+    # Its people are free again, its number is kept, and nobody of it is expected anywhere.
+    again = support.send_batch(None, quota, people)
+    assert (again.number, again.people) == (2, 3)
+    assert support.depart(None, wrong) is False
+    with pytest.raises(WorkforceError, match="called off before it left"):
+        actions.check_in(None, CallUp.objects.get(batch=wrong), people[0].worker_code)
+    wrong.refresh_from_db()
+    states = {p.state for p in queries.batch_people(wrong)}
+    assert states == {"called_off"}
+    total = queries.support_picture(towns["中北镇"].district_id).total
+    assert (total.selected, total.stood_down, total.departed) == (3, 0, 0)
+
+
+def test_a_batch_that_has_left_cannot_be_called_off(towns, ask):
+    quota = support.set_quota(None, ask, towns["杨柳青镇"], 3)
+    batch = support.send_batch(None, quota, _cadres(towns["杨柳青镇"], 2))
+    support.depart(None, batch)
+    with pytest.raises(WorkforceError, match="has left; when they are back, confirm them home"):
+        support.call_off(None, batch)
+    quota.refresh_from_db()
+    assert quota.selected == 2

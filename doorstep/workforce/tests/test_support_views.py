@@ -316,3 +316,16 @@ def test_ticking_someone_of_another_town_is_refused_by_count_not_name(scene):
     assert response.status_code == 400
     assert "1 of the people ticked are not staff of 杨柳青镇" in text and "外区某人" not in text
     assert not Batch.objects.exists()
+
+
+def test_the_sending_town_calls_off_a_batch_from_its_page_and_the_receiver_may_not(scene):
+    quota = support.set_quota(None, scene["asked"], scene["towns"]["杨柳青镇"], 4)
+    batch = support.send_batch(None, quota, scene["people"][:2])
+    assert client_for(scene["receiver"]).post(_url("support_call_off", batch.pk)).status_code == 403
+    sender = client_for(scene["sender"])
+    assert 'id="call-off"' in sender.get(_url("support_batch", batch.pk)).content.decode()
+    assert sender.post(_url("support_call_off", batch.pk)).status_code == 302
+    batch.refresh_from_db()
+    assert batch.cancelled_at is not None
+    page = sender.get(_url("support_batch", batch.pk)).content.decode()
+    assert 'id="called-off"' in page and 'id="depart"' not in page
