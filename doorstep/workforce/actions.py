@@ -58,6 +58,33 @@ def new_worker_code() -> str:
 # Call-ups and check-in ---------------------------------------------------------------------
 
 
+def check_destination(
+    town: Town,
+    purpose: str,
+    muster_point: str,
+    community: Community | None,
+    site: Site | None,
+) -> Community | None:
+    """Where people are wanted, checked once for a call-up and a town's request alike: the
+    purpose, the community (door to door) or site (lanes) of this town, and a muster point.
+    Returns the community the people go to (a site's own)."""
+    if purpose not in Purpose.values:
+        raise WorkforceError(_("Choose the purpose: door to door or a sampling site."))
+    if purpose == Purpose.DOOR_TO_DOOR and community is None:
+        raise WorkforceError(_("Door to door needs the community the people go to."))
+    if purpose == Purpose.SAMPLING and not isinstance(site, Site):
+        raise WorkforceError(_("A sampling call-up needs the site the people go to."))
+    if not muster_point.strip():
+        raise WorkforceError(_("Say where people gather (the muster point)."))
+    if isinstance(site, Site):
+        community = site.community
+    if community is not None and community.town_id != town.pk:
+        raise WorkforceError(
+            _("%(place)s is not in %(town)s.") % {"place": community.name, "town": town.name}
+        )
+    return community
+
+
 @transaction.atomic
 def create_callup(
     user: User | None,
@@ -83,14 +110,7 @@ def create_callup(
             _("%(unit)s is of %(home)s, which is not in the district of %(town)s.")
             % {"unit": unit.name, "home": unit.town.name, "town": town.name}
         )
-    if purpose not in Purpose.values:
-        raise WorkforceError(_("Choose the purpose: door to door or a sampling site."))
-    if purpose == Purpose.DOOR_TO_DOOR and community is None:
-        raise WorkforceError(_("Door to door needs the community the people go to."))
-    if purpose == Purpose.SAMPLING and not isinstance(site, Site):
-        raise WorkforceError(_("A sampling call-up needs the site the people go to."))
-    if not muster_point.strip():
-        raise WorkforceError(_("Say where people gather (the muster point)."))
+    community = check_destination(town, purpose, muster_point, community, site)
     foreign = [s for s in named if s.unit_id != unit.pk]
     if foreign:
         raise WorkforceError(
@@ -100,12 +120,6 @@ def create_callup(
     requested = len(named) if named else requested
     if requested < 1:
         raise WorkforceError(_("Ask for at least one person, or name them."))
-    if isinstance(site, Site):
-        community = site.community
-    if community is not None and community.town_id != town.pk:
-        raise WorkforceError(
-            _("%(place)s is not in %(town)s.") % {"place": community.name, "town": town.name}
-        )
     callup = CallUp.objects.create(
         town=town,
         batch=batch,

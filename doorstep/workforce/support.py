@@ -25,14 +25,13 @@ from django.utils.translation import gettext as _
 from doorstep.core.models import User
 from doorstep.sampling.models import Site
 from doorstep.territory.models import Community, Town
-from doorstep.workforce.actions import WorkforceError, create_callup
+from doorstep.workforce.actions import WorkforceError, check_destination, create_callup
 from doorstep.workforce.models import (
     Batch,
     CallUp,
     Duty,
     Muster,
     MusterStatus,
-    Purpose,
     Quota,
     Staff,
     SupportRequest,
@@ -77,20 +76,7 @@ def ask_for_people(
             )
             % {"town": town.name}
         )
-    if purpose not in Purpose.values:
-        raise WorkforceError(_("Choose the purpose: door to door or a sampling site."))
-    if purpose == Purpose.DOOR_TO_DOOR and community is None:
-        raise WorkforceError(_("Door to door needs the community the people go to."))
-    if purpose == Purpose.SAMPLING and site is None:
-        raise WorkforceError(_("A sampling call-up needs the site the people go to."))
-    if site is not None:
-        community = site.community
-    if community is not None and community.town_id != town.pk:
-        raise WorkforceError(
-            _("%(place)s is not in %(town)s.") % {"place": community.name, "town": town.name}
-        )
-    if not muster_point.strip():
-        raise WorkforceError(_("Say where people gather (the muster point)."))
+    community = check_destination(town, purpose, muster_point, community, site)
     now = timezone.now()
     if not now - NEEDED_BY_PAST <= needed_by <= now + NEEDED_BY_AHEAD:
         raise WorkforceError(
