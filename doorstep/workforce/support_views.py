@@ -292,12 +292,16 @@ def select(request: AuthedRequest, quota_id: int) -> HttpResponse:
             )
             return redirect("workforce:support_batch", batch_id=batch.pk)
     quota.refresh_from_db()
+    rows = _selectable(quota)
     return render(
         request,
         "workforce/support_select.html",
         {
             "quota": quota,
-            "rows": _selectable(quota),
+            "rows": rows,
+            # Who can go first, ticked on a phone; those who cannot, folded away with why.
+            "free": [r for r in rows if not r["busy"]],
+            "busy": [r for r in rows if r["busy"]],
             "room": quota.people - quota.selected,
             "error": error,
             "ticked": {int(v) for v in request.POST.getlist("staff") if is_number(v)},

@@ -329,3 +329,14 @@ def test_the_sending_town_calls_off_a_batch_from_its_page_and_the_receiver_may_n
     assert batch.cancelled_at is not None
     page = sender.get(_url("support_batch", batch.pk)).content.decode()
     assert 'id="called-off"' in page and 'id="depart"' not in page
+
+
+def test_the_select_page_puts_who_can_go_first_and_folds_away_who_cannot(scene, sent):
+    quota = Quota.objects.get(pk=sent.quota_id)
+    page = client_for(scene["sender"]).get(_url("support_select", quota.pk)).content.decode()
+    free, busy = page.split('id="busy"')
+    for person in scene["people"][2:]:
+        assert f'name="staff" value="{person.pk}"' in free
+    for person in scene["people"][:2]:
+        assert person.name in busy and person.name not in free
+    assert "2 people cannot go now" in busy and "sent, not yet back" in busy
