@@ -11,8 +11,10 @@ import datetime as dt
 from collections.abc import Iterable
 
 from django.db import transaction
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from doorstep.campaigns import hooks
 from doorstep.campaigns.actions import (
@@ -69,12 +71,14 @@ def check_start(district: District, name: str, towns: Iterable[Town]) -> list[To
             )
             % {"towns": "、".join(empty)}
         )
-    clashes = sorted(
-        set(
-            CampaignBuilding.objects.filter(
-                campaign__status=CampaignStatus.ACTIVE, community__town__in=chosen
-            ).values_list("community__town__name", "community__name", "campaign__name")
+    # Each town with a round running, once per round, with how many of its communities it holds.
+    clashes = (
+        CampaignBuilding.objects.filter(
+            campaign__status=CampaignStatus.ACTIVE, community__town__in=chosen
         )
+        .values_list("community__town__name", "campaign__name")
+        .annotate(places=Count("community_id", distinct=True))
+        .order_by("community__town__name", "campaign__name")
     )
     if clashes:
         raise CampaignError(
@@ -82,7 +86,17 @@ def check_start(district: District, name: str, towns: Iterable[Town]) -> list[To
                 "A round is already running there: %(clashes)s. Close it first (its town's "
                 "commander, or you from its page), or leave that town out."
             )
-            % {"clashes": "; ".join(f"{town} {place} ({name})" for town, place, name in clashes)}
+            % {
+                "clashes": "; ".join(
+                    ngettext(
+                        "%(town)s «%(round)s» (%(n)d community)",
+                        "%(town)s «%(round)s» (%(n)d communities)",
+                        n,
+                    )
+                    % {"town": town, "round": name, "n": n}
+                    for town, name, n in clashes
+                )
+            }
         )
     return chosen
 

@@ -110,7 +110,7 @@ def test_a_town_with_a_round_running_is_named_and_nothing_starts(xiqing):
     running = make_campaign(*xiqing["杨柳青镇"].communities.all(), name="杨柳青镇第2轮")
     with pytest.raises(CampaignError) as refused:
         _start(xiqing, "中北镇", "杨柳青镇")
-    assert "杨柳青镇 杨柳青镇0社区 (杨柳青镇第2轮)" in str(refused.value)
+    assert "杨柳青镇 «杨柳青镇第2轮» (1 community)" in str(refused.value)
     assert "Close it first" in str(refused.value) and "leave that town out" in str(refused.value)
     assert not DistrictRound.objects.exists()
     assert list(Campaign.objects.all()) == [running]
@@ -273,3 +273,14 @@ def test_a_town_is_in_one_district_round_at_a_time(xiqing):
     with pytest.raises(CampaignError, match="already running"):
         _start(xiqing, "杨柳青镇", "大寺镇")
     assert Town.objects.get(name="大寺镇").campaigns.count() == 0
+
+
+def test_a_town_with_a_round_running_is_named_once_with_its_round_not_every_community(xiqing):
+    town = xiqing["中北镇"]
+    create_campaign(town, "中北镇第3轮", communities=list(town.communities.all()))
+    Campaign.objects.filter(name="中北镇第3轮").update(status=CampaignStatus.ACTIVE)
+    with pytest.raises(CampaignError) as refused:
+        _start(xiqing, "中北镇", "杨柳青镇")
+    message = str(refused.value)
+    assert "中北镇 «中北镇第3轮» (2 communities)" in message
+    assert "中北镇0社区" not in message
