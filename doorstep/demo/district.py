@@ -160,6 +160,8 @@ def send_support(town: Town, communities: list[Community], site: Site) -> None:
         members = xi[group * 4 : group * 4 + 4]
         team = form_team(commander, town, f"西营门街第{group + 1}组", members[0], members)
         assign_team(commander, team, community=communities[0])
+        # At the doors since they assembled, this morning.
+        Duty.objects.filter(team=team).update(started_at=morning)
         user = (
             User.objects.get(username="leader")
             if group == 0
@@ -208,6 +210,7 @@ def send_support(town: Town, communities: list[Community], site: Site) -> None:
                 m.pk: "order_keeper" if i else "sampler" for i, m in enumerate(members)
             }  # a lane short of a registrar
         assign_team(commander, team, lane=lane, roles=roles)
+        Duty.objects.filter(team=team).update(started_at=now - dt.timedelta(minutes=20))
         if group == 2:
             # The demo's registrar login is the registrar on duty at 3号通道.
             members[2].user = User.objects.get(username="registrar")

@@ -58,6 +58,8 @@ def test_the_panel_shows_support_by_sending_and_by_receiving_town(sent, chief):
         f'<tr data-town="{zhongbei.pk}"><td>中北镇</td>' + cells.format(5, 3, 2, 0, 0) in receiving
     )
     assert "3 people sent are not yet back home." in html
+    # Hours on duty where they were sent, per sending town (none yet: nobody is on duty).
+    assert 'data-figure="hours">0.0<' in sending
 
 
 def test_the_report_shows_support_sent_and_returned_by_sending_town(sent, chief):
