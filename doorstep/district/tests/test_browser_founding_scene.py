@@ -51,7 +51,9 @@ def recount(town_id: int) -> list[str]:
 def _board_line(page, town_id: int) -> list[str]:  # type: ignore[no-untyped-def]
     """The board's support line of a sending town: quota, sent, arrived, on duty, back home."""
     page.reload()
-    cells = page.locator(f"#support-sending tr[data-town='{town_id}'] td.num")
+    cells = page.locator(
+        f"#support-sending tr[data-town='{town_id}'] td.num:not([data-figure=hours])"
+    )
     return cells.all_inner_texts()
 
 
