@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import Counter
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
@@ -34,6 +35,30 @@ RECENT = dt.timedelta(minutes=30)
 # Resident-facing bands (Shenzhen): under 25 min free, 25 and over busy, 50 and over jammed.
 BUSY_MINUTES = 25
 JAMMED_MINUTES = 50
+
+
+def in_lane_order(lanes: Iterable[Lane]) -> list[Lane]:
+    """Lanes as people count them: 2号通道 before 10号通道 (the numbers in a name compared as
+    numbers, the rest as text)."""
+    return sorted(
+        lanes,
+        key=lambda lane: [
+            (0, int(part), "") if part.isdigit() else (1, 0, part)
+            for part in re.split(r"(\d+)", lane.name)
+            if part
+        ],
+    )
+
+
+def packing_lane(user: User, site: Site) -> Lane | None:
+    """The lane a box opened at the site's packing page belongs to: the user's own lane there
+    (the first in lane order when they are on duty at several), or the site's first lane for
+    a commander, who may scan anywhere; None when the user is on duty at no lane of it."""
+    lanes = in_lane_order(site.lanes.all())
+    mine = scan_lanes(user)
+    if mine is not None:
+        lanes = [lane for lane in lanes if lane.pk in mine]
+    return lanes[0] if lanes else None
 
 
 def scan_lanes(user: User, token_lane: int | None = None) -> set[int] | None:

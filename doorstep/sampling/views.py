@@ -156,10 +156,15 @@ def _box_action(request: AuthedRequest, site: Site) -> tuple[dict[str, Any], str
         found = Box.objects.filter(site=site, code=code).order_by("-opened_at").first()
         if found is not None and found.status == BoxStatus.OPEN:
             return {"id": "", "status": "accepted"}, code
-        first = site.lanes.order_by("name").first()
-        if first is None:
-            return _refusal(_("This site has no lanes.")), ""
-        answer = ingest.apply_one(request.user, "box.open", lane=first.code, box=code)
+        lane = queries.packing_lane(request.user, site)
+        if lane is None:
+            return _refusal(
+                _(
+                    "You are on duty at no lane of %(site)s, so a box cannot be opened here. Ask the commander to put you on one of its lanes."
+                )
+                % {"site": site.name}
+            ), ""
+        answer = ingest.apply_one(request.user, "box.open", lane=lane.code, box=code)
         return answer, code if answer["status"] == "accepted" else ""
     if action == "add":
         return ingest.apply_one(

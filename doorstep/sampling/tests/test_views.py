@@ -4,9 +4,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from doorstep.core.roles import Role
 from doorstep.sampling import queries
-from doorstep.sampling.models import QueueReport, Site, Tube, TubeMember
-from doorstep.testing import client_for, valid_id
+from doorstep.sampling.models import Box, QueueReport, Site, Tube, TubeMember
+from doorstep.testing import client_for, make_lane, make_lane_team, make_user, valid_id
 
 pytestmark = pytest.mark.django_db
 
@@ -243,3 +244,37 @@ def test_the_service_worker_is_served_from_the_lanes_scope_to_anyone(client):
     assert (
         "/sampling/lanes/" in response.content.decode() and "/static/" in response.content.decode()
     )
+
+
+def test_a_registrar_on_a_lane_that_is_not_the_sites_first_opens_a_box_at_their_own(
+    lane_world, commander
+):
+    """Lane 3 of an 11-lane site: the box is opened at 3号通道, where the registrar is on duty,
+    not at the lane that sorted first by name (10号通道), which refused them."""
+    site = make_lane(lane_world["lane"].site.community, "体育场采样点", lanes=11).site
+    lanes = {lane.name: lane for lane in site.lanes.all()}
+    registrar = make_user(Role.REGISTRAR, site.community)
+    make_lane_team(lanes["3号通道"], registrar)
+    assert queries.packing_lane(registrar, site) == lanes["3号通道"]
+    answer = client_for(registrar).post(
+        reverse("sampling:boxes", args=[site.pk]), {"action": "box", "box": "BOX003"}
+    )
+    assert answer.status_code == 200
+    assert Box.objects.filter(code="BOX003", site=site).exists()
+    # In lane order, as people count; a commander's box goes to the first of them.
+    assert [lane.name for lane in queries.in_lane_order(site.lanes.all())][:3] == [
+        "1号通道",
+        "2号通道",
+        "3号通道",
+    ]
+    assert queries.packing_lane(commander, site) == lanes["1号通道"]
+
+
+def test_a_registrar_on_duty_at_no_lane_of_the_site_is_told_so(lane_world):
+    site = make_lane(lane_world["lane"].site.community, "体育场采样点", lanes=2).site
+    registrar = make_user(Role.REGISTRAR, site.community)
+    answer = client_for(registrar).post(
+        reverse("sampling:boxes", args=[site.pk]), {"action": "box", "box": "BOX011"}
+    )
+    assert "on duty at no lane of 体育场采样点" in answer.content.decode()
+    assert not Box.objects.filter(code="BOX011").exists()
