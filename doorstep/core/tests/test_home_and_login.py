@@ -4,7 +4,7 @@ from django.test import Client
 from django.urls import reverse
 
 from doorstep.core.roles import Role
-from doorstep.testing import client_for, make_user
+from doorstep.testing import client_for, make_lane, make_lane_team, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -135,3 +135,16 @@ def test_signing_in_between_tries_does_not_start_the_address_count_again(communi
     client.post(reverse("login"), {"username": "user-last", "password": "123456"})
     again = client.post(reverse("login"), {"username": "zhou", "password": "walk-the-stairs-7"})
     assert again.status_code == 429
+
+
+def test_a_registrar_opens_their_own_lane_from_the_start_page(community):
+    site = make_lane(community, "体育场采样点", lanes=4).site
+    lanes = {lane.name: lane for lane in site.lanes.all()}
+    registrar = make_user(Role.REGISTRAR, community)
+    client = client_for(registrar)
+    assert 'id="no-lane"' in client.get(reverse("home")).content.decode()
+    make_lane_team(lanes["3号通道"], registrar)
+    html = client.get(reverse("home")).content.decode()
+    assert reverse("sampling:lane", args=[lanes["3号通道"].pk]) in html
+    assert reverse("sampling:lane", args=[lanes["1号通道"].pk]) not in html
+    assert client.get(reverse("sampling:lane", args=[lanes["3号通道"].pk])).status_code == 200
