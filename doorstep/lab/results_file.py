@@ -18,6 +18,7 @@ from doorstep.core.tables import (
     read_table,
 )
 from doorstep.lab.actions import results
+from doorstep.sampling.models import Result, Tube
 
 CHECK_CHUNK = 2_000  # rows checked at a time
 COLUMNS = [
@@ -34,6 +35,9 @@ class ResultsReport:
     errors: RowErrors = field(default_factory=RowErrors)
     answers: list[dict[str, Any]] = field(default_factory=list)
     file_error: str = ""  # the file as a whole could not be read: no row was checked
+    # The tubes this upload found positive, then invalid: what the lab must say first.
+    positives: list[Tube] = field(default_factory=list)
+    invalids: list[Tube] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -119,4 +123,11 @@ def import_results(user: User | None, data: Source, filename: str = "") -> Resul
             report.errors.append(
                 RowError(number, mapped.spelled["tube"], a["tube"], a["error"]["message"])
             )
+    recorded = [a["tube"] for a in report.answers if a["status"] == "accepted"]
+    for tube in (
+        Tube.objects.filter(code__in=recorded, result__in=[Result.POSITIVE, Result.INVALID])
+        .select_related("site")
+        .order_by("code")
+    ):
+        (report.positives if tube.result == Result.POSITIVE else report.invalids).append(tube)
     return report

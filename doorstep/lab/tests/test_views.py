@@ -62,7 +62,18 @@ def test_a_results_file_is_uploaded_whole_or_not_at_all(lane_world, lab):
     assert response.status_code == 400 and "row 2" in response.content.decode()
     good = SimpleUploadedFile("r.csv", "管码,结果\n2112250001,阳性\n".encode())
     response = client.post(reverse("lab:upload"), {"file": good})
-    assert response.status_code == 200 and "1 results recorded" in response.content.decode()
+    html = response.content.decode()
+    assert response.status_code == 200 and "1 results recorded" in html
+    # The positive is said first, above the count, with its pool size and a link to the tube.
+    assert html.index('id="upload-positives"') < html.index("1 results recorded")
+    positives = html.split('id="upload-positives"')[1].split("</div>")[0]
+    assert "1 positive:" in positives and "2112250001" in positives and "pool of 10" in positives
+    # A negative upload says nothing of positives.
+    negative = SimpleUploadedFile("r.csv", "管码,结果\n2112250001,阴性\n更正原因\n".encode())
+    assert (
+        'id="upload-positives"'
+        not in client.post(reverse("lab:upload"), {"file": negative}).content.decode()
+    )
 
 
 def test_the_lab_sees_codes_and_history_never_names(lane_world, lab):
