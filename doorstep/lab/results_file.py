@@ -124,10 +124,10 @@ def import_results(user: User | None, data: Source, filename: str = "") -> Resul
                 RowError(number, mapped.spelled["tube"], a["tube"], a["error"]["message"])
             )
     recorded = [a["tube"] for a in report.answers if a["status"] == "accepted"]
-    for tube in (
+    for flagged in (
         Tube.objects.filter(code__in=recorded, result__in=[Result.POSITIVE, Result.INVALID])
         .select_related("site")
         .order_by("code")
     ):
-        (report.positives if tube.result == Result.POSITIVE else report.invalids).append(tube)
+        (report.positives if flagged.result == Result.POSITIVE else report.invalids).append(flagged)
     return report
