@@ -127,21 +127,46 @@ def _plain_address(text: str) -> str:
     return "".join(ch for ch in folded if not ch.isspace() and ch not in "-—_/,，.。#室")
 
 
+# How people write a building's number: 3号楼, 3栋, 3幢, 3座 are one building.
+_BUILDING_WORDS = re.compile(r"(\d+)(?:号楼|号栋|号幢|栋|幢|座)")
+
+
+def _building_form(text: str) -> str:
+    return _BUILDING_WORDS.sub(r"\1号楼", text)
+
+
+def _without_place(wanted: str, community: Community) -> str:
+    """The address without the town's and the community's names people put in front
+    (中北镇桃源里社区…, 桃源里…)."""
+    town = _plain_address(community.town.name)
+    if town and wanted.startswith(town):
+        wanted = wanted[len(town) :]
+    name = _plain_address(community.name)
+    for prefix in (name, name.removesuffix("社区"), name.removesuffix("村")):
+        if prefix and wanted.startswith(prefix):
+            return wanted[len(prefix) :]
+    return wanted
+
+
 def trace_address(community_id: int, address: str) -> Household | None:
     """The household of the community at an address typed at a lane (a walk-in's), when exactly
     one matches: the building's name, then the unit's name if the building has several, then
-    the room, with nothing left over. None when the address names no household or several."""
-    wanted = _plain_address(address)
-    if not wanted:
+    the room, with nothing left over. The town's and community's names in front are passed
+    over, and a building may be written 3号楼, 3栋, 3幢 or 3座. None when the address names no
+    household or several."""
+    community = Community.objects.select_related("town").filter(pk=community_id).first()
+    wanted = _building_form(_plain_address(address))
+    if not wanted or community is None:
         return None
+    wanted = _without_place(wanted, community)
     buildings = [
         b
         for b in Building.objects.filter(community_id=community_id).only("id", "name")
-        if _plain_address(b.name) and wanted.startswith(_plain_address(b.name))
+        if _plain_address(b.name) and wanted.startswith(_building_form(_plain_address(b.name)))
     ]
     found: list[Household] = []
     for building in buildings:
-        rest = wanted[len(_plain_address(building.name)) :]
+        rest = wanted[len(_building_form(_plain_address(building.name))) :]
         households = list(Household.objects.filter(unit__building=building).select_related("unit"))
         one_unit = len({h.unit_id for h in households}) == 1
         for household in households:

@@ -37,6 +37,20 @@ def test_an_address_typed_at_a_lane_finds_its_household_only_when_exactly_one_ma
     assert trace_address(community.pk, "") is None
 
 
+def test_an_address_written_as_people_write_it_is_traced(community):
+    """With the community's (and the town's) name in front, and the building as 栋 or 幢."""
+    tower = make_building(community, "3号楼")
+    home = make_household(tower, "3202", "1单元")
+    make_household(tower, "3202", "2单元")
+    name = community.name  # 阳光里社区
+    assert trace_address(community.pk, f"{name}3号楼1单元3202") == home
+    assert trace_address(community.pk, f"{name.removesuffix('社区')}3栋1单元3202室") == home
+    assert trace_address(community.pk, f"{community.town.name}{name} 3幢 1单元 3202") == home
+    assert trace_address(community.pk, "3座1单元3202") == home
+    # Another community's name in front names nothing here.
+    assert trace_address(community.pk, "和苑社区3号楼1单元3202") is None
+
+
 def pool_with_walk_ins(world):  # type: ignore[no-untyped-def]
     """Three residents of 12号楼 and two walk-ins: one whose address names a household of
     12号楼, one whose address names none."""
