@@ -9,6 +9,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
+from django.db.models import Max
 from django.utils.translation import gettext as _
 
 from doorstep.core import codes, limits, stats
@@ -156,6 +157,27 @@ def _district_conflict(town: Town | None, district_name: str) -> str:
         "%(town)s belongs to %(current)s, not %(district)s: a roster does not move a town between "
         "districts. Leave out the district, or ask an administrator to move the town."
     ) % {"town": town.name, "current": current, "district": district_name}
+
+
+# Seven floors or more have a lift (GB 50096, the residential building code).
+LIFT_FROM_FLOOR = 7
+
+
+def _floors_from_rooms(building_ids: set[int]) -> None:
+    """A building is as tall as its highest room says (3202 is on the 32nd floor), never
+    lower than it was set; a building raised to seven floors or more has a lift."""
+    tops = (
+        Household.objects.filter(unit__building_id__in=building_ids)
+        .values("unit__building_id")
+        .annotate(top=Max("floor"))
+        .order_by()
+    )
+    for row in tops:
+        top = row["top"] or 0
+        raised: dict[str, object] = {"floors": top}
+        if top >= LIFT_FROM_FLOOR:
+            raised["has_lift"] = True
+        Building.objects.filter(pk=row["unit__building_id"], floors__lt=top).update(**raised)
 
 
 # Rows written per transaction on SQLite: about half a second each on this machine (a 200,000-row
@@ -372,6 +394,7 @@ def _apply(town: Town, rows: list[RosterRow], report: ImportReport) -> None:
         batch_size=BATCH,
     )
     households = in_chunk_households()
+    _floors_from_rooms(chunk_buildings)
 
     existing: dict[str, Resident] = {}
     numbers = [r.id_number for r in rows]

@@ -295,3 +295,16 @@ def test_a_roster_never_moves_a_town_to_another_district(tmp_path):
     assert Town.objects.get(name="中北镇").district.name == "西青区"
     assert not District.objects.filter(name="东丽区").exists()
     assert Resident.objects.count() == before
+
+
+def test_a_tower_is_as_tall_as_its_highest_room_and_has_a_lift():
+    rows = [row(0, 楼栋="9号楼", 房号="101"), row(1, 楼栋="9号楼", 房号="3202")]
+    rows += [row(2, 楼栋="2号楼", 房号="502")]
+    assert import_roster("中北镇", xlsx_bytes(rows)).ok
+    tower, walkup = Building.objects.get(name="9号楼"), Building.objects.get(name="2号楼")
+    assert (tower.floors, tower.has_lift) == (32, True)
+    # A walk-up keeps its six floors and its stairs; a building is never made lower.
+    assert (walkup.floors, walkup.has_lift) == (6, False)
+    Building.objects.filter(pk=walkup.pk).update(floors=7)
+    assert import_roster("中北镇", xlsx_bytes(rows)).ok
+    assert Building.objects.get(pk=walkup.pk).floors == 7
