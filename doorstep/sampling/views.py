@@ -167,9 +167,12 @@ def _box_action(request: AuthedRequest, site: Site) -> tuple[dict[str, Any], str
         answer = ingest.apply_one(request.user, "box.open", lane=lane.code, box=code)
         return answer, code if answer["status"] == "accepted" else ""
     if action == "add":
-        return ingest.apply_one(
-            request.user, "box.add", box=code, tube=request.POST.get("tube", "")
-        ), code
+        tube = request.POST.get("tube", "").strip().upper()
+        answer = ingest.apply_one(request.user, "box.add", box=code, tube=tube)
+        if answer["status"] != "rejected":
+            # Say which tube went in: the registrar checks it against the one in their hand.
+            answer = {**answer, "said": _("%(tube)s is in %(box)s.") % {"tube": tube, "box": code}}
+        return answer, code
     if action == "seal":
         answer = ingest.apply_one(
             request.user, "box.seal", box=code, count=_count(request.POST.get("count", ""))

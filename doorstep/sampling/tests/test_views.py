@@ -145,6 +145,8 @@ def test_boxes_are_packed_sealed_and_handed_over_from_the_site_page(lane_world, 
     html = added.content.decode()
     assert added.status_code == 200 and 'id="packing-count">1<' in html
     assert 'name="box" value="BOX001"' in html and "<li>2112250001</li>" in html
+    # The answer names the tube that went in, not just "done".
+    assert 'role="status">2112250001 is in BOX001.<' in html
     # Scanning the same box again takes it up where it was left.
     again = client.post(url, {"action": "box", "box": "BOX001"}).content.decode()
     assert 'id="packing-count">1<' in again
