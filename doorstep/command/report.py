@@ -142,7 +142,9 @@ def daily(campaign: Campaign, now: dt.datetime | None = None, day: dt.date | Non
     days = days_of(campaign, now)
     day = day if day in days else days[-1]
     since, until = _local_day(day)
-    until = min(until, now)
+    # A closed round's figures stop at its close: a team left on duty after it adds no hours.
+    end = min(now, campaign.closed_at) if campaign.closed_at else now
+    until = min(until, end)
     rows, total = dashboard.coverage(campaign)
     start = min(campaign.starts_at, since)
     return Daily(
@@ -151,7 +153,7 @@ def daily(campaign: Campaign, now: dt.datetime | None = None, day: dt.date | Non
         day=day,
         days=days,
         today=flows(campaign, since, until),
-        round=flows(campaign, start, now),
+        round=flows(campaign, start, end),
         totals=dashboard.totals(campaign),
         loops=loop_counts(campaign),
         communities=rows,
@@ -164,7 +166,7 @@ def daily(campaign: Campaign, now: dt.datetime | None = None, day: dt.date | Non
             .annotate(n=Count("id"))
             .values_list("community_id", "n")
         ),
-        units=unit_contributions(campaign.town_id, now, since=start, campaign=campaign),
+        units=unit_contributions(campaign.town_id, end, since=start, campaign=campaign),
         units_today={
             u.name: u
             for u in unit_contributions(campaign.town_id, until, since=since, campaign=campaign)

@@ -12,9 +12,10 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
+from doorstep.campaigns.models import Campaign, CampaignStatus
 from doorstep.canvass import actions as canvass
 from doorstep.canvass.models import BuildingTask
-from doorstep.command import dashboard
+from doorstep.command import dashboard, report
 from doorstep.command.views import PANELS
 from doorstep.core.models import AuditEntry
 from doorstep.sampling.actions import report_queue
@@ -246,3 +247,16 @@ def test_the_daily_report_prints_and_exports_with_an_audit_entry(lane_world, com
 def test_an_unknown_panel_is_404(lane_world, commander, name):
     url = f"/command/{lane_world['campaign'].pk}/panels/{name}/"
     assert client_for(commander).get(url).status_code == 404
+
+
+def test_a_closed_rounds_report_adds_no_hours_for_a_team_left_on_duty(lane_world):
+    """The lane's team stays on duty after the round closes; the round's person-hours stop at
+    its close."""
+    campaign = lane_world["campaign"]
+    closed = timezone.now() + dt.timedelta(hours=1)
+    Campaign.objects.filter(pk=campaign.pk).update(status=CampaignStatus.CLOSED, closed_at=closed)
+    campaign.refresh_from_db()
+    later = report.daily(campaign, now=closed + dt.timedelta(hours=1))
+    much_later = report.daily(campaign, now=closed + dt.timedelta(hours=4))
+    assert later.round.person_hours == much_later.round.person_hours
+    assert 1.9 <= later.round.person_hours <= 2.1  # two people for the hour before the close
