@@ -4,6 +4,10 @@ A new round makes every building of its area a door-to-door task, in the round's
 transaction. The tasks are the canvass app's, above this one: it registers an opener here
 (``canvass/signals.py``), and ``actions.create_campaign`` calls every opener.
 
+A building sealed (封控) has its people sampled at their doors, not at a site: the sampling app
+registers a zoner here, and every change of a building's zone (``actions._rezone``, the one
+place it happens) and every new round with sealed buildings calls it, in the same transaction.
+
 Closing a round with tubes still open at a lane or boxes still on the road loses specimens
 unless somebody decides. Those are the sampling app's, above this one; it registers a check
 here once (``sampling/signals.py``) that names what is still open, and closing asks the
@@ -12,6 +16,7 @@ commander to confirm with that list in front of them.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 
 from doorstep.campaigns.models import Campaign
@@ -43,3 +48,20 @@ def register_opener(opener: Opener) -> None:
 def opened(campaign: Campaign) -> None:
     for opener in _openers:
         opener(campaign)
+
+
+# A zoner is given the round, the buildings whose zone just changed (or that a new round starts
+# with), their new zone and the time.
+Zoner = Callable[[int, list[int], str, dt.datetime], object]
+_zoners: list[Zoner] = []
+
+
+def register_zoner(zoner: Zoner) -> None:
+    if zoner not in _zoners:
+        _zoners.append(zoner)
+
+
+def zoned(campaign_id: int, building_ids: list[int], zone: str, at: dt.datetime) -> None:
+    if building_ids:
+        for zoner in _zoners:
+            zoner(campaign_id, building_ids, zone, at)

@@ -1,9 +1,12 @@
 """Home sampling: the people of a building who must be sampled at their door, as a task a
 sampling team claims like a building.
 
-Two things put people on it, each through one function here: the door-to-door outcome "needs
-home sampling" (``need_home``, from ``canvass.outcomes``), and a positive pool's retest routed
-door to door (``need_retests``, from ``lab.retests``). They are done when the person is sampled
+Three things put people on it, each through one function here: the door-to-door outcome
+"needs home sampling" (``need_home``, from ``canvass.outcomes``), a sealed building (``zoned``,
+on every change of a building's zone and every new round, through ``campaigns.hooks``: everyone
+of the building not yet sampled, household by household; a lifted seal cancels whoever still
+waits), and a positive pool's retest routed door to door (``need_retests``, from
+``lab.retests``). They are done when the person is sampled
 (``sampled_at_home``, from the counters' fold) or their retest tube is scanned
 (``retests_taken``, from the ingest engine); a correction or a changed outcome cancels them.
 
@@ -20,13 +23,22 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Case, Count, Q, QuerySet, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from doorstep.campaigns.models import Zone
 from doorstep.core.models import User
 from doorstep.sampling.hooks import Sampled
-from doorstep.sampling.models import HomeReason, HomeStatus, HomeStop, HomeTask, Lane, RoundSample
+from doorstep.sampling.models import (
+    AT_THE_DOOR,
+    HomeReason,
+    HomeStatus,
+    HomeStop,
+    HomeTask,
+    Lane,
+    RoundSample,
+)
 from doorstep.territory.models import Household, Resident
 
 
@@ -41,10 +53,14 @@ def _lease(task: HomeTask) -> dt.timedelta:
 def _task_for(campaign_id: int, household: Household) -> HomeTask:
     """The building's task (made on first need); a task already closed opens again."""
     building = household.unit.building
+    return _building_task(campaign_id, building.pk, building.community_id)
+
+
+def _building_task(campaign_id: int, building_id: int, community_id: int) -> HomeTask:
     task, created = HomeTask.objects.get_or_create(
         campaign_id=campaign_id,
-        building_id=building.pk,
-        defaults={"community_id": building.community_id},
+        building_id=building_id,
+        defaults={"community_id": community_id},
     )
     if not created and task.status == HomeStatus.DONE:
         HomeTask.objects.filter(pk=task.pk).update(
@@ -57,11 +73,24 @@ def _task_for(campaign_id: int, household: Household) -> HomeTask:
 # What puts people on a task -----------------------------------------------------------------
 
 
+def _waiting_at_door(campaign_id: int) -> QuerySet[HomeStop]:
+    return HomeStop.objects.filter(
+        campaign_id=campaign_id, reason__in=AT_THE_DOOR, done_at=None, cancelled_at=None
+    )
+
+
 def need_home(campaign_id: int, household: Household, now: dt.datetime) -> int:
-    """Every member of the household not sampled this round, to sample at home."""
+    """Every member of the household not sampled this round, to sample at home (unless their
+    sealed building already has them waiting)."""
     sampled = RoundSample.objects.filter(campaign_id=campaign_id).values("resident_id")
     people = list(
-        Resident.objects.filter(household=household, moved_out=False).exclude(pk__in=sampled)
+        Resident.objects.filter(household=household, moved_out=False)
+        .exclude(pk__in=sampled)
+        .exclude(
+            pk__in=_waiting_at_door(campaign_id)
+            .filter(reason=HomeReason.SEALED)
+            .values("resident_id")
+        )
     )
     if not people:
         return 0
@@ -100,6 +129,66 @@ def not_needed(campaign_id: int, household_id: int, now: dt.datetime) -> None:
         done_at=None,
         cancelled_at=None,
     ).update(cancelled_at=now)
+
+
+def zoned(campaign_id: int, building_ids: list[int], zone: str, at: dt.datetime) -> int:
+    """The campaigns hook: these buildings' zone changed to ``zone``. Sealed, every resident
+    not yet sampled this round and not already waiting at home gets a stop, in one task per
+    building; no longer sealed, whoever still waits because of the seal is cancelled (they may
+    come to a site again). Returns the stops made or cancelled."""
+    if zone != Zone.SEALED:
+        return HomeStop.objects.filter(
+            campaign_id=campaign_id,
+            reason=HomeReason.SEALED,
+            task__building_id__in=building_ids,
+            done_at=None,
+            cancelled_at=None,
+        ).update(cancelled_at=at)
+    sampled = RoundSample.objects.filter(campaign_id=campaign_id).values("resident_id")
+    people = list(
+        Resident.objects.filter(household__unit__building_id__in=building_ids, moved_out=False)
+        .exclude(pk__in=sampled)
+        .exclude(pk__in=_waiting_at_door(campaign_id).values("resident_id"))
+        .values_list(
+            "pk",
+            "household_id",
+            "household__unit__building_id",
+            "household__unit__building__community_id",
+        )
+    )
+    if not people:
+        return 0
+    tasks = {
+        building: _building_task(campaign_id, building, community).pk
+        for building, community in {(b, c) for _p, _h, b, c in people}
+    }
+    earlier = dict(
+        HomeStop.objects.filter(
+            campaign_id=campaign_id,
+            reason=HomeReason.SEALED,
+            resident_id__in=[p for p, _h, _b, _c in people],
+        ).values_list("resident_id", "pk")
+    )
+    for building, task_id in tasks.items():  # sealed again after a lift: the same stops
+        HomeStop.objects.filter(
+            pk__in=[earlier[p] for p, _h, b, _c in people if b == building and p in earlier]
+        ).update(cancelled_at=None, done_at=None, task_id=task_id)
+    HomeStop.objects.bulk_create(
+        [
+            HomeStop(
+                task_id=tasks[building],
+                campaign_id=campaign_id,
+                household_id=household,
+                resident_id=person,
+                reason=HomeReason.SEALED,
+                created_at=at,
+            )
+            for person, household, building, _c in people
+            if person not in earlier
+        ],
+        batch_size=2000,
+    )
+    return len(people)
 
 
 @dataclass(frozen=True)
@@ -155,7 +244,7 @@ def sampled_at_home(sampled: Sequence[Sampled]) -> int:
         HomeStop.objects.filter(
             campaign_id__in={s.campaign_id for s in sampled},
             resident_id__in={s.resident_id for s in sampled},
-            reason=HomeReason.HOME,
+            reason__in=AT_THE_DOOR,
         ),
         max(s.at for s in sampled),
     )
@@ -270,16 +359,27 @@ def waiting(task: HomeTask) -> QuerySet[HomeStop]:
     return HomeStop.objects.filter(task=task, done_at=None, cancelled_at=None)
 
 
-def tasks(found: QuerySet[HomeTask]) -> QuerySet[HomeTask]:
-    """These tasks (a round's, scoped) with ``people_waiting`` and ``people_done``, the ones
-    with people waiting first."""
-    return (
-        found.select_related("building", "community", "lane__site", "campaign")
-        .annotate(
-            people_waiting=Count("stops", filter=Q(stops__done_at=None, stops__cancelled_at=None)),
-            people_done=Count("stops", filter=Q(stops__done_at__isnull=False)),
+def tasks(found: QuerySet[HomeTask], *, waiting: bool | None = None) -> QuerySet[HomeTask]:
+    """These tasks (a round's, scoped) with ``people_waiting``, ``households_waiting`` and
+    ``people_done``, the ones with people waiting first; ``waiting``: only those with people
+    waiting (True) or only those with nobody left (False)."""
+    left = Q(stops__done_at=None, stops__cancelled_at=None)
+    annotated = found.annotate(
+        people_waiting=Count("stops", filter=left),
+        households_waiting=Count("stops__household", filter=left, distinct=True),
+        people_done=Count("stops", filter=Q(stops__done_at__isnull=False)),
+    )
+    if waiting is not None:
+        annotated = (
+            annotated.filter(people_waiting__gt=0)
+            if waiting
+            else annotated.filter(people_waiting=0)
         )
-        .order_by("status", "community__name", "building__position", "building__name")
+    return annotated.select_related("building", "community", "lane__site", "campaign").order_by(
+        Case(When(people_waiting=0, then=1), default=0),  # people waiting first
+        "community__name",
+        "building__position",
+        "building__name",
     )
 
 

@@ -54,10 +54,17 @@ def home_list(request: AuthedRequest) -> HttpResponse:
     if mine is not None:
         campaigns = campaigns.filter(buildings__community_id__in=mine).distinct()
     visible = home_tasks_for(request.user)
-    rounds = [
-        (campaign, list(home.tasks(visible.filter(campaign=campaign))[:300]))
-        for campaign in campaigns.order_by("-starts_at", "-id")[:5]
-    ]
+    rounds = []
+    for campaign in campaigns.order_by("-starts_at", "-id")[:5]:
+        found = visible.filter(campaign=campaign)
+        # A building leaves the list when nobody in it waits; the finished ones are counted.
+        rounds.append(
+            (
+                campaign,
+                list(home.tasks(found, waiting=True)[:300]),
+                home.tasks(found, waiting=False).count(),
+            )
+        )
     return render(
         request,
         "sampling/home_list.html",

@@ -502,8 +502,8 @@ class HomeStatus(models.TextChoices):
 
 class HomeTask(models.Model):
     """Home sampling in one building of a round: the people who cannot come to a site
-    (bedridden, isolating: the door-to-door outcome "needs home sampling") and the members of a
-    positive pool whose retest comes to the door. A sampling team claims it like a building,
+    (bedridden, isolating: the door-to-door outcome "needs home sampling"), everyone of a sealed
+    building, and the members of a positive pool whose retest comes to the door. A sampling team claims it like a building,
     exclusively and as a lease that every scan at its lane extends, works it from the same
     scan page as a lane (single or household tubes), and closes it. New people for the
     building open it again."""
@@ -544,12 +544,18 @@ class HomeTask(models.Model):
 
 class HomeReason(models.TextChoices):
     HOME = "home", _("Cannot come to a site")
+    SEALED = "sealed", _("Sealed building")
     RETEST = "retest", _("Retest at the door")
 
 
+# The reasons that wait for any tube (a retest waits for the person's own single tube).
+AT_THE_DOOR = (HomeReason.HOME, HomeReason.SEALED)
+
+
 class HomeStop(models.Model):
-    """One person to sample at home. Done when they are sampled (any tube for a home stop,
-    their single-tube retest for a retest stop); cancelled when it is no longer needed."""
+    """One person to sample at home. Done when they are sampled (any tube for a home or sealed
+    stop, their single-tube retest for a retest stop); cancelled when it is no longer needed
+    (a later outcome, a lifted seal, a corrected result)."""
 
     task = models.ForeignKey(HomeTask, on_delete=models.CASCADE, related_name="stops")
     campaign_id = models.BigIntegerField()  # a copy of the task's, for the ingest's one UPDATE
@@ -580,6 +586,11 @@ class HomeStop(models.Model):
                 fields=["campaign_id", "resident", "reason"],
                 condition=models.Q(reason="home"),
                 name="one_home_stop_per_resident",
+            ),
+            models.UniqueConstraint(
+                fields=["campaign_id", "resident", "reason"],
+                condition=models.Q(reason="sealed"),
+                name="one_sealed_stop_per_resident",
             ),
         ]
         indexes = [

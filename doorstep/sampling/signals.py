@@ -4,8 +4,10 @@ is ready; as NetBox does with its ``signals.py``.
 """
 
 from doorstep.campaigns import hooks
-from doorstep.sampling import alerts, queries
+from doorstep.sampling import alerts, home, queries
 
 alerts.register()
 # A closing round lists the tubes still open and the boxes still on the road.
 hooks.register_close_check(queries.open_in_round)
+# A sealed building's people are sampled at their doors: a home-sampling task per building.
+hooks.register_zoner(home.zoned)

@@ -110,6 +110,13 @@ def create_campaign(
     )
     # Every building becomes a door-to-door task, with its counters, in the same transaction.
     hooks.opened(campaign)
+    # A building carried in sealed has its people sampled at home from the first hour.
+    hooks.zoned(
+        campaign.pk,
+        [b for b in area if carried.get(b, (zone, ""))[0] == Zone.SEALED],
+        Zone.SEALED,
+        starts_at,
+    )
     return campaign
 
 
@@ -213,6 +220,7 @@ def _rezone(
     CampaignBuilding.objects.filter(pk__in=[r.pk for r in rows]).update(
         zone=zone, pool_rule=pool_rule
     )
+    hooks.zoned(campaign.pk, [r.building_id for r in rows if r.zone != zone], zone, at)
     return ZoneChange.objects.bulk_create(
         [
             ZoneChange(

@@ -11,13 +11,22 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from doorstep.campaigns.actions import close_round, set_community_zone
+from doorstep.campaigns.models import Zone
 from doorstep.canvass import actions as canvass
 from doorstep.canvass.models import BuildingTask, HouseholdState
 from doorstep.canvass.outcomes import record
 from doorstep.core.roles import Role
 from doorstep.sampling import home
 from doorstep.sampling.models import HomeStatus, HomeStop, HomeTask
-from doorstep.testing import client_for, make_door_team, make_lane_team, make_user, tap
+from doorstep.testing import (
+    client_for,
+    make_campaign,
+    make_door_team,
+    make_lane_team,
+    make_user,
+    tap,
+)
 from doorstep.testing.lanes import post, sealed_tube
 
 pytestmark = pytest.mark.django_db
@@ -133,3 +142,98 @@ def test_the_command_screen_counts_people_waiting_at_home(lane_world, leader, co
     assert "waiting in 2 buildings (0 claimed)" in tile
     listing = client_for(commander).get(reverse("sampling:home")).content.decode()
     assert listing.count('data-status="open"') == 2
+
+
+# A sealed building: everyone is sampled at their door -------------------------------------
+
+
+def _seal(world, commander):  # type: ignore[no-untyped-def]
+    """The commander seals the lane's community (both buildings) by hand."""
+    campaign = world["campaign"]
+    set_community_zone(commander, campaign, world["lane"].site.community, Zone.SEALED)
+    return HomeTask.objects.filter(campaign=campaign)
+
+
+def test_a_sealed_building_becomes_a_home_task_household_by_household(
+    lane_world, commander, registrar
+):
+    campaign, people = lane_world["campaign"], lane_world["people"]
+    # Three of 12号楼's people were sampled at the lane before the seal: nobody goes for them.
+    sealed_tube(lane_world["registrar"], lane_world["lane"], people[:3])
+    tasks = _seal(lane_world, commander)
+    b12 = people[0].household.unit.building
+    task12 = tasks.get(building=b12)
+    waiting = {s.resident for s in home.waiting(task12)}
+    assert waiting == set(people[3:]) and {s.reason for s in home.waiting(task12)} == {"sealed"}
+    # 13号楼 was already sealed (set in the fixture, not through a zone change): it has no stops
+    # until its zone changes through the one place zones change.
+    assert not tasks.filter(building=lane_world["family"][0].household.unit.building).exists()
+    page = client_for(registrar).get(reverse("sampling:home")).content.decode()
+    assert "12号楼" in page and ">9<" in page  # households waiting: 101-102 sampled… 9 left
+    # One household sampled at home in its household tube leaves the list of the waiting.
+    household = [p for p in people[3:] if p.household == people[3].household]
+    sealed_tube(
+        lane_world["registrar"], lane_world["lane"], household, code="2112259002", pool="household"
+    )
+    assert {s.resident for s in home.waiting(task12)} == set(people[3:]) - set(household)
+    # The whole building sampled: it leaves the list, counted as finished.
+    for n, person in enumerate(people[4:]):
+        sealed_tube(
+            lane_world["registrar"],
+            lane_world["lane"],
+            [person],
+            code=f"21122591{n:02d}",
+            pool="household",
+        )
+    assert not home.waiting(task12).exists()
+    page = client_for(registrar).get(reverse("sampling:home")).content.decode()
+    assert "12号楼" not in page and 'id="home-finished"' in page
+    counts = home.counts(campaign.pk, timezone.now())
+    assert (counts.waiting, counts.done) == (0, 9)
+
+
+def test_lifting_the_seal_cancels_who_still_waits_and_sealing_again_brings_them_back(
+    lane_world, commander
+):
+    campaign, people = lane_world["campaign"], lane_world["people"]
+    task = _seal(lane_world, commander).get(building=people[0].household.unit.building)
+    assert home.waiting(task).count() == 12
+    set_community_zone(
+        commander, campaign, lane_world["lane"].site.community, Zone.CONTROLLED, note="复核阴性"
+    )
+    assert not home.waiting(task).exists()
+    _seal(lane_world, commander)
+    assert home.waiting(task).count() == 12
+    assert HomeStop.objects.filter(task=task).count() == 12  # the same stops, not new ones
+
+
+def test_a_positive_that_seals_a_building_sends_sampling_to_its_doors(lane_world):
+    people = lane_world["people"]
+    pool = sealed_tube(lane_world["registrar"], lane_world["lane"], people[:1], pool=1)
+    post(lane_world, {"tube": pool.code, "result": "positive"})
+    task = HomeTask.objects.get(
+        campaign=lane_world["campaign"], building=people[0].household.unit.building
+    )
+    reasons = {(s.resident, s.reason) for s in home.waiting(task)}
+    # A single tube positive is a case, not a retest; the building's other 11 wait as sealed.
+    assert reasons == {(p, "sealed") for p in people[1:]}
+
+
+def test_a_new_round_over_a_sealed_building_starts_with_its_home_task(lane_world, commander):
+    _seal(lane_world, commander)
+    community = lane_world["lane"].site.community
+    close_round(commander, lane_world["campaign"], confirmed=True)
+    second = make_campaign(community, name="第2轮")
+    assert {t.building.name for t in HomeTask.objects.filter(campaign=second)} == {
+        "12号楼",
+        "13号楼",
+    }
+    assert HomeStop.objects.filter(campaign_id=second.pk, reason="sealed").count() == 15
+
+
+def test_needs_home_in_a_sealed_building_does_not_wait_twice(lane_world, commander, leader):
+    _seal(lane_world, commander)
+    task = needs_home(lane_world, leader)
+    family = set(lane_world["family"])
+    assert {s.resident for s in home.waiting(task) if s.resident in family} == family
+    assert home.waiting(task).filter(resident__in=family).count() == 2
