@@ -39,6 +39,9 @@ from doorstep.workforce.models import Team
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_TAPS = 500
+# Households the building page draws at first; the other floors come when they are reached.
+FIRST_PAGE = 40
+MAX_FLOORS_AT_ONCE = 40
 
 
 def _is_htmx(request: AuthedRequest) -> bool:
@@ -316,9 +319,38 @@ def feed(request: AuthedRequest, campaign_id: int) -> HttpResponse:
 
 @require_GET
 @login_required
-@offline.page
 def task(request: AuthedRequest, task_id: int) -> HttpResponse:
+    """A building's page, drawn floor by floor: the first page holds the floor index and the
+    floors where work is (FIRST_PAGE households from the first floor still to knock, or from
+    ``?near=`` a household just tapped); the other floors are headings that building.js fills
+    as they are reached (``?floors=a-b`` with htmx's header answers those floors alone).
+    ``?floors=all`` is the whole building: the copy kept for offline use, and the page without
+    JavaScript."""
     t = _get_task_for_user(request, task_id)
+    groups = queries.building_page(t)
+    wanted = request.GET.get("floors", "")
+    if _is_htmx(request):
+        first, last = _floor_range(wanted, len(groups))
+        return render(
+            request, "canvass/_floors.html", _task_context(request, t, groups[first:last])
+        )
+    whole = wanted == "all"
+    context = _task_context(request, t, groups)
+    context["floor_index"] = queries.floor_index(groups)
+    context["drawn"] = (
+        {g.anchor for g in groups} if whole else _first_floors(groups, request.GET.get("near", ""))
+    )
+    response = render(request, "canvass/task.html", context)
+    # The offline worker keeps this page under a key of its own ("light") and the whole
+    # building, which offline.js fetches once the page is in use, under the page's address.
+    response[offline.HEADER] = "full" if whole else "light"
+    response["X-Doorstep-Rendered"] = str(context["rendered_ms"])  # the newer copy wins (sw.js)
+    return response
+
+
+def _task_context(
+    request: AuthedRequest, t: BuildingTask, groups: list[queries.FloorGroup]
+) -> dict[str, object]:
     now = timezone.now()
     my_team = actions.team_of(request.user, t.community_id)
     mine = t.status == TaskStatus.CLAIMED and my_team is not None and t.team_id == my_team.pk
@@ -333,29 +365,56 @@ def task(request: AuthedRequest, task_id: int) -> HttpResponse:
         .values_list("zone", flat=True)
         .first()
     )
-    groups = queries.building_page(t)
-    return render(
-        request,
-        "canvass/task.html",
-        {
-            "campaign": t.campaign,  # a drill's banner and mark (base.html)
-            "task": t,
-            "zone": zone,
-            "groups": groups,
-            "floor_index": queries.floor_index(groups),
-            "mine": mine,
-            "lapsed": lapsed,
-            "is_leader": is_leader and request.user.can(Can.CLAIM_BUILDINGS),
-            "can_record": can_record,
-            "other_teams": [x for x in actions.door_to_door_teams(t.community) if x != my_team],
-            "outcomes": Outcome,
-            "exempt_reasons": ExemptReason.choices,
-            "need_kinds": NeedKind.choices,
-            "new_id": uuid.uuid4,
-            "now": now,
-            "offline": _offline(),
-        },
-    )
+    return {
+        "campaign": t.campaign,  # a drill's banner and mark (base.html)
+        "task": t,
+        "zone": zone,
+        "groups": groups,
+        "mine": mine,
+        "lapsed": lapsed,
+        "is_leader": is_leader and request.user.can(Can.CLAIM_BUILDINGS),
+        "can_record": can_record,
+        "other_teams": [x for x in actions.door_to_door_teams(t.community) if x != my_team],
+        "outcomes": Outcome,
+        "exempt_reasons": ExemptReason.choices,
+        "need_kinds": NeedKind.choices,
+        "new_id": uuid.uuid4,
+        "now": now,
+        # Server time in ms: the phone lays taps and claims it learned later over an older copy.
+        "rendered_ms": int(now.timestamp() * 1000),
+        "offline": _offline(),
+    }
+
+
+def _first_floors(groups: list[queries.FloorGroup], near: str) -> set[str]:
+    """The floors the first page draws: from the floor of the household ``near`` (a tap just
+    posted without JavaScript) or the first floor with a household to knock, up and then down,
+    until FIRST_PAGE households are drawn."""
+    start = next((n for n, g in enumerate(groups) if g.todo), 0)
+    if is_number(near):
+        start = next(
+            (n for n, g in enumerate(groups) if any(r.household.pk == int(near) for r in g.rows)),
+            start,
+        )
+    first, last, count = start, start, 0
+    while count < FIRST_PAGE and (last < len(groups) or first > 0):
+        if last < len(groups):
+            count += len(groups[last].rows)
+            last += 1
+        else:
+            first -= 1
+            count += len(groups[first].rows)
+    return {g.anchor for g in groups[first:last]}
+
+
+def _floor_range(wanted: str, floors: int) -> tuple[int, int]:
+    """``a-b`` (the groups' numbers on the page, both included) as a slice, at most
+    MAX_FLOORS_AT_ONCE floors; anything else is no floor."""
+    a, _sep, b = wanted.partition("-")
+    if not (is_number(a) and is_number(b)):
+        return 0, 0
+    first = max(int(a), 0)
+    return first, min(int(b) + 1, floors, first + MAX_FLOORS_AT_ONCE)
 
 
 def _offline() -> offline.Boot:
@@ -457,7 +516,8 @@ def record_outcomes(request: AuthedRequest, task_id: int) -> HttpResponse:
     if back == "revisits":
         return redirect("canvass:revisits", campaign_id=t.campaign_id, community_id=t.community_id)
     # Back to the household that was tapped, not the top of a 33-floor building.
-    return redirect(reverse("canvass:task", args=[t.pk]) + f"#h-{number(str(tap.household))}")
+    household = number(str(tap.household))
+    return redirect(reverse("canvass:task", args=[t.pk]) + f"?near={household}#h-{household}")
 
 
 def _outcome_batch(request: AuthedRequest, t: BuildingTask) -> HttpResponse:
@@ -478,6 +538,8 @@ def _outcome_batch(request: AuthedRequest, t: BuildingTask) -> HttpResponse:
         {
             "results": [a.as_dict() for a in answers],
             "progress": {"with_outcome": t.with_outcome, "households": t.households},
+            # Server time in ms: an older copy of the page shown offline learns these taps.
+            "at": int(timezone.now().timestamp() * 1000),
         }
     )
 

@@ -4,7 +4,9 @@
 // records nothing twice. Each tap goes to its own building's endpoint (the form's action).
 // Answered taps leave the outbox; refused ones are listed with the server's reason (a conflict,
 // a lapsed claim) for the leader to act on. Nothing is shown as recorded before the server says
-// so: a waiting tap is marked "waiting to send".
+// so: a waiting tap is marked "waiting to send". Taps the server accepted are remembered with
+// the server's time, so that an older copy of the page (shown from the offline cache) shows them
+// recorded, as it shows the ones still waiting.
 (() => {
   const box = document.getElementById("outbox");
   if (!box || !document.querySelector("form[data-outbox]")) return;
@@ -26,6 +28,11 @@
   };
   const load = () => read(key);
   const save = (taps) => localStorage.setItem(key, JSON.stringify(taps));
+  const recordedKey = "doorstep-recorded";
+  const KEEP_RECORDED = 2000;
+  // When the page was drawn, in the server's time (the building page says; other pages don't).
+  const stamp = document.querySelector("#claim-block[data-rendered]");
+  const rendered = stamp ? Number(stamp.dataset.rendered) : NaN;
 
   // Taps kept by the building page before the outbox was shared (one key per building).
   for (let i = localStorage.length - 1; i >= 0; i--) {
@@ -69,6 +76,37 @@
     mark(tap.household, `${box.dataset.problem}: ${tap.label}`, "problem");
   }
 
+  // Taps recorded after this copy of the page was drawn, newest last, and the building's count.
+  function recordedSince() {
+    if (Number.isNaN(rendered)) return;
+    const recorded = document.getElementById("recorded");
+    let progress = null;
+    for (const tap of read(recordedKey)) {
+      if (!(tap.at > rendered)) continue;
+      mark(tap.household, tap.label, tap.outcome);
+      if (tap.progress !== undefined && recorded && sameEndpoint(recorded.dataset.endpoint, tap.endpoint)) progress = tap.progress;
+    }
+    if (progress !== null) recorded.textContent = progress;
+  }
+
+  function remember(taps, at, progress) {
+    const kept = taps.map(({ household, label, outcome, endpoint }, n) => ({
+      household,
+      label,
+      outcome,
+      endpoint,
+      at,
+      ...(n === taps.length - 1 ? { progress } : {}),
+    }));
+    try {
+      localStorage.setItem(recordedKey, JSON.stringify([...read(recordedKey), ...kept].slice(-KEEP_RECORDED)));
+    } catch {
+      // A full storage forgets what was recorded; the next page from the server shows it.
+    }
+  }
+
+  const sameEndpoint = (a, b) => new URL(a, location.href).href === new URL(b, location.href).href;
+
   function render() {
     const taps = load();
     for (const tap of taps) mark(tap.household, `${tap.label} · ${box.dataset.waiting}`, "pending");
@@ -100,16 +138,21 @@
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
     const body = await response.json();
     const answers = new Map(body.results.map((r) => [r.id, r]));
+    const accepted = [];
     for (const tap of taps) {
       const answer = answers.get(tap.id);
       if (!answer) continue;
       if (answer.status === "rejected") problem(tap, answer.error.message);
-      else mark(tap.household, tap.label, tap.outcome);
+      else {
+        mark(tap.household, tap.label, tap.outcome);
+        accepted.push(tap);
+      }
     }
+    if (accepted.length && body.at) remember(accepted, body.at, body.progress.with_outcome);
     // Taps made while this batch was on its way stay for the next one.
     save(load().filter((tap) => !answers.has(tap.id)));
     const recorded = document.getElementById("recorded");
-    if (recorded && new URL(recorded.dataset.endpoint, location.href).href === new URL(endpoint, location.href).href) recorded.textContent = body.progress.with_outcome;
+    if (recorded && sameEndpoint(recorded.dataset.endpoint, endpoint)) recorded.textContent = body.progress.with_outcome;
   }
 
   async function flush() {
@@ -165,5 +208,11 @@
     flush();
   });
   window.addEventListener("offline", render);
+  // Floors drawn after the page (building.js) learn the same.
+  document.addEventListener("doorstep:floors", () => {
+    recordedSince();
+    render();
+  });
+  recordedSince();
   flush();
 })();

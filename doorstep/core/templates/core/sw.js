@@ -1,6 +1,9 @@
 // Doorstep's service worker (core/offline.py): the pages under {{ pages_prefix }} come from the
 // network when there is one and from the cache without it; static files come from the cache at
 // once and are refreshed behind. POSTs, htmx fragments and redirects are never cached.
+// A page drawn in parts (the building page, marked "light") is kept under a key of its own, and
+// whole ("full", which offline.js fetches and keeps under the page's address); without signal
+// the newer of the two is shown, so a claim made since the whole copy is not forgotten.
 const CACHE = "{{ cache }}";
 
 self.addEventListener("install", () => self.skipWaiting());
@@ -15,12 +18,33 @@ self.addEventListener("activate", (event) =>
 // A redirect (to the sign-in page, say) is not the page that was asked for; a page is kept only
 // when the server marked it ({{ header }}) as made for offline use.
 const keep = (request, response, mustBeMarked) => {
-  if (response.ok && !response.redirected && response.type === "basic" && (!mustBeMarked || response.headers.get("{{ header }}"))) {
-    const copy = response.clone();
-    caches.open(CACHE).then((cache) => cache.put(request, copy));
-  }
+  if (!response.ok || response.redirected || response.type !== "basic") return response;
+  const mark = response.headers.get("{{ header }}");
+  if (mustBeMarked && mark !== "1" && mark !== "light") return response;
+  const copy = response.clone();
+  caches.open(CACHE).then((cache) => cache.put(mark === "light" ? lightKey(request.url) : request, copy));
   return response;
 };
+
+// offline.js keeps a light page under the same key on the first visit, before this worker runs.
+const lightKey = (address) => {
+  const url = new URL(address);
+  return `${url.origin}${url.pathname}?offline=light`;
+};
+const drawnAt = (response) =>
+  Number(response.headers.get("X-Doorstep-Rendered")) || Date.parse(response.headers.get("Date") || "") || 0;
+
+// The newest of the page's copies: as asked for, whole (at its bare address), as first drawn.
+const kept = (request) =>
+  caches.open(CACHE).then(async (cache) => {
+    const url = new URL(request.url);
+    const found = await Promise.all(
+      [request, `${url.origin}${url.pathname}`, lightKey(request.url)].map((key) => cache.match(key, { ignoreVary: true })),
+    );
+    const copies = found.filter(Boolean);
+    // Ties go to the earlier in the list: the whole building over its first page.
+    return copies.reduce((best, copy) => (drawnAt(copy) > drawnAt(best) ? copy : best), copies[0]) || Response.error();
+  });
 
 self.addEventListener("fetch", (event) => {
   const request = event.request;
@@ -43,9 +67,7 @@ self.addEventListener("fetch", (event) => {
     event.respondWith(
       fetch(request)
         .then((response) => keep(request, response, true))
-        .catch(() =>
-          caches.match(request, { ignoreVary: true, ignoreSearch: false }).then((hit) => hit || Response.error()),
-        ),
+        .catch(() => kept(request)),
     );
   }
 });
