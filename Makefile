@@ -2,7 +2,11 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-PG_URL ?= postgres://postgres@127.0.0.1:5432/doorstep
+# test-postgres runs on the PostgreSQL server PG_URL (or DATABASE_URL) names; given none, on a
+# throwaway server of its own (initdb in a temporary folder, a free port), removed at the end.
+PG_URL ?=
+# More for pytest, e.g. PYTEST_ARGS="doorstep/lab/tests/test_results.py -x".
+PYTEST_ARGS ?=
 
 .PHONY: demo test test-sqlite test-postgres test-ha lint messages translations bench bench-ha clean
 
@@ -30,14 +34,14 @@ lint: $(BIN)/doorstep
 	DOORSTEP_DEBUG=1 DOORSTEP_HOME=$$(mktemp -d) $(BIN)/doorstep makemigrations --check --dry-run
 
 test-sqlite: $(BIN)/doorstep messages
-	env -u DATABASE_URL $(BIN)/pytest -m "not ha"
+	env -u DATABASE_URL $(BIN)/pytest -m "not ha" $(PYTEST_ARGS)
 
 test-postgres: $(BIN)/doorstep messages
-	DATABASE_URL=$(PG_URL) $(BIN)/pytest -m "not ha"
+	$(if $(PG_URL),DATABASE_URL=$(PG_URL)) $(BIN)/pytest --postgres -m "not ha" $(PYTEST_ARGS)
 
 # The failover test builds three PostgreSQL nodes of its own (Patroni, etcd) and kills one.
 test-ha: $(BIN)/doorstep messages
-	env -u DATABASE_URL $(BIN)/pytest -m ha
+	env -u DATABASE_URL $(BIN)/pytest -m ha $(PYTEST_ARGS)
 
 # The two databases' suites run side by side (the machine has 2 cores); each one's output is
 # printed whole when it ends, and either failing fails the run.
