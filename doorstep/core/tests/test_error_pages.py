@@ -13,7 +13,7 @@ def test_a_role_that_may_not_gets_the_projects_403_in_chinese(registrar):
     response = client_for(registrar, "zh-hans").get(reverse("sampling:site_create"))
     html = response.content.decode()
     assert response.status_code == 403
-    assert "无权操作" in html and "请指挥部调整你的角色" in html and "返回首页" in html
+    assert "无权操作" in html and "请指挥长调整您的角色" in html and "返回首页" in html
 
 
 def test_a_place_outside_the_users_communities_gets_the_projects_404(outsider, lane_world):

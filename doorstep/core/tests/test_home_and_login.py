@@ -64,7 +64,7 @@ def test_the_interface_is_chinese_by_default_and_english_on_request(community):
     with translation.override(None):
         html = client.get(reverse("home")).content.decode()
         assert 'lang="zh-hans"' in html
-        assert "导入名单" in html  # "Import a roster"
+        assert "导入名册" in html  # "Import a roster"
         client.post(reverse("set_language"), {"language": "en", "next": "/"})
         html = client.get(reverse("home")).content.decode()
     assert 'lang="en"' in html
