@@ -156,3 +156,34 @@ def test_the_audit_log_names_the_object_in_the_readers_language(community, admin
     assert f"campaign {campaign.pk}" not in html
     html = client_for(admin_user).get(reverse("core:audit")).content.decode()
     assert "Campaign 第3轮" in html
+
+
+def test_the_audit_log_names_its_objects_in_one_query_per_kind(community, admin_user):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    make_building(community, "1号楼")
+    client = client_for(admin_user, "zh-hans")
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as run:
+            client.get(reverse("core:audit"))
+        return len(run)
+
+    audit(
+        admin_user,
+        AuditAction.ROUND,
+        "campaign",
+        make_campaign(community, name="第1轮", start=False).pk,
+    )
+    audit(admin_user, AuditAction.EXPORT, "untested", community.pk)
+    first = queries()
+    for n in range(2, 6):
+        audit(
+            admin_user,
+            AuditAction.ROUND,
+            "campaign",
+            make_campaign(community, name=f"第{n}轮", start=False).pk,
+        )
+        audit(admin_user, AuditAction.EXPORT, "untested", community.pk)
+    assert queries() == first
