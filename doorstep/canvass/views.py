@@ -39,8 +39,10 @@ from doorstep.workforce.models import Team
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_TAPS = 500
-# Households the building page draws at first; the other floors come when they are reached.
-FIRST_PAGE = 40
+# Households the building page draws at first (a building of up to WHOLE households comes
+# whole); the other floors come when they are reached, MAX_FLOORS_AT_ONCE floors at most.
+FIRST_PAGE = 24
+WHOLE = 48
 MAX_FLOORS_AT_ONCE = 40
 
 
@@ -344,6 +346,10 @@ def task(request: AuthedRequest, task_id: int) -> HttpResponse:
     # The offline worker keeps this page under a key of its own ("light") and the whole
     # building, which offline.js fetches once the page is in use, under the page's address.
     response[offline.HEADER] = "full" if whole else "light"
+    if not whole:
+        # The page is kept on the phone for offline use anyway (sw.js); the browser's own copy
+        # lets offline.js keep the first visit's page without fetching it a second time.
+        response["Cache-Control"] = "private, no-cache"
     response["X-Doorstep-Rendered"] = str(context["rendered_ms"])  # the newer copy wins (sw.js)
     return response
 
@@ -389,7 +395,9 @@ def _task_context(
 def _first_floors(groups: list[queries.FloorGroup], near: str) -> set[str]:
     """The floors the first page draws: from the floor of the household ``near`` (a tap just
     posted without JavaScript) or the first floor with a household to knock, up and then down,
-    until FIRST_PAGE households are drawn."""
+    until FIRST_PAGE households are drawn; a small building whole."""
+    if sum(len(g.rows) for g in groups) <= WHOLE:
+        return {g.anchor for g in groups}
     start = next((n for n, g in enumerate(groups) if g.todo), 0)
     if is_number(near):
         start = next(
