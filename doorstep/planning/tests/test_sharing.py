@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 
+import pytest
 from django.core.management import call_command
 
 from doorstep.planning import sharing
@@ -13,6 +14,14 @@ from doorstep.planning.sites import ARRIVAL_HOURS, LANE_PER_HOUR
 from doorstep.simulate import day
 from doorstep.simulate.management.commands.plan import merged, pace, sites_of, smallest
 from doorstep.simulate.plan import Planner
+from doorstep.testing import (
+    make_building,
+    make_community,
+    make_household,
+    make_resident,
+    make_town,
+    valid_id,
+)
 
 COME = 1 - day.Behaviour.no_show
 
@@ -90,3 +99,21 @@ def test_the_plan_says_which_communities_share_which_site():
     apart = json.loads(_plan("--residents", "2000", "--json", "--no-sharing"))
     assert apart["lanes"] >= 12 and len(apart["sites"]) == 12
     assert all(c["shared_with"] == [] for c in apart["per_community"])
+
+
+@pytest.mark.django_db
+def test_a_towns_communities_share_with_their_neighbours_in_the_order_they_were_entered():
+    town = make_town("共享镇")
+    entered = ["丙社区", "甲社区", "乙社区"]  # not the order of their names
+    for n, name in enumerate(entered):
+        building = make_building(make_community(name, town), f"{n + 1}号楼")
+        for room in range(101, 111):
+            household = make_household(building, str(room))
+            for k in range(3):
+                make_resident(household, f"居民{n}{room}{k}", id_number=valid_id())
+    answer = json.loads(_plan("--town", "共享镇", "--json"))
+    assert answer["residents"] == 90 and answer["neighbours"] == "the town's community order"
+    assert [s["communities"] for s in answer["sites"]] == [entered]
+    assert answer["lanes"] == 1 and answer["sites"][0]["within_capacity"]
+    shared = {c["community"]: c["shared_with"] for c in answer["per_community"]}
+    assert shared["甲社区"] == ["丙社区", "乙社区"]
