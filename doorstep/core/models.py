@@ -66,6 +66,7 @@ class AuditAction(models.TextChoices):
     SEARCH = "search", _("Searched by a personal identifier")
     ROLE = "role", _("Changed a user's role or scope")
     ROUND = "round", _("Started or closed a round")
+    TRACE = "trace", _("Found a walk-in's household")
 
 
 class AuditEntry(models.Model):

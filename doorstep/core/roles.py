@@ -49,6 +49,8 @@ class Can(StrEnum):
     # The district's board and report, and its side of support: quotas for sending towns.
     VIEW_DISTRICT = "view_district"
     MANAGE_SUPPORT = "manage_support"
+    # Find the household of a walk-in whose address traces to none.
+    TRACE_WALK_INS = "trace_walk_ins"
 
 
 _COMMAND = frozenset(
@@ -72,6 +74,7 @@ _COMMAND = frozenset(
         Can.MANAGE_SITES,
         Can.VIEW_RETESTS,
         Can.ACK_ALERTS,
+        Can.TRACE_WALK_INS,
     }
 )
 
@@ -96,6 +99,7 @@ CAPABILITIES: dict[str, frozenset[Can]] = {
             Can.VIEW_SITES,
             Can.VIEW_RETESTS,
             Can.ACK_ALERTS,
+            Can.TRACE_WALK_INS,
         }
     ),
     Role.TEAM_LEADER: frozenset(

@@ -182,5 +182,6 @@ def pools(request: AuthedRequest, campaign_id: int) -> HttpResponse:
             "counts": loops.loop_counts(campaign, mine),
             "longest": max(closed, default=None),
             "shown": loops.SHOWN,
+            "can_trace": request.user.can(Can.TRACE_WALK_INS),
         },
     )

@@ -1,5 +1,6 @@
 """Sampling's alerts (``core.alerts``): a tube left open, a sealed tube that no box took, a box
-whose oldest tube nears the 4-hour clock, a site whose queue is past the target.
+whose oldest tube nears the 4-hour clock, a site whose queue is past the target, a walk-in
+in a positive tube whose address names no household.
 
 Each holds while its state does: sealing the tube, boxing it, receiving the box or a shorter
 queue clears it.
@@ -15,8 +16,9 @@ from django.utils.translation import gettext as _
 
 from doorstep.core import alerts, clocks
 from doorstep.core.alerts import BAD, WARN, Alert
-from doorstep.sampling.models import Tube, TubeStatus
+from doorstep.sampling.models import Result, Tube, TubeMember, TubeStatus
 from doorstep.sampling.queries import boxes_on_the_way, campaign_sites, site_waits, unboxed
+from doorstep.sampling.walk_ins import home_of
 
 SHOWN = 50
 
@@ -27,6 +29,7 @@ def produce(campaign: Any, now: dt.datetime) -> list[Alert]:
         + _unboxed(campaign, now)
         + _boxes(campaign, now)
         + _waits(campaign, now)
+        + _untraced(campaign)
     )
 
 
@@ -138,6 +141,37 @@ def _waits(campaign: Any, now: dt.datetime) -> list[Alert]:
             )
         )
     return found
+
+
+def _untraced(campaign: Any) -> list[Alert]:
+    """A walk-in in a positive tube whose household nobody knows: no door to send a retest to,
+    no building to seal. Finding it (the walk-ins page) clears the alert."""
+    members = (
+        TubeMember.objects.filter(
+            campaign=campaign,
+            walk_in__isnull=False,
+            walk_in__household__isnull=True,
+            tube__result=Result.POSITIVE,
+        )
+        .select_related("walk_in", "tube")
+        .order_by("tube__resulted_at", "pk")[:SHOWN]
+    )
+    return [
+        Alert(
+            "walk_in_untraced",
+            BAD,
+            _(
+                "Walk-in %(name)s in positive tube %(code)s gave an address that names no household (“%(address)s”): find their household."
+            )
+            % {"name": m.walk_in, "code": m.tube.code, "address": m.walk_in.address or "—"},
+            reverse("sampling:walk_ins") + f"#walk-in-{m.walk_in_id}",
+            f"walk_in_untraced:{m.walk_in_id}",
+            m.walk_in.community_id,
+            m.tube.resulted_at,
+        )
+        for m in members
+        if home_of(m.walk_in) is None
+    ]
 
 
 def register() -> None:

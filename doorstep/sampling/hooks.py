@@ -11,6 +11,10 @@ the workforce sits above sampling, so it registers ``lanes_on_duty`` here
 (``workforce/signals.py``). Without it nobody but the town-wide roles and a lane's own device
 token may scan.
 
+A walk-in whose household a worker found (``sampling.walk_ins.trace``) may have a retest
+waiting that could not be routed to a door: the lab registers ``register_traced`` to hear of
+it (``lab/signals.py``).
+
 Counters above sampling that move with the people sampled (door-to-door coverage) register a
 folder (``register_folder``, in their ``signals.py``): ``sampling.tally.fold`` calls each
 with the residents sampled since the last fold, in the fold's transaction.
@@ -101,3 +105,19 @@ def register_duty_lanes(lanes: DutyLanes) -> None:
 
 def lanes_on_duty(user_id: int) -> set[int]:
     return {lane for lanes in _duty_lanes for lane in lanes(user_id)}
+
+
+# A listener is given the walk-in, the household found for them and the time, in the trace's
+# transaction.
+Traced = Callable[[Any, Any, dt.datetime], object]
+traced_listeners: list[Traced] = []
+
+
+def register_traced(listener: Traced) -> None:
+    if listener not in traced_listeners:
+        traced_listeners.append(listener)
+
+
+def walk_in_traced(walk_in: Any, household: Any, at: dt.datetime) -> None:
+    for listener in traced_listeners:
+        listener(walk_in, household, at)

@@ -26,6 +26,7 @@ from doorstep.sampling.access import lane_for_user
 from doorstep.sampling.models import Lane
 from doorstep.sampling.rules import Refusal
 from doorstep.territory.models import DocumentType
+from doorstep.territory.queries import address_book
 
 POOL_CHOICES = ["", "1", "household", "5", "10", "20"]
 
@@ -51,6 +52,8 @@ def lane(request: AuthedRequest, lane_id: int) -> HttpResponse:
         "pools": POOL_CHOICES,
         "lane_rule": rules.rule_label(panel.pool),
         "documents": DocumentType.choices,
+        # A walk-in's address is picked from the community's own list, offline too.
+        "addresses": address_book(found.site.community_id),
         "boot": _boot(request, panel),
         "offline": offline.boot(
             "lane", reverse("sampling:service_worker"), reverse("sampling:sites")

@@ -213,6 +213,19 @@ class WalkIn(models.Model):
     phone = models.CharField(_("phone"), max_length=11, blank=True)
     # Where they live, taken at the lane, so that a positive pool can find them.
     address = models.CharField(_("address"), max_length=200, blank=True)
+    # The household a community worker found for an address that traces to none
+    # (``sampling.walk_ins``); an address that traces needs none.
+    household = models.ForeignKey(
+        "territory.Household",
+        verbose_name=_("household"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    traced_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(_("registered"))
 
     class Meta:

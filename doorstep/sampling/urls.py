@@ -1,6 +1,6 @@
 from django.urls import path
 
-from doorstep.sampling import home_views, lane_views, views
+from doorstep.sampling import home_views, lane_views, views, walk_in_views
 
 app_name = "sampling"
 urlpatterns = [
@@ -13,6 +13,8 @@ urlpatterns = [
     path("lanes/<int:lane_id>/events/", lane_views.lane_events, name="lane_events"),
     path("sw.js", lane_views.service_worker, name="service_worker"),
     path("home/", home_views.home_list, name="home"),
+    path("walk-ins/", walk_in_views.untraced, name="walk_ins"),
+    path("walk-ins/<int:walk_in_id>/trace/", walk_in_views.trace, name="walk_in_trace"),
     path("home/<int:home_task_id>/", home_views.home_task, name="home_task"),
     path("home/<int:home_task_id>/claim/", home_views.home_claim, name="home_claim"),
     path("home/<int:home_task_id>/release/", home_views.home_release, name="home_release"),

@@ -7,6 +7,7 @@ import re
 import unicodedata
 from collections import defaultdict
 from enum import StrEnum
+from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Length
@@ -174,6 +175,21 @@ def trace_address(community_id: int, address: str) -> Household | None:
             if rest == unit + room or (one_unit and rest == room):
                 found.append(household)
     return found[0] if len(found) == 1 else None
+
+
+def address_book(community_id: int) -> list[list[Any]]:
+    """The community's addresses as the walk-in pickers offer them, from the roster: each
+    building with its units and their rooms, in the order people walk them.
+    ``[["3号楼", [["1单元", ["101", "102"]], …]], …]``. A picked building, unit and room,
+    written one after the other, is an address ``trace_address`` finds."""
+    book: dict[str, dict[str, list[str]]] = {}
+    for building, unit, room in (
+        Household.objects.filter(unit__building__community_id=community_id)
+        .order_by("unit__building__position", "unit__building__name", "unit__name", "floor", "room")
+        .values_list("unit__building__name", "unit__name", "room")
+    ):
+        book.setdefault(building, {}).setdefault(unit, []).append(room)
+    return [[b, [[u, rooms] for u, rooms in units.items()]] for b, units in book.items()]
 
 
 # A resident who is not signed in proves who they are with their person code and the last six

@@ -25,7 +25,7 @@ from doorstep.campaigns.actions.district import start_district_round
 from doorstep.canvass.models import BuildingTask
 from doorstep.core.roles import Role
 from doorstep.sampling import home, ingest
-from doorstep.sampling.models import HomeTask
+from doorstep.sampling.models import HomeTask, WalkIn
 from doorstep.territory.models import Town
 from doorstep.testing import (
     client_for,
@@ -171,6 +171,8 @@ CASES += [
     Case("sampling:home_claim", "post", "registrar", "worker", True, "get"),
     Case("sampling:home_release", "post", "registrar", "worker", True, "get"),
     Case("sampling:home_close", "post", "registrar", "worker", True, "get"),
+    Case("sampling:walk_ins", "get", "worker", "registrar", False, "post"),
+    Case("sampling:walk_in_trace", "post", "worker", "registrar", True, "get", (("address", "x"),)),
     Case("command:status", "get", "canvasser", None, False, "post"),
     Case("command:me", "get", "canvasser", None, False, "put"),
     Case("command:index", "get", "commander", "leader", False, "post"),
@@ -321,8 +323,17 @@ def world(request, community, resident, leader, registrar, chief):
     [seal] = campaign_actions.positive_found(
         campaign.pk, [household.unit.building_id], "2112259999", timezone.now()
     )
+    walk_in = WalkIn.objects.create(
+        campaign=campaign,
+        community=community,
+        name="过路人",
+        id_number="110101199003070011",
+        address="不详",
+        created_at=timezone.now(),
+    )
     return {
         "seal": seal.pk,
+        "walk_in": walk_in.pk,
         "home_task": HomeTask.objects.get().pk,
         "site": lane.site_id,
         "lane": lane.pk,
@@ -405,6 +416,8 @@ def _url(case: Case, world: dict) -> str:
         kwargs = {"batch_id": world["batch"]}
     elif case.name in {"campaigns:district_round", "campaigns:district_round_close"}:
         kwargs = {"district_round_id": world["district_round"]}
+    elif case.name == "sampling:walk_in_trace":
+        kwargs = {"walk_in_id": world["walk_in"]}
     elif case.name.startswith("sampling:home_"):
         kwargs = {"home_task_id": world["home_task"]}
     elif case.name == "lab:tube":

@@ -23,9 +23,8 @@ from doorstep.core.models import User
 from doorstep.core.moments import parse_moment
 from doorstep.lab.actions import retests
 from doorstep.lab.models import OrderKind, ResultEntry
-from doorstep.sampling import tally
+from doorstep.sampling import tally, walk_ins
 from doorstep.sampling.models import Result, Tube, TubeMember, TubeStatus
-from doorstep.territory.queries import trace_address
 from doorstep.territory.scoping import town_ids
 
 WORDS = {
@@ -236,11 +235,11 @@ def _buildings_of(tube: Tube) -> set[int]:
     the address they gave traces to. A person found positive re-zones these (a pool does not:
     its members stay home until their retests say who it was)."""
     buildings = set()
-    for member in TubeMember.objects.filter(tube=tube).select_related("household__unit", "walk_in"):
+    for member in TubeMember.objects.filter(tube=tube).select_related(
+        "household__unit", "walk_in__household__unit"
+    ):
         household = member.household or (
-            trace_address(member.walk_in.community_id, member.walk_in.address)
-            if member.walk_in
-            else None
+            walk_ins.home_of(member.walk_in) if member.walk_in else None
         )
         if household is not None:
             buildings.add(household.unit.building_id)

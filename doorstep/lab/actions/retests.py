@@ -12,10 +12,9 @@ from doorstep.campaigns.models import CampaignBuilding, Zone
 from doorstep.campaigns.queries import rounds_together
 from doorstep.core import sql
 from doorstep.lab.models import OrderKind, OrderStatus, RetestOrder, Route
-from doorstep.sampling import home, hooks, tally
-from doorstep.sampling.models import Result, Tube, TubeMember
+from doorstep.sampling import home, hooks, tally, walk_ins
+from doorstep.sampling.models import Result, Tube, TubeMember, WalkIn
 from doorstep.territory.models import Household
-from doorstep.territory.queries import trace_address
 
 DOOR_TO_DOOR_ZONES = {Zone.SEALED, Zone.CONTROLLED}
 
@@ -66,34 +65,61 @@ class LabRetestBook:
 
 def register() -> None:
     hooks.register(retest_book=LabRetestBook())
+    hooks.register_traced(walk_in_traced)
+
+
+def _zones(campaign_id: int, households: Sequence[Household]) -> dict[int, tuple[str, int]]:
+    """Each household's building's zone and round. A member's building is in the tube's round,
+    or (a guest of a district round) in their own town's round of it: that round's zone routes
+    them, and that round takes their retest."""
+    return {
+        building: (zone, campaign)
+        for building, zone, campaign in CampaignBuilding.objects.filter(
+            campaign_id__in=rounds_together(campaign_id),
+            building_id__in=[h.unit.building_id for h in households],
+        ).values_list("building_id", "zone", "campaign_id")
+    }
+
+
+def walk_in_traced(walk_in: WalkIn, household: Household, at: dt.datetime) -> int:
+    """A worker found the household of a walk-in whose retest could not be routed: their open
+    orders take it, and those in a door-to-door zone go to the door (a home-sampling stop).
+    Returns the orders routed to the door."""
+    orders = list(
+        RetestOrder.objects.filter(
+            walk_in=walk_in, household__isnull=True, status=OrderStatus.OPEN
+        ).select_related("original_tube")
+    )
+    door = []
+    for order in orders:
+        zone, campaign_id = _zones(order.original_tube.campaign_id, [household]).get(
+            household.unit.building_id, ("", order.campaign_id)
+        )
+        route = Route.DOOR_TO_DOOR if zone in DOOR_TO_DOOR_ZONES else Route.SITE
+        RetestOrder.objects.filter(pk=order.pk).update(
+            household=household, route=route, campaign_id=campaign_id
+        )
+        if route == Route.DOOR_TO_DOOR:
+            door.append(home.DoorRetest(order.pk, campaign_id, household, None, walk_in.pk))
+    return home.need_retests(door, at)
 
 
 def order_retests(tube: Tube, kind: str, at: dt.datetime) -> int:
     """One order per member of the pool, routed by the zone of their building in their own
     round (a guest of a district round: their town's). A walk-in has
-    no household on the roster; the address they gave at the lane is traced to one where it
-    names exactly one (``territory.queries.trace_address``), so that a door-to-door retest can
-    find them."""
+    no household on the roster; their household is the one a worker found or the one the
+    address they gave at the lane names (``sampling.walk_ins.home_of``), so that a door-to-door
+    retest can find them."""
     members = list(
-        TubeMember.objects.filter(tube=tube).select_related("household__unit__building", "walk_in")
+        TubeMember.objects.filter(tube=tube).select_related(
+            "household__unit__building", "walk_in__household__unit"
+        )
     )
     homes: dict[int, Household | None] = {
-        m.pk: m.household
-        if m.household
-        else trace_address(m.walk_in.community_id, m.walk_in.address)
-        if m.walk_in
-        else None
+        m.pk: m.household if m.household else walk_ins.home_of(m.walk_in) if m.walk_in else None
         for m in members
     }
-    # A member's building is in the tube's round, or (a guest of a district round) in their own
-    # town's round of it: that round's zone routes them, and that round takes their retest.
-    zones = {
-        building: (zone, campaign)
-        for building, zone, campaign in CampaignBuilding.objects.filter(
-            campaign_id__in=rounds_together(tube.campaign_id),
-            building_id__in=[h.unit.building_id for h in homes.values() if h],
-        ).values_list("building_id", "zone", "campaign_id")
-    }
+    zones = _zones(tube.campaign_id, [h for h in homes.values() if h])
     existing = set(
         RetestOrder.objects.filter(original_tube=tube).values_list("member_id", flat=True)
     )

@@ -95,6 +95,7 @@ def test_a_positive_pool_traces_every_member_and_closes_when_every_retest_is_res
     assert 'id="loops-open">1<' in page and 'id="loops-closed">0<' in page
     assert "12号楼 1单元 402" in page and "(traced from the address given at the lane)" in page
     assert "not traced: “不详” names no single household" in page
+    assert reverse("sampling:walk_ins") in page  # where the commander finds their household
     assert page.count('data-state="ordered"') == 5
     assert "5 retests ordered, 0 sampled, 0 resulted · 5 to stay home" in page
     for p in lane_world["people"][:3]:

@@ -11,8 +11,8 @@ import pytest
 
 from doorstep.lab.models import RetestOrder
 from doorstep.sampling.models import RoundSample, Tube, TubeMember
-from doorstep.testing import make_household, make_resident, sign_in
-from doorstep.testing.lanes import sampled_elsewhere, to_the_lab
+from doorstep.testing import make_household, make_resident, sign_in, valid_id
+from doorstep.testing.lanes import post, sampled_elsewhere, to_the_lab
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -264,3 +264,34 @@ def test_a_refused_person_stays_alarmed_while_everyone_confirmed_is_traced_from_
     page.wait_for_selector("#alarm-list li >> nth=1")
     assert page.locator("#alarm-list li").count() == 2
     fits_the_phone(page)
+
+
+def test_a_walk_ins_address_is_picked_from_the_list_offline_and_traced_after_a_positive(
+    lane_page, lane_world
+):
+    page = lane_page
+    page.evaluate("navigator.serviceWorker.ready")
+    wedge(page, "2112250001")
+    page.wait_for_selector("#tube-code:text-is('2112250001')")
+    settled(page)
+    page.context_.set_offline(True)
+    page.click("#walk-in-box summary")
+    picker = page.locator("#walk-in-form .address-picker")
+    assert picker.is_visible()
+    page.fill("#wi-name", "过路人")
+    page.fill("#wi-id", valid_id())
+    picker.locator("[data-part=building]").select_option("12号楼")
+    # 12号楼 has one unit: it is chosen for the registrar, and its rooms are offered.
+    assert picker.locator("[data-part=unit]").input_value() == "1单元"
+    picker.locator("[data-part=room]").select_option("302")
+    assert page.input_value("#wi-address") == "12号楼1单元302"
+    page.click("#walk-in-form button[type=submit]")
+    page.wait_for_selector("#members li.pending")
+    page.context_.set_offline(False)
+    page.wait_for_selector("#members li.confirmed", timeout=15_000)
+    page.click("#seal")
+    settled(page)
+    assert Tube.objects.get(code="2112250001").status == "sealed"
+    post(lane_world, {"tube": "2112250001", "result": "positive"})
+    order = RetestOrder.objects.select_related("household").get(walk_in__isnull=False)
+    assert (order.household.room, order.route) == ("302", "door_to_door")
