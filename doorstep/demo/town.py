@@ -27,6 +27,7 @@ from doorstep.demo.assistance import morning_requests
 from doorstep.demo.canvass import walk_the_morning
 from doorstep.demo.district import build_district, demo_town_name, second_town, send_support
 from doorstep.demo.sampling import earlier_rounds, morning_at_the_site
+from doorstep.demo.terminal import Step
 from doorstep.sampling.actions import create_site
 from doorstep.territory.models import Building, Community, Grid, Household, Resident, Town, Unit
 
@@ -53,6 +54,19 @@ GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚�
 # Xiqing district's area code; the numbers below it are invented.
 AREA = "120111"
 BATCH = 5000
+# What build_demo says it is doing, in order (as ``terminal.Step``s through its progress).
+STEPS = (
+    "the town, community by community",
+    "the district and its towns",
+    "one user per role",
+    "the earlier rounds",
+    "today's round, its zones and lifts",
+    "the sampling sites and the support from other towns",
+    "the morning door to door",
+    "the morning's requests and the queue at the site",
+    "the second town testing today",
+    "the database's statistics",
+)
 
 
 @dataclass
@@ -199,21 +213,32 @@ def build_demo(
 ) -> DemoResult:
     started = timezone.now()
     rng = random.Random(seed)
+    steps = iter(STEPS)
+    progress(Step(next(steps), items=len(COMMUNITIES)))  # a line for each community built
     town, communities, household_total, building_total = build_town(
         rng, residents, progress=progress
     )
+    progress(Step(next(steps)))
     district = build_district(rng, town, communities, fake_name)
+    progress(Step(next(steps)))
     _users(town, communities)
+    progress(Step(next(steps)))
     earlier_rounds(rng, town, communities, User.objects.get(username="admin"))
+    progress(Step(next(steps)))
     campaign = _campaign(town, communities)
+    progress(Step(next(steps)))
     site = create_site(communities[3], "富锦园广场采样点", lanes=4)
     create_site(communities[4], "星河湾小学采样点", lanes=2)
     send_support(town, communities, site)
+    progress(Step(next(steps)))
     walk_the_morning(rng, campaign, communities[0])
+    progress(Step(next(steps)))
     morning_requests(communities[0], User.objects.filter(username="worker").first())
     morning_at_the_site(rng, site)
+    progress(Step(next(steps)))
     # The second town of the district testing the same day: a tenth of the demo town's size.
     second_town(rng, district, max(100, residents // 10), build_town)
+    progress(Step(next(steps)))
     stats.refresh([m._meta.db_table for m in apps.get_models()])
     return DemoResult(
         residents, household_total, building_total, (timezone.now() - started).total_seconds()

@@ -22,6 +22,7 @@ from doorstep.campaigns.models import Campaign
 from doorstep.canvass.models import Visit
 from doorstep.command import dashboard
 from doorstep.core.clocks import RESULTS_DUE, SAMPLING_TARGET, SPECIMEN_DUE
+from doorstep.demo.terminal import pad, width
 from doorstep.sampling.models import Lane, QueueReport, RoundSample, Tube, WalkIn
 from doorstep.simulate import day
 from doorstep.workforce.models import Duty
@@ -335,13 +336,17 @@ def table(f: Forecast) -> str:
         f"Staff {f.staff:,}, {f.staff_hours:,.1f} staff hours",
         f"Bottleneck: {stage} ({why})",
         "",
-        f"{'site':<16} {'lanes':>5} {'sampled':>8} {'longest queue':>14} {'mean wait':>10} {'longest':>8}",
     ]
+    # The sites' names are Chinese, two columns a character on a terminal: padded by columns.
+    names = max([16, *(width(s.name) for s in f.sites)])
+    lines.append(
+        f"{pad('site', names)} {'lanes':>5} {'sampled':>8} {'longest queue':>14} {'mean wait':>10} {'longest':>8}"
+    )
     for s in f.sites:
         mean = "" if s.mean_wait is None else f"{s.mean_wait:.1f} min"
         longest = "" if s.longest_wait is None else f"{s.longest_wait:.0f} min"
         lines.append(
-            f"{s.name:<16} {s.lanes:>5} {s.sampled:>8,} {s.longest_queue:>14,} {mean:>10} {longest:>8}"
+            f"{pad(s.name, names)} {s.lanes:>5} {s.sampled:>8,} {s.longest_queue:>14,} {mean:>10} {longest:>8}"
         )
     return "\n".join(lines)
 

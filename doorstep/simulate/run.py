@@ -5,6 +5,7 @@ the forecast back from the database."""
 from __future__ import annotations
 
 import datetime as dt
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -15,9 +16,20 @@ import simpy.rt
 from django.core.servers.basehttp import WSGIServer, get_internal_wsgi_application, run
 from django.db import connection
 
+from doorstep.demo.terminal import Step
+from doorstep.demo.town import COMMUNITIES
 from doorstep.sampling import tally
 from doorstep.simulate import day, forecast, system
 from doorstep.simulate.clock import SimClock, running
+
+# What a simulated day says it is doing, in order (as ``demo.terminal.Step``s through its
+# progress).
+STEPS = (
+    "the town, community by community, its round and its sites",
+    "the staff, their teams and the day's plan",
+    "the day, hour by hour",
+    "the forecast, read back from the database",
+)
 
 
 @dataclass
@@ -74,6 +86,7 @@ class Rehearsal:
         progress: Callable[[str], None] = print,
     ) -> None:
         began = time.perf_counter()
+        progress(Step(STEPS[0], items=len(COMMUNITIES)))  # a line for each community built
         self.setup, self.staffing = system.build(
             residents,
             lambda shape: day.Staffing.spread(shape, lanes, door_teams),
@@ -82,6 +95,7 @@ class Rehearsal:
             drill=drill,
             progress=progress,
         )
+        progress(Step(STEPS[1]))
         self.clock = SimClock(start)
         self.recorder = system.System(self.setup, self.clock, self.staffing)
         # SimPy's unit is a minute: at ``speed`` x, a simulated minute takes 60 / speed seconds.
@@ -137,8 +151,15 @@ def simulate(
         before_play(rehearsal.setup)
     began = time.perf_counter()
     with rehearsal:
-        record = rehearsal.advance(hours * 60)
+        # Played an hour at a time, to say how far it has got (SimPy plays on from where it
+        # stopped: the day is the same as played at once).
+        ends = [min(hour, hours) * 60 for hour in range(1, math.ceil(hours) + 1)] or [0.0]
+        progress(Step(STEPS[2], items=len(ends)))
+        for end in ends:
+            record = rehearsal.advance(end)
+            progress(f"  {end / 60:g} h: {len(record.sampled):,} sampled")
         rehearsal.clock.minutes = _last(record)
+        progress(Step(STEPS[3]))
         figures = forecast.from_database(rehearsal.setup.campaign)
     played = time.perf_counter() - began
     # Each person's wait is the one figure only the simulator knows (Doorstep counts queues).

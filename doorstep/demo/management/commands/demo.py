@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import sys
 import time
 
 from django.conf import settings
@@ -8,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from doorstep.core import demo_logins
 from doorstep.demo import town as demo
+from doorstep.demo.terminal import Progress, Step, table
 from doorstep.territory.models import Town
 from doorstep.territory.queries import real_towns
 
@@ -25,8 +27,13 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-serve", action="store_true", help="build, print the users, and stop"
         )
-        parser.add_argument("--host", default="127.0.0.1")
-        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument(
+            "--host",
+            default="127.0.0.1",
+            help="the address to serve on (default 127.0.0.1; 0.0.0.0: every network, with "
+            "the address others type in DOORSTEP_ALLOWED_HOSTS)",
+        )
+        parser.add_argument("--port", type=int, default=8000, help="default 8000")
 
     def handle(self, *args: object, **options: object) -> None:
         wanted = int(options["residents"])  # type: ignore[call-overload]
@@ -37,7 +44,12 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Database: {str(database['ENGINE']).rsplit('.', 1)[-1]} {database['NAME']}"
         )
+        # The steps on stderr (the stream itself: the command's wrapper ends every write with
+        # a new line, and a terminal's progress line is rewritten in place).
+        progress = Progress(1 + len(demo.STEPS), getattr(self.stderr, "_out", sys.stderr))
+        progress(Step("the database's tables"))
         call_command("migrate", interactive=False, verbosity=0)
+        progress.clear()
         real = real_towns()
         if real:
             self.stderr.write(
@@ -69,7 +81,8 @@ class Command(BaseCommand):
                 call_command("flush", interactive=False, verbosity=0)
             self.stdout.write(f"Building the demo town with {wanted:,} residents…")
             started = time.perf_counter()
-            result = demo.build_demo(wanted, progress=lambda line: self.stdout.write(line))
+            result = demo.build_demo(wanted, progress=progress)
+            progress.clear()
             self.stdout.write(
                 self.style.SUCCESS(
                     f"Built {result.residents:,} residents in {result.households:,} households and "
@@ -77,8 +90,9 @@ class Command(BaseCommand):
                 )
             )
         self.stdout.write("\nOne user per role (demo password for all):")
-        for username, role, password in demo_logins.demo_users():
-            self.stdout.write(f"  {username:<10} {role:<20} {password}")
+        # Lined up by the columns a terminal gives them: a Chinese role name takes two a character.
+        for line in table(demo_logins.demo_users(), gap="  "):
+            self.stdout.write(line)
         if options["no_serve"]:
             return
         self.stdout.write(

@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import secrets
+import sys
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -25,8 +26,9 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from doorstep.core.models import User
+from doorstep.demo.terminal import Progress, Step
 from doorstep.simulate import day, forecast, system
-from doorstep.simulate.run import Result, serve, simulate
+from doorstep.simulate.run import STEPS, Result, serve, simulate
 from doorstep.territory.queries import real_towns
 
 
@@ -57,7 +59,12 @@ class Command(BaseCommand):
         parser.add_argument("--svg", help="write the plot of sampled people here")
 
     def handle(self, *args: object, **options: object) -> None:
+        # The steps on stderr, so stdout stays the forecast (a table, or JSON); the stream
+        # itself, as the command's wrapper ends every write with a new line.
+        progress = Progress(1 + len(STEPS), getattr(self.stderr, "_out", sys.stderr))
+        progress(Step("the database's tables"))
         call_command("migrate", verbosity=0)
+        progress.clear()
         real = real_towns()
         if real:
             raise CommandError(
@@ -88,6 +95,7 @@ class Command(BaseCommand):
 
         def say(line: str) -> None:
             if not quiet:
+                progress.clear()
                 self.stdout.write(line)
 
         def watch(setup: system.Setup) -> None:
@@ -113,11 +121,13 @@ class Command(BaseCommand):
                 hours=float(options["hours"]),  # type: ignore[arg-type]
                 speed=float(options["speed"]),  # type: ignore[arg-type]
                 drill=bool(options["drill"]),
-                progress=say,
+                progress=progress,
                 before_play=watch,
             )
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
+        finally:
+            progress.clear()
         if options["svg"]:
             Path(str(options["svg"])).write_text(
                 forecast.svg(
