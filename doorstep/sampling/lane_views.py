@@ -82,6 +82,8 @@ def _lane_action(request: AuthedRequest, lane: Lane) -> dict[str, Any]:
     code = request.POST.get("code", "").strip()
     if not code:
         return _refused(rules.refuse("invalid", "nothing"))
+    if tube is not None and code == tube.code:  # the open tube scanned again: seal it
+        return ingest.apply_one(request.user, "tube.seal", tube=tube.code)
     if tube is None:
         fields_open: dict[str, Any] = {"lane": lane.code, "tube": code}
         pool = request.POST.get("pool", "")
@@ -153,9 +155,14 @@ def _page_words() -> dict[str, str]:
             "seal": _("Seal tube %(code)s"),
             "discard": _("Discard empty tube %(code)s"),
             "opened": _("Tube %(code)s opened: scan the people."),
+            "openedWaiting": _("Tube %(code)s: opening, waiting for the server."),
             "pending": _("%(code)s: waiting for the server"),
             "queued": _("Kept on this phone, waiting for the server: %(code)s"),
+            "recorded": _("Recorded: %(code)s"),
+            "refused": _("Refused: %(reason)s"),
+            "sealing": _("Tube %(code)s: sealing, waiting for the server."),
             "sealed": _("Tube %(code)s sealed."),
+            "discarding": _("Tube %(code)s: discarding, waiting for the server."),
             "discarded": _("Tube %(code)s discarded."),
             "fill": _("%(confirmed)s recorded · %(pending)s waiting"),
             "household": _("household"),

@@ -290,8 +290,35 @@ def test_a_walk_ins_address_is_picked_from_the_list_offline_and_traced_after_a_p
     page.context_.set_offline(False)
     page.wait_for_selector("#members li.confirmed", timeout=15_000)
     page.click("#seal")
-    settled(page)
+    page.wait_for_selector("#lane-answer[data-state=ok]:has-text('sealed')")
     assert Tube.objects.get(code="2112250001").status == "sealed"
     post(lane_world, {"tube": "2112250001", "result": "positive"})
     order = RetestOrder.objects.select_related("household").get(walk_in__isnull=False)
     assert (order.household.room, order.route) == ("302", "door_to_door")
+
+
+def test_the_status_line_settles_on_what_the_server_said_and_the_tube_seals_from_the_scanner(
+    lane_page, lane_world
+):
+    page, people = lane_page, lane_world["people"]
+    sampled_elsewhere(lane_world, people[1])
+    wedge(page, "2112250001")
+    page.wait_for_selector("#lane-answer[data-state=ok]")
+    assert answer(page) == "Tube 2112250001 opened: scan the people."
+    # Seal is in reach on a 360×740 phone without scrolling, from the first scan on.
+    box = page.locator("#seal").bounding_box()
+    assert box is not None and box["y"] + box["height"] <= 740, box
+    wedge(page, people[0].person_code)
+    page.wait_for_selector("#lane-answer[data-state=ok]:has-text('Recorded')")
+    assert answer(page).startswith("Recorded: ")
+    wedge(page, people[1].person_code)  # sampled at the other lane a moment ago
+    page.wait_for_selector("#lane-answer[data-state=bad]")
+    assert answer(page).startswith("Refused: ") and "already" in answer(page)
+    # The open tube's barcode scanned again seals it, without a tap.
+    wedge(page, "2112250001")
+    page.wait_for_selector("#lane-answer[data-state=ok]:has-text('sealed')")
+    assert answer(page) == "Tube 2112250001 sealed."
+    settled(page)
+    tube = Tube.objects.get(code="2112250001")
+    assert (tube.status, tube.member_count) == ("sealed", 1)
+    assert page.evaluate("document.activeElement.id") == "code"

@@ -280,3 +280,14 @@ def test_a_registrar_on_duty_at_no_lane_of_the_site_is_told_so(lane_world):
     )
     assert "on duty at no lane of 体育场采样点" in answer.content.decode()
     assert not Box.objects.filter(code="BOX011").exists()
+
+
+def test_without_javascript_the_open_tube_scanned_again_is_sealed(lane_world, registrar):
+    lane = lane_world["lane"]
+    client = client_for(registrar)
+    scan(client, lane, "2112250001", pool="10")
+    scan(client, lane, lane_world["people"][0].person_code)
+    answer = scan(client, lane, "2112250001")
+    assert answer.status_code == 200
+    tube = Tube.objects.get(code="2112250001")
+    assert (tube.status, tube.member_count) == ("sealed", 1)

@@ -107,11 +107,28 @@
     chain = chain.then(work, work);
     return chain;
   };
+  // The status line names the last action: "waiting for the server" until the server answers
+  // it, then what the server said (recorded, or refused and why). Only the last action's answer
+  // settles it: an older one's refusal is an alarm of its own.
+  let awaited = null; // {id, done}: the event the line waits for, the words once accepted
   function say(message, kind) {
     const answer = $("lane-answer");
     answer.hidden = false;
     answer.textContent = message;
     answer.className = `alert ${kind}`;
+    answer.dataset.state = kind;
+    awaited = null;
+  }
+  function sayPending(evt, message, done) {
+    say(message, "pending");
+    awaited = { id: evt.id, done };
+  }
+  function settle(results) {
+    const mine = awaited && results.find((r) => r.id === awaited.id);
+    if (!mine) return;
+    const done = awaited.done;
+    if (mine.status === "rejected") say(fill(t.refused, { reason: mine.error.message }), "bad");
+    else say(done, "ok");
   }
   const li = (text, className, badge) => {
     const item = document.createElement("li");
@@ -137,6 +154,7 @@
     $("doc-field").hidden = !tube;
     $("walk-in-box").hidden = !tube;
     $("seal").hidden = !tube;
+    $("seal-hint").hidden = !tube;
     $("seal").textContent = tube ? fill(t.seal, { code: tube.code }) : "";
     $("discard").hidden = !tube || tube.count > 0;
     $("discard").textContent = tube ? fill(t.discard, { code: tube.code }) : "";
@@ -190,8 +208,11 @@
   }
 
   // Scanning ----------------------------------------------------------------------------------
-  async function record(evt, note) {
+  // The event is kept on the phone and shown as waiting; the status line says ``waiting`` until
+  // the server answers it, then ``done`` or the refusal.
+  async function record(evt, note, waiting, done) {
     await enqueue(evt, note);
+    sayPending(evt, waiting, done);
     await render();
     flush();
   }
@@ -209,9 +230,12 @@
       const fields = { lane: boot.lane, tube: code.value };
       if (chosen) fields.pool = chosen === server.rules.household ? chosen : Number(chosen);
       const capacity = pool in server.rules.pools ? server.rules.pools[pool] : null;
-      await record(event("tube.open", fields), { label: code.value, pool, capacity });
-      return say(fill(t.opened, { code: code.value }), "pending");
+      const opened = fill(t.opened, { code: code.value });
+      return record(event("tube.open", fields), { label: code.value, pool, capacity }, fill(t.openedWaiting, { code: code.value }), opened);
     }
+    // The open tube's own barcode scanned again seals it: the registrar never leaves the scanner.
+    const again = rules.tubeCode(raw);
+    if (!again.code && again.value === tube.code) return close("tube.seal");
     const idType = form.querySelector("[name=id_type]");
     const key = idType.value ? rules.personKey(raw, idType.value) : rules.personScan(raw, server.rules.barcode, tube.code, tube.count);
     if (key.code) return say(key.message, "bad");
@@ -226,8 +250,7 @@
     override.value = "";
     $("override-box").open = false;
     const label = key.kind === "code" ? rules.display(key.value) : key.value;
-    await record(event("tube.add", fields), { label, key: key.value });
-    say(fill(t.queued, { code: label }), "pending");
+    await record(event("tube.add", fields), { label, key: key.value }, fill(t.queued, { code: label }), fill(t.recorded, { code: label }));
   }
 
   async function walkIn(walkInForm) {
@@ -242,10 +265,10 @@
     if (tube.capacity && tube.count >= tube.capacity) return say(fill(words().full, { code: tube.code, n: tube.count }), "bad");
     const name = checked.value.name;
     const masked = [...name].length <= 1 ? name : [...name][0] + "*".repeat([...name].length - 1);
-    await record(event("tube.add", { tube: tube.code, walk_in: checked.value }), { label: `${masked} (${t.walkIn})`, key: checked.value.id_number });
+    const label = `${masked} (${t.walkIn})`;
     walkInForm.reset();
     $("walk-in-box").open = false;
-    say(fill(t.walkInQueued, { name: masked }), "pending");
+    await record(event("tube.add", { tube: tube.code, walk_in: checked.value }), { label, key: checked.value.id_number }, fill(t.walkInQueued, { name: masked }), fill(t.recorded, { code: label }));
   }
 
   async function close(type) {
@@ -254,8 +277,13 @@
     if (!tube) return say(words().no_tube, "bad");
     if (type === "tube.seal" && !tube.count) return say(fill(words().empty, { code: tube.code }), "bad");
     if (type === "tube.discard" && tube.count) return say(fill(words().not_empty, { code: tube.code, n: tube.count }), "bad");
-    await record(event(type, { tube: tube.code }), { label: tube.code });
-    say(fill(type === "tube.seal" ? t.sealed : t.discarded, { code: tube.code }), "pending");
+    const sealing = type === "tube.seal";
+    await record(
+      event(type, { tube: tube.code }),
+      { label: tube.code },
+      fill(sealing ? t.sealing : t.discarding, { code: tube.code }),
+      fill(sealing ? t.sealed : t.discarded, { code: tube.code }),
+    );
   }
 
   function alarm(item, result) {
@@ -294,6 +322,7 @@
           raised = true;
         }
       }
+      settle(body.results);
       await forget(body.results.map((r) => r.id));
       server = body.state;
       rules = window.DoorstepRules(server.rules);
