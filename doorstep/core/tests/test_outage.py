@@ -15,9 +15,25 @@ from django.db.backends.utils import CursorWrapper
 from django.test import Client
 
 from doorstep import settings as doorstep_settings
+from doorstep import testing_env
 from doorstep.core import outage
 from doorstep.core.roles import Role
 from doorstep.testing import make_user
+
+
+@pytest.fixture(scope="module")
+def postgres_port() -> Any:
+    """A PostgreSQL server to talk to directly: the suite's own when it runs on PostgreSQL, else
+    a throwaway one for these tests (nothing has to listen on 5432)."""
+    settings = connection.settings_dict
+    if connection.vendor == "postgresql" and "," not in str(settings["HOST"]):
+        yield int(settings["PORT"] or 5432)
+        return
+    server = testing_env.Throwaway.start()
+    try:
+        yield server.port
+    finally:
+        server.stop()
 
 
 def _database_down(monkeypatch: pytest.MonkeyPatch, error: Exception) -> None:
@@ -57,11 +73,15 @@ def test_any_other_database_failure_is_still_a_server_error(
     assert response.status_code == 500 and "Retry-After" not in response
 
 
-def test_a_standby_refusing_a_write_is_an_outage_not_a_fault() -> None:
+def test_a_standby_refusing_a_write_is_an_outage_not_a_fault(postgres_port: int) -> None:
     """A connection kept open to a node that was demoted reaches a standby: PostgreSQL refuses
     the write (SQLSTATE 25006), which must read as "not the primary", like a lost connection."""
     with psycopg.connect(
-        host="127.0.0.1", port=5432, user="postgres", dbname="postgres", autocommit=True
+        host="127.0.0.1",
+        port=postgres_port,
+        user="postgres",
+        dbname="postgres",
+        autocommit=True,
     ) as raw:
         raw.execute("SET default_transaction_read_only = on")
         with pytest.raises(psycopg.errors.ReadOnlySqlTransaction) as caught:
@@ -91,14 +111,15 @@ def test_a_database_url_may_list_every_node_of_a_cluster() -> None:
     assert options["tcp_user_timeout"] > 0  # type: ignore[index]
 
 
-def test_libpq_follows_the_listed_hosts_to_the_one_that_answers() -> None:
+def test_libpq_follows_the_listed_hosts_to_the_one_that_answers(postgres_port: int) -> None:
     """The first node listed is down: the connection goes to the next, as after a failover."""
     config = doorstep_settings._postgres(
-        "postgres://postgres@127.0.0.1:1,127.0.0.1:5432/postgres?target_session_attrs=read-write",
+        f"postgres://postgres@127.0.0.1:1,127.0.0.1:{postgres_port}/postgres"
+        "?target_session_attrs=read-write",
         "DATABASE_URL",
     )
     options = {k: v for k, v in config["OPTIONS"].items() if k != "prepare_threshold"}  # type: ignore[union-attr]
     with psycopg.connect(
         host=config["HOST"], port=config["PORT"], user="postgres", dbname="postgres", **options
     ) as raw:
-        assert raw.info.port == 5432
+        assert raw.info.port == postgres_port
