@@ -16,9 +16,11 @@ The rules, with their sources (``../shared/field-guide.md``):
 - a site serves at most ``SITE_PEOPLE`` (one site per 2,000-3,000 people, F1.4g): a shared
   site never goes above it, and a community bigger than that keeps its own site and lanes;
 - on paper a lane takes the people who come over the arrival window at its pace, less a tenth
-  for the queue's ups and downs (``lanes_on_paper``; the same margin the planner starts from).
-  The planner then sizes each site's lanes by simulating its days, and ``Load`` says whether a
-  lane's share of the arrivals stays within what it can swab in an hour.
+  for the queue's ups and downs (``lanes_on_paper``; the same margin the planner starts from):
+  the cut into sites is chosen on these figures;
+- a site never has fewer lanes than ``fewest_within_capacity``: with fewer, a lane would take
+  more arrivals an hour than it swabs in one. Above that, the planner sizes the lanes by
+  simulating the days, and ``Load`` says each lane's arrivals an hour against its pace.
 """
 
 from __future__ import annotations
@@ -54,6 +56,13 @@ def lanes_on_paper(people: int, pace: Pace = DEFAULT_PACE) -> int:
     swabs in one, with ``QUEUE_MARGIN`` to spare; at least one."""
     arrivals = people * pace.come / pace.arrival_hours
     return max(1, math.ceil(QUEUE_MARGIN * arrivals / pace.per_hour))
+
+
+def fewest_within_capacity(people: int, pace: Pace = DEFAULT_PACE) -> int:
+    """The fewest lanes for a site of ``people`` with which no lane takes more arrivals an hour
+    than it swabs in one (fewer, and its queue grows all day); at least one."""
+    arrivals = people * pace.come / pace.arrival_hours
+    return max(1, math.ceil(arrivals / pace.per_hour - 1e-9))
 
 
 @dataclass(frozen=True)
@@ -139,15 +148,15 @@ def separate_sites(communities: Sequence[tuple[str, int]]) -> list[SharedSite]:
 
 
 def lanes_needed(sites: Sequence[SharedSite], pace: Pace = DEFAULT_PACE) -> list[int]:
-    """Each site's lanes on paper."""
-    return [lanes_on_paper(s.residents, pace) for s in sites]
+    """Each site's fewest lanes within their capacity."""
+    return [fewest_within_capacity(s.residents, pace) for s in sites]
 
 
 def spread_lanes(
     sites: Sequence[SharedSite], total: int, pace: Pace = DEFAULT_PACE
 ) -> tuple[int, ...]:
-    """``total`` lanes among the sites: when there are enough, each site first gets its lanes on
-    paper (so that no lane takes more arrivals an hour than it swabs), else one each; every lane
+    """``total`` lanes among the sites: when there are enough, each site first gets the fewest
+    within capacity (no lane takes more arrivals an hour than it swabs), else one each; every lane
     left goes, one at a time, to the site whose lanes have the most people each (D'Hondt). A
     lane more never takes one from a site, so the planner can bisect on the total."""
     if total < len(sites):

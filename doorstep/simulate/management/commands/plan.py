@@ -82,9 +82,9 @@ def sites_of(town: day.Shape, b: day.Behaviour, share: bool = True) -> list[shar
 
 def smallest(planner: plan.Planner, sites: list[sharing.SharedSite]) -> plan.Trial:
     """``Planner.smallest``'s two steps with the lanes given to the sites by need
-    (``sharing.spread_lanes``: each site at least its lanes on paper, so that no lane takes more
-    arrivals an hour than it swabs) rather than by people alone, which starves a big site beside
-    small ones. Lanes first, from the sites' lanes on paper, with door teams to spare (twice the
+    (``sharing.spread_lanes``: each site at least the fewest lanes within their capacity, so
+    that no lane takes more arrivals an hour than it swabs) rather than by people alone, which
+    starves a big site beside small ones. Lanes first, with door teams to spare (twice the
     on-paper figure); then the fewest door teams that still meet the target with those lanes."""
     shape, b = planner.shape, planner.behaviour
     households = sum(len(bl.households) for c in shape.communities for bl in c.buildings)
@@ -92,9 +92,14 @@ def smallest(planner: plan.Planner, sites: list[sharing.SharedSite]) -> plan.Tri
     # hour, climbing aside (as ``Planner.smallest``).
     on_paper = math.ceil(households * b.household_minutes * 1.5 / 3 / 60 / plan.DOOR_HOURS)
     spare = day.share(shape, max(len(sites), 2 * on_paper))
-    by_lanes = planner.fewest(
-        lambda n: day.Staffing(sharing.spread_lanes(sites, n, pace(b)), spare),
+    # From the town's lanes on paper (where ``Planner.smallest`` starts), or more if a site needs
+    # more to keep each lane within what it swabs an hour.
+    low = max(
         sum(sharing.lanes_needed(sites, pace(b))),
+        sharing.lanes_on_paper(shape.people, pace(b)),
+    )
+    by_lanes = planner.fewest(
+        lambda n: day.Staffing(sharing.spread_lanes(sites, n, pace(b)), spare), low
     )
     lanes = by_lanes.staffing.lanes
     return planner.fewest(
