@@ -13,7 +13,7 @@ from doorstep.command.dashboard import Chart
 
 register = template.Library()
 
-WIDTH, HEIGHT, LEFT, BOTTOM, TOP = 720, 220, 40, 24, 10
+WIDTH, HEIGHT, LEFT, BOTTOM, TOP = 720, 220, 52, 28, 12
 # Colour-blind-safe palette (Okabe-Ito) for the community lines.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
 

@@ -36,6 +36,23 @@ def test_the_wall_screen_fits_1920_by_1080_and_a_phone_gets_one_column(live_serv
     for name in ("clock", "alerts", "coverage", "chart", "sites", "specimens", "needs", "staff"):
         box = page.locator(f"#panel-{name}").bounding_box()
         assert box is not None and box["y"] + box["height"] <= FULL_HD["height"] + 1, (name, box)
+    # Read from 3 metres: no text on the wall under 20 px.
+    small = page.evaluate(
+        """() => [...document.querySelectorAll('main *')].filter((el) =>
+            [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim())
+            && el.getBoundingClientRect().width > 0
+            && parseFloat(getComputedStyle(el).fontSize) < 20
+        ).map((el) => `${el.tagName}.${el.className}: ${getComputedStyle(el).fontSize}`)"""
+    )
+    assert not small, small
+    # The coverage panel shows its total row and is no wider than itself.
+    panel = page.locator("#panel-coverage").bounding_box()
+    total = page.locator("#panel-coverage tfoot th").first.bounding_box()
+    assert panel and total and total["y"] + total["height"] <= panel["y"] + panel["height"] + 1
+    assert page.evaluate(
+        "(() => { const p = document.getElementById('panel-coverage');"
+        " return p.scrollWidth <= p.clientWidth; })()"
+    )
     # After a refresh of every panel (they poll every 5 s) it still fits.
     page.wait_for_timeout(6_000)
     size = _no_scroll(page)
