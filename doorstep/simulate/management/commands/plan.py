@@ -269,12 +269,18 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(answer, ensure_ascii=False))
             return
         shared = sum(1 for s in sites if s.shared)
+        # The days are played with the lab the behaviour assumes; the lab is sized after them.
+        lab_note = (
+            f" (the days played had {assumed_machines} lab machines; the lab is sized below)"
+            if tally.day < tally.days
+            else ""
+        )
         self.stdout.write(
             f"\nThe smallest staffing found for {town.people:,} residents in "
-            f"{len(town.communities)} communities: {answer['lanes']} lanes at {len(sites)} site{'s' if len(sites) != 1 else ''} "
-            f"and {answer['door_teams']} door-to-door teams of {staffing.door_team_size} "
-            f"({answer['staff']:,} people with the home-sampling pairs); {tally.line()}. "
-            f"Found in {seconds:.0f} s."
+            f"{len(town.communities)} communities: {answer['lanes']} lanes at {len(sites)} "
+            f"site{'s' if len(sites) != 1 else ''} and {answer['door_teams']} door-to-door teams of {staffing.door_team_size} "
+            f"({answer['staff']:,} people with the home-sampling pairs); {tally.line()}"
+            f"{lab_note}. Found in {seconds:.0f} s."
         )
         self.stdout.write(
             f"\nSites ({shared} shared by neighbouring communities; a shared site serves at most "
