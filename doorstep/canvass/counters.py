@@ -126,12 +126,14 @@ def fold_sampled(sampled: Sequence[hooks.Sampled]) -> None:
 
 def add_sampled(campaign_id: int, resident_ids: Iterable[int]) -> None:
     """Residents newly sampled this round: count them per building and community, and take
-    members of exempt households off the exempt count (they are now simply sampled)."""
+    members of exempt households off the exempt count (they are now simply sampled). A
+    resident marked moved out is no longer one of the round's residents: sampled anyway (at a
+    lane, on their old person code), they count nowhere, as ``recount`` counts them."""
     ids = list(resident_ids)
     if ids:
         add_sampled_people(
             campaign_id,
-            Resident.objects.filter(pk__in=ids).values_list(
+            Resident.objects.filter(pk__in=ids, moved_out=False).values_list(
                 "pk", "household_id", "household__unit__building_id", "community_id"
             ),
         )

@@ -71,7 +71,11 @@ def _untested(campaign_id: int, **where: int) -> QuerySet[Resident]:
         residents = residents.filter(community_id=where["community_id"])
     return (
         residents.exclude(
-            pk__in=RoundSample.objects.filter(campaign_id=campaign_id).values("resident_id")
+            # Counted samples only, as the counters count them (``counters.sampled_households``):
+            # the list and its figure agree at every moment, the fold's second included.
+            pk__in=RoundSample.objects.filter(campaign_id=campaign_id, folded=True).values(
+                "resident_id"
+            )
         )
         .exclude(
             household_id__in=HouseholdState.objects.filter(
