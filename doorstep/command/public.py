@@ -35,7 +35,7 @@ class SiteStatus:
 
 
 def site_statuses(now: dt.datetime | None = None) -> list[SiteStatus]:
-    """Every site with its lanes, lanes staffed with a sampler now, and its wait band; not the
+    """Every site with its lanes, lanes staffed to take people now, and its wait band; not the
     sites of communities that are running a drill (residents are not sent to a rehearsal)."""
     drilling = CampaignBuilding.objects.filter(
         campaign__status=CampaignStatus.ACTIVE, campaign__is_drill=True
@@ -46,11 +46,14 @@ def site_statuses(now: dt.datetime | None = None) -> list[SiteStatus]:
         .prefetch_related("lanes")
         .order_by("community__name", "name")
     )
-    staffed = set(
-        DutyCounter.objects.filter(
-            kind=PlaceKind.LANE, role=DutyRole.SAMPLER, on_duty__gt=0
-        ).values_list("place_id", flat=True)
-    )
+    # A lane is open when it can take someone: a sampler and a registrar on duty at it now (a
+    # lane short of either is closed to residents, whatever the commander's board says of it).
+    on_duty: dict[int, set[str]] = {}
+    for place, role in DutyCounter.objects.filter(
+        kind=PlaceKind.LANE, role__in=(DutyRole.SAMPLER, DutyRole.REGISTRAR), on_duty__gt=0
+    ).values_list("place_id", "role"):
+        on_duty.setdefault(place, set()).add(role)
+    staffed = {place for place, roles in on_duty.items() if len(roles) == 2}
     waits = site_waits(sites, now)
     return [
         SiteStatus(

@@ -27,6 +27,7 @@ from doorstep.command import public, zoning
 from doorstep.command import report as daily_report
 from doorstep.command import rounds as round_over_round
 from doorstep.core import alerts as core_alerts
+from doorstep.core import clocks
 from doorstep.core.actions import acknowledge_alert, audit
 from doorstep.core.http import AuthedRequest, redirect_back, require
 from doorstep.core.inputs import number
@@ -52,7 +53,12 @@ def _address(request: HttpRequest) -> str:
 @from_standby
 def status(request: HttpRequest) -> HttpResponse:
     """Every sampling site with its lanes, hours, whom it serves and its wait band."""
-    context = {"sites": public.site_statuses(), "now": timezone.now()}
+    context = {
+        "sites": public.site_statuses(),
+        "now": timezone.now(),
+        "target": clocks.WAIT_TARGET_MINUTES,
+        "jammed": sampling_queries.JAMMED_MINUTES,
+    }
     if request.headers.get("HX-Request"):
         return render(request, "command/_status_sites.html", context)
     return render(request, "command/status.html", context)

@@ -256,7 +256,14 @@ def second_town(
     )
     Town.objects.filter(pk=town.pk).update(district=district)
     admin = User.objects.get(username="admin")
-    create_site(communities[0], "辛口镇文化广场采样点", lanes=2)
+    create_site(
+        communities[0],
+        "辛口镇文化广场采样点",
+        lanes=2,
+        address="辛口镇文化广场东侧",
+        opens_at=dt.time(7, 0),
+        closes_at=dt.time(21, 0),
+    )
     campaign = create_campaign(
         town,
         "辛口镇全员核酸检测(演示)",

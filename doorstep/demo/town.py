@@ -227,8 +227,22 @@ def build_demo(
     progress(Step(next(steps)))
     campaign = _campaign(town, communities)
     progress(Step(next(steps)))
-    site = create_site(communities[3], "富锦园广场采样点", lanes=4)
-    create_site(communities[4], "星河湾小学采样点", lanes=2)
+    site = create_site(
+        communities[3],
+        "富锦园广场采样点",
+        lanes=4,
+        address="富锦园小区北门广场",
+        opens_at=dt.time(7, 0),
+        closes_at=dt.time(22, 0),
+    )
+    create_site(
+        communities[4],
+        "星河湾小学采样点",
+        lanes=2,
+        address="星河湾小学操场（南门进）",
+        opens_at=dt.time(8, 0),
+        closes_at=dt.time(20, 0),
+    )
     send_support(town, communities, site)
     progress(Step(next(steps)))
     walk_the_morning(rng, campaign, communities[0])

@@ -35,9 +35,12 @@ def create_site(
     opens_at: time | None = None,
     closes_at: time | None = None,
     serves: str = Serves.EVERYONE,
+    address: str = "",
 ) -> Site:
     """A sampling site in a community with its numbered lanes, each with a printable code."""
-    name = name.strip()
+    name, address = name.strip(), address.strip()
+    if len(address) > (Site._meta.get_field("address").max_length or 0):
+        raise SiteError(_("Say where the site is in at most 200 characters."))
     if not name:
         raise SiteError(_("Give the site a name, e.g. «富锦园广场采样点»."))
     longest = Site._meta.get_field("name").max_length or 0
@@ -55,7 +58,12 @@ def create_site(
             % {"community": community.name, "name": name}
         )
     site = Site.objects.create(
-        community=community, name=name, opens_at=opens_at, closes_at=closes_at, serves=serves
+        community=community,
+        name=name,
+        address=address,
+        opens_at=opens_at,
+        closes_at=closes_at,
+        serves=serves,
     )
     for n in range(1, lanes + 1):
         Lane.objects.create(site=site, name=f"{n}号通道", code=new_lane_code())

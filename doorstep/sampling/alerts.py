@@ -126,7 +126,7 @@ def _waits(campaign: Any, now: dt.datetime) -> list[Alert]:
     found = []
     for site in sites:
         wait = waits[site.pk]
-        if wait.minutes is None or wait.minutes <= clocks.WAIT_TARGET_MINUTES:
+        if wait.band in {"free", "unknown"}:  # the band residents see (queries.Wait)
             continue
         found.append(
             Alert(

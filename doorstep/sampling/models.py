@@ -31,6 +31,8 @@ class Site(models.Model):
         related_name="sites",
     )
     name = models.CharField(_("name"), max_length=100)
+    # Where residents find it, as they would be told: "富锦园小区北门广场".
+    address = models.CharField(_("where"), max_length=200, blank=True)
     opens_at = models.TimeField(_("opens at"), null=True, blank=True)
     closes_at = models.TimeField(_("closes at"), null=True, blank=True)
     serves = models.CharField(

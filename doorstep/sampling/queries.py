@@ -32,8 +32,11 @@ from doorstep.sampling.models import (
 # Planning figure when a lane has no recent scans: about 85 people per lane per hour (F3.2).
 PLANNED_PER_MINUTE = 85 / 60
 RECENT = dt.timedelta(minutes=30)
-# Resident-facing bands (Shenzhen): under 25 min free, 25 and over busy, 50 and over jammed.
-BUSY_MINUTES = 25
+# The wait bands, one rule for the residents' status page and the commander's alert: free up to
+# the queue target (20 min, field guide), busy past it, jammed from 50 min. (Shenzhen's public
+# bands put "busy" at 25 min; a site the commander is told to relieve is not "free" to a
+# resident.)
+BUSY_MINUTES = clocks.WAIT_TARGET_MINUTES + 1
 JAMMED_MINUTES = 50
 
 

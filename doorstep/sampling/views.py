@@ -75,6 +75,7 @@ def site_create(request: AuthedRequest) -> HttpResponse:
                 opens_at=_time(request.POST.get("opens_at", "")),
                 closes_at=_time(request.POST.get("closes_at", "")),
                 serves=request.POST.get("serves", Serves.EVERYONE),
+                address=request.POST.get("address", ""),
             )
         except actions.SiteError as exc:
             context["error"] = str(exc)

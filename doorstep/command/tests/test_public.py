@@ -6,11 +6,13 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from doorstep.command import public
+from doorstep.core import alerts
 from doorstep.sampling.actions import report_queue
 from doorstep.territory import secret
-from doorstep.testing import make_lane
+from doorstep.testing import client_for, make_lane, make_lane_short_of_a_registrar
 from doorstep.testing.lanes import post as post_results
 from doorstep.testing.lanes import sealed_tube
 
@@ -33,7 +35,7 @@ def test_the_site_list_needs_no_login_and_shows_the_wait_band(lane_world, regist
     assert "广场采样点" in page and "星河湾采样点" in page
     assert "site-status band-busy" in page and "site-status band-jammed" in page
     # The fixture's lane has its team on duty (a sampler among them); the other has nobody.
-    assert "1 of 2 lanes open" in page or "2 条通道中 1 条开放" in page
+    assert "1 of 2 lanes staffed now" in page
     # Nobody's name or number is on the public page.
     assert all(p.name not in page for p in lane_world["people"])
 
@@ -122,3 +124,52 @@ def test_one_person_code_cannot_be_guessed_from_many_addresses(lane_world, clien
 def test_the_public_pages_refuse_other_methods(name, client):
     method = client.put if name == "command:me" else client.post
     assert method(reverse(name)).status_code == 405
+
+
+def test_a_lane_without_a_registrar_is_not_open_to_residents(lane_world, client):
+    other = lane_world["lane"].site.lanes.exclude(pk=lane_world["lane"].pk).get()
+    make_lane_short_of_a_registrar(other)  # a sampler alone: nobody can scan people in
+    [status] = public.site_statuses()
+    assert (status.lanes, status.lanes_open) == (2, 1)
+    page = client.get(reverse("command:status")).content.decode()
+    assert "1 of 2 lanes staffed now" in page
+
+
+def test_the_band_residents_see_is_the_one_the_commander_is_alerted_about(
+    lane_world, registrar, client
+):
+    """Past the 20-minute target the commander is told to act: residents are not told "free"."""
+    campaign, lane = lane_world["campaign"], lane_world["lane"]
+    report_queue(registrar, lane, 31)  # 31 waiting at 85/h: about 22 min
+    [status] = public.site_statuses()
+    assert (status.wait.minutes, status.wait.band) == (22, "busy")
+    assert [a.kind for a in alerts.current(campaign, timezone.now()) if a.kind == "long_wait"]
+    report_queue(registrar, lane, 28)  # about 20 min: the target, free, no alert
+    [status] = public.site_statuses()
+    assert (status.wait.minutes, status.wait.band) == (20, "free")
+    assert not [a for a in alerts.current(campaign, timezone.now()) if a.kind == "long_wait"]
+
+
+def test_a_site_says_where_it_is_and_when_it_opens_and_help_is_one_tap_away(
+    community, client, commander
+):
+    client_for(commander).post(
+        reverse("sampling:site_create"),
+        {
+            "community": community.pk,
+            "name": "北门采样点",
+            "lanes": "2",
+            "address": "小区北门广场",
+            "opens_at": "07:00",
+            "closes_at": "21:30",
+            "serves": "everyone",
+        },
+    )
+    page = client.get(reverse("command:status")).content.decode()
+    assert "小区北门广场" in page and "Open 07:00–21:30" in page
+    assert "Closed now" in page  # nobody is on duty at its lanes yet
+    ask = reverse("assistance:ask")
+    assert f'href="{ask}"' in page
+    form = client.get(ask).content.decode()
+    # The form asks what is needed: nothing is chosen for the resident (not "emergency").
+    assert '<option value="">' in form and "selected" not in form.split('name="kind"')[1][:400]
