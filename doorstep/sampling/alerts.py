@@ -156,6 +156,7 @@ def _untraced(campaign: Any) -> list[Alert]:
         .select_related("walk_in", "tube")
         .order_by("tube__resulted_at", "pk")[:SHOWN]
     )
+    lost = [(m, m.walk_in) for m in members if m.walk_in and home_of(m.walk_in) is None]
     return [
         Alert(
             "walk_in_untraced",
@@ -163,14 +164,13 @@ def _untraced(campaign: Any) -> list[Alert]:
             _(
                 "Walk-in %(name)s in positive tube %(code)s gave an address that names no household (“%(address)s”): find their household."
             )
-            % {"name": m.walk_in, "code": m.tube.code, "address": m.walk_in.address or "—"},
-            reverse("sampling:walk_ins") + f"#walk-in-{m.walk_in_id}",
-            f"walk_in_untraced:{m.walk_in_id}",
-            m.walk_in.community_id,
+            % {"name": walk_in, "code": m.tube.code, "address": walk_in.address or "—"},
+            reverse("sampling:walk_ins") + f"#walk-in-{walk_in.pk}",
+            f"walk_in_untraced:{walk_in.pk}",
+            walk_in.community_id,
             m.tube.resulted_at,
         )
-        for m in members
-        if home_of(m.walk_in) is None
+        for m, walk_in in lost
     ]
 
 
