@@ -46,13 +46,17 @@ def timer(request: Request, now: dt.datetime) -> Timer:
 
 
 def overdue(requests: Iterable[Request], now: dt.datetime) -> list[Request]:
-    """Open requests past their target for the next step, or past their need-by time before
-    being arranged."""
-    return [
-        r
-        for r in requests
-        if timer(r, now).late or (r.status != Status.ARRANGED and r.needed_by < now)
-    ]
+    """Open requests past their target for the next step, or past a need-by time that was
+    still ahead when they were registered, before being arranged. An emergency is needed "now"
+    (its need-by is its registration): its step target (``actions.target``, 10 min) says when
+    it is late, not the moment it is registered."""
+    return [r for r in requests if is_overdue(r, now)]
+
+
+def is_overdue(request: Request, now: dt.datetime) -> bool:
+    """The one rule of ``overdue``, for one request."""
+    past_need = request.needed_by < now and request.needed_by > request.registered_at
+    return timer(request, now).late or (request.status != Status.ARRANGED and past_need)
 
 
 @dataclass(frozen=True)

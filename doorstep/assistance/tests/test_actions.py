@@ -133,6 +133,25 @@ def test_a_request_is_overdue_past_its_target(worker, person, community):
     assert queries.overdue([urgent], now + dt.timedelta(minutes=11)) == [urgent]
 
 
+def test_an_emergency_is_not_overdue_the_moment_it_is_registered(worker, community):
+    """Needed "now" (its need-by is its registration): late only past its 10-minute target."""
+    urgent = actions.register(
+        worker,
+        Who(resident=make_resident(make_household(), "急")),
+        kind="emergency",
+        needed_by=None,  # as the form sends it: an emergency is needed now
+        source=Source.WORKER,
+    )
+    assert urgent.needed_by <= urgent.registered_at + dt.timedelta(seconds=1)
+    for seconds in (1, 60, 599):
+        later = urgent.registered_at + dt.timedelta(seconds=seconds)
+        assert queries.overdue([urgent], later) == [], seconds
+    assert queries.overdue([urgent], urgent.registered_at + dt.timedelta(minutes=10, seconds=1))
+    # A need-by that was ahead at registration still makes it late once it passes.
+    exam = register(worker, Who(resident=make_resident(make_household(), "考")), needed_by=soon(1))
+    assert queries.overdue([exam], exam.needed_by + dt.timedelta(seconds=1)) == [exam]
+
+
 def test_verifying_names_the_household_member(worker, community):
     home = make_household(room="301")
     a, b = make_resident(home, "甲"), make_resident(home, "乙")
