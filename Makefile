@@ -24,6 +24,12 @@ messages: $(BIN)/doorstep
 translations: $(BIN)/doorstep
 	cd doorstep && DOORSTEP_DEBUG=1 ../$(BIN)/doorstep makemessages -l zh_Hans --no-location --no-obsolete
 
+# What the browser tests load into pages (axe-core, for the accessibility check), from npm.
+AXE := node_modules/axe-core/axe.min.js
+$(AXE): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 demo: $(BIN)/doorstep messages
 	$(BIN)/doorstep demo $(DEMO_ARGS)
 
@@ -33,10 +39,10 @@ lint: $(BIN)/doorstep
 	DOORSTEP_DEBUG=1 $(BIN)/mypy doorstep
 	DOORSTEP_DEBUG=1 DOORSTEP_HOME=$$(mktemp -d) $(BIN)/doorstep makemigrations --check --dry-run
 
-test-sqlite: $(BIN)/doorstep messages
+test-sqlite: $(BIN)/doorstep messages $(AXE)
 	env -u DATABASE_URL $(BIN)/pytest -m "not ha" $(PYTEST_ARGS)
 
-test-postgres: $(BIN)/doorstep messages
+test-postgres: $(BIN)/doorstep messages $(AXE)
 	$(if $(PG_URL),DATABASE_URL=$(PG_URL)) $(BIN)/pytest --postgres -m "not ha" $(PYTEST_ARGS)
 
 # The failover test builds three PostgreSQL nodes of its own (Patroni, etcd) and kills one.
@@ -60,4 +66,4 @@ bench-ha: $(BIN)/doorstep messages
 	$(BIN)/python bench/failover.py $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) var node_modules
