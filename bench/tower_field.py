@@ -207,14 +207,23 @@ def _kept(page, url: str, whole: bool = False) -> bool:  # type: ignore[no-untyp
 
 
 def _measure(
-    browser: Browser, relay: Relay, url: str, session: str, warm: tuple[str, ...] = ()
+    browser: Browser,
+    relay: Relay,
+    url: str,
+    session: str,
+    warm: tuple[str, ...] = (),
+    link: bool = False,
 ) -> dict[str, object]:
-    """A first visit to ``url``; with ``warm``, after those pages (the claim list, another
-    building) were opened with signal, so that the offline worker runs and holds the files."""
+    """A first visit to ``url``, typed in; with ``warm``, after those pages (the claim list,
+    another building) were opened with signal, so that the offline worker runs and holds the
+    files; with ``link``, from a link on a page of the site that loads nothing else (Chromium
+    keeps a typed-in page apart from the site's own fetches, a followed link not)."""
     base = f"http://127.0.0.1:{relay.port}"
     context = browser.new_context(viewport={"width": 360, "height": 740}, locale="en-US")
     context.add_cookies([{"name": "sessionid", "value": session, "url": base}])
     page = context.new_page()
+    if link:
+        page.goto(base + "/canvass/sw.js")  # a file of the site, shown as text
     for address in warm:
         page.goto(base + address)
         page.evaluate("navigator.serviceWorker.ready.then(() => true)")
@@ -228,7 +237,10 @@ def _measure(
     cdp.send("Emulation.setCPUThrottlingRate", {"rate": CPU_SLOWDOWN})
     relay.reset()
     started = time.perf_counter()
-    page.goto(base + url, wait_until="commit", timeout=120_000)
+    if link:
+        page.evaluate(f"location.href = {url!r}")
+    else:
+        page.goto(base + url, wait_until="commit", timeout=120_000)
     page.wait_for_selector(".household button[value=notified]", state="visible", timeout=120_000)
     page.wait_for_selector("#outbox[data-pending]", state="attached", timeout=120_000)
     usable = time.perf_counter() - started
@@ -307,16 +319,17 @@ def main() -> None:
             relay = Relay(port)
             try:
                 walkup_url = reverse("canvass:task", args=[walkup_task.pk])
-                for building, warm, how in (
-                    (walkup, (), ""),
-                    (tower, (), ""),
-                    (tower, ("/canvass/",), " (after the claim list)"),
-                    (tower, ("/canvass/", walkup_url), " (after the claim list and 3号楼)"),
+                for building, warm, link, how in (
+                    (walkup, (), False, ""),
+                    (tower, (), False, ""),
+                    (tower, (), True, " (from a link)"),
+                    (tower, ("/canvass/",), False, " (after the claim list)"),
+                    (tower, ("/canvass/", walkup_url), False, " (after the claim list and 3号楼)"),
                 ):
                     task = BuildingTask.objects.get(campaign=campaign, building=building)
                     actions.claim(leader, task)
                     url = reverse("canvass:task", args=[task.pk])
-                    measured = _measure(browser, relay, url, session, warm)
+                    measured = _measure(browser, relay, url, session, warm, link)
                     rows.append((label, building.name + how, measured))
                     actions.release(leader, task)
             finally:
