@@ -23,6 +23,7 @@ from doorstep.canvass.models import Visit
 from doorstep.command import dashboard
 from doorstep.core.clocks import RESULTS_DUE, SAMPLING_TARGET, SPECIMEN_DUE
 from doorstep.demo.terminal import pad, width
+from doorstep.planning import targets
 from doorstep.sampling.models import Lane, QueueReport, RoundSample, Tube, WalkIn
 from doorstep.simulate import day
 from doorstep.workforce.models import Duty
@@ -67,13 +68,23 @@ class Forecast:
     staff_hours: float
     sites: list[SiteFigures] = field(default_factory=list)
 
+    def day_figures(self) -> targets.DayFigures:
+        """What the two targets are judged on (``planning.targets``, their one definition)."""
+        return targets.DayFigures(
+            residents=self.people,
+            sampled=self.sampled,
+            sampled_by_target=self.sampled_by_target,
+            last_swab_hours=self.last_sampled_hours,
+            tubes=self.tubes,
+            tubes_unresulted=self.tubes_unresulted,
+            last_result_hours=self.last_result_hours,
+        )
+
     @property
     def sampling_target_met(self) -> bool:
         """Everyone who came was swabbed within 6 h of the start. (Who never came, the no-shows
         and the households nobody found home, are the untested list's, counted apart.)"""
-        return self.last_sampled_hours is not None and self.last_sampled_hours <= _hours(
-            SAMPLING_TARGET
-        )
+        return targets.judge(self.day_figures())[0].met
 
     @property
     def sampling_over_hours(self) -> float | None:
@@ -84,14 +95,8 @@ class Forecast:
 
     @property
     def day_target_met(self) -> bool:
-        """Everyone swabbed and every tube resulted within 24 h."""
-        return (
-            self.sampling_target_met
-            and self.sampled == self.people
-            and self.tubes_unresulted == 0
-            and self.last_result_hours is not None
-            and self.last_result_hours <= _hours(WHOLE_DAY)
-        )
+        """Everyone who came swabbed and resulted within 24 h (``planning.targets``)."""
+        return targets.judge(self.day_figures())[1].met
 
     def overruns(self) -> dict[str, float]:
         """Hours by which each stage overran its own target (negative: to spare)."""
@@ -326,9 +331,7 @@ def table(f: Forecast) -> str:
         f"walk-ins {f.walk_ins:,}",
         f"Sampled 50 % at {at(f.hours_to['50'])}, 90 % at {at(f.hours_to['90'])}, "
         f"100 % at {at(f.hours_to['100'])}",
-        _target_line(f),
-        f"24 h target (everyone sampled and resulted): {'met' if f.day_target_met else 'MISSED'}"
-        f"; last result at {at(f.last_result_hours)}, {f.tubes_unresulted} tubes without one",
+        *targets.lines(f.day_figures()),
         f"Door to door: {f.households_by_hours['5']:,} of {f.households:,} households by 5 h, "
         f"{f.households_by_hours['9']:,} by 9 h, the last at {at(f.door_hours)}",
         f"Tubes {f.tubes:,}: {f.tubes_late} reached the lab after 4 h, {f.results_late} resulted "
@@ -349,20 +352,6 @@ def table(f: Forecast) -> str:
             f"{pad(s.name, names)} {s.lanes:>5} {s.sampled:>8,} {s.longest_queue:>14,} {mean:>10} {longest:>8}"
         )
     return "\n".join(lines)
-
-
-def _target_line(f: Forecast) -> str:
-    never = f.people - f.sampled
-    left = (
-        f"; {never:,} residents never came (no-shows, nobody home, home sampling)" if never else ""
-    )
-    if f.sampling_target_met:
-        early = -(f.sampling_over_hours or 0)
-        return f"6 h sampling target: met, the last swab {early:.2f} h early{left}"
-    return (
-        f"6 h sampling target: MISSED by {f.sampling_over_hours or 0:.2f} h; "
-        f"{f.sampled_by_target:,} were sampled within 6 h{left}"
-    )
 
 
 def svg(swab_hours: Sequence[float], people: int, title: str = "") -> str:

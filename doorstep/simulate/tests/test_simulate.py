@@ -66,7 +66,12 @@ def test_each_figure_is_the_rows_it_counts(small_day) -> None:  # type: ignore[n
     assert f.hours_to["50"] == pytest.approx(sampled[299] / 60, abs=1e-3)
     assert f.hours_to["100"] is None  # not everyone came
     assert f.sampling_target_met == (sampled[-1] <= 6 * 60)
-    assert not f.day_target_met
+    # The 24 h target counts the same people as the 6 h one, everyone who came
+    # (planning.targets): their swabs and every result within 24 h.
+    last_result = f.last_result_hours
+    assert last_result is not None and f.day_target_met == (
+        sampled[-1] <= 24 * 60 and f.tubes_unresulted == 0 and last_result <= 24
+    )
     assert f.last_sampled_hours == pytest.approx(sampled[-1] / 60, abs=1e-3)
     # Positives: each person truly positive whose pool was swabbed is named by a retest.
     swabbed_positive = {p for p in record.positives if p in record.sampled}
