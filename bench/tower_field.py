@@ -216,14 +216,15 @@ def _measure(
 ) -> dict[str, object]:
     """A first visit to ``url``, typed in; with ``warm``, after those pages (the claim list,
     another building) were opened with signal, so that the offline worker runs and holds the
-    files; with ``link``, from a link on a page of the site that loads nothing else (Chromium
-    keeps a typed-in page apart from the site's own fetches, a followed link not)."""
+    files; with ``link``, from a link on the home page (no worker yet, but the home page's
+    static files in the browser's cache; Chromium keeps a typed-in page apart from the site's
+    own fetches, a followed link not, so offline.js can keep the latter without a refetch)."""
     base = f"http://127.0.0.1:{relay.port}"
     context = browser.new_context(viewport={"width": 360, "height": 740}, locale="en-US")
     context.add_cookies([{"name": "sessionid", "value": session, "url": base}])
     page = context.new_page()
     if link:
-        page.goto(base + "/canvass/sw.js")  # a file of the site, shown as text
+        page.goto(base + "/")  # Doorstep's home page: no offline worker yet
     for address in warm:
         page.goto(base + address)
         page.evaluate("navigator.serviceWorker.ready.then(() => true)")
@@ -322,7 +323,7 @@ def main() -> None:
                 for building, warm, link, how in (
                     (walkup, (), False, ""),
                     (tower, (), False, ""),
-                    (tower, (), True, " (from a link)"),
+                    (tower, (), True, " (from the home page)"),
                     (tower, ("/canvass/",), False, " (after the claim list)"),
                     (tower, ("/canvass/", walkup_url), False, " (after the claim list and 3号楼)"),
                 ):
