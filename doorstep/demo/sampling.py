@@ -20,6 +20,7 @@ from doorstep.campaigns.actions import (
     start_round,
 )
 from doorstep.campaigns.models import Campaign, Zone
+from doorstep.core.idnumbers import id_check_character
 from doorstep.core.models import User
 from doorstep.lab.actions import results
 from doorstep.sampling import ingest, tally
@@ -29,6 +30,14 @@ from doorstep.territory.models import Building, Community, Resident, Town
 
 TUBES_PER_LANE = 8
 POOL = 10
+_BODY = "12011119860312041"
+WALK_IN = {
+    "name": "孟凡",
+    "id_type": "resident_id",
+    "id_number": _BODY + id_check_character(_BODY),
+    "phone": "13920001234",
+    "address": "北区七栋东门二楼",  # as he said it: no such building on the roster
+}
 
 
 def _event(type_: str, at: dt.datetime, **fields: object) -> dict[str, object]:
@@ -57,10 +66,15 @@ def morning_at_the_site(rng: random.Random, site: Site) -> None:
         for t in range(min(TUBES_PER_LANE, len(people) // POOL)):
             code = f"2112{n + 1:02d}{t + 1:04d}"
             at = start + dt.timedelta(minutes=7 * t + n)
-            members = people[:POOL]
-            people = people[POOL:]
+            # The pool that comes back positive holds a walk-in whose address names no
+            # household: the community's workers have one to find (/sampling/walk-ins/).
+            lost = n == 0 and t == 4
+            members = people[: POOL - lost]
+            people = people[POOL - lost :]
             batch.append(_event("tube.open", at, lane=lane.code, tube=code, pool=POOL))
             batch += [_event("tube.add", at, tube=code, person=p) for p in members]
+            if lost:
+                batch.append(_event("tube.add", at, tube=code, walk_in=WALK_IN))
             batch.append(_event("tube.seal", at + dt.timedelta(minutes=6), tube=code))
             tubes.append(code)
         ingest.apply(registrar, batch, now, token_lane=lane.pk)
