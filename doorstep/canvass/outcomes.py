@@ -293,6 +293,10 @@ def _apply(
             moved_out=c.outcome == Outcome.MOVED_OUT
         )
         counters.recount(task.campaign_id, [task.building_id])
+        if c.outcome == Outcome.MOVED_OUT:
+            home.moved_out(task.campaign_id, c.household.pk, now)  # nobody to sample there
+        else:
+            home.moved_back(task.campaign_id, c.household, now)
     if c.outcome == Outcome.HOME_SAMPLING:
         home.need_home(task.campaign_id, c.household, now)  # a sampling team's task
     elif before == Outcome.HOME_SAMPLING:

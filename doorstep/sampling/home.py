@@ -27,7 +27,7 @@ from django.db.models import Case, Count, Q, QuerySet, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from doorstep.campaigns.models import Zone
+from doorstep.campaigns.models import CampaignBuilding, Zone
 from doorstep.core.models import User
 from doorstep.sampling.hooks import Sampled
 from doorstep.sampling.models import (
@@ -118,6 +118,22 @@ def need_home(campaign_id: int, household: Household, now: dt.datetime) -> int:
         ]
     )
     return len(people)
+
+
+def moved_out(campaign_id: int, household_id: int, now: dt.datetime) -> int:
+    """The household was found moved out: nobody of it waits at its door any more (a sealed
+    building's stops included), so its building can leave the list."""
+    return _waiting_at_door(campaign_id).filter(household_id=household_id).update(cancelled_at=now)
+
+
+def moved_back(campaign_id: int, household: Household, now: dt.datetime) -> int:
+    """A household marked moved out is there after all: in a sealed building its people wait
+    at their door again."""
+    building = household.unit.building_id
+    sealed = CampaignBuilding.objects.filter(
+        campaign_id=campaign_id, building_id=building, zone=Zone.SEALED
+    ).exists()
+    return zoned(campaign_id, [building], Zone.SEALED, now) if sealed else 0
 
 
 def not_needed(campaign_id: int, household_id: int, now: dt.datetime) -> None:

@@ -237,3 +237,21 @@ def test_needs_home_in_a_sealed_building_does_not_wait_twice(lane_world, command
     family = set(lane_world["family"])
     assert {s.resident for s in home.waiting(task) if s.resident in family} == family
     assert home.waiting(task).filter(resident__in=family).count() == 2
+
+
+def test_a_household_found_moved_out_leaves_the_sealed_buildings_list(
+    lane_world, commander, leader
+):
+    campaign, people = lane_world["campaign"], lane_world["people"]
+    task = _seal(lane_world, commander).get(building=people[0].household.unit.building)
+    household = people[0].household
+    make_door_team(household.unit.building.community, "第2组", leader)
+    door = BuildingTask.objects.get(campaign=campaign, building=household.unit.building)
+    canvass.claim(leader, door)
+    record(leader, door, [tap(household, "moved_out")])
+    gone = [p for p in people if p.household == household]
+    assert not home.waiting(task).filter(resident__in=gone).exists()
+    assert home.waiting(task).count() == 12 - len(gone)
+    # They were there after all: they wait at their door again.
+    record(leader, door, [tap(household, "notified")])
+    assert home.waiting(task).filter(resident__in=gone).count() == len(gone)
