@@ -27,7 +27,7 @@ from django.db.models import Case, Count, Q, QuerySet, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from doorstep.campaigns.models import CampaignBuilding, Zone
+from doorstep.campaigns.models import CampaignBuilding, CampaignStatus, Zone
 from doorstep.core.models import User
 from doorstep.sampling.hooks import Sampled
 from doorstep.sampling.models import (
@@ -134,6 +134,29 @@ def moved_back(campaign_id: int, household: Household, now: dt.datetime) -> int:
         campaign_id=campaign_id, building_id=building, zone=Zone.SEALED
     ).exists()
     return zoned(campaign_id, [building], Zone.SEALED, now) if sealed else 0
+
+
+def roster_changed(building_ids: Collection[int]) -> None:
+    """The territory's hook (a roster imported while rounds run): new residents of a sealed
+    building of a running round wait at their door too, and residents now moved out wait no
+    more."""
+    now = timezone.now()
+    sealed: dict[int, list[int]] = {}
+    for campaign_id, building_id in CampaignBuilding.objects.filter(
+        building_id__in=list(building_ids),
+        zone=Zone.SEALED,
+        campaign__status=CampaignStatus.ACTIVE,
+    ).values_list("campaign_id", "building_id"):
+        sealed.setdefault(campaign_id, []).append(building_id)
+    for campaign_id, buildings in sorted(sealed.items()):
+        zoned(campaign_id, buildings, Zone.SEALED, now)
+    HomeStop.objects.filter(
+        reason__in=AT_THE_DOOR,
+        done_at=None,
+        cancelled_at=None,
+        resident__moved_out=True,
+        household__unit__building_id__in=list(building_ids),
+    ).update(cancelled_at=now)
 
 
 def not_needed(campaign_id: int, household_id: int, now: dt.datetime) -> None:

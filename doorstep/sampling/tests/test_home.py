@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
@@ -26,8 +27,10 @@ from doorstep.testing import (
     make_lane_team,
     make_user,
     tap,
+    valid_id,
 )
 from doorstep.testing.lanes import post, sealed_tube
+from doorstep.testing.rosters import csv_bytes, row
 
 pytestmark = pytest.mark.django_db
 
@@ -255,3 +258,22 @@ def test_a_household_found_moved_out_leaves_the_sealed_buildings_list(
     # They were there after all: they wait at their door again.
     record(leader, door, [tap(household, "notified")])
     assert home.waiting(task).filter(resident__in=gone).count() == len(gone)
+
+
+def test_residents_imported_into_a_sealed_building_wait_at_their_door(
+    lane_world, commander, worker
+):
+    people = lane_world["people"]
+    task = _seal(lane_world, commander).get(building=people[0].household.unit.building)
+    rows = [
+        row(n, 楼栋="12号楼", 房号="501", 证件号码=valid_id(7000 + n), 姓名=f"新住户{n}")
+        for n in range(2)
+    ]
+    upload = SimpleUploadedFile("roster.csv", csv_bytes(rows), content_type="text/csv")
+    answer = client_for(worker).post(
+        reverse("territory:roster_upload"),
+        {"town": lane_world["lane"].site.community.town.name, "file": upload},
+    )
+    assert answer.status_code == 200, answer.content.decode()[:500]
+    assert home.waiting(task).filter(household__room="501").count() == 2
+    assert home.waiting(task).count() == 14
