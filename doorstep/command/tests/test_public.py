@@ -29,7 +29,7 @@ def test_the_site_list_needs_no_login_and_shows_the_wait_band(lane_world, regist
     report_queue(registrar, lane, 60)  # 60 waiting at the planned 85/h: about 42 min, busy
     jammed = make_lane(lane.site.community, site_name="星河湾采样点", lanes=1)
     report_queue(registrar, jammed, 100)
-    response = client.get(reverse("command:status"))
+    response = client.get(reverse("command:status"), headers={"Accept-Language": "en"})
     assert response.status_code == 200
     page = response.content.decode()
     assert "广场采样点" in page and "星河湾采样点" in page
@@ -131,7 +131,7 @@ def test_a_lane_without_a_registrar_is_not_open_to_residents(lane_world, client)
     make_lane_short_of_a_registrar(other)  # a sampler alone: nobody can scan people in
     [status] = public.site_statuses()
     assert (status.lanes, status.lanes_open) == (2, 1)
-    page = client.get(reverse("command:status")).content.decode()
+    page = client.get(reverse("command:status"), headers={"Accept-Language": "en"}).content.decode()
     assert "1 of 2 lanes staffed now" in page
 
 
@@ -165,11 +165,11 @@ def test_a_site_says_where_it_is_and_when_it_opens_and_help_is_one_tap_away(
             "serves": "everyone",
         },
     )
-    page = client.get(reverse("command:status")).content.decode()
+    page = client.get(reverse("command:status"), headers={"Accept-Language": "en"}).content.decode()
     assert "小区北门广场" in page and "Open 07:00–21:30" in page
     assert "Closed now" in page  # nobody is on duty at its lanes yet
     ask = reverse("assistance:ask")
     assert f'href="{ask}"' in page
-    form = client.get(ask).content.decode()
+    form = client.get(ask, headers={"Accept-Language": "en"}).content.decode()
     # The form asks what is needed: nothing is chosen for the resident (not "emergency").
     assert '<option value="">' in form and "selected" not in form.split('name="kind"')[1][:400]
