@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet, Sum
 
-from doorstep.assistance.actions import target
+from doorstep.assistance.actions import URGENT, target
 from doorstep.assistance.models import EXAMS, OPEN, NeedCounter, Request, Status
 from doorstep.sampling.models import TubeMember
 
@@ -46,16 +46,18 @@ def timer(request: Request, now: dt.datetime) -> Timer:
 
 
 def overdue(requests: Iterable[Request], now: dt.datetime) -> list[Request]:
-    """Open requests past their target for the next step, or past a need-by time that was
-    still ahead when they were registered, before being arranged. An emergency is needed "now"
-    (its need-by is its registration): its step target (``actions.target``, 10 min) says when
-    it is late, not the moment it is registered."""
+    """Open requests past their target for the next step, or past their need-by time before
+    being arranged. An emergency or a birth is needed "now" (its need-by is its
+    registration): its step target (``actions.target``, 10 min) says when it is late, not the
+    moment it is registered. Any other need whose time has passed is late at once, however
+    late it reached the list (a tap that waited for signal in a stairwell)."""
     return [r for r in requests if is_overdue(r, now)]
 
 
 def is_overdue(request: Request, now: dt.datetime) -> bool:
     """The one rule of ``overdue``, for one request."""
-    past_need = request.needed_by < now and request.needed_by > request.registered_at
+    needed_now = request.kind in URGENT and request.needed_by <= request.registered_at
+    past_need = request.needed_by < now and not needed_now
     return timer(request, now).late or (request.status != Status.ARRANGED and past_need)
 
 

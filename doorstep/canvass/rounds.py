@@ -13,6 +13,9 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Collection
 
+from django.utils import timezone
+
+from doorstep.campaigns import hooks as campaign_hooks
 from doorstep.campaigns import queries
 from doorstep.campaigns.models import (
     DEFAULT_POOL_RULE,
@@ -55,7 +58,8 @@ def join(campaign: Campaign, buildings: dict[int, int]) -> list[int]:
     for _b, community, zone, rule in area:
         zones.setdefault(community, Counter())[(zone, rule)] += 1
     new = [(b, c) for b, c in sorted(buildings.items()) if b not in inside and c in zones]
-    joined = []
+    joined: list[int] = []
+    sealed: list[int] = []
     for building, community in new:
         zone, rule = zones[community].most_common(1)[0][0]
         CampaignBuilding.objects.create(
@@ -67,7 +71,11 @@ def join(campaign: Campaign, buildings: dict[int, int]) -> list[int]:
         )
         BuildingTask.objects.create(campaign=campaign, building_id=building, community_id=community)
         joined.append(building)
+        if zone == Zone.SEALED:
+            sealed.append(building)
     counters.recount(campaign.pk, inside & set(buildings) | set(joined))
+    # Joined sealed: its people are sampled at their doors, as the zone's other buildings'.
+    campaign_hooks.zoned(campaign.pk, sealed, Zone.SEALED, timezone.now())
     return joined
 
 

@@ -80,17 +80,12 @@ def _waiting_at_door(campaign_id: int) -> QuerySet[HomeStop]:
 
 
 def need_home(campaign_id: int, household: Household, now: dt.datetime) -> int:
-    """Every member of the household not sampled this round, to sample at home (unless their
-    sealed building already has them waiting)."""
+    """Every member of the household not sampled this round, to sample at home. Each reason
+    keeps its own stop (a person waiting because their building is sealed gets one for "needs
+    home sampling" too, which outlives a lifted seal); lists count people, not stops."""
     sampled = RoundSample.objects.filter(campaign_id=campaign_id).values("resident_id")
     people = list(
-        Resident.objects.filter(household=household, moved_out=False)
-        .exclude(pk__in=sampled)
-        .exclude(
-            pk__in=_waiting_at_door(campaign_id)
-            .filter(reason=HomeReason.SEALED)
-            .values("resident_id")
-        )
+        Resident.objects.filter(household=household, moved_out=False).exclude(pk__in=sampled)
     )
     if not people:
         return 0
@@ -184,10 +179,11 @@ def zoned(campaign_id: int, building_ids: list[int], zone: str, at: dt.datetime)
             cancelled_at=None,
         ).update(cancelled_at=at)
     sampled = RoundSample.objects.filter(campaign_id=campaign_id).values("resident_id")
+    sealed_stops = HomeStop.objects.filter(campaign_id=campaign_id, reason=HomeReason.SEALED)
     people = list(
         Resident.objects.filter(household__unit__building_id__in=building_ids, moved_out=False)
         .exclude(pk__in=sampled)
-        .exclude(pk__in=_waiting_at_door(campaign_id).values("resident_id"))
+        .exclude(pk__in=sealed_stops.filter(done_at=None, cancelled_at=None).values("resident_id"))
         .values_list(
             "pk",
             "household_id",
@@ -201,17 +197,19 @@ def zoned(campaign_id: int, building_ids: list[int], zone: str, at: dt.datetime)
         building: _building_task(campaign_id, building, community).pk
         for building, community in {(b, c) for _p, _h, b, c in people}
     }
+    # Sealed again after a lift: the same stops come back (read by building, not by a list of
+    # every resident, which could pass SQLite's limit on a large sealed area).
     earlier = dict(
-        HomeStop.objects.filter(
-            campaign_id=campaign_id,
-            reason=HomeReason.SEALED,
-            resident_id__in=[p for p, _h, _b, _c in people],
+        sealed_stops.filter(
+            household__unit__building_id__in=building_ids, done_at=None
         ).values_list("resident_id", "pk")
     )
-    for building, task_id in tasks.items():  # sealed again after a lift: the same stops
-        HomeStop.objects.filter(
-            pk__in=[earlier[p] for p, _h, b, _c in people if b == building and p in earlier]
-        ).update(cancelled_at=None, done_at=None, task_id=task_id)
+    for building, task_id in tasks.items():
+        again = [earlier[p] for p, _h, b, _c in people if b == building and p in earlier]
+        for start in range(0, len(again), 2000):
+            HomeStop.objects.filter(pk__in=again[start : start + 2000]).update(
+                cancelled_at=None, task_id=task_id
+            )
     HomeStop.objects.bulk_create(
         [
             HomeStop(
@@ -226,6 +224,7 @@ def zoned(campaign_id: int, building_ids: list[int], zone: str, at: dt.datetime)
             if person not in earlier
         ],
         batch_size=2000,
+        ignore_conflicts=True,  # another writer sealed them a moment ago: one stop each
     )
     return len(people)
 
@@ -403,10 +402,15 @@ def tasks(found: QuerySet[HomeTask], *, waiting: bool | None = None) -> QuerySet
     ``people_done``, the ones with people waiting first; ``waiting``: only those with people
     waiting (True) or only those with nobody left (False)."""
     left = Q(stops__done_at=None, stops__cancelled_at=None)
+    done = Q(stops__done_at__isnull=False)
+    # A person may wait for two reasons (a sealed building and "needs home sampling"): counted
+    # once, residents and walk-ins apart.
     annotated = found.annotate(
-        people_waiting=Count("stops", filter=left),
+        people_waiting=Count("stops__resident", filter=left, distinct=True)
+        + Count("stops__walk_in", filter=left, distinct=True),
         households_waiting=Count("stops__household", filter=left, distinct=True),
-        people_done=Count("stops", filter=Q(stops__done_at__isnull=False)),
+        people_done=Count("stops__resident", filter=done, distinct=True)
+        + Count("stops__walk_in", filter=done, distinct=True),
     )
     if waiting is not None:
         annotated = (
@@ -434,8 +438,10 @@ class HomeCounts:
 
 def counts(campaign_id: int, now: dt.datetime) -> HomeCounts:
     stops = HomeStop.objects.filter(campaign_id=campaign_id, cancelled_at=None).aggregate(
-        waiting=Count("id", filter=Q(done_at=None)),
-        done=Count("id", filter=Q(done_at__isnull=False)),
+        waiting=Count("resident", filter=Q(done_at=None), distinct=True)
+        + Count("walk_in", filter=Q(done_at=None), distinct=True),
+        done=Count("resident", filter=Q(done_at__isnull=False), distinct=True)
+        + Count("walk_in", filter=Q(done_at__isnull=False), distinct=True),
     )
     busy = HomeTask.objects.filter(
         campaign_id=campaign_id, stops__done_at=None, stops__cancelled_at=None

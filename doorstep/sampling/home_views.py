@@ -90,7 +90,8 @@ def home_task(request: AuthedRequest, home_task_id: int) -> HttpResponse:
             "campaign": task.campaign,  # a drill's banner and mark (base.html)
             "task": task,
             "stops": stops,
-            "waiting": sum(s.done_at is None for s in stops),
+            # People, not stops: one may wait for two reasons (sealed, and needs home sampling).
+            "waiting": len({(s.resident_id, s.walk_in_id) for s in stops if s.done_at is None}),
             "lanes": lanes,
             "mine": task.lane_id is not None and (scan is None or task.lane_id in scan),
             "now": timezone.now(),

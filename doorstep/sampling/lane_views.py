@@ -82,8 +82,8 @@ def _lane_action(request: AuthedRequest, lane: Lane) -> dict[str, Any]:
     code = request.POST.get("code", "").strip()
     if not code:
         return _refused(rules.refuse("invalid", "nothing"))
-    if tube is not None and code == tube.code:  # the open tube scanned again: seal it
-        return ingest.apply_one(request.user, "tube.seal", tube=tube.code)
+    if tube is not None and _same_tube(code, tube.code, panel.pattern):
+        return ingest.apply_one(request.user, "tube.seal", tube=tube.code)  # scanned again: seal
     if tube is None:
         fields_open: dict[str, Any] = {"lane": lane.code, "tube": code}
         pool = request.POST.get("pool", "")
@@ -101,6 +101,14 @@ def _lane_action(request: AuthedRequest, lane: Lane) -> dict[str, Any]:
     if override:
         extra["override"] = override
     return ingest.apply_one(request.user, "tube.add", tube=tube.code, person=code, **extra)
+
+
+def _same_tube(raw: str, open_code: str, pattern: str) -> bool:
+    """The open tube's barcode scanned again, read by the tube rule as the page reads it."""
+    try:
+        return rules.tube_code(raw, pattern) == open_code
+    except Refusal:
+        return False
 
 
 def lane_state(panel: queries.LanePanel) -> dict[str, Any]:

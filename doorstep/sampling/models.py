@@ -215,8 +215,9 @@ class WalkIn(models.Model):
     phone = models.CharField(_("phone"), max_length=11, blank=True)
     # Where they live, taken at the lane, so that a positive pool can find them.
     address = models.CharField(_("address"), max_length=200, blank=True)
-    # The household a community worker found for an address that traces to none
-    # (``sampling.walk_ins``); an address that traces needs none.
+    # The walk-in's household: the one their address traced to, kept once found (no
+    # ``traced_by``), or the one a community worker found for an address that traces to none
+    # (``sampling.walk_ins``).
     household = models.ForeignKey(
         "territory.Household",
         verbose_name=_("household"),

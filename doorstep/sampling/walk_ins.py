@@ -50,7 +50,10 @@ class Untraced:
 
 def untraced(found: QuerySet[WalkIn]) -> list[Untraced]:
     """These walk-ins (scoped by the caller) of running rounds whose address traces to no
-    household, those in a positive tube first, then the newest."""
+    household, those in a positive tube first, then the newest. An address that does trace is
+    kept on the walk-in as it is found (``household``, with nobody as ``traced_by``), so each
+    walk-in is traced once and the next reading is a plain filter: the list is never cut short
+    by walk-ins that trace."""
     in_positive = TubeMember.objects.filter(walk_in=OuterRef("pk"), tube__result=Result.POSITIVE)
     candidates = (
         found.filter(household__isnull=True, campaign__status=CampaignStatus.ACTIVE)
@@ -58,11 +61,16 @@ def untraced(found: QuerySet[WalkIn]) -> list[Untraced]:
         .select_related("community", "campaign")
         .order_by("-positive", "-created_at", "-pk")
     )
-    return [
-        Untraced(w, bool(w.positive))
-        for w in candidates[:LIST_LIMIT]
-        if trace_address(w.community_id, w.address) is None
-    ]
+    lost: list[Untraced] = []
+    for walk_in in candidates.iterator(chunk_size=500):
+        household = trace_address(walk_in.community_id, walk_in.address)
+        if household is not None:
+            WalkIn.objects.filter(pk=walk_in.pk, household__isnull=True).update(household=household)
+            continue
+        lost.append(Untraced(walk_in, bool(walk_in.positive)))  # type: ignore[attr-defined]
+        if len(lost) >= LIST_LIMIT:
+            break
+    return lost
 
 
 @transaction.atomic

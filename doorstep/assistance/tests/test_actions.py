@@ -150,6 +150,12 @@ def test_an_emergency_is_not_overdue_the_moment_it_is_registered(worker, communi
     # A need-by that was ahead at registration still makes it late once it passes.
     exam = register(worker, Who(resident=make_resident(make_household(), "考")), needed_by=soon(1))
     assert queries.overdue([exam], exam.needed_by + dt.timedelta(seconds=1)) == [exam]
+    # A need whose time had passed when it reached the list (a tap that waited for signal) is
+    # late at once: only what is needed "now" waits for its step target.
+    late = register(
+        worker, Who(resident=make_resident(make_household(), "迟")), needed_by=soon(-0.05)
+    )
+    assert queries.overdue([late], late.registered_at + dt.timedelta(seconds=1)) == [late]
 
 
 def test_verifying_names_the_household_member(worker, community):

@@ -8,11 +8,14 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from doorstep.campaigns.actions import set_community_zone
 from doorstep.campaigns.models import CampaignBuilding, Zone
 from doorstep.canvass import actions, counters, queries
 from doorstep.canvass.models import BuildingTask, Coverage
 from doorstep.canvass.outcomes import record
 from doorstep.command import public
+from doorstep.sampling import home
+from doorstep.sampling.models import HomeTask
 from doorstep.territory.actions import import_roster
 from doorstep.territory.models import Resident
 from doorstep.testing import client_for, make_door_team, tap, valid_id
@@ -177,3 +180,21 @@ def test_the_counters_always_equal_a_recount_from_the_rows(lane_world, leader):
     kept = snapshot(campaign)
     counters.recount(campaign.pk, list(tasks[n].building_id for n in tasks))
     assert snapshot(campaign) == kept
+
+
+def test_a_building_imported_into_a_sealed_community_waits_at_its_doors(lane_world, commander):
+    campaign, community = lane_world["campaign"], lane_world["lane"].site.community
+    set_community_zone(commander, campaign, community, Zone.CONTROLLED, note="x")
+    set_community_zone(commander, campaign, community, Zone.SEALED)
+    report = import_roster(
+        "中北镇",
+        roster(
+            ("阳光里社区", "20号楼", "1单元", "101", "新住户甲", valid_id(), ""),
+            ("阳光里社区", "20号楼", "1单元", "102", "新住户乙", valid_id(), ""),
+        ),
+    )
+    assert report.ok, report.errors
+    building = CampaignBuilding.objects.get(campaign=campaign, building__name="20号楼")
+    assert building.zone == Zone.SEALED
+    task = HomeTask.objects.get(campaign=campaign, building=building.building)
+    assert home.waiting(task).count() == 2

@@ -8,6 +8,9 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
+from django.db.models import Q
+
+from doorstep.campaigns import actions as zoning
 from doorstep.campaigns.models import CampaignBuilding, Zone
 from doorstep.campaigns.queries import rounds_together
 from doorstep.core import sql
@@ -101,6 +104,12 @@ def walk_in_traced(walk_in: WalkIn, household: Household, at: dt.datetime) -> in
         )
         if route == Route.DOOR_TO_DOOR:
             door.append(home.DoorRetest(order.pk, campaign_id, household, None, walk_in.pk))
+    # Found positive alone (a single tube or a retest) before anyone knew where they live: the
+    # seal their result called for reaches their building now.
+    for tube in Tube.objects.filter(members__walk_in=walk_in, result=Result.POSITIVE).filter(
+        Q(capacity=1) | Q(retest_of__isnull=False)
+    ):
+        zoning.positive_found(tube.campaign_id, {household.unit.building_id}, tube.code, at)
     return home.need_retests(door, at)
 
 

@@ -234,12 +234,29 @@ def test_a_new_round_over_a_sealed_building_starts_with_its_home_task(lane_world
     assert HomeStop.objects.filter(campaign_id=second.pk, reason="sealed").count() == 15
 
 
-def test_needs_home_in_a_sealed_building_does_not_wait_twice(lane_world, commander, leader):
+def test_needs_home_in_a_sealed_building_outlives_the_seal_and_counts_once(
+    lane_world, commander, leader
+):
+    community = lane_world["lane"].site.community
+    # The fixture wrote 13号楼's seal into the row; sealed through the one place zones change:
+    set_community_zone(commander, lane_world["campaign"], community, Zone.CONTROLLED, note="x")
     _seal(lane_world, commander)
     task = needs_home(lane_world, leader)
     family = set(lane_world["family"])
-    assert {s.resident for s in home.waiting(task) if s.resident in family} == family
-    assert home.waiting(task).filter(resident__in=family).count() == 2
+    reasons = {(s.resident, s.reason) for s in home.waiting(task) if s.resident in family}
+    assert reasons == {(p, r) for p in family for r in ("sealed", "home")}
+    [listed] = home.tasks(HomeTask.objects.filter(pk=task.pk))
+    assert listed.people_waiting == 3  # 王父, 王母 and the neighbour: people, not stops
+    assert home.counts(lane_world["campaign"].pk, timezone.now()).waiting == 15
+    # The seal lifted: the bedridden family still waits, for their own reason.
+    set_community_zone(
+        commander,
+        lane_world["campaign"],
+        lane_world["lane"].site.community,
+        Zone.CONTROLLED,
+        note="复核阴性",
+    )
+    assert {(s.resident, s.reason) for s in home.waiting(task)} == {(p, "home") for p in family}
 
 
 def test_a_household_found_moved_out_leaves_the_sealed_buildings_list(

@@ -11,6 +11,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from doorstep.campaigns.models import BuildingPositive, CampaignBuilding
 from doorstep.core import alerts
 from doorstep.core.models import AuditEntry
 from doorstep.lab.models import RetestOrder
@@ -143,3 +144,31 @@ def test_an_untraced_walk_in_in_a_positive_tube_is_an_alert_until_found(lane_wor
         reverse("sampling:walk_in_trace", args=[lost.pk]), {"address": "12号楼1单元302"}
     )
     assert not [a for a in alerts.current(campaign, timezone.now()) if a.kind == "walk_in_untraced"]
+
+
+def test_a_walk_in_found_positive_alone_has_their_building_sealed_once_traced(lane_world, worker):
+    d, lane = lane_world["registrar"], lane_world["lane"]
+    walk_in = {"name": "路人", "id_number": valid_id(), "phone": "", "address": "不详"}
+    answers = d.send(
+        d.event("tube.open", lane=lane.code, tube="2112250009", pool=1),
+        d.event("tube.add", tube="2112250009", walk_in=walk_in),
+        d.event("tube.seal", tube="2112250009"),
+    )
+    assert {a["status"] for a in answers} == {"accepted"}, answers
+    post(lane_world, {"tube": "2112250009", "result": "positive"})
+    lost = WalkIn.objects.get()
+    assert not BuildingPositive.objects.exists()  # nowhere to seal: nobody knows where he lives
+    client_for(worker).post(
+        reverse("sampling:walk_in_trace", args=[lost.pk]), {"address": "12号楼1单元302"}
+    )
+    seal = CampaignBuilding.objects.get(campaign=lane_world["campaign"], building__name="12号楼")
+    assert seal.zone == "sealed"  # 12号楼 was controlled: a positive seals it
+    assert BuildingPositive.objects.filter(tube_code="2112250009").count() == 1
+
+
+def test_walk_ins_whose_address_traces_are_kept_traced_and_never_listed(lane_world, worker):
+    _walk_ins_in_a_pool(lane_world, ["12号楼 1单元 402", "不详"])
+    page = client_for(worker).get(reverse("sampling:walk_ins")).content.decode()
+    traced = WalkIn.objects.get(address="12号楼 1单元 402")
+    assert traced.household is not None and traced.traced_by is None
+    assert "12号楼 1单元 402" not in page and "不详" in page
