@@ -21,7 +21,7 @@ from doorstep.sampling.models import Result, RoundSample, Site, TubeMember
 from doorstep.sampling.queries import Wait, site_waits
 from doorstep.territory import secret
 from doorstep.territory.models import Resident
-from doorstep.workforce.models import DutyCounter, DutyRole, PlaceKind
+from doorstep.workforce.queries import open_lanes
 
 TOO_MANY = "too_many"
 
@@ -47,13 +47,8 @@ def site_statuses(now: dt.datetime | None = None) -> list[SiteStatus]:
         .order_by("community__name", "name")
     )
     # A lane is open when it can take someone: a sampler and a registrar on duty at it now (a
-    # lane short of either is closed to residents, whatever the commander's board says of it).
-    on_duty: dict[int, set[str]] = {}
-    for place, role in DutyCounter.objects.filter(
-        kind=PlaceKind.LANE, role__in=(DutyRole.SAMPLER, DutyRole.REGISTRAR), on_duty__gt=0
-    ).values_list("place_id", "role"):
-        on_duty.setdefault(place, set()).add(role)
-    staffed = {place for place, roles in on_duty.items() if len(roles) == 2}
+    # lane short of either is closed to residents).
+    staffed = open_lanes()
     waits = site_waits(sites, now)
     return [
         SiteStatus(

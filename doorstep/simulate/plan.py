@@ -23,7 +23,8 @@ from doorstep.core.clocks import RESULTS_DUE, SPECIMEN_DUE
 from doorstep.sampling.models import Lane, Site, TubeMember
 from doorstep.simulate import day, forecast, system
 from doorstep.territory.models import Community
-from doorstep.workforce.models import Duty, DutyCounter, DutyRole, PlaceKind
+from doorstep.workforce.models import Duty
+from doorstep.workforce.queries import open_lanes
 
 DOOR_HOURS = forecast.DOOR_TARGET.total_seconds() / 3600
 
@@ -226,11 +227,7 @@ def pace(campaign: Campaign, now: dt.datetime) -> list[SitePace]:
     sites = list(
         Site.objects.filter(community_id__in=left_by_community).select_related("community")
     )
-    staffed = set(
-        DutyCounter.objects.filter(
-            kind=PlaceKind.LANE, role=DutyRole.SAMPLER, on_duty__gt=0
-        ).values_list("place_id", flat=True)
-    )
+    staffed = open_lanes()  # the lanes that can take people now (a sampler and a registrar)
     lanes_on = {
         s.pk: sum(
             1 for pk in Lane.objects.filter(site=s).values_list("pk", flat=True) if pk in staffed

@@ -65,6 +65,17 @@ def lanes_on_duty(user_id: int) -> set[int]:
     )
 
 
+def open_lanes() -> set[int]:
+    """The lanes that can take people now: a sampler and a registrar on duty at each (the one
+    definition, for the residents' status page and the pace of a round)."""
+    roles: dict[int, set[str]] = defaultdict(set)
+    for place, role in DutyCounter.objects.filter(
+        kind=PlaceKind.LANE, role__in=(DutyRole.SAMPLER, DutyRole.REGISTRAR), on_duty__gt=0
+    ).values_list("place_id", "role"):
+        roles[place].add(role)
+    return {place for place, held in roles.items() if len(held) == 2}
+
+
 def muster_board(callup: CallUp) -> Board:
     """Asked / arrived / missing from the call-up's counters; the names from its musters."""
     musters = list(
