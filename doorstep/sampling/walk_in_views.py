@@ -16,7 +16,7 @@ from doorstep.core.roles import Can
 from doorstep.sampling import walk_ins
 from doorstep.sampling.models import WalkIn
 from doorstep.territory.queries import address_book
-from doorstep.territory.scoping import scoped
+from doorstep.territory.scoping import grid_ids, scoped
 
 
 def _walk_ins(request: AuthedRequest) -> QuerySet[WalkIn]:
@@ -34,7 +34,13 @@ def untraced(request: AuthedRequest) -> HttpResponse:
     return render(
         request,
         "sampling/walk_ins.html",
-        {"rows": rows, "books": books, "limit": walk_ins.LIST_LIMIT},
+        {
+            "rows": rows,
+            "books": books,
+            "limit": walk_ins.LIST_LIMIT,
+            # A worker held to grids sees no walk-in nobody has placed in a building yet.
+            "held_to_grids": grid_ids(request.user) is not None,
+        },
     )
 
 

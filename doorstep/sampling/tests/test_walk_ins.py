@@ -14,11 +14,13 @@ from django.utils import timezone
 from doorstep.campaigns.models import BuildingPositive, CampaignBuilding
 from doorstep.core import alerts
 from doorstep.core.models import AuditEntry
+from doorstep.core.roles import Role
 from doorstep.lab.models import RetestOrder
 from doorstep.sampling import home
 from doorstep.sampling.models import HomeTask, Tube, WalkIn
+from doorstep.territory.models import Grid
 from doorstep.territory.queries import address_book, trace_address
-from doorstep.testing import client_for, make_building, make_household, valid_id
+from doorstep.testing import client_for, make_building, make_household, make_user, valid_id
 from doorstep.testing.lanes import add, open_tube, post
 
 pytestmark = pytest.mark.django_db
@@ -172,3 +174,12 @@ def test_walk_ins_whose_address_traces_are_kept_traced_and_never_listed(lane_wor
     traced = WalkIn.objects.get(address="12号楼 1单元 402")
     assert traced.household is not None and traced.traced_by is None
     assert "12号楼 1单元 402" not in page and "不详" in page
+
+
+def test_a_worker_held_to_grids_is_told_unplaced_walk_ins_are_not_hers(lane_world, community):
+    _walk_ins_in_a_pool(lane_world, ["不详"])
+    grid = Grid.objects.create(community=community, name="第1网格")
+    held = make_user(Role.COMMUNITY_WORKER, community)
+    held.grids.add(grid)
+    page = client_for(held).get(reverse("sampling:walk_ins")).content.decode()
+    assert 'id="grids-only"' in page and 'id="all-traced"' not in page and "不详" not in page
