@@ -11,6 +11,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from doorstep.campaigns.actions import create_campaign, start_round
 from doorstep.campaigns.models import BuildingPositive, CampaignBuilding
 from doorstep.core import alerts
 from doorstep.core.models import AuditEntry
@@ -183,3 +184,22 @@ def test_a_worker_held_to_grids_is_told_unplaced_walk_ins_are_not_hers(lane_worl
     held.grids.add(grid)
     page = client_for(held).get(reverse("sampling:walk_ins")).content.decode()
     assert 'id="grids-only"' in page and 'id="all-traced"' not in page and "不详" not in page
+
+
+def test_a_drills_walk_in_is_marked_drill_on_the_list(community, worker):
+    """A drill runs on the real roster: its walk-ins on the community's list say drill."""
+    place = make_building(community, "9号楼")
+    make_household(place, "101")
+    drill = create_campaign(community.town, "演练", communities=[community], drill=True)
+    start_round(None, drill)
+    WalkIn.objects.create(
+        campaign=drill,
+        community=community,
+        name="演练路人",
+        id_number=valid_id(),
+        address="不详",
+        created_at=timezone.now(),
+    )
+    page = client_for(worker).get(reverse("sampling:walk_ins")).content.decode()
+    section = page.split('id="walk-in-')[1].split("</section>")[0]
+    assert "data-drill" in section and "badge drill" in section
