@@ -51,6 +51,9 @@ class Can(StrEnum):
     MANAGE_SUPPORT = "manage_support"
     # Find the household of a walk-in whose address traces to none.
     TRACE_WALK_INS = "trace_walk_ins"
+    # A confirmed positive's case sheet (流调): read it and acknowledge receiving it; hand it over.
+    VIEW_CASES = "view_cases"
+    HAND_OVER_CASES = "hand_over_cases"
 
 
 _COMMAND = frozenset(
@@ -75,6 +78,8 @@ _COMMAND = frozenset(
         Can.VIEW_RETESTS,
         Can.ACK_ALERTS,
         Can.TRACE_WALK_INS,
+        Can.VIEW_CASES,
+        Can.HAND_OVER_CASES,
     }
 )
 
@@ -100,6 +105,7 @@ CAPABILITIES: dict[str, frozenset[Can]] = {
             Can.VIEW_RETESTS,
             Can.ACK_ALERTS,
             Can.TRACE_WALK_INS,
+            Can.VIEW_CASES,
         }
     ),
     Role.TEAM_LEADER: frozenset(

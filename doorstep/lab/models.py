@@ -98,3 +98,66 @@ class RetestOrder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.original_tube_id}:{self.member_id} {self.status}"
+
+
+class CaseSheet(models.Model):
+    """A confirmed positive (a single tube or a retest) to hand over for the epidemiological
+    investigation (流调): opened by the result, handed over by the commander to a named team or
+    person, acknowledged by the receiver. A correction away from positive marks it withdrawn; it
+    is never deleted, so the sheet says what was believed and handed over when. What it shows
+    (the person, the household, the pool, the zone, what was sent) is read when it is shown
+    (``lab.cases.sheet_data``), not copied here."""
+
+    campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.CASCADE, related_name="+")
+    community = models.ForeignKey("territory.Community", on_delete=models.PROTECT, related_name="+")
+    tube = models.ForeignKey("sampling.Tube", on_delete=models.PROTECT, related_name="case_sheets")
+    member = models.ForeignKey("sampling.TubeMember", on_delete=models.PROTECT, related_name="+")
+    resident = models.ForeignKey(
+        "territory.Resident", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    walk_in = models.ForeignKey(
+        "sampling.WalkIn", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # The person's household when the sheet opened (a walk-in's: traced from their address).
+    household = models.ForeignKey(
+        "territory.Household", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    opened_at = models.DateTimeField(_("opened"))
+    withdrawn_at = models.DateTimeField(_("withdrawn"), null=True, blank=True)
+    handed_to = models.CharField(_("handed to"), max_length=200, blank=True)
+    handed_to_phone = models.CharField(_("their phone"), max_length=20, blank=True)
+    handed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    handed_at = models.DateTimeField(_("handed over"), null=True, blank=True)
+    # The receiver's name as they gave it (typed by them, or by the commander for them).
+    acknowledged_name = models.CharField(_("received by"), max_length=100, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    acknowledged_at = models.DateTimeField(_("acknowledged"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("case sheet")
+        verbose_name_plural = _("case sheets")
+        constraints = [
+            models.UniqueConstraint(fields=["tube", "member"], name="one_case_sheet_per_member")
+        ]
+        indexes = [
+            # the round's case sheets in the user's communities; the alerts: those not acknowledged.
+            models.Index(fields=["campaign", "community"], name="case_sheet_by_community"),
+            models.Index(fields=["campaign", "acknowledged_at"], name="case_sheet_unacknowledged"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tube_id}:{self.member_id} {self.state}"
+
+    @property
+    def state(self) -> str:
+        if self.withdrawn_at is not None:
+            return "withdrawn"
+        if self.acknowledged_at is not None:
+            return "acknowledged"
+        if self.handed_at is not None:
+            return "handed"
+        return "open"

@@ -36,6 +36,9 @@ GRID_PATHS = {
     "sampling.TubeMember": "household__unit__building__grid",
     "assistance.Request": "household__unit__building__grid",
     "lab.RetestOrder": "household__unit__building__grid",
+    # A case sheet of a walk-in not yet traced to a household is the whole community's, as the
+    # walk-in is.
+    "lab.CaseSheet": "household__unit__building__grid",
     # A walk-in is in a grid once a worker has found their household; until then they are the
     # whole community's to find (a worker held to grids sees none of them).
     "sampling.WalkIn": "household__unit__building__grid",

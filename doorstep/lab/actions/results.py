@@ -21,6 +21,7 @@ from doorstep.campaigns import actions as zoning
 from doorstep.core.inputs import is_text
 from doorstep.core.models import User
 from doorstep.core.moments import parse_moment
+from doorstep.lab import cases
 from doorstep.lab.actions import retests
 from doorstep.lab.models import OrderKind, ResultEntry
 from doorstep.sampling import tally, walk_ins
@@ -220,8 +221,10 @@ def _apply(user: User | None, parsed: dict[str, Any], now: dt.datetime) -> str:
         retests.result_retests(tube, result, now)
     if not pooled and result == Result.POSITIVE:
         zoning.positive_found(tube.campaign_id, _buildings_of(tube), tube.code, now)
+        cases.open_for(tube, now)
     elif not pooled and before == Result.POSITIVE:
         zoning.positive_withdrawn(tube.code, now)
+        cases.withdraw(tube, now)
     if result == Result.POSITIVE and pooled:
         retests.order_retests(tube, OrderKind.POSITIVE_POOL, now)
     elif result == Result.INVALID and tube.retest_of_id is None:

@@ -1,0 +1,454 @@
+"""Case sheets (流调): a confirmed positive handed over for the epidemiological investigation.
+
+A positive single tube or retest opens one sheet per person in it (``open_for``, in the
+result's transaction); a correction away from positive marks the sheet withdrawn
+(``withdraw``), never deletes it. The commander hands it over to a named team or person
+(``hand_over``), the receiver acknowledges it (``acknowledge``); both are audited, and until
+the acknowledgement the sheet is an alert (``lab.case_alerts``).
+
+What the sheet shows is read when it is shown (``sheet_data``): the person, their household's
+members, the other members of the pool a retest came from (those in the reader's own fence;
+the others are counted), where and when they were sampled, the building's zone now and how it
+got there, and what was sent to whom. Names, documents and phones are masked unless the reader
+revealed them with a reason (audited by the caller, in the same transaction).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from openpyxl import Workbook
+from openpyxl.styles import Font
+
+from doorstep.campaigns.models import CampaignBuilding, ZoneChange
+from doorstep.core.actions import audit
+from doorstep.core.masking import mask_document, mask_name, mask_phone
+from doorstep.core.models import AuditAction, User
+from doorstep.core.spreadsheets import safe_row, sheet_title
+from doorstep.lab.models import CaseSheet, RetestOrder
+from doorstep.sampling import walk_ins
+from doorstep.sampling.models import Result, Tube, TubeMember
+from doorstep.territory.models import Household, Resident
+from doorstep.territory.scoping import scoped
+
+
+class CaseRefused(ValueError):
+    """A hand-over or acknowledgement refused, with a message that says what to do."""
+
+
+def open_for(tube: Tube, at: dt.datetime) -> list[CaseSheet]:
+    """A sheet for each person in a tube just found positive (a single tube or a retest). Runs
+    in the result's transaction, with the tube locked (``lab.actions.results._apply``). A sheet
+    withdrawn by an earlier correction opens again, keeping its hand-over."""
+    sheets = []
+    for member in TubeMember.objects.filter(tube=tube).select_related("walk_in__household"):
+        household = member.household
+        if household is None and member.walk_in is not None:
+            household = walk_ins.home_of(member.walk_in)
+        sheet, created = CaseSheet.objects.get_or_create(
+            tube=tube,
+            member=member,
+            defaults={
+                "campaign_id": tube.campaign_id,
+                "community_id": member.community_id,
+                "resident_id": member.resident_id,
+                "walk_in_id": member.walk_in_id,
+                "household": household,
+                "opened_at": at,
+            },
+        )
+        if not created and sheet.withdrawn_at is not None:
+            CaseSheet.objects.filter(pk=sheet.pk).update(withdrawn_at=None)
+            sheet.withdrawn_at = None
+        sheets.append(sheet)
+    return sheets
+
+
+def withdraw(tube: Tube, at: dt.datetime) -> int:
+    """A correction took the tube away from positive: its sheets say so from now on."""
+    return CaseSheet.objects.filter(tube=tube, withdrawn_at__isnull=True).update(withdrawn_at=at)
+
+
+def _locked(sheet: CaseSheet) -> CaseSheet:
+    return CaseSheet.objects.select_for_update().select_related("tube").get(pk=sheet.pk)
+
+
+@transaction.atomic
+def hand_over(
+    user: User, sheet: CaseSheet, to: str, phone: str = "", now: dt.datetime | None = None
+) -> CaseSheet:
+    """The commander hands the sheet over to the 流调 team or person named. Handing it over
+    again (to someone else) before it is acknowledged replaces the receiver; both are kept in
+    the audit log."""
+    now = now or timezone.now()
+    to, phone = to.strip(), phone.strip()
+    if not to:
+        raise CaseRefused(_("Say whom the case is handed over to (the team or the person)."))
+    if len(to) > 200:
+        raise CaseRefused(_("The receiver's name is too long (at most 200 characters)."))
+    if phone and (len(phone) > 20 or not all(c.isdigit() or c in "+- " for c in phone)):
+        raise CaseRefused(_("The phone number may hold only digits, spaces, + and -."))
+    sheet = _locked(sheet)
+    if sheet.withdrawn_at is not None:
+        raise CaseRefused(_("This case was withdrawn by a corrected result: nothing to hand over."))
+    if sheet.acknowledged_at is not None:
+        raise CaseRefused(_("This case was already received; it cannot be handed over again."))
+    sheet.handed_to, sheet.handed_to_phone = to, phone
+    sheet.handed_by, sheet.handed_at = user, now
+    sheet.save(update_fields=["handed_to", "handed_to_phone", "handed_by", "handed_at"])
+    audit(
+        user,
+        AuditAction.EXPORT,
+        "case_sheet",
+        sheet.pk,
+        detail={"step": "hand_over", "to": to, "tube": sheet.tube.code},
+    )
+    return sheet
+
+
+@transaction.atomic
+def acknowledge(
+    user: User, sheet: CaseSheet, name: str = "", now: dt.datetime | None = None
+) -> CaseSheet:
+    """The receiver acknowledges the sheet: a user of the project as themselves, or the
+    commander recording the receiver's name as they gave it."""
+    now = now or timezone.now()
+    name = name.strip() or user.get_full_name().strip() or user.get_username()
+    if len(name) > 100:
+        raise CaseRefused(_("The receiver's name is too long (at most 100 characters)."))
+    sheet = _locked(sheet)
+    if sheet.withdrawn_at is not None:
+        raise CaseRefused(_("This case was withdrawn by a corrected result: nothing to receive."))
+    if sheet.handed_at is None:
+        raise CaseRefused(_("The case has not been handed over yet: hand it over first."))
+    if sheet.acknowledged_at is not None:
+        raise CaseRefused(_("This case was already received."))
+    sheet.acknowledged_name, sheet.acknowledged_by, sheet.acknowledged_at = name, user, now
+    sheet.save(update_fields=["acknowledged_name", "acknowledged_by", "acknowledged_at"])
+    audit(
+        user,
+        AuditAction.EXPORT,
+        "case_sheet",
+        sheet.pk,
+        detail={"step": "acknowledge", "by": name, "tube": sheet.tube.code},
+    )
+    return sheet
+
+
+def audit_shown(user: User, sheet: CaseSheet, reason: str, kind: str, full: bool) -> None:
+    """A reveal (the page with full details) or an export (print, XLSX) is on record; call it in
+    the transaction that reads what is shown."""
+    if kind == "page":
+        audit(
+            user,
+            AuditAction.REVEAL,
+            "case_sheet",
+            sheet.pk,
+            reason,
+            {"fields": ["name", "id_number", "phone"], "tube": sheet.tube.code},
+        )
+        return
+    audit(
+        user,
+        AuditAction.EXPORT,
+        "case_sheet",
+        sheet.pk,
+        reason,
+        {"format": kind, "masked": not full, "tube": sheet.tube.code},
+    )
+
+
+def for_user(user: User) -> QuerySet[CaseSheet]:
+    """The case sheets a user may read: those of their territory (``territory.scoping``)."""
+    return scoped(user, CaseSheet.objects.all())
+
+
+@dataclass(frozen=True)
+class Person:
+    name: str
+    document: str
+    phone: str
+    home: str = ""
+    walk_in: bool = False
+    result: str = ""  # a pool member's retest: its result, or what is still awaited
+    sampled_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class ZoneStep:
+    at: dt.datetime
+    from_zone: str
+    to_zone: str
+    why: str
+    tube_code: str
+
+
+@dataclass(frozen=True)
+class Sent:
+    """A message or a notice to someone of the sheet: to whom, what, how and when."""
+
+    to: str
+    what: str
+    how: str
+    state: str
+    at: dt.datetime | None
+
+
+@dataclass
+class SheetData:
+    sheet: CaseSheet
+    full: bool
+    person: Person
+    tube: Tube
+    sampled_at: dt.datetime | None
+    pool: Tube | None  # the pooled tube a retest came from
+    household: list[Person] = field(default_factory=list)
+    pool_members: list[Person] = field(default_factory=list)
+    pool_hidden: int = 0  # members of the pool outside the reader's fence
+    zone: str = ""
+    zone_steps: list[ZoneStep] = field(default_factory=list)
+    sent: list[Sent] = field(default_factory=list)
+
+    @property
+    def withdrawn(self) -> bool:
+        return self.sheet.withdrawn_at is not None
+
+
+def _home(household: Household | None) -> str:
+    if household is None:
+        return ""
+    unit = household.unit
+    return " ".join(p for p in (unit.building.name, unit.name, household.room) if p)
+
+
+def _person(who: Any, full: bool, **extra: Any) -> Person:
+    """A resident or a walk-in as the sheet shows them: masked unless revealed."""
+    if who is None:
+        return Person("—", "", "", **extra)
+    if full:
+        return Person(who.name, who.id_number, who.phone, **extra)
+    return Person(mask_name(who.name), mask_document(who.id_number), mask_phone(who.phone), **extra)
+
+
+def _household_of(sheet: CaseSheet) -> Household | None:
+    """The household on the sheet, or, for a walk-in traced since it opened, the one found."""
+    if sheet.household is not None:
+        return sheet.household
+    if sheet.walk_in is not None:
+        return walk_ins.home_of(sheet.walk_in)
+    return None
+
+
+def _retest_state(order: RetestOrder | None) -> str:
+    if order is None:
+        return ""
+    if order.result:
+        return str(order.get_result_display())
+    return str(order.get_status_display())
+
+
+def _pool_members(sheet: CaseSheet, pool: Tube, user: User, full: bool) -> tuple[list[Person], int]:
+    """The other members of the pool the retest came from, those in the user's fence, with
+    their own retest's state; and how many others there are."""
+    others = TubeMember.objects.filter(tube=pool)
+    if sheet.resident_id is not None:
+        others = others.exclude(resident_id=sheet.resident_id)
+    if sheet.walk_in_id is not None:
+        others = others.exclude(walk_in_id=sheet.walk_in_id)
+    total = others.count()
+    shown = list(
+        scoped(user, others)
+        .select_related(
+            "resident", "walk_in", "household__unit__building", "walk_in__household__unit__building"
+        )
+        .order_by("pk")
+    )
+    orders = {
+        o.member_id: o for o in RetestOrder.objects.filter(original_tube=pool, member__in=shown)
+    }
+    people = [
+        _person(
+            m.resident or m.walk_in,
+            full,
+            home=_home(m.household or (walk_ins.home_of(m.walk_in) if m.walk_in else None)),
+            walk_in=m.walk_in_id is not None,
+            result=_retest_state(orders.get(m.pk)),
+            sampled_at=m.added_at,
+        )
+        for m in shown
+    ]
+    return people, total - len(shown)
+
+
+def _zone(sheet: CaseSheet, household: Household | None) -> tuple[str, list[ZoneStep]]:
+    if household is None:
+        return "", []
+    building_id = household.unit.building_id
+    row = CampaignBuilding.objects.filter(campaign_id=sheet.campaign_id, building_id=building_id)
+    zone = row.first() or (
+        CampaignBuilding.objects.filter(building_id=building_id).order_by("-campaign_id").first()
+    )
+    steps = [
+        ZoneStep(
+            c.at,
+            c.get_from_zone_display(),
+            c.get_to_zone_display(),
+            c.get_why_display(),
+            c.tube_code,
+        )
+        for c in ZoneChange.objects.filter(
+            campaign_id=zone.campaign_id if zone else sheet.campaign_id, building_id=building_id
+        ).order_by("at", "pk")
+    ]
+    return (str(zone.get_zone_display()) if zone else ""), steps
+
+
+def _sent(sheet: CaseSheet, household: Household | None, full: bool) -> list[Sent]:
+    """What was sent to whom about this case: filled from ``doorstep.notices`` once it lands."""
+    return []
+
+
+def sheet_data(sheet: CaseSheet, user: User, *, full: bool = False) -> SheetData:
+    """Everything the sheet shows, for ``user`` (the pool's other members are those in their
+    fence), masked unless ``full`` (the caller has checked the capability and audits it)."""
+    sheet = CaseSheet.objects.select_related(
+        "tube__site",
+        "tube__lane",
+        "tube__retest_of__site",
+        "tube__retest_of__lane",
+        "member",
+        "resident",
+        "walk_in",
+        "household__unit__building",
+        "campaign",
+        "community",
+        "handed_by",
+        "acknowledged_by",
+    ).get(pk=sheet.pk)
+    household = _household_of(sheet)
+    who = sheet.resident or sheet.walk_in
+    found = SheetData(
+        sheet=sheet,
+        full=full,
+        person=_person(
+            who,
+            full,
+            home=_home(household),
+            walk_in=sheet.walk_in_id is not None,
+            result=str(Result.POSITIVE.label),
+            sampled_at=sheet.member.added_at,
+        ),
+        tube=sheet.tube,
+        sampled_at=sheet.member.added_at,
+        pool=sheet.tube.retest_of,
+    )
+    if household is not None:
+        members = Resident.objects.filter(household=household, moved_out=False).order_by("pk")
+        if sheet.resident_id is not None:
+            members = members.exclude(pk=sheet.resident_id)
+        found.household = [_person(r, full, home=_home(household)) for r in members]
+    if found.pool is not None:
+        found.pool_members, found.pool_hidden = _pool_members(sheet, found.pool, user, full)
+    found.zone, found.zone_steps = _zone(sheet, household)
+    found.sent = _sent(sheet, household, full)
+    return found
+
+
+def _when(at: dt.datetime | None) -> str:
+    return timezone.localtime(at).strftime("%Y-%m-%d %H:%M") if at else ""
+
+
+def state_label(sheet: CaseSheet) -> str:
+    return {
+        "withdrawn": _("Withdrawn: the result was corrected"),
+        "acknowledged": _("Received"),
+        "handed": _("Handed over, not yet received"),
+        "open": _("Not yet handed over"),
+    }[sheet.state]
+
+
+def rows(data: SheetData) -> list[list[Any]]:
+    """The sheet as rows, for the XLSX (the page and the print view show the same)."""
+    sheet, tube = data.sheet, data.tube
+    drill = ["演练"] if sheet.campaign.is_drill else []  # every row of a drill's sheet says so
+    found: list[list[Any]] = [
+        [_("Case sheet"), f"{sheet.campaign.name} · {tube.code}", *drill],
+        [_("State"), state_label(sheet), *drill],
+        [_("Opened"), _when(sheet.opened_at), *drill],
+    ]
+    if sheet.withdrawn_at:
+        found.append([_("Withdrawn"), _when(sheet.withdrawn_at), *drill])
+    p = data.person
+    found += [
+        [],
+        [_("Person"), p.name, p.document, p.phone, _("walk-in") if p.walk_in else "", *drill],
+        [_("Home"), p.home or _("not traced"), sheet.community.name, *drill],
+        [_("Sampled"), tube.site.name, tube.lane.name, _when(data.sampled_at), tube.code, *drill],
+    ]
+    if data.pool is not None:
+        pool = data.pool
+        found.append(
+            [_("Pool"), pool.site.name, pool.lane.name, _when(pool.sealed_at), pool.code, *drill]
+        )
+    found.append([_("Zone now"), data.zone or "—", *drill])
+    for step in data.zone_steps:
+        found.append(
+            [
+                _("Zone change"),
+                _when(step.at),
+                f"{step.from_zone} → {step.to_zone}",
+                step.why,
+                *drill,
+            ]
+        )
+    found += [[], [_("Household members"), *drill]]
+    for m in data.household:
+        found.append(["", m.name, m.document, m.phone, *drill])
+    if data.pool is not None:
+        found += [[], [_("Other members of the pool"), *drill]]
+        for m in data.pool_members:
+            found.append(["", m.name, m.document, m.phone, m.home, m.result, *drill])
+        if data.pool_hidden:
+            found.append(["", _("%(n)d more outside your area") % {"n": data.pool_hidden}, *drill])
+    found += [[], [_("What was sent to whom"), *drill]]
+    for s in data.sent:
+        found.append(["", s.to, s.what, s.how, s.state, _when(s.at), *drill])
+    found += [
+        [],
+        [
+            _("Handed over to"),
+            sheet.handed_to,
+            sheet.handed_to_phone,
+            _when(sheet.handed_at),
+            *drill,
+        ],
+        [
+            _("Received by"),
+            sheet.acknowledged_name,
+            _when(sheet.acknowledged_at),
+            *drill,
+        ],
+    ]
+    return found
+
+
+def workbook(data: SheetData) -> bytes:
+    book = Workbook()
+    ws = book.active
+    assert ws is not None
+    ws.title = sheet_title(f"流调 {data.tube.code}", "流调")
+    for row in rows(data):
+        ws.append(safe_row(row))
+    for row in ws.iter_rows(min_row=1, max_col=1):
+        for cell in row:
+            cell.font = Font(bold=True)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
