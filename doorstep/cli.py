@@ -18,6 +18,7 @@ ALIASES = {
     "create-token": "create_token",
     "import-results": "import_results",
     "plan-lanes": "plan_lanes",
+    "send-messages": "send_messages",
 }
 
 

@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "doorstep.sampling",
     "doorstep.workforce",
     "doorstep.canvass",
+    "doorstep.notices",
     "doorstep.lab",
     "doorstep.assistance",
     "doorstep.command",
@@ -92,6 +93,7 @@ INSTALLED_APPS = [
     "doorstep.demo",
     "doorstep.simulate",
     "doorstep.ha",
+    "doorstep.smsgw",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -179,6 +181,18 @@ def _private_file(path: Path) -> None:
 # How old a device request's cached look-ups may be (core.ttl): its token, its user's lanes on
 # duty, lanes by code, the round running in a community. 0 turns the caches off.
 CACHE_SECONDS = env_int("DOORSTEP_CACHE_SECONDS", 5)
+
+# Text messages to residents (doorstep.notices): Kannel's sendsms URL with its username and
+# password (http://host:13013/cgi-bin/sendsms?username=...&password=...); empty: messages wait
+# in the outbox and notices become door visits when their time is up. The callback URL is
+# where the gateway reaches Doorstep with delivery reports; the public URL goes in messages as
+# the link to the person's own page (nothing is added when it is empty).
+SMS_URL = env_str("DOORSTEP_SMS_URL", "")
+PUBLIC_URL = env_str("DOORSTEP_PUBLIC_URL", "")
+SMS_CALLBACK_URL = env_str("DOORSTEP_SMS_CALLBACK_URL", PUBLIC_URL or "http://127.0.0.1:8000")
+# `doorstep serve` runs the sender in a thread of each server process (claims keep them from
+# sending a message twice); 0 leaves it to `doorstep send-messages`.
+SMS_SENDER_THREAD = env_bool("DOORSTEP_SMS_SENDER_THREAD", True)
 
 # The counters' fold (sampling.tally) after a scan: in a background thread of each server
 # process (the default of `doorstep serve`), or right away in the request (commands, tests).

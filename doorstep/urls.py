@@ -18,6 +18,7 @@ urlpatterns = [
     path("workforce/", include("doorstep.workforce.urls")),
     path("canvass/", include("doorstep.canvass.urls")),
     path("sampling/", include("doorstep.sampling.urls")),
+    path("notices/", include("doorstep.notices.urls")),
     path("lab/", include("doorstep.lab.urls")),
     path("", include("doorstep.command.urls")),
     path("district/", include("doorstep.district.urls")),

@@ -10,6 +10,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "doorstep.settings")
 application = get_wsgi_application()
 
 # Models can be imported once the application (and so Django) is set up.
+from doorstep.notices import sender  # noqa: E402
 from doorstep.sampling import tally  # noqa: E402
 
 # What a worker's first request would otherwise load: the URLconf with every view it imports,
@@ -22,3 +23,6 @@ for language in ("zh-hans", "en"):
 
 # Moves left by a worker that died before folding them are folded now, not at the next scan.
 tally.fold_soon()
+
+# Text messages go out from a thread of each worker (claims keep two from taking one message).
+sender.start_thread()

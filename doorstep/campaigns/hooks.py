@@ -50,8 +50,9 @@ def opened(campaign: Campaign) -> None:
         opener(campaign)
 
 
-# A zoner is given the round, the buildings whose zone just changed (or that a new round starts
-# with), their new zone and the time.
+# A zoner is given the round, the buildings whose zone just changed (their ZoneChange rows
+# already written, so it can read where each came from) or that a new round starts with,
+# their new zone and the time.
 Zoner = Callable[[int, list[int], str, dt.datetime], object]
 _zoners: list[Zoner] = []
 

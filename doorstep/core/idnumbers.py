@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+import phonenumbers
 from django.utils.translation import gettext as _
 
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -58,6 +59,10 @@ def id_messages() -> dict[str, str]:
         ),
         "phone_characters": _(
             "A mobile number has 11 digits and starts with 1; remove letters and other signs."
+        ),
+        "phone_not_mobile": _(
+            "%(number)s is not a mainland mobile number: no carrier gives out numbers that start "
+            "with %(prefix)s. Check the digits with the person, or leave the phone empty."
         ),
     }
 
@@ -145,4 +150,12 @@ def normalise_phone(raw: str) -> str:
         raise _refuse("phone_characters")
     if len(value) != 11 or not value.startswith("1"):
         raise _refuse("phone_length", count=len(value))
+    # Which prefixes carriers give out for mobiles changes every year or two: that table is
+    # libphonenumber's (kept up to date by Google), not ours.
+    number = phonenumbers.parse(value, "CN")
+    if not phonenumbers.is_valid_number(number) or phonenumbers.number_type(number) not in _MOBILE:
+        raise _refuse("phone_not_mobile", number=value, prefix=value[:3])
     return value
+
+
+_MOBILE = {phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE}

@@ -54,6 +54,10 @@ class Can(StrEnum):
     # A confirmed positive's case sheet (流调): read it and acknowledge receiving it; hand it over.
     VIEW_CASES = "view_cases"
     HAND_OVER_CASES = "hand_over_cases"
+    # Tell residents at their door what a message did not (the door-visit list, its notice).
+    TELL_AT_DOOR = "tell_at_door"
+    # The outbox of text messages: each one's life, and the gateway's answers.
+    VIEW_MESSAGES = "view_messages"
 
 
 _COMMAND = frozenset(
@@ -80,6 +84,8 @@ _COMMAND = frozenset(
         Can.TRACE_WALK_INS,
         Can.VIEW_CASES,
         Can.HAND_OVER_CASES,
+        Can.TELL_AT_DOOR,
+        Can.VIEW_MESSAGES,
     }
 )
 
@@ -106,6 +112,7 @@ CAPABILITIES: dict[str, frozenset[Can]] = {
             Can.ACK_ALERTS,
             Can.TRACE_WALK_INS,
             Can.VIEW_CASES,
+            Can.TELL_AT_DOOR,
         }
     ),
     Role.TEAM_LEADER: frozenset(
@@ -121,9 +128,12 @@ CAPABILITIES: dict[str, frozenset[Can]] = {
             Can.RECORD_OUTCOMES,
             Can.VIEW_SITES,
             Can.VIEW_RETESTS,
+            Can.TELL_AT_DOOR,
         }
     ),
-    Role.CANVASSER: frozenset({Can.VIEW_RESIDENTS, Can.VIEW_CANVASS, Can.RECORD_OUTCOMES}),
+    Role.CANVASSER: frozenset(
+        {Can.VIEW_RESIDENTS, Can.VIEW_CANVASS, Can.RECORD_OUTCOMES, Can.TELL_AT_DOOR}
+    ),
     # A registrar scans codes at a lane; the lane page shows members masked, never a roster.
     Role.REGISTRAR: frozenset({Can.SCAN, Can.VIEW_SITES}),
     # The lab works with tube and box codes only: it never sees a resident.

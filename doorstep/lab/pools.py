@@ -20,6 +20,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from doorstep.core.masking import mask_name
 from doorstep.lab.models import OrderKind, OrderStatus, RetestOrder
+from doorstep.notices.queries import Told, told_of_members
 from doorstep.sampling.models import Result, Tube, TubeMember
 
 # A round with more positive pools than this on one page has other problems; the page says so.
@@ -98,6 +99,17 @@ class Member:
     home: str  # the household on the roster, or the traced one, or "" when none matched
     address: str  # what a walk-in said at the lane
     order: RetestOrder | None
+    told: Told | None = None  # how they were told to stay home (``notices``)
+
+    @property
+    def told_state(self) -> str:
+        """sms or door (told, and how), door-waiting (a door visit is due), waiting (a
+        message is on its way), or none (nobody had to be told: a corrected pool)."""
+        if self.told is None:
+            return "none"
+        if self.told.how:
+            return self.told.how
+        return "door-waiting" if self.told.door_since else "waiting"
 
     @property
     def state(self) -> str:
@@ -179,10 +191,14 @@ def loops(campaign: Any, members: QuerySet[TubeMember] | None = None) -> list[Lo
         ).select_related("household__unit__building", "retest_tube")
     }
     by_pool: dict[int, list[Member]] = defaultdict(list)
-    in_scope = (TubeMember.objects.all() if members is None else members).filter(tube__in=found)
-    for m in in_scope.select_related("resident", "walk_in", "household__unit__building").order_by(
-        "added_at", "id"
-    ):
+    in_scope = list(
+        (TubeMember.objects.all() if members is None else members)
+        .filter(tube__in=found)
+        .select_related("resident", "walk_in", "household__unit__building")
+        .order_by("added_at", "id")
+    )
+    told = told_of_members([m.pk for m in in_scope])
+    for m in in_scope:
         order = orders.get(m.pk)
         person = m.resident or m.walk_in
         by_pool[m.tube_id].append(
@@ -192,6 +208,7 @@ def loops(campaign: Any, members: QuerySet[TubeMember] | None = None) -> list[Lo
                 home=_home(m.household or (order.household if order else None)),
                 address=m.walk_in.address if m.walk_in else "",
                 order=order,
+                told=told.get(m.pk),
             )
         )
     result = [Loop(tube, by_pool[tube.pk]) for tube in found]

@@ -3,9 +3,13 @@ adds its alerts to ``core.alerts``. ``AppConfig.ready`` imports it once, when th
 is ready; as NetBox does with its ``signals.py``.
 """
 
-from doorstep.lab import alerts
+from doorstep.lab import alerts, case_alerts
 from doorstep.lab.actions import retests
+from doorstep.notices import hooks as notices_hooks
 
 # The ingest engine learns who awaits a retest (sampling.hooks).
 retests.register()
 alerts.register()
+case_alerts.register()
+# A pool's loop closes only when every member was told: it is checked again when one is.
+notices_hooks.register_told(retests.loops_told)

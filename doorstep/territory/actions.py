@@ -405,7 +405,7 @@ def _apply(town: Town, rows: list[RosterRow], report: ImportReport) -> None:
     to_create: list[Resident] = []
     to_update: list[Resident] = []
     left: set[int] = set()  # households people moved away from (or out of)
-    fields = ["name", "id_type", "phone", "mobility_impaired", "notes"]
+    fields = ["name", "id_type", "phone", "mobility_impaired", "notes", "language"]
     for r in rows:
         household_id = households[(unit_of(r), r.room)]
         community_id = communities[r.community].pk
@@ -423,6 +423,7 @@ def _apply(town: Town, rows: list[RosterRow], report: ImportReport) -> None:
                     mobility_impaired=r.mobility_impaired,
                     notes=r.notes,
                     moved_out=r.moved_out,
+                    language=r.language,
                 )
             )
             continue

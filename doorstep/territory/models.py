@@ -10,11 +10,26 @@ from doorstep.core import codes, idnumbers
 from doorstep.core.masking import mask_document, mask_name, mask_phone
 
 
+class Language(models.TextChoices):
+    """The languages Doorstep writes to residents in (the codes of ``settings.LANGUAGES``)."""
+
+    CHINESE = "zh-hans", "中文"
+    ENGLISH = "en", "English"
+
+
 class District(models.Model):
     """A district (区) whose command sends cadres between its towns and sees them all."""
 
     name = models.CharField(_("name"), max_length=100)
     is_demo = models.BooleanField(_("demo data"), default=False)
+    # What every text message to a resident of its towns ends with, and the number they call.
+    sms_signature = models.CharField(
+        _("SMS signature"),
+        max_length=20,
+        blank=True,
+        help_text=_("Put in 【】 at the start of every text message, e.g. 西青区疫情防控指挥部."),
+    )
+    hotline = models.CharField(_("hotline"), max_length=20, blank=True)
 
     class Meta:
         verbose_name = _("district")
@@ -38,6 +53,10 @@ class Town(models.Model):
     )
     # Demo towns are built by `doorstep demo`; their people are synthetic and the pages say so.
     is_demo = models.BooleanField(_("demo data"), default=False)
+    # A town's own signature and hotline: a town with no district signs with its own, and a
+    # town's hotline is the one its residents call (the district's when empty).
+    sms_signature = models.CharField(_("SMS signature"), max_length=20, blank=True)
+    hotline = models.CharField(_("hotline"), max_length=20, blank=True)
 
     class Meta:
         verbose_name = _("town")
@@ -46,6 +65,19 @@ class Town(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def message_signature(self) -> str:
+        """What a text message to its residents is signed with: the district's, else its own,
+        else its name."""
+        district = self.district
+        return (district.sms_signature if district else "") or self.sms_signature or self.name
+
+    @property
+    def message_hotline(self) -> str:
+        """The number its residents are told to call: its own, else the district's."""
+        district = self.district
+        return self.hotline or (district.hotline if district else "")
 
 
 class Community(models.Model):
@@ -184,6 +216,10 @@ class Resident(models.Model):
     )
     id_number = models.CharField(_("document number"), max_length=32)
     phone = models.CharField(_("phone"), max_length=11, blank=True)
+    # The language of the messages Doorstep sends them (Chinese unless the roster says 英文).
+    language = models.CharField(
+        _("message language"), max_length=8, choices=Language.choices, default=Language.CHINESE
+    )
     mobility_impaired = models.BooleanField(_("mobility impaired"), default=False)
     moved_out = models.BooleanField(_("moved out"), default=False)
     home_isolation = models.BooleanField(_("in home isolation"), default=False)

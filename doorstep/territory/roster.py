@@ -35,7 +35,21 @@ COLUMNS = (
     Column("moved_out", "已迁出", "moved_out", False, ("迁出", "是否迁出")),
     # The grid (网格) a building belongs to: created where missing, the building assigned.
     Column("grid", "网格", "grid", False, ("网格名称", "所属网格", "网格号")),
+    # The language the resident's messages are written in: empty or 中文 for Chinese.
+    Column("language", "短信语言", "language", False, ("语言", "language")),
 )
+# What the language column may say, and the language each means.
+LANGUAGES = {
+    "": "zh-hans",
+    "中文": "zh-hans",
+    "汉语": "zh-hans",
+    "zh": "zh-hans",
+    "chinese": "zh-hans",
+    "英文": "en",
+    "英语": "en",
+    "en": "en",
+    "english": "en",
+}
 BY_KEY = {c.key: c for c in COLUMNS}
 
 DOCUMENT_TYPES = {
@@ -74,6 +88,7 @@ class RosterRow:
     notes: str
     moved_out: bool = False
     grid: str = ""
+    language: str = "zh-hans"
 
 
 @dataclass
@@ -184,6 +199,9 @@ def _parse_row(
     flag = values["mobility_impaired"].lower()
     if flag not in YES and flag not in NO:
         fail("mobility_impaired", values["mobility_impaired"], _("write 是 or 否 (yes or no)."))
+    language = LANGUAGES.get(values["language"].strip().lower())
+    if language is None:
+        fail("language", values["language"], _("write 中文 or 英文 (or leave it empty for 中文)."))
     gone = values["moved_out"].lower()
     if gone not in YES and gone not in NO:
         fail("moved_out", values["moved_out"], _("write 是 or 否 (yes or no)."))
@@ -217,6 +235,7 @@ def _parse_row(
         notes=values["notes"],
         moved_out=gone in YES,
         grid=values["grid"],
+        language=language or "zh-hans",
     )
 
 

@@ -42,6 +42,9 @@ GRID_PATHS = {
     # A walk-in is in a grid once a worker has found their household; until then they are the
     # whole community's to find (a worker held to grids sees none of them).
     "sampling.WalkIn": "household__unit__building__grid",
+    # A notice or message of a walk-in not traced yet is the community's, as the walk-in is.
+    "notices.Notice": "household__unit__building__grid",
+    "notices.Message": "household__unit__building__grid",
 }
 
 

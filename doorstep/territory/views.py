@@ -194,7 +194,12 @@ def resident_detail(request: AuthedRequest, resident_id: int) -> HttpResponse:
     return render(
         request,
         "territory/resident_detail.html",
-        {"resident": resident, "can_reveal": request.user.can(Can.REVEAL_PERSONAL)},
+        {
+            "resident": resident,
+            "can_reveal": request.user.can(Can.REVEAL_PERSONAL),
+            # The resident's timeline this round (lab:timeline) shows results: who sees retests.
+            "can_see_results": request.user.can(Can.VIEW_RETESTS),
+        },
     )
 
 

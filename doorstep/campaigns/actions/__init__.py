@@ -220,8 +220,7 @@ def _rezone(
     CampaignBuilding.objects.filter(pk__in=[r.pk for r in rows]).update(
         zone=zone, pool_rule=pool_rule
     )
-    hooks.zoned(campaign.pk, [r.building_id for r in rows if r.zone != zone], zone, at)
-    return ZoneChange.objects.bulk_create(
+    changes = ZoneChange.objects.bulk_create(
         [
             ZoneChange(
                 campaign=campaign,
@@ -240,6 +239,9 @@ def _rezone(
         ],
         batch_size=2000,
     )
+    # After the history is written: a zoner may read where a building came from.
+    hooks.zoned(campaign.pk, [c.building_id for c in changes], zone, at)
+    return changes
 
 
 @transaction.atomic

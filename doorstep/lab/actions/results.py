@@ -24,6 +24,7 @@ from doorstep.core.moments import parse_moment
 from doorstep.lab import cases
 from doorstep.lab.actions import retests
 from doorstep.lab.models import OrderKind, ResultEntry
+from doorstep.notices import actions as telling
 from doorstep.sampling import tally, walk_ins
 from doorstep.sampling.models import Result, Tube, TubeMember, TubeStatus
 from doorstep.territory.scoping import town_ids
@@ -216,12 +217,15 @@ def _apply(user: User | None, parsed: dict[str, Any], now: dt.datetime) -> str:
     Tube.objects.filter(pk=tube.pk).update(result=result, resulted_at=now)
     tally.bump(tube.campaign_id, tally.places_of_tube(tube), **deltas)
     if before and before != Result.NEGATIVE:
+        # Nobody is still to be told what the corrected result no longer says.
+        telling.withdraw(tube, now)
         retests.cancel_retests(tube, now)
     if tube.retest_of_id is not None or tube.capacity == 1:
         retests.result_retests(tube, result, now)
     if not pooled and result == Result.POSITIVE:
         zoning.positive_found(tube.campaign_id, _buildings_of(tube), tube.code, now)
         cases.open_for(tube, now)
+        retests.tell_household(tube, now)
     elif not pooled and before == Result.POSITIVE:
         zoning.positive_withdrawn(tube.code, now)
         cases.withdraw(tube, now)

@@ -15,6 +15,9 @@ from doorstep.campaigns.models import CampaignBuilding, Zone
 from doorstep.campaigns.queries import rounds_together
 from doorstep.core import sql
 from doorstep.lab.models import OrderKind, OrderStatus, RetestOrder, Route
+from doorstep.notices import actions as telling
+from doorstep.notices import queries as told
+from doorstep.notices.models import Kind
 from doorstep.sampling import home, hooks, tally, walk_ins
 from doorstep.sampling.models import Result, Tube, TubeMember, WalkIn
 from doorstep.territory.models import Household
@@ -158,6 +161,7 @@ def order_retests(tube: Tube, kind: str, at: dt.datetime) -> int:
             )
         )
     RetestOrder.objects.bulk_create(orders)
+    _tell(tube, kind, orders, homes, at)
     home.need_retests(
         [
             home.DoorRetest(o.pk, o.campaign_id, homes[o.member_id], o.resident_id, o.walk_in_id)  # type: ignore[arg-type]
@@ -178,6 +182,72 @@ def order_retests(tube: Tube, kind: str, at: dt.datetime) -> int:
             retests_open=n,
         )
     return len(orders)
+
+
+def _tell(
+    tube: Tube,
+    kind: str,
+    orders: Sequence[RetestOrder],
+    homes: dict[int, Household | None],
+    at: dt.datetime,
+) -> None:
+    """Each member ordered is told, in this transaction: stay home for the retest (a positive
+    pool) or come back (an invalid tube); by text message, else at their door."""
+    what = Kind.POOL_POSITIVE if kind == OrderKind.POSITIVE_POOL else Kind.INVALID
+    by_round: dict[int, list[telling.Person]] = {}
+    for o in orders:
+        household = homes[o.member_id]
+        by_round.setdefault(o.campaign_id, []).append(
+            telling.Person(
+                community_id=o.community_id,
+                resident_id=o.resident_id,
+                walk_in_id=o.walk_in_id,
+                household_id=household.pk if household else None,
+                member_id=o.member_id,
+                at_door=o.route == Route.DOOR_TO_DOOR,
+            )
+        )
+    for campaign_id, people in by_round.items():
+        telling.tell(campaign_id, what, tube, people, at, place=tube.site.name)
+
+
+def tell_household(tube: Tube, at: dt.datetime) -> None:
+    """A person found positive (a single tube, a retest): everyone of their household is told
+    to stay home, in this transaction."""
+    people = []
+    for m in TubeMember.objects.filter(tube=tube).select_related("walk_in__household"):
+        household = m.household or (walk_ins.home_of(m.walk_in) if m.walk_in else None)
+        if m.walk_in_id is not None:
+            people.append(
+                telling.Person(
+                    community_id=m.community_id,
+                    walk_in_id=m.walk_in_id,
+                    household_id=household.pk if household else None,
+                    member_id=m.pk,
+                )
+            )
+        if household is None:
+            continue
+        for resident_id, community_id in household.residents.filter(moved_out=False).values_list(
+            "pk", "community_id"
+        ):
+            people.append(
+                telling.Person(
+                    community_id=community_id,
+                    resident_id=resident_id,
+                    household_id=household.pk,
+                    member_id=m.pk if resident_id == m.resident_id else None,
+                )
+            )
+    telling.tell(tube.campaign_id, Kind.HOUSEHOLD_POSITIVE, tube, people, at)
+
+
+def loops_told(tube_ids: Sequence[int] | Any, at: dt.datetime) -> None:
+    """A ``notices`` told listener: a pool whose last member was just told may close now."""
+    for original in Tube.objects.filter(
+        pk__in=list(tube_ids), retest_orders__isnull=False
+    ).distinct():
+        close_loop_if_done(original, at)
 
 
 def cancel_retests(tube: Tube, at: dt.datetime) -> int:
@@ -214,6 +284,20 @@ def result_retests(tube: Tube, result: str, at: dt.datetime) -> None:
         RetestOrder.objects.filter(pk=order.pk).update(
             status=OrderStatus.RESULTED, result=result, closed_at=at
         )
+        if result == Result.NEGATIVE and order.status != OrderStatus.RESULTED:
+            telling.inform(
+                order.campaign_id,
+                Kind.RETEST_NEGATIVE,
+                [
+                    telling.Person(
+                        community_id=order.community_id,
+                        resident_id=order.resident_id,
+                        walk_in_id=order.walk_in_id,
+                        household_id=order.household_id,
+                    )
+                ],
+                at,
+            )
         if order.status != OrderStatus.RESULTED:
             tally.bump(
                 tube.campaign_id,
@@ -229,7 +313,9 @@ def result_retests(tube: Tube, result: str, at: dt.datetime) -> None:
 
 
 def close_loop_if_done(original: Tube, at: dt.datetime) -> None:
+    """A pool's loop closes when every member has a single-tube result and every member was
+    told (``notices``): never "closed" with someone who does not know to stay home."""
     still_open = RetestOrder.objects.filter(
         original_tube=original, status__in=[OrderStatus.OPEN, OrderStatus.SAMPLED]
-    ).exists()
+    ).exists() or bool(told.untold_causes([original.pk]))
     Tube.objects.filter(pk=original.pk).update(retest_closed_at=None if still_open else at)

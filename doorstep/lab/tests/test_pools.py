@@ -8,9 +8,12 @@ import re
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from doorstep.lab.models import RetestOrder
 from doorstep.lab.pools import LoopCounts, loop_counts, loops
+from doorstep.notices import actions as telling
+from doorstep.notices.models import Message
 from doorstep.sampling.models import Tube
 from doorstep.territory.queries import trace_address
 from doorstep.testing import client_for, make_building, make_household, valid_id
@@ -118,6 +121,11 @@ def test_a_positive_pool_traces_every_member_and_closes_when_every_retest_is_res
     page = client.get(reverse("lab:pools", args=[campaign.pk])).content.decode()
     assert "5 retests ordered, 5 sampled, 0 resulted · 5 to stay home" in page
     post(lane_world, *[{"tube": t.code, "result": "negative"} for t in retests])
+    pool.refresh_from_db()
+    # Every retest is resulted, but nobody is known to have been told: the loop stays open.
+    assert pool.retest_closed_at is None
+    for message in Message.objects.filter(notice__cause_tube=pool):
+        telling.delivery_report(message, telling.DLR_DELIVERED, "", timezone.now())
     pool.refresh_from_db()
     assert pool.retest_closed_at is not None
     assert loop_counts(campaign) == LoopCounts(open=0, closed=1)

@@ -10,6 +10,8 @@ from django.utils import timezone
 from doorstep.core import alerts
 from doorstep.lab.actions import results
 from doorstep.lab.models import OrderStatus, ResultEntry, RetestOrder
+from doorstep.notices import actions as telling
+from doorstep.notices.models import Message
 from doorstep.sampling.models import Scope, Tally, Tube
 from doorstep.testing.lanes import post, sealed_tube, to_the_lab
 
@@ -54,6 +56,8 @@ def test_the_retest_loop_closes_when_every_member_has_a_single_tube_result(lane_
     assert set(RetestOrder.objects.values_list("status", flat=True)) == {OrderStatus.SAMPLED}
     post(lane_world, {"tube": first.code, "result": "negative"})
     assert Tube.objects.get(pk=pool.pk).retest_closed_at is None
+    for message in Message.objects.filter(notice__cause_tube=pool):  # both were told
+        telling.delivery_report(message, telling.DLR_DELIVERED, "", timezone.now())
     post(lane_world, {"tube": second.code, "result": "positive"})
     assert Tube.objects.get(pk=pool.pk).retest_closed_at is not None
     assert sorted(RetestOrder.objects.values_list("result", flat=True)) == ["negative", "positive"]

@@ -1,0 +1,148 @@
+"""The sender: takes messages due from the outbox, hands each to the gateway once, and turns
+notices not told in time into door visits.
+
+Several senders may run at once (a thread in each ``doorstep serve`` process, and
+``doorstep send-messages``): each takes its messages with a claim, one conditional UPDATE
+(``FOR UPDATE SKIP LOCKED`` on PostgreSQL), so no message is taken by two. A message taken
+and never answered (the sender died in between) is not sent again: after ``STUCK`` it is
+*unknown*, and its notice goes to the door at its due time. A gateway that is down leaves
+messages queued, tried again with a growing wait (``backoff``), so nothing is lost.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+import uuid
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import close_old_connections, connection, transaction
+from django.db.models import F
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
+
+from doorstep.notices import actions, gateway
+from doorstep.notices.models import Message, MessageState
+
+log = logging.getLogger("doorstep.notices")
+
+BATCH = 50
+# A message held this long by a sender that never said how it went: its sender died.
+STUCK = dt.timedelta(minutes=2)
+FIRST_WAIT, LONGEST_WAIT = dt.timedelta(seconds=5), dt.timedelta(minutes=2)
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    """The wait before the next try after ``attempts`` tries: 5 s, 10 s, 20 s... up to 2 min,
+    so a gateway back from an outage is tried within 2 minutes."""
+    return min(FIRST_WAIT * 2 ** max(attempts - 1, 0), LONGEST_WAIT)
+
+
+def signature(message_id: int) -> str:
+    """What the delivery-report URL of a message carries to prove the gateway sent it."""
+    return salted_hmac("doorstep.notices.dlr", str(message_id)).hexdigest()[:32]
+
+
+def signature_ok(message_id: int, given: str) -> bool:
+    return constant_time_compare(signature(message_id), given)
+
+
+def dlr_url(message_id: int) -> str:
+    """The URL Kannel calls with each delivery report (``%d``: its type, ``%A``: its text)."""
+    path = reverse("notices:dlr", args=[message_id, signature(message_id)])
+    return settings.SMS_CALLBACK_URL.rstrip("/") + path + "?type=%d&reply=%A"
+
+
+def _claim(now: dt.datetime, limit: int) -> list[Message]:
+    token = uuid.uuid4()
+    with transaction.atomic():
+        due = Message.objects.filter(state=MessageState.QUEUED, next_try_at__lte=now)
+        if connection.vendor == "postgresql":
+            due = due.select_for_update(skip_locked=True)
+        ids = list(due.order_by("next_try_at", "pk").values_list("pk", flat=True)[:limit])
+        Message.objects.filter(pk__in=ids, state=MessageState.QUEUED).update(
+            state=MessageState.SENDING, claim=token, sending_at=now, attempts=F("attempts") + 1
+        )
+    return list(Message.objects.filter(claim=token).order_by("pk"))
+
+
+def _unstick(now: dt.datetime) -> int:
+    with transaction.atomic():
+        return Message.objects.filter(
+            state=MessageState.SENDING, sending_at__lte=now - STUCK
+        ).update(state=MessageState.UNKNOWN, claim=None, last_reply="sender stopped mid-way")
+
+
+@dataclass
+class Report:
+    accepted: int = 0
+    refused: int = 0
+    retry: int = 0
+    unknown: int = 0
+    to_door: int = 0
+    replies: list[str] = field(default_factory=list)
+
+    @property
+    def handled(self) -> int:
+        return self.accepted + self.refused + self.retry + self.unknown
+
+
+def send_due(now: dt.datetime | None = None, limit: int = BATCH, url: str | None = None) -> Report:
+    """One pass: messages due, handed to the gateway one by one; then the notices past due.
+    With no gateway configured, messages wait and only the sweep runs."""
+    simulated = now is not None
+    now = now or timezone.now()
+    url = settings.SMS_URL if url is None else url
+    report = Report()
+    _unstick(now)
+    if url:
+        for message in _claim(now, limit):
+            answer = gateway.send(url, message.phone, message.text, dlr_url(message.pk))
+            at = now if simulated else timezone.now()
+            if answer.outcome == gateway.ACCEPTED:
+                actions.accepted(message.pk, answer.reply, at)
+                report.accepted += 1
+            elif answer.outcome == gateway.REFUSED:
+                log.warning("gateway refused message %s: %s", message.pk, answer.reply)
+                actions.refused(message.pk, answer.reply, at)
+                report.refused += 1
+            elif answer.outcome == gateway.UNAVAILABLE:
+                actions.retry(message.pk, answer.reply, at, backoff(message.attempts))
+                report.retry += 1
+            else:
+                log.warning("no answer from the gateway for message %s: %s", message.pk, answer)
+                actions.unknown(message.pk, answer.reply, at)
+                report.unknown += 1
+            report.replies.append(answer.reply)
+    report.to_door = actions.escalate_due(now)
+    return report
+
+
+def run(stop: threading.Event, interval: float = 1.0) -> None:
+    """Send until ``stop`` is set: a pass, then a pause unless the pass was full."""
+    while not stop.is_set():
+        try:
+            report = send_due()
+        except Exception:  # a sender must outlive one bad pass
+            log.exception("sending messages failed; trying again")
+            report = Report()
+        finally:
+            close_old_connections()
+        if report.handled < BATCH:
+            stop.wait(interval)
+
+
+_thread: threading.Thread | None = None
+
+
+def start_thread() -> None:
+    """The sender in a background thread of this process (``doorstep serve``), once."""
+    global _thread
+    if _thread is None and settings.SMS_SENDER_THREAD:
+        _thread = threading.Thread(
+            target=run, args=(threading.Event(),), name="doorstep-sms", daemon=True
+        )
+        _thread.start()

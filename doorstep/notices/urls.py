@@ -1,0 +1,12 @@
+from django.urls import path
+
+from doorstep.notices import views
+
+app_name = "notices"
+urlpatterns = [
+    path("doors/", views.doors, name="doors"),
+    path("doors/told/", views.told, name="told"),
+    path("doors/print/", views.print_notices, name="print"),
+    path("messages/", views.outbox, name="outbox"),
+    path("dlr/<int:message_id>/<str:token>/", views.delivery_report, name="dlr"),
+]

@@ -1,0 +1,124 @@
+"""Pages of telling: the door visits of a community and the notice to leave there, the
+outbox for the commander, and the gateway's delivery reports."""
+
+from __future__ import annotations
+
+import logging
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from doorstep.core.http import AuthedRequest, require
+from doorstep.core.roles import Can
+from doorstep.notices import actions, queries, sender
+from doorstep.notices.models import Message, MessageState, Notice
+from doorstep.territory.models import Household
+from doorstep.territory.scoping import scoped
+
+log = logging.getLogger("doorstep.notices")
+
+
+def _notices(request: AuthedRequest) -> QuerySet[Notice]:
+    require(request.user, Can.TELL_AT_DOOR)
+    return scoped(request.user, Notice.objects.all())
+
+
+@require_GET
+@login_required
+def doors(request: AuthedRequest) -> HttpResponse:
+    buildings, unplaced = queries.door_visits(_notices(request))
+    return render(
+        request,
+        "notices/doors.html",
+        {"buildings": buildings, "unplaced": unplaced, "limit": queries.DOORS_SHOWN},
+    )
+
+
+@require_POST
+@login_required
+def told(request: AuthedRequest) -> HttpResponse:
+    """Told at the door: the notices of one household (or those ticked)."""
+    ids = [int(v) for v in request.POST.getlist("notice") if v.isdigit()]
+    found = _notices(request).filter(pk__in=ids)
+    n = actions.knocked(request.user, found, timezone.now())
+    if n:
+        messages.success(
+            request,
+            ngettext("%(n)d person marked as told.", "%(n)d people marked as told.", n) % {"n": n},
+        )
+    else:
+        messages.error(request, _("Nobody was marked: they were already told, or not yours."))
+    return redirect("notices:doors")
+
+
+@require_GET
+@login_required
+def print_notices(request: AuthedRequest) -> HttpResponse:
+    """《告居民书》 for each household waiting for a visit (or one building's): what to do, and
+    the hotline. It names the door, never a person."""
+    notices = _notices(request)
+    building = request.GET.get("building", "")
+    buildings, _unplaced = queries.door_visits(notices)
+    if building.isdigit():
+        buildings = [b for b in buildings if b.building_id == int(building)]
+    towns = {
+        h.pk: h.unit.building.community.town
+        for h in Household.objects.filter(
+            pk__in=[d.household_id for b in buildings for d in b.doors]
+        ).select_related("unit__building__community__town__district")
+    }
+    sheets = [
+        (b, d, towns[d.household_id], sorted({n.kind for n in d.notices}))
+        for b in buildings
+        for d in b.doors
+    ]
+    return render(request, "notices/print.html", {"sheets": sheets})
+
+
+@require_GET
+@login_required
+def outbox(request: AuthedRequest) -> HttpResponse:
+    require(request.user, Can.VIEW_MESSAGES)
+    found = scoped(request.user, Message.objects.all())
+    shown = list(found.select_related("campaign", "community").order_by("-queued_at", "-pk")[:200])
+    return render(
+        request,
+        "notices/outbox.html",
+        {
+            "messages_shown": shown,
+            "counts": [
+                (state, MessageState(state).label, n)
+                for state, n in sorted(queries.by_state(found).items())
+            ],
+        },
+    )
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def delivery_report(request: HttpRequest, message_id: int, token: str) -> HttpResponse:
+    """Kannel's call with a delivery report. The URL carries a signature only Doorstep can
+    make, so a report for an unknown message or with a wrong signature is refused and logged,
+    and changes nothing."""
+    params = request.GET if request.method == "GET" else request.POST
+    if not sender.signature_ok(message_id, token):
+        log.warning("delivery report refused: bad signature for message %s", message_id)
+        return HttpResponse("bad signature\n", status=403, content_type="text/plain")
+    message = Message.objects.filter(pk=message_id).first()
+    if message is None:
+        log.warning("delivery report refused: no message %s", message_id)
+        return HttpResponse("unknown message\n", status=404, content_type="text/plain")
+    raw = params.get("type", "")
+    if not raw.isdigit():
+        log.warning("delivery report refused: type %r for message %s", raw[:20], message_id)
+        return HttpResponse("type must be a number\n", status=400, content_type="text/plain")
+    actions.delivery_report(message, int(raw), params.get("reply", ""), timezone.now())
+    return HttpResponse("ok\n", content_type="text/plain")
