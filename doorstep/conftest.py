@@ -16,6 +16,7 @@ from doorstep.core import chromium
 from doorstep.core.models import User
 from doorstep.core.roles import Role
 from doorstep.sampling import tally
+from doorstep.smsgw.testing import kannel  # noqa: F401
 from doorstep.territory.models import Community, Resident
 from doorstep.testing import (
     make_building,

@@ -19,8 +19,8 @@ ROOT = Path(__file__).resolve().parent.parent
 APPS = [a.split(".", 1)[1] for a in settings.INSTALLED_APPS if a.startswith("doorstep.")]
 # Not apps: libraries below every app, which import nothing of the project's apps.
 LIBRARIES = {"planning"}
-# Imports nothing of the apps either, and only its own command sits among them.
-SEALED = {"ha", "planning"}
+# Import nothing of the apps either, and only their own commands sit among them.
+SEALED = {"ha", "planning", "smsgw"}
 # The demo fills every app and nothing imports it but the simulator (it borrows the town); the
 # test kit is for the tests alone.
 ONLY_IMPORTED_BY = {"demo": {"simulate"}, "testing": {"tests"}}
