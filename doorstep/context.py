@@ -33,6 +33,10 @@ def nav_items(user) -> list[dict[str, str]]:  # type: ignore[no-untyped-def]
         items.append({"url": reverse("lab:index"), "label": _("Lab")})
     if user.can(Can.VIEW_RETESTS):
         items.append({"url": reverse("lab:retests"), "label": _("Retests")})
+    if user.can(Can.TELL_AT_DOOR):
+        items.append({"url": reverse("notices:doors"), "label": _("Tell at the door")})
+    if user.can(Can.VIEW_MESSAGES):
+        items.append({"url": reverse("notices:outbox"), "label": _("Text messages")})
     if user.can(Can.VIEW_NEEDS):
         items.append({"url": reverse("assistance:index"), "label": _("Special needs")})
     if user.can(Can.VIEW_WORKFORCE):

@@ -22,6 +22,7 @@ from doorstep.core.models import User
 from doorstep.notices import hooks, words
 from doorstep.notices.models import (
     MUST_TELL,
+    SETTLED,
     DoorReason,
     Kind,
     Message,
@@ -206,9 +207,11 @@ def _to_door(notices: QuerySet[Notice], reason: str, at: dt.datetime) -> int:
 
 @transaction.atomic
 def accepted(message_id: int, reply: str, at: dt.datetime) -> None:
-    """The gateway took the message (sendsms answered 2xx)."""
+    """The gateway took the message (sendsms answered 2xx). Its delivery report may have come
+    first (Kannel sends it as soon as the carrier answers): that state stays."""
+    Message.objects.filter(pk=message_id, accepted_at=None).update(accepted_at=at, claim=None)
     Message.objects.filter(pk=message_id, state=MessageState.SENDING).update(
-        state=MessageState.ACCEPTED, accepted_at=at, last_reply=reply[:200], claim=None
+        state=MessageState.ACCEPTED, last_reply=reply[:200]
     )
 
 
@@ -261,7 +264,8 @@ def delivery_report(message: Message, dlr_type: int, reply: str, at: dt.datetime
         Message.objects.filter(pk=message.pk).filter(unsettled).update(
             state=MessageState.ACCEPTED, claim=None
         )
-    Message.objects.filter(pk=message.pk).exclude(state=MessageState.DELIVERED).update(**fields)
+    # A settled message stays as it settled (Kannel may report a refusal it already answered).
+    Message.objects.filter(pk=message.pk).exclude(state__in=SETTLED).update(**fields)
     if message.notice_id is None:
         return
     if dlr_type == DLR_DELIVERED:

@@ -46,7 +46,11 @@ def doors(request: AuthedRequest) -> HttpResponse:
 @login_required
 def told(request: AuthedRequest) -> HttpResponse:
     """Told at the door: the notices of one household (or those ticked)."""
-    ids = [int(v) for v in request.POST.getlist("notice") if v.isdigit()]
+    ids = [
+        int(v)
+        for v in request.POST.getlist("notice")[:500]
+        if v.isascii() and v.isdigit() and len(v) < 19
+    ]
     found = _notices(request).filter(pk__in=ids)
     n = actions.knocked(request.user, found, timezone.now())
     if n:
@@ -67,7 +71,7 @@ def print_notices(request: AuthedRequest) -> HttpResponse:
     notices = _notices(request)
     building = request.GET.get("building", "")
     buildings, _unplaced = queries.door_visits(notices)
-    if building.isdigit():
+    if building.isascii() and building.isdigit() and len(building) < 19:
         buildings = [b for b in buildings if b.building_id == int(building)]
     towns = {
         h.pk: h.unit.building.community.town
@@ -117,7 +121,7 @@ def delivery_report(request: HttpRequest, message_id: int, token: str) -> HttpRe
         log.warning("delivery report refused: no message %s", message_id)
         return HttpResponse("unknown message\n", status=404, content_type="text/plain")
     raw = params.get("type", "")
-    if not raw.isdigit():
+    if not (raw.isascii() and raw.isdigit() and len(raw) < 4):
         log.warning("delivery report refused: type %r for message %s", raw[:20], message_id)
         return HttpResponse("type must be a number\n", status=400, content_type="text/plain")
     actions.delivery_report(message, int(raw), params.get("reply", ""), timezone.now())

@@ -24,6 +24,8 @@ from doorstep.campaigns.actions import create_campaign, start_round
 from doorstep.campaigns.actions.district import start_district_round
 from doorstep.canvass.models import BuildingTask
 from doorstep.core.roles import Role
+from doorstep.notices import sender
+from doorstep.notices.models import Message
 from doorstep.sampling import home, ingest
 from doorstep.sampling.models import HomeTask, WalkIn
 from doorstep.territory.models import Town
@@ -172,6 +174,11 @@ CASES += [
     Case("sampling:home_release", "post", "registrar", "worker", True, "get"),
     Case("sampling:home_close", "post", "registrar", "worker", True, "get"),
     Case("sampling:walk_ins", "get", "worker", "registrar", False, "post"),
+    Case("notices:doors", "get", "canvasser", "registrar", False, "post"),
+    Case("notices:told", "post", "worker", "registrar", False, "get"),
+    Case("notices:print", "get", "leader", "lab", False, "post"),
+    Case("notices:outbox", "get", "commander", "worker", False, "post"),
+    Case("notices:dlr", "get", "canvasser", None, False, "put", (("type", "1"),)),
     Case("sampling:walk_in_trace", "post", "worker", "registrar", True, "get", (("address", "x"),)),
     Case("command:status", "get", "canvasser", None, False, "post"),
     Case("command:me", "get", "canvasser", None, False, "put"),
@@ -216,6 +223,8 @@ CASES += [
     Case("lab:tube", "get", "lab", "registrar", True, "put"),
     Case("lab:retests", "get", "worker", "registrar", False, "post"),
     Case("lab:pools", "get", "worker", "lab", True, "post"),
+    Case("lab:late", "get", "worker", "lab", True, "post"),
+    Case("lab:timeline", "get", "worker", "canvasser", True, "post"),
     Case("simulate:pace", "get", "commander", "canvasser", True, "post"),
     Case("simulate:review", "get", "commander", "canvasser", True, "post"),
     Case("simulate:feeder", "get", "commander", "registrar", True, "post"),
@@ -229,6 +238,7 @@ TOWN_SCOPED = (
     "canvass:feed",
     "command:",
     "lab:pools",
+    "lab:late",
     "simulate:",
 )
 
@@ -374,6 +384,17 @@ def _drill(town: Town) -> dict[str, int]:
 def _url(case: Case, world: dict) -> str:
     kwargs = {}
     name = case.name.split(":")[-1]
+    if case.name == "notices:dlr":
+        # The gateway's call carries the message's signature, not a session.
+        message = Message.objects.create(
+            community_id=world["community"],
+            kind="home_visit",
+            phone="13812341234",
+            text="x",
+            queued_at=timezone.now(),
+            next_try_at=timezone.now(),
+        )
+        return reverse(case.name, args=[message.pk, sender.signature(message.pk)])
     if case.name.startswith("district:"):
         return reverse(case.name, kwargs={"panel": "towns"} if name == "panel" else {})
     if case.name in {"territory:community", "territory:community_export"}:
@@ -422,6 +443,8 @@ def _url(case: Case, world: dict) -> str:
         kwargs = {"home_task_id": world["home_task"]}
     elif case.name == "lab:tube":
         kwargs = {"code": "2112250001"}
+    elif case.name == "lab:timeline":
+        kwargs = {"resident_id": world["resident"]}
     elif case.name in {
         "command:dashboard",
         "command:report",
@@ -432,6 +455,7 @@ def _url(case: Case, world: dict) -> str:
         "command:zones_lift",
         "command:zones_confirm",
         "lab:pools",
+        "lab:late",
     }:
         kwargs = {"campaign_id": world["campaign"]}
     elif case.name.startswith("assistance:") and case.name not in {
@@ -531,6 +555,8 @@ PUBLIC = {
     "command:status",
     "command:me",
     "assistance:ask",
+    # Kannel's delivery reports: signed per message instead (doorstep/notices/tests).
+    "notices:dlr",
 }
 
 
