@@ -308,3 +308,30 @@ def test_a_tower_is_as_tall_as_its_highest_room_and_has_a_lift():
     Building.objects.filter(pk=walkup.pk).update(floors=7)
     assert import_roster("中北镇", xlsx_bytes(rows)).ok
     assert Building.objects.get(pk=walkup.pk).floors == 7
+
+
+def test_a_phone_no_carrier_gives_out_is_refused_with_its_row():
+    """11 digits starting with 1 is not enough: 154 and 140 are no carrier's mobile prefixes
+    (libphonenumber's table, not ours)."""
+    rows = [row(0), row(1, 手机号="15412345678"), row(2, 手机号="14012345678")]
+    errors = _only_error(import_roster("中北镇", csv_bytes(rows)))
+    assert [(e.row, e.column) for e in errors] == [(3, "手机号"), (4, "手机号")]
+    assert "not a mainland mobile number" in errors[0].message
+    assert "154" in errors[0].message
+
+
+def test_the_language_of_a_residents_messages_comes_from_the_roster():
+    header = [*HEADER, "短信语言"]
+    rows = [[*row(0), ""], [*row(1), "英文"], [*row(2), "English"]]
+    report = import_roster("中北镇", csv_bytes(rows, header=header))
+    assert report.ok, report.errors
+    assert dict(Resident.objects.values_list("name", "language")) == {
+        "居民0": "zh-hans",
+        "居民1": "en",
+        "居民2": "en",
+    }
+    Resident.objects.all().delete()
+    report = import_roster("中北镇", csv_bytes([*rows, [*row(3), "法语"]], header=header))
+    assert not report.ok
+    assert [(e.row, e.column) for e in report.errors] == [(5, "短信语言")]
+    assert "中文 or 英文" in report.errors[0].message
