@@ -31,7 +31,7 @@ from doorstep.notices.models import (
     ToldHow,
 )
 from doorstep.sampling.models import HomeReason, HomeStop, Tube, WalkIn
-from doorstep.territory.models import Building, Household, Resident, Town
+from doorstep.territory.models import Building, District, Household, Resident, Town
 
 
 @dataclass(frozen=True)
@@ -289,6 +289,11 @@ def escalate_due(now: dt.datetime) -> int:
 def knocked(user: User, notices: QuerySet[Notice], at: dt.datetime) -> int:
     """Someone knocked and told them (``notices`` already scoped to the user)."""
     return _told(list(notices.values_list("pk", flat=True)), ToldHow.DOOR, at, by=user)
+
+
+def set_signature(place: District | Town, signature: str, hotline: str) -> None:
+    """A district's or a town's signature and hotline, for the messages queued from now on."""
+    type(place).objects.filter(pk=place.pk).update(sms_signature=signature, hotline=hotline)
 
 
 # Zones ------------------------------------------------------------------------------------------

@@ -8,5 +8,6 @@ urlpatterns = [
     path("doors/told/", views.told, name="told"),
     path("doors/print/", views.print_notices, name="print"),
     path("messages/", views.outbox, name="outbox"),
+    path("signature/", views.signature, name="signature"),
     path("dlr/<int:message_id>/<str:token>/", views.delivery_report, name="dlr"),
 ]

@@ -8,7 +8,7 @@ import logging
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,10 +17,11 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from doorstep.core.http import AuthedRequest, require
-from doorstep.core.roles import Can
-from doorstep.notices import actions, queries, sender
-from doorstep.notices.models import Message, MessageState, Notice
-from doorstep.territory.models import Household
+from doorstep.core.roles import Can, Role
+from doorstep.notices import actions, queries, sender, words
+from doorstep.notices.forms import SignatureForm
+from doorstep.notices.models import Kind, Message, MessageState, Notice
+from doorstep.territory.models import District, Household, Town
 from doorstep.territory.scoping import scoped
 
 log = logging.getLogger("doorstep.notices")
@@ -103,6 +104,47 @@ def outbox(request: AuthedRequest) -> HttpResponse:
                 for state, n in sorted(queries.by_state(found).items())
             ],
         },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def signature(request: AuthedRequest) -> HttpResponse:
+    """What every message is signed with and the hotline it gives: a district commander sets
+    the district's (its towns sign with it), a town commander the town's."""
+    require(request.user, Can.VIEW_MESSAGES)
+    user = request.user
+    place: District | Town | None = (
+        user.district if user.role == Role.DISTRICT_COMMANDER else user.town
+    )
+    if place is None:
+        raise Http404("no town or district")
+    form = SignatureForm(
+        request.POST or None,
+        initial={"sms_signature": place.sms_signature, "hotline": place.hotline},
+    )
+    if request.method == "POST" and form.is_valid():
+        actions.set_signature(
+            place, form.cleaned_data["sms_signature"], form.cleaned_data["hotline"]
+        )
+        messages.success(request, _("Saved: messages from now on are signed this way."))
+        return redirect("notices:signature")
+    sample_town = place if isinstance(place, Town) else place.towns.order_by("name").first()
+    sample = (
+        words.message(
+            Kind.POOL_POSITIVE,
+            language="zh-hans",
+            signature=sample_town.message_signature,
+            hotline=sample_town.message_hotline,
+            at_door=True,
+        )
+        if sample_town
+        else ""
+    )
+    return render(
+        request,
+        "notices/signature.html",
+        {"form": form, "place": place, "sample": sample, "limit": words.ONE_PART},
     )
 
 

@@ -178,6 +178,7 @@ CASES += [
     Case("notices:told", "post", "worker", "registrar", False, "get"),
     Case("notices:print", "get", "leader", "lab", False, "post"),
     Case("notices:outbox", "get", "commander", "worker", False, "post"),
+    Case("notices:signature", "get", "commander", "worker", False, "put"),
     Case("notices:dlr", "get", "canvasser", None, False, "put", (("type", "1"),)),
     Case("sampling:walk_in_trace", "post", "worker", "registrar", True, "get", (("address", "x"),)),
     Case("command:status", "get", "canvasser", None, False, "post"),

@@ -37,4 +37,7 @@ def test_the_link_to_the_persons_own_page_comes_on_top(settings):
 def test_english_is_english(settings):
     settings.PUBLIC_URL = ""
     text = words.message(Kind.INVALID, language="en", signature="Zhongbei", place="Square site")
-    assert text == "【Zhongbei】Your sample could not be tested: please be sampled again at Square site."
+    assert (
+        text
+        == "【Zhongbei】Your sample could not be tested: please be sampled again at Square site."
+    )
