@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from doorstep.campaigns.models import Campaign, CampaignBuilding, CampaignStatus
 from doorstep.lab.models import OrderKind, OrderStatus, RetestOrder, Route
+from doorstep.lab.timeline import Timeline, timeline
 from doorstep.sampling.models import Result, RoundSample, Site, TubeMember
 from doorstep.sampling.queries import Wait, site_waits
 from doorstep.territory import secret
@@ -90,6 +91,8 @@ class Lookup:
     retest_sampled_at: dt.datetime | None = None
     cleared_at: dt.datetime | None = None
     go_to: str = ""  # the site to go to, for RETEST_SITE, RESAMPLE and NOT_SAMPLED
+    # Where the latest sample is: each step's time, and the one that holds it (lab.timeline).
+    timeline: Timeline | None = None
 
     @property
     def stay_home(self) -> bool:
@@ -109,7 +112,9 @@ def look_up(raw_code: str, raw_tail: str, address: str, now: dt.datetime | None 
     campaign = _round_of(resident)
     if campaign is None:
         return Lookup(code="no_round", error=_("No testing round is running where you live."))
-    return _state(campaign, resident, now)
+    found = _state(campaign, resident, now)
+    found.timeline = timeline(resident, campaign, now)
+    return found
 
 
 def _round_of(resident: Resident) -> Campaign | None:
