@@ -30,8 +30,11 @@ $(AXE): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+# The demo's text messages go through a real Kannel with a fake SMS centre when Kannel is
+# installed (apt-get install kannel kannel-extras); without it they wait in the outbox.
 demo: $(BIN)/doorstep messages
-	$(BIN)/doorstep demo $(DEMO_ARGS)
+	@$(BIN)/doorstep sms up --if-needed || echo "(no SMS gateway: messages wait in the outbox)"
+	DOORSTEP_SMS_URL="$$($(BIN)/doorstep sms url 2>/dev/null)" $(BIN)/doorstep demo $(DEMO_ARGS)
 
 lint: $(BIN)/doorstep
 	$(BIN)/ruff check doorstep bench

@@ -62,7 +62,8 @@ def build_district(
     fake_name: Callable[[random.Random], str],
 ) -> District:
     """The district around the demo town, its sending towns with their units and staff."""
-    district = District.objects.create(name=DISTRICT, is_demo=True)
+    # What every text message of its towns is signed with.
+    district = District.objects.create(name=DISTRICT, is_demo=True, sms_signature="西青区疫情防控")
     Town.objects.filter(pk=town.pk).update(district=district)
     town.district = district
     skills = [

@@ -125,7 +125,8 @@ def build_town(
     units, households and residents (each with a person code). Returns the town, its
     communities, and how many households and buildings were made. The simulator builds its
     towns with this too."""
-    town = Town.objects.create(name=name, is_demo=True)
+    # The hotline residents are given in messages (a made-up number of the Tianjin area).
+    town = Town.objects.create(name=name, is_demo=True, hotline="022-27390000")
     communities = Community.objects.bulk_create(
         [Community(town=town, name=n) for n in community_names]
     )

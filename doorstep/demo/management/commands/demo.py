@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import sys
 import time
 
@@ -98,6 +99,8 @@ class Command(BaseCommand):
         self.stdout.write(
             f"\nServing on http://{options['host']}:{options['port']}/  (Ctrl+C stops)"
         )
+        # The gateway's delivery reports come back to this server (its workers read it).
+        os.environ.setdefault("DOORSTEP_SMS_CALLBACK_URL", f"http://127.0.0.1:{options['port']}")
         call_command("serve", host=options["host"], port=options["port"], demo=True)
 
 

@@ -26,7 +26,7 @@ class Command(BaseCommand):
     help = "Run Kannel (bearerbox, smsbox) with a fake SMS centre on this machine for a demo."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("action", choices=["up", "status", "down"])
+        parser.add_argument("action", choices=["up", "status", "down", "url"])
         parser.add_argument(
             "--dir",
             default=str(Path(settings.HOME) / "sms"),
@@ -37,6 +37,11 @@ class Command(BaseCommand):
             default=None,
             help="up: numbers starting with it are refused (sendsms 403, delivery report 16)",
         )
+        parser.add_argument(
+            "--if-needed",
+            action="store_true",
+            help="up: a gateway already running in the folder is fine (`make demo` uses it)",
+        )
 
     def handle(self, *args: object, **options: object) -> None:
         folder = Path(str(options["dir"])).resolve()
@@ -44,16 +49,26 @@ class Command(BaseCommand):
         try:
             if action == "up":
                 prefix = options["failing_prefix"]
+                if options["if_needed"] and self.running(folder):
+                    self.stdout.write(f"The gateway in {folder} already runs.")
+                    return
                 self.up(folder, str(prefix) if prefix else None)
                 return
             gateway = self.existing(folder)
-            if action == "status":
+            if action == "url":
+                # For scripts: DOORSTEP_SMS_URL=$(doorstep sms url)
+                self.stdout.write(gateway.sendsms_url)
+            elif action == "status":
                 self.status(gateway)
             else:
                 gateway.down()
                 self.stdout.write(f"Stopped the gateway in {folder} (its logs stay there).")
         except (Missing, NotReady, FileExistsError) as exc:
             raise CommandError(str(exc)) from None
+
+    @staticmethod
+    def running(folder: Path) -> bool:
+        return (folder / STATE).exists() and any(Gateway.load(folder).status().running.values())
 
     @staticmethod
     def existing(folder: Path) -> Gateway:
