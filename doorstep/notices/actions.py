@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.db.models import Q, QuerySet
 
-from doorstep.campaigns.models import Zone, ZoneChange
+from doorstep.campaigns.models import Campaign, Zone, ZoneChange
 from doorstep.core import clocks
 from doorstep.core.models import User
 from doorstep.notices import hooks, words
@@ -67,6 +67,10 @@ def _contacts(people: Sequence[Person]) -> dict[tuple[str, int], _Contact]:
     return found
 
 
+def _is_drill(campaign_id: int) -> bool:
+    return Campaign.objects.filter(pk=campaign_id, is_drill=True).exists()
+
+
 def _key(person: Person) -> tuple[str, int]:
     return ("r", person.resident_id) if person.resident_id else ("w", person.walk_in_id or 0)
 
@@ -115,6 +119,7 @@ def tell(
     person and cause) and a message to each one with a phone; one with none is a door visit
     from now. Runs in the caller's transaction."""
     assert kind in MUST_TELL, kind
+    drill = _is_drill(campaign_id)
     have: set[tuple[int | None, int | None]] = set(
         Notice.objects.filter(cause_tube=cause, kind=kind).values_list("resident_id", "walk_in_id")
     )
@@ -125,7 +130,8 @@ def tell(
             continue
         have.add((person.resident_id, person.walk_in_id))
         contact = contacts.get(_key(person))
-        phone = contact.phone if contact else ""
+        phone = contact.phone if contact and not drill else ""
+        reason = DoorReason.DRILL if drill else DoorReason.NO_PHONE
         new.append(
             (
                 person,
@@ -141,7 +147,7 @@ def tell(
                     created_at=at,
                     due_at=at + clocks.TELL_WITHIN,
                     door_at=None if phone else at,
-                    door_reason="" if phone else DoorReason.NO_PHONE,
+                    door_reason="" if phone else reason,
                 ),
             )
         )
@@ -161,6 +167,8 @@ def inform(
 ) -> int:
     """A message for information (no door visit if it fails) to each person with a phone.
     Runs in the caller's transaction."""
+    if campaign_id is not None and _is_drill(campaign_id):
+        return 0  # a drill texts nobody
     contacts = _contacts(people)
     messages = [
         _message(campaign_id, kind, person, contact, at, place)

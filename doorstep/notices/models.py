@@ -114,6 +114,8 @@ class DoorReason(models.TextChoices):
     NO_PHONE = "no_phone", _("No mobile number")
     FAILED = "failed", _("Message failed")
     LATE = "late", _("Message not delivered in time")
+    # A drill never texts anyone: whoever it would tell is practised at the door.
+    DRILL = "drill", _("Drill: no message is sent")
 
 
 class Notice(models.Model):

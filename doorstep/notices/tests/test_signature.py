@@ -24,7 +24,9 @@ def test_the_districts_signature_and_the_towns_hotline_sign_every_message(lane_w
     refused = client_for(chief).post(url, {"sms_signature": "西青 区", "hotline": "call me"})
     page = refused.content.decode()
     assert refused.status_code == 200 and "no spaces or brackets" in page
-    assert client_for(chief).post(url, {"sms_signature": "【西青区防控办】", "hotline": "022-12345"})
+    assert client_for(chief).post(
+        url, {"sms_signature": "【西青区防控办】", "hotline": "022-12345"}
+    )
     client_for(commander).post(url, {"sms_signature": "中北镇", "hotline": "022-27391234"})
     district.refresh_from_db()
     town.refresh_from_db()

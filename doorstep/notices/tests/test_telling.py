@@ -203,3 +203,14 @@ def test_a_sealed_building_books_its_people_and_lifting_it_tells_them(lane_world
     family = {p.pk for p in [*lane_world["family"], lane_world["neighbour"]]}
     assert {m.resident_id for m in lifted} == family
     assert sealed.name in lifted.first().text  # type: ignore[union-attr]
+
+
+def test_a_drill_texts_nobody_and_practises_every_notice_at_the_door(lane_world, leader):
+    campaign = lane_world["campaign"]
+    type(campaign).objects.filter(pk=campaign.pk).update(is_drill=True)
+    pool = _positive_pool(lane_world, lane_world["people"][:3])
+    assert not Message.objects.exists()
+    notices = Notice.objects.filter(cause_tube=pool)
+    assert {n.door_reason for n in notices} == {"drill"}
+    page = client_for(leader).get(reverse("notices:doors")).content.decode()
+    assert "data-drill" in page
