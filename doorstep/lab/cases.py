@@ -29,7 +29,7 @@ from openpyxl.styles import Font
 
 from doorstep.campaigns.models import CampaignBuilding, ZoneChange
 from doorstep.core.actions import audit
-from doorstep.core.masking import mask_document, mask_name, mask_phone
+from doorstep.core.masking import mask_name, mask_phone
 from doorstep.core.models import AuditAction, User
 from doorstep.core.spreadsheets import safe_row, sheet_title
 from doorstep.lab.models import CaseSheet, RetestOrder
@@ -93,7 +93,7 @@ def hand_over(
         raise CaseRefused(_("Say whom the case is handed over to (the team or the person)."))
     if len(to) > 200:
         raise CaseRefused(_("The receiver's name is too long (at most 200 characters)."))
-    if phone and (len(phone) > 20 or not all(c.isdigit() or c in "+- " for c in phone)):
+    if phone and (len(phone) > 20 or not all(c in "0123456789+- " for c in phone)):
         raise CaseRefused(_("The phone number may hold only digits, spaces, + and -."))
     sheet = _locked(sheet)
     if sheet.withdrawn_at is not None:
@@ -234,7 +234,9 @@ def _person(who: Any, full: bool, **extra: Any) -> Person:
         return Person("—", "", "", **extra)
     if full:
         return Person(who.name, who.id_number, who.phone, **extra)
-    return Person(mask_name(who.name), mask_document(who.id_number), mask_phone(who.phone), **extra)
+    # No masked document: its first characters (all a mask keeps) are the region's, shared by
+    # many, so they say nothing on a sheet; the full number is shown once revealed.
+    return Person(mask_name(who.name), "", mask_phone(who.phone), **extra)
 
 
 def _household_of(sheet: CaseSheet) -> Household | None:

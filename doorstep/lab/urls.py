@@ -1,6 +1,6 @@
 from django.urls import path
 
-from doorstep.lab import timeline_views, views
+from doorstep.lab import case_views, timeline_views, views
 
 app_name = "lab"
 urlpatterns = [
@@ -16,4 +16,12 @@ urlpatterns = [
         timeline_views.resident_timeline,
         name="timeline",
     ),
+    # Case sheets (流调): a round's list, a sheet, and what is done with it.
+    path("cases/<int:campaign_id>/", case_views.sheet_list, name="cases"),
+    path("cases/sheet/<int:case_sheet_id>/", case_views.sheet, name="case"),
+    path("cases/sheet/<int:case_sheet_id>/reveal/", case_views.reveal, name="case_reveal"),
+    path("cases/sheet/<int:case_sheet_id>/hand/", case_views.hand, name="case_hand"),
+    path("cases/sheet/<int:case_sheet_id>/ack/", case_views.acknowledge, name="case_ack"),
+    path("cases/sheet/<int:case_sheet_id>/print/", case_views.print_sheet, name="case_print"),
+    path("cases/sheet/<int:case_sheet_id>/xlsx/", case_views.xlsx, name="case_xlsx"),
 ]

@@ -186,9 +186,11 @@ def _positive_pool(
     box: str,
     people: list[Resident],
     walk_ins: list[dict[str, str]],
+    pool: int = 10,
 ) -> None:
-    """A pool of these people, boxed, received by the lab and found positive."""
-    events = [_event("tube.open", lane=lane.code, tube=tube, pool=10)]
+    """A pool of these people, boxed, received by the lab and found positive (``pool=1``: a
+    single tube, a retest for a member of a positive pool)."""
+    events = [_event("tube.open", lane=lane.code, tube=tube, pool=pool)]
     events += [_event("tube.add", tube=tube, person=p.person_code) for p in people]
     events += [_event("tube.add", tube=tube, walk_in=w) for w in walk_ins]
     events += [
@@ -234,6 +236,11 @@ def build_world() -> World:
         _positive_pool(
             commander, lab, lanes[key], f"21122500{n:02d}", f"BOX00{n}", people, walk_ins
         )
+    # A member of the real round's pool (in 1号楼) and one of the drill's, each retested in a
+    # single tube and found positive: a case sheet (流调) each.
+    for n, key in enumerate(("a", "c"), 1):
+        first = pools[key][0][:1]
+        _positive_pool(commander, lab, lanes[key], f"21122590{n:02d}", f"BOX10{n}", first, [], 1)
     world = World(town, communities, grids, buildings, live, drill, planned, lanes)
     world.users = {"commander": commander, "lab": lab}
     return world

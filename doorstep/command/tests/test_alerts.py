@@ -89,14 +89,15 @@ def test_a_positive_single_tube_is_a_case_until_someone_acknowledges_it(lane_wor
     tube = sealed_tube(lane_world["registrar"], lane_world["lane"], [person], pool=1)
     post(lane_world, {"tube": tube.code, "result": "positive"})
     # The case seals the person's controlled building, which asks the commander apart.
-    [case] = alerts.current(campaign, timezone.now(), apps={"lab"})
+    [case] = alerts.current(campaign, timezone.now(), apps={"lab"}, kinds={"positive_case"})
     assert (case.kind, case.ack_clears) == ("positive_case", True)
     response = client_for(commander).post(
         reverse("command:ack", args=[campaign.pk]), {"key": case.key}
     )
     assert response.status_code == 302
     assert AlertAck.objects.get().username == commander.username
-    assert kinds(campaign) == ["sealed_by_result"]
+    # The case sheet (lab.cases) stays an alert until the 流调 team acknowledges it.
+    assert kinds(campaign) == ["case_sheet_open", "sealed_by_result"]
 
 
 def test_a_positive_pool_without_orders_says_so(lane_world):

@@ -24,10 +24,11 @@ from doorstep.campaigns.actions import create_campaign, start_round
 from doorstep.campaigns.actions.district import start_district_round
 from doorstep.canvass.models import BuildingTask
 from doorstep.core.roles import Role
+from doorstep.lab import cases
 from doorstep.notices import sender
 from doorstep.notices.models import Message
 from doorstep.sampling import home, ingest
-from doorstep.sampling.models import HomeTask, WalkIn
+from doorstep.sampling.models import HomeTask, Tube, WalkIn
 from doorstep.territory.models import Town
 from doorstep.testing import (
     client_for,
@@ -224,6 +225,13 @@ CASES += [
     Case("lab:tube", "get", "lab", "registrar", True, "put"),
     Case("lab:retests", "get", "worker", "registrar", False, "post"),
     Case("lab:pools", "get", "worker", "lab", True, "post"),
+    Case("lab:cases", "get", "worker", "lab", True, "post"),
+    Case("lab:case", "get", "worker", "lab", True, "post"),
+    Case("lab:case_reveal", "post", "worker", "leader", True, "get", (("reason", "核对流调信息"),)),
+    Case("lab:case_hand", "post", "commander", "worker", True, "get", (("to", "区疾控流调组"),)),
+    Case("lab:case_ack", "post", "worker", "lab", True, "get", (("name", "李医生"),)),
+    Case("lab:case_print", "post", "worker", "lab", True, "get"),
+    Case("lab:case_xlsx", "post", "worker", "leader", True, "get"),
     Case("lab:late", "get", "worker", "lab", True, "post"),
     Case("lab:timeline", "get", "worker", "canvasser", True, "post"),
     Case("simulate:pace", "get", "commander", "canvasser", True, "post"),
@@ -240,6 +248,8 @@ TOWN_SCOPED = (
     "command:",
     "lab:pools",
     "lab:late",
+    "lab:cases",
+    "lab:case_hand",
     "simulate:",
 )
 
@@ -342,7 +352,10 @@ def world(request, community, resident, leader, registrar, chief):
         address="不详",
         created_at=timezone.now(),
     )
+    # The tube's case sheet (opened here as a positive result would open it).
+    [sheet] = cases.open_for(Tube.objects.get(code="2112250001"), timezone.now())
     return {
+        "case_sheet": sheet.pk,
         "seal": seal.pk,
         "walk_in": walk_in.pk,
         "home_task": HomeTask.objects.get().pk,
@@ -444,6 +457,8 @@ def _url(case: Case, world: dict) -> str:
         kwargs = {"home_task_id": world["home_task"]}
     elif case.name == "lab:tube":
         kwargs = {"code": "2112250001"}
+    elif case.name.startswith("lab:case_") or case.name == "lab:case":
+        kwargs = {"case_sheet_id": world["case_sheet"]}
     elif case.name == "lab:timeline":
         kwargs = {"resident_id": world["resident"]}
     elif case.name in {
@@ -457,6 +472,7 @@ def _url(case: Case, world: dict) -> str:
         "command:zones_confirm",
         "lab:pools",
         "lab:late",
+        "lab:cases",
     }:
         kwargs = {"campaign_id": world["campaign"]}
     elif case.name.startswith("assistance:") and case.name not in {
