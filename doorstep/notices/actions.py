@@ -284,10 +284,11 @@ def delivery_report(message: Message, dlr_type: int, reply: str, at: dt.datetime
 
 def escalate_due(now: dt.datetime) -> int:
     """Notices not told by their time whose message is still not delivered: door visits now."""
+    due = Notice.objects.filter(due_at__lte=now, told_at=None, door_at=None, cancelled_at=None)
+    if not due.exists():  # a read first: most passes find nothing, and take no write lock
+        return 0
     with transaction.atomic():
-        return _to_door(
-            Notice.objects.filter(due_at__lte=now, told_at=None, door_at=None), DoorReason.LATE, now
-        )
+        return _to_door(due, DoorReason.LATE, now)
 
 
 # At the door ------------------------------------------------------------------------------------

@@ -58,8 +58,12 @@ def dlr_url(message_id: int) -> str:
 
 def _claim(now: dt.datetime, limit: int) -> list[Message]:
     token = uuid.uuid4()
+    due = Message.objects.filter(state=MessageState.QUEUED, next_try_at__lte=now)
+    # A read first: on SQLite a write transaction takes the one write lock the lanes need, and
+    # most passes find nothing to send.
+    if not due.exists():
+        return []
     with transaction.atomic():
-        due = Message.objects.filter(state=MessageState.QUEUED, next_try_at__lte=now)
         if connection.vendor == "postgresql":
             due = due.select_for_update(skip_locked=True)
         ids = list(due.order_by("next_try_at", "pk").values_list("pk", flat=True)[:limit])
@@ -70,10 +74,13 @@ def _claim(now: dt.datetime, limit: int) -> list[Message]:
 
 
 def _unstick(now: dt.datetime) -> int:
+    stuck = Message.objects.filter(state=MessageState.SENDING, sending_at__lte=now - STUCK)
+    if not stuck.exists():
+        return 0
     with transaction.atomic():
-        return Message.objects.filter(
-            state=MessageState.SENDING, sending_at__lte=now - STUCK
-        ).update(state=MessageState.UNKNOWN, claim=None, last_reply="sender stopped mid-way")
+        return stuck.update(
+            state=MessageState.UNKNOWN, claim=None, last_reply="sender stopped mid-way"
+        )
 
 
 @dataclass
