@@ -33,6 +33,7 @@ from doorstep.core.masking import mask_name, mask_phone
 from doorstep.core.models import AuditAction, User
 from doorstep.core.spreadsheets import safe_row, sheet_title
 from doorstep.lab.models import CaseSheet, RetestOrder
+from doorstep.notices.models import Message, Notice
 from doorstep.sampling import walk_ins
 from doorstep.sampling.models import Result, Tube, TubeMember
 from doorstep.territory.models import Household, Resident
@@ -312,9 +313,43 @@ def _zone(sheet: CaseSheet, household: Household | None) -> tuple[str, list[Zone
     return (str(zone.get_zone_display()) if zone else ""), steps
 
 
-def _sent(sheet: CaseSheet, household: Household | None, full: bool) -> list[Sent]:
-    """What was sent to whom about this case: filled from ``doorstep.notices`` once it lands."""
-    return []
+# The most notices a sheet lists (a pool of twenty and a household or two).
+SENT_SHOWN = 200
+
+
+def _sent(sheet: CaseSheet, pool: Tube | None, user: User, full: bool) -> list[Sent]:
+    """What was sent to whom about this case and the pool it came from (``doorstep.notices``):
+    each notice to someone in the reader's fence, by text (its newest message's state and
+    the phone it went to) or at the door."""
+    causes = [sheet.tube_id] + ([pool.pk] if pool is not None else [])
+    notices = list(
+        scoped(user, Notice.objects.filter(cause_tube_id__in=causes))
+        .select_related("resident", "walk_in")
+        .order_by("created_at", "pk")[:SENT_SHOWN]
+    )
+    newest: dict[int, Message] = {}
+    for message in Message.objects.filter(notice__in=notices).order_by("queued_at", "pk"):
+        assert message.notice_id is not None
+        newest[message.notice_id] = message
+    found = []
+    for notice in notices:
+        who = _person(notice.resident or notice.walk_in, full)
+        last = newest.get(notice.pk)
+        if notice.cancelled_at is not None:
+            state, at = _("Withdrawn"), notice.cancelled_at
+        elif notice.told_at is not None:
+            state, at = str(notice.get_told_how_display()), notice.told_at
+        elif notice.door_at is not None:
+            state, at = _("Door visit due"), notice.door_at
+        else:
+            state, at = _("Not told yet"), notice.created_at
+        if last is not None:
+            phone = last.phone if full else mask_phone(last.phone)
+            how = f"{_('Text message')} {phone}: {last.get_state_display()}"
+        else:
+            how = _("At the door") if notice.door_at or notice.told_how == "door" else "—"
+        found.append(Sent(who.name, str(notice.get_kind_display()), how, state, at))
+    return found
 
 
 def sheet_data(sheet: CaseSheet, user: User, *, full: bool = False) -> SheetData:
@@ -359,7 +394,7 @@ def sheet_data(sheet: CaseSheet, user: User, *, full: bool = False) -> SheetData
     if found.pool is not None:
         found.pool_members, found.pool_hidden = _pool_members(sheet, found.pool, user, full)
     found.zone, found.zone_steps = _zone(sheet, household)
-    found.sent = _sent(sheet, household, full)
+    found.sent = _sent(sheet, found.pool, user, full)
     return found
 
 

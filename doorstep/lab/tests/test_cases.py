@@ -53,6 +53,10 @@ def test_a_positive_single_tube_opens_a_sheet_with_the_household_and_the_zone(la
     assert data.pool is None and data.pool_members == []
     assert (data.tube.site, data.sampled_at) == (tube.site, tube.members.get().added_at)
     assert data.zone == "Sealed"
+    # What was sent to whom (doorstep.notices): the household is told to stay home.
+    told = {(s.to, s.what) for s in data.sent}
+    assert (mother.masked_name, "Positive in the household: stay home") in told
+    assert all(s.how.startswith("Text message 138****") for s in data.sent)
     page = client_for(worker).get(reverse("lab:case", args=[sheet.pk]), headers=EN)
     html = page.content.decode()
     assert page.status_code == 200
@@ -80,6 +84,8 @@ def test_a_positive_retest_lists_the_other_members_of_the_original_pool(lane_wor
     assert data.pool == pool
     assert [m.name for m in data.pool_members] == [people[0].masked_name, people[2].masked_name]
     assert {m.result for m in data.pool_members} == {"To sample"}
+    told = {(s.to, s.what) for s in data.sent}
+    assert (people[2].masked_name, "Positive pool: stay home for the retest") in told
     # A grid worker sees the pool's members of their own grid only, and how many others.
     grid, other = (Grid.objects.create(community=people[0].community, name=n) for n in "甲乙")
     gridder = make_user(Role.COMMUNITY_WORKER, people[0].community)
@@ -92,6 +98,7 @@ def test_a_positive_retest_lists_the_other_members_of_the_original_pool(lane_wor
     held = cases.sheet_data(sheet, gridder)
     assert [m.name for m in held.pool_members] == [people[0].masked_name]
     assert held.pool_hidden == 1
+    assert people[2].masked_name not in {s.to for s in held.sent}
     page = client_for(gridder).get(reverse("lab:case", args=[sheet.pk]), headers=EN)
     assert people[2].masked_name not in page.content.decode()
     assert "1 more member outside your area." in page.content.decode()
