@@ -34,8 +34,8 @@ from doorstep.core.models import AuditAction, User
 from doorstep.core.spreadsheets import safe_row, sheet_title
 from doorstep.lab.models import CaseSheet, RetestOrder
 from doorstep.notices.models import Message, Notice
-from doorstep.sampling import walk_ins
-from doorstep.sampling.models import Result, Tube, TubeMember
+from doorstep.sampling import hooks, walk_ins
+from doorstep.sampling.models import Result, Tube, TubeMember, WalkIn
 from doorstep.territory.models import Household, Resident
 from doorstep.territory.scoping import scoped
 
@@ -75,6 +75,18 @@ def open_for(tube: Tube, at: dt.datetime) -> list[CaseSheet]:
 def withdraw(tube: Tube, at: dt.datetime) -> int:
     """A correction took the tube away from positive: its sheets say so from now on."""
     return CaseSheet.objects.filter(tube=tube, withdrawn_at__isnull=True).update(withdrawn_at=at)
+
+
+def walk_in_traced(walk_in: WalkIn, household: Household, at: dt.datetime) -> None:
+    """A worker found the household of a walk-in whose sheet opened without one: the sheet
+    takes it (its household's members, its building's zone; a grid worker of that building
+    reads it from now on)."""
+    CaseSheet.objects.filter(walk_in=walk_in, household__isnull=True).update(household=household)
+
+
+def register() -> None:
+    """The lab hears of a walk-in traced (``sampling.hooks``), in ``lab/signals.py``."""
+    hooks.register_traced(walk_in_traced)
 
 
 def _locked(sheet: CaseSheet) -> CaseSheet:

@@ -3,7 +3,7 @@ adds its alerts to ``core.alerts``. ``AppConfig.ready`` imports it once, when th
 is ready; as NetBox does with its ``signals.py``.
 """
 
-from doorstep.lab import alerts, case_alerts
+from doorstep.lab import alerts, case_alerts, cases
 from doorstep.lab.actions import retests
 from doorstep.notices import hooks as notices_hooks
 
@@ -11,5 +11,6 @@ from doorstep.notices import hooks as notices_hooks
 retests.register()
 alerts.register()
 case_alerts.register()
+cases.register()
 # A pool's loop closes only when every member was told: it is checked again when one is.
 notices_hooks.register_told(retests.loops_told)

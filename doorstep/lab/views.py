@@ -183,5 +183,6 @@ def pools(request: AuthedRequest, campaign_id: int) -> HttpResponse:
             "longest": max(closed, default=None),
             "shown": loops.SHOWN,
             "can_trace": request.user.can(Can.TRACE_WALK_INS),
+            "can_cases": request.user.can(Can.VIEW_CASES),
         },
     )

@@ -19,7 +19,7 @@ from doorstep.core.roles import Role
 from doorstep.lab import cases
 from doorstep.lab.models import CaseSheet
 from doorstep.territory.models import Building, Grid, Household, Town
-from doorstep.testing import client_for, make_building, make_household, make_user
+from doorstep.testing import client_for, make_building, make_household, make_user, valid_id
 from doorstep.testing.lanes import post, sealed_tube
 
 pytestmark = pytest.mark.django_db
@@ -107,6 +107,30 @@ def test_a_positive_retest_lists_the_other_members_of_the_original_pool(lane_wor
     assert client_for(gridder).get(reverse("lab:case", args=[sheet.pk])).status_code == 404
 
 
+def test_a_walk_in_s_sheet_takes_their_household_once_a_worker_finds_it(lane_world, worker):
+    d, lane = lane_world["registrar"], lane_world["lane"]
+    walk_in = {"name": "路过人", "id_number": valid_id(), "phone": "", "address": "不详"}
+    answers = d.send(
+        d.event("tube.open", lane=lane.code, tube="2112250009", pool=1),
+        d.event("tube.add", tube="2112250009", walk_in=walk_in),
+        d.event("tube.seal", tube="2112250009"),
+    )
+    assert {a["status"] for a in answers} == {"accepted"}, answers
+    post(lane_world, {"tube": "2112250009", "result": "positive"})
+    sheet = CaseSheet.objects.get()
+    assert sheet.walk_in is not None and sheet.household is None
+    data = cases.sheet_data(sheet, worker)
+    assert data.person.walk_in and data.person.name == "路*人" and data.household == []
+    client_for(worker).post(
+        reverse("sampling:walk_in_trace", args=[sheet.walk_in_id]), {"address": "12号楼1单元302"}
+    )
+    sheet.refresh_from_db()
+    assert sheet.household is not None and sheet.household.room == "302"
+    neighbours = lane_world["people"]
+    lives_there = [p.masked_name for p in neighbours if p.household_id == sheet.household_id]
+    assert [m.name for m in cases.sheet_data(sheet, worker).household] == lives_there
+
+
 def test_a_correction_withdraws_the_sheet_and_clears_its_alert(lane_world, worker):
     father = lane_world["family"][0]
     tube = _positive_single(lane_world, father)
@@ -184,6 +208,7 @@ def test_the_sheet_reveals_prints_and_downloads_full_only_for_a_reason_each_audi
     html = masked.content.decode()
     assert masked.status_code == 200 and father.masked_name in html and father.name not in html
     assert "Names, documents and phones are masked." in html
+    assert "lab/cases.css" in html and "data-print" in html  # A4, with the print button
     full = client.post(
         reverse("lab:case_print", args=[sheet.pk]), {"reason": "交流调组"}, headers=EN
     ).content.decode()
@@ -234,3 +259,15 @@ def test_the_lab_never_opens_a_sheet_and_another_towns_commander_finds_none(
     assert client_for(outsider).get(reverse("lab:case", args=[sheet.pk])).status_code == 404
     page = client_for(commander).get(reverse("lab:cases", args=[campaign.pk])).content.decode()
     assert sheet.tube.code in page and lane_world["family"][0].masked_name in page
+
+
+def test_the_pools_page_and_the_command_screen_link_the_round_s_case_sheets(
+    lane_world, worker, leader, commander
+):
+    campaign = lane_world["campaign"]
+    url = reverse("lab:cases", args=[campaign.pk])
+    pools = reverse("lab:pools", args=[campaign.pk])
+    assert url in client_for(worker).get(pools).content.decode()
+    assert url not in client_for(leader).get(pools).content.decode()  # a leader may not open it
+    board = client_for(commander).get(reverse("command:dashboard", args=[campaign.pk]))
+    assert url in board.content.decode()
