@@ -240,6 +240,11 @@ def test_a_worker_reads_a_resident_s_timeline_in_their_scope_only(
     # Sampled, sealed, boxed and received; handed skipped (the lab received the box unscanned).
     assert page.count('data-state="done"') == 4 and page.count('data-state="skipped"') == 1
     assert "2112250001" in page  # the tube, for the worker to ask the lab about
+    # A drill's timeline says so, and nothing outside the marked page names the person.
+    Campaign.objects.filter(pk=lane_world["campaign"].pk).update(is_drill=True)
+    page = client_for(worker).get(url).content.decode()
+    assert "<main data-drill>" in page and "badge drill" in page
+    assert person.masked_name not in page.split("<main", 1)[0]
     detail = client_for(worker).get(reverse("territory:resident", args=[person.pk]))
     assert url in detail.content.decode()
     assert (
