@@ -50,6 +50,8 @@ NOT_CRAWLED = {
     "login": "the sign-in form",
     "logout": "signing out would end the crawl's own session",
     "set_language": "sets a cookie and redirects",
+    # It answers "ok" or a refusal and shows nobody; a GET with a signature records a report.
+    "dlr": "Kannel's delivery reports, signed per message (notices/tests/test_telling.py)",
 }
 # URL arguments whose name is not their model's: ``task_id`` is a door-to-door task.
 MODEL_OF = {"task": "canvass.BuildingTask", "need": "assistance.Request"}

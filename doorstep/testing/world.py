@@ -25,10 +25,12 @@ from doorstep.campaigns.models import Campaign
 from doorstep.canvass import actions as canvass
 from doorstep.canvass.models import BuildingTask, NeedKind, Outcome
 from doorstep.canvass.outcomes import record
+from doorstep.core import clocks
 from doorstep.core.idnumbers import id_check_character
 from doorstep.core.models import User
 from doorstep.core.roles import Role
 from doorstep.lab.actions import results
+from doorstep.notices import actions as telling
 from doorstep.sampling import ingest
 from doorstep.sampling.models import Lane, WalkIn
 from doorstep.territory.actions import assign_person_codes
@@ -241,6 +243,8 @@ def build_world() -> World:
     for n, key in enumerate(("a", "c"), 1):
         first = pools[key][0][:1]
         _positive_pool(commander, lab, lanes[key], f"21122590{n:02d}", f"BOX10{n}", first, [], 1)
+    # No message reached anyone in time: everyone to tell is a door visit on the door list.
+    telling.escalate_due(timezone.now() + clocks.TELL_WITHIN)
     world = World(town, communities, grids, buildings, live, drill, planned, lanes)
     world.users = {"commander": commander, "lab": lab}
     return world

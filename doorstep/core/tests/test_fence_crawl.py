@@ -52,6 +52,7 @@ OWN_LISTS = {
     "sampling:home_task",
     "lab:retests",
     "lab:pools",
+    "notices:doors",
     "assistance:index",
     "territory:residents",
 }
