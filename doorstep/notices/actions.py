@@ -213,12 +213,18 @@ def _to_door(notices: QuerySet[Notice], reason: str, at: dt.datetime) -> int:
     )
 
 
+# A message this sender is handing over: sending, or taken for stuck by another sender that
+# thought this one had died (its own answer still says what happened).
+_IN_FLIGHT = (MessageState.SENDING, MessageState.UNKNOWN)
+
+
 @transaction.atomic
 def accepted(message_id: int, reply: str, at: dt.datetime) -> None:
     """The gateway took the message (sendsms answered 2xx). Its delivery report may have come
     first (Kannel sends it as soon as the carrier answers): that state stays."""
     Message.objects.filter(pk=message_id, accepted_at=None).update(accepted_at=at, claim=None)
-    Message.objects.filter(pk=message_id, state=MessageState.SENDING).update(
+    # (Unknown: another sender took this one for stuck while this one was still sending it.)
+    Message.objects.filter(pk=message_id, state__in=_IN_FLIGHT).update(
         state=MessageState.ACCEPTED, last_reply=reply[:200]
     )
 
@@ -237,7 +243,7 @@ def refused(message_id: int, reply: str, at: dt.datetime) -> None:
 def retry(message_id: int, reply: str, at: dt.datetime, wait: dt.timedelta) -> None:
     """The gateway could not be reached or was not ready (connection refused, 5xx): nothing
     was handed over, so the message goes back in the queue for a later try."""
-    Message.objects.filter(pk=message_id, state=MessageState.SENDING).update(
+    Message.objects.filter(pk=message_id, state__in=_IN_FLIGHT).update(
         state=MessageState.QUEUED, next_try_at=at + wait, last_reply=reply[:200], claim=None
     )
 

@@ -14,7 +14,6 @@ The answer is sorted into what the sender must do with the message:
 from __future__ import annotations
 
 import http.client
-import socket
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -59,13 +58,10 @@ def send(sendsms_url: str, phone: str, text: str, dlr_url: str, timeout: float =
         outcome = UNAVAILABLE if error.code >= 500 else REFUSED
         return Answer(outcome, f"{error.code} {body}")
     except urllib.error.URLError as error:
-        reason = error.reason
-        if isinstance(reason, ConnectionRefusedError | socket.gaierror):
-            return Answer(UNAVAILABLE, f"unreachable: {reason}")
-        if isinstance(reason, TimeoutError | socket.timeout):
-            # urllib cannot say whether the connect or the read timed out: the request may
-            # have gone out.
-            return Answer(UNKNOWN, f"no answer: {reason}")
-        return Answer(UNAVAILABLE, f"unreachable: {reason}")
+        # urllib wraps only what fails while connecting and writing the request: the gateway
+        # has no whole request (a refused or dropped connection, a timeout to connect), so it
+        # does not have the message.
+        return Answer(UNAVAILABLE, f"unreachable: {error.reason}")
     except (TimeoutError, ConnectionResetError, http.client.HTTPException) as error:
+        # While waiting for the answer: the request went out, the gateway may have it.
         return Answer(UNKNOWN, f"no answer: {error!r}")

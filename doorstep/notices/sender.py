@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 
@@ -32,6 +33,9 @@ log = logging.getLogger("doorstep.notices")
 BATCH = 50
 # A message held this long by a sender that never said how it went: its sender died.
 STUCK = dt.timedelta(minutes=2)
+# A pass hands over messages for at most this long (each try may wait 10 s for the gateway),
+# then gives the rest back: well inside STUCK, so no live sender's message is taken for stuck.
+PASS_LIMIT = 30.0
 FIRST_WAIT, LONGEST_WAIT = dt.timedelta(seconds=5), dt.timedelta(minutes=2)
 
 
@@ -73,6 +77,13 @@ def _claim(now: dt.datetime, limit: int) -> list[Message]:
     return list(Message.objects.filter(claim=token).order_by("pk"))
 
 
+def _release(ids: list[int]) -> None:
+    with transaction.atomic():
+        Message.objects.filter(pk__in=ids, state=MessageState.SENDING).update(
+            state=MessageState.QUEUED, claim=None, attempts=F("attempts") - 1
+        )
+
+
 def _unstick(now: dt.datetime) -> int:
     stuck = Message.objects.filter(state=MessageState.SENDING, sending_at__lte=now - STUCK)
     if not stuck.exists():
@@ -106,7 +117,14 @@ def send_due(now: dt.datetime | None = None, limit: int = BATCH, url: str | None
     report = Report()
     _unstick(now)
     if url:
-        for message in _claim(now, limit):
+        started = time.monotonic()
+        claimed = _claim(now, limit)
+        for n, message in enumerate(claimed):
+            if time.monotonic() - started > PASS_LIMIT:
+                # A slow gateway: the rest go back to the queue untried, long before another
+                # sender could take them for stuck (``STUCK``).
+                _release([m.pk for m in claimed[n:]])
+                break
             answer = gateway.send(url, message.phone, message.text, dlr_url(message.pk))
             at = now if simulated else timezone.now()
             if answer.outcome == gateway.ACCEPTED:
