@@ -550,6 +550,7 @@ def test_every_view_is_in_the_table():
         "workforce",
         "canvass",
         "sampling",
+        "notices",
         "lab",
         "command",
         "assistance",

@@ -12,9 +12,10 @@ register = template.Library()
 
 
 @register.filter
-def when(value: dt.datetime | None) -> str:
-    """``14:05`` today (local time), ``12-06 14:05`` on another day; empty for none."""
-    if value is None:
+def when(value: object) -> str:
+    """``14:05`` today (local time), ``12-06 14:05`` on another day; empty for none (or for
+    what the template resolved to nothing: a step not reached yet has no ``at``)."""
+    if not isinstance(value, dt.datetime):
         return ""
     local = timezone.localtime(value)
     today = timezone.localdate()
