@@ -185,7 +185,8 @@ UNSHARED = "unshared"
 _KINDS = {
     "lane_short": SHORT_STAFF,
     "positive_pool": POSITIVE,
-    "positive_case": POSITIVE,
+    # A confirmed positive until its case sheet is handed over to the 流调 team.
+    "case_sheet_open": POSITIVE,
     "positive_no_retest": POSITIVE,
 }
 _APPS = {"workforce", "lab"}

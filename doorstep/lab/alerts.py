@@ -1,5 +1,6 @@
 """The lab's alerts (``core.alerts``): positive and invalid tubes whose loop is still open, a
-positive single tube, a box whose count disagreed, results overdue.
+box whose count disagreed, results overdue (a confirmed positive is its case sheet's alert,
+``lab.case_alerts``).
 
 Each is read from the state it is about, so it clears itself: a pool's alert goes when every
 member's retest is sampled, or when a correction makes the pool negative; a box's when a later
@@ -12,7 +13,7 @@ import datetime as dt
 from collections import defaultdict
 from typing import Any
 
-from django.db.models import Count, F, Min, Q, QuerySet, Window
+from django.db.models import Count, F, Min, QuerySet, Window
 from django.db.models.functions import RowNumber
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -25,7 +26,8 @@ from doorstep.sampling.models import Box, CustodyCheck, Result, Tube
 # Enough to act on, in each campaign: the screen links to the full lists.
 SHOWN = 50
 POSITIVE_POOL, INVALID, POSITIVE_NO_RETEST = "positive_pool", "invalid", "positive_no_retest"
-POSITIVE_CASE, COUNT_MISMATCH, RESULTS_LATE = "positive_case", "count_mismatch", "results_late"
+# (A positive single tube or retest is the case sheet's alert: ``lab.case_alerts``.)
+COUNT_MISMATCH, RESULTS_LATE = "count_mismatch", "results_late"
 
 
 def _pools_url(campaign_id: int, code: str) -> str:
@@ -116,36 +118,6 @@ def _open_loops_many(campaigns: list[Any], now: dt.datetime) -> dict[int, list[A
     return found
 
 
-def _cases(campaign: Any, now: dt.datetime) -> list[Alert]:
-    """A positive single tube: a case to hand over. It stays until someone acknowledges it."""
-    return _cases_many([campaign], now)[campaign.pk]
-
-
-def _cases_many(campaigns: list[Any], now: dt.datetime) -> dict[int, list[Alert]]:
-    """``_cases`` of several campaigns in one query, whatever their number."""
-    found: dict[int, list[Alert]] = {campaign.pk: [] for campaign in campaigns}
-    positives = Tube.objects.filter(
-        campaign__in=[c.pk for c in campaigns], result=Result.POSITIVE
-    ).filter(Q(capacity=1) | Q(retest_of__isnull=False))
-    for tube in _newest(positives):
-        found[tube.campaign_id].append(_case(tube))
-    return found
-
-
-def _case(tube: Tube) -> Alert:
-    return Alert(
-        POSITIVE_CASE,
-        BAD,
-        _("Single tube %(code)s (%(site)s) is positive: hand the case over.")
-        % {"code": tube.code, "site": tube.site.name},
-        reverse("lab:tube", args=[tube.code]),
-        f"{POSITIVE_CASE}:{tube.pk}",
-        tube.community_id,
-        tube.resulted_at,
-        ack_clears=True,
-    )
-
-
 def _boxes(campaign: Any, now: dt.datetime) -> list[Alert]:
     """A box whose last count disagreed with what was scanned into it (``Box.flagged`` is set by
     the count that disagreed and cleared by the next that agrees)."""
@@ -206,6 +178,5 @@ def register() -> None:
         kinds=[POSITIVE_POOL, INVALID, POSITIVE_NO_RETEST],
         many=_open_loops_many,
     )
-    alerts.register("lab", _cases, kinds=[POSITIVE_CASE], many=_cases_many)
     alerts.register("lab", _boxes, kinds=[COUNT_MISMATCH])
     alerts.register("lab", _late, kinds=[RESULTS_LATE])

@@ -15,6 +15,8 @@ from doorstep.canvass import actions as canvass
 from doorstep.canvass.models import BuildingTask
 from doorstep.core import alerts
 from doorstep.core.models import AlertAck
+from doorstep.lab import cases
+from doorstep.lab.models import CaseSheet
 from doorstep.sampling.actions import report_queue
 from doorstep.sampling.models import Tube
 from doorstep.testing import (
@@ -84,20 +86,24 @@ def test_an_invalid_tube_holds_until_its_members_are_sampled_again(lane_world):
     assert kinds(campaign) == []
 
 
-def test_a_positive_single_tube_is_a_case_until_someone_acknowledges_it(lane_world, commander):
+def test_a_positive_single_tube_is_one_alert_its_case_sheet_until_acknowledged(
+    lane_world, commander
+):
     campaign, person = lane_world["campaign"], lane_world["people"][0]
     tube = sealed_tube(lane_world["registrar"], lane_world["lane"], [person], pool=1)
     post(lane_world, {"tube": tube.code, "result": "positive"})
-    # The case seals the person's controlled building, which asks the commander apart.
-    [case] = alerts.current(campaign, timezone.now(), apps={"lab"}, kinds={"positive_case"})
-    assert (case.kind, case.ack_clears) == ("positive_case", True)
-    response = client_for(commander).post(
-        reverse("command:ack", args=[campaign.pk]), {"key": case.key}
-    )
-    assert response.status_code == 302
-    assert AlertAck.objects.get().username == commander.username
-    # The case sheet (lab.cases) stays an alert until the 流调 team acknowledges it.
+    # One alert for the case (its sheet), critical until handed over; the seal of the person's
+    # controlled building asks the commander apart.
     assert kinds(campaign) == ["case_sheet_open", "sealed_by_result"]
+    sheet = CaseSheet.objects.get(tube=tube)
+    cases.hand_over(commander, sheet, "区流调队")
+    [case] = alerts.current(campaign, timezone.now(), apps={"lab"})
+    assert (case.kind, case.severity) == ("case_sheet_handed", "warn")
+    # Acknowledging the alert on the screen does not clear it: the receiver's word does.
+    client_for(commander).post(reverse("command:ack", args=[campaign.pk]), {"key": case.key})
+    assert "case_sheet_handed" in kinds(campaign)
+    cases.acknowledge(commander, CaseSheet.objects.get(pk=sheet.pk), "王队长")
+    assert "case_sheet_handed" not in kinds(campaign)
 
 
 def test_a_positive_pool_without_orders_says_so(lane_world):

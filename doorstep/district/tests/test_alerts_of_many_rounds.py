@@ -17,7 +17,8 @@ from doorstep.core import alerts
 from doorstep.core.actions import acknowledge_alert
 from doorstep.core.roles import Role
 from doorstep.district import queries
-from doorstep.lab import alerts as lab_alerts
+from doorstep.lab import case_alerts, cases
+from doorstep.lab.models import CaseSheet
 from doorstep.sampling.models import Tube
 from doorstep.testing import make_lane_short_of_a_registrar, make_user
 from doorstep.testing.lanes import post, sealed_tube
@@ -65,9 +66,11 @@ def test_many_rounds_read_at_once_are_each_rounds_own_list(district_world):
         a for a in alerts.current(zhongbei["campaign"], now) if a.kind == "positive_pool"
     ]
     acknowledge_alert(commander, zhongbei["campaign"].pk, pool_alert.key, now)
-    acknowledge_alert(commander, yangliu["campaign"].pk, f"positive_case:{handed.pk}", now)
+    # 杨柳青镇's case sheet is handed over: the 流调 team has it, the district need not act.
+    cases.hand_over(commander, CaseSheet.objects.get(tube=handed), "区流调队")
     # The same key acknowledged in another round acknowledges nothing here.
-    acknowledge_alert(commander, yangliu["campaign"].pk, f"positive_case:{seen['case'].pk}", now)
+    case_key = f"case_sheet_open:{CaseSheet.objects.get(tube=seen['case']).pk}"
+    acknowledge_alert(commander, yangliu["campaign"].pk, case_key, now)
     rounds = [zhongbei["campaign"], yangliu["campaign"], drill["campaign"]]
 
     many = alerts.current_many(rounds, now)
@@ -84,7 +87,7 @@ def test_many_rounds_read_at_once_are_each_rounds_own_list(district_world):
     z, y, d = (c.pk for c in rounds)
     short = other_lane(zhongbei)
     assert summary(district[z]) == [
-        ("positive_case", f"positive_case:{seen['case'].pk}", "", False, z),
+        ("case_sheet_open", case_key, "", False, z),
         ("lane_short", f"lane_short:{short.pk}:registrar", "", False, z),
         ("positive_pool", pool_alert.key, commander.username, False, z),
     ]
@@ -92,22 +95,23 @@ def test_many_rounds_read_at_once_are_each_rounds_own_list(district_world):
     assert [a.kind for a in district[y]] == ["positive_no_retest", "lane_short"]
     assert [(a.kind, a.drill) for a in district[d]] == [("lane_short", True)]
     assert "has no Registrar" in district[d][0].text
-    assert "Single tube 2112210002" in district[z][0].text
+    assert "2112210002" in district[z][0].text and "流调" in district[z][0].text
 
 
 def test_each_round_shows_its_own_newest_results_up_to_the_cap(district_world, monkeypatch):
     zhongbei, yangliu = district_world["zhongbei"], district_world["yangliu"]
-    monkeypatch.setattr(lab_alerts, "SHOWN", 1)
+    monkeypatch.setattr(case_alerts, "SHOWN", 1)
     newest = {}
     for serial, town in enumerate((zhongbei, yangliu), start=1):
         positive(town, town["people"][:1], f"21122{serial}0001", pool=1)
         newest[town["campaign"].pk] = positive(town, town["people"][1:2], f"21122{serial}0002", 1)
     rounds = [zhongbei["campaign"], yangliu["campaign"]]
     now = timezone.now()
-    many = alerts.current_many(rounds, now, kinds={"positive_case"})
+    many = alerts.current_many(rounds, now, kinds={"case_sheet_open"})
     for campaign in rounds:
-        assert [a.key for a in many[campaign.pk]] == [f"positive_case:{newest[campaign.pk].pk}"]
-        assert many[campaign.pk] == alerts.current(campaign, now, kinds={"positive_case"})
+        sheet = CaseSheet.objects.get(tube=newest[campaign.pk])
+        assert [a.key for a in many[campaign.pk]] == [f"case_sheet_open:{sheet.pk}"]
+        assert many[campaign.pk] == alerts.current(campaign, now, kinds={"case_sheet_open"})
 
 
 def _cost(rounds: list[Campaign], now: dt.datetime) -> int:
@@ -115,7 +119,7 @@ def _cost(rounds: list[Campaign], now: dt.datetime) -> int:
         found = alerts.current_many(rounds, now, apps=queries._APPS, kinds=DISTRICT_KINDS)
     for campaign in rounds:
         kinds = {a.kind for a in found[campaign.pk]}
-        assert kinds == {"positive_pool", "positive_case", "lane_short"}, campaign
+        assert kinds == {"positive_pool", "case_sheet_open", "lane_short"}, campaign
     return len(run)
 
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from doorstep.core import alerts
 from doorstep.lab.actions import results
-from doorstep.lab.models import OrderStatus, ResultEntry, RetestOrder
+from doorstep.lab.models import CaseSheet, OrderStatus, ResultEntry, RetestOrder
 from doorstep.notices import actions as telling
 from doorstep.notices.models import Message
 from doorstep.sampling.models import Scope, Tally, Tube
@@ -65,9 +65,8 @@ def test_the_retest_loop_closes_when_every_member_has_a_single_tube_result(lane_
     # The positive single tube is a case: the community is told, and the pool's alert is gone
     # (every member's retest is sampled).
     found = alerts.current(pool.campaign, timezone.now(), apps={"lab"})
-    assert [(a.kind, a.key) for a in found if not a.kind.startswith("case_sheet")] == [
-        ("positive_case", f"positive_case:{second.pk}")
-    ]
+    sheet = CaseSheet.objects.get(tube=second)
+    assert [(a.kind, a.key) for a in found] == [("case_sheet_open", f"case_sheet_open:{sheet.pk}")]
 
 
 def test_an_invalid_result_orders_a_resample(lane_world):
