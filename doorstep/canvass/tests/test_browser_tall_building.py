@@ -110,6 +110,9 @@ def test_the_floor_index_jumps_to_floor_17_and_a_tap_keeps_the_place(live_server
 
     index.locator("a.floor", has_text="17").first.click()
     first_on_17 = page.locator(f"#h-{households[(17, 1)].pk}")
+    # Floor 17 may be fetched on the click (the page holds the first floors): wait for it.
+    page.locator("h2", has_text="Floor 17").wait_for()
+    first_on_17.wait_for()
     bar = index.bounding_box()
     heading = page.locator("h2", has_text="Floor 17").bounding_box()
     assert bar is not None and heading is not None

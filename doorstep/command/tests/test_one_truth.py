@@ -26,6 +26,8 @@ from doorstep.canvass.models import BuildingTask
 from doorstep.canvass.outcomes import record
 from doorstep.core import alerts
 from doorstep.core.roles import Role
+from doorstep.notices import actions as telling
+from doorstep.notices.models import Message, Notice
 from doorstep.sampling.models import HomeTask, Tube
 from doorstep.testing import (
     client_for,
@@ -246,6 +248,19 @@ def test_one_round_every_figure_on_every_page_and_export_at_every_step(own):
         {"lab": own["lab"], "registrar": device, "lane": lane},
         {"tube": "3100000001", "result": "positive"},
     )
+    # The four residents are texted; the walk-in gave no phone: a door visit from the start.
+    assert sorted(x.kind for x in alerts.current(campaign, timezone.now())) == [
+        "positive_pool",
+        "tell_at_door",
+    ]
+    for message in Message.objects.filter(notice__cause_tube__code="3100000001"):
+        telling.delivery_report(message, telling.DLR_DELIVERED, "", timezone.now())
+    leader = client_for(own["leader"])
+    leader.post(
+        reverse("notices:told"),
+        {"notice": list(Notice.objects.filter(told_at=None).values_list("pk", flat=True))},
+    )
+    assert not Notice.objects.filter(told_at=None).exists()
     assert [x.kind for x in alerts.current(campaign, timezone.now())] == ["positive_pool"]
     expect(own, covered=3, untested=8, sampled=4, loops=(1, 0))
     home = HomeTask.objects.get(campaign=campaign, building=a)

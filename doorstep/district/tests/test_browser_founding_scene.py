@@ -58,6 +58,7 @@ def _board_line(page, town_id: int) -> list[str]:  # type: ignore[no-untyped-def
 
 
 def _fits(page) -> bool:  # type: ignore[no-untyped-def]
+    page.wait_for_load_state()  # after a click that navigates: the new page, not none
     size = page.evaluate("({w: document.documentElement.scrollWidth, vw: window.innerWidth})")
     return size["w"] <= size["vw"]
 
