@@ -47,7 +47,8 @@ class CaseRefused(ValueError):
 def open_for(tube: Tube, at: dt.datetime) -> list[CaseSheet]:
     """A sheet for each person in a tube just found positive (a single tube or a retest). Runs
     in the result's transaction, with the tube locked (``lab.actions.results._apply``). A sheet
-    withdrawn by an earlier correction opens again, keeping its hand-over."""
+    withdrawn by an earlier correction opens again, keeping its hand-over but not its
+    acknowledgement."""
     sheets = []
     for member in TubeMember.objects.filter(tube=tube).select_related("walk_in__household"):
         household = member.household
@@ -66,8 +67,12 @@ def open_for(tube: Tube, at: dt.datetime) -> list[CaseSheet]:
             },
         )
         if not created and sheet.withdrawn_at is not None:
-            CaseSheet.objects.filter(pk=sheet.pk).update(withdrawn_at=None)
-            sheet.withdrawn_at = None
+            # Positive again: the team it was handed to (told it was withdrawn) must
+            # acknowledge it again, so it is an alert until they do.
+            CaseSheet.objects.filter(pk=sheet.pk).update(
+                withdrawn_at=None, acknowledged_at=None, acknowledged_by=None, acknowledged_name=""
+            )
+            sheet.withdrawn_at = sheet.acknowledged_at = None
         sheets.append(sheet)
     return sheets
 

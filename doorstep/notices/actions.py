@@ -60,7 +60,8 @@ def _contacts(people: Sequence[Person]) -> dict[tuple[str, int], _Contact]:
     found: dict[tuple[str, int], _Contact] = {}
     resident_ids = [p.resident_id for p in people if p.resident_id]
     for r in Resident.objects.filter(pk__in=resident_ids).select_related("town__district"):
-        found["r", r.pk] = _Contact(r.phone if not r.moved_out else "", r.language, r.town)
+        # (One who moved out since is texted all the same: the phone goes with them.)
+        found["r", r.pk] = _Contact(r.phone, r.language, r.town)
     walk_in_ids = [p.walk_in_id for p in people if p.walk_in_id]
     for w in WalkIn.objects.filter(pk__in=walk_in_ids).select_related("community__town__district"):
         found["w", w.pk] = _Contact(w.phone, "zh-hans", w.community.town)
@@ -120,46 +121,52 @@ def tell(
     from now. Runs in the caller's transaction."""
     assert kind in MUST_TELL, kind
     drill = _is_drill(campaign_id)
-    have: set[tuple[int | None, int | None]] = set(
-        Notice.objects.filter(cause_tube=cause, kind=kind).values_list("resident_id", "walk_in_id")
-    )
+    # Told before for this cause: once. Withdrawn by a correction that was corrected back:
+    # the same notice, told again from now.
+    have: dict[tuple[int | None, int | None], tuple[int | None, bool]] = {
+        (r, w): (pk, cancelled is not None)
+        for pk, r, w, cancelled in Notice.objects.filter(cause_tube=cause, kind=kind).values_list(
+            "pk", "resident_id", "walk_in_id", "cancelled_at"
+        )
+    }
     contacts = _contacts(people)
     new: list[tuple[Person, Notice]] = []
     for person in people:
-        if (person.resident_id, person.walk_in_id) in have:
+        key = (person.resident_id, person.walk_in_id)
+        pk, withdrawn = have.get(key, (None, False))
+        if pk is not None and not withdrawn:
             continue
-        have.add((person.resident_id, person.walk_in_id))
+        have[key] = (0, False)  # once per person, even if named twice
         contact = contacts.get(_key(person))
         phone = contact.phone if contact and not drill else ""
         reason = DoorReason.DRILL if drill else DoorReason.NO_PHONE
-        new.append(
-            (
-                person,
-                Notice(
-                    campaign_id=campaign_id,
-                    community_id=person.community_id,
-                    kind=kind,
-                    cause_tube=cause,
-                    member_id=person.member_id,
-                    resident_id=person.resident_id,
-                    walk_in_id=person.walk_in_id,
-                    household_id=person.household_id,
-                    created_at=at,
-                    due_at=at + clocks.TELL_WITHIN,
-                    door_at=None if phone else at,
-                    door_reason="" if phone else reason,
-                ),
-            )
+        notice = Notice(
+            pk=pk,
+            campaign_id=campaign_id,
+            community_id=person.community_id,
+            kind=kind,
+            cause_tube=cause,
+            member_id=person.member_id,
+            resident_id=person.resident_id,
+            walk_in_id=person.walk_in_id,
+            household_id=person.household_id,
+            created_at=at,
+            due_at=at + clocks.TELL_WITHIN,
+            door_at=None if phone else at,
+            door_reason="" if phone else reason,
         )
-    notices = Notice.objects.bulk_create([n for _p, n in new])
+        if pk is not None:
+            notice.save()  # every field as new: not told, not withdrawn
+        new.append((person, notice))
+    Notice.objects.bulk_create([n for _p, n in new if n.pk is None])
     Message.objects.bulk_create(
         [
             _message(campaign_id, kind, person, contacts[_key(person)], at, place, notice)
-            for (person, _n), notice in zip(new, notices, strict=True)
+            for person, notice in new
             if notice.door_at is None
         ]
     )
-    return notices
+    return [n for _p, n in new]
 
 
 def inform(
@@ -279,10 +286,11 @@ def delivery_report(message: Message, dlr_type: int, reply: str, at: dt.datetime
             state=MessageState.ACCEPTED, claim=None
         )
     # A settled message stays as it settled (Kannel may report a refusal it already answered).
-    Message.objects.filter(pk=message.pk).exclude(state__in=SETTLED).update(**fields)
+    moved = Message.objects.filter(pk=message.pk).exclude(state__in=SETTLED).update(**fields)
     if message.notice_id is None:
         return
-    if dlr_type == DLR_DELIVERED:
+    if dlr_type == DLR_DELIVERED and moved:
+        # Only the report that delivered it tells: not one replayed after it failed.
         _told([message.notice_id], ToldHow.SMS, at)
     elif dlr_type in (DLR_FAILED, DLR_SMSC_FAILED):
         _to_door(Notice.objects.filter(pk=message.notice_id), DoorReason.FAILED, at)

@@ -7,12 +7,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import Count, Min
+from django.db.models import Count, Max, Min
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from doorstep.core import alerts
-from doorstep.core.alerts import BAD, WARN, Alert
+from doorstep.core.alerts import BAD, Alert
 from doorstep.notices.models import Message, MessageState, Notice
 
 TELL_AT_DOOR, GATEWAY_STUCK = "tell_at_door", "gateway_stuck"
@@ -51,24 +51,24 @@ def _many(campaigns: list[Any], now: dt.datetime) -> dict[int, list[Alert]]:
                 drill=drills[campaign_id],
             )
         )
-    for campaign_id, n, oldest in (
+    for campaign_id, n, oldest, reply in (
         Message.objects.filter(
             campaign_id__in=list(found),
             state__in=[MessageState.QUEUED, MessageState.SENDING],
             queued_at__lte=now - STUCK_AFTER,
         )
         .values_list("campaign_id")
-        .annotate(n=Count("pk"), oldest=Min("queued_at"))
+        .annotate(n=Count("pk"), oldest=Min("queued_at"), reply=Max("last_reply"))
         .order_by()
     ):
         found[campaign_id].append(
             Alert(
                 GATEWAY_STUCK,
-                WARN,
+                BAD,
                 _(
-                    "%(n)d text messages have waited over 5 minutes for the SMS gateway: check that it runs (doorstep sms status) and DOORSTEP_SMS_URL."
+                    "%(n)d text messages have waited over 5 minutes for the SMS gateway (it answers: %(reply)s): check that it runs (doorstep sms status) and DOORSTEP_SMS_URL."
                 )
-                % {"n": n},
+                % {"n": n, "reply": reply or "—"},
                 reverse("notices:outbox"),
                 f"{GATEWAY_STUCK}:{campaign_id}",
                 None,

@@ -4,11 +4,13 @@ The answer is sorted into what the sender must do with the message:
 
 - ``accepted``: 2xx (Kannel answers ``0: Accepted for delivery`` or ``3: Queued for later
   delivery``): the gateway has it; delivery reports follow to ``dlr_url``.
-- ``refused``: 4xx (a number it may not send to, a bad request): never retried.
-- ``unavailable``: the connection was refused or the gateway answered 5xx: it does not have
-  the message, so the sender tries again later.
-- ``unknown``: the request was sent but no answer came back (a timeout, a reset): the gateway
-  may have it. The sender does not send it again: nobody gets a message twice.
+- ``refused``: 4xx saying the number cannot be sent to (``Not routable``, denied): never
+  retried.
+- ``unavailable``: the connection was refused or dropped, the gateway answered 503, or a 4xx
+  that refuses Doorstep itself (a wrong password): it does not have the message, so the sender
+  tries again later.
+- ``unknown``: the request was sent but no answer came back (a timeout, a reset, a proxy's 502
+  or 504): the gateway may have it. The sender does not send it again: nobody gets a message twice.
 """
 
 from __future__ import annotations
@@ -55,8 +57,7 @@ def send(sendsms_url: str, phone: str, text: str, dlr_url: str, timeout: float =
             return Answer(ACCEPTED, f"{response.status} {body}")
     except urllib.error.HTTPError as error:
         body = error.read(200).decode("utf-8", "replace").strip()
-        outcome = UNAVAILABLE if error.code >= 500 else REFUSED
-        return Answer(outcome, f"{error.code} {body}")
+        return Answer(_outcome(error.code, body), f"{error.code} {body}")
     except urllib.error.URLError as error:
         # urllib wraps only what fails while connecting and writing the request: the gateway
         # has no whole request (a refused or dropped connection, a timeout to connect), so it
@@ -64,4 +65,24 @@ def send(sendsms_url: str, phone: str, text: str, dlr_url: str, timeout: float =
         return Answer(UNAVAILABLE, f"unreachable: {error.reason}")
     except (TimeoutError, ConnectionResetError, http.client.HTTPException) as error:
         # While waiting for the answer: the request went out, the gateway may have it.
-        return Answer(UNKNOWN, f"no answer: {error!r}")
+        return Answer(UNKNOWN, f"no answer: {type(error).__name__}")
+    except ValueError:
+        return Answer(UNAVAILABLE, "DOORSTEP_SMS_URL is not an http:// URL")
+
+
+# What Kannel says when it will never send to this number: the message has failed. Any other
+# 4xx is the gateway refusing Doorstep itself (a wrong password, no sender set): every message
+# would fail alike, so they wait in the queue, and the alert shows the answer, until the
+# operator fixes it.
+_NUMBER_REFUSED = ("not routable", "denied", "black", "white", "receiver")
+
+
+def _outcome(code: int, body: str) -> str:
+    if code in (502, 504):
+        # A proxy in front of the gateway gave up after passing the request on: it may have it.
+        return UNKNOWN
+    if code >= 500:
+        return UNAVAILABLE
+    if any(words in body.lower() for words in _NUMBER_REFUSED):
+        return REFUSED
+    return UNAVAILABLE

@@ -79,6 +79,8 @@ class Message(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     # The sender that holds it while handing it to the gateway (a claim, like a lease).
     claim = models.UUIDField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    # Set just before its request goes out: a claimed message without it was never tried.
     sending_at = models.DateTimeField(null=True, blank=True)
     accepted_at = models.DateTimeField(_("accepted by the gateway"), null=True, blank=True)
     smsc_at = models.DateTimeField(_("accepted by the carrier"), null=True, blank=True)

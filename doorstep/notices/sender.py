@@ -55,9 +55,10 @@ def signature_ok(message_id: int, given: str) -> bool:
 
 
 def dlr_url(message_id: int) -> str:
-    """The URL Kannel calls with each delivery report (``%d``: its type, ``%A``: its text)."""
+    """The URL Kannel calls with each delivery report (``%d``: its type, ``%A``: its text,
+    ``%p``: the number it went to, which must be the message's)."""
     path = reverse("notices:dlr", args=[message_id, signature(message_id)])
-    return settings.SMS_CALLBACK_URL.rstrip("/") + path + "?type=%d&reply=%A"
+    return settings.SMS_CALLBACK_URL.rstrip("/") + path + "?type=%d&reply=%A&to=%p"
 
 
 def _claim(now: dt.datetime, limit: int) -> list[Message]:
@@ -72,26 +73,42 @@ def _claim(now: dt.datetime, limit: int) -> list[Message]:
             due = due.select_for_update(skip_locked=True)
         ids = list(due.order_by("next_try_at", "pk").values_list("pk", flat=True)[:limit])
         Message.objects.filter(pk__in=ids, state=MessageState.QUEUED).update(
-            state=MessageState.SENDING, claim=token, sending_at=now, attempts=F("attempts") + 1
+            state=MessageState.SENDING, claim=token, claimed_at=now, sending_at=None
         )
     return list(Message.objects.filter(claim=token).order_by("pk"))
 
 
+def _going_out(message: Message, now: dt.datetime) -> bool:
+    """Marks the one message whose request goes out now; false if it is no longer ours."""
+    return bool(
+        Message.objects.filter(
+            pk=message.pk, claim=message.claim, state=MessageState.SENDING
+        ).update(sending_at=now, attempts=F("attempts") + 1)
+    )
+
+
 def _release(ids: list[int]) -> None:
+    """Claimed messages this sender will not try: back to the queue, as they were."""
     with transaction.atomic():
-        Message.objects.filter(pk__in=ids, state=MessageState.SENDING).update(
-            state=MessageState.QUEUED, claim=None, attempts=F("attempts") - 1
+        Message.objects.filter(pk__in=ids, state=MessageState.SENDING, sending_at=None).update(
+            state=MessageState.QUEUED, claim=None, claimed_at=None
         )
 
 
 def _unstick(now: dt.datetime) -> int:
-    stuck = Message.objects.filter(state=MessageState.SENDING, sending_at__lte=now - STUCK)
-    if not stuck.exists():
+    """Messages held by a sender that died: those it never tried go back to the queue; the one
+    whose request was out may have reached the gateway, so it is unknown (never resent)."""
+    held = Message.objects.filter(state=MessageState.SENDING)
+    untried = held.filter(sending_at=None, claimed_at__lte=now - STUCK)
+    out = held.filter(sending_at__lte=now - STUCK)
+    if not (untried.exists() or out.exists()):
         return 0
     with transaction.atomic():
-        return stuck.update(
+        back = untried.update(state=MessageState.QUEUED, claim=None, claimed_at=None)
+        lost = out.update(
             state=MessageState.UNKNOWN, claim=None, last_reply="sender stopped mid-way"
         )
+    return back + lost
 
 
 @dataclass
@@ -109,41 +126,53 @@ class Report:
 
 
 def send_due(now: dt.datetime | None = None, limit: int = BATCH, url: str | None = None) -> Report:
-    """One pass: messages due, handed to the gateway one by one; then the notices past due.
-    With no gateway configured, messages wait and only the sweep runs."""
+    """One pass: the notices past due go to the door, then messages due are handed to the
+    gateway one by one. With no gateway configured, messages wait and only the sweep runs."""
     simulated = now is not None
     now = now or timezone.now()
     url = settings.SMS_URL if url is None else url
     report = Report()
+    # First, and whatever happens to the sending: nobody waits past their time to be told.
+    report.to_door = actions.escalate_due(now)
     _unstick(now)
-    if url:
-        started = time.monotonic()
-        claimed = _claim(now, limit)
-        for n, message in enumerate(claimed):
+    if not url:
+        return report
+    started = time.monotonic()
+    claimed = _claim(now, limit)
+    tried = 0
+    try:
+        for message in claimed:
             if time.monotonic() - started > PASS_LIMIT:
-                # A slow gateway: the rest go back to the queue untried, long before another
-                # sender could take them for stuck (``STUCK``).
-                _release([m.pk for m in claimed[n:]])
+                # A slow gateway: the rest go back to the queue untried.
                 break
+            tried += 1
+            at = now if simulated else timezone.now()
+            if not _going_out(message, at):
+                continue
             answer = gateway.send(url, message.phone, message.text, dlr_url(message.pk))
             at = now if simulated else timezone.now()
-            if answer.outcome == gateway.ACCEPTED:
-                actions.accepted(message.pk, answer.reply, at)
-                report.accepted += 1
-            elif answer.outcome == gateway.REFUSED:
-                log.warning("gateway refused message %s: %s", message.pk, answer.reply)
-                actions.refused(message.pk, answer.reply, at)
-                report.refused += 1
-            elif answer.outcome == gateway.UNAVAILABLE:
-                actions.retry(message.pk, answer.reply, at, backoff(message.attempts))
-                report.retry += 1
-            else:
-                log.warning("no answer from the gateway for message %s: %s", message.pk, answer)
-                actions.unknown(message.pk, answer.reply, at)
-                report.unknown += 1
-            report.replies.append(answer.reply)
-    report.to_door = actions.escalate_due(now)
+            _settle(message, answer, at, report)
+    finally:
+        _release([m.pk for m in claimed[tried:]])
     return report
+
+
+def _settle(message: Message, answer: gateway.Answer, at: dt.datetime, report: Report) -> None:
+    if answer.outcome == gateway.ACCEPTED:
+        actions.accepted(message.pk, answer.reply, at)
+        report.accepted += 1
+    elif answer.outcome == gateway.REFUSED:
+        log.warning("gateway refused message %s: %s", message.pk, answer.reply)
+        actions.refused(message.pk, answer.reply, at)
+        report.refused += 1
+    elif answer.outcome == gateway.UNAVAILABLE:
+        actions.retry(message.pk, answer.reply, at, backoff(message.attempts + 1))
+        report.retry += 1
+    else:
+        log.warning("no answer from the gateway for message %s: %s", message.pk, answer.reply)
+        actions.unknown(message.pk, answer.reply, at)
+        report.unknown += 1
+    report.replies.append(answer.reply)
 
 
 def run(stop: threading.Event, interval: float = 1.0) -> None:
@@ -151,8 +180,9 @@ def run(stop: threading.Event, interval: float = 1.0) -> None:
     while not stop.is_set():
         try:
             report = send_due()
-        except Exception:  # a sender must outlive one bad pass
-            log.exception("sending messages failed; trying again")
+        except Exception as error:  # a sender must outlive one bad pass
+            # Its type only: the text of some errors holds the gateway's URL and password.
+            log.error("sending messages failed (%s); trying again", type(error).__name__)
             report = Report()
         finally:
             close_old_connections()

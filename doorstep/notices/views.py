@@ -71,9 +71,9 @@ def print_notices(request: AuthedRequest) -> HttpResponse:
     the hotline. It names the door, never a person."""
     notices = _notices(request)
     building = request.GET.get("building", "")
-    buildings, _unplaced = queries.door_visits(notices)
     if building.isascii() and building.isdigit() and len(building) < 19:
-        buildings = [b for b in buildings if b.building_id == int(building)]
+        notices = notices.filter(household__unit__building_id=int(building))
+    buildings, _unplaced = queries.door_visits(notices)
     towns = {
         h.pk: h.unit.building.community.town
         for h in Household.objects.filter(
@@ -162,6 +162,10 @@ def delivery_report(request: HttpRequest, message_id: int, token: str) -> HttpRe
     if message is None:
         log.warning("delivery report refused: no message %s", message_id)
         return HttpResponse("unknown message\n", status=404, content_type="text/plain")
+    to = "".join(c for c in params.get("to", "") if c.isascii() and c.isdigit())
+    if to and not to.endswith(message.phone):
+        log.warning("delivery report refused: message %s did not go to that number", message_id)
+        return HttpResponse("wrong number\n", status=403, content_type="text/plain")
     raw = params.get("type", "")
     if not (raw.isascii() and raw.isdigit() and len(raw) < 4):
         log.warning("delivery report refused: type %r for message %s", raw[:20], message_id)

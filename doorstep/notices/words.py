@@ -27,7 +27,8 @@ def _body(kind: str, at_door: bool, place: str, hotline: str) -> str:
         text = (
             _("Your pooled test needs a retest: stay home, a sampler comes to your door.")
             if at_door
-            else _("Your pooled test needs a retest: stay home until we tell you where.")
+            else _("Your pooled test needs a retest: go to %(place)s for it, then stay home.")
+            % {"place": place or _("any site")}
         )
     elif kind == Kind.HOUSEHOLD_POSITIVE:
         text = _("Someone in your home tested positive: all stay home, we will call you.")

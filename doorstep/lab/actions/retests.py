@@ -19,7 +19,7 @@ from doorstep.notices import actions as telling
 from doorstep.notices import queries as told
 from doorstep.notices.models import Kind
 from doorstep.sampling import home, hooks, tally, walk_ins
-from doorstep.sampling.models import Result, Tube, TubeMember, WalkIn
+from doorstep.sampling.models import HomeStop, Result, Tube, TubeMember, WalkIn
 from doorstep.territory.models import Household
 
 DOOR_TO_DOOR_ZONES = {Zone.SEALED, Zone.CONTROLLED}
@@ -113,6 +113,8 @@ def walk_in_traced(walk_in: WalkIn, household: Household, at: dt.datetime) -> in
         Q(capacity=1) | Q(retest_of__isnull=False)
     ):
         zoning.positive_found(tube.campaign_id, {household.unit.building_id}, tube.code, at)
+        # Their household, unknown when the result came, is told now.
+        tell_household(tube, at)
     return home.need_retests(door, at)
 
 
@@ -133,8 +135,15 @@ def order_retests(tube: Tube, kind: str, at: dt.datetime) -> int:
     }
     zones = _zones(tube.campaign_id, [h for h in homes.values() if h])
     existing = set(
-        RetestOrder.objects.filter(original_tube=tube).values_list("member_id", flat=True)
+        RetestOrder.objects.filter(original_tube=tube)
+        .exclude(status=OrderStatus.CANCELLED)
+        .values_list("member_id", flat=True)
     )
+    # Orders a correction cancelled, for a result corrected back: the same orders, open again.
+    withdrawn = {
+        o.member_id: o.pk
+        for o in RetestOrder.objects.filter(original_tube=tube, status=OrderStatus.CANCELLED)
+    }
     orders = []
     for m in members:
         if m.pk in existing:
@@ -147,6 +156,7 @@ def order_retests(tube: Tube, kind: str, at: dt.datetime) -> int:
         )
         orders.append(
             RetestOrder(
+                pk=withdrawn.get(m.pk),
                 campaign_id=campaign_id,
                 original_tube=tube,
                 member=m,
@@ -160,13 +170,28 @@ def order_retests(tube: Tube, kind: str, at: dt.datetime) -> int:
                 created_at=at,
             )
         )
-    RetestOrder.objects.bulk_create(orders)
+    RetestOrder.objects.bulk_create([o for o in orders if o.pk is None])
+    reopened = [o for o in orders if o.pk in withdrawn.values()]
+    for o in reopened:
+        o.save()  # every field as ordered now: open, no retest tube, no result
+    if orders:
+        Tube.objects.filter(pk=tube.pk).update(retest_closed_at=None)
     _tell(tube, kind, orders, homes, at)
+    with_stops: set[int] = {
+        pk
+        for pk in HomeStop.objects.filter(
+            order_id__in=[o.pk for o in reopened if o.route == Route.DOOR_TO_DOOR]
+        ).values_list("order_id", flat=True)
+        if pk is not None
+    }
+    home.reopen_orders(with_stops)
     home.need_retests(
         [
             home.DoorRetest(o.pk, o.campaign_id, homes[o.member_id], o.resident_id, o.walk_in_id)  # type: ignore[arg-type]
             for o in orders
-            if o.route == Route.DOOR_TO_DOOR and homes[o.member_id] is not None
+            if o.route == Route.DOOR_TO_DOOR
+            and homes[o.member_id] is not None
+            and o.pk not in with_stops
         ],
         at,
     )
@@ -280,6 +305,24 @@ def result_retests(tube: Tube, result: str, at: dt.datetime) -> None:
                 status=OrderStatus.OPEN, retest_tube=None
             )
             home.reopen_orders([order.pk])
+            # Unreadable: they are told to be sampled again, like any invalid tube's people.
+            telling.tell(
+                order.campaign_id,
+                Kind.INVALID,
+                tube,
+                [
+                    telling.Person(
+                        community_id=order.community_id,
+                        resident_id=order.resident_id,
+                        walk_in_id=order.walk_in_id,
+                        household_id=order.household_id,
+                        member_id=None,
+                        at_door=order.route == Route.DOOR_TO_DOOR,
+                    )
+                ],
+                at,
+                place=tube.site.name,
+            )
             continue
         RetestOrder.objects.filter(pk=order.pk).update(
             status=OrderStatus.RESULTED, result=result, closed_at=at

@@ -10,6 +10,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from doorstep.core import alerts
 from doorstep.notices import sender
 from doorstep.notices.models import Message, MessageState, Notice
 from doorstep.smsgw.testing import FAILING_PREFIX
@@ -106,3 +107,24 @@ def test_a_gateway_down_mid_way_loses_nothing_and_sends_nothing_twice(
     _wait_for(lambda: Notice.objects.filter(cause_tube=pool, told_how="sms").count() == 10)
     time.sleep(1)  # a duplicate would have arrived by now
     assert all(len([t for r, t in kannel.received() if r == n]) == 1 for n in numbers)
+
+
+def test_a_wrong_gateway_password_keeps_every_message_waiting_and_says_why(
+    kannel, reports_here, lane_world
+):
+    people = lane_world["people"][:2]
+    for person, number in zip(people, ["13800150001", "13800150002"], strict=True):
+        person.phone = number
+        person.save()
+    pool = sealed_tube(lane_world["registrar"], lane_world["lane"], people)
+    post(lane_world, {"tube": pool.code, "result": "positive"})
+    wrong = kannel.sendsms_url.split("password=")[0] + "password=not-the-password"
+    report = sender.send_due(url=wrong)
+    assert (report.retry, report.refused) == (2, 0)
+    waiting = Message.objects.filter(state=MessageState.QUEUED)
+    assert waiting.count() == 2 and all("Authorization" in m.last_reply for m in waiting)
+    later = timezone.now() + dt.timedelta(minutes=6)
+    [stuck] = [a for a in alerts.current(pool.campaign, later) if a.kind == "gateway_stuck"]
+    assert stuck.critical and "Authorization" in stuck.text
+    # Put right, they go.
+    assert sender.send_due(now=later, url=kannel.sendsms_url).accepted == 2

@@ -12,9 +12,11 @@ from collections.abc import Iterator
 import pytest
 from django.utils import timezone
 
+from doorstep.core import clocks
 from doorstep.notices import actions, gateway, sender
 from doorstep.notices.models import Message, MessageState
 from doorstep.testing import make_community
+from doorstep.testing.lanes import post, sealed_tube
 
 pytestmark = pytest.mark.django_db
 
@@ -120,3 +122,27 @@ def _slow(send, url):  # type: ignore[no-untyped-def]
         return send(url, phone, text, dlr_url, timeout=0.5)
 
     return one
+
+
+def test_a_sender_that_died_mid_pass_loses_only_the_one_it_was_sending():
+    messages = _queued(3)
+    now = timezone.now()
+    claimed = sender._claim(now, 3)
+    assert sender._going_out(claimed[0], now)  # its request was out when the process died
+    assert sender._unstick(now + sender.STUCK) == 3
+    states = dict(Message.objects.values_list("pk", "state"))
+    assert states[messages[0].pk] == MessageState.UNKNOWN  # the gateway may have it: not resent
+    assert [states[m.pk] for m in messages[1:]] == [MessageState.QUEUED] * 2  # never tried
+
+
+def test_a_gateway_url_that_is_no_url_strands_nothing_and_the_door_sweep_still_runs(
+    lane_world, caplog
+):
+    people = lane_world["people"][:2]
+    pool = sealed_tube(lane_world["registrar"], lane_world["lane"], people)
+    post(lane_world, {"tube": pool.code, "result": "positive"})
+    later = timezone.now() + clocks.TELL_WITHIN
+    report = sender.send_due(now=later, url="127.0.0.1:13013/cgi-bin/sendsms?password=secret")
+    assert report.to_door == 2 and report.retry == 2
+    assert set(Message.objects.values_list("state", flat=True)) == {MessageState.QUEUED}
+    assert "secret" not in caplog.text

@@ -12,12 +12,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from doorstep.campaigns.actions import lift, set_community_zone
-from doorstep.campaigns.models import Zone
+from doorstep.campaigns.models import CampaignBuilding, Zone
 from doorstep.core import clocks
 from doorstep.lab.models import RetestOrder
 from doorstep.notices import actions, sender
 from doorstep.notices.models import Kind, Message, MessageState, Notice
-from doorstep.testing import client_for
+from doorstep.sampling import walk_ins
+from doorstep.sampling.models import WalkIn
+from doorstep.testing import client_for, valid_id
 from doorstep.testing.lanes import post, sealed_tube
 
 pytestmark = pytest.mark.django_db
@@ -214,3 +216,69 @@ def test_a_drill_texts_nobody_and_practises_every_notice_at_the_door(lane_world,
     assert {n.door_reason for n in notices} == {"drill"}
     page = client_for(leader).get(reverse("notices:doors")).content.decode()
     assert "data-drill" in page
+
+
+def test_a_result_corrected_and_corrected_back_tells_everyone_again(lane_world):
+    people = lane_world["people"][:2]
+    pool = _positive_pool(lane_world, people)
+    post(lane_world, {"tube": pool.code, "result": "negative", "reason": "录错了一行"})
+    assert set(Notice.objects.values_list("cancelled_at", flat=True)) != {None}
+    post(lane_world, {"tube": pool.code, "result": "positive", "reason": "复核确为阳性结果"})
+    notices = Notice.objects.filter(cause_tube=pool)
+    assert notices.count() == 2 and not notices.filter(cancelled_at__isnull=False).exists()
+    # A message each again, and retests ordered again: the loop is open until they are told.
+    assert Message.objects.filter(state=MessageState.QUEUED, notice__in=notices).count() == 2
+    assert set(RetestOrder.objects.values_list("status", flat=True)) == {"open"}
+    pool.refresh_from_db()
+    assert pool.retest_closed_at is None
+
+
+def test_an_unreadable_retest_tells_the_person_to_be_sampled_again(lane_world):
+    people = lane_world["people"][:1]
+    _positive_pool(lane_world, people)
+    retest = sealed_tube(
+        lane_world["registrar"], lane_world["lane"], people, code="21122598", pool=1
+    )
+    post(lane_world, {"tube": retest.code, "result": "invalid"})
+    [again] = Notice.objects.filter(cause_tube=retest)
+    assert again.kind == Kind.INVALID and again.resident_id == people[0].pk
+    assert Message.objects.filter(notice=again).exists()
+
+
+def test_a_delivered_report_after_a_failure_tells_nobody(lane_world, client):
+    _positive_pool(lane_world, lane_world["people"][:1])
+    message = Message.objects.get()
+    url = reverse("notices:dlr", args=[message.pk, sender.signature(message.pk)])
+    assert client.get(url, {"type": "16", "to": message.phone}).status_code == 200
+    assert client.get(url, {"type": "1", "to": message.phone}).status_code == 200
+    notice = Notice.objects.get()
+    assert notice.told_at is None and notice.door_reason == "failed"
+    # A report naming another number than the message's is refused.
+    assert client.get(url, {"type": "1", "to": "13900000000"}).status_code == 403
+
+
+def test_a_site_retest_names_the_site(lane_world):
+    person = lane_world["people"][0]
+    CampaignBuilding.objects.filter(building=person.household.unit.building).update(
+        zone=Zone.PREVENTION
+    )
+    _positive_pool(lane_world, [person])
+    text = Message.objects.get(resident=person).text
+    assert lane_world["lane"].site.name in text and "复检" in text
+
+
+def test_a_positive_walk_ins_household_found_later_is_told_then(lane_world, worker):
+    d, lane = lane_world["registrar"], lane_world["lane"]
+    walk_in = {"name": "过路人", "id_number": valid_id(), "phone": "13912345678", "address": "不详"}
+    d.send(
+        d.event("tube.open", lane=lane.code, tube="21122597", pool=1),
+        d.event("tube.add", tube="21122597", walk_in=walk_in),
+        d.event("tube.seal", tube="21122597"),
+    )
+    post(lane_world, {"tube": "21122597", "result": "positive"})
+    told = Notice.objects.filter(kind=Kind.HOUSEHOLD_POSITIVE)
+    assert told.count() == 1 and told.get().household_id is None  # the walk-in alone, no door
+    family = lane_world["family"]
+    walk_ins.trace(worker, WalkIn.objects.get(), "13号楼301")
+    assert {n.resident_id for n in told.exclude(resident=None)} == {p.pk for p in family}
+    assert set(told.values_list("household_id", flat=True)) == {family[0].household_id}
