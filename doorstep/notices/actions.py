@@ -14,7 +14,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 
 from doorstep.campaigns.models import Campaign, Zone, ZoneChange
 from doorstep.core import clocks
@@ -310,13 +310,24 @@ def escalate_due(now: dt.datetime) -> int:
 
 @transaction.atomic
 def knocked(user: User, notices: QuerySet[Notice], at: dt.datetime) -> int:
-    """Someone knocked and told them (``notices`` already scoped to the user)."""
-    return _told(list(notices.values_list("pk", flat=True)), ToldHow.DOOR, at, by=user)
+    """Someone knocked and told them (``notices`` already scoped to the user): only notices
+    that are door visits (a message on its way is not for the door to settle)."""
+    at_door = notices.filter(door_at__isnull=False)
+    return _told(list(at_door.values_list("pk", flat=True)), ToldHow.DOOR, at, by=user)
 
 
 def set_signature(place: District | Town, signature: str, hotline: str) -> None:
     """A district's or a town's signature and hotline, for the messages queued from now on."""
     type(place).objects.filter(pk=place.pk).update(sms_signature=signature, hotline=hotline)
+
+
+@transaction.atomic
+def nobody_home(user: User, notices: QuerySet[Notice], at: dt.datetime) -> int:
+    """Someone knocked and found nobody (``notices`` already scoped): still to tell, tried
+    once more. The list puts them after the doors nobody has tried yet."""
+    return notices.filter(door_at__isnull=False, told_at=None, cancelled_at=None).update(
+        door_tries=F("door_tries") + 1, door_tried_at=at, knocked_by=user
+    )
 
 
 # Zones ------------------------------------------------------------------------------------------

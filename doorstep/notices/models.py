@@ -153,6 +153,9 @@ class Notice(models.Model):
     knocked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Knocks that found nobody at home: the visit stays on the list, with when it was last tried.
+    door_tries = models.PositiveSmallIntegerField(_("knocks with nobody home"), default=0)
+    door_tried_at = models.DateTimeField(_("last knocked"), null=True, blank=True)
     # Withdrawn when the result that called for it is corrected.
     cancelled_at = models.DateTimeField(null=True, blank=True)
 

@@ -41,7 +41,8 @@ def door_visits(notices: QuerySet[Notice]) -> tuple[list[BuildingDoors], list[No
     waiting = list(
         notices.filter(door_at__isnull=False, told_at=None, cancelled_at=None)
         .select_related("household__unit__building__community", "campaign", "resident", "walk_in")
-        .order_by("door_at", "pk")[:DOORS_SHOWN]
+        # Doors nobody has tried first, then the ones tried longest ago.
+        .order_by("door_tries", "door_tried_at", "door_at", "pk")[:DOORS_SHOWN]
     )
     unplaced = [n for n in waiting if n.household_id is None]
     by_building: dict[int, BuildingDoors] = {}

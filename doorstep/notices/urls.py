@@ -6,6 +6,7 @@ app_name = "notices"
 urlpatterns = [
     path("doors/", views.doors, name="doors"),
     path("doors/told/", views.told, name="told"),
+    path("doors/not-home/", views.not_home, name="not_home"),
     path("doors/print/", views.print_notices, name="print"),
     path("messages/", views.outbox, name="outbox"),
     path("signature/", views.signature, name="signature"),

@@ -43,16 +43,36 @@ def doors(request: AuthedRequest) -> HttpResponse:
     )
 
 
-@require_POST
-@login_required
-def told(request: AuthedRequest) -> HttpResponse:
-    """Told at the door: the notices of one household (or those ticked)."""
-    ids = [
+def _ids(request: AuthedRequest) -> list[int]:
+    return [
         int(v)
         for v in request.POST.getlist("notice")[:500]
         if v.isascii() and v.isdigit() and len(v) < 19
     ]
-    found = _notices(request).filter(pk__in=ids)
+
+
+@require_POST
+@login_required
+def not_home(request: AuthedRequest) -> HttpResponse:
+    """Knocked, nobody at home: the door stays on the list, tried once more."""
+    n = actions.nobody_home(
+        request.user, _notices(request).filter(pk__in=_ids(request)), timezone.now()
+    )
+    if n:
+        messages.info(
+            request,
+            _("Noted: nobody at home. The door stays on the list; try again later or call."),
+        )
+    else:
+        messages.error(request, _("Nothing was noted: they were already told, or not yours."))
+    return redirect("notices:doors")
+
+
+@require_POST
+@login_required
+def told(request: AuthedRequest) -> HttpResponse:
+    """Told at the door: the notices of one household (or those ticked)."""
+    found = _notices(request).filter(pk__in=_ids(request))
     n = actions.knocked(request.user, found, timezone.now())
     if n:
         messages.success(

@@ -177,6 +177,7 @@ CASES += [
     Case("sampling:walk_ins", "get", "worker", "registrar", False, "post"),
     Case("notices:doors", "get", "canvasser", "registrar", False, "post"),
     Case("notices:told", "post", "worker", "registrar", False, "get"),
+    Case("notices:not_home", "post", "canvasser", "lab", False, "get"),
     Case("notices:print", "get", "leader", "lab", False, "post"),
     Case("notices:outbox", "get", "commander", "worker", False, "post"),
     Case("notices:signature", "get", "commander", "worker", False, "put"),

@@ -282,3 +282,36 @@ def test_a_positive_walk_ins_household_found_later_is_told_then(lane_world, work
     walk_ins.trace(worker, WalkIn.objects.get(), "13号楼301")
     assert {n.resident_id for n in told.exclude(resident=None)} == {p.pk for p in family}
     assert set(told.values_list("household_id", flat=True)) == {family[0].household_id}
+
+
+def test_nobody_home_keeps_the_door_on_the_list_and_says_how_often(lane_world, canvasser):
+    people = lane_world["people"][:2]
+    for p in people:
+        p.phone = ""
+        p.save()
+    _positive_pool(lane_world, people)
+    first, second = Notice.objects.order_by("pk")
+    client = client_for(canvasser)
+    client.post(reverse("notices:not_home"), {"notice": [first.pk]})
+    client.post(reverse("notices:not_home"), {"notice": [first.pk]})
+    first.refresh_from_db()
+    assert (first.door_tries, first.told_at) == (2, None)
+    page = client.get(reverse("notices:doors"), headers={"Accept-Language": "en"}).content.decode()
+    assert 'data-tries="2"' in page and "nobody home 2 times" in page
+    # The door nobody has tried yet comes first.
+    assert (
+        page.index(f'id="door-{second.household_id}"')
+        < page.index(f'id="door-{first.household_id}"')
+        or second.household_id == first.household_id
+    )
+    client.post(reverse("notices:told"), {"notice": [first.pk]})
+    first.refresh_from_db()
+    assert first.told_how == "door"
+
+
+def test_told_at_the_door_settles_only_door_visits(lane_world, canvasser):
+    _positive_pool(lane_world, lane_world["people"][:1])
+    notice = Notice.objects.get()  # texted, its message on its way: not a door visit yet
+    client_for(canvasser).post(reverse("notices:told"), {"notice": [notice.pk]})
+    notice.refresh_from_db()
+    assert notice.told_at is None
