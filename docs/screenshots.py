@@ -104,6 +104,15 @@ def main() -> None:
         sign_in(worker, "commander")
         worker.goto(f"{BASE}/lab/retests/")
         worker.screenshot(path=str(OUT / "retests.png"))
+        worker.goto(f"{BASE}/notices/messages/")
+        worker.screenshot(path=str(OUT / "text-messages.png"))
+        # The demo's pool member without a phone, in 富锦园社区: the commander's phone sees her.
+        door = browser.new_page(
+            viewport={"width": 360, "height": 760}, device_scale_factor=2, locale="zh-CN"
+        )
+        sign_in(door, "commander")
+        door.goto(f"{BASE}/notices/doors/")
+        door.screenshot(path=str(OUT / "tell-at-the-door.png"))
         chief = browser.new_page(viewport={"width": 1920, "height": 1080}, locale="zh-CN")
         sign_in(chief, "district")
         chief.goto(f"{BASE}/district/?wall=1")
