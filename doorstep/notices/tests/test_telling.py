@@ -297,7 +297,7 @@ def test_nobody_home_keeps_the_door_on_the_list_and_says_how_often(lane_world, c
     first.refresh_from_db()
     assert (first.door_tries, first.told_at) == (2, None)
     page = client.get(reverse("notices:doors"), headers={"Accept-Language": "en"}).content.decode()
-    assert 'data-tries="2"' in page and "nobody home 2 times" in page
+    assert 'data-tries="2"' in page and "2 knocks, nobody home" in page
     # The door nobody has tried yet comes first.
     assert (
         page.index(f'id="door-{second.household_id}"')
