@@ -12,6 +12,10 @@ Closing a round with tubes still open at a lane or boxes still on the road loses
 unless somebody decides. Those are the sampling app's, above this one; it registers a check
 here once (``sampling/signals.py``) that names what is still open, and closing asks the
 commander to confirm with that list in front of them.
+
+Residents are texted their community's start time by the notices app, above this one: it
+registers an announcer here (``notices/signals.py``), and ``actions.starts.announce_starts``
+calls it when the commander tells residents.
 """
 
 from __future__ import annotations
@@ -66,3 +70,19 @@ def zoned(campaign_id: int, building_ids: list[int], zone: str, at: dt.datetime)
     if building_ids:
         for zoner in _zoners:
             zoner(campaign_id, building_ids, zone, at)
+
+
+# An announcer is told that these communities of the round start at these times (each told to
+# their residents for the first time or again after a change); it returns the texts it queued.
+# Called inside the transaction that records them as told.
+Announcer = Callable[[int, dict[int, dt.datetime], dt.datetime], int]
+_announcers: list[Announcer] = []
+
+
+def register_announcer(announcer: Announcer) -> None:
+    if announcer not in _announcers:
+        _announcers.append(announcer)
+
+
+def starts_announced(campaign_id: int, starts: dict[int, dt.datetime], at: dt.datetime) -> int:
+    return sum(announcer(campaign_id, starts, at) for announcer in _announcers)

@@ -4,6 +4,8 @@ which carry over from round to round because an outbreak runs for days."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -271,3 +273,46 @@ class BuildingPositive(models.Model):
 
     def __str__(self) -> str:
         return f"{self.building_id} {self.tube_code} {self.at:%Y-%m-%d %H:%M}"
+
+
+class CommunityStart(models.Model):
+    """When a community of a round starts sampling, so a round does not start everywhere in
+    the same minute (2022: residents' queries and bunched starts stalled cities' systems). A
+    community without a row, or with no time on it, starts with the round. The time residents
+    were last texted is kept beside it, so telling again texts only the communities whose time
+    changed since."""
+
+    campaign = models.ForeignKey(
+        Campaign, verbose_name=_("campaign"), on_delete=models.CASCADE, related_name="starts"
+    )
+    community = models.ForeignKey(
+        "territory.Community",
+        verbose_name=_("community"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    # Empty: with the round (``Campaign.starts_at``).
+    starts_at = models.DateTimeField(_("starts at"), null=True, blank=True)
+    # The start residents were last told by text message, and when they were told.
+    told_starts_at = models.DateTimeField(_("start told"), null=True, blank=True)
+    told_at = models.DateTimeField(_("told at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("community start time")
+        verbose_name_plural = _("community start times")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "community"], name="one_start_per_community_of_a_round"
+            )
+        ]
+        indexes = [
+            # the status page: announced starts of planned rounds in these communities.
+            models.Index(fields=["community", "told_at"], name="community_start_told"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id} {self.community_id} {self.starts_at}"
+
+    def effective(self, campaign: Campaign) -> dt.datetime:
+        """This community's start: its own time, or the round's."""
+        return self.starts_at or campaign.starts_at

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from doorstep.campaigns import district_views, views
+from doorstep.campaigns import district_views, start_views, views
 
 app_name = "campaigns"
 urlpatterns = [
@@ -10,6 +10,10 @@ urlpatterns = [
     path("<int:campaign_id>/zones/", views.campaign_zones, name="zones"),
     path("<int:campaign_id>/start/", views.campaign_start, name="start"),
     path("<int:campaign_id>/close/", views.campaign_close, name="close"),
+    # Each community's start time, spread, and told to residents.
+    path("<int:campaign_id>/starts/", start_views.campaign_starts, name="starts"),
+    path("<int:campaign_id>/starts/stagger/", start_views.campaign_stagger, name="stagger"),
+    path("<int:campaign_id>/starts/tell/", start_views.campaign_announce, name="announce"),
     # Rounds over several towns of a district (city-wide testing).
     path("district/", district_views.district_round_list, name="district_rounds"),
     path("district/new/", district_views.district_round_create, name="district_round_create"),

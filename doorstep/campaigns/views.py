@@ -84,6 +84,9 @@ def campaign_detail(request: AuthedRequest, campaign_id: int) -> HttpResponse:
             "can_edit": request.user.can(Can.EDIT_ZONES),
             "can_run": request.user.can(Can.CREATE_CAMPAIGNS),
             "statuses": CampaignStatus,
+            "starts": queries.start_plan(campaign, communities_for(request.user)),
+            "can_set_starts": request.user.can(Can.CREATE_CAMPAIGNS)
+            and campaign.status != CampaignStatus.CLOSED,
         },
     )
 

@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from doorstep.campaigns import queries as campaign_queries
 from doorstep.campaigns.models import Campaign, CampaignBuilding, CampaignStatus
 from doorstep.lab.models import OrderKind, OrderStatus, RetestOrder, Route
 from doorstep.lab.timeline import Timeline, timeline
@@ -33,6 +34,8 @@ class SiteStatus:
     lanes: int
     lanes_open: int
     wait: Wait
+    # When the site's community starts sampling this round (staggered starts), if told.
+    start: campaign_queries.Start | None = None
 
 
 def site_statuses(now: dt.datetime | None = None) -> list[SiteStatus]:
@@ -51,12 +54,14 @@ def site_statuses(now: dt.datetime | None = None) -> list[SiteStatus]:
     # lane short of either is closed to residents).
     staffed = open_lanes()
     waits = site_waits(sites, now)
+    starts = campaign_queries.public_starts({s.community_id for s in sites}, now or timezone.now())
     return [
         SiteStatus(
             site,
             len(site.lanes.all()),
             sum(lane.pk in staffed for lane in site.lanes.all()),
             waits[site.pk],
+            starts.get(site.community_id),
         )
         for site in sites
     ]
@@ -93,6 +98,9 @@ class Lookup:
     go_to: str = ""  # the site to go to, for RETEST_SITE, RESAMPLE and NOT_SAMPLED
     # Where the latest sample is: each step's time, and the one that holds it (lab.timeline).
     timeline: Timeline | None = None
+    # When the resident's community starts sampling, and where (staggered starts).
+    starts_at: dt.datetime | None = None
+    start_sites: str = ""
 
     @property
     def stay_home(self) -> bool:
@@ -110,10 +118,19 @@ def look_up(raw_code: str, raw_tail: str, address: str, now: dt.datetime | None 
         )
     resident = pair.resident
     campaign = _round_of(resident)
+    start = campaign_queries.public_starts({resident.community_id}, now).get(resident.community_id)
     if campaign is None:
-        return Lookup(code="no_round", error=_("No testing round is running where you live."))
-    found = _state(campaign, resident, now)
-    found.timeline = timeline(resident, campaign, now)
+        if start is None:
+            return Lookup(code="no_round", error=_("No testing round is running where you live."))
+        # A planned round whose start residents were told.
+        found = Lookup(round_name=start.round_name, state=State.NOT_SAMPLED)
+    else:
+        found = _state(campaign, resident, now)
+        found.timeline = timeline(resident, campaign, now)
+    if start is not None:
+        found.starts_at = start.starts_at
+        sites = Site.objects.filter(community_id=resident.community_id).order_by("name")
+        found.start_sites = " / ".join(sites.values_list("name", flat=True))
     return found
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.db.models import F, Q, QuerySet
 
+from doorstep.campaigns import queries as campaign_queries
 from doorstep.campaigns.models import Campaign, Zone, ZoneChange
 from doorstep.core import clocks
 from doorstep.core.models import User
@@ -30,7 +31,7 @@ from doorstep.notices.models import (
     Notice,
     ToldHow,
 )
-from doorstep.sampling.models import HomeReason, HomeStop, Tube, WalkIn
+from doorstep.sampling.models import HomeReason, HomeStop, Site, Tube, WalkIn
 from doorstep.territory.models import Building, District, Household, Resident, Town
 
 
@@ -84,6 +85,7 @@ def _message(
     at: dt.datetime,
     place: str = "",
     notice: Notice | None = None,
+    when: dt.datetime | None = None,
 ) -> Message:
     return Message(
         campaign_id=campaign_id,
@@ -101,6 +103,7 @@ def _message(
             hotline=contact.town.message_hotline,
             at_door=person.at_door,
             place=place,
+            when=when,
         ),
         language=contact.language,
         queued_at=at,
@@ -170,7 +173,12 @@ def tell(
 
 
 def inform(
-    campaign_id: int | None, kind: str, people: Sequence[Person], at: dt.datetime, place: str = ""
+    campaign_id: int | None,
+    kind: str,
+    people: Sequence[Person],
+    at: dt.datetime,
+    place: str = "",
+    when: dt.datetime | None = None,
 ) -> int:
     """A message for information (no door visit if it fails) to each person with a phone.
     Runs in the caller's transaction."""
@@ -178,7 +186,7 @@ def inform(
         return 0  # a drill texts nobody
     contacts = _contacts(people)
     messages = [
-        _message(campaign_id, kind, person, contact, at, place)
+        _message(campaign_id, kind, person, contact, at, place, when=when)
         for person in people
         if (contact := contacts.get(_key(person))) and contact.phone
     ]
@@ -366,3 +374,39 @@ def zoned(campaign_id: int, building_ids: list[int], zone: str, at: dt.datetime)
             ).values_list("pk", "household_id", "community_id")
         ]
         inform(campaign_id, Kind.SEAL_LIFTED, people, at, place=building.name)
+
+
+# Start times ------------------------------------------------------------------------------------
+
+# People looked up and texts written at a time: a town's announcement is tens of thousands.
+_BATCH = 1000
+
+
+def starts_announced(campaign_id: int, starts: dict[int, dt.datetime], at: dt.datetime) -> int:
+    """A ``campaigns`` announcer: each household with a phone in these communities of the
+    round is texted its community's start time and site (its first resident with a phone, in
+    their language); a drill texts nobody. Runs in the caller's transaction."""
+    sites: dict[int, list[str]] = {}
+    for community_id, name in Site.objects.filter(community_id__in=list(starts)).values_list(
+        "community_id", "name"
+    ):
+        sites.setdefault(community_id, []).append(name)
+    queued = 0
+    batch: list[Person] = []
+
+    def send() -> int:
+        c = batch[0].community_id
+        # A community with several sites is told its time; the status page lists the sites.
+        place = sites[c][0] if len(sites.get(c, [])) == 1 else ""
+        return inform(campaign_id, Kind.START_TIME, batch, at, place, when=starts[c])
+
+    for resident_id, household_id, community_id in campaign_queries.first_phones(
+        campaign_id, starts
+    ):
+        if batch and (len(batch) >= _BATCH or batch[-1].community_id != community_id):
+            queued += send()
+            batch = []
+        batch.append(Person(community_id, resident_id=resident_id, household_id=household_id))
+    if batch:
+        queued += send()
+    return queued

@@ -30,6 +30,7 @@ class Kind(models.TextChoices):
     RETEST_NEGATIVE = "retest_negative", _("Retest negative")
     SEAL_LIFTED = "seal_lifted", _("Stay-home order lifted")
     HOME_VISIT = "home_visit", _("Home sampling booked")
+    START_TIME = "start_time", _("Community's sampling start time")
 
 
 MUST_TELL = (Kind.POOL_POSITIVE, Kind.HOUSEHOLD_POSITIVE, Kind.INVALID)

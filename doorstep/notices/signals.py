@@ -10,3 +10,5 @@ campaign_hooks.register_zoner(actions.zoned)
 # A walk-in's household found: their notices not yet told go to that door.
 sampling_hooks.register_traced(actions.traced)
 alerts.register()
+# Residents told their community's start time when the commander says so.
+campaign_hooks.register_announcer(actions.starts_announced)

@@ -10,8 +10,10 @@ word of Doorstep.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from doorstep.notices.models import Kind
@@ -21,7 +23,21 @@ from doorstep.notices.models import Kind
 ONE_PART = 70
 
 
-def _body(kind: str, at_door: bool, place: str, hotline: str) -> str:
+def _when(at: dt.datetime | None) -> str:
+    """A start time as a text says it: the local day and minute, "12月8日08:40"."""
+    if at is None:
+        return ""
+    local = timezone.localtime(at)
+    return _("%(month)d/%(day)d %(time)s") % {
+        "month": local.month,
+        "day": local.day,
+        "time": local.strftime("%H:%M"),
+    }
+
+
+def _body(
+    kind: str, at_door: bool, place: str, hotline: str, when: dt.datetime | None = None
+) -> str:
     call = _("Call %(hotline)s.") % {"hotline": hotline} if hotline else ""
     if kind == Kind.POOL_POSITIVE:
         text = (
@@ -45,6 +61,14 @@ def _body(kind: str, at_door: bool, place: str, hotline: str) -> str:
         text = _("The stay-home order on %(place)s is lifted.") % {"place": place}
     elif kind == Kind.HOME_VISIT:
         text = _("Your building is sampled at home: wait at your door, do not queue outside.")
+    elif kind == Kind.START_TIME:
+        text = (
+            _("Your community samples from %(when)s at %(place)s; please do not come earlier.")
+            % {"when": _when(when), "place": place}
+            if place
+            else _("Your community samples from %(when)s; please do not come earlier.")
+            % {"when": _when(when)}
+        )
     else:  # pragma: no cover - every kind is above
         raise ValueError(kind)
     return f"{text}{call}"
@@ -58,11 +82,13 @@ def message(
     hotline: str = "",
     at_door: bool = False,
     place: str = "",
+    when: dt.datetime | None = None,
 ) -> str:
     """The text of a message of ``kind``, in ``language``, signed ``【signature】`` first as
-    Chinese carriers require, then the link to the person's own page if there is one."""
+    Chinese carriers require, then the link to the person's own page if there is one.
+    ``when``: the time a start-time message tells."""
     with translation.override(language):
-        text = f"【{signature}】{_body(kind, at_door, place, hotline)}"
+        text = f"【{signature}】{_body(kind, at_door, place, hotline, when)}"
         if settings.PUBLIC_URL:
             text += " " + settings.PUBLIC_URL.rstrip("/") + "/status/me/"
     return text
