@@ -123,12 +123,19 @@ class Cluster:
     loop_wait: int = 1
     retry_timeout: int = 3
     scope: str = field(default="doorstep")
+    # WAL archiving (``backup.Backups`` sets it): the archive_command, in which ``{data}``
+    # stands for the node's data folder. None: no archiving, as before.
+    archive: str | None = None
+    archive_timeout: int = 10
 
     # Building ---------------------------------------------------------------------------------
 
     @classmethod
-    def create(cls, root: Path, *, synchronous: bool = True, size: int = 3) -> Cluster:
-        """A new cluster's folder and configuration (nothing is started)."""
+    def create(
+        cls, root: Path, *, synchronous: bool = True, size: int = 3, archive: str | None = None
+    ) -> Cluster:
+        """A new cluster's folder and configuration (nothing is started). ``archive``: an
+        archive_command for every node (``{data}`` is the node's data folder)."""
         check_installed()
         root = root.resolve()
         if (root / STATE).exists():
@@ -138,7 +145,7 @@ class Cluster:
         root.mkdir(parents=True, exist_ok=True)
         ports = free_ports(2 + 2 * size)
         nodes = [Node(f"node{n + 1}", ports[2 + n], ports[2 + size + n]) for n in range(size)]
-        cluster = cls(root, nodes, ports[0], ports[1], synchronous=synchronous)
+        cluster = cls(root, nodes, ports[0], ports[1], synchronous=synchronous, archive=archive)
         for node in nodes:
             cluster._config(node).write_text(json.dumps(cluster._patroni(node), indent=2))
         cluster._give_to_user(root)
@@ -218,8 +225,21 @@ class Cluster:
                     "superuser": {"username": "postgres"},
                     "replication": {"username": "postgres"},
                 },
-                "parameters": {"unix_socket_directories": str(self.root)},
+                "parameters": {"unix_socket_directories": str(self.root), **self._archiving(node)},
             },
+        }
+
+    def _archiving(self, node: Node) -> dict[str, Any]:
+        """Every node archives once it is the primary (a standby with ``archive_mode`` on
+        archives nothing), so a new primary after a failover goes on archiving; the WAL
+        segment is switched at least every ``archive_timeout`` seconds, which bounds how much
+        acknowledged work a loss of every node loses."""
+        if self.archive is None:
+            return {}
+        return {
+            "archive_mode": "on",
+            "archive_command": self.archive.replace("{data}", str(self._data(node))),
+            "archive_timeout": self.archive_timeout,
         }
 
     # Processes --------------------------------------------------------------------------------
