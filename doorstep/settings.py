@@ -107,6 +107,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: the client's address behind the edge proxy, before anything reads it.
+    "doorstep.core.middleware.ClientAddress",
     "doorstep.core.middleware.BodyLimit",
     # A device's request leaves here for API_MIDDLEWARE below.
     "doorstep.core.middleware.DeviceApi",
@@ -203,9 +205,26 @@ FOLD_DELAY = env_int("DOORSTEP_FOLD_DELAY_MS", 200) / 1000
 # answered after that commit (sampling.ingest.combine).
 GROUP_COMMIT = env_bool("DOORSTEP_GROUP_COMMIT", True)
 
+# Connections go through PgBouncer in transaction pooling (docs/operators-guide.md, the city
+# layout): a server connection is lent for one transaction only, so nothing may outlive one on
+# it: no prepared statements (PgBouncer 1.18 cannot keep them), no server-side cursors (an
+# iterator's cursor would be read on another connection), no session settings at connect.
+PGBOUNCER = env_bool("DOORSTEP_PGBOUNCER", False)
 # PostgreSQL keeps the ingest's statements prepared per connection; a pooler in transaction
 # mode (PgBouncer before 1.21) cannot, so it is switched off there.
-PG_PREPARE = env_bool("DOORSTEP_PG_PREPARE", True)
+PG_PREPARE = env_bool("DOORSTEP_PG_PREPARE", not PGBOUNCER)
+if PGBOUNCER and PG_PREPARE:
+    raise ImproperlyConfigured(
+        "DOORSTEP_PG_PREPARE=1 with DOORSTEP_PGBOUNCER=1: PgBouncer in transaction pooling "
+        "cannot keep prepared statements. Leave DOORSTEP_PG_PREPARE unset."
+    )
+# The addresses of the proxies in front of the servers (HAProxy on the app machines, comma
+# separated): a request from one of them is taken to come from the address it appended last to
+# X-Forwarded-For (core.middleware.ClientAddress), so that the residents' look-up limits and the
+# sign-in throttle count each resident's address, not the proxy's.
+TRUSTED_PROXIES = frozenset(
+    a.strip() for a in env_str("DOORSTEP_TRUSTED_PROXIES", "").split(",") if a.strip()
+)
 
 
 def _postgres(url: str, name: str) -> dict[str, object]:
@@ -243,6 +262,7 @@ def _postgres(url: str, name: str) -> dict[str, object]:
     options.setdefault("tcp_user_timeout", env_int("DOORSTEP_DB_TCP_TIMEOUT_MS", 10_000))
     config["OPTIONS"] = options
     config["CONN_HEALTH_CHECKS"] = True
+    config["DISABLE_SERVER_SIDE_CURSORS"] = PGBOUNCER
     return config
 
 

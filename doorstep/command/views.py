@@ -65,9 +65,11 @@ def status(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@from_standby
 def me(request: HttpRequest) -> HttpResponse:
     """A resident's own status this round, for their person code and the last six characters
-    of their document number."""
+    of their document number. Read from the standby while it is fresh; the look-up's tries are
+    written and counted on the primary (``core.limits``)."""
     found = None
     code = ""
     if request.method == "POST":

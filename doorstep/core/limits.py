@@ -16,6 +16,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from django.db import DEFAULT_DB_ALIAS
 from django.db.models import Count, Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -76,9 +77,13 @@ def take(tries: Sequence[tuple[Limit, str]], now: dt.datetime | None = None) -> 
     ids = [Attempt.objects.create(kind=limit.kind, key_digest=d, at=now).pk for limit, d in wanted]
     wait: dt.timedelta | None = None
     for limit, key_digest in wanted:
-        seen = Attempt.objects.filter(
-            kind=limit.kind, key_digest=key_digest, at__gte=now - limit.window
-        ).aggregate(n=Count("id"), oldest=Min("at"))
+        # Counted on the primary, where the try was just written, even in a view whose other
+        # reads go to a standby (core.standby): a standby may not have it yet.
+        seen = (
+            Attempt.objects.using(DEFAULT_DB_ALIAS)
+            .filter(kind=limit.kind, key_digest=key_digest, at__gte=now - limit.window)
+            .aggregate(n=Count("id"), oldest=Min("at"))
+        )
         if seen["n"] > limit.tries:
             free_at = seen["oldest"] + limit.window - now
             wait = free_at if wait is None else max(wait, free_at)

@@ -15,6 +15,26 @@ from django.utils.translation import gettext as _
 from doorstep.core.inputs import is_text
 
 
+class ClientAddress:
+    """Behind the edge proxy, the client is the address the proxy appended last to
+    X-Forwarded-For: REMOTE_ADDR is set to it for a request from one of
+    ``settings.TRUSTED_PROXIES``, before anything reads it (the residents' look-up limits, the
+    sign-in throttle, the audit). Only the last entry is believed: the ones before it are
+    whatever the client sent. A request from anywhere else keeps its own address, whatever
+    headers it carries."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        trusted = settings.TRUSTED_PROXIES
+        if trusted and request.META.get("REMOTE_ADDR") in trusted:
+            forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "").rsplit(",", 1)[-1].strip()
+            if forwarded:
+                request.META["REMOTE_ADDR"] = forwarded
+        return self.get_response(request)
+
+
 class BodyLimit:
     """A request whose declared body is over its limit is answered 413 before any of it is
     read or written to disk (Django's CSRF check reads a POST's form, uploads included, before

@@ -7,8 +7,9 @@ that polls every 5 s can bear), and from the primary otherwise: a standby that s
 replaying, is cut off or is down is noticed within a second and left alone. What such a view
 writes still goes to the primary. Without a standby configured nothing changes.
 
-A view that reads what it has just written (the residents' status look-up counts its own tries)
-is not marked: it would read its own write from a standby that has not replayed it yet.
+A view that reads what it has just written pins those reads to the primary
+(``.using(DEFAULT_DB_ALIAS)``, as ``core.limits`` counts a look-up's tries), or is not marked:
+it would read its own write from a standby that has not replayed it yet.
 """
 
 from __future__ import annotations

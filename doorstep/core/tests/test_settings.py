@@ -76,3 +76,41 @@ def test_the_embedded_database_runs_in_wal_mode_with_immediate_transactions(tmp_
     mode, timeout, transaction_mode, name = result.stdout.split()
     assert (mode, timeout, transaction_mode) == ("wal", "20000", "IMMEDIATE")
     assert name == str(tmp_path / "doorstep.sqlite3")
+
+
+SHOW_POOLER = """
+from django.conf import settings
+d = settings.DATABASES
+print(settings.PG_PREPARE, d["default"]["DISABLE_SERVER_SIDE_CURSORS"],
+      "prepare_threshold" in d["default"]["OPTIONS"], d["standby"]["DISABLE_SERVER_SIDE_CURSORS"])
+"""
+
+
+def _show(env: dict[str, str], tmp_path) -> subprocess.CompletedProcess:  # type: ignore[no-untyped-def]
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DOORSTEP_", "DATABASE_"))}
+    clean |= {
+        "DOORSTEP_HOME": str(tmp_path),
+        "DOORSTEP_DEBUG": "1",
+        "DJANGO_SETTINGS_MODULE": "doorstep.settings",
+        "DATABASE_URL": "postgres://postgres@127.0.0.1:6432/doorstep",
+        "DATABASE_STANDBY_URL": "postgres://postgres@127.0.0.1:6432/doorstep_standby",
+        **env,
+    }
+    return subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()\n" + SHOW_POOLER],
+        env=clean,
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_through_pgbouncer_nothing_outlives_a_transaction(tmp_path):
+    """Transaction pooling lends a server connection for one transaction: no prepared
+    statements and no server-side cursors, on the primary and the standby alike."""
+    pooled = _show({"DOORSTEP_PGBOUNCER": "1"}, tmp_path)
+    assert pooled.stdout.split() == ["False", "True", "False", "True"], pooled.stderr
+    direct = _show({}, tmp_path)
+    assert direct.stdout.split() == ["True", "False", "True", "False"], direct.stderr
+    both = _show({"DOORSTEP_PGBOUNCER": "1", "DOORSTEP_PG_PREPARE": "1"}, tmp_path)
+    assert both.returncode != 0
+    assert "cannot keep prepared statements" in both.stderr

@@ -61,6 +61,14 @@ class Case:
     data: tuple = ()
 
 
+# The lane's own pages: its registrar on duty (or the commander) may open them, nobody else.
+LANE_PAGES = {
+    "sampling:lane",
+    "sampling:queue",
+    "sampling:lane_events",
+    "sampling:paper_sheet",
+    "sampling:paper_key",
+}
 CASES = [
     Case("home", "get", "canvasser", None, False, "post"),
     Case("core:audit", "get", "admin_user", "commander", False, "post"),
@@ -168,6 +176,8 @@ CASES += [
     Case("sampling:queue", "post", "registrar", "worker", True, "get", (("waiting", "40"),)),
     Case("sampling:lane_events", "post", "registrar", "worker", True, "get", (("events", "[]"),)),
     Case("sampling:service_worker", "get", "registrar", None, False, "post"),
+    Case("sampling:paper_sheet", "get", "registrar", "worker", True, "post"),
+    Case("sampling:paper_key", "get", "registrar", "worker", True, "put"),
     Case("canvass:service_worker", "get", "canvasser", None, False, "post"),
     Case("sampling:home", "get", "registrar", "canvasser", False, "post"),
     Case("sampling:home_task", "get", "registrar", "canvasser", True, "post"),
@@ -184,6 +194,7 @@ CASES += [
     Case("notices:dlr", "get", "canvasser", None, False, "put", (("type", "1"),)),
     Case("sampling:walk_in_trace", "post", "worker", "registrar", True, "get", (("address", "x"),)),
     Case("command:status", "get", "canvasser", None, False, "post"),
+    Case("core:health", "get", "canvasser", None, False, "post"),
     Case("command:me", "get", "canvasser", None, False, "put"),
     Case("command:index", "get", "commander", "leader", False, "post"),
     Case("assistance:index", "get", "worker", "canvasser", False, "post"),
@@ -438,7 +449,7 @@ def _url(case: Case, world: dict) -> str:
         kwargs = {"campaign_id": world["campaign"], "community_id": world["community"]}
     elif case.name in {"sampling:lane_codes", "sampling:boxes"}:
         kwargs = {"site_id": world["site"]}
-    elif case.name in {"sampling:lane", "sampling:queue", "sampling:lane_events"}:
+    elif case.name in LANE_PAGES:
         kwargs = {"lane_id": world["lane"]}
     elif case.name in {"workforce:support_request", "workforce:support_quota"} or (
         case.name == "workforce:support_close"
@@ -576,6 +587,8 @@ PUBLIC = {
     "assistance:ask",
     # Kannel's delivery reports: signed per message instead (doorstep/notices/tests).
     "notices:dlr",
+    # The edge proxy's health check: "ok", nothing else.
+    "core:health",
 }
 
 
@@ -584,7 +597,7 @@ def _outsider_for(case: Case, outsider, other_community):  # type: ignore[no-unt
     town (and the lab's tube), a user of another town."""
     if case.name == "lab:tube":
         return make_user(Role.LAB, town=Town.objects.create(name="远方镇"))
-    if case.name in {"sampling:lane", "sampling:queue", "sampling:lane_events"}:
+    if case.name in LANE_PAGES:
         return make_user(Role.REGISTRAR, other_community)
     if case.name.startswith(("campaigns:district_round", "district:")):
         return make_user(Role.DISTRICT_COMMANDER, district=make_district("东丽区", "军粮城街"))
@@ -617,7 +630,7 @@ def test_each_view_answers_every_role_as_the_table_says(  # type: ignore[no-unty
 
 
 @pytest.mark.parametrize(
-    "name", ["sampling:lane", "sampling:queue", "sampling:lane_events"], ids=lambda n: n
+    "name", sorted(LANE_PAGES), ids=lambda n: n
 )
 def test_a_registrar_of_the_community_not_on_duty_at_the_lane_is_told_so(name, world, community):
     case = next(c for c in CASES if c.name == name)
