@@ -1,6 +1,6 @@
 from django.urls import path
 
-from doorstep.sampling import home_views, lane_views, views, walk_in_views
+from doorstep.sampling import home_views, lane_views, paper_views, views, walk_in_views
 
 app_name = "sampling"
 urlpatterns = [
@@ -11,6 +11,8 @@ urlpatterns = [
     path("lanes/<int:lane_id>/", lane_views.lane, name="lane"),
     path("lanes/<int:lane_id>/queue/", views.queue, name="queue"),
     path("lanes/<int:lane_id>/events/", lane_views.lane_events, name="lane_events"),
+    path("lanes/<int:lane_id>/paper/", paper_views.paper_sheet, name="paper_sheet"),
+    path("lanes/<int:lane_id>/paper/key/", paper_views.paper_key, name="paper_key"),
     path("sw.js", lane_views.service_worker, name="service_worker"),
     path("home/", home_views.home_list, name="home"),
     path("walk-ins/", walk_in_views.untraced, name="walk_ins"),
