@@ -51,6 +51,7 @@ from doorstep.ha.cluster import (
 
 STANZA = "doorstep"
 PGBACKREST = "pgbackrest"
+RESTORED = "restored.json"
 INSTALL = "The backups need pgBackRest: apt-get install pgbackrest"
 
 
@@ -259,6 +260,22 @@ class Backups:
         restored.seconds = time.monotonic() - started
         return restored
 
+    def remember(self, restored: Restored) -> None:
+        """Note a restored copy left running, for ``doorstep ha restore --remove`` and
+        ``doorstep ha down``."""
+        state = {"data": str(restored.data), "port": restored.port, "pid": restored.pid}
+        (self.folder / RESTORED).write_text(json.dumps(state))
+
+    def remembered(self) -> Restored | None:
+        try:
+            state = json.loads((self.folder / RESTORED).read_text())
+        except FileNotFoundError:
+            return None
+        return Restored(Path(state["data"]), state["port"], self.cluster, state["pid"])
+
+    def forget(self) -> None:
+        (self.folder / RESTORED).unlink(missing_ok=True)
+
 
 @dataclass
 class Restored:
@@ -357,3 +374,94 @@ def _give(path: Path) -> None:
         os.chown(folder, entry.pw_uid, entry.pw_gid)
         for name in files:
             os.chown(Path(folder) / name, entry.pw_uid, entry.pw_gid)
+
+
+# The drill ------------------------------------------------------------------------------------
+
+
+def restore_drill(
+    cluster: Cluster, backups: Backups | None = None, *, watch: float = 20.0
+) -> dict[str, Any]:
+    """The restore drill, measured; run it while Doorstep takes events.
+
+    1. A full backup from the primary (``backup_seconds``, ``backup_bytes`` in the repository,
+       ``database_bytes`` as PostgreSQL counts them).
+    2. For ``watch`` seconds, twice a second, how old the newest archived WAL is
+       (``archive_age_max_seconds``): what a loss of every node at that moment would lose is
+       at most that, plus the segment in progress.
+    3. The loss, at the worst moment (the newest archived WAL is 85% of archive_timeout
+       old, just before the next push): the repository is frozen as it is (hard links:
+       pgBackRest writes each file once, under a temporary name, and renames it), then the
+       newest event the cluster holds is read. Everything the cluster committed that is not in the frozen repository is what
+       a loss of every node at that moment loses.
+    4. The frozen repository is restored in full (all its WAL) into a fresh folder and started
+       as a standalone PostgreSQL: ``rto_seconds`` from the restore command until it takes
+       writes. ``rpo_seconds``: how much older the newest restored event is than the newest
+       one the cluster held; ``lost_events``: how many of the cluster's events are not there.
+    The restored copy and the frozen repository are removed afterwards.
+    """
+    backups = backups or Backups.of(cluster)
+    backup_seconds = backups.backup("full")
+    newest = backups.newest_backup()
+    ages = _archive_ages(cluster, watch)
+    # The loss at the worst moment: just before the archiver's next push.
+    _archive_ages(cluster, 3 * cluster.archive_timeout, until=0.85 * cluster.archive_timeout)
+    frozen = backups.folder / "frozen"
+    shutil.rmtree(frozen, ignore_errors=True)
+    subprocess.run(["cp", "-al", str(backups.repo), str(frozen)], check=True)
+    restored: Restored | None = None
+    try:
+        held_newest, held_count = _newest_event(cluster.connect(database="doorstep"))
+        restored = backups.restore(cluster.root / "drill-restored", repo=frozen)
+        got_newest, got_count = _newest_event(restored.connect())
+        rto = restored.seconds
+    finally:
+        if restored is not None:
+            restored.remove()
+        shutil.rmtree(frozen, ignore_errors=True)
+    rpo = None  # no events: nothing to measure it by
+    if held_newest is not None and got_newest is not None:
+        rpo = round(max((held_newest - got_newest).total_seconds(), 0.0), 1)
+    return {
+        "backup_seconds": round(backup_seconds, 1),
+        "backup_bytes": int(newest["info"]["repository"]["delta"]),
+        "database_bytes": int(newest["info"]["size"]),
+        "archive_timeout_seconds": cluster.archive_timeout,
+        "archive_age_max_seconds": round(max(ages), 1) if ages else None,
+        "rpo_seconds": rpo,
+        "lost_events": held_count - got_count,
+        "held_events": held_count,
+        "rto_seconds": round(rto, 1),
+    }
+
+
+def _archive_ages(cluster: Cluster, seconds: float, until: float | None = None) -> list[float]:
+    """How old the newest archived WAL is, twice a second for ``seconds`` (or until it is
+    ``until`` seconds old)."""
+    ages: list[float] = []
+    deadline = time.monotonic() + seconds
+    with cluster.connect() as connection:
+        while time.monotonic() < deadline:
+            row = connection.execute(
+                "SELECT extract(epoch FROM clock_timestamp() - last_archived_time) "
+                "FROM pg_stat_archiver"
+            ).fetchone()
+            if row is not None and row[0] is not None:
+                ages.append(float(row[0]))
+                if until is not None and ages[-1] >= until:
+                    break
+            time.sleep(0.1 if until is not None else 0.5)
+    return ages
+
+
+def _newest_event(connection: psycopg.Connection[Any]) -> tuple[dt.datetime | None, int]:
+    """The newest device event's arrival and how many there are (none before migrations)."""
+    with connection:
+        table = connection.execute("SELECT to_regclass('sampling_deviceevent')").fetchone()
+        if table is None or table[0] is None:
+            return None, 0
+        row = connection.execute(
+            "SELECT max(received_at), count(*) FROM sampling_deviceevent"
+        ).fetchone()
+    assert row is not None
+    return row[0], int(row[1])
