@@ -97,6 +97,9 @@ CASES = [
     Case("campaigns:zones", "post", "commander", "leader", True, "get", (("zone", "sealed"),)),
     Case("campaigns:start", "post", "commander", "leader", True, "get"),
     Case("campaigns:close", "post", "commander", "leader", True, "get", (("confirm", "yes"),)),
+    Case("campaigns:starts", "post", "commander", "leader", True, "get"),
+    Case("campaigns:stagger", "post", "commander", "leader", True, "get", (("every", "10"),)),
+    Case("campaigns:announce", "post", "commander", "leader", True, "get"),
     Case("workforce:index", "get", "leader", "canvasser", False, "post"),
     Case("workforce:staff", "get", "leader", "canvasser", False, "post"),
     Case("workforce:staff_import", "get", "commander", "leader", False, "put"),
@@ -407,6 +410,18 @@ def _drill(town: Town) -> dict[str, int]:
     return {"drill": drill.pk, "drill_lane": make_lane(place, "柳溪苑采样点").pk}
 
 
+# A round's own page and its steps (start, close, zones, start times).
+ROUND_PAGES = {
+    "campaigns:detail",
+    "campaigns:zones",
+    "campaigns:start",
+    "campaigns:close",
+    "campaigns:starts",
+    "campaigns:stagger",
+    "campaigns:announce",
+}
+
+
 def _url(case: Case, world: dict) -> str:
     kwargs = {}
     name = case.name.split(":")[-1]
@@ -431,7 +446,7 @@ def _url(case: Case, world: dict) -> str:
         kwargs = {"household_id": world["household"]}
     elif name in {"resident", "resident_reveal"}:
         kwargs = {"resident_id": world["resident"]}
-    elif case.name in {"campaigns:detail", "campaigns:zones", "campaigns:start", "campaigns:close"}:
+    elif case.name in ROUND_PAGES:
         kwargs = {"campaign_id": world["campaign"]}
     elif name in {"board", "check_in", "no_show", "send"}:
         kwargs = {"callup_id": world["callup"]}
