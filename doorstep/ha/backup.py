@@ -28,6 +28,7 @@ import datetime as dt
 import json
 import os
 import pwd
+import shlex
 import shutil
 import signal
 import subprocess
@@ -81,8 +82,8 @@ class Backups:
         check_installed()
         folder = cls.folder_for(root)
         command = (
-            f"{PGBACKREST} --config={folder / 'pgbackrest.conf'} --stanza={STANZA} "
-            "--pg1-path={data} archive-push %p"
+            f"{PGBACKREST} --config={shlex.quote(str(folder / 'pgbackrest.conf'))} "
+            f"--stanza={STANZA} --pg1-path='{{data}}' archive-push %p"
         )
         cluster = Cluster.create(root, synchronous=synchronous, size=size, archive=command)
         backups = cls(cluster, folder)
@@ -223,8 +224,8 @@ class Backups:
         repo: Path | None = None,
         timeout: float = 300,
     ) -> Restored:
-        """Restore the newest backup into the fresh folder ``into`` and replay the archive up
-        to ``target`` (None: all of it), then start it as a standalone PostgreSQL on a free
+        """Restore into the fresh folder ``into`` the newest backup taken before ``target`` and
+        replay the archive up to ``target`` (None: the newest backup, and all the archive), then start it as a standalone PostgreSQL on a free
         port and wait until it takes writes. ``repo``: another copy of the repository."""
         if into.exists() and any(into.iterdir()):
             raise FileExistsError(f"{into} is not empty: restore into a fresh folder.")
@@ -234,7 +235,7 @@ class Backups:
         _give(into)
         started = time.monotonic()
         repo_option = [f"--repo1-path={repo}"] if repo else []
-        fetch = " ".join(
+        fetch = shlex.join(
             [
                 check_installed(),
                 f"--config={self.config}",
