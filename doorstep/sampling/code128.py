@@ -64,7 +64,7 @@ def svg(text: str, height: int = 40) -> str:
     total = x + QUIET
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {total} {height}" '
-        f'preserveAspectRatio="none" role="img" class="code128" data-code="{escape(text)}">'
+        f'preserveAspectRatio="none" role="img" aria-label="{escape(text)}" class="code128" data-code="{escape(text)}">'
         f'<rect width="{total}" height="{height}" fill="#fff"/>'
         f'<path d="{"".join(bars)}" fill="#000"/></svg>'
     )
