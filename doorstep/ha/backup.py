@@ -76,29 +76,37 @@ class Backups:
         return root.resolve() / "backup"
 
     @classmethod
+    def archive_command(cls, root: Path) -> str:
+        """The ``archive`` to give ``Cluster.create(root, archive=...)`` so that its every node
+        pushes its WAL into the repository under ``root``."""
+        check_installed()
+        config = cls.folder_for(root) / "pgbackrest.conf"
+        return (
+            f"{PGBACKREST} --config={shlex.quote(str(config))} --stanza={STANZA} "
+            "--pg1-path='{data}' archive-push %p"
+        )
+
+    @classmethod
     def create_cluster(cls, root: Path, *, synchronous: bool = True, size: int = 3) -> Backups:
         """A new cluster whose every node archives into a new repository (nothing is started;
         ``cluster.start()`` then ``setup()``)."""
-        check_installed()
-        folder = cls.folder_for(root)
-        command = (
-            f"{PGBACKREST} --config={shlex.quote(str(folder / 'pgbackrest.conf'))} "
-            f"--stanza={STANZA} --pg1-path='{{data}}' archive-push %p"
-        )
-        cluster = Cluster.create(root, synchronous=synchronous, size=size, archive=command)
-        backups = cls(cluster, folder)
-        backups.write_config()
-        return backups
+        archive = cls.archive_command(root)
+        cluster = Cluster.create(root, synchronous=synchronous, size=size, archive=archive)
+        return cls.of(cluster)
 
     @classmethod
     def of(cls, cluster: Cluster) -> Backups:
-        """The repository of a cluster built by ``create_cluster``."""
+        """The repository of a cluster built with ``archive_command`` (its configuration is
+        written if it is not yet)."""
         if cluster.archive is None:
             raise Missing(
                 f"The cluster in {cluster.root} does not archive its WAL: build it with "
                 "`doorstep ha up --archive`."
             )
-        return cls(cluster, cls.folder_for(cluster.root))
+        backups = cls(cluster, cls.folder_for(cluster.root))
+        if not backups.config.exists():
+            backups.write_config()
+        return backups
 
     # The repository ---------------------------------------------------------------------------
 
