@@ -177,36 +177,66 @@ class Announcement:
     messages: int  # texts queued (none in a drill)
 
 
-@transaction.atomic
-def announce_starts(
-    user: User | None, campaign: Campaign, now: dt.datetime | None = None
-) -> Announcement:
-    """Tell residents their community's start: a text to each household with a phone
-    (notices' announcer), for the communities not told yet or whose time changed since. In a
-    drill the step is practised and nobody is texted. Holds the round's row lock."""
-    campaign = _editable(campaign)
-    now = now or timezone.now()
-    starts = community_starts(campaign)
-    rows = {
-        s.community_id: s
-        for s in CommunityStart.objects.select_for_update().filter(campaign=campaign)
-    }
-    untold = {c: at for c, at in starts.items() if c not in rows or rows[c].told_starts_at != at}
-    if not untold:
-        raise CampaignError(_("Every community has been told its start time; nothing changed."))
-    for community_id, at in untold.items():
-        CommunityStart.objects.update_or_create(
-            campaign=campaign,
-            community_id=community_id,
-            defaults={"told_starts_at": at, "told_at": now},
+def _untold(campaign: Campaign) -> dict[int, dt.datetime]:
+    """The communities whose start in force is not the one their residents were last told."""
+    told = dict(
+        CommunityStart.objects.filter(campaign=campaign).values_list(
+            "community_id", "told_starts_at"
         )
-    sent = hooks.starts_announced(campaign.pk, untold, now)
-    names = sorted(Community.objects.filter(pk__in=list(untold)).values_list("name", flat=True))
+    )
+    return {c: at for c, at in community_starts(campaign).items() if told.get(c) != at}
+
+
+@transaction.atomic
+def _announce_one(user: User | None, campaign: Campaign, community: Community) -> int | None:
+    """One community told, in its own short transaction holding the round's row lock (so its
+    time cannot change between being read and being texted): its time recorded as told, the
+    texts queued, the step audited. None if it was told meanwhile."""
+    campaign = _editable(campaign)
+    at = _untold(campaign).get(community.pk)
+    if at is None:
+        return None
+    now = timezone.now()
+    CommunityStart.objects.update_or_create(
+        campaign=campaign,
+        community=community,
+        defaults={"told_starts_at": at, "told_at": now},
+    )
+    sent = hooks.starts_announced(campaign.pk, {community.pk: at}, now)
     audit(
         user,
         AuditAction.ROUND,
         "campaign",
         campaign.pk,
-        detail={"step": "start times told", "communities": names, "messages": sent},
+        detail={
+            "step": "start time told",
+            "community": community.name,
+            "starts": _local(at),
+            "messages": sent,
+        },
     )
+    return sent
+
+
+def announce_starts(user: User | None, campaign: Campaign) -> Announcement:
+    """Tell residents their community's start: a text to each household with a phone
+    (notices' announcer), for the communities not told yet or whose time changed since. In a
+    drill the step is practised and nobody is texted. One transaction per community, so a
+    town's tens of thousands of texts never hold the database's write lock at once (SQLite
+    has one for everybody, the lanes included); one that fails leaves the others told and
+    itself untold, for the next try."""
+    if Campaign.objects.filter(pk=campaign.pk, status=CampaignStatus.CLOSED).exists():
+        raise CampaignError(
+            _("%(round)s is closed; its start times no longer change.") % {"round": campaign.name}
+        )
+    untold = _untold(campaign)
+    if not untold:
+        raise CampaignError(_("Every community has been told its start time; nothing changed."))
+    names: list[str] = []
+    sent = 0
+    for community in Community.objects.filter(pk__in=list(untold)).order_by("name"):
+        queued = _announce_one(user, campaign, community)
+        if queued is not None:
+            names.append(community.name)
+            sent += queued
     return Announcement(names, sent)

@@ -15,7 +15,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from doorstep.campaigns import actions, queries
+from doorstep.campaigns import actions, hooks, queries
 from doorstep.campaigns.actions import starts
 from doorstep.campaigns.models import Campaign, CommunityStart
 from doorstep.core.models import AuditAction, AuditEntry
@@ -155,8 +155,34 @@ def test_telling_residents_texts_one_message_per_household_with_a_phone_in_its_l
     assert texts["赵"].language == "zh-hans" and "08:40" in texts["赵"].text
     assert "和苑北门采样点" in texts["赵"].text
     assert all(m.campaign_id == campaign.pk and m.household_id for m in texts.values())
-    entry = AuditEntry.objects.get(action=AuditAction.ROUND, detail__step="start times told")
-    assert entry.detail["messages"] == 3 and entry.user == commander
+    entries = AuditEntry.objects.filter(action=AuditAction.ROUND, detail__step="start time told")
+    assert {e.detail["community"]: e.detail["messages"] for e in entries} == {
+        "阳光里社区": 2,
+        "和苑社区": 1,
+    }
+    assert {e.user for e in entries} == {commander}
+
+
+def test_a_community_whose_texts_fail_stays_untold_and_the_others_stay_told(
+    town, commander, monkeypatch
+):
+    """Each community is told in its own transaction: a town's announcement never holds the
+    write lock for all its texts at once, and a failure costs only its own community."""
+    campaign = _staggered(town, commander)
+    here = town["here"].pk  # told after 和苑 (by name)
+
+    def broken(campaign_id: int, found: dict, at: dt.datetime) -> int:
+        if here in found:
+            raise RuntimeError("the disk is full")
+        return 0
+
+    monkeypatch.setattr(hooks, "_announcers", [*hooks._announcers, broken])
+    with pytest.raises(RuntimeError):
+        starts.announce_starts(commander, campaign)
+    assert {m.community_id for m in Message.objects.all()} == {town["there"].pk}
+    monkeypatch.undo()
+    told = starts.announce_starts(commander, campaign)
+    assert told.communities == ["阳光里社区"] and told.messages == 2
 
 
 def test_telling_again_texts_only_the_communities_whose_time_changed(town, commander):
