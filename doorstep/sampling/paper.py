@@ -38,6 +38,8 @@ from doorstep.sampling.rules import Refusal
 
 # Budgets of one submission: a sheet of a half day's tubes fits with room to spare.
 MAX_TUBES = 60
+# Sheets printed at one time (each up to MAX_TUBES blocks): a lane's stock for a day or two.
+MAX_SHEETS = 10
 MAX_PEOPLE = max(rules.POOL_SIZES.values())  # no tube holds more
 MAX_LINE = 300
 MAX_TEXT = 60_000
@@ -177,9 +179,10 @@ def make_sheet(lane: Lane, campaign: Campaign, seq: int, tubes: int, rule: str) 
 @dataclass
 class PaperPerson:
     line: int
-    position: int
+    position: int  # the box, counted as typed
     text: str
     fields: dict[str, Any]
+    key: str  # whom the line names, written the one way (the slot of its event's UUID)
 
 
 @dataclass
@@ -224,8 +227,19 @@ def _person(line: int, position: int, text: str) -> PaperPerson:
             )
         parts += [""] * (4 - len(parts))
         walk_in = dict(zip(("name", "id_number", "phone", "address"), parts, strict=True))
-        return PaperPerson(line, position, text, {"walk_in": walk_in, "override": reason})
-    return PaperPerson(line, position, text, {"person": code, "override": reason})
+        key = "walk-in:" + parts[1].replace(" ", "").upper()
+        return PaperPerson(line, position, text, {"walk_in": walk_in, "override": reason}, key)
+    return PaperPerson(line, position, text, {"person": code, "override": reason}, _key(code))
+
+
+def _key(code: str) -> str:
+    """A person's code or document number as the rules read it, else as typed, squeezed: the
+    same person keyed again (in another box, or after a line above was added) is the same
+    event, and a corrected code is a new one."""
+    try:
+        return rules.person_key(code).value
+    except Refusal:
+        return code.replace(" ", "").upper()
 
 
 def read(text: str, pattern: str) -> list[PaperTube]:

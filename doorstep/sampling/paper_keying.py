@@ -2,7 +2,8 @@
 through the one ingest engine, and each line gets an answer.
 
 Each tube is sent as its open, then (when the open is on record) its people and its seal, each
-event with a UUID from the sheet number, the tube code and the slot. The answers are read for
+event with a UUID from the sheet number, the tube code and the slot ("open", "seal", or whom
+the line names: a line added or corrected later is a new event, the others stay the same). The answers are read for
 the keyer: ``accepted``; ``duplicate`` (keyed from this sheet before); ``on_record`` (the
 lane's phone sent it: a tube already opened or sealed at this lane, a person already in it);
 ``refused`` with the engine's words and what to do on paper; ``not_sent`` (the tube's line was
@@ -261,7 +262,7 @@ class _Keying:
             return
         events = [
             {
-                "id": event_id(self.sheet, tube.code, str(person.position)),
+                "id": event_id(self.sheet, tube.code, person.key),
                 "type": "tube.add",
                 "at": at.isoformat(),
                 "tube": tube.code,

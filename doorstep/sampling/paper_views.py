@@ -41,7 +41,8 @@ def _number(raw: str, low: int, high: int, default: int) -> int:
 @require_GET
 @login_required
 def paper_sheet(request: AuthedRequest, lane_id: int) -> HttpResponse:
-    """The printable sheet: ``sheet`` (its number), ``tubes`` and ``pool`` may be chosen."""
+    """The printable sheets: ``sheet`` (the first one's number), ``sheets`` (how many, numbered
+    on from it: a lane's stock printed at one time), ``tubes`` and ``pool`` may be chosen."""
     lane = lane_for_user(request, lane_id)
     campaign, lane_rule = _round_and_rule(lane)
     context: dict[str, Any] = {"lane": lane, "campaign": campaign, "pools": paper.POOLS}
@@ -50,8 +51,16 @@ def paper_sheet(request: AuthedRequest, lane_id: int) -> HttpResponse:
         rule = rule if rule in paper.POOLS else lane_rule
         seq = _number(request.GET.get("sheet", ""), 1, 999, paper.next_seq(campaign, lane))
         tubes = _number(request.GET.get("tubes", ""), 1, paper.MAX_TUBES, paper.default_tubes(rule))
+        count = _number(request.GET.get("sheets", ""), 1, paper.MAX_SHEETS, 1)
+        sheets = [
+            paper.make_sheet(lane, campaign, n, tubes, rule)
+            for n in range(seq, min(seq + count, 1000))
+        ]
         context.update(
-            sheet=paper.make_sheet(lane, campaign, seq, tubes, rule),
+            sheets=sheets,
+            sheet=sheets[0],
+            count=count,
+            max_sheets=paper.MAX_SHEETS,
             rule=rule,
             rule_label=rules.rule_label(rule),
             seq=seq,

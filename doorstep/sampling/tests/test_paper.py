@@ -69,7 +69,13 @@ def test_the_sheet_prints_each_tubes_reserved_code_and_a_box_for_each_place_in_t
     assert all(html.count(f'data-code="{code}"') == 2 for code in codes)
     blocks = html.split('<div class="paper-tube" ')[1:]
     assert [b.split("</ol>")[0].count("<li>") for b in blocks] == [10, 10, 10, 10]
-    for words in ("Paper lane sheet", "Registrar (signature)", "Opened", "Sealed", "walk-ins"):
+    for words in (
+        "Paper lane sheet",
+        "Registrar (signature)",
+        "Opened at",
+        "Sealed at",
+        "walk-ins",
+    ):
         assert words in html
     assert "data-drill" not in html and "演练" not in html
 
@@ -99,8 +105,8 @@ def test_a_drills_sheet_is_marked_as_a_drill_on_the_page_and_on_the_print(lane_w
     campaign.save(update_fields=["is_drill"])
     html = _sheet(client_for(registrar), lane_world["lane"]).content.decode()
     assert "<main data-drill>" in html
-    assert 'id="paper-sheet" data-sheet=' in html and html.count("data-drill") >= 2
-    printed = html.split('id="paper-sheet"')[1]
+    assert '<div class="paper" id="paper-sheets" data-drill>' in html
+    printed = html.split('id="paper-sheets"')[1]
     assert '<span class="badge drill paper-drill">Drill 演练</span>' in printed
 
 
@@ -119,6 +125,17 @@ def test_a_round_whose_pattern_refuses_the_sheets_codes_gets_boxes_for_the_tubes
     assert '<div class="paper-tube" data-tube=""' in html
 
 
+def test_a_lanes_stock_of_sheets_is_printed_at_one_time_each_with_its_own_number(
+    lane_world, registrar
+):
+    lane, campaign = lane_world["lane"], lane_world["campaign"]
+    html = _sheet(client_for(registrar), lane, sheet="4", sheets="3", tubes="2").content.decode()
+    numbers = re.findall(r'<div class="paper-sheet" data-sheet="([\w-]+)"', html)
+    assert numbers == [SheetId(campaign.pk, lane.pk, n).number for n in (4, 5, 6)]
+    codes = re.findall(r'<div class="paper-tube" data-tube="(\w+)"', html)
+    assert len(codes) == len(set(codes)) == 6
+
+
 def test_the_next_sheet_number_follows_the_sheets_already_keyed(lane_world):
     lane, campaign = lane_world["lane"], lane_world["campaign"]
     assert paper.next_seq(campaign, lane) == 1
@@ -133,4 +150,4 @@ def test_no_sheet_without_a_running_round(lane_world, registrar):
     campaign.status = "closed"
     campaign.save(update_fields=["status"])
     html = _sheet(client_for(registrar), lane_world["lane"]).content.decode()
-    assert 'id="paper-no-round"' in html and 'id="paper-sheet"' not in html
+    assert 'id="paper-no-round"' in html and 'id="paper-sheets"' not in html

@@ -74,7 +74,7 @@ def test_keying_a_sheet_records_its_tubes_and_people_through_the_ingest(lane_wor
     ]
     # The events are the phone's kind, with the sheet's UUIDs and the times written on it.
     assert DeviceEvent.objects.filter(
-        client_uuid=uuid.UUID(event_id(sheet, sheet.tube_code(1), "3"))
+        client_uuid=uuid.UUID(event_id(sheet, sheet.tube_code(1), people[2].person_code))
     ).exists()
     day, at = _when()
     opened = timezone.localtime(tubes[0].opened_at)
@@ -92,6 +92,26 @@ def test_keying_the_same_sheet_again_records_nothing_twice(lane_world, registrar
     assert {status for status, _slot in _rows(again)} == {"duplicate"}
     assert (Tube.objects.count(), TubeMember.objects.count(), DeviceEvent.objects.count()) == counts
     assert "Already keyed from this sheet: nothing new." in again
+
+
+def test_a_line_forgotten_at_the_first_keying_is_refused_alone_and_the_rest_stays_duplicate(
+    lane_world, registrar
+):
+    lane, people = lane_world["lane"], lane_world["people"]
+    sheet = _sheet(lane_world)
+    client = client_for(registrar)
+    _key(client, lane, sheet, _text(sheet, [[people[0].person_code, people[2].person_code]]))
+    codes_ = [p.person_code for p in people[:3]]
+    html = _key(client, lane, sheet, _text(sheet, [codes_])).content.decode()
+    assert _rows(html) == [
+        ("duplicate", "tube"),
+        ("duplicate", "1"),
+        ("refused", "2"),
+        ("duplicate", "3"),
+        ("duplicate", "seal"),
+    ]
+    assert "the tube was sealed without them" in html
+    assert TubeMember.objects.count() == 2
 
 
 def test_a_tube_the_phone_sent_too_is_recognised_line_by_line(lane_world, registrar):
