@@ -48,12 +48,15 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import psycopg
 
+from doorstep.ha import drill
+from doorstep.ha.backup import Backups
 from doorstep.ha.cluster import Cluster, Missing, NotReady, _alive, free_ports
 
 STATE = "city.json"
@@ -104,23 +107,36 @@ class City:
     pgbouncer_pid: int | None = None
     home: str = ""
     demo: bool = False
+    archive: bool = True
     extra_env: dict[str, str] = field(default_factory=dict)
 
     # Building ---------------------------------------------------------------------------------
 
     @classmethod
-    def create(cls, root: Path, *, lanes: int = 2, residents: int = 1) -> City:
+    def create(
+        cls, root: Path, *, lanes: int = 2, residents: int = 1, archive: bool = True
+    ) -> City:
         """A new city's folder, its database cluster's configuration and its own (nothing is
-        started)."""
+        started). With ``archive``, every database node archives its WAL into a pgBackRest
+        repository under the cluster's folder (``ha.backup``), and a full backup is taken
+        when the city starts."""
         check_installed()
         root = root.resolve()
         if (root / STATE).exists():
             raise FileExistsError(f"A city already lives in {root}; remove it first.")
-        Cluster.create(root / "db")
+        root.mkdir(parents=True, exist_ok=True)
+        if os.geteuid() == 0:
+            # The database's processes run as postgres, which must enter the city's folder.
+            root.chmod(0o711)
+        if archive:
+            Backups.create_cluster(root / "db")
+        else:
+            Cluster.create(root / "db")
         ports = free_ports(4 + lanes + residents)
         apps = [App(f"lane{n + 1}", "lanes", ports[4 + n]) for n in range(lanes)]
         apps += [App(f"res{n + 1}", "residents", ports[4 + lanes + n]) for n in range(residents)]
         city = cls(root, ports[0], ports[1], ports[2], ports[3], apps, home=str(root / "home"))
+        city.archive = archive
         Path(city.home).mkdir(parents=True, exist_ok=True)
         city.save()
         return city
@@ -184,6 +200,9 @@ defaults
     timeout http-keep-alive 10s
     timeout queue 5s
     timeout check 2s
+    # What the edge answers itself, in words a resident can act on (doorstep/ha/edge/).
+    errorfile 408 {pages}/408.http
+    errorfile 503 {pages}/503.http
 
 # --- the edge ------------------------------------------------------------------------------
 
@@ -222,8 +241,6 @@ frontend edge
     http-request deny deny_status 429 errorfile {pages}/429.http if residents {{ sc1_http_req_rate(residents_rate) gt {RESIDENTS_PER_10S} }}
     http-request cache-use assets if assets
     http-response cache-store assets
-    errorfile 408 {pages}/408.http
-    errorfile 503 {pages}/503.http
     use_backend residents if residents
     use_backend devices if devices
     default_backend staff
@@ -325,19 +342,40 @@ pidfile = {self.root}/pgbouncer.pid
 
     # Processes --------------------------------------------------------------------------------
 
-    def start(self, timeout: float = 120) -> None:
-        """The database cluster, the edge and the pooler; then every app node."""
+    def start(self, timeout: float = 120, prepare: Callable[[City], None] | None = None) -> None:
+        """The database cluster, the edge and the pooler; ``prepare`` (a town to serve); then
+        every app node, until the edge sees them all."""
         cluster = self.cluster
         cluster.start(timeout=timeout)
         cluster.create_database("doorstep")
+        if self.archive:
+            backups = Backups.of(cluster)
+            backups.setup()
+            backups.backup("full")
         self.start_haproxy()
         self.start_pgbouncer()
         self.wait_pooler(60)
         self.migrate()
+        if prepare is not None:
+            prepare(self)
         for app in self.apps:
             self.start_app(app)
         for app in self.apps:
             self.wait_app(app)
+        self.wait_up(timeout=60)
+
+    def wait_up(self, timeout: float = 30) -> None:
+        """Until the edge sees every running node, and the primary, up."""
+        running = [a for a in self.apps if a.pid is not None]
+        primary = self.cluster.primary()
+        self.wait_edge(
+            {
+                "devices": {a.name for a in running if a.kind == "lanes"},
+                "residents": {a.name for a in running if a.kind == "residents"},
+                "pg_primary": {primary.name} if primary else set(),
+            },
+            timeout,
+        )
 
     def _spawn(self, argv: list[str], log: str, *, as_postgres: bool = False, **extra: Any) -> int:
         user: dict[str, Any] = {}
@@ -409,7 +447,7 @@ pidfile = {self.root}/pgbouncer.pid
         env = {k: v for k, v in os.environ.items() if not k.startswith(("DOORSTEP_", "DATABASE_"))}
         env |= {
             "DOORSTEP_HOME": self.home,
-            "DOORSTEP_SECRET_KEY": "city-drill-only-" + "c" * 40,
+            "DOORSTEP_SECRET_KEY": drill.SECRET_KEY,
             "DATABASE_URL": self.url(),
             "DATABASE_STANDBY_URL": self.url("doorstep_standby"),
             "DOORSTEP_PGBOUNCER": "1",

@@ -31,6 +31,8 @@ from typing import Any
 from doorstep.ha.cluster import Cluster, free_ports
 
 DOORSTEP = str(Path(sys.executable).parent / "doorstep")
+# The drills' secret key: every process of one drill (commands, server nodes) must share it.
+SECRET_KEY = "drill-only-" + "d" * 40
 POOL = 10
 DRILL_SITE = "演练采样点"
 
@@ -66,7 +68,7 @@ def environment(cluster: Cluster, home: Path, standby: bool = True) -> dict[str,
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DOORSTEP_", "DATABASE_"))}
     env |= {
         "DOORSTEP_HOME": str(home),
-        "DOORSTEP_SECRET_KEY": "drill-only-" + "d" * 40,
+        "DOORSTEP_SECRET_KEY": SECRET_KEY,
         "DATABASE_URL": cluster.url("doorstep"),
     }
     standbys = [n for n in cluster.standbys() if n not in cluster.sync_standbys()]
@@ -91,7 +93,7 @@ def prepare(cluster: Cluster, home: Path, residents: int = 800, lanes: int = 12)
         "u=User.objects.get(username='registrar');u.communities.set(Community.objects.all());"
         "c=Community.objects.order_by('pk')[0];"
         f"lanes=list(create_site(c, {DRILL_SITE!r}, lanes={lanes}).lanes.order_by('pk'));"
-        "open_=CampaignBuilding.objects.filter(campaign__status='active',zone__in=['prevention','controlled']).values('building_id');"
+        "open_=CampaignBuilding.objects.filter(campaign__status='active',campaign__is_drill=False,campaign__town_id=c.town_id,zone__in=['prevention','controlled']).values('building_id');"
         "people=list(Resident.objects.filter(household__unit__building_id__in=open_,moved_out=False)"
         ".exclude(pk__in=RoundSample.objects.filter(campaign__status='active').values('resident_id')).values_list('person_code',flat=True));"
         "print(json.dumps([[l.code for l in lanes],{l.code: ApiToken.issue(u, lane=l)[1] for l in lanes},people]))"
@@ -106,7 +108,8 @@ def tube_batches(town: Town, lane: str, prefix: str, tubes: int, size: int) -> l
     at = dt.datetime.now(dt.UTC).isoformat()
     events: list[Event] = []
     for n in range(tubes):
-        tube = f"{prefix}{n:05d}"
+        # 12 characters or more: never a person's or a worker's code by chance.
+        tube = f"{prefix}T{n:08d}"
         events.append({"type": "tube.open", "lane": lane, "tube": tube, "pool": POOL})
         events += [{"type": "tube.add", "tube": tube, "person": p} for p in town.take(POOL)]
         events.append({"type": "tube.seal", "tube": tube})
@@ -248,6 +251,89 @@ class Pages:
             except (OSError, http.client.HTTPException):
                 self.statuses.append(0)
             time.sleep(0.25)
+
+
+@dataclass
+class Resident:
+    """A resident's phone, from an address of its own (one of 127.0.0.0/8): every ``every``
+    seconds it opens the public site status, or, with ``lookup`` (a person code and a document
+    tail), looks up its own status as the form does (the page, then the form posted with its
+    CSRF token). Counts each answer's status, and the 429s and 503s that carry the edge's page
+    (what a resident must see when shed) apart from any other."""
+
+    port: int
+    address: str
+    every: float
+    lookup: tuple[str, str] | None = None
+    statuses: dict[int, int] = field(default_factory=dict)
+    edge_pages: int = 0  # 429/503 answers with the edge's page and a Retry-After
+    sent: int = 0
+    last: http.client.HTTPResponse | None = None
+
+    def _get(self, connection: http.client.HTTPConnection, path: str, **extra: Any) -> bytes:
+        connection.request(extra.pop("method", "GET"), path, **extra)
+        response = connection.getresponse()
+        data = response.read()
+        self.statuses[response.status] = self.statuses.get(response.status, 0) + 1
+        self.sent += 1
+        if response.status in {429, 503} and response.getheader("Retry-After"):
+            self.edge_pages += "查询的人太多了".encode() in data
+        if response.getheader("Connection", "").lower() == "close":
+            connection.close()
+        self.last = response
+        return data
+
+    def run(self, stop: threading.Event) -> None:
+        due = time.monotonic()
+        while not stop.is_set():
+            connection = http.client.HTTPConnection(
+                "127.0.0.1", self.port, timeout=30, source_address=(self.address, 0)
+            )
+            try:
+                if self.lookup is None:
+                    self._get(connection, "/status/")
+                else:
+                    page = self._get(connection, "/status/me/")
+                    token = _csrf(page)
+                    cookie = ""
+                    if self.last is not None:
+                        cookie = self.last.getheader("Set-Cookie", "").split(";", 1)[0]
+                    if token and cookie:
+                        code, tail = self.lookup
+                        self._get(
+                            connection,
+                            "/status/me/",
+                            method="POST",
+                            body=f"code={code}&document={tail}&csrfmiddlewaretoken={token}",
+                            headers={
+                                "Content-Type": "application/x-www-form-urlencoded",
+                                "Cookie": cookie,
+                                "Referer": f"http://127.0.0.1:{self.port}/status/me/",
+                            },
+                        )
+            except (OSError, http.client.HTTPException):
+                self.statuses[0] = self.statuses.get(0, 0) + 1
+            finally:
+                connection.close()
+            due += self.every
+            if due > time.monotonic():
+                stop.wait(due - time.monotonic())
+            else:
+                due = time.monotonic()
+
+
+def _csrf(page: bytes) -> str:
+    marker = b'name="csrfmiddlewaretoken" value="'
+    start = page.find(marker)
+    if start < 0:
+        return ""
+    start += len(marker)
+    return page[start : page.index(b'"', start)].decode()
+
+
+def resident_address(n: int) -> str:
+    """The ``n``-th resident's own loopback address (127.1.0.0 upwards)."""
+    return f"127.{1 + n // 64516}.{n // 254 % 254 + 1}.{n % 254 + 1}"
 
 
 def run_all(runners: list[Any], stop: threading.Event) -> list[threading.Thread]:
