@@ -20,7 +20,8 @@ def test_a_registrar_keys_a_paper_sheet_with_a_wedge_scanner_on_a_phone(
     registrar.save()
     lane, people, campaign = lane_world["lane"], lane_world["people"], lane_world["campaign"]
     sheet = SheetId(campaign.pk, lane.pk, 1)
-    at = (timezone.localtime() - dt.timedelta(minutes=15)).strftime("%H:%M")
+    moment = timezone.localtime() - dt.timedelta(minutes=15)
+    at = moment.strftime("%H:%M")
     context = browser.new_context(viewport={"width": 360, "height": 740}, locale="en-US")
     page = context.new_page()
     sign_in(page, live_server.url, "reg", "swab-and-seal-10")
@@ -39,6 +40,7 @@ def test_a_registrar_keys_a_paper_sheet_with_a_wedge_scanner_on_a_phone(
     page.wait_for_selector("#paper-text:focus")
     assert page.evaluate("window.sameDocument === true"), "Enter sent the form"
     assert page.locator("#paper-errors").count() == 0
+    page.fill("#paper-day", moment.date().isoformat())  # the date written on the sheet
     page.select_option("#paper-pool", "10")
     page.focus("#paper-text")
     for code in [sheet.tube_code(1), at, *(p.person_code for p in people[:10])]:
