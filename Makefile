@@ -8,7 +8,7 @@ PG_URL ?=
 # More for pytest, e.g. PYTEST_ARGS="doorstep/lab/tests/test_results.py -x".
 PYTEST_ARGS ?=
 
-.PHONY: demo test test-sqlite test-postgres test-ha lint messages translations bench bench-ha clean
+.PHONY: demo test test-sqlite test-postgres test-ha lint messages translations bench bench-ha bench-city clean
 
 $(BIN)/doorstep: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -50,7 +50,8 @@ test-sqlite: $(BIN)/doorstep messages $(AXE)
 test-postgres: $(BIN)/doorstep messages $(AXE)
 	$(if $(PG_URL),DATABASE_URL=$(PG_URL)) $(BIN)/pytest --postgres -m "not ha" $(PYTEST_ARGS)
 
-# The failover test builds three PostgreSQL nodes of its own (Patroni, etcd) and kills one.
+# The failover, city and restore tests build three PostgreSQL nodes of their own (Patroni,
+# etcd) with HAProxy, PgBouncer and pgBackRest, and kill what a city loses.
 test-ha: $(BIN)/doorstep messages
 	env -u DATABASE_URL $(BIN)/pytest -m ha $(PYTEST_ARGS)
 
@@ -69,6 +70,11 @@ bench: $(BIN)/doorstep messages
 # server and the primary at once; ingest with and without the synchronous standby.
 bench-ha: $(BIN)/doorstep messages
 	$(BIN)/python bench/failover.py $(BENCH_ARGS)
+
+# A city's peak on one machine: lanes through HAProxy while residents flood the status page,
+# an app node and the primary killed, the restore drill (HAProxy, PgBouncer, Patroni, pgBackRest).
+bench-city: $(BIN)/doorstep messages
+	$(BIN)/python bench/city.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var node_modules

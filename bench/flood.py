@@ -4,7 +4,9 @@ addresses of their own, the rate ramping from 0 to a peak and held.
 
     python bench/flood.py --port EDGE --peak 400 --ramp 30 --hold 30 --addresses 200 --json out
 
-Each request is a new connection from its phone's address (127.1.x.y), ``GET /status/``.
+Each request is a new connection from its phone's address (127.1.x.y), ``GET /status/``; one
+request in ``--script-share`` comes instead from one of ``--scripts`` addresses (127.2.0.x): a
+script reloading the page far beyond a person's rate, which the edge's per-address limit cuts.
 Written: the statuses counted (0: no answer within 10 s), how many 429/503 carried the edge's
 page, and the rate achieved per second. Runs in its own process so that its CPU is not the
 measuring process's; bench/city.py starts it at a lower priority, as phones are other machines.
@@ -59,6 +61,8 @@ async def flood(args: argparse.Namespace) -> dict[str, object]:
         while sent < due and len(tasks) < args.in_flight:
             n = sent % args.addresses
             address = f"127.1.{n // 254 + 1}.{n % 254 + 1}"
+            if args.scripts and sent % round(1 / args.script_share) == 0:
+                address = f"127.2.0.{sent // round(1 / args.script_share) % args.scripts + 1}"
             task = asyncio.create_task(one(args.port, address, counts, pages))
             tasks.add(task)
             task.add_done_callback(tasks.discard)
@@ -83,6 +87,8 @@ def main() -> None:
     parser.add_argument("--ramp", type=float, default=30)
     parser.add_argument("--hold", type=float, default=30)
     parser.add_argument("--addresses", type=int, default=200)
+    parser.add_argument("--scripts", type=int, default=5)
+    parser.add_argument("--script-share", type=float, default=0.1)
     parser.add_argument("--in-flight", type=int, default=2000)
     parser.add_argument("--json", required=True)
     args = parser.parse_args()
