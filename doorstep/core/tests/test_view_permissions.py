@@ -644,9 +644,7 @@ def test_each_view_answers_every_role_as_the_table_says(  # type: ignore[no-unty
     assert response.status_code in {200, 302}, response.content[:500]
 
 
-@pytest.mark.parametrize(
-    "name", sorted(LANE_PAGES), ids=lambda n: n
-)
+@pytest.mark.parametrize("name", sorted(LANE_PAGES), ids=lambda n: n)
 def test_a_registrar_of_the_community_not_on_duty_at_the_lane_is_told_so(name, world, community):
     case = next(c for c in CASES if c.name == name)
     off_duty = make_user(Role.REGISTRAR, community)
