@@ -107,8 +107,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First: the client's address behind the edge proxy, before anything reads it.
-    "doorstep.core.middleware.ClientAddress",
+    # First: the edge's health check (before the host is checked), the client's address behind
+    # the edge before anything reads it, and what this node is for.
+    "doorstep.core.middleware.Edge",
     "doorstep.core.middleware.BodyLimit",
     # A device's request leaves here for API_MIDDLEWARE below.
     "doorstep.core.middleware.DeviceApi",
@@ -222,9 +223,16 @@ if PGBOUNCER and PG_PREPARE:
 # separated): a request from one of them is taken to come from the address it appended last to
 # X-Forwarded-For (core.middleware.ClientAddress), so that the residents' look-up limits and the
 # sign-in throttle count each resident's address, not the proxy's.
-TRUSTED_PROXIES = frozenset(
-    a.strip() for a in env_str("DOORSTEP_TRUSTED_PROXIES", "").split(",") if a.strip()
-)
+TRUSTED_PROXIES = env_str("DOORSTEP_TRUSTED_PROXIES", "")
+# How long a server process keeps the public site status it read (command.views.status).
+PUBLIC_STATUS_SECONDS = env_int("DOORSTEP_PUBLIC_STATUS_SECONDS", 5)
+# What this server process is for behind the edge (the city layout): "lanes" (devices and
+# staff) refuses the residents' pages, "residents" serves only those, "" serves everything.
+NODE_ROLE = env_str("DOORSTEP_NODE_ROLE", "")
+if NODE_ROLE not in {"", "lanes", "residents"}:
+    raise ImproperlyConfigured(
+        f"DOORSTEP_NODE_ROLE={NODE_ROLE!r}: use lanes, residents, or leave it unset"
+    )
 
 
 def _postgres(url: str, name: str) -> dict[str, object]:

@@ -38,6 +38,8 @@ from doorstep.ha.cluster import Cluster, _reachable_by_postgres, free_ports, pos
 if "DOORSTEP_HOME" not in os.environ:
     os.environ["DOORSTEP_HOME"] = tempfile.mkdtemp(prefix="doorstep-test-")
 os.environ.setdefault("DOORSTEP_SECRET_KEY", "doorstep-tests-only-key-" + "x" * 40)
+# Tests read the public status right after changing it (command.views keeps it 5 s otherwise).
+os.environ.setdefault("DOORSTEP_PUBLIC_STATUS_SECONDS", "0")
 # Playwright runs its own event loop in the test thread; the ORM calls made around it are
 # synchronous and safe in tests.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

@@ -5,8 +5,10 @@ personal data."""
 from __future__ import annotations
 
 import datetime as dt
+import time
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
@@ -15,6 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -49,12 +52,31 @@ def _address(request: HttpRequest) -> str:
     return str(request.META.get("REMOTE_ADDR", ""))
 
 
+# The public site status is the same for every resident: each server process reads it at most
+# once per DOORSTEP_PUBLIC_STATUS_SECONDS (per language), so that a flood of residents costs
+# the database one read per interval, not one per page (bench/city.py).
+_status_read: dict[str, tuple[float, list[public.SiteStatus]]] = {}
+
+
+def _site_statuses() -> list[public.SiteStatus]:
+    seconds = settings.PUBLIC_STATUS_SECONDS
+    if seconds <= 0:
+        return public.site_statuses()
+    key = get_language() or ""
+    now = time.monotonic()
+    read = _status_read.get(key)
+    if read is None or now - read[0] >= seconds:
+        read = (now, public.site_statuses())
+        _status_read[key] = read
+    return read[1]
+
+
 @require_GET
 @from_standby
 def status(request: HttpRequest) -> HttpResponse:
     """Every sampling site with its lanes, hours, whom it serves and its wait band."""
     context = {
-        "sites": public.site_statuses(),
+        "sites": _site_statuses(),
         "now": timezone.now(),
         "target": clocks.WAIT_TARGET_MINUTES,
         "jammed": sampling_queries.JAMMED_MINUTES,

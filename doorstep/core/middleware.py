@@ -3,36 +3,106 @@ the device API's shorter stack."""
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.urls import resolve
+from django.urls import Resolver404, resolve
 from django.utils.cache import patch_cache_control
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from doorstep.core.inputs import is_text
 
+# The residents' pages, by the name Django routes them to (whatever the spelling of the path).
+RESIDENT_VIEWS = frozenset({"command:status", "command:me", "assistance:ask"})
+HEALTH_PATH = "/healthz/"
 
-class ClientAddress:
-    """Behind the edge proxy, the client is the address the proxy appended last to
-    X-Forwarded-For: REMOTE_ADDR is set to it for a request from one of
-    ``settings.TRUSTED_PROXIES``, before anything reads it (the residents' look-up limits, the
-    sign-in throttle, the audit). Only the last entry is believed: the ones before it are
-    whatever the client sent. A request from anywhere else keeps its own address, whatever
-    headers it carries."""
+
+def trusted_proxies(setting: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """``DOORSTEP_TRUSTED_PROXIES``: addresses or networks, comma separated."""
+    found = []
+    for item in (part.strip() for part in setting.split(",")):
+        if not item:
+            continue
+        try:
+            found.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"DOORSTEP_TRUSTED_PROXIES: {item!r} is not an address or a network "
+                "(write 10.0.0.11 or 10.0.0.0/24, comma separated)"
+            ) from None
+    return tuple(found)
+
+
+def _address(raw: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        address = ipaddress.ip_address(raw.strip())
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        return address.ipv4_mapped
+    return address
+
+
+class Edge:
+    """What a node behind the edge (HAProxy, the city layout) owes it, before anything else:
+
+    - ``/healthz/`` answers "ok" at once: the edge asks every second, under whatever Host, and
+      neither the host check nor the database is this process's health.
+    - Behind the edge, the client is the address the edge appended last to X-Forwarded-For:
+      REMOTE_ADDR is set to it for a request from one of ``DOORSTEP_TRUSTED_PROXIES``, before
+      anything reads it (the residents' look-up limits, the sign-in throttle, the audit). Only
+      the last entry is believed: the ones before it are whatever the client sent. A request
+      from anywhere else keeps its own address, whatever headers it carries.
+    - ``DOORSTEP_NODE_ROLE``: a lane node refuses the residents' pages (421), however the
+      path was spelled to slip past the edge's classes; a residents' node serves only those.
+    """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
+        self.proxies = trusted_proxies(settings.TRUSTED_PROXIES)
+        self.setting = settings.TRUSTED_PROXIES
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        trusted = settings.TRUSTED_PROXIES
-        if trusted and request.META.get("REMOTE_ADDR") in trusted:
-            forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "").rsplit(",", 1)[-1].strip()
-            if forwarded:
-                request.META["REMOTE_ADDR"] = forwarded
+        if request.path_info == HEALTH_PATH:
+            return HttpResponse("ok", content_type="text/plain")
+        if self.setting != settings.TRUSTED_PROXIES:  # changed by a test
+            self.proxies = trusted_proxies(settings.TRUSTED_PROXIES)
+            self.setting = settings.TRUSTED_PROXIES
+        if self.proxies:
+            self._client_address(request)
+        if settings.NODE_ROLE:
+            refused = self._not_for_this_node(request)
+            if refused is not None:
+                return refused
         return self.get_response(request)
+
+    def _client_address(self, request: HttpRequest) -> None:
+        peer = _address(str(request.META.get("REMOTE_ADDR", "")))
+        if peer is None or not any(peer in network for network in self.proxies):
+            return
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "").rsplit(",", 1)[-1]
+        client = _address(forwarded)
+        if client is not None:
+            request.META["REMOTE_ADDR"] = str(client)
+
+    @staticmethod
+    def _not_for_this_node(request: HttpRequest) -> HttpResponse | None:
+        try:
+            name = resolve(request.path_info).view_name
+        except Resolver404:
+            return None  # no page: Django's own 404 (or its redirect to the path with a slash)
+        wanted = "residents" if name in RESIDENT_VIEWS else "lanes"
+        if wanted == settings.NODE_ROLE:
+            return None
+        return HttpResponse(
+            "This server does not take this page; open it through the site's address.",
+            status=421,
+            content_type="text/plain; charset=utf-8",
+        )
 
 
 class BodyLimit:

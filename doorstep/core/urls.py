@@ -5,9 +5,6 @@ from doorstep.core import views
 app_name = "core"
 urlpatterns = [
     path("audit/", views.audit_log, name="audit"),
-    # The edge proxy's health check of this server process (no database: a database outage is
-    # every node's, and each answers it with its own 503).
-    path("healthz/", views.health, name="health"),
 ]
 
 # Sign-in, sign-out and the language keep Django's global names, which LOGIN_URL, the auth views

@@ -23,12 +23,6 @@ from doorstep.core.roles import Can
 
 
 @require_GET
-def health(request: HttpRequest) -> HttpResponse:
-    """This process answers: what HAProxy asks every second of each app node."""
-    return HttpResponse("ok", content_type="text/plain")
-
-
-@require_GET
 @login_required
 def audit_log(request: AuthedRequest) -> HttpResponse:
     require(request.user, Can.READ_AUDIT)

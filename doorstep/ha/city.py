@@ -20,8 +20,10 @@ What runs, on free loopback ports under one folder (``city.json`` holds the port
   never reached a node.
 - **Hostile clients** are cut at the edge: the whole request head within 5 s (a slow client is
   answered 408 and closed), at most 64 headers in a 16 KB buffer (400 beyond), at most
-  ``CONNECTIONS_PER_ADDRESS`` connections at once from one address, and the request's body
-  buffered by the edge before a node sees it, so a slow upload holds no node's thread.
+  ``CONNECTIONS_PER_ADDRESS`` connections at once from one address, a body up to 15 KB read by
+  the edge before a node sees the request, a bigger one without a device's token held to
+  ``UPLOAD_SLOTS`` of each lane node's threads. Residents' paths are matched percent-decoded,
+  and each node refuses what is not its class (``DOORSTEP_NODE_ROLE``, core.middleware.Edge).
 - **The pooler** (PgBouncer, transaction pooling) keeps the database's connections few however
   many nodes and threads there are; it reaches the primary through HAProxy, which asks each
   node's Patroni who is primary (``/primary``) every second and cuts the sessions of a node
@@ -68,7 +70,17 @@ PROGRAMS = {"haproxy": "haproxy", "pgbouncer": "pgbouncer"}
 RESIDENTS_PER_10S = 20  # requests from one address to the residents' pages in 10 s
 CONNECTIONS_PER_ADDRESS = 200  # a site's lanes share their operator's address
 RESIDENT_SLOTS = 4  # requests a residents' node serves at once (its threads)
-LANE_SLOTS = 8  # requests a lane node serves at once (its threads)
+# A lane node's threads, shared out by the edge: devices, staff pages, and big uploads (a slow
+# one holds its thread), with one left over for the health check.
+DEVICE_SLOTS = 4
+STAFF_SLOTS = 2
+UPLOAD_SLOTS = 1
+LANE_THREADS = DEVICE_SLOTS + STAFF_SLOTS + UPLOAD_SLOTS + 1
+# HAProxy asks each app node every second; three failures take it out, two passes put it back.
+CHECKS = """    option httpchk
+    http-check send meth GET uri /healthz/ ver HTTP/1.1 hdr Host edge-health-check
+    http-check expect status 200
+    default-server inter 1s fall 3 rise 2"""
 # PgBouncer: server connections per database (primary and standby); clients beyond wait.
 POOL_SIZE = 20
 
@@ -183,7 +195,7 @@ class City:
 
         return f"""# Written by doorstep.ha.city: the edge, and the way to the database's primary.
 global
-    maxconn 4000
+    maxconn 9000
     stats socket {self.root}/haproxy.sock mode 600 level admin
     # At most 64 headers in a 16 KB buffer: a bigger request head is answered 400.
     tune.bufsize 16384
@@ -195,7 +207,8 @@ defaults
     timeout connect 2s
     timeout client 30s
     timeout server 30s
-    # The whole request head within 5 s: a slow client (slowloris) is answered 408 and closed.
+    # The whole request head (and a body that fits the buffer) within 5 s: a slow client is
+    # answered 408 and closed.
     timeout http-request 5s
     timeout http-keep-alive 10s
     timeout queue 5s
@@ -213,36 +226,47 @@ cache assets
     max-age 600
     process-vary on
 
+# Keyed by address: an IPv4 address, or an IPv6 client's /64 (what one subscriber gets).
 backend per_address
-    stick-table type ip size 200k expire 2m store conn_cur
+    stick-table type ipv6 size 200k expire 2m store conn_cur
 
 backend residents_rate
-    stick-table type ip size 200k expire 1m store http_req_rate(10s)
+    stick-table type ipv6 size 200k expire 1m store http_req_rate(10s)
 
 frontend edge
     mode http
     bind 127.0.0.1:{self.edge}
-    maxconn 3000
+    maxconn 9000
     option httplog
     option dontlog-normal
-    tcp-request connection track-sc0 src table per_address
+    tcp-request connection track-sc0 src,ipmask(32,64) table per_address
     tcp-request connection reject if {{ sc0_conn_cur(per_address) gt {CONNECTIONS_PER_ADDRESS} }}
-    # The body too is read by the edge before a node sees the request: a slow upload holds
-    # no node's thread (and a device's request can be sent again, below).
+    # A body that fits the buffer is read by the edge before a node sees the request (and a
+    # device's request can then be sent again, below); a bigger one from anyone but a device
+    # (a staff upload, or someone posing as one) goes to the uploads backend, which may hold
+    # only {UPLOAD_SLOTS} of each node's threads, however slowly it is sent.
     option http-buffer-request
     # The client's address for the residents' limits and the sign-in throttle: whatever the
-    # client wrote is dropped, the edge writes what it saw (Doorstep believes only that).
-    http-request del-header X-Forwarded-For
+    # client wrote (either spelling) is dropped, the edge writes what it saw; Doorstep
+    # believes only that (DOORSTEP_TRUSTED_PROXIES).
+    http-request del-header ^x[-_]forwarded[-_]for$ -m reg
     option forwardfor
-    acl residents path /status/ /status/me/ /needs/ask/
+    # Paths as Django routes them (percent-decoded): /status%2Fme/ is the residents' too.
+    acl residents path,url_dec -m str /status/ /status/me/ /needs/ask/ /status /status/me /needs/ask
     acl devices path_beg /api/
+    acl device_token req.hdr(authorization) -m beg "Bearer "
     acl assets path_beg /static/
-    http-request track-sc1 src table residents_rate if residents
+    acl big req.hdr_val(content-length) gt 15000
+    http-request track-sc1 src,ipmask(32,64) table residents_rate if residents
     http-request deny deny_status 429 errorfile {pages}/429.http if residents {{ sc1_http_req_rate(residents_rate) gt {RESIDENTS_PER_10S} }}
+    # Cached without the query: a random query string cannot make every request a miss.
+    http-request set-uri %[path] if assets
+    http-request set-var(txn.asset) bool(true) if assets
     http-request cache-use assets if assets
-    http-response cache-store assets
+    http-response cache-store assets if {{ var(txn.asset) -m bool }}
     use_backend residents if residents
-    use_backend devices if devices
+    use_backend devices if devices device_token
+    use_backend uploads if big !device_token
     default_backend staff
 
 backend residents
@@ -251,10 +275,7 @@ backend residents
     # A resident who waits 2 s for a free slot is told to come back: the queue stays short.
     timeout queue 2s
     errorfile 503 {pages}/503.http
-    option httpchk
-    http-check send meth GET uri /healthz/ ver HTTP/1.1 hdr Host 127.0.0.1
-    http-check expect status 200
-    default-server inter 1s fall 2 rise 2
+{CHECKS}
     retry-on conn-failure
     option redispatch 1
 {servers(residents, RESIDENT_SLOTS)}
@@ -262,30 +283,35 @@ backend residents
 backend devices
     mode http
     balance leastconn
-    option httpchk
-    http-check send meth GET uri /healthz/ ver HTTP/1.1 hdr Host 127.0.0.1
-    http-check expect status 200
-    default-server inter 1s fall 2 rise 2
+{CHECKS}
     # A scanner's batch carries its events' UUIDs: sending it again is safe (a duplicate), so
-    # a request whose node died before answering goes to another node.
-    retries 3
-    retry-on conn-failure empty-response response-timeout 503
+    # a request whose node died before answering goes once to another node. A 503 (the
+    # database moving) goes back to the device, which waits as it is told before resending.
+    retries 1
+    retry-on conn-failure empty-response
     option redispatch 1
     timeout queue 10s
-{servers(lanes, LANE_SLOTS)}
+{servers(lanes, DEVICE_SLOTS)}
 
 backend staff
     mode http
     balance leastconn
-    option httpchk
-    http-check send meth GET uri /healthz/ ver HTTP/1.1 hdr Host 127.0.0.1
-    http-check expect status 200
-    default-server inter 1s fall 2 rise 2
+{CHECKS}
     # A form is sent again only when it never reached a node.
     retry-on conn-failure
     option redispatch 1
     timeout queue 10s
-{servers(lanes, LANE_SLOTS)}
+{servers(lanes, STAFF_SLOTS)}
+
+backend uploads
+    mode http
+    balance leastconn
+{CHECKS}
+    retry-on conn-failure
+    option redispatch 1
+    timeout queue 30s
+    timeout server 300s
+{servers(lanes, UPLOAD_SLOTS)}
 
 # --- the database ----------------------------------------------------------------------------
 
@@ -305,6 +331,9 @@ listen pg_standby
     bind 127.0.0.1:{self.pg_standby}
     timeout client 30m
     timeout server 30m
+    # Every pooled connection to the same replica (the first that answers), so that the lag
+    # check (core.standby) and the reads it allows meet the same one.
+    balance first
     option httpchk OPTIONS /replica
     http-check expect status 200
     default-server inter 1s fall 2 rise 1 on-marked-down shutdown-sessions
@@ -473,12 +502,12 @@ pidfile = {self.root}/pgbouncer.pid
 
     def start_app(self, app: App) -> None:
         argv = [DOORSTEP, "serve", "--port", str(app.port), "--workers", "1"]
-        argv += ["--threads", str(RESIDENT_SLOTS if app.kind == "residents" else LANE_SLOTS)]
+        argv += ["--threads", str(RESIDENT_SLOTS + 1 if app.kind == "residents" else LANE_THREADS)]
         if self.demo:
             argv.append("--demo")
         if app.kind == "residents":
             argv = ["nice", "-n", "10", *argv]
-        env = self.env()
+        env = self.env() | {"DOORSTEP_NODE_ROLE": app.kind}
         if app.kind == "residents":
             # The outbox is sent and the counters folded by the lane nodes.
             env |= {"DOORSTEP_SMS_SENDER_THREAD": "0"}

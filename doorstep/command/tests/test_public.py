@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from doorstep.command import public
+from doorstep.command import public, views
 from doorstep.core import alerts
 from doorstep.sampling.actions import report_queue
 from doorstep.territory import secret
@@ -38,6 +38,22 @@ def test_the_site_list_needs_no_login_and_shows_the_wait_band(lane_world, regist
     assert "1 of 2 lanes staffed now" in page
     # Nobody's name or number is on the public page.
     assert all(p.name not in page for p in lane_world["people"])
+
+
+def test_a_server_process_reads_the_site_list_once_per_interval(lane_world, client, settings):
+    """A flood of residents costs the database one read per interval per process: within it,
+    the page is served from what was read (a new site shows at the next read)."""
+    views._status_read.clear()
+    settings.PUBLIC_STATUS_SECONDS = 60
+    with CaptureQueriesContext(connection) as first:
+        client.get(reverse("command:status"))
+    make_lane(lane_world["lane"].site.community, site_name="新开采样点", lanes=1)
+    with CaptureQueriesContext(connection) as again:
+        page = client.get(reverse("command:status")).content.decode()
+    assert len(again) < len(first) and "新开采样点" not in page
+    views._status_read.clear()
+    assert "新开采样点" in client.get(reverse("command:status")).content.decode()
+    views._status_read.clear()
 
 
 def test_the_site_list_costs_the_same_queries_for_more_sites(lane_world, registrar, client):

@@ -197,7 +197,6 @@ CASES += [
     Case("notices:dlr", "get", "canvasser", None, False, "put", (("type", "1"),)),
     Case("sampling:walk_in_trace", "post", "worker", "registrar", True, "get", (("address", "x"),)),
     Case("command:status", "get", "canvasser", None, False, "post"),
-    Case("core:health", "get", "canvasser", None, False, "post"),
     Case("command:me", "get", "canvasser", None, False, "put"),
     Case("command:index", "get", "commander", "leader", False, "post"),
     Case("assistance:index", "get", "worker", "canvasser", False, "post"),
@@ -602,8 +601,6 @@ PUBLIC = {
     "assistance:ask",
     # Kannel's delivery reports: signed per message instead (doorstep/notices/tests).
     "notices:dlr",
-    # The edge proxy's health check: "ok", nothing else.
-    "core:health",
 }
 
 

@@ -220,7 +220,16 @@ def test_hostile_clients_are_cut_at_the_edge(city: tuple[City, drill.Town]) -> N
     finally:
         for s in held:
             s.close()
-    # A lane is served meanwhile.
+    # A residents' page spelled to slip past the edge's classes is still a residents' page:
+    # served by the residents' node (a lane node would answer 421), and limited per address.
+    for path in ["/status%2Fme/", "/%73tatus/", "/status"]:
+        with socket.create_connection(("127.0.0.1", built.edge), timeout=15) as spelled:
+            spelled.sendall(
+                f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode()
+            )
+            head = spelled.recv(4096)
+        assert head.startswith((b"HTTP/1.1 200", b"HTTP/1.1 301")), (path, head[:60])
+        # A lane is served meanwhile.
     with socket.create_connection(("127.0.0.1", built.edge), timeout=15) as ok:
         ok.sendall(b"GET /healthz/ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
         assert ok.recv(4096).startswith(b"HTTP/1.1 200")
