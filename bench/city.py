@@ -10,8 +10,8 @@ Phases, one after the other, the lanes posting all along (8 scanners, one event 
 page's outbox does):
 
 1. baseline (``--baseline`` s): lanes alone: their p99;
-2. flood: residents' phones (bench/flood.py, its own process at nice 10: phones are other
-   machines) ramp from 0 to ``--peak-ratio`` times the lanes' rate over ``--ramp`` s and hold
+2. flood: residents' phones (bench/flood.py, its own process under SCHED_IDLE: phones are
+   other machines) ramp from 0 to ``--peak-ratio`` times the lanes' rate over ``--ramp`` s and hold
    it ``--hold`` s, each request a new connection from one of 200 addresses (one in ten from
    five scripts' addresses, far over the edge's limit per address): the lanes' p99
    during the ramp's top and the hold against the baseline's (target: within 1.5x), lane
@@ -115,7 +115,7 @@ def main() -> None:
         # 2. Flood.
         flood = subprocess.Popen(
             [
-                "nice", "-n", "10", sys.executable, str(ROOT / "bench" / "flood.py"),
+                "chrt", "--idle", "0", sys.executable, str(ROOT / "bench" / "flood.py"),
                 "--port", str(city.edge), "--peak", str(args.lane_rate * args.peak_ratio),
                 "--ramp", str(args.ramp), "--hold", str(args.hold), "--json", str(flood_json),
             ]

@@ -9,7 +9,7 @@ request in ``--script-share`` comes instead from one of ``--scripts`` addresses 
 script reloading the page far beyond a person's rate, which the edge's per-address limit cuts.
 Written: the statuses counted (0: no answer within 10 s), how many 429/503 carried the edge's
 page, and the rate achieved per second. Runs in its own process so that its CPU is not the
-measuring process's; bench/city.py starts it at a lower priority, as phones are other machines.
+measuring process's; bench/city.py starts it under SCHED_IDLE, as phones are other machines.
 """
 
 from __future__ import annotations

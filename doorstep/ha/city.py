@@ -30,7 +30,8 @@ What runs, on free loopback ports under one folder (``city.json`` holds the port
   that stops being it. The residents' nodes read through it from a replica (``/replica``).
   Doorstep runs with ``DOORSTEP_PGBOUNCER=1`` there (no prepared statements, no server-side
   cursors).
-- **The residents' nodes** run at a lower CPU priority (nice 10): on one machine, lanes first.
+- **The residents' nodes** run only on CPU time nothing else wants (SCHED_IDLE, ``chrt
+  --idle``): on one machine, lanes first.
   On the city's machines they are machines of their own (docs/operators-guide.md).
 
 Like ``cluster``, this is a tool around the application: it imports nothing of Doorstep's apps.
@@ -80,7 +81,7 @@ LANE_THREADS = DEVICE_SLOTS + STAFF_SLOTS + UPLOAD_SLOTS + 1
 CHECKS = """    option httpchk
     http-check send meth GET uri /healthz/ ver HTTP/1.1 hdr Host edge-health-check
     http-check expect status 200
-    default-server inter 1s fall 3 rise 2"""
+    default-server inter 1s fall 3 rise 2 observe layer4 error-limit 2 on-error mark-down"""
 # PgBouncer: server connections per database (primary and standby); clients beyond wait.
 POOL_SIZE = 20
 
@@ -285,9 +286,9 @@ backend devices
     balance leastconn
 {CHECKS}
     # A scanner's batch carries its events' UUIDs: sending it again is safe (a duplicate), so
-    # a request whose node died before answering goes once to another node. A 503 (the
-    # database moving) goes back to the device, which waits as it is told before resending.
-    retries 1
+    # a request whose node died before answering goes to another node. A 503 (the database
+    # moving) goes back to the device, which waits as it is told before resending.
+    retries 3
     retry-on conn-failure empty-response
     option redispatch 1
     timeout queue 10s
@@ -506,7 +507,9 @@ pidfile = {self.root}/pgbouncer.pid
         if self.demo:
             argv.append("--demo")
         if app.kind == "residents":
-            argv = ["nice", "-n", "10", *argv]
+            # On one machine, lanes first: the residents' node runs only on CPU the rest leave
+            # idle (SCHED_IDLE). On the city's machines it is a machine of its own.
+            argv = ["chrt", "--idle", "0", *argv]
         env = self.env() | {"DOORSTEP_NODE_ROLE": app.kind}
         if app.kind == "residents":
             # The outbox is sent and the counters folded by the lane nodes.
