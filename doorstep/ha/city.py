@@ -45,6 +45,7 @@ import io
 import json
 import os
 import pwd
+import resource
 import shutil
 import signal
 import socket
@@ -70,6 +71,7 @@ PROGRAMS = {"haproxy": "haproxy", "pgbouncer": "pgbouncer"}
 # The edge's limits (documented in docs/operators-guide.md, "The edge").
 RESIDENTS_PER_10S = 20  # requests from one address to the residents' pages in 10 s
 CONNECTIONS_PER_ADDRESS = 200  # a site's lanes share their operator's address
+STAFF_PER_10S = 600  # requests from one address to staff pages in 10 s (devices not counted)
 RESIDENT_SLOTS = 4  # requests a residents' node serves at once (its threads)
 # A lane node's threads, shared out by the edge: devices, staff pages, and big uploads (a slow
 # one holds its thread), with one left over for the health check.
@@ -194,9 +196,11 @@ class City:
                 f"    server {n.name} 127.0.0.1:{n.port} check port {n.api}" for n in cluster.nodes
             )
 
+        # Two open files a connection (client and server side), within this machine's limit.
+        maxconn = min(9000, (resource.getrlimit(resource.RLIMIT_NOFILE)[1] - 200) // 2)
         return f"""# Written by doorstep.ha.city: the edge, and the way to the database's primary.
 global
-    maxconn 9000
+    maxconn {maxconn}
     stats socket {self.root}/haproxy.sock mode 600 level admin
     # At most 64 headers in a 16 KB buffer: a bigger request head is answered 400.
     tune.bufsize 16384
@@ -234,10 +238,13 @@ backend per_address
 backend residents_rate
     stick-table type ipv6 size 200k expire 1m store http_req_rate(10s)
 
+backend staff_rate
+    stick-table type ipv6 size 200k expire 1m store http_req_rate(10s)
+
 frontend edge
     mode http
     bind 127.0.0.1:{self.edge}
-    maxconn 9000
+    maxconn {maxconn}
     option httplog
     option dontlog-normal
     tcp-request connection track-sc0 src,ipmask(32,64) table per_address
@@ -259,6 +266,10 @@ frontend edge
     acl assets path_beg /static/
     acl big req.hdr_val(content-length) gt 15000
     http-request track-sc1 src,ipmask(32,64) table residents_rate if residents
+    # Everything else but a device's: generous (a command centre's screens poll from one
+    # address), but one address cannot keep the staff slots busy alone.
+    http-request track-sc2 src,ipmask(32,64) table staff_rate if !residents !device_token
+    http-request deny deny_status 429 if !residents !device_token {{ sc2_http_req_rate(staff_rate) gt {STAFF_PER_10S} }}
     http-request deny deny_status 429 errorfile {pages}/429.http if residents {{ sc1_http_req_rate(residents_rate) gt {RESIDENTS_PER_10S} }}
     # Cached without the query: a random query string cannot make every request a miss.
     http-request set-uri %[path] if assets

@@ -413,6 +413,16 @@ def longest_silence(devices: list[Device], since: float, until: float) -> float:
     return max(b - a for a, b in itertools.pairwise(edges))
 
 
+def until(done: Any, seconds: float, message: str) -> None:
+    """Wait until ``done()`` is true, or fail the drill with ``message`` after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if done():
+            return
+        time.sleep(0.1)
+    raise AssertionError(message)
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[max(0, int(len(ordered) * q) - 1)] if ordered else float("nan")

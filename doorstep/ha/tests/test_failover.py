@@ -71,7 +71,7 @@ def test_killing_the_primary_mid_run_loses_nothing_acknowledged(cluster: Cluster
         pages = drill.Pages(server.port)
         stop = threading.Event()
         threads = drill.run_all([*devices, pages], stop)
-        _until(
+        drill.until(
             lambda: sum(len(d.acknowledged) for d in devices) >= 120, 30, "no load before the kill"
         )
         old = cluster.primary()
@@ -79,7 +79,7 @@ def test_killing_the_primary_mid_run_loses_nothing_acknowledged(cluster: Cluster
         killed_at = time.monotonic()
         cluster.kill(old)
         before = sum(len(d.acknowledged) for d in devices)
-        _until(
+        drill.until(
             lambda: sum(len(d.acknowledged) for d in devices) >= before + 120,
             60,
             "writes did not come back after the primary died",
@@ -130,7 +130,9 @@ def _the_status_page_reads_a_fresh_standby_and_leaves_a_stale_one(
         drill.doorstep(["shell", "-c", script], {**town.env, "DATABASE_STANDBY_URL": ""})
         # The standby has not replayed the new site; within the lag bound (2 s) and the
         # verdict's second the page is read from the primary and shows it.
-        _until(lambda: "新开采样点" in _status_page(server), 15, "a stale standby was still read")
+        drill.until(
+            lambda: "新开采样点" in _status_page(server), 15, "a stale standby was still read"
+        )
     finally:
         with cluster.connect(standby, "doorstep") as connection:
             connection.execute("SELECT pg_wal_replay_resume()")
@@ -139,12 +141,3 @@ def _the_status_page_reads_a_fresh_standby_and_leaves_a_stale_one(
 def _status_page(server: drill.Server) -> str:
     with urllib.request.urlopen(f"http://127.0.0.1:{server.port}/status/", timeout=10) as page:
         return page.read().decode()
-
-
-def _until(done: object, seconds: float, message: str) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if done():  # type: ignore[operator]
-            return
-        time.sleep(0.1)
-    raise AssertionError(message)
