@@ -179,7 +179,10 @@ def public_starts(community_ids: Collection[int], now: dt.datetime) -> dict[int,
         .order_by("campaign__starts_at", "campaign_id")
     )
     for s in told:
-        found.setdefault(s.community_id, Start(s.campaign.name, s.effective(s.campaign)))
+        # What residents were texted, not a time changed since and not told yet.
+        found.setdefault(
+            s.community_id, Start(s.campaign.name, s.told_starts_at or s.effective(s.campaign))
+        )
     return found
 
 

@@ -386,6 +386,7 @@ def starts_announced(campaign_id: int, starts: dict[int, dt.datetime], at: dt.da
     """A ``campaigns`` announcer: each household with a phone in these communities of the
     round is texted its community's start time and site (its first resident with a phone, in
     their language); a drill texts nobody. Runs in the caller's transaction."""
+    town = Campaign.objects.select_related("town__district").get(pk=campaign_id).town
     sites: dict[int, list[str]] = {}
     for community_id, name in Site.objects.filter(community_id__in=list(starts)).values_list(
         "community_id", "name"
@@ -397,7 +398,16 @@ def starts_announced(campaign_id: int, starts: dict[int, dt.datetime], at: dt.da
     def send() -> int:
         c = batch[0].community_id
         # A community with several sites is told its time; the status page lists the sites.
+        # So is one whose site's name would take the text past one part.
         place = sites[c][0] if len(sites.get(c, [])) == 1 else ""
+        if place and not words.fits_one_part(
+            Kind.START_TIME,
+            signature=town.message_signature,
+            hotline=town.message_hotline,
+            place=place,
+            when=starts[c],
+        ):
+            place = ""
         return inform(campaign_id, Kind.START_TIME, batch, at, place, when=starts[c])
 
     for resident_id, household_id, community_id in campaign_queries.first_phones(

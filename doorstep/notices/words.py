@@ -74,6 +74,17 @@ def _body(
     return f"{text}{call}"
 
 
+def fits_one_part(
+    kind: str, *, signature: str, hotline: str, place: str, when: dt.datetime | None = None
+) -> bool:
+    """Whether a message of ``kind`` naming ``place`` fits one part in Chinese (the language
+    with the tighter limit)."""
+    text = message(
+        kind, language="zh-hans", signature=signature, hotline=hotline, place=place, when=when
+    )
+    return len(text) <= ONE_PART
+
+
 def message(
     kind: str,
     *,

@@ -20,6 +20,7 @@ from doorstep.campaigns.actions import starts
 from doorstep.campaigns.models import Campaign, CommunityStart
 from doorstep.core.models import AuditAction, AuditEntry
 from doorstep.notices.models import Kind, Message
+from doorstep.sampling.models import Site
 from doorstep.territory.models import Community, Resident
 from doorstep.testing import (
     client_for,
@@ -113,6 +114,38 @@ def test_a_planned_rounds_times_are_public_only_once_told(town, commander, clien
     starts.announce_starts(commander, campaign)
     page = client.get(reverse("command:status"), headers=EN).content.decode()
     assert f"和苑社区 samples from {_day(campaign.starts_at)} 08:40." in page
+
+
+def test_a_planned_rounds_page_keeps_the_told_time_until_the_change_is_told(
+    town, commander, client
+):
+    """The page and the texts never disagree: a time changed after residents were told is
+    public once it is told too."""
+    campaign = _staggered(town, commander)
+    starts.announce_starts(commander, campaign)
+    later = campaign.starts_at + dt.timedelta(hours=2)
+    starts.set_start_times(commander, campaign, {town["there"].pk: later})
+    page = client.get(reverse("command:status"), headers=EN).content.decode()
+    assert f"和苑社区 samples from {_day(campaign.starts_at)} 08:40." in page
+    starts.announce_starts(commander, campaign)
+    page = client.get(reverse("command:status"), headers=EN).content.decode()
+    assert f"和苑社区 samples from {_day(campaign.starts_at)} 10:00." in page
+
+
+def test_a_site_name_too_long_for_one_part_is_left_out_of_the_text(town, commander, settings):
+    """Chinese text messages are one part of 70 characters: a long site name is left out
+    (the status page lists the sites), never split into a second part."""
+    settings.PUBLIC_URL = ""
+    Site.objects.filter(name="和苑北门采样点").update(name="阳光里社区党群服务中心北广场采样点")
+    town_row = town["here"].town
+    town_row.sms_signature, town_row.hotline = "东丽区防控指挥部", "022-24391234"
+    town_row.save()
+    campaign = _staggered(town, commander)
+    starts.announce_starts(commander, campaign)
+    told = Message.objects.get(resident__name="赵")
+    assert len(told.text) <= 70 and "08:40" in told.text, told.text
+    assert "北广场" not in told.text
+    assert "广场采样点" in Message.objects.get(resident__name="李女儿").text
 
 
 def test_a_drills_times_are_public_nowhere(town, commander, client):
