@@ -88,6 +88,15 @@ class SheetId:
         lanes; beyond, a clash is refused by the ingest as a tube already in use)."""
         return f"9{self.campaign_id % 10_000:04d}{self.lane_id % 100_000:05d}{self.seq:03d}{n:02d}"
 
+    def prints(self, code: str) -> bool | None:
+        """Whether ``code`` was printed on this sheet: True, False (a code of this round's
+        sheets printed on another sheet or lane), or None (no code of this round's sheets:
+        a tube's own label)."""
+        round_prefix = self.tube_code(0)[:5]
+        if len(code) != 15 or not code.isdigit() or not code.startswith(round_prefix):
+            return None
+        return code.startswith(self.tube_code(0)[:13])
+
 
 def parse_sheet(raw: str, lane: Lane, campaign: Campaign) -> SheetId:
     text = raw.strip().upper().replace(" ", "")
@@ -279,7 +288,16 @@ def read(text: str, pattern: str) -> list[PaperTube]:
                         )
                         % {"line": n, "limit": MAX_TUBES}
                     )
-                tubes.append(PaperTube(n, rules.barcode(line, "tube")))
+                code = rules.barcode(line, "tube")
+                first = next((t.line for t in tubes if t.code == code), 0)
+                if first:
+                    problems.append(
+                        _(
+                            "Line %(line)s: tube %(code)s is already on line %(first)s. Each tube's block is keyed once: remove one of them."
+                        )
+                        % {"line": n, "code": code, "first": first}
+                    )
+                tubes.append(PaperTube(n, code))
             elif tube is None:
                 problems.append(
                     _(
@@ -295,7 +313,16 @@ def read(text: str, pattern: str) -> list[PaperTube]:
                     % {"line": n, "code": tube.code, "limit": MAX_PEOPLE}
                 )
             else:
-                tube.people.append(_person(n, len(tube.people) + 1, line))
+                person = _person(n, len(tube.people) + 1, line)
+                twice = next((p.line for p in tube.people if p.key == person.key), 0)
+                if twice:
+                    problems.append(
+                        _(
+                            "Line %(line)s: the same person as line %(first)s, typed twice in tube %(code)s. Remove one of the two lines."
+                        )
+                        % {"line": n, "first": twice, "code": tube.code}
+                    )
+                tube.people.append(person)
         except OverBudget as error:
             raise PaperError(*problems, *error.lines) from None
         except PaperError as error:

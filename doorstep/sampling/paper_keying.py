@@ -211,6 +211,8 @@ class _Keying:
         zone = timezone.get_current_timezone()
         at = dt.datetime.combine(self.day, opened, tzinfo=zone)
         sealed_at = dt.datetime.combine(self.day, tube.sealed or opened, tzinfo=zone)
+        if tube.sealed is not None and tube.opened is not None and tube.sealed < tube.opened:
+            sealed_at += dt.timedelta(days=1)  # opened before midnight, sealed after
         earliest = self.campaign.starts_at - rules.EARLY
         message = ""
         if max(at, sealed_at) > self.now:
@@ -231,6 +233,18 @@ class _Keying:
         return at, sealed_at
 
     def tube(self, tube: PaperTube) -> None:
+        if self.sheet.prints(tube.code) is False:
+            self.refused(
+                tube.line,
+                tube.code,
+                "tube",
+                _(
+                    "Tube %(code)s was printed on another sheet or for another lane, not on sheet %(sheet)s: key it with the sheet it is printed on, or check the code."
+                )
+                % {"code": tube.code, "sheet": self.sheet.number},
+            )
+            self.not_sent(tube)
+            return
         moments = self.moments(tube)
         existing = Tube.objects.filter(campaign=self.campaign, code=tube.code).first()
         if moments is not None and existing is not None and existing.lane_id != self.lane.pk:

@@ -17,6 +17,7 @@ from doorstep.testing import client_for, valid_id
 from doorstep.testing.lanes import sealed_tube
 
 pytestmark = pytest.mark.django_db
+EN = {"Accept-Language": "en"}
 
 
 def _when(minutes_ago: int = 20) -> tuple[str, str]:
@@ -24,7 +25,7 @@ def _when(minutes_ago: int = 20) -> tuple[str, str]:
     return at.date().isoformat(), at.strftime("%H:%M")
 
 
-def _key(client, lane, sheet, text, action="record", **extra):  # type: ignore[no-untyped-def]
+def _key(client, lane, sheet, text, action="record", headers=None, **extra):  # type: ignore[no-untyped-def]
     day, _time = _when()
     data = {
         "sheet": sheet if isinstance(sheet, str) else sheet.number,
@@ -33,7 +34,9 @@ def _key(client, lane, sheet, text, action="record", **extra):  # type: ignore[n
         "text": text,
         "action": action,
     }
-    return client.post(reverse("sampling:paper_key", args=[lane.pk]), {**data, **extra})
+    return client.post(
+        reverse("sampling:paper_key", args=[lane.pk]), {**data, **extra}, headers=headers or {}
+    )
 
 
 def _rows(html: str) -> list[tuple[str, str]]:
@@ -257,3 +260,49 @@ def test_a_sheet_of_another_lane_or_a_bad_number_is_refused(lane_world, registra
     assert "was printed for another lane" in html
     bad = _key(client_for(registrar), lane, "PS-nope", "x\n").content.decode()
     assert "is not a sheet number" in bad
+
+
+def test_a_tube_opened_before_midnight_and_sealed_after_is_keyed_with_both_times(
+    lane_world, registrar
+):
+    lane, people, campaign = lane_world["lane"], lane_world["people"], lane_world["campaign"]
+    type(campaign).objects.filter(pk=campaign.pk).update(
+        starts_at=timezone.now() - dt.timedelta(days=3)
+    )
+    sheet = _sheet(lane_world)
+    day = (timezone.localdate() - dt.timedelta(days=2)).isoformat()
+    text = f"{sheet.tube_code(1)}\n23:50-00:10\n{people[0].person_code}\n"
+    html = _key(client_for(registrar), lane, sheet, text, day=day).content.decode()
+    assert {status for status, _slot in _rows(html)} == {"accepted"}, html[:3000]
+    tube = Tube.objects.get(code=sheet.tube_code(1))
+    assert timezone.localtime(tube.sealed_at) - timezone.localtime(tube.opened_at) == (
+        dt.timedelta(minutes=20)
+    )
+
+
+def test_a_tube_block_or_a_person_typed_twice_in_one_go_is_refused_by_line(lane_world, registrar):
+    """A keying slip is named as one, never answered as 'already keyed' or 'sampled again'."""
+    lane, people = lane_world["lane"], lane_world["people"]
+    sheet = _sheet(lane_world)
+    _day, at = _when()
+    code = people[0].person_code
+    twice = f"{sheet.tube_code(1)}\n{at}\n{code}\n{code}\n"
+    html = _key(client_for(registrar), lane, sheet, twice, headers=EN).content.decode()
+    assert "Line 4: the same person as line 3, typed twice in tube" in html
+    block = f"{sheet.tube_code(1)}\n{at}\n{code}\n{sheet.tube_code(1)}\n{at}\n"
+    html = _key(client_for(registrar), lane, sheet, block, headers=EN).content.decode()
+    assert f"Line 4: tube {sheet.tube_code(1)} is already on line 1." in html
+    assert Tube.objects.count() == 0 and TubeMember.objects.count() == 0
+
+
+def test_a_tube_code_printed_on_another_sheet_is_refused_and_nothing_of_it_sent(
+    lane_world, registrar
+):
+    lane, people = lane_world["lane"], lane_world["people"]
+    sheet, other = _sheet(lane_world), _sheet(lane_world, seq=2)
+    _day, at = _when()
+    text = f"{other.tube_code(1)}\n{at}\n{people[0].person_code}\n"
+    html = _key(client_for(registrar), lane, sheet, text, headers=EN).content.decode()
+    assert f"was printed on another sheet or for another lane, not on sheet {sheet.number}" in html
+    assert not Tube.objects.filter(code=other.tube_code(1)).exists()
+    assert TubeMember.objects.count() == 0
