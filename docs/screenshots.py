@@ -127,6 +127,15 @@ def main() -> None:
         sender.locator("#batches a").last.click()
         sender.wait_for_selector("#people")
         sender.screenshot(path=str(OUT / "support-batch.png"))
+        desk.goto(f"{BASE}/campaigns/")
+        desk.click("table a")
+        starts = desk.locator("section:has(form[action*='starts'])").first
+        starts.scroll_into_view_if_needed()
+        starts.screenshot(path=str(OUT / "start-times.png"))
+        paper = browser.new_page(viewport={"width": 900, "height": 1200}, locale="zh-CN")
+        sign_in(paper, "commander")
+        paper.goto(f"{BASE}/sampling/lanes/1/paper/")
+        paper.screenshot(path=str(OUT / "paper-sheet.png"))
         browser.close()
 
 
