@@ -8,6 +8,7 @@ from doorstep.canvass.actions import CanvassError, ClaimTaken
 from doorstep.canvass.models import BuildingTask, Coverage, FeedPost, TaskStatus
 from doorstep.canvass.outcomes import record
 from doorstep.core.roles import Role
+from doorstep.territory.models import Building
 from doorstep.testing import make_door_team, make_user, tap
 
 pytestmark = pytest.mark.django_db
@@ -44,6 +45,17 @@ def test_the_loser_is_told_who_holds_it_and_offered_the_nearest_free_building(st
     assert refused.value.next_task == street["task11"]
     assert "The nearest free building is 11号楼" in str(refused.value)
     assert coverage(street).buildings_claimed == 1
+
+
+def test_the_nearest_free_building_is_the_nearest_not_the_first_by_position(street, leader):
+    """11号楼 moved to position 5 (seven away from 12号楼): 13号楼, one away, comes first
+    though 11号楼 is first by position (the test above cannot tell the two orders apart)."""
+    Building.objects.filter(pk=street["task11"].building_id).update(position=5)
+    actions.claim(leader, street["task"])
+    with pytest.raises(ClaimTaken) as refused:
+        actions.claim(street["rival_leader"], street["task"])
+    assert refused.value.next_task == street["task13"]
+    assert "The nearest free building is 13号楼" in str(refused.value)
 
 
 def test_an_expired_claim_is_simply_claimable_again(street, leader):
