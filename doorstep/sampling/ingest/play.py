@@ -201,6 +201,9 @@ class Play:
         self.may(Can.SCAN, _("Only registrars scan tubes and boxes at a lane."))
 
     def lane(self, code: str) -> tuple[LaneRow, Campaign]:
+        # Who may scan at all comes first: a role that never scans is told so, not that it is
+        # off duty at this lane.
+        self.may_scan()
         lane = self.world.lanes.get(code)
         if lane is None:
             raise Refusal("unknown_lane", _("No lane has the code %(code)s.") % {"code": code})

@@ -7,7 +7,7 @@ import json
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from doorstep.api.models import ApiToken
 from doorstep.campaigns.models import CampaignBuilding, PoolRule, Zone
@@ -207,6 +207,10 @@ def test_the_lab_may_not_scan_people_or_tubes(lane_world):
         lab.event("tube.seal", tube="2112250001"),
     )
     assert [a["error"]["code"] for a in answers] == ["forbidden"] * 3
+    # Refused for what the lab is (it never scans), not for where it is (off duty): each
+    # answer is the scanning rule's own, so this fails if that rule is lost.
+    said = translation.gettext("Only registrars scan tubes and boxes at a lane.")
+    assert [a["error"]["message"] for a in answers] == [said] * 3, answers
     assert not TubeMember.objects.exists()
 
 
