@@ -8,7 +8,7 @@ PG_URL ?=
 # More for pytest, e.g. PYTEST_ARGS="doorstep/lab/tests/test_results.py -x".
 PYTEST_ARGS ?=
 
-.PHONY: demo test test-sqlite test-postgres test-ha lint messages translations bench bench-ha bench-city clean
+.PHONY: demo test test-sqlite test-postgres test-ha lint messages translations bench bench-ha bench-city bench-pretix clean
 
 $(BIN)/doorstep: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -75,6 +75,11 @@ bench-ha: $(BIN)/doorstep messages
 # an app node and the primary killed, the restore drill (HAProxy, PgBouncer, Patroni, pgBackRest).
 bench-city: $(BIN)/doorstep messages
 	$(BIN)/python bench/city.py $(BENCH_ARGS)
+
+# pretix's check-in redeem beside Doorstep's scan (for Doorstep ÷ pretix): pretix installs into
+# a venv of its own under ~/.cache/doorstep-bench on the first run. PRETIX_ARGS="--seconds 20".
+bench-pretix: $(BIN)/doorstep
+	$(BIN)/python bench/pretix.py $(PRETIX_ARGS)
 
 clean:
 	rm -rf $(VENV) var node_modules
