@@ -43,6 +43,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from cpu import Meter, Spent
+from cpu import seconds as cpu_seconds
 from run import DOORSTEP, PG_BENCH, ROOT, environment, fresh_pg
 
 POOL = 20
@@ -190,17 +192,34 @@ class Wrk:
     p50_us: int
     p99_us: int
     max_us: int
+    answers: list[int]  # per connection: is every device served alike?
     example: str = ""  # the first answer that refused an event
+    cpu: Spent | None = None
 
     @property
     def rate(self) -> float:
         return self.requests / self.seconds
 
+    @property
+    def fairness(self) -> str:
+        mean = sum(self.answers) / len(self.answers)
+        return (
+            f"answers per connection {min(self.answers) / mean:.2f}-"
+            f"{max(self.answers) / mean:.2f}x the mean"
+        )
+
 
 def wrk(
-    port: int, path: str, files: list[tuple[str, list[str]]], seconds: float, folder: Path
+    port: int,
+    path: str,
+    files: list[tuple[str, list[str]]],
+    seconds: float,
+    folder: Path,
+    meter: Meter | None = None,
 ) -> Wrk:
-    """wrk with one thread and one connection per file (token, bodies)."""
+    """wrk with one thread and one connection per file (token, bodies). With ``meter``, the
+    CPU the server and the database spent on it, counted until the counters' fold has taken in
+    the last request's moves (the fold is part of each event's cost)."""
     folder.mkdir(parents=True, exist_ok=True)
     for n, (token, bodies) in enumerate(files):
         (folder / f"{n}.txt").write_text(token + "\n" + "\n".join(bodies) + "\n")
@@ -213,11 +232,50 @@ def wrk(
         "30s",
     ]
     command += ["-s", str(LUA), f"http://127.0.0.1:{port}", "--", str(folder), path]
+    if meter:
+        meter.read()
     done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode != 0:
         raise SystemExit(f"wrk failed: {done.stdout}\n{done.stderr}")
     *_, example, figures = done.stdout.strip().splitlines()
-    return Wrk(**json.loads(figures), example=example)
+    result = Wrk(**json.loads(figures), example=example)
+    if meter:
+        settled(meter)
+        result.cpu = meter.read()
+    return result
+
+
+def settled(meter: Meter, timeout: float = 30.0) -> None:
+    """Wait until no counter move is left to fold (read on a connection of its own, which ends
+    before the meter reads, so its CPU is not counted)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not pending(meter.dsn, meter.sqlite):
+            return
+        time.sleep(0.1)
+    raise SystemExit(f"the fold left moves after {timeout:.0f} s")
+
+
+def pending(dsn: str, sqlite: Path | None) -> int:
+    query = (
+        "SELECT (SELECT count(*) FROM sampling_tallymove) + "
+        "(SELECT count(*) FROM sampling_roundsample WHERE NOT folded)"
+    )
+    if dsn:
+        import psycopg
+
+        with psycopg.connect(dsn, autocommit=True) as connection:
+            row = connection.execute(query).fetchone()
+            return int(row[0]) if row else 0
+    if sqlite is None:
+        return 0
+    import sqlite3
+
+    lite = sqlite3.connect(sqlite, timeout=30)
+    try:
+        return int(lite.execute(query).fetchone()[0])
+    finally:
+        lite.close()
 
 
 def valid(result: Wrk, what: str) -> Wrk:
@@ -231,7 +289,7 @@ def valid(result: Wrk, what: str) -> Wrk:
     return result
 
 
-def singles(port: int, town: Town, seconds: float) -> Wrk:
+def singles(port: int, town: Town, seconds: float, meter: Meter | None = None) -> Wrk:
     """Eight devices, one lane each, one event per request."""
     per_device = int(MAX_SINGLES_PER_S * seconds / 8)
     files = []
@@ -239,11 +297,14 @@ def singles(port: int, town: Town, seconds: float) -> Wrk:
         events = lane_sequence(town, lane, f"S{n:02d}", per_device)
         files.append((town.tokens[lane], [json.dumps({"events": [e]}) for e in events]))
     return valid(
-        wrk(port, "/api/v1/events", files, seconds, town.home / "singles"), "single events"
+        wrk(port, "/api/v1/events", files, seconds, town.home / "singles", meter),
+        "single events",
     )
 
 
-def batches(port: int, town: Town, seconds: float) -> tuple[Wrk, list[tuple[str, str, str]]]:
+def batches(
+    port: int, town: Town, seconds: float, meter: Meter | None = None
+) -> tuple[Wrk, list[tuple[str, str, str]]]:
     """Four devices, one lane each, 100 events a request; returns the event rows too. Half as
     long as the other phases: at the rates aimed for it takes the most people."""
     seconds /= 2
@@ -254,15 +315,16 @@ def batches(port: int, town: Town, seconds: float) -> tuple[Wrk, list[tuple[str,
         bodies = [json.dumps({"events": events[i : i + 100]}) for i in range(0, len(events), 100)]
         files.append((town.tokens[lane], bodies))
         rows += [(str(e["id"]), str(e["type"]), json.dumps(e)) for e in events]
-    result = wrk(port, "/api/v1/events", files, seconds, town.home / "batches")
+    result = wrk(port, "/api/v1/events", files, seconds, town.home / "batches", meter)
     return valid(result, "batches"), rows
 
 
-def baseline(port: int, town: Town, path: str, seconds: float) -> Wrk:
+def baseline(port: int, town: Town, path: str, seconds: float, meter: Meter | None = None) -> Wrk:
     """The baseline views, with as many devices as the single events and the same bodies."""
     body = json.dumps({"events": lane_sequence(town, town.lanes[0], "Z", 1)[:1]})
     files = [("", [body] * int(10_000 * seconds)) for _ in range(8)]
-    return valid(wrk(port, path, files, seconds, town.home / path.replace("/", "_")), path)
+    folder = town.home / path.replace("/", "_")
+    return valid(wrk(port, path, files, seconds, folder, meter), path)
 
 
 class Poster:
@@ -375,13 +437,21 @@ def stored(town: Town, ids: set[str]) -> dict[str, int]:
     )
 
 
-def raw_baselines(backend: str, home: Path, rows: list[tuple[str, str, str]]) -> dict[str, float]:
-    """Rows per second for the batches' event rows (uuid, type, payload) written raw."""
+@dataclass
+class Raw:
+    rows_per_s: float
+    ms_per_row: float  # CPU: this client's process and the database's backend
+
+
+def raw_baselines(backend: str, home: Path, rows: list[tuple[str, str, str]]) -> dict[str, Raw]:
+    """The batches' event rows (uuid, type, payload) written raw: rows per second and CPU per
+    row (the client's, and on PostgreSQL its backend's)."""
     if backend == "postgresql":
         import psycopg
 
-        rates = {}
+        found = {}
         with psycopg.connect(PG_BENCH) as connection:
+            backend_pid = connection.info.backend_pid
             for how in ("executemany", "COPY"):
                 table = f"raw_events_{how.lower()}"
                 connection.execute(
@@ -389,6 +459,7 @@ def raw_baselines(backend: str, home: Path, rows: list[tuple[str, str, str]]) ->
                 )
                 connection.commit()
                 started = time.perf_counter()
+                cpu = time.process_time() + cpu_seconds(backend_pid)
                 with connection.cursor() as cursor:
                     if how == "COPY":
                         with cursor.copy(f"COPY {table} FROM STDIN") as copy:
@@ -397,19 +468,27 @@ def raw_baselines(backend: str, home: Path, rows: list[tuple[str, str, str]]) ->
                     else:
                         cursor.executemany(f"INSERT INTO {table} VALUES (%s, %s, %s)", rows)
                 connection.commit()
-                rates[how] = len(rows) / (time.perf_counter() - started)
-        return rates
+                spent = time.process_time() + cpu_seconds(backend_pid) - cpu
+                found[how] = Raw(
+                    len(rows) / (time.perf_counter() - started), spent * 1000 / len(rows)
+                )
+        return found
     import sqlite3
 
-    connection = sqlite3.connect(home / "raw.sqlite3")
-    connection.execute("PRAGMA journal_mode=WAL")
-    connection.execute("CREATE TABLE raw_events (id TEXT PRIMARY KEY, type TEXT, payload TEXT)")
-    started = time.perf_counter()
-    with connection:
-        connection.executemany("INSERT INTO raw_events VALUES (?,?,?)", rows)
-    rate = len(rows) / (time.perf_counter() - started)
-    connection.close()
-    return {"executemany": rate}
+    lite = sqlite3.connect(home / "raw.sqlite3")
+    lite.execute("PRAGMA journal_mode=WAL")
+    lite.execute("CREATE TABLE raw_events (id TEXT PRIMARY KEY, type TEXT, payload TEXT)")
+    started, cpu = time.perf_counter(), time.process_time()
+    with lite:
+        lite.executemany("INSERT INTO raw_events VALUES (?,?,?)", rows)
+    found = {
+        "executemany": Raw(
+            len(rows) / (time.perf_counter() - started),
+            (time.process_time() - cpu) * 1000 / len(rows),
+        )
+    }
+    lite.close()
+    return found
 
 
 def insert_table(town: Town) -> None:
@@ -424,6 +503,10 @@ def insert_table(town: Town) -> None:
     )
 
 
+def cpu_per(spent: Spent | None, units: int) -> str:
+    return spent.per(units) if spent else "CPU not measured"
+
+
 def p99(values: list[float]) -> float:
     ordered = sorted(values)
     return ordered[max(0, int(len(ordered) * 0.99) - 1)] * 1000 if ordered else float("nan")
@@ -436,35 +519,48 @@ def bench(
     insert_table(town)
     port = free_port()
     server = serve(town.env, port)
+    meter = Meter(
+        server.pid,
+        PG_BENCH if backend == "postgresql" else "",
+        town.home / "doorstep.sqlite3" if backend == "sqlite" else None,
+    )
     before = stored(town, set())
     yield (f"{backend}: demo town", f"{residents:,} residents, built in {town.built:.0f} s")
     acknowledged: set[str] = set()
     try:
-        bare = baseline(port, town, "/bench/bare", seconds)
+        bare = baseline(port, town, "/bench/bare", seconds, meter)
         yield (
             f"{backend}: bare view (8 connections)",
-            f"{bare.rate:,.0f} req/s; p99 {bare.p99_us / 1000:.1f} ms; {load()}",
+            f"{bare.rate:,.0f} req/s; p99 {bare.p99_us / 1000:.1f} ms; "
+            f"{cpu_per(bare.cpu, bare.requests)} a request; {load()}",
         )
-        one = baseline(port, town, "/bench/insert", seconds)
+        one = baseline(port, town, "/bench/insert", seconds, meter)
         yield (
             f"{backend}: one-INSERT view (8 connections)",
-            f"{one.rate:,.0f} req/s; p99 {one.p99_us / 1000:.1f} ms; {load()}",
+            f"{one.rate:,.0f} req/s; p99 {one.p99_us / 1000:.1f} ms; "
+            f"{cpu_per(one.cpu, one.requests)} a request; {load()}",
         )
-        single = singles(port, town, seconds)
+        single = singles(port, town, seconds, meter)
         yield (
             f"{backend}: single-event requests (8 devices)",
             f"{single.rate:,.0f} req/s; p50 {single.p50_us / 1000:.1f} ms; p99 {single.p99_us / 1000:.1f} ms; "
-            f"{single.rate / one.rate:.2f}x the one-INSERT view; {load()}",
+            f"{single.rate / one.rate:.2f}x the one-INSERT view; "
+            f"{cpu_per(single.cpu, single.requests)} a request, the fold's included; "
+            f"{single.fairness}; {load()}",
         )
-        batch, rows = batches(port, town, seconds)
+        batch, rows = batches(port, town, seconds, meter)
         events_per_s = batch.accepted / batch.seconds
         raw = raw_baselines(backend, town.home, rows)
         ratios = "; ".join(
-            f"{events_per_s / rate:.3f}x {how} ({rate:,.0f} rows/s)" for how, rate in raw.items()
+            f"{events_per_s / r.rows_per_s:.3f}x {how} ({r.rows_per_s:,.0f} rows/s, "
+            f"{r.ms_per_row:.3f} ms CPU a row)"
+            for how, r in raw.items()
         )
         yield (
             f"{backend}: batches of 100 (4 devices)",
-            f"{events_per_s:,.0f} events/s; p50 {batch.p50_us / 1000:.0f} ms; p99 {batch.p99_us / 1000:.0f} ms; {ratios}; {load()}",
+            f"{events_per_s:,.0f} events/s; p50 {batch.p50_us / 1000:.0f} ms; p99 {batch.p99_us / 1000:.0f} ms; "
+            f"{cpu_per(batch.cpu, batch.accepted)} an event, the fold's included; "
+            f"{batch.fairness}; {ratios}; {load()}",
         )
         surge = burst(port, town, 5, burst_seconds)
         acknowledged |= surge.acknowledged

@@ -2,7 +2,8 @@
 -- with as many connections as threads, so a lane's events arrive in the order it made them).
 -- args: the folder of the files; a file is the token on its first line, then a body per line.
 -- done() prints one JSON line: requests, non-200 answers, events accepted, duplicate and
--- refused (counted in the answers), whether a thread ran out of bodies, and latency in us.
+-- refused (counted in the answers), whether a thread ran out of bodies, latency in us, and
+-- the answers each connection got (is every device served alike?).
 
 local threads = {}
 local next_id = 0
@@ -24,7 +25,7 @@ function init(args)
   wrk.headers["Content-Type"] = "application/json"
   if token ~= "" then wrk.headers["Authorization"] = "Bearer " .. token end
   -- wrk asks each thread for one request it never sends before the first it sends.
-  n, bad, accepted, duplicate, refused, exhausted = -1, 0, 0, 0, 0, 0
+  n, bad, accepted, duplicate, refused, exhausted, answered = -1, 0, 0, 0, 0, 0, 0
   first = ""
 end
 
@@ -45,6 +46,7 @@ local function count(body, word)
 end
 
 function response(status, headers, body)
+  answered = answered + 1
   if status ~= 200 then
     bad = bad + 1
     return
@@ -62,14 +64,18 @@ end
 function done(summary, latency, requests)
   local total = {bad = 0, accepted = 0, duplicate = 0, refused = 0, exhausted = 0}
   local example = ""
+  local answers = {}
   for _, thread in ipairs(threads) do
     for k, _ in pairs(total) do total[k] = total[k] + thread:get(k) end
     if example == "" then example = thread:get("first") end
+    answers[#answers + 1] = tostring(thread:get("answered"))
   end
   io.write(example:gsub("\n", " "), "\n")
   io.write(string.format(
     '{"requests": %d, "seconds": %.3f, "bad": %d, "accepted": %d, "duplicate": %d, ' ..
-    '"refused": %d, "exhausted": %d, "p50_us": %d, "p99_us": %d, "max_us": %d}\n',
+    '"refused": %d, "exhausted": %d, "p50_us": %d, "p99_us": %d, "max_us": %d, ' ..
+    '"answers": [%s]}\n',
     summary.requests, summary.duration / 1e6, total.bad, total.accepted, total.duplicate,
-    total.refused, total.exhausted, latency:percentile(50), latency:percentile(99), latency.max))
+    total.refused, total.exhausted, latency:percentile(50), latency:percentile(99), latency.max,
+    table.concat(answers, ", ")))
 end
