@@ -9,7 +9,9 @@ the time (issue 16's profile). Here each statement is one fixed text per shape:
   ``DOORSTEP_PG_PREPARE=0`` behind a pooler in transaction mode); SQLite gets ``IN (...)``;
 * a ``Read`` sends several SELECTs as one statement, each part's rows coming back as a JSON
   array, so a batch's look-ups cost one round trip whatever its size;
-* rows go in with multi-row statements (``core.bulk``).
+* rows go in with multi-row statements (``core.bulk``);
+* column names come from declarations (``Table``, ``Derived``) resolved against the models
+  when declared, so a renamed field fails at import, not in the first scan.
 
 Statements run through the connection's error wrapper (a duplicate key is Django's
 ``IntegrityError``) and are logged like the ORM's, so query-count tests count them.
@@ -28,8 +30,10 @@ from typing import Any
 
 import psycopg
 from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import Model
 
 Row = tuple[Any, ...]
 
@@ -179,3 +183,111 @@ class Read:
             part.name: value if pg else json.loads(value)
             for part, value in zip(self.parts, found, strict=True)
         }
+
+
+class ColumnError(LookupError):
+    """Hand-written SQL names a column its model does not have (``Table``) or a ``WITH`` clause
+    does not declare (``Derived``): raised where the SQL is declared, not when it first runs."""
+
+
+class _Columns:
+    """A declaration's columns as attributes, ``"alias.column"`` each: the good names are set
+    when declared, so looking one up on the scan path is a plain attribute read; any other
+    name comes through ``__getattr__``, which raises."""
+
+    def __init__(self, owner: Table | Derived) -> None:
+        self._owner = owner
+
+    def __getattr__(self, name: str) -> str:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        raise self._owner.unknown(name)
+
+
+class Table:
+    """A model's table as hand-written SQL names it, under an alias: ``tube = Table(Tube,
+    "tube")``, then ``str(tube)`` is ``"sampling_tube tube"`` for a FROM or a JOIN and
+    ``tube.c.campaign_id`` is ``"tube.campaign_id"``, the column the model's field
+    ``campaign`` has now (a field is named by its name or its attname).
+
+    Every column is resolved through the model's ``_meta`` when the table is declared (at
+    import), so a field renamed in the model fails there, naming the model and the field, and
+    a column renamed under a field (``db_column``) follows without a change here. Only real
+    columns are attributes: a reverse relation or a many-to-many has none."""
+
+    def __init__(self, model: type[Model], alias: str) -> None:
+        self.model = model
+        self.alias = alias
+        self.name = model._meta.db_table
+        self.c = _Columns(self)
+        for column in model._meta.concrete_fields:
+            for name in {column.name, column.attname}:
+                setattr(self.c, name, f"{alias}.{column.column}")
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.alias}"
+
+    def __repr__(self) -> str:
+        return f"Table({self.model.__name__}, {self.alias!r})"
+
+    def columns(self, *names: str) -> list[str]:
+        """Several columns, in order (a SELECT list)."""
+        return [getattr(self.c, name) for name in names]
+
+    def unknown(self, name: str) -> ColumnError:
+        meta = self.model._meta
+        try:
+            meta.get_field(name)
+        except FieldDoesNotExist:
+            problem = "has no field"
+        else:
+            problem = "has no column for the field"
+        return ColumnError(
+            f"{meta.label} {problem} “{name}” (hand-written SQL names {self.alias}.{name}): "
+            f"name one of its fields as the model has it now ({_some(meta)}), or change the "
+            "SQL that reads it."
+        )
+
+
+class Derived:
+    """Rows a read makes for itself (a ``WITH`` clause), under its name and an alias: its
+    columns are the names it declares, and nothing else. ``select`` gives each its value, so
+    a clause's SELECT list and the names others read it by come from one declaration."""
+
+    def __init__(self, name: str, alias: str, columns: Sequence[str]) -> None:
+        self.name = name
+        self.alias = alias
+        self.names = tuple(columns)
+        self.c = _Columns(self)
+        for column in self.names:
+            setattr(self.c, column, f"{alias}.{column}")
+
+    def __str__(self) -> str:
+        return self.name if self.alias == self.name else f"{self.name} {self.alias}"
+
+    def __repr__(self) -> str:
+        return f"Derived({self.name!r}, {self.alias!r})"
+
+    def columns(self, *names: str) -> list[str]:
+        """Several columns, in order (a SELECT list)."""
+        return [getattr(self.c, name) for name in names]
+
+    def select(self, *values: str) -> str:
+        """A SELECT list giving the declared columns, in order, these values."""
+        if len(values) != len(self.names):
+            raise ColumnError(
+                f"{self.name} declares {len(self.names)} columns ({', '.join(self.names)}) "
+                f"but its SELECT gives {len(values)}: give each a value, in order."
+            )
+        return ", ".join(f"{v} AS {n}" for v, n in zip(values, self.names, strict=True))
+
+    def unknown(self, name: str) -> ColumnError:
+        return ColumnError(
+            f"{self.name} declares no column “{name}” (hand-written SQL names "
+            f"{self.alias}.{name}): its columns are {', '.join(self.names)}; name one of "
+            "them, or declare it."
+        )
+
+
+def _some(meta: Any) -> str:
+    return ", ".join(f.name for f in meta.concrete_fields)

@@ -27,7 +27,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from doorstep.core.sql import Part
+from doorstep.core.sql import Derived, Part
 
 
 @dataclass(frozen=True, order=True)
@@ -59,9 +59,12 @@ class OpenOrder:
 
 
 class RetestBook(Protocol):
-    def orders_part(self, campaigns: str, residents: str, walk_ins: str) -> Part | None:
-        """The open orders of the batch's people, as a part of the batch's one read: SQL
-        subqueries give the ids of its rounds, residents and walk-ins."""
+    def orders_part(self, campaigns: Derived, residents: Derived, walk_ins: Derived) -> Part | None:
+        """The open orders of the batch's people, as a part of the batch's one read: its
+        rounds, residents and walk-ins are clauses of that read, each with an ``id`` column.
+        They come declared (``core.sql.Derived``) and the part names its own columns through
+        ``core.sql.Table``: a column renamed on either side fails where it is declared (and in
+        the test that builds every part of the read), not in a scan."""
         ...
 
     def orders(self, rows: Sequence[Sequence[Any]]) -> dict[tuple[int, str, int], OpenOrder]:
@@ -75,7 +78,7 @@ class RetestBook(Protocol):
 
 
 class _NoRetests:
-    def orders_part(self, campaigns: str, residents: str, walk_ins: str) -> Part | None:
+    def orders_part(self, campaigns: Derived, residents: Derived, walk_ins: Derived) -> Part | None:
         return None
 
     def orders(self, rows: Sequence[Sequence[Any]]) -> dict[tuple[int, str, int], OpenOrder]:

@@ -5,6 +5,7 @@ closes when every member has a single-tube result."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -25,25 +26,26 @@ from doorstep.territory.models import Household
 DOOR_TO_DOOR_ZONES = {Zone.SEALED, Zone.CONTROLLED}
 
 
+# The lab's part of the ingest's one read: an open order, and the code of the pool it retests.
+ORDER = sql.Table(RetestOrder, "retest")
+ORIGINAL = sql.Table(Tube, "original")
+ORDER_COLUMNS = (
+    *ORDER.columns("id", "campaign_id", "resident_id", "walk_in_id", "original_tube_id"),
+    ORIGINAL.c.code,
+)
+
+
 class LabRetestBook:
     """The lab's side of the ingest engine (``sampling.hooks.RetestBook``): who awaits a
     retest, and taking the order when they are sampled into a single tube."""
 
-    def orders_part(self, campaigns: str, residents: str, walk_ins: str) -> sql.Part:
+    def orders_part(
+        self, campaigns: sql.Derived, residents: sql.Derived, walk_ins: sql.Derived
+    ) -> sql.Part:
         return sql.Part(
             "orders",
-            [
-                "o.id",
-                "o.campaign_id",
-                "o.resident_id",
-                "o.walk_in_id",
-                "o.original_tube_id",
-                "t.code",
-            ],
-            f"FROM {RetestOrder._meta.db_table} o "
-            f"JOIN {Tube._meta.db_table} t ON t.id = o.original_tube_id "
-            f"WHERE o.status = %s AND o.campaign_id IN ({campaigns}) "
-            f"AND (o.resident_id IN ({residents}) OR o.walk_in_id IN ({walk_ins})) ORDER BY o.id",
+            ORDER_COLUMNS,
+            _orders_from(campaigns, residents, walk_ins),
             [OrderStatus.OPEN.value],
         )
 
@@ -67,6 +69,20 @@ class LabRetestBook:
             if not taken:
                 return False
         return True
+
+
+@functools.cache
+def _orders_from(campaigns: sql.Derived, residents: sql.Derived, walk_ins: sql.Derived) -> str:
+    """Written once per process: the engine declares its read's clauses once, at import, so
+    every batch hands over the same three."""
+    return (
+        f"FROM {ORDER} JOIN {ORIGINAL} ON {ORIGINAL.c.id} = {ORDER.c.original_tube_id} "
+        f"WHERE {ORDER.c.status} = %s "
+        f"AND {ORDER.c.campaign_id} IN (SELECT {campaigns.c.id} FROM {campaigns}) "
+        f"AND ({ORDER.c.resident_id} IN (SELECT {residents.c.id} FROM {residents}) "
+        f"OR {ORDER.c.walk_in_id} IN (SELECT {walk_ins.c.id} FROM {walk_ins})) "
+        f"ORDER BY {ORDER.c.id}"
+    )
 
 
 def register() -> None:

@@ -214,21 +214,176 @@ class World:
 
 TubeEvent = TubeOpen | TubeAdd | TubeSeal | TubeDiscard | BoxAdd
 
-# Table names, as the models have them.
-T_TUBE = Tube._meta.db_table
-T_MEMBER = TubeMember._meta.db_table
-T_BOX = Box._meta.db_table
-T_SITE = Site._meta.db_table
-T_WALK_IN = WalkIn._meta.db_table
-T_SAMPLE = RoundSample._meta.db_table
-T_EVENT = DeviceEvent._meta.db_table
-T_CHECK = CustodyCheck._meta.db_table
-T_CAMPAIGN = Campaign._meta.db_table
-T_ZONE = CampaignBuilding._meta.db_table
-T_RESIDENT = Resident._meta.db_table
-T_HOUSEHOLD = Household._meta.db_table
-T_UNIT = Unit._meta.db_table
-T_BUILDING = Building._meta.db_table
+# The tables of the batch's read, each under the one alias the read gives it. Every column a
+# part names, in its SELECT list, its joins and its conditions, comes from these declarations,
+# resolved against the models at import: a renamed field fails here, not in the first scan.
+EVENT = sql.Table(DeviceEvent, "device_event")
+CHECK = sql.Table(CustodyCheck, "custody")
+TUBE = sql.Table(Tube, "tube")
+HOME = sql.Table(Household, "home")
+MEMBER = sql.Table(TubeMember, "member")
+WALK_IN = sql.Table(WalkIn, "walk_in")
+BOX = sql.Table(Box, "box")
+SITE = sql.Table(Site, "site")
+CAMPAIGN = sql.Table(Campaign, "campaign")
+# A batch's round and another town's round of the same district round beside it.
+OURS = sql.Table(Campaign, "ours")
+BESIDE = sql.Table(Campaign, "beside")
+RESIDENT = sql.Table(Resident, "resident")
+UNIT = sql.Table(Unit, "unit")
+BUILDING = sql.Table(Building, "building")
+SAMPLE = sql.Table(RoundSample, "sample")
+ZONING = sql.Table(CampaignBuilding, "zoning")
+
+# The read's own rows (WITH clauses), by the names the parts read them by: the rounds the
+# batch names, those and the rounds beside them, the residents named, those with their
+# households and buildings, and the walk-ins named.
+BASE = sql.Derived("base", "base", ["id"])
+CAMP = sql.Derived("camp", "camp", ["id"])
+NAMED = sql.Derived("named", "named", ["id"])
+PEOPLE = sql.Derived(
+    "people",
+    "person",
+    [
+        "id",
+        "person_code",
+        "id_number",
+        "name",
+        "household_id",
+        "room",
+        "community_id",
+        "town_id",
+        "building_id",
+        "building",
+    ],
+)
+WALK_INS = sql.Derived(
+    "walk_ins",
+    "known",
+    [
+        "id",
+        "campaign_id",
+        "community_id",
+        "name",
+        "id_type",
+        "id_number",
+        "phone",
+        "address",
+        "created_at",
+    ],
+)
+
+# The read's text that does not change with the batch, written once at import: a batch adds
+# only its conditions on keys, which ``core.sql.any_of`` writes (one text per column on
+# PostgreSQL).
+SEEN_COLUMNS = (EVENT.c.client_uuid, EVENT.c.digest)
+SEEN_FROM = f"FROM {EVENT} WHERE"
+CHECKED_COLUMNS = (CHECK.c.client_uuid,)
+CHECKED_FROM = f"FROM {CHECK} WHERE"
+IN_CAMPAIGNS = f"IN (SELECT {CAMPAIGN.c.id} FROM {CAMPAIGN} WHERE"
+TUBE_COLUMNS = (
+    *TUBE.columns(
+        "id",
+        "code",
+        "campaign_id",
+        "lane_id",
+        "site_id",
+        "community_id",
+        "status",
+        "pool_rule",
+        "capacity",
+        "member_count",
+        "household_id",
+    ),
+    HOME.c.room,
+    *TUBE.columns(
+        "box_id", "opened_at", "sealed_at", "discarded_at", "received_at", "retest_of_id"
+    ),
+)
+TUBES_FROM = f"FROM {TUBE} LEFT JOIN {HOME} ON {HOME.c.id} = {TUBE.c.household_id} WHERE"
+IS_OPEN = f"{TUBE.c.status} = 'open'"
+BY_TUBE_ID = f"ORDER BY {TUBE.c.id}"
+MEMBER_COLUMNS = (MEMBER.c.tube_id, MEMBER.c.resident_id, WALK_IN.c.id_number)
+MEMBERS_FROM = (
+    f"FROM {MEMBER} LEFT JOIN {WALK_IN} ON {WALK_IN.c.id} = {MEMBER.c.walk_in_id} "
+    f"WHERE {MEMBER.c.tube_id} IN (SELECT {TUBE.c.id} FROM {TUBE} WHERE"
+)
+BOX_COLUMNS = (
+    *BOX.columns("id", "code", "campaign_id", "status", "tube_count", "received_at", "site_id"),
+    SITE.c.community_id,
+    *BOX.columns("opened_at", "sealed_at", "handed_at", "courier", "flagged"),
+)
+BOXES_FROM = f"FROM {BOX} JOIN {SITE} ON {SITE.c.id} = {BOX.c.site_id} WHERE"
+BY_BOX_ID = f"ORDER BY {BOX.c.id}"
+BASE_OF_TUBES = f"SELECT {BASE.select(TUBE.c.campaign_id)} FROM {TUBE} WHERE"
+BASE_RUNNING = f"SELECT {CAMPAIGN.c.id} FROM {CAMPAIGN} WHERE"
+IN_CAMP = f"IN (SELECT {CAMP.c.id} FROM {CAMP})"
+CAMP_SQL = (
+    f"SELECT {CAMP.select(BASE.c.id)} FROM {BASE} UNION "
+    f"SELECT {BESIDE.c.id} FROM {BESIDE} JOIN {OURS} "
+    f"ON {OURS.c.district_round_id} = {BESIDE.c.district_round_id} "
+    f"WHERE {OURS.c.id} IN (SELECT {BASE.c.id} FROM {BASE}) AND {BESIDE.c.status} = %s"
+)
+ROUND_COLUMNS = tuple(CAMPAIGN.columns("id", "district_round_id", "town_id"))
+ROUNDS_FROM = (
+    f"FROM {CAMPAIGN} WHERE {CAMPAIGN.c.id} {IN_CAMP} "
+    f"AND {CAMPAIGN.c.district_round_id} IS NOT NULL AND {CAMPAIGN.c.status} = %s"
+)
+NAMED_BY_CODE = f"SELECT {NAMED.select(RESIDENT.c.id)} FROM {RESIDENT} WHERE"
+NAMED_BY_NUMBER = f"SELECT {RESIDENT.c.id} FROM {RESIDENT} WHERE"
+IN_CAMP_TOWNS = (
+    f"{RESIDENT.c.town_id} IN (SELECT {CAMPAIGN.c.town_id} FROM {CAMPAIGN} "
+    f"WHERE {CAMPAIGN.c.id} {IN_CAMP})"
+)
+PEOPLE_SQL = (
+    "SELECT "
+    + PEOPLE.select(
+        *RESIDENT.columns("id", "person_code", "id_number", "name", "household_id"),
+        HOME.c.room,
+        *RESIDENT.columns("community_id", "town_id"),
+        UNIT.c.building_id,
+        BUILDING.c.name,
+    )
+    + f" FROM {NAMED} JOIN {RESIDENT} ON {RESIDENT.c.id} = {NAMED.c.id} "
+    f"JOIN {HOME} ON {HOME.c.id} = {RESIDENT.c.household_id} "
+    f"JOIN {UNIT} ON {UNIT.c.id} = {HOME.c.unit_id} "
+    f"JOIN {BUILDING} ON {BUILDING.c.id} = {UNIT.c.building_id}"
+)
+WALK_INS_SQL = (
+    f"SELECT {WALK_INS.select(*WALK_IN.columns(*WALK_INS.names))} FROM {WALK_IN} "
+    f"WHERE {WALK_IN.c.campaign_id} {IN_CAMP} AND"
+)
+PEOPLE_COLUMNS = tuple(
+    PEOPLE.columns(
+        "person_code",
+        "id_number",
+        "id",
+        "name",
+        "household_id",
+        "room",
+        "community_id",
+        "town_id",
+        "building_id",
+        "building",
+    )
+)
+PEOPLE_FROM = f"FROM {PEOPLE}"
+SAMPLED_COLUMNS = (SAMPLE.c.campaign_id, SAMPLE.c.resident_id)
+SAMPLED_FROM = (
+    f"FROM {SAMPLE} WHERE {SAMPLE.c.campaign_id} {IN_CAMP} "
+    f"AND {SAMPLE.c.resident_id} IN (SELECT {PEOPLE.c.id} FROM {PEOPLE})"
+)
+ZONE_COLUMNS = tuple(ZONING.columns("campaign_id", "building_id", "zone", "pool_rule"))
+ZONES_FROM = (
+    f"FROM {ZONING} WHERE {ZONING.c.campaign_id} {IN_CAMP} "
+    f"AND {ZONING.c.building_id} IN (SELECT {PEOPLE.c.building_id} FROM {PEOPLE})"
+)
+# A known walk-in, and whether they are in a tube already.
+KNOWN_COLUMNS = (
+    *WALK_INS.columns(*WALK_INS.names),
+    f"EXISTS (SELECT 1 FROM {MEMBER} WHERE {MEMBER.c.walk_in_id} = {WALK_INS.c.id})",
+)
+KNOWN_FROM = f"FROM {WALK_INS}"
 
 
 @dataclass
@@ -330,89 +485,44 @@ def _in_towns(column: str, towns: frozenset[int] | None) -> tuple[str, list[Any]
     """Rows of rounds in the user's towns only (all for an admin of every town)."""
     if towns is None:
         return "", []
-    where, params = sql.any_of("town_id", towns, "bigint")
-    return f" AND {column} IN (SELECT id FROM {T_CAMPAIGN} WHERE {where})", params
+    where, params = sql.any_of(CAMPAIGN.c.town_id, towns, "bigint")
+    return f" AND {column} {IN_CAMPAIGNS} {where})", params
 
 
 def _read(keys: Keys, access: lookups.Access, running: set[int], lane_ids: list[int]) -> sql.Read:
     read = sql.Read()
     if keys.uids:
-        where, params = sql.any_of("client_uuid", keys.uids, "uuid")
-        read.add(
-            sql.Part("seen", ["client_uuid", "digest"], f"FROM {T_EVENT} WHERE {where}", params)
-        )
+        where, params = sql.any_of(EVENT.c.client_uuid, keys.uids, "uuid")
+        read.add(sql.Part("seen", SEEN_COLUMNS, f"{SEEN_FROM} {where}", params))
         if keys.counts:
-            read.add(sql.Part("checked", ["client_uuid"], f"FROM {T_CHECK} WHERE {where}", params))
+            where, params = sql.any_of(CHECK.c.client_uuid, keys.uids, "uuid")
+            read.add(sql.Part("checked", CHECKED_COLUMNS, f"{CHECKED_FROM} {where}", params))
     if keys.tubes or lane_ids:
-        code, code_params = sql.any_of("tube.code", keys.tubes, "text")
-        lane, lane_params = sql.any_of("tube.lane_id", lane_ids, "bigint")
-        towns, town_params = _in_towns("tube.campaign_id", access.towns)
+        code, code_params = sql.any_of(TUBE.c.code, keys.tubes, "text")
+        lane, lane_params = sql.any_of(TUBE.c.lane_id, lane_ids, "bigint")
+        towns, town_params = _in_towns(TUBE.c.campaign_id, access.towns)
         read.add(
             sql.Part(
                 "tubes",
-                [
-                    "tube.id",
-                    "tube.code",
-                    "tube.campaign_id",
-                    "tube.lane_id",
-                    "tube.site_id",
-                    "tube.community_id",
-                    "tube.status",
-                    "tube.pool_rule",
-                    "tube.capacity",
-                    "tube.member_count",
-                    "tube.household_id",
-                    "home.room",
-                    "tube.box_id",
-                    "tube.opened_at",
-                    "tube.sealed_at",
-                    "tube.discarded_at",
-                    "tube.received_at",
-                    "tube.retest_of_id",
-                ],
-                f"FROM {T_TUBE} tube LEFT JOIN {T_HOUSEHOLD} home ON home.id = tube.household_id "
-                f"WHERE ({code} OR ({lane} AND tube.status = 'open')){towns} ORDER BY tube.id",
+                TUBE_COLUMNS,
+                f"{TUBES_FROM} ({code} OR ({lane} AND {IS_OPEN})){towns} {BY_TUBE_ID}",
                 code_params + lane_params + town_params,
-                lock="tube",
+                lock=TUBE.alias,
             )
         )
     if keys.adding_to:
-        code, params = sql.any_of("code", keys.adding_to, "text")
-        read.add(
-            sql.Part(
-                "members",
-                ["member.tube_id", "member.resident_id", "walk_in.id_number"],
-                f"FROM {T_MEMBER} member LEFT JOIN {T_WALK_IN} walk_in "
-                f"ON walk_in.id = member.walk_in_id "
-                f"WHERE member.tube_id IN (SELECT id FROM {T_TUBE} WHERE {code})",
-                params,
-            )
-        )
+        code, params = sql.any_of(TUBE.c.code, keys.adding_to, "text")
+        read.add(sql.Part("members", MEMBER_COLUMNS, f"{MEMBERS_FROM} {code})", params))
     if keys.boxes:
-        code, params = sql.any_of("box.code", keys.boxes, "text")
-        towns, town_params = _in_towns("box.campaign_id", access.towns)
+        code, params = sql.any_of(BOX.c.code, keys.boxes, "text")
+        towns, town_params = _in_towns(BOX.c.campaign_id, access.towns)
         read.add(
             sql.Part(
                 "boxes",
-                [
-                    "box.id",
-                    "box.code",
-                    "box.campaign_id",
-                    "box.status",
-                    "box.tube_count",
-                    "box.received_at",
-                    "box.site_id",
-                    "site.community_id",
-                    "box.opened_at",
-                    "box.sealed_at",
-                    "box.handed_at",
-                    "box.courier",
-                    "box.flagged",
-                ],
-                f"FROM {T_BOX} box JOIN {T_SITE} site ON site.id = box.site_id "
-                f"WHERE {code}{towns} ORDER BY box.id",
+                BOX_COLUMNS,
+                f"{BOXES_FROM} {code}{towns} {BY_BOX_ID}",
                 params + town_params,
-                lock="box",
+                lock=BOX.alias,
             )
         )
     if keys.adding_to:
@@ -422,115 +532,32 @@ def _read(keys: Keys, access: lookups.Access, running: set[int], lane_ids: list[
 
 def _people_parts(read: sql.Read, keys: Keys, running: set[int]) -> None:
     """The people a batch adds to tubes, and what the rules need to know of them."""
-    tube, tube_params = sql.any_of("code", keys.adding_to, "text")
-    ids, id_params = sql.any_of("id", running, "bigint")
+    tube, tube_params = sql.any_of(TUBE.c.code, keys.adding_to, "text")
+    ids, id_params = sql.any_of(CAMPAIGN.c.id, running, "bigint")
     read.with_(
-        "base",
-        f"SELECT campaign_id AS id FROM {T_TUBE} WHERE {tube} "
-        f"UNION SELECT id FROM {T_CAMPAIGN} WHERE {ids}",
-        tube_params + id_params,
+        BASE.name, f"{BASE_OF_TUBES} {tube} UNION {BASE_RUNNING} {ids}", tube_params + id_params
     )
     # The batch's rounds, and beside each round of a district round its other towns' rounds
     # running now: a resident of those towns is sampled in their own town's round.
-    read.with_(
-        "camp",
-        "SELECT id FROM base UNION "
-        f"SELECT s.id FROM {T_CAMPAIGN} s JOIN {T_CAMPAIGN} c "
-        "ON c.district_round_id = s.district_round_id "
-        "WHERE c.id IN (SELECT id FROM base) AND s.status = %s",
-        [CampaignStatus.ACTIVE.value],
-    )
-    read.add(
-        sql.Part(
-            "rounds",
-            ["c.id", "c.district_round_id", "c.town_id"],
-            f"FROM {T_CAMPAIGN} c WHERE c.id IN (SELECT id FROM camp) "
-            "AND c.district_round_id IS NOT NULL AND c.status = %s",
-            [CampaignStatus.ACTIVE.value],
-        )
-    )
-    code, code_params = sql.any_of("r.person_code", keys.person_codes, "text")
-    number, number_params = sql.any_of("r.id_number", keys.numbers, "text")
+    read.with_(CAMP.name, CAMP_SQL, [CampaignStatus.ACTIVE.value])
+    read.add(sql.Part("rounds", ROUND_COLUMNS, ROUNDS_FROM, [CampaignStatus.ACTIVE.value]))
+    code, code_params = sql.any_of(RESIDENT.c.person_code, keys.person_codes, "text")
+    number, number_params = sql.any_of(RESIDENT.c.id_number, keys.numbers, "text")
     # Two index look-ups (person code; town and document number) joined by UNION: written
     # as one WHERE with OR, PostgreSQL read the whole roster.
     read.with_(
-        "named",
-        f"SELECT r.id FROM {T_RESIDENT} r WHERE {code} UNION SELECT r.id FROM {T_RESIDENT} r "
-        f"WHERE {number} AND r.town_id IN "
-        f"(SELECT town_id FROM {T_CAMPAIGN} WHERE id IN (SELECT id FROM camp))",
+        NAMED.name,
+        f"{NAMED_BY_CODE} {code} UNION {NAMED_BY_NUMBER} {number} AND {IN_CAMP_TOWNS}",
         code_params + number_params,
     )
-    read.with_(
-        "people",
-        "SELECT r.id, r.person_code, r.id_number, r.name, r.household_id, h.room, "
-        "r.community_id, r.town_id, u.building_id, b.name AS building "
-        f"FROM named JOIN {T_RESIDENT} r ON r.id = named.id "
-        f"JOIN {T_HOUSEHOLD} h ON h.id = r.household_id "
-        f"JOIN {T_UNIT} u ON u.id = h.unit_id JOIN {T_BUILDING} b ON b.id = u.building_id",
-    )
-    walk_in, walk_in_params = sql.any_of("w.id_number", keys.numbers, "text")
-    read.with_(
-        "walk_ins",
-        "SELECT w.id, w.campaign_id, w.community_id, w.name, w.id_type, w.id_number, w.phone, "
-        "w.address, w.created_at "
-        f"FROM {T_WALK_IN} w WHERE w.campaign_id IN (SELECT id FROM camp) AND {walk_in}",
-        walk_in_params,
-    )
-    read.add(
-        sql.Part(
-            "people",
-            [
-                "p.person_code",
-                "p.id_number",
-                "p.id",
-                "p.name",
-                "p.household_id",
-                "p.room",
-                "p.community_id",
-                "p.town_id",
-                "p.building_id",
-                "p.building",
-            ],
-            "FROM people p",
-        )
-    )
-    read.add(
-        sql.Part(
-            "sampled",
-            ["s.campaign_id", "s.resident_id"],
-            f"FROM {T_SAMPLE} s WHERE s.campaign_id IN (SELECT id FROM camp) "
-            "AND s.resident_id IN (SELECT id FROM people)",
-        )
-    )
-    read.add(
-        sql.Part(
-            "zones",
-            ["z.campaign_id", "z.building_id", "z.zone", "z.pool_rule"],
-            f"FROM {T_ZONE} z WHERE z.campaign_id IN (SELECT id FROM camp) "
-            "AND z.building_id IN (SELECT building_id FROM people)",
-        )
-    )
-    read.add(
-        sql.Part(
-            "walk_ins",
-            [
-                "w.id",
-                "w.campaign_id",
-                "w.community_id",
-                "w.name",
-                "w.id_type",
-                "w.id_number",
-                "w.phone",
-                "w.address",
-                "w.created_at",
-                f"EXISTS (SELECT 1 FROM {T_MEMBER} m WHERE m.walk_in_id = w.id)",
-            ],
-            "FROM walk_ins w",
-        )
-    )
-    orders = hooks.retests.orders_part(
-        "SELECT id FROM camp", "SELECT id FROM people", "SELECT id FROM walk_ins"
-    )
+    read.with_(PEOPLE.name, PEOPLE_SQL)
+    walk_in, walk_in_params = sql.any_of(WALK_IN.c.id_number, keys.numbers, "text")
+    read.with_(WALK_INS.name, f"{WALK_INS_SQL} {walk_in}", walk_in_params)
+    read.add(sql.Part("people", PEOPLE_COLUMNS, PEOPLE_FROM))
+    read.add(sql.Part("sampled", SAMPLED_COLUMNS, SAMPLED_FROM))
+    read.add(sql.Part("zones", ZONE_COLUMNS, ZONES_FROM))
+    read.add(sql.Part("walk_ins", KNOWN_COLUMNS, KNOWN_FROM))
+    orders = hooks.retests.orders_part(CAMP, PEOPLE, WALK_INS)
     if orders is not None:
         read.add(orders)
 
