@@ -64,7 +64,7 @@ test: lint
 bench: $(BIN)/doorstep messages
 	@command -v wrk >/dev/null || { echo "bench/events.py needs wrk: apt-get install wrk"; exit 1; }
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
-	$(BIN)/python bench/events.py
+	$(BIN)/python bench/events.py --pretix
 
 # Failovers under load: synchronous and asynchronous (the control), the standby lost, the
 # server and the primary at once; ingest with and without the synchronous standby.

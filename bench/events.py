@@ -512,8 +512,27 @@ def p99(values: list[float]) -> float:
     return ordered[max(0, int(len(ordered) * 0.99) - 1)] * 1000 if ordered else float("nan")
 
 
+def pretix_beside(single: Wrk, seconds: float) -> tuple[str, str]:
+    """pretix's check-in redeem (a ticket scanned at a door, the nearest thing to one lane
+    scan in a widely used Django system), measured the same way (``bench/pretix.py``), while
+    Doorstep's server waits idle."""
+    import pretix
+
+    got = pretix.measure(seconds)
+    what = "pretix check-in redeem (8 connections), same run"
+    if "not_measured" in got:
+        return what, f"not measured: {got['not_measured']}"
+    ours = single.cpu.total * 1000 / single.requests if single.cpu else float("nan")
+    return what, (
+        f"pretix {got['version']}: {got['rate']:,.0f} req/s; p99 {got['p99_ms']:.0f} ms; "
+        f"{got['server_ms']:.3f} server + {got['database_ms']:.3f} database = "
+        f"{got['cpu_ms_per_request']:.3f} ms CPU a redeem; Doorstep's single event "
+        f"{ours / got['cpu_ms_per_request']:.2f}x pretix's CPU; {load()}"
+    )
+
+
 def bench(
-    backend: str, residents: int, seconds: float, burst_seconds: float
+    backend: str, residents: int, seconds: float, burst_seconds: float, with_pretix: bool = False
 ) -> Iterator[tuple[str, str]]:
     town = demo_town("events", backend, residents)
     insert_table(town)
@@ -548,6 +567,8 @@ def bench(
             f"{cpu_per(single.cpu, single.requests)} a request, the fold's included; "
             f"{single.fairness}; {load()}",
         )
+        if backend == "postgresql" and with_pretix:
+            yield pretix_beside(single, seconds)
         batch, rows = batches(port, town, seconds, meter)
         events_per_s = batch.accepted / batch.seconds
         raw = raw_baselines(backend, town.home, rows)
@@ -592,11 +613,14 @@ def main() -> None:
     parser.add_argument("--residents", type=int, default=150_000)
     parser.add_argument("--seconds", type=float, default=10.0, help="length of each wrk phase")
     parser.add_argument("--burst-seconds", type=float, default=60.0)
+    parser.add_argument(
+        "--pretix", action="store_true", help="measure pretix's check-in redeem in the same run"
+    )
     options = parser.parse_args()
     print(f"{'what':<64}  result ({os.cpu_count()} cores)", flush=True)
     for backend in options.backends.split(","):
         for name, figure in bench(
-            backend, options.residents, options.seconds, options.burst_seconds
+            backend, options.residents, options.seconds, options.burst_seconds, options.pretix
         ):
             print(f"{name:<64}  {figure}", flush=True)
 

@@ -6,9 +6,10 @@ the roster changes under a running round."""
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Sequence
+from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, Exists, Model, OuterRef, Q, QuerySet, Sum
 
 from doorstep.campaigns.models import Campaign, CampaignBuilding
 from doorstep.canvass.models import (
@@ -19,10 +20,10 @@ from doorstep.canvass.models import (
     TaskStatus,
     is_covered,
 )
-from doorstep.core import bulk, counters
+from doorstep.core import bulk, counters, sql
 from doorstep.sampling import hooks, tally
 from doorstep.sampling.models import RoundSample
-from doorstep.territory.models import Household, Resident
+from doorstep.territory.models import Household, Resident, Unit
 
 
 def open_tasks(campaign: Campaign) -> int:
@@ -117,81 +118,77 @@ def fold_sampled(sampled: Sequence[hooks.Sampled]) -> None:
     """The counters' fold (``sampling.tally.fold``, registered in ``canvass/signals.py``):
     people sampled since the last fold, counted per building and community, in the fold's
     transaction."""
-    by_campaign: dict[int, list[int]] = defaultdict(list)
+    by_campaign: dict[int, set[int]] = defaultdict(set)
     for s in sampled:
-        by_campaign[s.campaign_id].append(s.resident_id)
+        by_campaign[s.campaign_id].add(s.resident_id)
     for campaign_id, resident_ids in sorted(by_campaign.items()):
         add_sampled(campaign_id, resident_ids)
 
 
-def add_sampled(campaign_id: int, resident_ids: Iterable[int]) -> None:
-    """Residents newly sampled this round: count them per building and community, and take
-    members of exempt households off the exempt count (they are now simply sampled). A
-    resident marked moved out is no longer one of the round's residents: sampled anyway (at a
+def add_sampled(campaign_id: int, resident_ids: Collection[int]) -> None:
+    """Residents newly sampled this round (their samples folded, ``RoundSample.folded``):
+    counted per building and community, members of exempt households taken off the exempt
+    count (they are now simply sampled), and households whose every member is now sampled
+    covered (``_all_sampled``).
+
+    Set-based, whatever the number of people: one UPDATE of the buildings' counters and one of
+    the communities', each from a grouped read of the people; two statements for the households
+    now all sampled, and two more only when some are. Before, the same work was five to seven
+    ORM reads with a Python pass over every person, a quarter of a busy server's CPU.
+
+    A resident marked moved out is no longer one of the round's residents: sampled anyway (at a
     lane, on their old person code), they count nowhere, as ``recount`` counts them."""
-    ids = list(resident_ids)
-    if ids:
-        add_sampled_people(
-            campaign_id,
-            Resident.objects.filter(pk__in=ids, moved_out=False).values_list(
-                "pk", "household_id", "household__unit__building_id", "community_id"
-            ),
-        )
-
-
-def add_sampled_people(campaign_id: int, people: Iterable[tuple[int, int, int, int]]) -> None:
-    """``add_sampled`` for callers that already hold each resident's (id, household, building,
-    community): a fixed number of statements whatever their number (the exempt households, the
-    households now all sampled, one UPDATE of the buildings' counters and one of the
-    communities')."""
-    rows = list(people)
-    if not rows:
+    ids = sorted(set(resident_ids))
+    if not ids:
         return
-    exempt = set(
-        HouseholdState.objects.filter(
-            campaign_id=campaign_id,
-            outcome=Outcome.EXEMPT,
-            household_id__in={household for _r, household, _b, _c in rows},
-        ).values_list("household_id", flat=True)
+    person, person_params = sql.any_of("r.id", ids, "bigint")
+    # Per building: the people sampled, and those of them whose household was exempt.
+    per_building = (
+        f"SELECT u.{_c(Unit, 'building')} AS building_id, COUNT(*) AS sampled, "
+        f"SUM(CASE WHEN s.{_c(HouseholdState, 'outcome')} = %s THEN 1 ELSE 0 END) AS exempt "
+        f"FROM {_t(Resident)} r "
+        f"JOIN {_t(Household)} h ON h.id = r.{_c(Resident, 'household')} "
+        f"JOIN {_t(Unit)} u ON u.id = h.{_c(Household, 'unit')} "
+        f"LEFT JOIN {_t(HouseholdState)} s ON s.{_c(HouseholdState, 'campaign')} = %s "
+        f"AND s.{_c(HouseholdState, 'household')} = r.{_c(Resident, 'household')} "
+        f"WHERE {person} AND NOT r.{_c(Resident, 'moved_out')} "
+        f"GROUP BY u.{_c(Unit, 'building')}"
     )
-    per_building: dict[tuple[int, int], Counter[str]] = {}
-    for _resident, household, building, community in rows:
-        moved = per_building.setdefault((building, community), Counter())
-        moved["sampled"] += 1
-        moved["exempt"] -= household in exempt
-    where = {h: (b, c) for _r, h, b, c in rows}
-    for household, moved in _all_sampled(campaign_id, set(where)).items():
-        per_building.setdefault(where[household], Counter()).update(moved)
-    fields = ("sampled", "exempt", "covered", "revisits", "phone_calls")
-    tasks = dict(
-        BuildingTask.objects.filter(
-            campaign_id=campaign_id, building_id__in={b for b, _c in per_building}
-        ).values_list("building_id", "community_id")
+    params = [Outcome.EXEMPT.value, campaign_id, *person_params]
+    task, coverage = _t(BuildingTask), _t(Coverage)
+    # Buildings, then communities, as every writer of both does.
+    sql.execute(
+        f"UPDATE {task} SET sampled = {task}.sampled + m.sampled, "
+        f"exempt = {task}.exempt - m.exempt FROM ({per_building}) m "
+        f"WHERE {task}.{_c(BuildingTask, 'campaign')} = %s "
+        f"AND {task}.{_c(BuildingTask, 'building')} = m.building_id",
+        [*params, campaign_id],
     )
-    per_community: dict[int, Counter[str]] = {}
-    for (building, _community), deltas in per_building.items():
-        if building in tasks:
-            per_community.setdefault(tasks[building], Counter()).update(deltas)
-    # Buildings, then communities, each in id order: one lock order for every writer.
-    bulk.add(
-        BuildingTask,
-        ("campaign_id", "building_id"),
-        [f for f in fields if hasattr(BuildingTask, f)],
-        [
-            (campaign_id, building, *(deltas[f] for f in fields if hasattr(BuildingTask, f)))
-            for (building, _c), deltas in sorted(per_building.items())
-            if building in tasks
-        ],
+    sql.execute(
+        f"UPDATE {coverage} SET sampled = {coverage}.sampled + m.sampled, "
+        f"exempt = {coverage}.exempt - m.exempt "
+        f"FROM (SELECT t.{_c(BuildingTask, 'community')} AS community_id, "
+        f"SUM(p.sampled) AS sampled, SUM(p.exempt) AS exempt FROM ({per_building}) p "
+        f"JOIN {task} t ON t.{_c(BuildingTask, 'campaign')} = %s "
+        f"AND t.{_c(BuildingTask, 'building')} = p.building_id "
+        f"GROUP BY t.{_c(BuildingTask, 'community')}) m "
+        f"WHERE {coverage}.{_c(Coverage, 'campaign')} = %s "
+        f"AND {coverage}.{_c(Coverage, 'community')} = m.community_id",
+        [*params, campaign_id, campaign_id],
     )
-    bulk.add(
-        Coverage,
-        ("campaign_id", "community_id"),
-        fields,
-        [
-            (campaign_id, community, *(deltas[f] for f in fields))
-            for community, deltas in sorted(per_community.items())
-        ],
-    )
+    _all_sampled(campaign_id, person, person_params)
+
+
+def _t(model: type[Model]) -> str:
+    return model._meta.db_table
+
+
+def _c(model: type[Model], name: str) -> str:
+    """A field's column, looked up so that a renamed field fails here, not in the database."""
+    column = getattr(model._meta.get_field(name), "column", None)
+    if not column:
+        raise LookupError(f"{model.__name__}.{name} has no column of its own")
+    return str(column)
 
 
 def sampled_households(
@@ -228,51 +225,87 @@ def sampled_households(
     return members, sampled, {h for h, n in members.items() if n and sampled[h] >= n}
 
 
-def _all_sampled(campaign_id: int, households: set[int]) -> dict[int, Counter[str]]:
-    """Households of ``households`` whose every member is now sampled are marked so: each one
-    not covered before is covered from now on, and it leaves the revisit list (a household
-    sampled at a site needs no knock). Returns the counter moves per household."""
-    _members, _sampled, done = sampled_households(campaign_id, households)
-    if not done:
-        return {}
-    states = {
-        s.household_id: s
-        for s in HouseholdState.objects.select_for_update(of=("self",))
-        .filter(campaign_id=campaign_id, household_id__in=done)
-        .order_by("pk")
-    }
-    moves: dict[int, Counter[str]] = {}
-    fresh = done - set(states)
-    if fresh:
-        places = {
-            household: (task, community)
-            for household, task, community in BuildingTask.objects.filter(
-                campaign_id=campaign_id, building__units__households__in=fresh
-            ).values_list("building__units__households", "pk", "community_id")
-        }
-        HouseholdState.objects.bulk_create(
-            [
-                HouseholdState(
-                    campaign_id=campaign_id,
-                    household_id=h,
-                    task_id=places[h][0],
-                    community_id=places[h][1],
-                    all_sampled=True,
-                )
-                for h in sorted(fresh)
-                if h in places
-            ]
-        )
-        moves.update({h: Counter(covered=1) for h in fresh if h in places})
-    for household, state in states.items():
-        if state.all_sampled:
-            continue
-        moved = Counter(covered=0 if is_covered(state.outcome, False) else 1)
-        moved["revisits"] -= state.follow_up == "revisit"
-        moved["phone_calls"] -= state.follow_up == "phone"
-        moves[household] = moved
-    HouseholdState.objects.filter(pk__in=[s.pk for s in states.values()]).update(all_sampled=True)
-    return moves
+def _all_sampled(campaign_id: int, person: str, person_params: list[Any]) -> None:
+    """Households of the people named by ``person`` (a condition on ``r.id``) whose every
+    member is now sampled (the definition of ``sampled_households``: residents not moved out,
+    samples the fold has counted) are marked so: each one not covered before is covered from
+    now on, and it leaves the revisit list (a household sampled at a site needs no knock)."""
+    state, household = _t(HouseholdState), f"{_c(Resident, 'household')}"
+    sample = _t(RoundSample)
+    done = (
+        f"SELECT DISTINCT r.{household} FROM {_t(Resident)} r "
+        f"WHERE {person} AND NOT r.{_c(Resident, 'moved_out')} AND NOT EXISTS ("
+        f"SELECT 1 FROM {_t(Resident)} m WHERE m.{household} = r.{household} "
+        f"AND NOT m.{_c(Resident, 'moved_out')} AND NOT EXISTS ("
+        f"SELECT 1 FROM {sample} s WHERE s.{_c(RoundSample, 'campaign')} = %s "
+        f"AND s.{_c(RoundSample, 'resident')} = m.id AND s.{_c(RoundSample, 'folded')}))"
+    )
+    done_params = [*person_params, campaign_id]
+    # Households with a state already (a tap, a miss): the counters move by what they were.
+    flipped = sql.fetch(
+        f"UPDATE {state} SET {_c(HouseholdState, 'all_sampled')} = %s "
+        f"WHERE {_c(HouseholdState, 'campaign')} = %s "
+        f"AND NOT {_c(HouseholdState, 'all_sampled')} "
+        f"AND {_c(HouseholdState, 'household')} IN ({done}) "
+        f"RETURNING {_c(HouseholdState, 'task')}, {_c(HouseholdState, 'community')}, "
+        f"{_c(HouseholdState, 'outcome')}, {_c(HouseholdState, 'misses')}",
+        [True, campaign_id, *done_params],
+    )
+    # Households never tapped: a state that says so, covered from now on.
+    fresh = sql.fetch(
+        f"INSERT INTO {state} ({_c(HouseholdState, 'campaign')}, "
+        f"{_c(HouseholdState, 'household')}, {_c(HouseholdState, 'task')}, "
+        f"{_c(HouseholdState, 'community')}, {_c(HouseholdState, 'outcome')}, "
+        f"{_c(HouseholdState, 'exempt_reason')}, {_c(HouseholdState, 'misses')}, "
+        f"{_c(HouseholdState, 'all_sampled')}) "
+        f"SELECT %s, h.id, t.id, t.{_c(BuildingTask, 'community')}, '', '', 0, %s "
+        f"FROM {_t(Household)} h JOIN {_t(Unit)} u ON u.id = h.{_c(Household, 'unit')} "
+        f"JOIN {_t(BuildingTask)} t ON t.{_c(BuildingTask, 'campaign')} = %s "
+        f"AND t.{_c(BuildingTask, 'building')} = u.{_c(Unit, 'building')} "
+        f"WHERE h.id IN ({done}) AND NOT EXISTS (SELECT 1 FROM {state} x "
+        f"WHERE x.{_c(HouseholdState, 'campaign')} = %s "
+        f"AND x.{_c(HouseholdState, 'household')} = h.id) "
+        f"ORDER BY h.id "
+        f"ON CONFLICT ({_c(HouseholdState, 'campaign')}, {_c(HouseholdState, 'household')}) "
+        f"DO NOTHING "
+        f"RETURNING {_c(HouseholdState, 'task')}, {_c(HouseholdState, 'community')}",
+        [campaign_id, True, campaign_id, *done_params, campaign_id],
+    )
+    if not flipped and not fresh:
+        return
+    per_task: dict[int, Counter[str]] = defaultdict(Counter)
+    communities: dict[int, int] = {}
+    for task_id, community_id in fresh:
+        per_task[task_id]["covered"] += 1
+        communities[task_id] = community_id
+    for task_id, community_id, outcome, misses in flipped:
+        before = HouseholdState(outcome=outcome, misses=misses)  # not all sampled until now
+        moved = per_task[task_id]
+        moved["covered"] += not is_covered(outcome, False)
+        moved["revisits"] -= before.follow_up == "revisit"
+        moved["phone_calls"] -= before.follow_up == "phone"
+        communities[task_id] = community_id
+    per_community: dict[int, Counter[str]] = defaultdict(Counter)
+    for task_id, moved in per_task.items():
+        per_community[communities[task_id]].update(moved)
+    task_fields = [f for f in FOLLOWED if hasattr(BuildingTask, f)]
+    # Buildings, then communities, each in id order: one lock order for every writer.
+    bulk.add(
+        BuildingTask,
+        ("id",),
+        task_fields,
+        [(t, *(per_task[t][f] for f in task_fields)) for t in sorted(per_task)],
+    )
+    bulk.add(
+        Coverage,
+        ("campaign_id", "community_id"),
+        FOLLOWED,
+        [(campaign_id, c, *(per_community[c][f] for f in FOLLOWED)) for c in sorted(per_community)],
+    )
+
+
+# What a household's being all sampled moves.
+FOLLOWED = ("covered", "revisits", "phone_calls")
 
 
 def recount(campaign_id: int, building_ids: Collection[int]) -> None:

@@ -8,10 +8,13 @@ files and build on these; no test module imports another.
 from __future__ import annotations
 
 import itertools
+import os
 import uuid
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
@@ -254,3 +257,18 @@ def make_campaign(*communities: Community, name: str = "第1轮", start: bool = 
 def tap(household: Household, outcome: str = "notified", **fields: str) -> Tap:
     """A door-to-door tap on the household, with a fresh UUID as the phone makes one."""
     return Tap(id=str(uuid.uuid4()), household=household.pk, outcome=outcome, **fields)
+
+
+def server_env() -> dict[str, str]:
+    """The environment of a ``doorstep`` process (a server, a command) that works on this test
+    database, PostgreSQL or SQLite, whichever the suite runs on."""
+    env = dict(os.environ)
+    settings = connection.settings_dict
+    if connection.vendor == "postgresql":
+        env["DATABASE_URL"] = (
+            f"postgres://{settings['USER']}@{settings['HOST']}:{settings['PORT']}/{settings['NAME']}"
+        )
+    else:
+        env.pop("DATABASE_URL", None)
+        env["DOORSTEP_SQLITE_NAME"] = Path(str(settings["NAME"])).name
+    return env

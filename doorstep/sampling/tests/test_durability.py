@@ -18,11 +18,10 @@ import uuid
 from pathlib import Path
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from doorstep.sampling.models import DeviceEvent, Tube, TubeMember
-from doorstep.testing import make_household, make_resident
+from doorstep.testing import make_household, make_resident, server_env
 
 DOORSTEP = str(Path(sys.executable).parent / "doorstep")
 BATCHES = 40
@@ -32,19 +31,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def server_env() -> dict[str, str]:
-    env = dict(os.environ)
-    settings = connection.settings_dict
-    if connection.vendor == "postgresql":
-        env["DATABASE_URL"] = (
-            f"postgres://{settings['USER']}@{settings['HOST']}:{settings['PORT']}/{settings['NAME']}"
-        )
-    else:
-        env.pop("DATABASE_URL", None)
-        env["DOORSTEP_SQLITE_NAME"] = Path(str(settings["NAME"])).name
-    return env
 
 
 def start(port: int) -> subprocess.Popen[bytes]:
