@@ -80,11 +80,22 @@ class RoundSample(models.Model):
     counters by it, after the scan has committed.
     """
 
-    campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.CASCADE, related_name="+")
+    # No index of its own: sampled_once_per_campaign starts with it (a round's samples, and the
+    # rows a deleted round takes with it).
+    campaign = models.ForeignKey(
+        "campaigns.Campaign", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    # public look-up and a resident's timeline: the rounds a person was sampled in
+    # (command/public.py: lookup; lab/timeline_views.py).
     resident = models.ForeignKey("territory.Resident", on_delete=models.PROTECT, related_name="+")
-    # A copy of the resident's community, for counting; see TubeMember on db_constraint.
+    # A copy of the resident's community, for counting; see TubeMember on db_constraint. No
+    # query looks samples up by community (the daily report groups a round's by it).
     community = models.ForeignKey(
-        "territory.Community", on_delete=models.PROTECT, related_name="+", db_constraint=False
+        "territory.Community",
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
     )
     sampled_at = models.DateTimeField(_("sampled at"))
     # Counted by the counters of the apps above (door-to-door coverage, home stops): written
@@ -123,16 +134,41 @@ class Result(models.TextChoices):
 
 
 class Tube(models.Model):
-    campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.CASCADE, related_name="+")
+    """A specimen. Every index here serves a query named beside it (``test_slim_tables`` pins
+    the list): a tube row is written at every open and rewritten at nearly every scan, and each
+    index is written with it. The campaign and the lane need no index of their own, as
+    ``tube_code_unique_in_campaign`` and ``tube_by_lane`` start with them. ``community``,
+    ``household``, ``opened_by``, ``discarded_by`` and ``retest_of`` are written only by the
+    ingest engine from rows its batch has just read (the lane's scope, the first member, the
+    sender, the retest order's pool) and no query looks a tube up by them: no index and no
+    database foreign key, whose check at COMMIT (and, unindexed, a scan of every tube for each
+    parent row deleted) would buy nothing Django's on_delete does not already do."""
+
+    campaign = models.ForeignKey(
+        "campaigns.Campaign", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     code = models.CharField(_("tube barcode"), max_length=32)
-    lane = models.ForeignKey(Lane, on_delete=models.PROTECT, related_name="tubes")
+    lane = models.ForeignKey(Lane, on_delete=models.PROTECT, related_name="tubes", db_index=False)
+    # dashboard: a site's latest tubes (command/dashboard.py: site_detail).
     site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+")
-    community = models.ForeignKey("territory.Community", on_delete=models.PROTECT, related_name="+")
+    community = models.ForeignKey(
+        "territory.Community",
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+    )
     # "1", "5", "10", "20" or "household"; empty until the first person decides it by their zone.
     pool_rule = models.CharField(_("pool rule"), max_length=16, blank=True)
     capacity = models.PositiveSmallIntegerField(_("pool size"), null=True, blank=True)
     household = models.ForeignKey(
-        "territory.Household", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "territory.Household",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
     )
     status = models.CharField(
         _("status"), max_length=12, choices=TubeStatus.choices, default=TubeStatus.OPEN
@@ -140,14 +176,27 @@ class Tube(models.Model):
     member_count = models.PositiveSmallIntegerField(_("people"), default=0)
     opened_at = models.DateTimeField(_("opened"))
     opened_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
     )
     sealed_at = models.DateTimeField(_("sealed"), null=True, blank=True)
     discarded_at = models.DateTimeField(_("discarded"), null=True, blank=True)
     discarded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
     )
     discard_reason = models.CharField(_("why it was discarded"), max_length=200, blank=True)
+    # a box's tubes: received at the lab, listed on the box page (sampling/ingest/store.py:
+    # _received; sampling/views.py).
     box = models.ForeignKey(
         "Box", null=True, blank=True, on_delete=models.PROTECT, related_name="tubes"
     )
@@ -156,7 +205,13 @@ class Tube(models.Model):
     resulted_at = models.DateTimeField(_("resulted"), null=True, blank=True)
     # A single-tube retest of someone from a positive (or invalid) pool points back to it.
     retest_of = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="retests"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="retests",
+        db_constraint=False,
+        db_index=False,
     )
     retest_closed_at = models.DateTimeField(null=True, blank=True)
 
@@ -180,14 +235,19 @@ class Tube(models.Model):
             ),
         ]
         indexes = [
-            # the ingest: a tube by the barcode a device scanned (its round is not known yet).
+            # the ingest: a tube by the barcode a device scanned, its round not known yet
+            # (sampling/ingest/world.py: _read); the lab's results by code (lab/actions/results.py).
             models.Index(fields=["code"], name="tube_by_code"),
-            # specimen clock: sealed tubes not yet at the lab, oldest first.
+            # specimen clock: sealed tubes not yet at the lab, oldest first
+            # (sampling/queries.py: overdue_tubes, unboxed_counts).
             models.Index(fields=["campaign", "received_at", "sealed_at"], name="tube_clock"),
-            # the lane page: this lane's tubes today.
+            # the lane page: this lane's tubes today (sampling/queries.py: lane_panel); a lane
+            # deleted looks here for its tubes.
             models.Index(fields=["lane", "opened_at"], name="tube_by_lane"),
-            # The dashboard's alerts: tubes left open, results overdue, positive pools.
+            # The dashboard's alerts: tubes left open (sampling/alerts.py), a round's open tubes
+            # before it closes (sampling/queries.py: open_in_round).
             models.Index(fields=["campaign", "status", "opened_at"], name="tube_by_status"),
+            # results overdue and positive pools (lab/alerts.py: _late, _open_loops_many).
             models.Index(fields=["campaign", "result", "received_at"], name="tube_by_result"),
         ]
 
@@ -249,17 +309,36 @@ class TubeMember(models.Model):
     and the person's, written only by the sampling actions from rows they have just read. They
     carry no database foreign key: each one cost a deferred check per row at COMMIT, which on
     PostgreSQL took a 100-event batch's commit from 2.6 to 9.4 ms (docs/architecture.md, ingest).
-    Django still applies on_delete to them. The tube and the resident keep theirs."""
+    Django still applies on_delete to them. The resident, read by the same batch, has none
+    either: no query looks members up by resident alone (``member_by_resident`` starts with the
+    round), and a database key without an index would scan every member for each resident
+    deleted. The tube keeps its key, which is checked, and through it the round (the tube's
+    own key to its round is checked too).
 
+    Indexes: each serves a query named beside it (``test_slim_tables`` pins the list)."""
+
+    # a tube's members: the ingest's tubes being filled (sampling/ingest/world.py: _read), the
+    # lane page, the lab's pools and cases (lab/cases.py, lab/pools.py).
     tube = models.ForeignKey(Tube, on_delete=models.CASCADE, related_name="members")
     campaign = models.ForeignKey(
-        "campaigns.Campaign", on_delete=models.CASCADE, related_name="+", db_constraint=False
+        "campaigns.Campaign",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
     )
     resident = models.ForeignKey(
-        "territory.Resident", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "territory.Resident",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
     )
+    # The walk-in's tubes (partial index member_by_walk_in below: most members are residents).
     walk_in = models.ForeignKey(
-        WalkIn, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        WalkIn, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
     household = models.ForeignKey(
         "territory.Household",
@@ -268,9 +347,14 @@ class TubeMember(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         db_constraint=False,
+        db_index=False,
     )
     community = models.ForeignKey(
-        "territory.Community", on_delete=models.PROTECT, related_name="+", db_constraint=False
+        "territory.Community",
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
     )
     added_at = models.DateTimeField()
     override_reason = models.CharField(max_length=200, blank=True)
@@ -293,8 +377,17 @@ class TubeMember(models.Model):
             ),
         ]
         indexes = [
-            # already sampled / retest orders: a person's tubes in a campaign.
+            # already sampled / retest orders: a person's tubes in a campaign (lab/timeline.py,
+            # command/public.py, assistance/queries.py); a deleted round's members.
             models.Index(fields=["campaign", "resident"], name="member_by_resident"),
+            # a walk-in's tubes: known walk-ins in the ingest's read (sampling/ingest/world.py:
+            # _read), a walk-in found positive (lab/actions/retests.py, sampling/walk_ins.py).
+            # Partial: a resident's row (nearly every row) is not written to it.
+            models.Index(
+                fields=["walk_in"],
+                condition=models.Q(walk_in__isnull=False),
+                name="member_by_walk_in",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -353,12 +446,19 @@ class Stage(models.TextChoices):
 class CustodyCheck(models.Model):
     """A count at a hand-off: what the person counted against what was scanned into the box."""
 
+    # a box's counts: the lab's alerts and the tube page (lab/alerts.py, command/views.py).
     box = models.ForeignKey(Box, on_delete=models.CASCADE, related_name="checks")
     stage = models.CharField(max_length=8, choices=Stage.choices)
     counted = models.PositiveIntegerField()
     in_system = models.PositiveIntegerField()
+    # The sender, for the record: no query by it; see DeviceEvent.user.
     by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
     )
     at = models.DateTimeField()
     # The device event that made the count: a refused count is on record once, however often
@@ -392,13 +492,16 @@ class DeviceEvent(models.Model):
     type = models.CharField(max_length=16)
     # BLAKE2b (16 bytes, hex) of the event's canonical JSON: sampling.ingest.play.digest.
     digest = models.CharField(max_length=32)
-    # Who sent it, for the record; no database foreign key (see TubeMember), SET_NULL by Django.
+    # Who sent it, for the record: the request's own user. No database foreign key (see
+    # TubeMember) and no index: nothing looks events up by sender, so the log's one index is
+    # its UUID's. SET_NULL is Django's (one UPDATE over the log when a user is deleted).
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         on_delete=models.SET_NULL,
         related_name="+",
         db_constraint=False,
+        db_index=False,
     )
     at = models.DateTimeField()
     received_at = models.DateTimeField()
@@ -477,9 +580,21 @@ class TallyMove(Counts):
     """Counter moves not yet added to the counters: a writer inserts these in its own
     transaction, locking no shared row, and ``sampling.tally.fold`` adds them to ``Tally`` (or,
     with an ``hour``, to that hour's ``HourTally.people``) and deletes them, one folder at a
-    time. Every lane's scans would otherwise queue on the campaign's one counter row."""
+    time. Every lane's scans would otherwise queue on the campaign's one counter row.
 
-    campaign_id = models.BigIntegerField()
+    Only the primary key is indexed: the fold reads and deletes every row, nothing looks one
+    up. ``campaign`` has no database foreign key (a move names the round its batch has just
+    read, and a key checked at COMMIT for each move costs what the move saves), but it is a
+    ForeignKey to Django, so a round deleted takes its unfolded moves with it: the fold could
+    add them to no counter, and would fail on them, every round's counters with it."""
+
+    campaign = models.ForeignKey(
+        "campaigns.Campaign",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+    )
     scope = models.CharField(max_length=10, choices=Scope.choices)
     place_id = models.BigIntegerField()
     hour = models.DateTimeField(null=True)
