@@ -128,13 +128,14 @@ def demo_town(purpose: str, backend: str, residents: int) -> Town:
     return Town(home, env, tokens, people, lanes, built)
 
 
-def serve(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
-    """`doorstep serve` with the benchmark's baseline views beside Doorstep's own."""
+def serve(env: dict[str, str], port: int, workers: int = 0) -> subprocess.Popen[bytes]:
+    """`doorstep serve` with the benchmark's baseline views beside Doorstep's own (``workers``:
+    its processes; 0, its default, one per core)."""
     env = {**env, "DJANGO_SETTINGS_MODULE": "bench.baseline_settings", "PYTHONPATH": str(ROOT)}
     log = open(Path(env["DOORSTEP_HOME"]) / "serve.log", "ab")  # noqa: SIM115 (the server's)
     process = subprocess.Popen(
         # A demo town: its users have the demo password, which serve refuses without --demo.
-        [DOORSTEP, "serve", "--port", str(port), "--demo"],
+        [DOORSTEP, "serve", "--port", str(port), "--workers", str(workers), "--demo"],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -532,12 +533,17 @@ def pretix_beside(single: Wrk, seconds: float) -> tuple[str, str]:
 
 
 def bench(
-    backend: str, residents: int, seconds: float, burst_seconds: float, with_pretix: bool = False
+    backend: str,
+    residents: int,
+    seconds: float,
+    burst_seconds: float,
+    with_pretix: bool = False,
+    workers: int = 0,
 ) -> Iterator[tuple[str, str]]:
     town = demo_town("events", backend, residents)
     insert_table(town)
     port = free_port()
-    server = serve(town.env, port)
+    server = serve(town.env, port, workers)
     meter = Meter(
         server.pid,
         PG_BENCH if backend == "postgresql" else "",
@@ -616,11 +622,17 @@ def main() -> None:
     parser.add_argument(
         "--pretix", action="store_true", help="measure pretix's check-in redeem in the same run"
     )
+    parser.add_argument("--workers", type=int, default=0, help="server processes (0: per core)")
     options = parser.parse_args()
     print(f"{'what':<64}  result ({os.cpu_count()} cores)", flush=True)
     for backend in options.backends.split(","):
         for name, figure in bench(
-            backend, options.residents, options.seconds, options.burst_seconds, options.pretix
+            backend,
+            options.residents,
+            options.seconds,
+            options.burst_seconds,
+            options.pretix,
+            options.workers,
         ):
             print(f"{name:<64}  {figure}", flush=True)
 
