@@ -54,6 +54,13 @@ def test_serve_refuses_a_database_whose_demo_users_can_sign_in_unless_told_demo(
     assert len(started) == 2
 
 
+def test_serve_gives_postgresql_one_process_per_two_cores_and_sqlite_one_per_core():
+    from doorstep.core.management.commands.serve import default_workers
+
+    assert [default_workers(False, cores) for cores in (1, 2, 3, 8)] == [1, 1, 1, 4]
+    assert [default_workers(True, cores) for cores in (1, 2, 8)] == [1, 2, 8]
+
+
 @pytest.mark.django_db
 def test_serve_demo_refuses_a_database_that_also_holds_a_real_town(monkeypatch, community):
     """The demo admin's published password would open the list of every town's users."""
