@@ -22,13 +22,13 @@ from doorstep.core.roles import Role
 from doorstep.sampling.actions import create_site
 from doorstep.sampling.models import Site
 from doorstep.territory.models import Community, District, Town
-from doorstep.workforce import support
 from doorstep.workforce.actions import (
     assign_team,
     check_in,
     form_team,
     new_worker_code,
     stand_down,
+    support,
 )
 from doorstep.workforce.models import (
     Batch,

@@ -1,5 +1,6 @@
 """Home-sampling pages: the round's buildings with people to sample at their door, claimed by a
-sampling team like a building and worked from its lane's scan page (``sampling.home``)."""
+sampling team like a building and worked from its lane's scan page (the reads are
+``sampling.home``, the claims ``sampling.actions.home``)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from doorstep.core.inputs import is_number
 from doorstep.core.roles import Can
 from doorstep.sampling import home, queries
 from doorstep.sampling.access import home_tasks_for
+from doorstep.sampling.actions import home as home_actions
 from doorstep.sampling.models import HomeStop, HomeTask, Lane
 from doorstep.territory.scoping import communities_for, town_ids
 
@@ -110,7 +112,7 @@ def _lane_to_work_from(request: AuthedRequest, task: HomeTask, scan: set[int] | 
     """The lane a team claims home sampling from: the one chosen, or the only one it has."""
     lanes = {lane.pk: lane for lane in home.lanes_for(request.user, task, scan)}
     if not lanes:
-        raise home.HomeError(
+        raise home_actions.HomeError(
             _(
                 "Only a sampling team on duty at a lane of %(community)s can claim home sampling there. Ask the commander to put your team on a lane (Staff → Teams)."
             )
@@ -121,7 +123,7 @@ def _lane_to_work_from(request: AuthedRequest, task: HomeTask, scan: set[int] | 
     if lane is None and len(lanes) == 1:
         lane = next(iter(lanes.values()))
     if lane is None:
-        raise home.HomeError(_("Choose the lane your team works from."))
+        raise home_actions.HomeError(_("Choose the lane your team works from."))
     return lane
 
 
@@ -130,8 +132,8 @@ def _lane_to_work_from(request: AuthedRequest, task: HomeTask, scan: set[int] | 
 def home_claim(request: AuthedRequest, home_task_id: int) -> HttpResponse:
     task, scan = _workable(request, home_task_id)
     try:
-        home.claim(request.user, task, _lane_to_work_from(request, task, scan))
-    except home.HomeError as refusal:
+        home_actions.claim(request.user, task, _lane_to_work_from(request, task, scan))
+    except home_actions.HomeError as refusal:
         messages.error(request, str(refusal))
     return redirect("sampling:home_task", home_task_id=task.pk)
 
@@ -141,8 +143,8 @@ def home_claim(request: AuthedRequest, home_task_id: int) -> HttpResponse:
 def home_release(request: AuthedRequest, home_task_id: int) -> HttpResponse:
     task, scan = _workable(request, home_task_id)
     try:
-        home.release(task, scan)
-    except home.HomeError as refusal:
+        home_actions.release(task, scan)
+    except home_actions.HomeError as refusal:
         messages.error(request, str(refusal))
     return redirect("sampling:home_task", home_task_id=task.pk)
 
@@ -152,7 +154,7 @@ def home_release(request: AuthedRequest, home_task_id: int) -> HttpResponse:
 def home_close(request: AuthedRequest, home_task_id: int) -> HttpResponse:
     task, scan = _workable(request, home_task_id)
     try:
-        home.close(task, scan)
-    except home.HomeError as refusal:
+        home_actions.close(task, scan)
+    except home_actions.HomeError as refusal:
         messages.error(request, str(refusal))
     return redirect("sampling:home_task", home_task_id=task.pk)

@@ -4,7 +4,8 @@ is ready; as NetBox does with its ``signals.py``.
 """
 
 from doorstep.campaigns import hooks
-from doorstep.sampling import alerts, home, queries
+from doorstep.sampling import alerts, queries
+from doorstep.sampling.actions import home
 from doorstep.territory import hooks as territory_hooks
 
 alerts.register()

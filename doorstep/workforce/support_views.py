@@ -21,8 +21,8 @@ from doorstep.core.http import AuthedRequest, require
 from doorstep.core.inputs import is_number
 from doorstep.core.roles import Can
 from doorstep.territory.scoping import town_ids
-from doorstep.workforce import queries, support
-from doorstep.workforce.actions import WorkforceError
+from doorstep.workforce import queries
+from doorstep.workforce.actions import WorkforceError, support
 from doorstep.workforce.forms import AskForm, QuotaForm
 from doorstep.workforce.models import (
     Batch,

@@ -23,7 +23,7 @@ from doorstep.testing import (
 )
 from doorstep.testing.crawl import People, crawl, leaks
 from doorstep.testing.world import World, build_world
-from doorstep.workforce import support
+from doorstep.workforce.actions import support
 from doorstep.workforce.models import Purpose
 
 pytestmark = pytest.mark.django_db

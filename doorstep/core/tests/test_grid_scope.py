@@ -20,7 +20,7 @@ from doorstep.canvass import counters
 from doorstep.canvass.models import BuildingTask, Coverage, HouseholdState
 from doorstep.canvass.outcomes import record
 from doorstep.core.roles import Role
-from doorstep.sampling import home
+from doorstep.sampling.actions import home
 from doorstep.sampling.models import HomeTask
 from doorstep.territory.models import Grid
 from doorstep.territory.scoping import GRID_PATHS, residents_for

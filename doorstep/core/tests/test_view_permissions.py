@@ -27,7 +27,8 @@ from doorstep.core.roles import Role
 from doorstep.lab import cases
 from doorstep.notices import sender
 from doorstep.notices.models import Message
-from doorstep.sampling import home, ingest
+from doorstep.sampling import ingest
+from doorstep.sampling.actions import home
 from doorstep.sampling.models import HomeTask, Tube, WalkIn
 from doorstep.territory.models import Town
 from doorstep.testing import (
@@ -44,7 +45,8 @@ from doorstep.testing import (
     make_user,
 )
 from doorstep.testing.forms import page_forms, template_forms
-from doorstep.workforce import actions, support
+from doorstep.workforce import actions
+from doorstep.workforce.actions import support
 from doorstep.workforce.models import Muster, Purpose
 
 pytestmark = pytest.mark.django_db

@@ -12,7 +12,8 @@ from django.utils import timezone
 from doorstep.core.roles import Role
 from doorstep.district import report
 from doorstep.testing import client_for, make_staff, make_unit, make_user
-from doorstep.workforce import actions, support
+from doorstep.workforce import actions
+from doorstep.workforce.actions import support
 from doorstep.workforce.models import CallUp, Purpose, Quota
 from doorstep.workforce.queries import support_picture
 

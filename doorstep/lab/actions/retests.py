@@ -19,7 +19,8 @@ from doorstep.lab.models import OrderKind, OrderStatus, RetestOrder, Route
 from doorstep.notices import actions as telling
 from doorstep.notices import queries as told
 from doorstep.notices.models import Kind
-from doorstep.sampling import home, hooks, tally, walk_ins
+from doorstep.sampling import hooks, tally, walk_ins
+from doorstep.sampling.actions import home
 from doorstep.sampling.models import HomeStop, Result, Tube, TubeMember, WalkIn
 from doorstep.territory.models import Household
 

@@ -19,6 +19,7 @@ from doorstep.canvass.models import BuildingTask, HouseholdState
 from doorstep.canvass.outcomes import record
 from doorstep.core.roles import Role
 from doorstep.sampling import home
+from doorstep.sampling.actions import home as home_actions
 from doorstep.sampling.models import HomeStatus, HomeStop, HomeTask
 from doorstep.testing import (
     client_for,
@@ -124,9 +125,9 @@ def test_an_unreadable_retest_puts_the_person_back_on_the_task(lane_world):
 def test_a_lapsed_claim_is_free_to_claim(lane_world, leader, registrar):
     task = needs_home(lane_world, leader)
     lane = lane_world["lane"]
-    home.claim(registrar, task, lane, timezone.now() - dt.timedelta(hours=3))
+    home_actions.claim(registrar, task, lane, timezone.now() - dt.timedelta(hours=3))
     other = lane.site.lanes.exclude(pk=lane.pk).get()
-    assert home.claim(registrar, task, other).lane == other
+    assert home_actions.claim(registrar, task, other).lane == other
 
 
 def test_the_command_screen_counts_people_waiting_at_home(lane_world, leader, commander):

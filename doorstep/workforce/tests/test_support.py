@@ -22,8 +22,8 @@ from doorstep.testing import (
     make_unit,
     make_user,
 )
-from doorstep.workforce import actions, queries, support
-from doorstep.workforce.actions import WorkforceError
+from doorstep.workforce import actions, queries
+from doorstep.workforce.actions import WorkforceError, support
 from doorstep.workforce.models import (
     Batch,
     CallUp,

@@ -20,7 +20,8 @@ from doorstep.testing import (
     make_unit,
     make_user,
 )
-from doorstep.workforce import actions, support
+from doorstep.workforce import actions
+from doorstep.workforce.actions import support
 from doorstep.workforce.models import Batch, CallUp, Muster, Purpose, Quota, SupportRequest, Team
 
 pytestmark = pytest.mark.django_db

@@ -1,4 +1,5 @@
-"""Every write of the surge workforce: call-ups, check-in, teams, duties, hand-overs, stand-downs.
+"""Every write of the surge workforce: call-ups, check-in, teams, duties, hand-overs, stand-downs
+(support between the towns of a district is ``actions.support``).
 
 Locking policy: check-in and no-show move a muster with a conditional UPDATE (the row count says
 whether this call moved it), so a double scan from two phones counts once. Putting people on duty

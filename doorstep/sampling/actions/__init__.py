@@ -1,4 +1,5 @@
-"""Writes of the sampling app: sites and lanes (tubes and boxes arrive with issue 5)."""
+"""Writes of the sampling app: sites and lanes here, home sampling in ``actions.home``; tubes
+and boxes are written by the ingest engine (``sampling.ingest``)."""
 
 from __future__ import annotations
 
