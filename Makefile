@@ -8,7 +8,7 @@ PG_URL ?=
 # More for pytest, e.g. PYTEST_ARGS="doorstep/lab/tests/test_results.py -x".
 PYTEST_ARGS ?=
 
-.PHONY: demo test test-sqlite test-postgres test-ha lint messages translations bench bench-ha bench-city bench-pretix clean
+.PHONY: demo test test-sqlite test-postgres test-ha lint messages translations bench bench-ha bench-city bench-pretix bench-taps clean
 
 $(BIN)/doorstep: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -80,6 +80,12 @@ bench-city: $(BIN)/doorstep messages
 # a venv of its own under ~/.cache/doorstep-bench on the first run. PRETIX_ARGS="--seconds 20".
 bench-pretix: $(BIN)/doorstep
 	$(BIN)/python bench/pretix.py $(PRETIX_ARGS)
+
+# Door-to-door taps through serve on PostgreSQL (singles and outbox replays): CPU-seconds per
+# tap beside a one-INSERT view in the same run, counters checked against a recount. TAPS_ARGS="--seconds 20".
+bench-taps: $(BIN)/doorstep messages
+	@command -v wrk >/dev/null || { echo "bench/taps.py needs wrk: apt-get install wrk"; exit 1; }
+	$(BIN)/python bench/taps.py $(TAPS_ARGS)
 
 clean:
 	rm -rf $(VENV) var node_modules
