@@ -1,62 +1,46 @@
-"""Recording household outcomes, one tap at a time or as a batch replayed from a phone's outbox.
+"""The door-to-door engine: taps recorded the way the lanes' scans are, one batch at a time.
 
-Each tap carries the phone's UUID. The answer to each is one of ``accepted``, ``duplicate`` (the
+A single tap from the building page is a batch of one; a phone's outbox replays a batch. Each
+tap carries the phone's UUID, and each is answered, in order, ``accepted``, ``duplicate`` (the
 same tap again, or the same outcome tapped twice in a row) or ``rejected`` with a code and a
-message, in order; a rejected tap does not stop the others. Every accepted tap is committed
-before the answer goes back, so the phone may forget it.
+message; a rejected tap leaves nothing behind and does not stop the others. The batch is one
+transaction, so every accepted tap is committed before the answer goes back and the phone may
+forget it.
+
+The shape is the ingest engine's: the taps' own fields are checked first (``rules.check``);
+then one read takes what the batch needs (the claim, locked; the tapped households, their
+states, locked; the UUIDs already recorded; unsampled members where an exemption comes or
+goes); each tap is checked against it (``rules``: the building, replays, who may record, double
+taps) and, accepted, changes it for the next; and what the batch did is written once, set-based
+(``actions/taps.py``). A tap with consequences beyond its household (moved out or back, home
+sampling) is written before them, as they read it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import uuid
-from collections.abc import Mapping
+from collections import Counter
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from doorstep.canvass import counters, hooks
+from doorstep.canvass import counters, hooks, rules
 from doorstep.canvass.actions import CanvassError, hhmm, lapsed_message, lease, team_of
-from doorstep.canvass.models import (
-    BuildingTask,
-    ExemptReason,
-    HouseholdState,
-    NeedKind,
-    Outcome,
-    TaskStatus,
-    Visit,
-)
-from doorstep.core.inputs import is_number, is_text
+from doorstep.canvass.actions import taps as store
+from doorstep.canvass.models import BuildingTask, HouseholdState, Outcome, TaskStatus, Visit
+from doorstep.canvass.rules import Checked, Refused, Tap
 from doorstep.core.models import User
-from doorstep.core.moments import parse_moment
 from doorstep.core.roles import Can
-from doorstep.sampling import home, tally
+from doorstep.sampling import tally
+from doorstep.sampling.actions import home
 from doorstep.sampling.models import RoundSample
 from doorstep.territory.models import Household, Resident
 from doorstep.workforce.models import Team
 
-# A second tap of the same outcome on the same household this soon is a double tap.
-DOUBLE_TAP = dt.timedelta(minutes=2)
-# How far ahead of the server a phone's clock may run.
-CLOCK_SKEW = dt.timedelta(minutes=5)
-
-
-@dataclass
-class Tap:
-    id: str
-    household: object
-    outcome: str
-    exempt_reason: str = ""
-    need_kind: str = ""
-    need_by: str = ""
-    note: str = ""
-    at: str = ""
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, object]) -> Tap:
-        return cls(**{k: data.get(k, "") or "" for k in cls.__dataclass_fields__})  # type: ignore[arg-type]
+__all__ = ["Answer", "Tap", "record", "record_one"]
 
 
 @dataclass
@@ -81,258 +65,32 @@ class Answer:
         return data
 
 
-class Refused(Exception):
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-
-@dataclass
-class Checked:
-    uid: uuid.UUID
-    household: Household
-    outcome: str
-    exempt_reason: str
-    need_kind: str
-    need_by: dt.datetime | None
-    note: str
-    at: dt.datetime
-
-
-def _check(tap: Tap, task: BuildingTask, now: dt.datetime) -> Checked:
-    if not is_text(list(vars(tap).values())):
-        raise Refused(
-            "invalid",
-            _("The tap holds characters that are not text (a NUL byte or a broken character)."),
-        )
-    try:
-        uid = uuid.UUID(str(tap.id))
-    except ValueError:
-        raise Refused("invalid", _("The tap has no valid id (a UUID made by the phone).")) from None
-    if tap.outcome not in Outcome.values:
-        raise Refused(
-            "invalid", _("Unknown outcome «%(outcome)s».") % {"outcome": str(tap.outcome)[:40]}
-        )
-    reason = str(tap.exempt_reason)
-    if tap.outcome == Outcome.EXEMPT and reason not in ExemptReason.values:
-        raise Refused("invalid", _("Say why the household is exempt: choose a reason."))
-    kind = str(tap.need_kind)
-    if tap.outcome == Outcome.SPECIAL_NEED and kind not in NeedKind.values:
-        raise Refused("invalid", _("Say what the special need is: choose a kind."))
-    need_by = parse_moment(str(tap.need_by)) if tap.need_by else None
-    if tap.need_by and need_by is None:
-        raise Refused("invalid", _("“Needed by” is not a date and time."))
-    note = str(tap.note).strip()
-    if len(note) > 500:
-        raise Refused("invalid", _("The note is too long: keep it under 500 characters."))
-    at = parse_moment(str(tap.at)) if tap.at else now
-    if at is None:
-        raise Refused("invalid", _("The tap's time is not a date and time."))
-    at = min(at, now) if at <= now + CLOCK_SKEW else now
-    household_id = str(tap.household)
-    household = (
-        Household.objects.filter(pk=int(household_id), unit__building_id=task.building_id)
-        .select_related("unit")
-        .first()
-        if is_number(household_id)
-        else None
-    )
-    if household is None:
-        raise Refused(
-            "wrong_building",
-            _("That household is not in %(building)s. Record it on its own building's page.")
-            % {"building": task.building.name},
-        )
-    return Checked(
-        uid,
-        household,
-        str(tap.outcome),
-        reason if tap.outcome == Outcome.EXEMPT else "",
-        kind if tap.outcome == Outcome.SPECIAL_NEED else "",
-        need_by,
-        note,
-        at,
-    )
-
-
-def _same(visit: Visit, c: Checked) -> bool:
-    return (
-        visit.household_id == c.household.pk
-        and visit.outcome == c.outcome
-        and visit.exempt_reason == c.exempt_reason
-        and visit.need_kind == c.need_kind
-        and visit.note == c.note
-    )
-
-
-def _may_record(user: User, team: Team | None, task: BuildingTask, c: Checked) -> Team | None:
-    """The team the tap is recorded for, or a refusal. While a building is claimed only its team
-    records; a tap made offline while the claim held still counts after the lease ran out."""
-    if task.status == TaskStatus.OPEN:
-        raise Refused(
-            "not_claimed",
-            _("Nobody holds %(building)s. Claim it before recording outcomes.")
-            % {"building": task.building.name},
-        )
-    if task.status == TaskStatus.DONE:
-        # Revisits and phone calls after completion: the community's people may record them.
-        if team is None and not user.can(Can.REVEAL_PERSONAL):
-            raise Refused("forbidden", _("Only the community's teams and workers follow up here."))
-        return team
-    assert task.expires_at is not None
-    if team is None or task.team_id != team.pk:
-        raise Refused(
-            "not_your_claim",
-            _("%(building)s is held by %(team)s; only that team records outcomes there.")
-            % {"building": task.building.name, "team": task.team.name if task.team else "?"},
-        )
-    if c.at > task.expires_at:
-        raise Refused("lapsed", lapsed_message(task))
-    return team
-
-
-def _apply(
-    user: User, team: Team | None, task: BuildingTask, c: Checked, now: dt.datetime
-) -> Answer:
-    existing = Visit.objects.filter(client_uuid=c.uid).first()
-    if existing is not None:
-        if _same(existing, c):
-            return Answer(str(c.uid), "duplicate", household=c.household.pk, outcome=c.outcome)
-        raise Refused(
-            "conflict",
-            _(
-                "This tap was already recorded as «%(outcome)s» for %(room)s at %(at)s; the new "
-                "one differs. Check the household and tap again."
-            )
-            % {
-                "outcome": existing.get_outcome_display(),
-                "room": existing.household.room,
-                "at": hhmm(existing.tapped_at),
-            },
-        )
-    # The counters' fold counts sampled people into the same households: keep it out.
-    tally.hold()
-    task = (
-        BuildingTask.objects.select_for_update(of=("self",))
-        .select_related("team", "building", "campaign")
-        .get(pk=task.pk)
-    )
-    team = _may_record(user, team, task, c)
-    state = (
-        HouseholdState.objects.select_for_update(of=("self",))
-        .select_related("last_visit")
-        .filter(campaign_id=task.campaign_id, household=c.household)
-        .first()
-    )
-    if (
-        state is not None
-        and state.last_visit is not None
-        and state.outcome == c.outcome
-        and state.last_visit.exempt_reason == c.exempt_reason
-        and state.last_visit.recorded_by_id == user.pk
-        and abs(c.at - state.last_visit.tapped_at) < DOUBLE_TAP
-    ):
-        return Answer(
-            str(c.uid),
-            "duplicate",
-            message=_("Already recorded at %(at)s.") % {"at": hhmm(state.last_visit.tapped_at)},
-            household=c.household.pk,
-            outcome=c.outcome,
-        )
-    visit = Visit.objects.create(
-        client_uuid=c.uid,
-        campaign_id=task.campaign_id,
-        task=task,
-        household=c.household,
-        team=team,
-        outcome=c.outcome,
-        exempt_reason=c.exempt_reason,
-        need_kind=c.need_kind,
-        need_by=c.need_by,
-        note=c.note,
-        recorded_by=user,
-        tapped_at=c.at,
-        recorded_at=now,
-    )
-    before = state.outcome if state else ""
-    misses = (state.misses if state else 0) + (c.outcome == Outcome.NOBODY_HOME)
-    unsampled = 0
-    if Outcome.EXEMPT in {c.outcome, state.outcome if state else ""}:
-        unsampled = (
-            Resident.objects.filter(household=c.household, moved_out=False)
-            .exclude(
-                # Counted samples only: the fold takes the rest off the exempt count.
-                pk__in=RoundSample.objects.filter(campaign_id=task.campaign_id, folded=True).values(
-                    "resident_id"
-                )
-            )
-            .count()
-        )
-    deltas = counters.state_deltas(state, c.outcome, misses, unsampled)
-    if state is None:
-        HouseholdState.objects.create(
-            campaign_id=task.campaign_id,
-            household=c.household,
-            task=task,
-            community_id=task.community_id,
-            outcome=c.outcome,
-            exempt_reason=c.exempt_reason,
-            misses=misses,
-            last_visit=visit,
-        )
-    else:
-        state.outcome, state.exempt_reason = c.outcome, c.exempt_reason
-        state.misses, state.last_visit = misses, visit
-        state.save(update_fields=["outcome", "exempt_reason", "misses", "last_visit"])
-    counters.bump(task, **deltas)
-    if Outcome.MOVED_OUT in {c.outcome, before} and c.outcome != before:
-        # Moved out: its people are off the roster's counts and the untested list (and back on
-        # them should a later tap say otherwise); the building is counted again from the rows.
-        Resident.objects.filter(household=c.household).update(
-            moved_out=c.outcome == Outcome.MOVED_OUT
-        )
-        counters.recount(task.campaign_id, [task.building_id])
-        if c.outcome == Outcome.MOVED_OUT:
-            home.moved_out(task.campaign_id, c.household.pk, now)  # nobody to sample there
-        else:
-            home.moved_back(task.campaign_id, c.household, now)
-    if c.outcome == Outcome.HOME_SAMPLING:
-        home.need_home(task.campaign_id, c.household, now)  # a sampling team's task
-    elif before == Outcome.HOME_SAMPLING:
-        home.not_needed(task.campaign_id, c.household.pk, now)
-    if c.outcome == Outcome.SPECIAL_NEED:
-        hooks.need_found(user, visit)  # the community's list of requests, in this transaction
-    if task.status == TaskStatus.CLAIMED:
-        # Activity extends the lease (and revives a lapsed one nobody else has taken).
-        BuildingTask.objects.filter(pk=task.pk, team=team).update(expires_at=now + lease(task))
-    return Answer(str(c.uid), "accepted", household=c.household.pk, outcome=c.outcome)
-
-
 def record(
     user: User, task: BuildingTask, taps: list[Tap], now: dt.datetime | None = None
 ) -> list[Answer]:
-    """Record each tap in its own transaction and answer each, in order."""
+    """Record a batch of taps on one building, in one transaction, and answer each, in order:
+    a single tap from a form is a batch of one, a phone's outbox a batch of many. A refused
+    tap leaves nothing behind and does not stop the others."""
     now = now or timezone.now()
-    team = team_of(user, task.community_id)
-    return [_answer(user, team, task, tap, now) for tap in taps]
-
-
-def _answer(
-    user: User, team: Team | None, task: BuildingTask, tap: Tap, now: dt.datetime
-) -> Answer:
-    try:
-        checked = _check(tap, task, now)
+    checked: list[Checked | Answer] = []
+    for tap in taps:
+        try:
+            checked.append(rules.check(tap, now))
+        except Refused as refused:
+            checked.append(Answer(str(tap.id), "rejected", refused.code, refused.message))
+    todo = [c for c in checked if isinstance(c, Checked)]
+    played: dict[int, Answer] = {}
+    if todo:
+        who = recorder(user, team_of(user, task.community_id))
         try:
             with transaction.atomic():
-                return _apply(user, team, task, checked, now)
+                played = _Batch(user, who, task.pk, now).play(todo)
         except IntegrityError:
-            # The same UUID arrived on another connection at the same instant: now it is a
-            # replay, and the second attempt answers it as one.
+            # A tap's UUID arrived on another connection at the same instant: played again on
+            # fresh reads, it is a replay there and answered as one.
             with transaction.atomic():
-                return _apply(user, team, task, checked, now)
-    except Refused as refused:
-        return Answer(str(tap.id), "rejected", refused.code, refused.message)
+                played = _Batch(user, who, task.pk, now).play(todo)
+    return [played[id(c)] if isinstance(c, Checked) else c for c in checked]
 
 
 def record_one(user: User, task: BuildingTask, tap: Tap) -> Answer:
@@ -341,3 +99,251 @@ def record_one(user: User, task: BuildingTask, tap: Tap) -> Answer:
     if answer.status == "rejected":
         raise CanvassError(answer.message)
     return answer
+
+
+def recorder(user: User, team: Team | None) -> rules.Recorder:
+    """The user as the rules see a recorder (``team``: their door-to-door team on duty in the
+    building's community)."""
+    return rules.Recorder(
+        records_outcomes=user.can(Can.RECORD_OUTCOMES),
+        follows_up=user.can(Can.REVEAL_PERSONAL),
+        team_id=team.pk if team else None,
+    )
+
+
+def holding(task: BuildingTask) -> rules.Holding:
+    """The building's claim as the rules see it."""
+    return rules.Holding(
+        task.status,
+        task.team_id,
+        task.team.name if task.team else "",
+        task.building.name,
+        task.expires_at,
+    )
+
+
+def may_record(user: User, team: Team | None, task: BuildingTask, at: dt.datetime) -> bool:
+    """Whether the page offers the user the outcome buttons: the engine's rule, asked now."""
+    try:
+        rules.may_record(recorder(user, team), holding(task), at)
+    except Refused:
+        return False
+    return True
+
+
+class _Batch:
+    """One batch's play: what it read once (the building's claim locked, the tapped households
+    and their states, the UUIDs already recorded), the taps checked against it in order, each
+    accepted tap changing it for the next, and the writes handed to ``actions.taps``."""
+
+    def __init__(self, user: User, who: rules.Recorder, task_id: int, now: dt.datetime) -> None:
+        self.user, self.who, self.now = user, who, now
+        # The counters' fold counts sampled people into the same households: keep it out, and
+        # take its lock before any row's, as it does.
+        tally.hold()
+        self.task = (
+            BuildingTask.objects.select_for_update(of=("self",))
+            .select_related("team", "building", "campaign")
+            .get(pk=task_id)
+        )
+        self.visits: list[Visit] = []
+        self.new: list[HouseholdState] = []
+        self.changed: dict[int, HouseholdState] = {}
+        self.deltas: Counter[str] = Counter()
+
+    def play(self, taps: list[Checked]) -> dict[int, Answer]:
+        task = self.task
+        named = {c.household_id for c in taps}
+        self.rooms = dict(
+            Household.objects.filter(pk__in=named, unit__building_id=task.building_id).values_list(
+                "pk", "room"
+            )
+        )
+        self.recorded = {
+            uid: rules.Recorded(household, outcome, reason, need, note, at, room)
+            for uid, household, outcome, reason, need, note, at, room in Visit.objects.filter(
+                client_uuid__in=[c.uid for c in taps]
+            ).values_list(
+                "client_uuid",
+                "household_id",
+                "outcome",
+                "exempt_reason",
+                "need_kind",
+                "note",
+                "tapped_at",
+                "household__room",
+            )
+        }
+        self.states = {
+            s.household_id: s
+            for s in HouseholdState.objects.select_for_update(of=("self",))
+            .select_related("last_visit")
+            .filter(campaign_id=task.campaign_id, household_id__in=list(self.rooms))
+            .order_by("pk")
+        }
+        self._count_unsampled(taps)
+        self.holding = holding(task)
+        self.lapsed = lapsed_message(task) if task.expires_at is not None else ""
+        answers: dict[int, Answer] = {}
+        accepted = False
+        for c in taps:
+            try:
+                answers[id(c)] = self._one(c)
+            except Refused as refused:
+                answers[id(c)] = Answer(str(c.uid), "rejected", refused.code, refused.message)
+            accepted = accepted or answers[id(c)].status == "accepted"
+        self._flush()
+        if accepted and task.status == TaskStatus.CLAIMED:
+            store.extend(task, self.who.team_id, self.now + lease(task))
+        return answers
+
+    def _one(self, c: Checked) -> Answer:
+        rules.in_building(c, self.rooms, self.task.building.name)
+        known = self.recorded.get(c.uid)
+        if known is not None:
+            if rules.same(known, c):
+                return Answer(str(c.uid), "duplicate", household=c.household_id, outcome=c.outcome)
+            raise Refused(
+                "conflict",
+                _(
+                    "This tap was already recorded as «%(outcome)s» for %(room)s at %(at)s; the "
+                    "new one differs. Check the household and tap again."
+                )
+                % {
+                    "outcome": Outcome(known.outcome).label,
+                    "room": known.room,
+                    "at": hhmm(known.tapped_at),
+                },
+            )
+        rules.may_record(self.who, self.holding, c.at, self.lapsed)
+        state = self.states.get(c.household_id)
+        last = state.last_visit if state is not None else None
+        if state is not None and last is not None:
+            previous = rules.LastTap(
+                state.outcome, last.exempt_reason, last.recorded_by_id, last.tapped_at
+            )
+            if rules.is_double_tap(previous, c, self.user.pk):
+                return Answer(
+                    str(c.uid),
+                    "duplicate",
+                    message=_("Already recorded at %(at)s.") % {"at": hhmm(last.tapped_at)},
+                    household=c.household_id,
+                    outcome=c.outcome,
+                )
+        self._accept(c, state)
+        return Answer(str(c.uid), "accepted", household=c.household_id, outcome=c.outcome)
+
+    def _accept(self, c: Checked, state: HouseholdState | None) -> None:
+        task = self.task
+        visit = Visit(
+            client_uuid=c.uid,
+            campaign_id=task.campaign_id,
+            task=task,
+            household_id=c.household_id,
+            team_id=self.who.team_id,
+            outcome=c.outcome,
+            exempt_reason=c.exempt_reason,
+            need_kind=c.need_kind,
+            need_by=c.need_by,
+            note=c.note,
+            recorded_by=self.user,
+            tapped_at=c.at,
+            recorded_at=self.now,
+        )
+        self.visits.append(visit)
+        self.recorded[c.uid] = rules.Recorded(
+            c.household_id,
+            c.outcome,
+            c.exempt_reason,
+            c.need_kind,
+            c.note,
+            c.at,
+            self.rooms[c.household_id],
+        )
+        before = state.outcome if state else ""
+        misses = (state.misses if state else 0) + (c.outcome == Outcome.NOBODY_HOME)
+        unsampled = self.unsampled[c.household_id] if Outcome.EXEMPT in {c.outcome, before} else 0
+        self.deltas.update(counters.state_deltas(state, c.outcome, misses, unsampled))
+        if state is None:
+            state = HouseholdState(
+                campaign_id=task.campaign_id,
+                household_id=c.household_id,
+                task=task,
+                community_id=task.community_id,
+            )
+            self.states[c.household_id] = state
+            self.new.append(state)
+        elif state.pk is not None:
+            self.changed[state.pk] = state
+        state.outcome, state.exempt_reason = c.outcome, c.exempt_reason
+        state.misses, state.last_visit = misses, visit
+        moved = Outcome.MOVED_OUT in {c.outcome, before} and c.outcome != before
+        home_sampling = c.outcome == Outcome.HOME_SAMPLING
+        if not (
+            moved
+            or home_sampling
+            or before == Outcome.HOME_SAMPLING
+            or c.outcome == Outcome.SPECIAL_NEED
+        ):
+            return
+        # Consequences beyond the household's row read what this tap wrote: store it first.
+        self._flush()
+        household = Household.objects.select_related("unit__building").get(pk=c.household_id)
+        if moved:
+            store.moved(task, household, c.outcome == Outcome.MOVED_OUT, self.now)
+            self._reread()
+        if home_sampling:
+            home.need_home(task.campaign_id, household, self.now)  # a sampling team's task
+        elif before == Outcome.HOME_SAMPLING:
+            home.not_needed(task.campaign_id, household.pk, self.now)
+        if c.outcome == Outcome.SPECIAL_NEED:
+            hooks.need_found(self.user, visit)  # the community's list of requests
+
+    def _flush(self) -> None:
+        if not self.visits:
+            return
+        store.store(self.task, self.visits, self.new, list(self.changed.values()), self.deltas)
+        for state in self.new:
+            self.changed.pop(state.pk, None)
+        self.visits, self.new, self.changed, self.deltas = [], [], {}, Counter()
+
+    def _count_unsampled(self, taps: list[Checked] | None = None) -> None:
+        """Members of each household an exempt outcome comes to or leaves who are not
+        sampled: what the exempt counter holds for it. Counted samples only (the fold takes
+        the rest off the exempt count when it counts them)."""
+        if taps is not None:
+            self.exempt_homes = {
+                c.household_id
+                for c in taps
+                if c.household_id in self.rooms
+                and Outcome.EXEMPT
+                in {c.outcome, getattr(self.states.get(c.household_id), "outcome", "")}
+            }
+        self.unsampled: Counter[int] = Counter()
+        if not self.exempt_homes:
+            return
+        counted = RoundSample.objects.filter(campaign_id=self.task.campaign_id, folded=True).values(
+            "resident_id"
+        )
+        self.unsampled.update(
+            dict(
+                Resident.objects.filter(household_id__in=self.exempt_homes, moved_out=False)
+                .exclude(pk__in=counted)
+                .values_list("household_id")
+                .annotate(n=Count("id"))
+                .values_list("household_id", "n")
+            )
+        )
+
+    def _reread(self) -> None:
+        """After a consequence that counts the building again (a household moved out or
+        back): the households' sampled flags and unsampled members as they are now."""
+        flags = dict(
+            HouseholdState.objects.filter(
+                pk__in=[s.pk for s in self.states.values() if s.pk is not None]
+            ).values_list("pk", "all_sampled")
+        )
+        for state in self.states.values():
+            if state.pk in flags:
+                state.all_sampled = flags[state.pk]
+        self._count_unsampled()

@@ -361,10 +361,7 @@ def _task_context(
     my_team = actions.team_of(request.user, t.community_id)
     mine = t.status == TaskStatus.CLAIMED and my_team is not None and t.team_id == my_team.pk
     lapsed = bool(t.expires_at and t.expires_at <= now)
-    can_record = request.user.can(Can.RECORD_OUTCOMES) and (
-        (mine and not lapsed)
-        or (t.status == TaskStatus.DONE and actions.may_follow_up(request.user, t.community_id))
-    )
+    can_record = outcomes.may_record(request.user, my_team, t, now)
     is_leader = bool(my_team and my_team.leader.user_id == request.user.pk)
     zone = (
         CampaignBuilding.objects.filter(campaign_id=t.campaign_id, building_id=t.building_id)

@@ -12,34 +12,11 @@ from dataclasses import dataclass
 from django.db.models import Case, Count, Q, QuerySet, When
 
 from doorstep.core.models import User
-from doorstep.sampling.actions.home import (
-    moved_back,
-    moved_out,
-    need_home,
-    not_needed,
-    retests_taken,
-    sampled_at_home,
-    waiting,
-)
+from doorstep.sampling.actions.home import waiting
 from doorstep.sampling.models import HomeStatus, HomeStop, HomeTask, Lane
 
-# ``waiting`` is the rule ``close`` checks, shown here. The writes are here only for callers
-# not yet moved to ``sampling.actions.home`` (the counters' fold, the ingest engine's writer,
-# door to door's taps and outcomes, each being rewritten by issue 32): drop each name when its
-# last caller is gone.
-__all__ = [
-    "HomeCounts",
-    "counts",
-    "lanes_for",
-    "moved_back",
-    "moved_out",
-    "need_home",
-    "not_needed",
-    "retests_taken",
-    "sampled_at_home",
-    "tasks",
-    "waiting",
-]
+# ``waiting`` is the rule ``close`` checks, shown here; the writes are ``sampling.actions.home``.
+__all__ = ["HomeCounts", "counts", "lanes_for", "tasks", "waiting"]
 
 
 def lanes_for(user: User, task: HomeTask, scan_lanes: set[int] | None) -> list[Lane]:

@@ -32,7 +32,8 @@ from django.conf import settings
 from django.db import OperationalError, close_old_connections, connection, transaction
 
 from doorstep.core import bulk, sql
-from doorstep.sampling import home, hooks
+from doorstep.sampling import hooks
+from doorstep.sampling.actions import home
 from doorstep.sampling.models import (
     COUNTS,
     HourTally,

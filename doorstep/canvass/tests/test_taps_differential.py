@@ -172,7 +172,7 @@ def state(campaign_id: int) -> dict[str, Any]:
                 "all_sampled", "task_id", "community_id",
             )
         ),
-        "lease": list(BuildingTask.objects.values_list("building_id", "team_id", "expires_at")),
+        "lease": sorted(BuildingTask.objects.values_list("building_id", "team_id", "expires_at")),
         "home_stops": sorted(
             HomeStop.objects.values_list(
                 "task__building_id", "household_id", "resident_id", "reason", "created_at",

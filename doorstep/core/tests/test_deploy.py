@@ -21,6 +21,7 @@ from django.urls import reverse
 
 from doorstep import settings as doorstep_settings
 from doorstep.core import demo_logins as demo
+from doorstep.core.management.commands.serve import default_workers
 from doorstep.core.models import AuditAction, AuditEntry, User
 from doorstep.core.roles import Role
 from doorstep.lab.models import ResultEntry
@@ -55,8 +56,6 @@ def test_serve_refuses_a_database_whose_demo_users_can_sign_in_unless_told_demo(
 
 
 def test_serve_gives_postgresql_one_process_per_two_cores_and_sqlite_one_per_core():
-    from doorstep.core.management.commands.serve import default_workers
-
     assert [default_workers(False, cores) for cores in (1, 2, 3, 8)] == [1, 1, 1, 4]
     assert [default_workers(True, cores) for cores in (1, 2, 8)] == [1, 2, 8]
 

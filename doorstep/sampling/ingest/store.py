@@ -12,7 +12,8 @@ from __future__ import annotations
 import datetime as dt
 
 from doorstep.core import bulk
-from doorstep.sampling import home, hooks, tally
+from doorstep.sampling import hooks, tally
+from doorstep.sampling.actions import home
 from doorstep.sampling.ingest.play import Changes
 from doorstep.sampling.ingest.world import BoxState, TubeState, World
 from doorstep.sampling.models import (

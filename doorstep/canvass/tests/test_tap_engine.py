@@ -1,0 +1,76 @@
+"""Door to door through one engine: a batch of taps costs the statements of one tap (set-based
+writes), and the building page offers the outcome buttons exactly where the engine records a
+tap (one rule, ``canvass.rules.may_record``, asked by both)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from doorstep.canvass import actions as canvass
+from doorstep.canvass.models import BuildingTask, TaskStatus, Visit
+from doorstep.canvass.outcomes import record
+from doorstep.core.roles import Role
+from doorstep.testing import client_for, make_household, make_resident, make_user, tap
+
+pytestmark = pytest.mark.django_db
+
+# One tap or twenty: the fold's lock, the claim locked, the households, the UUIDs, the states
+# locked, the visits, the states made, the counters (building and community), the lease, and
+# the team and savepoint around them.
+TAP_BUDGET = {"postgresql": 14, "sqlite": 13}
+
+
+def _homes(task: BuildingTask, n: int) -> list:  # type: ignore[type-arg]
+    building = task.building
+    homes = [make_household(building, f"9{k:02d}") for k in range(n)]
+    for home in homes:
+        make_resident(home, "住户")
+    return homes
+
+
+def test_twenty_taps_cost_the_statements_of_one(street, leader):
+    task = street["task"]
+    canvass.claim(leader, task)
+    homes = _homes(task, 21)
+    spent = []
+    for batch in ([tap(homes[0])], [tap(h, "nobody_home") for h in homes[1:]]):
+        with CaptureQueriesContext(connection) as queries:
+            answers = record(leader, BuildingTask.objects.get(pk=task.pk), batch)
+        assert {a.status for a in answers} == {"accepted"}
+        spent.append(len(queries.captured_queries))
+    assert spent[0] == spent[1] <= TAP_BUDGET[connection.vendor], spent
+    assert Visit.objects.filter(task=task).count() == 21
+
+
+@pytest.mark.parametrize(
+    "case", ["open", "mine", "lapsed", "theirs", "done, my team", "done, a worker", "done, no team"]
+)
+def test_the_page_offers_the_buttons_exactly_where_the_engine_records(
+    case, street, leader, community
+):
+    task, rival = street["task"], street["rival_leader"]
+    user = leader
+    if case in ("mine", "lapsed", "done, my team", "done, a worker", "done, no team"):
+        canvass.claim(leader, task)
+    if case == "theirs":
+        canvass.claim(rival, task)
+    if case == "lapsed":
+        BuildingTask.objects.filter(pk=task.pk).update(
+            expires_at=timezone.now() - dt.timedelta(minutes=1)
+        )
+    if case.startswith("done"):
+        BuildingTask.objects.filter(pk=task.pk).update(status=TaskStatus.DONE)
+    if case == "done, a worker":
+        user = make_user(Role.COMMUNITY_WORKER, community)
+    if case == "done, no team":
+        user = make_user(Role.CANVASSER, community)  # of no team on duty here
+    page = client_for(user).get(reverse("canvass:task", args=[task.pk]))
+    offered = 'name="outcome"' in page.content.decode()
+    answer = record(user, BuildingTask.objects.get(pk=task.pk), [tap(street["households"][0])])[0]
+    assert offered == (answer.status == "accepted"), (case, answer)
