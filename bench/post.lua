@@ -24,20 +24,21 @@ function init(args)
   wrk.path = args[2]
   wrk.headers["Content-Type"] = "application/json"
   if token ~= "" then wrk.headers["Authorization"] = "Bearer " .. token end
-  -- wrk asks each thread for one request it never sends before the first it sends.
-  n, bad, accepted, duplicate, refused, exhausted, answered = -1, 0, 0, 0, 0, 0, 0
+  bad, accepted, duplicate, refused, exhausted, answered = 0, 0, 0, 0, 0, 0
   first = ""
 end
 
+-- The next body is the one after the last answered (one request at a time on a connection):
+-- wrk asks one thread's script for a request it never sends, to check the script, so a body
+-- counted when asked for would be skipped on that thread and sent twice on the others (each
+-- connection but one sent its first event twice, answered as a duplicate).
 function request()
-  n = n + 1
-  if n < 1 then return wrk.format(nil, nil, nil, bodies[1]) end
-  if n > #bodies then
+  if answered >= #bodies then
     exhausted = 1
-    n = #bodies
     wrk.thread:stop()
+    return wrk.format(nil, nil, nil, bodies[#bodies])
   end
-  return wrk.format(nil, nil, nil, bodies[n])
+  return wrk.format(nil, nil, nil, bodies[answered + 1])
 end
 
 local function count(body, word)
