@@ -18,6 +18,7 @@ sampling) is written before them, as they read it.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
@@ -191,9 +192,12 @@ class _Batch:
                 answers[id(c)] = self._one(c)
             except Refused as refused:
                 answers[id(c)] = Answer(str(c.uid), "rejected", refused.code, refused.message)
-            accepted = accepted or answers[id(c)].status == "accepted"
+            if answers[id(c)].status == "accepted" and task.status == TaskStatus.CLAIMED:
+                # Activity extends the lease, for the batch's next taps as for the next batch.
+                accepted = True
+                self.holding = dataclasses.replace(self.holding, expires_at=self.now + lease(task))
         self._flush()
-        if accepted and task.status == TaskStatus.CLAIMED:
+        if accepted:
             store.extend(task, self.who.team_id, self.now + lease(task))
         return answers
 

@@ -74,3 +74,18 @@ def test_the_page_offers_the_buttons_exactly_where_the_engine_records(
     offered = 'name="outcome"' in page.content.decode()
     answer = record(user, BuildingTask.objects.get(pk=task.pk), [tap(street["households"][0])])[0]
     assert offered == (answer.status == "accepted"), (case, answer)
+
+
+def test_a_batch_of_taps_made_over_a_long_morning_renews_the_lease_as_it_goes(street, leader):
+    """Each accepted tap renews the claim, for the batch's next taps too: an outbox sent once
+    at the end of the morning holds taps made long after the first lease would have run out,
+    as the same taps sent one by one do."""
+    task = street["task"]
+    start = timezone.now() - dt.timedelta(hours=3)
+    canvass.claim(leader, task, now=start)
+    homes = _homes(task, 6)
+    taps = [
+        tap(h, at=(start + dt.timedelta(minutes=20 * n)).isoformat()) for n, h in enumerate(homes)
+    ]
+    answers = record(leader, BuildingTask.objects.get(pk=task.pk), taps)
+    assert [a.status for a in answers] == ["accepted"] * 6
