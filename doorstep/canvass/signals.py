@@ -4,7 +4,8 @@ is ready; as NetBox does with its ``signals.py``.
 """
 
 from doorstep.campaigns import hooks as campaign_hooks
-from doorstep.canvass import alerts, counters, rounds
+from doorstep.canvass import alerts, counters
+from doorstep.canvass.actions import rounds
 from doorstep.sampling import hooks as sampling_hooks
 
 alerts.register()
