@@ -9,7 +9,7 @@ import pytest
 from django.utils import translation
 from playwright.sync_api import sync_playwright
 
-from doorstep.api.models import ApiToken
+from doorstep.api.actions import issue_token
 from doorstep.campaigns.models import CampaignBuilding, PoolRule, Zone
 from doorstep.canvass.models import BuildingTask
 from doorstep.core import chromium
@@ -123,9 +123,9 @@ def lane_world(community: Community, registrar: User, lab: User) -> dict[str, An
         "people": people,
         "family": family,
         "neighbour": neighbour,
-        "registrar": Device(ApiToken.issue(registrar, lane=other)[1]),
+        "registrar": Device(issue_token(registrar, lane=other)[1]),
         "registrar_user": registrar,
-        "lab": Device(ApiToken.issue(lab)[1]),
+        "lab": Device(issue_token(lab)[1]),
     }
 
 

@@ -85,7 +85,7 @@ def prepare(cluster: Cluster, home: Path, residents: int = 800, lanes: int = 12)
     doorstep(["migrate", "-v0"], env)
     doorstep(["demo", "--residents", str(residents), "--no-serve"], env)
     script = (
-        "import json;from doorstep.api.models import ApiToken;from doorstep.core.models import User;"
+        "import json;from doorstep.api.actions import issue_token;from doorstep.core.models import User;"
         "from doorstep.territory.models import Community, Resident;"
         "from doorstep.campaigns.models import CampaignBuilding;"
         "from doorstep.sampling.actions import create_site;"
@@ -96,7 +96,7 @@ def prepare(cluster: Cluster, home: Path, residents: int = 800, lanes: int = 12)
         "open_=CampaignBuilding.objects.filter(campaign__status='active',campaign__is_drill=False,campaign__town_id=c.town_id,zone__in=['prevention','controlled']).values('building_id');"
         "people=list(Resident.objects.filter(household__unit__building_id__in=open_,moved_out=False)"
         ".exclude(pk__in=RoundSample.objects.filter(campaign__status='active').values('resident_id')).values_list('person_code',flat=True));"
-        "print(json.dumps([[l.code for l in lanes],{l.code: ApiToken.issue(u, lane=l)[1] for l in lanes},people]))"
+        "print(json.dumps([[l.code for l in lanes],{l.code: issue_token(u, lane=l)[1] for l in lanes},people]))"
     )
     codes, tokens, people = json.loads(doorstep(["shell", "-c", script], env).splitlines()[-1])
     return Town(env, codes, tokens, people)

@@ -22,7 +22,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.test import Client
 
-from doorstep.api.models import ApiToken
+from doorstep.api.actions import issue_token
 from doorstep.campaigns.actions import create_campaign, start_round
 from doorstep.campaigns.models import Campaign
 from doorstep.canvass import actions as canvass
@@ -144,8 +144,8 @@ class System(day.Recorder):
             *lanes, home = rows
             for number, lane in [(0, home), *enumerate(lanes, start=1)]:
                 self.lanes[(ci, number)] = lane
-                self.tokens[(ci, number)] = ApiToken.issue(self.registrar, lane=lane)[1]
-        self.lab_token = ApiToken.issue(self.lab)[1]
+                self.tokens[(ci, number)] = issue_token(self.registrar, lane=lane)[1]
+        self.lab_token = issue_token(self.lab)[1]
         self.tasks = {
             t.building_id: t
             for t in BuildingTask.objects.filter(campaign=campaign).select_related(

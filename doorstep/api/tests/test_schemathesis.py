@@ -9,7 +9,7 @@ from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
-from doorstep.api.models import ApiToken
+from doorstep.api.actions import issue_token
 
 schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", get_wsgi_application())
 
@@ -19,7 +19,7 @@ def token(lane_world, registrar):  # type: ignore[no-untyped-def]
     # As Django's test client does: the WSGI handler must not close the test's connection.
     request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
-    yield ApiToken.issue(registrar)[1]
+    yield issue_token(registrar)[1]
     request_started.connect(close_old_connections)
     request_finished.connect(close_old_connections)
 

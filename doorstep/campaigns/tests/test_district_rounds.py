@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from doorstep.api.models import ApiToken
+from doorstep.api.actions import issue_token
 from doorstep.campaigns.actions import (
     CampaignError,
     NeedsConfirmation,
@@ -146,7 +146,7 @@ def test_closing_lists_what_is_open_in_every_town_then_closes_them_all(xiqing):
     lane = make_lane(community)
     clerk = make_user(Role.REGISTRAR, community)
     make_lane_team(lane, clerk)
-    d = Device(ApiToken.issue(clerk)[1])
+    d = Device(issue_token(clerk)[1])
     assert d.codes(open_tube(d, lane)) == ["accepted"]
     with pytest.raises(NeedsConfirmation) as asked:
         actions.close_district_round(None, district_round)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from doorstep.api.models import ApiToken
+from doorstep.api.actions import issue_token
 from doorstep.campaigns import actions, queries
 from doorstep.campaigns.models import CampaignStatus
 from doorstep.core.models import AuditAction, AuditEntry
@@ -89,7 +89,7 @@ def test_each_registrar_scans_into_the_round_of_their_lane(two_rounds):
             ],
         )
         assert [a["status"] for a in answers] == ["accepted"], answers
-        token = ApiToken.issue(registrar)[1]
+        token = issue_token(registrar)[1]
         lanes = client_for(registrar).get(
             "/api/v1/lanes", headers={"Authorization": f"Bearer {token}"}
         )

@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from doorstep.api.models import ApiToken
+from doorstep.api.actions import issue_token
 from doorstep.campaigns.models import CampaignBuilding, PoolRule, Zone
 from doorstep.canvass import actions as canvass
 from doorstep.canvass.models import BuildingTask
@@ -83,8 +83,8 @@ def own():  # type: ignore[no-untyped-def]
         "households": households,
         "leader": leader,
         "registrar": registrar,
-        "device": Device(ApiToken.issue(registrar)[1]),
-        "lab": Device(ApiToken.issue(lab)[1]),
+        "device": Device(issue_token(registrar)[1]),
+        "lab": Device(issue_token(lab)[1]),
         "lane": lane,
         "commander": make_user(Role.COMMANDER, town=community.town),
         "worker": make_user(Role.COMMUNITY_WORKER, community),

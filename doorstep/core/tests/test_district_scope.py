@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from django.utils import timezone
 
-from doorstep.api.models import ApiToken
+from doorstep.api.actions import issue_token
 from doorstep.core.models import User
 from doorstep.core.roles import Role
 from doorstep.territory.models import Resident
@@ -60,7 +60,7 @@ SENT = ("欧阳派甲", "欧阳派乙")
 
 def _staff_seen(user: User) -> set[str]:
     """The names of the sent staff anywhere the user can reach."""
-    fetched = crawl(client_for(user), ApiToken.issue(user)[1], [])
+    fetched = crawl(client_for(user), issue_token(user)[1], [])
     return {name for f in fetched for name in SENT if name in f.text}
 
 
@@ -68,7 +68,7 @@ def _crawl_as(world: World, user: User, shown: list) -> tuple[list[str], set[str
     mine = {(type(p), p.pk) for p in shown}
     hidden = [p for p in world.everyone() if (type(p), p.pk) not in mine]
     searches = [t for r in hidden if isinstance(r, Resident) for t in (r.person_code, r.name)]
-    fetched = list(crawl(client_for(user), ApiToken.issue(user)[1], searches[:8]))
+    fetched = list(crawl(client_for(user), issue_token(user)[1], searches[:8]))
     seen_own = {f.route.name for f in fetched if People(hidden=shown, shown=[]).found(f.text)}
     return leaks(fetched, People(hidden=hidden, shown=shown)), seen_own
 

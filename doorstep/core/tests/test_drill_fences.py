@@ -13,7 +13,7 @@ from django.apps import apps
 from django.db.models import Model
 from django.urls import reverse
 
-from doorstep.api.models import ApiToken
+from doorstep.api.actions import issue_token
 from doorstep.campaigns.models import CampaignStatus
 from doorstep.core.roles import Role
 from doorstep.sampling.models import Tube
@@ -97,7 +97,7 @@ def test_every_page_marks_each_drill_person_it_shows(world):
     worker = make_user(Role.COMMUNITY_WORKER, world.communities["a"], world.communities["c"])
     found = []
     for user in (worker, world.users["commander"]):
-        for fetched in crawl(client_for(user), ApiToken.issue(user)[1], []):
+        for fetched in crawl(client_for(user), issue_token(user)[1], []):
             if fetched.route.name.startswith(NOT_WORK):
                 continue
             if shown := unmarked(fetched, drill_people):

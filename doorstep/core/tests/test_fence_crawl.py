@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from doorstep.api.models import ApiToken
+from doorstep.api.actions import issue_token
 from doorstep.core.models import User
 from doorstep.core.roles import Role
 from doorstep.sampling.models import WalkIn
@@ -37,7 +37,7 @@ def _walk(world: World, user: User, shown: list[Resident | WalkIn]) -> tuple[lis
     user's own."""
     mine = {(type(p), p.pk) for p in shown}
     hidden = [p for p in world.everyone() if (type(p), p.pk) not in mine]
-    fetched = list(crawl(client_for(user), ApiToken.issue(user)[1], _searches(hidden)))
+    fetched = list(crawl(client_for(user), issue_token(user)[1], _searches(hidden)))
     own = People(hidden=shown, shown=[])
     seen_own = {f.route.name for f in fetched if own.found(f.text)}
     return leaks(fetched, People(hidden=hidden, shown=shown)), seen_own

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from doorstep.api.models import ApiToken
+from doorstep.api.actions import issue_token
 from doorstep.campaigns.actions import create_campaign, start_round
 from doorstep.core.models import User
 from doorstep.core.roles import Role
@@ -39,8 +39,8 @@ def _town_round(community: Community, people: int, first: str) -> dict[str, Any]
     lane = make_lane(community)
     registrar = make_user(Role.REGISTRAR, community)
     make_lane_team(lane, registrar)
-    device = Device(ApiToken.issue(registrar)[1])
-    lab = Device(ApiToken.issue(make_user(Role.LAB, town=community.town))[1])
+    device = Device(issue_token(registrar)[1])
+    lab = Device(issue_token(make_user(Role.LAB, town=community.town))[1])
     return {
         "community": community,
         "campaign": campaign,
@@ -74,7 +74,7 @@ def district_world(db) -> dict[str, Any]:  # type: ignore[no-untyped-def]
             "campaign": drill,
             "people": drill_people,
             "lane": drill_lane,
-            "device": Device(ApiToken.issue(drill_registrar)[1]),
+            "device": Device(issue_token(drill_registrar)[1]),
         },
     }
 

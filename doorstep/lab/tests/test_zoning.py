@@ -11,7 +11,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from doorstep.api.models import ApiToken
+from doorstep.api.actions import issue_token
 from doorstep.campaigns import actions
 from doorstep.campaigns.models import (
     BuildingPositive,
@@ -207,7 +207,7 @@ def test_the_api_gives_the_pages_answer_to_those_who_may_read_it(lane_world, com
     url = f"/api/v1/campaigns/{campaign.pk}/lift"
 
     def get(user):  # type: ignore[no-untyped-def]
-        token = ApiToken.issue(user)[1]
+        token = issue_token(user)[1]
         return client_for(user).get(url, headers={"Authorization": f"Bearer {token}"})
 
     found = get(commander)

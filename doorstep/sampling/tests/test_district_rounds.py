@@ -12,7 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from doorstep.api.models import ApiToken
+from doorstep.api.actions import issue_token
 from doorstep.campaigns.actions import set_community_zone
 from doorstep.campaigns.actions.district import start_district_round
 from doorstep.campaigns.models import Campaign, CampaignBuilding, PoolRule, Zone
@@ -70,7 +70,7 @@ def _town(name: str, district: Any, people: int = 3) -> Town3:
     lane = make_lane(community, site_name=f"{name}采样点")
     registrar = make_user(Role.REGISTRAR, community)
     make_lane_team(lane, registrar, name=f"{name}采样组")
-    return Town3(town, community, residents, Device(ApiToken.issue(registrar)[1]), lane)
+    return Town3(town, community, residents, Device(issue_token(registrar)[1]), lane)
 
 
 @pytest.fixture

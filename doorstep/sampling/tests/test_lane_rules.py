@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from doorstep.api.models import ApiToken
+from doorstep.api.actions import issue_token
 from doorstep.campaigns.models import CampaignBuilding, PoolRule, Zone
 from doorstep.core import alerts
 from doorstep.core.roles import Role
@@ -268,7 +268,7 @@ def test_a_registrar_scans_only_where_on_duty_or_at_their_tokens_lane(lane_world
     lane, people = lane_world["lane"], lane_world["people"]
     other = lane.site.lanes.exclude(pk=lane.pk).first()
     off_duty = make_user(Role.REGISTRAR, community)
-    stranger = Device(ApiToken.issue(off_duty)[1])
+    stranger = Device(issue_token(off_duty)[1])
     [refused] = stranger.send(open_tube(stranger, lane))
     assert refused["error"]["code"] == "forbidden"
     listed = stranger.client.get(
@@ -276,7 +276,7 @@ def test_a_registrar_scans_only_where_on_duty_or_at_their_tokens_lane(lane_world
     ).json()
     assert listed == []
     # A lane's own scanner: the commander gave the device's token that lane.
-    scanner = Device(ApiToken.issue(off_duty, lane=other)[1])
+    scanner = Device(issue_token(off_duty, lane=other)[1])
     assert scanner.codes(open_tube(scanner, other, "2112250009")) == ["accepted"]
     assert scanner.codes(add(scanner, "2112250009", people[0].person_code)) == ["accepted"]
     # Without it, the same person cannot fill that lane's tube, nor seal it.

@@ -14,7 +14,7 @@ import threading
 import pytest
 from django.db import OperationalError, connection, transaction
 
-from doorstep.api.models import ApiToken
+from doorstep.api.actions import issue_token
 from doorstep.sampling import ingest, tally
 from doorstep.sampling.models import Tally, Tube, TubeMember
 from doorstep.testing import (
@@ -42,7 +42,7 @@ def test_batches_at_one_site_in_opposite_orders_do_not_deadlock(community, regis
     lane = make_lane(community)
     other = lane.site.lanes.exclude(pk=lane.pk).get()
     make_lane_team(lane, registrar)  # on duty at one lane; the device's token holds the other
-    d = Device(ApiToken.issue(registrar, lane=other)[1])
+    d = Device(issue_token(registrar, lane=other)[1])
     barrier = threading.Barrier(THREADS)
     failures: list[BaseException] = []
     refused: list[dict[str, object]] = []

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from doorstep.api.models import ApiToken
+from doorstep.api.actions import issue_token
 from doorstep.core import codes
 from doorstep.core.models import User
 from doorstep.sampling.models import Lane
@@ -34,7 +34,7 @@ class Command(BaseCommand):
                 raise CommandError(
                     f"No lane has the code {lane!r}: see the site's printed lane codes."
                 )
-        _, token = ApiToken.issue(user, label, found)
+        _, token = issue_token(user, label, found)
         self.stdout.write(token)
         self.stderr.write(
             f"Token for {username} ({user.get_role_display()}). It is shown once; store it on the device."
