@@ -11,7 +11,7 @@ the workforce sits above sampling, so it registers ``lanes_on_duty`` here
 (``workforce/signals.py``). Without it nobody but the town-wide roles and a lane's own device
 token may scan.
 
-A walk-in whose household a worker found (``sampling.walk_ins.trace``) may have a retest
+A walk-in whose household a worker found (``sampling.actions.walk_ins.trace``) may have a retest
 waiting that could not be routed to a door: the lab registers ``register_traced`` to hear of
 it (``lab/signals.py``).
 

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 from doorstep.core.http import AuthedRequest, require
 from doorstep.core.roles import Can
 from doorstep.sampling import walk_ins
+from doorstep.sampling.actions import walk_ins as actions
 from doorstep.sampling.models import WalkIn
 from doorstep.territory.queries import address_book
 from doorstep.territory.scoping import grid_ids, scoped
@@ -49,8 +50,8 @@ def untraced(request: AuthedRequest) -> HttpResponse:
 def trace(request: AuthedRequest, walk_in_id: int) -> HttpResponse:
     walk_in = get_object_or_404(_walk_ins(request).select_related("community"), pk=walk_in_id)
     try:
-        household = walk_ins.trace(request.user, walk_in, request.POST.get("address", ""))
-    except walk_ins.TraceError as refusal:
+        household = actions.trace(request.user, walk_in, request.POST.get("address", ""))
+    except actions.TraceError as refusal:
         messages.error(request, str(refusal))
     else:
         messages.success(

@@ -67,7 +67,6 @@ ENGINES = {
 # longer writes fails too, so the list only shrinks.
 PENDING = {
     "lab/cases.py": "case sheets' writes sit among their reads: split out lab/actions/cases.py",
-    "sampling/walk_ins.py": "untraced() traces as it lists: a write in a read, to split from trace()",
     "workforce/staff_import.py": "the staff import writes as it parses: split its writing to actions",
 }
 

@@ -17,7 +17,7 @@ from doorstep.core import clocks
 from doorstep.lab.models import RetestOrder
 from doorstep.notices import actions, sender
 from doorstep.notices.models import Kind, Message, MessageState, Notice
-from doorstep.sampling import walk_ins
+from doorstep.sampling.actions import walk_ins as walk_in_actions
 from doorstep.sampling.models import WalkIn
 from doorstep.testing import client_for, valid_id
 from doorstep.testing.lanes import post, sealed_tube
@@ -279,7 +279,7 @@ def test_a_positive_walk_ins_household_found_later_is_told_then(lane_world, work
     told = Notice.objects.filter(kind=Kind.HOUSEHOLD_POSITIVE)
     assert told.count() == 1 and told.get().household_id is None  # the walk-in alone, no door
     family = lane_world["family"]
-    walk_ins.trace(worker, WalkIn.objects.get(), "13号楼301")
+    walk_in_actions.trace(worker, WalkIn.objects.get(), "13号楼301")
     assert {n.resident_id for n in told.exclude(resident=None)} == {p.pk for p in family}
     assert set(told.values_list("household_id", flat=True)) == {family[0].household_id}
 
