@@ -67,7 +67,6 @@ ENGINES = {
 # longer writes fails too, so the list only shrinks.
 PENDING = {
     "lab/cases.py": "case sheets' writes sit among their reads: split out lab/actions/cases.py",
-    "workforce/staff_import.py": "the staff import writes as it parses: split its writing to actions",
 }
 
 ORM_WRITES = {"bulk_create", "bulk_update", "get_or_create", "update_or_create", "create"}

@@ -1,11 +1,13 @@
-"""Staff lists from support units: the same all-or-nothing checks and row report as rosters."""
+"""Staff lists from support units: the same all-or-nothing checks and row report as rosters.
+
+This module reads and checks a file; ``actions.staff_import`` writes it, as the roster's
+``territory.roster`` and ``territory.actions.import_roster`` do."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
 
-from django.db import transaction
 from django.utils.translation import gettext as _
 
 from doorstep.core.idnumbers import InvalidValue, normalise_phone
@@ -15,14 +17,9 @@ from doorstep.core.tables import (
     RowError,
     RowErrors,
     Sheet,
-    Source,
-    TableFileError,
     bad_rows_summary,
-    read_table,
 )
-from doorstep.territory.models import Town
-from doorstep.workforce.actions import new_worker_code
-from doorstep.workforce.models import Skill, Staff, SupportUnit
+from doorstep.workforce.models import Skill
 
 COLUMNS = (
     Column("unit", "单位", "unit", True, ("支援单位", "派出单位", "街镇")),
@@ -106,7 +103,9 @@ class _Row:
     skills: str
 
 
-def _parse(sheet: Sheet, report: StaffReport) -> list[_Row]:
+def parse(sheet: Sheet, report: StaffReport) -> list[_Row]:
+    """The good rows of the sheet; the bad ones go in the report. Nothing is written here: the
+    import (``actions.staff_import.import_staff``) writes all the rows or none."""
     header, rows = sheet.header, sheet.drain()
     spelled = {c.key: header.spelled.get(c.key, c.header_zh) for c in COLUMNS}
     good: list[_Row] = []
@@ -166,54 +165,6 @@ def _parse(sheet: Sheet, report: StaffReport) -> list[_Row]:
         seen[phone] = number
         good.append(_Row(number, values["unit"], values["name"], phone, skills))
     return good
-
-
-def import_staff(town: Town, data: Source, *, dry_run: bool = False) -> StaffReport:
-    """Check the whole file, then write all of it or nothing. People are matched by phone."""
-    report = StaffReport()
-    try:
-        rows = _parse(read_table(data, COLUMNS), report)
-    except TableFileError as exc:
-        report.file_error = str(exc)
-        return report
-    if report.errors:
-        report.errors.sort(key=lambda e: e.row)
-        return report
-    with transaction.atomic():
-        units = {u.name: u for u in SupportUnit.objects.filter(town=town)}
-        for name in dict.fromkeys(r.unit for r in rows):
-            if name not in units:
-                units[name] = SupportUnit.objects.create(town=town, name=name)
-        existing = {
-            s.phone: s for s in Staff.objects.filter(town=town, phone__in=[r.phone for r in rows])
-        }
-        for r in rows:
-            current = existing.get(r.phone)
-            if current is None:
-                Staff.objects.create(
-                    unit=units[r.unit],
-                    town=town,
-                    name=r.name,
-                    phone=r.phone,
-                    skills=r.skills,
-                    worker_code=new_worker_code(),
-                )
-                report.created += 1
-            elif (current.unit_id, current.name, current.skills) != (
-                units[r.unit].pk,
-                r.name,
-                r.skills,
-            ):
-                current.unit = units[r.unit]
-                current.name = r.name
-                current.skills = r.skills
-                current.save(update_fields=["unit", "name", "skills"])
-                report.updated += 1
-            else:
-                report.unchanged += 1
-        if dry_run:
-            transaction.set_rollback(True)
-    return report
 
 
 def template_workbook() -> bytes:

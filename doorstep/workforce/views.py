@@ -18,6 +18,7 @@ from doorstep.sampling.models import Lane
 from doorstep.territory.models import Community, Town
 from doorstep.territory.scoping import scoped_to_towns, town_ids
 from doorstep.workforce import actions, queries, staff_import
+from doorstep.workforce.actions.staff_import import import_staff
 from doorstep.workforce.forms import CallUpForm
 from doorstep.workforce.models import (
     LANE_ROLES,
@@ -142,7 +143,7 @@ def staff_import_view(request: AuthedRequest) -> HttpResponse:
         if upload is None:
             context["file_error"] = _("Choose the staff file (.xlsx or .csv) to upload.")
             return render(request, "workforce/staff_import.html", context, status=400)
-        report = staff_import.import_staff(town, upload, dry_run=bool(request.POST.get("dry_run")))
+        report = import_staff(town, upload, dry_run=bool(request.POST.get("dry_run")))
         context["report"] = report
         return render(
             request, "workforce/staff_import.html", context, status=200 if report.ok else 400

@@ -2,8 +2,8 @@ import pytest
 
 from doorstep.core import codes
 from doorstep.testing import make_town
+from doorstep.workforce.actions.staff_import import import_staff
 from doorstep.workforce.models import Staff, SupportUnit
-from doorstep.workforce.staff_import import import_staff
 
 pytestmark = pytest.mark.django_db
 
