@@ -18,6 +18,7 @@ from doorstep.campaigns.models import Campaign
 from doorstep.core.http import AuthedRequest, require
 from doorstep.core.roles import Can
 from doorstep.lab import cases
+from doorstep.lab.actions import cases as case_actions
 from doorstep.lab.models import CaseSheet
 from doorstep.territory.actions import full_details_reason
 from doorstep.territory.scoping import scoped_to_towns
@@ -118,10 +119,10 @@ def hand(request: AuthedRequest, case_sheet_id: int) -> HttpResponse:
     require(request.user, Can.HAND_OVER_CASES)
     found = _sheet_for(request, case_sheet_id)
     try:
-        cases.hand_over(
+        case_actions.hand_over(
             request.user, found, request.POST.get("to", ""), request.POST.get("phone", "")
         )
-    except cases.CaseRefused as refused:
+    except case_actions.CaseRefused as refused:
         messages.error(request, str(refused))
     else:
         messages.success(request, _("Handed over. It stays an alert until it is received."))
@@ -133,8 +134,8 @@ def hand(request: AuthedRequest, case_sheet_id: int) -> HttpResponse:
 def acknowledge(request: AuthedRequest, case_sheet_id: int) -> HttpResponse:
     found = _sheet_for(request, case_sheet_id)
     try:
-        cases.acknowledge(request.user, found, request.POST.get("name", ""))
-    except cases.CaseRefused as refused:
+        case_actions.acknowledge(request.user, found, request.POST.get("name", ""))
+    except case_actions.CaseRefused as refused:
         messages.error(request, str(refused))
     else:
         messages.success(request, _("Received: the alert is cleared."))

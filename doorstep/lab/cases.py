@@ -1,10 +1,11 @@
 """Case sheets (流调): a confirmed positive handed over for the epidemiological investigation.
 
-A positive single tube or retest opens one sheet per person in it (``open_for``, in the
-result's transaction); a correction away from positive marks the sheet withdrawn
+A positive single tube or retest opens one sheet per person in it (``actions.cases.open_for``,
+in the result's transaction); a correction away from positive marks the sheet withdrawn
 (``withdraw``), never deletes it. The commander hands it over to a named team or person
 (``hand_over``), the receiver acknowledges it (``acknowledge``); both are audited, and until
-the acknowledgement the sheet is an alert (``lab.case_alerts``).
+the acknowledgement the sheet is an alert (``lab.case_alerts``). Those writes are in
+``lab/actions/cases.py``.
 
 What the sheet shows is read when it is shown (``sheet_data``): the person, their household's
 members, the other members of the pool a retest came from (those in the reader's own fence;
@@ -20,7 +21,6 @@ import io
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -32,132 +32,18 @@ from doorstep.core.actions import audit
 from doorstep.core.masking import mask_name, mask_phone
 from doorstep.core.models import AuditAction, User
 from doorstep.core.spreadsheets import safe_row, sheet_title
+from doorstep.lab.actions import cases as actions
 from doorstep.lab.models import CaseSheet, RetestOrder
 from doorstep.notices.models import Message, Notice
 from doorstep.sampling import hooks, walk_ins
-from doorstep.sampling.models import Result, Tube, TubeMember, WalkIn
+from doorstep.sampling.models import Result, Tube, TubeMember
 from doorstep.territory.models import Household, Resident
 from doorstep.territory.scoping import scoped
 
 
-class CaseRefused(ValueError):
-    """A hand-over or acknowledgement refused, with a message that says what to do."""
-
-
-def open_for(tube: Tube, at: dt.datetime) -> list[CaseSheet]:
-    """A sheet for each person in a tube just found positive (a single tube or a retest). Runs
-    in the result's transaction, with the tube locked (``lab.actions.results._apply``). A sheet
-    withdrawn by an earlier correction opens again, keeping its hand-over but not its
-    acknowledgement."""
-    sheets = []
-    for member in TubeMember.objects.filter(tube=tube).select_related("walk_in__household"):
-        household = member.household
-        if household is None and member.walk_in is not None:
-            household = walk_ins.home_of(member.walk_in)
-        sheet, created = CaseSheet.objects.get_or_create(
-            tube=tube,
-            member=member,
-            defaults={
-                "campaign_id": tube.campaign_id,
-                "community_id": member.community_id,
-                "resident_id": member.resident_id,
-                "walk_in_id": member.walk_in_id,
-                "household": household,
-                "opened_at": at,
-            },
-        )
-        if not created and sheet.withdrawn_at is not None:
-            # Positive again: the team it was handed to (told it was withdrawn) must
-            # acknowledge it again, so it is an alert until they do.
-            CaseSheet.objects.filter(pk=sheet.pk).update(
-                withdrawn_at=None, acknowledged_at=None, acknowledged_by=None, acknowledged_name=""
-            )
-            sheet.withdrawn_at = sheet.acknowledged_at = None
-        sheets.append(sheet)
-    return sheets
-
-
-def withdraw(tube: Tube, at: dt.datetime) -> int:
-    """A correction took the tube away from positive: its sheets say so from now on."""
-    return CaseSheet.objects.filter(tube=tube, withdrawn_at__isnull=True).update(withdrawn_at=at)
-
-
-def walk_in_traced(walk_in: WalkIn, household: Household, at: dt.datetime) -> None:
-    """A worker found the household of a walk-in whose sheet opened without one: the sheet
-    takes it (its household's members, its building's zone; a grid worker of that building
-    reads it from now on)."""
-    CaseSheet.objects.filter(walk_in=walk_in, household__isnull=True).update(household=household)
-
-
 def register() -> None:
     """The lab hears of a walk-in traced (``sampling.hooks``), in ``lab/signals.py``."""
-    hooks.register_traced(walk_in_traced)
-
-
-def _locked(sheet: CaseSheet) -> CaseSheet:
-    return CaseSheet.objects.select_for_update().select_related("tube").get(pk=sheet.pk)
-
-
-@transaction.atomic
-def hand_over(
-    user: User, sheet: CaseSheet, to: str, phone: str = "", now: dt.datetime | None = None
-) -> CaseSheet:
-    """The commander hands the sheet over to the 流调 team or person named. Handing it over
-    again (to someone else) before it is acknowledged replaces the receiver; both are kept in
-    the audit log."""
-    now = now or timezone.now()
-    to, phone = to.strip(), phone.strip()
-    if not to:
-        raise CaseRefused(_("Say whom the case is handed over to (the team or the person)."))
-    if len(to) > 200:
-        raise CaseRefused(_("The receiver's name is too long (at most 200 characters)."))
-    if phone and (len(phone) > 20 or not all(c in "0123456789+- " for c in phone)):
-        raise CaseRefused(_("The phone number may hold only digits, spaces, + and -."))
-    sheet = _locked(sheet)
-    if sheet.withdrawn_at is not None:
-        raise CaseRefused(_("This case was withdrawn by a corrected result: nothing to hand over."))
-    if sheet.acknowledged_at is not None:
-        raise CaseRefused(_("This case was already received; it cannot be handed over again."))
-    sheet.handed_to, sheet.handed_to_phone = to, phone
-    sheet.handed_by, sheet.handed_at = user, now
-    sheet.save(update_fields=["handed_to", "handed_to_phone", "handed_by", "handed_at"])
-    audit(
-        user,
-        AuditAction.EXPORT,
-        "case_sheet",
-        sheet.pk,
-        detail={"step": "hand_over", "to": to, "tube": sheet.tube.code},
-    )
-    return sheet
-
-
-@transaction.atomic
-def acknowledge(
-    user: User, sheet: CaseSheet, name: str = "", now: dt.datetime | None = None
-) -> CaseSheet:
-    """The receiver acknowledges the sheet: a user of the project as themselves, or the
-    commander recording the receiver's name as they gave it."""
-    now = now or timezone.now()
-    name = name.strip() or user.get_full_name().strip() or user.get_username()
-    if len(name) > 100:
-        raise CaseRefused(_("The receiver's name is too long (at most 100 characters)."))
-    sheet = _locked(sheet)
-    if sheet.withdrawn_at is not None:
-        raise CaseRefused(_("This case was withdrawn by a corrected result: nothing to receive."))
-    if sheet.handed_at is None:
-        raise CaseRefused(_("The case has not been handed over yet: hand it over first."))
-    if sheet.acknowledged_at is not None:
-        raise CaseRefused(_("This case was already received."))
-    sheet.acknowledged_name, sheet.acknowledged_by, sheet.acknowledged_at = name, user, now
-    sheet.save(update_fields=["acknowledged_name", "acknowledged_by", "acknowledged_at"])
-    audit(
-        user,
-        AuditAction.EXPORT,
-        "case_sheet",
-        sheet.pk,
-        detail={"step": "acknowledge", "by": name, "tube": sheet.tube.code},
-    )
-    return sheet
+    hooks.register_traced(actions.walk_in_traced)
 
 
 def audit_shown(user: User, sheet: CaseSheet, reason: str, kind: str, full: bool) -> None:

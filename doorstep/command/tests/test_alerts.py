@@ -15,7 +15,7 @@ from doorstep.canvass import actions as canvass
 from doorstep.canvass.models import BuildingTask
 from doorstep.core import alerts
 from doorstep.core.models import AlertAck
-from doorstep.lab import cases
+from doorstep.lab.actions import cases as case_actions
 from doorstep.lab.models import CaseSheet
 from doorstep.sampling.actions import report_queue
 from doorstep.sampling.models import Tube
@@ -96,13 +96,13 @@ def test_a_positive_single_tube_is_one_alert_its_case_sheet_until_acknowledged(
     # controlled building asks the commander apart.
     assert kinds(campaign) == ["case_sheet_open", "sealed_by_result"]
     sheet = CaseSheet.objects.get(tube=tube)
-    cases.hand_over(commander, sheet, "区流调队")
+    case_actions.hand_over(commander, sheet, "区流调队")
     [case] = alerts.current(campaign, timezone.now(), apps={"lab"})
     assert (case.kind, case.severity) == ("case_sheet_handed", "warn")
     # Acknowledging the alert on the screen does not clear it: the receiver's word does.
     client_for(commander).post(reverse("command:ack", args=[campaign.pk]), {"key": case.key})
     assert "case_sheet_handed" in kinds(campaign)
-    cases.acknowledge(commander, CaseSheet.objects.get(pk=sheet.pk), "王队长")
+    case_actions.acknowledge(commander, CaseSheet.objects.get(pk=sheet.pk), "王队长")
     assert "case_sheet_handed" not in kinds(campaign)
 
 

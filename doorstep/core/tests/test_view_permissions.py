@@ -24,7 +24,7 @@ from doorstep.campaigns.actions import create_campaign, start_round
 from doorstep.campaigns.actions.district import start_district_round
 from doorstep.canvass.models import BuildingTask
 from doorstep.core.roles import Role
-from doorstep.lab import cases
+from doorstep.lab.actions import cases as case_actions
 from doorstep.notices import sender
 from doorstep.notices.models import Message
 from doorstep.sampling import ingest
@@ -369,7 +369,7 @@ def world(request, community, resident, leader, registrar, chief):
         created_at=timezone.now(),
     )
     # The tube's case sheet (opened here as a positive result would open it).
-    [sheet] = cases.open_for(Tube.objects.get(code="2112250001"), timezone.now())
+    [sheet] = case_actions.open_for(Tube.objects.get(code="2112250001"), timezone.now())
     return {
         "case_sheet": sheet.pk,
         "seal": seal.pk,

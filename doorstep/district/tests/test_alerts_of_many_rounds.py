@@ -17,7 +17,8 @@ from doorstep.core import alerts
 from doorstep.core.actions import acknowledge_alert
 from doorstep.core.roles import Role
 from doorstep.district import queries
-from doorstep.lab import case_alerts, cases
+from doorstep.lab import case_alerts
+from doorstep.lab.actions import cases as case_actions
 from doorstep.lab.models import CaseSheet
 from doorstep.sampling.models import Tube
 from doorstep.testing import make_lane_short_of_a_registrar, make_user
@@ -67,7 +68,7 @@ def test_many_rounds_read_at_once_are_each_rounds_own_list(district_world):
     ]
     acknowledge_alert(commander, zhongbei["campaign"].pk, pool_alert.key, now)
     # 杨柳青镇's case sheet is handed over: the 流调 team has it, the district need not act.
-    cases.hand_over(commander, CaseSheet.objects.get(tube=handed), "区流调队")
+    case_actions.hand_over(commander, CaseSheet.objects.get(tube=handed), "区流调队")
     # The same key acknowledged in another round acknowledges nothing here.
     case_key = f"case_sheet_open:{CaseSheet.objects.get(tube=seen['case']).pk}"
     acknowledge_alert(commander, yangliu["campaign"].pk, case_key, now)

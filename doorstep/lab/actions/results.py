@@ -21,8 +21,7 @@ from doorstep.campaigns import actions as zoning
 from doorstep.core.inputs import is_text
 from doorstep.core.models import User
 from doorstep.core.moments import parse_moment
-from doorstep.lab import cases
-from doorstep.lab.actions import retests
+from doorstep.lab.actions import cases, retests
 from doorstep.lab.models import OrderKind, ResultEntry
 from doorstep.notices import actions as telling
 from doorstep.sampling import tally, walk_ins

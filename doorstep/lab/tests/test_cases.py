@@ -17,6 +17,7 @@ from doorstep.core import alerts
 from doorstep.core.models import AuditAction, AuditEntry
 from doorstep.core.roles import Role
 from doorstep.lab import cases
+from doorstep.lab.actions import cases as case_actions
 from doorstep.lab.models import CaseSheet
 from doorstep.territory.models import Building, Grid, Household, Town
 from doorstep.testing import client_for, make_building, make_household, make_user, valid_id
@@ -191,7 +192,7 @@ def test_the_commander_hands_over_the_receiver_acknowledges_and_the_alert_clears
 def test_a_worker_acknowledges_as_themselves(lane_world, commander, worker):
     _positive_single(lane_world, lane_world["family"][0])
     sheet = CaseSheet.objects.get()
-    cases.hand_over(commander, sheet, "社区流调员")
+    case_actions.hand_over(commander, sheet, "社区流调员")
     client_for(worker).post(reverse("lab:case_ack", args=[sheet.pk]), {"name": ""})
     sheet.refresh_from_db()
     assert (sheet.acknowledged_by, sheet.acknowledged_name) == (worker, worker.get_username())
