@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from doorstep.canvass.models import ExemptReason, NeedKind, Outcome, TaskStatus
 from doorstep.core.inputs import is_number, is_text
 from doorstep.core.moments import parse_moment
+from doorstep.sampling.rules import as_templates
 
 # A second tap of the same outcome on the same household this soon is a double tap.
 DOUBLE_TAP = dt.timedelta(minutes=2)
@@ -140,6 +141,29 @@ class Holding:
     team: str
     building: str
     expires_at: dt.datetime | None
+
+
+def lapsed_words() -> str:
+    """What a tap made after its claim's lease ran out is told, by the server and, offline, by
+    the page (``page_data``): %(building)s, %(at)s, %(minutes)s."""
+    return _(
+        "Your claim on %(building)s lapsed at %(at)s after %(minutes)s minutes without a "
+        "recorded outcome. Claim it again to go on."
+    )
+
+
+def page_data(task: Holding, mine: bool, lease_minutes: int) -> dict[str, Any]:
+    """What the building page checks offline, as data: while the phone has no signal no answer
+    renews the claim, so a tap made after ``claimUntil`` will be refused as lapsed (the server
+    holds it to ``may_record``); the page says so at the tap, in the server's words, and keeps
+    the tap (a teammate's taps may have renewed the claim meanwhile: the server decides)."""
+    until = task.expires_at if mine and task.status == TaskStatus.CLAIMED else None
+    return {
+        "claimUntil": int(until.timestamp() * 1000) if until else None,
+        "building": task.building,
+        "minutes": lease_minutes,
+        "lapsed": as_templates({"lapsed": lapsed_words()})["lapsed"],
+    }
 
 
 def may_record(who: Recorder, task: Holding, at: dt.datetime, lapsed: str = "") -> None:

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from doorstep.campaigns import queries as campaign_queries
 from doorstep.campaigns.models import Campaign, CampaignBuilding
-from doorstep.canvass import actions, outcomes, queries
+from doorstep.canvass import actions, outcomes, queries, rules
 from doorstep.canvass.actions import CanvassError
 from doorstep.canvass.models import (
     BuildingTask,
@@ -385,6 +385,7 @@ def _task_context(
         "now": now,
         # Server time in ms: the phone lays taps and claims it learned later over an older copy.
         "rendered_ms": int(now.timestamp() * 1000),
+        "claim_rules": rules.page_data(outcomes.holding(t), mine, t.campaign.claim_lease_minutes),
         "offline": _offline(),
     }
 
@@ -538,13 +539,20 @@ def _outcome_batch(request: AuthedRequest, t: BuildingTask) -> HttpResponse:
             {"error": _("Send at most %(n)s taps at a time.") % {"n": MAX_TAPS}}, status=413
         )
     answers = outcomes.record(request.user, t, [outcomes.Tap.from_dict(x) for x in taps])
-    t.refresh_from_db(fields=["with_outcome", "households", "status"])
+    t.refresh_from_db(fields=["with_outcome", "households", "status", "expires_at"])
     return JsonResponse(
         {
             "results": [a.as_dict() for a in answers],
             "progress": {"with_outcome": t.with_outcome, "households": t.households},
             # Server time in ms: an older copy of the page shown offline learns these taps.
             "at": int(timezone.now().timestamp() * 1000),
+            # The claim as these taps left it (each accepted one renews it): the page warns
+            # offline against taps made after it (``rules.page_data``).
+            "claim_until": (
+                int(t.expires_at.timestamp() * 1000)
+                if t.expires_at and t.status == TaskStatus.CLAIMED
+                else None
+            ),
         }
     )
 

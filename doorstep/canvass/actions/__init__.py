@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.formats import time_format
 from django.utils.translation import gettext as _
 
-from doorstep.canvass import counters
+from doorstep.canvass import counters, rules
 from doorstep.canvass.models import (
     BuildingTask,
     FeedKind,
@@ -229,10 +229,7 @@ def _held_by(user: User, task: BuildingTask, now: dt.datetime, *, lapsed_ok: boo
 
 def lapsed_message(task: BuildingTask) -> str:
     assert task.expires_at is not None
-    return _(
-        "Your claim on %(building)s lapsed at %(at)s after %(minutes)s minutes without a "
-        "recorded outcome. Claim it again to go on."
-    ) % {
+    return rules.lapsed_words() % {
         "building": task.building.name,
         "at": hhmm(task.expires_at),
         "minutes": task.campaign.claim_lease_minutes,

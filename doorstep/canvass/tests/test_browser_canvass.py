@@ -101,3 +101,47 @@ def test_a_replayed_tap_that_now_differs_is_shown_to_the_leader_as_a_conflict(
     assert "Not recorded" in problem and "already recorded as «Notified» for 101" in problem
     assert left == "[]" and legacy is None
     assert Visit.objects.get().outcome == "notified"
+
+
+def test_offline_a_tap_after_the_claim_ran_out_is_told_it_will_be_refused(
+    live_server, browser, street, leader
+):
+    """No signal means no answer renews the claim: a tap made after it ran out is kept, and the
+    page says at once, in the server's words, that it will be refused as lapsed."""
+    leader.username = "zhao"
+    leader.set_password("stairwell-42")
+    leader.save()
+    task = street["task"]
+    actions.claim(leader, task)
+    context = browser.new_context(viewport={"width": 360, "height": 740}, locale="en-US")
+    page = context.new_page()
+    sign_in(page, live_server.url, "zhao", "stairwell-42")
+    page.goto(f"{live_server.url}/canvass/buildings/{task.pk}/")
+    page.wait_for_selector("text=Your team holds this building until")
+    context.set_offline(True)
+    # The claim (a 45-minute lease) runs out while the phone is in the stairwell.
+    page.evaluate("() => { const n = Date.now() + 90 * 60 * 1000; Date.now = () => n; }")
+    h = street["households"]
+    page.locator(f"#h-{h[0].pk} button[value=notified]").click()
+    state = page.locator("#claim-state")
+    assert "lapsed at" in state.inner_text() and "Claim it again" in state.inner_text()
+    assert "bad" in (state.get_attribute("class") or "")
+    assert page.evaluate("JSON.parse(localStorage.getItem('doorstep-outbox')).length") == 1
+
+
+def test_offline_a_tap_within_the_claim_says_nothing_of_lapsing(
+    live_server, browser, street, leader
+):
+    leader.username = "qian"
+    leader.set_password("stairwell-42")
+    leader.save()
+    task = street["task"]
+    actions.claim(leader, task)
+    context = browser.new_context(viewport={"width": 360, "height": 740}, locale="en-US")
+    page = context.new_page()
+    sign_in(page, live_server.url, "qian", "stairwell-42")
+    page.goto(f"{live_server.url}/canvass/buildings/{task.pk}/")
+    context.set_offline(True)
+    page.locator(f"#h-{street['households'][0].pk} button[value=notified]").click()
+    page.wait_for_selector("#outbox-status:has-text('Waiting to send: 1')")
+    assert "Your team holds this building until" in page.locator("#claim-state").inner_text()

@@ -149,6 +149,8 @@
       }
     }
     if (accepted.length && body.at) remember(accepted, body.at, body.progress.with_outcome);
+    const here = document.getElementById("recorded");
+    if (claim && here && sameEndpoint(here.dataset.endpoint, endpoint)) claim.claimUntil = body.claim_until;
     // Taps made while this batch was on its way stay for the next one.
     save(load().filter((tap) => !answers.has(tap.id)));
     const recorded = document.getElementById("recorded");
@@ -178,6 +180,25 @@
     }
   }
 
+  // The claim as the page knows it (canvass/rules.py page_data): offline, no answer renews it,
+  // so a tap made after it ran out will be refused as lapsed. Say so at the tap, in the
+  // server's words; the tap is kept (a teammate's taps may have renewed it: the server decides).
+  const claimRules = document.getElementById("claim-rules");
+  const claim = claimRules ? JSON.parse(claimRules.textContent) : null;
+
+  function warnIfLapsed() {
+    if (!claim || !claim.claimUntil || Date.now() <= claim.claimUntil) return;
+    const state = document.getElementById("claim-state");
+    if (!state) return;
+    const until = new Date(claim.claimUntil);
+    const at = `${String(until.getHours()).padStart(2, "0")}:${String(until.getMinutes()).padStart(2, "0")}`;
+    state.textContent = claim.lapsed
+      .replace("{building}", claim.building)
+      .replace("{at}", at)
+      .replace("{minutes}", String(claim.minutes));
+    state.className = "alert bad";
+  }
+
   document.addEventListener("submit", (event) => {
     const target = event.target;
     if (!(target instanceof HTMLFormElement) || !target.hasAttribute("data-outbox")) return;
@@ -197,6 +218,7 @@
       label: button.textContent.trim(),
     };
     save([...load(), tap]);
+    warnIfLapsed();
     const note = target.querySelector("[name=note]");
     if (note) note.value = "";
     const details = target.querySelector("details");
