@@ -341,13 +341,20 @@ class _Batch:
 
     def _reread(self) -> None:
         """After a consequence that counts the building again (a household moved out or
-        back): the households' sampled flags and unsampled members as they are now."""
-        flags = dict(
-            HouseholdState.objects.filter(
-                pk__in=[s.pk for s in self.states.values() if s.pk is not None]
-            ).values_list("pk", "all_sampled")
-        )
+        back): the households' states as they are now. The recount folds what the lanes left
+        first, which may have made states for households this batch had none for (every member
+        now sampled): those are read, and locked, like the rest."""
+        known = [s.pk for s in self.states.values() if s.pk is not None]
+        flags = dict(HouseholdState.objects.filter(pk__in=known).values_list("pk", "all_sampled"))
         for state in self.states.values():
             if state.pk in flags:
                 state.all_sampled = flags[state.pk]
+        for state in (
+            HouseholdState.objects.select_for_update(of=("self",))
+            .select_related("last_visit")
+            .filter(campaign_id=self.task.campaign_id, household_id__in=list(self.rooms))
+            .exclude(pk__in=known)
+            .order_by("pk")
+        ):
+            self.states[state.household_id] = state
         self._count_unsampled()

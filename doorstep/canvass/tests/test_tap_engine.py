@@ -13,10 +13,20 @@ from django.urls import reverse
 from django.utils import timezone
 
 from doorstep.canvass import actions as canvass
-from doorstep.canvass.models import BuildingTask, TaskStatus, Visit
+from doorstep.canvass.models import BuildingTask, HouseholdState, TaskStatus, Visit
 from doorstep.canvass.outcomes import record
 from doorstep.core.roles import Role
-from doorstep.testing import client_for, make_household, make_resident, make_user, tap
+from doorstep.sampling.models import RoundSample
+from doorstep.testing import (
+    client_for,
+    make_building,
+    make_campaign,
+    make_door_team,
+    make_household,
+    make_resident,
+    make_user,
+    tap,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -89,3 +99,34 @@ def test_a_batch_of_taps_made_over_a_long_morning_renews_the_lease_as_it_goes(st
     ]
     answers = record(leader, BuildingTask.objects.get(pk=task.pk), taps)
     assert [a.status for a in answers] == ["accepted"] * 6
+
+
+def test_a_batch_after_a_move_reads_the_states_the_recount_made(community, leader):
+    """A household moved out makes the building be counted again, which first folds what the
+    lanes left: a neighbour whose only member's sample was not folded yet gets a state then. The
+    batch's next tap on that neighbour finds it, as tap by tap it would (found by review: the
+    batch inserted a second state and failed whole)."""
+    building = make_building(community, "12号楼", position=12)
+    moving = make_household(building, "101")
+    make_resident(moving, "甲")
+    neighbour = make_household(building, "102")
+    alone = make_resident(neighbour, "乙")
+    campaign = make_campaign(community)
+    make_door_team(community, "第2组", leader)
+    task = BuildingTask.objects.get(campaign=campaign, building=building)
+    canvass.claim(leader, task)
+    # A lane's scan has committed her sample; the server's folding thread has not run yet.
+    RoundSample.objects.create(
+        campaign=campaign,
+        resident=alone,
+        community_id=alone.community_id,
+        sampled_at=timezone.now(),
+    )
+    answers = record(
+        leader,
+        BuildingTask.objects.get(pk=task.pk),
+        [tap(moving, "moved_out"), tap(neighbour, "notified")],
+    )
+    assert [a.status for a in answers] == ["accepted", "accepted"]
+    state = HouseholdState.objects.get(campaign=campaign, household=neighbour)
+    assert state.outcome == "notified" and state.all_sampled
