@@ -279,6 +279,7 @@ def fold_soon() -> None:
 
 
 def _folder() -> None:
+    busy_since: float | None = None
     try:
         while _soon.wait(IDLE_SECONDS):
             # Gather a little: one fold then counts every request of the moment, instead of
@@ -288,8 +289,15 @@ def _folder() -> None:
             try:
                 # Another process folding takes in every move committed before it began; what
                 # it may have missed waits for this process's next turn, one delay away. Not
-                # waiting on it spares a fold that would find nothing left.
-                if not fold(wait=False):
+                # waiting on it spares a fold that would find nothing left. But the lock is
+                # also held by every door-to-door batch, and PostgreSQL refuses a try while
+                # anyone waits for it: under a steady run of taps every try would fail. Past
+                # half the freshness promised, wait for a turn in the queue instead.
+                waited = time.monotonic() - busy_since if busy_since else 0.0
+                if fold(wait=waited > FRESHNESS_SECONDS / 2):
+                    busy_since = None
+                else:
+                    busy_since = busy_since or time.monotonic()
                     _soon.set()
             except OperationalError:
                 _soon.set()  # try again; the moves are still there

@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from doorstep.canvass import actions as canvass
 from doorstep.canvass import counters
 from doorstep.canvass.models import BuildingTask, Coverage, HouseholdState
 from doorstep.canvass.outcomes import record
+from doorstep.core import sql
 from doorstep.sampling import tally
 from doorstep.sampling.models import RoundSample, Scope, Tally, TubeMember
 from doorstep.testing import make_door_team, make_household, make_resident, server_env, tap
@@ -215,4 +217,50 @@ def test_in_a_server_a_scan_reaches_the_dashboards_counters_within_the_freshness
         time.sleep(0.05)
     assert counted == 3, f"the counters showed {counted} of 3 after {tally.FRESHNESS_SECONDS} s"
     assert Coverage.objects.get(campaign=campaign).sampled == 3
+    assert tally.folder_gone()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_steady_run_of_taps_holding_the_folds_lock_does_not_starve_the_folding_thread(
+    lane_world, settings
+):
+    """Every door-to-door batch holds the fold's lock, and PostgreSQL refuses a try while
+    anyone waits for it: two phones tapping in turn leave it never free. The folding thread
+    then queues for its turn, so the counters still move within the freshness stated (found by
+    review). On SQLite the lock is the database's one writer and there is nothing to starve."""
+    settings.FOLD_INLINE = False
+    campaign = lane_world["campaign"]
+    stop = threading.Event()
+
+    def phone() -> None:
+        try:
+            while not stop.is_set():
+                with transaction.atomic():
+                    tally.hold()
+                    time.sleep(0.15)
+        finally:
+            connection.close()
+
+    # On SQLite a tap's transaction holds the database's one writer, which the scan needs too.
+    phones = [threading.Thread(target=phone) for _ in range(2 if sql.postgres() else 0)]
+    for p in phones:
+        p.start()
+    try:
+        time.sleep(0.3)
+        sealed_tube(lane_world["registrar"], lane_world["lane"], lane_world["people"][:3])
+        committed = time.monotonic()
+        counted = 0
+        while time.monotonic() - committed < tally.FRESHNESS_SECONDS + 1:
+            found = Tally.objects.filter(
+                campaign=campaign, scope=Scope.CAMPAIGN, place_id=campaign.pk
+            ).first()
+            counted = found.people if found else 0
+            if counted == 3:
+                break
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        for p in phones:
+            p.join()
+    assert counted == 3, f"the counters showed {counted} of 3 while taps held the lock in turn"
     assert tally.folder_gone()

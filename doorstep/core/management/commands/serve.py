@@ -18,7 +18,11 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument(
-            "--workers", type=int, default=0, help="processes (default: one per core)"
+            "--workers",
+            type=int,
+            default=0,
+            help="processes (default: one per core on SQLite, one per two cores on PostgreSQL, "
+            "which leaves a core to a database on this machine; give more when it runs elsewhere)",
         )
         parser.add_argument("--threads", type=int, default=0, help="blocking threads per process")
         parser.add_argument(
