@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Collection, Sequence
-from typing import Any
 
 from django.db.models import Count, Exists, Model, OuterRef, Q, QuerySet, Sum
 
@@ -176,7 +175,7 @@ def add_sampled(campaign_id: int, resident_ids: Collection[int]) -> None:
         f"AND {coverage}.{_c(Coverage, 'community')} = m.community_id",
         [*params, campaign_id, campaign_id],
     )
-    _all_sampled(campaign_id, person, person_params)
+    _all_sampled(campaign_id, ids)
 
 
 def _t(model: type[Model]) -> str:
@@ -225,28 +224,31 @@ def sampled_households(
     return members, sampled, {h for h, n in members.items() if n and sampled[h] >= n}
 
 
-def _all_sampled(campaign_id: int, person: str, person_params: list[Any]) -> None:
-    """Households of the people named by ``person`` (a condition on ``r.id``) whose every
-    member is now sampled (the definition of ``sampled_households``: residents not moved out,
-    samples the fold has counted) are marked so: each one not covered before is covered from
-    now on, and it leaves the revisit list (a household sampled at a site needs no knock)."""
-    state, household = _t(HouseholdState), f"{_c(Resident, 'household')}"
-    sample = _t(RoundSample)
-    done = (
-        f"SELECT DISTINCT r.{household} FROM {_t(Resident)} r "
-        f"WHERE {person} AND NOT r.{_c(Resident, 'moved_out')} AND NOT EXISTS ("
-        f"SELECT 1 FROM {_t(Resident)} m WHERE m.{household} = r.{household} "
-        f"AND NOT m.{_c(Resident, 'moved_out')} AND NOT EXISTS ("
-        f"SELECT 1 FROM {sample} s WHERE s.{_c(RoundSample, 'campaign')} = %s "
-        f"AND s.{_c(RoundSample, 'resident')} = m.id AND s.{_c(RoundSample, 'folded')}))"
+def _all_sampled(campaign_id: int, resident_ids: list[int]) -> None:
+    """Households of these residents whose every member is now sampled (``sampled_households``,
+    the one definition) are marked so: each one not covered before is covered from now on, and
+    it leaves the revisit list (a household sampled at a site needs no knock).
+
+    The households are found by two small reads (the residents' households; their members and
+    samples by index, a correlated EXISTS) and handed to the writes as a list: written as one
+    nested NOT EXISTS inside each write, PostgreSQL planned it as a scan of every member against
+    every sample, seconds a fold on a rehearsal's town."""
+    homes = set(
+        Resident.objects.filter(pk__in=resident_ids, moved_out=False).values_list(
+            "household_id", flat=True
+        )
     )
-    done_params = [*person_params, campaign_id]
+    _members, _sampled, complete = sampled_households(campaign_id, homes)
+    if not complete:
+        return
+    state = _t(HouseholdState)
+    done, done_params = sql.any_of("{column}", sorted(complete), "bigint")
     # Households with a state already (a tap, a miss): the counters move by what they were.
     flipped = sql.fetch(
         f"UPDATE {state} SET {_c(HouseholdState, 'all_sampled')} = %s "
         f"WHERE {_c(HouseholdState, 'campaign')} = %s "
         f"AND NOT {_c(HouseholdState, 'all_sampled')} "
-        f"AND {_c(HouseholdState, 'household')} IN ({done}) "
+        f"AND {done.format(column=_c(HouseholdState, 'household'))} "
         f"RETURNING {_c(HouseholdState, 'task')}, {_c(HouseholdState, 'community')}, "
         f"{_c(HouseholdState, 'outcome')}, {_c(HouseholdState, 'misses')}",
         [True, campaign_id, *done_params],
@@ -262,7 +264,7 @@ def _all_sampled(campaign_id: int, person: str, person_params: list[Any]) -> Non
         f"FROM {_t(Household)} h JOIN {_t(Unit)} u ON u.id = h.{_c(Household, 'unit')} "
         f"JOIN {_t(BuildingTask)} t ON t.{_c(BuildingTask, 'campaign')} = %s "
         f"AND t.{_c(BuildingTask, 'building')} = u.{_c(Unit, 'building')} "
-        f"WHERE h.id IN ({done}) AND NOT EXISTS (SELECT 1 FROM {state} x "
+        f"WHERE {done.format(column='h.id')} AND NOT EXISTS (SELECT 1 FROM {state} x "
         f"WHERE x.{_c(HouseholdState, 'campaign')} = %s "
         f"AND x.{_c(HouseholdState, 'household')} = h.id) "
         f"ORDER BY h.id "
