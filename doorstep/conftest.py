@@ -6,6 +6,7 @@ import os
 from typing import Any
 
 import pytest
+from django.test import testcases
 from django.utils import translation
 from playwright.sync_api import sync_playwright
 
@@ -30,6 +31,24 @@ from doorstep.testing import (
     make_user,
 )
 from doorstep.testing.lanes import Device
+
+_create_live_server = testcases.LiveServerThread._create_server  # type: ignore[attr-defined]
+
+
+def _live_server_that_stops(
+    self: testcases.LiveServerThread, connections_override: Any = None
+) -> Any:
+    """The live server's listening socket, with a timeout. It blocks in accept() when a
+    connection its selector saw is gone before it is taken (Chromium dropping a speculative
+    connection as it closes or goes offline), and shutting it down then waited for ever: a
+    PostgreSQL run sat six minutes in the live server's teardown. With a timeout that accept
+    gives up, and the server's loop sees the shutdown."""
+    server = _create_live_server(self, connections_override=connections_override)
+    server.socket.settimeout(1)
+    return server
+
+
+testcases.LiveServerThread._create_server = _live_server_that_stops  # type: ignore[attr-defined]
 
 
 @pytest.fixture
