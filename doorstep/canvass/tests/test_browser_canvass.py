@@ -126,6 +126,9 @@ def test_offline_a_tap_after_the_claim_ran_out_is_told_it_will_be_refused(
     state = page.locator("#claim-state")
     assert "lapsed at" in state.inner_text() and "Claim it again" in state.inner_text()
     assert "bad" in (state.get_attribute("class") or "")
+    # Under the tapped household too, where the canvasser is looking.
+    here = page.locator(f"#h-{h[0].pk} .lapsed-warning")
+    assert here.is_visible() and "lapsed at" in here.inner_text()
     assert page.evaluate("JSON.parse(localStorage.getItem('doorstep-outbox')).length") == 1
 
 

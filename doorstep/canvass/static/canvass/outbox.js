@@ -186,17 +186,29 @@
   const claimRules = document.getElementById("claim-rules");
   const claim = claimRules ? JSON.parse(claimRules.textContent) : null;
 
-  function warnIfLapsed() {
+  // Said at the top of the page and under the tapped household: on floor 17 the canvasser's
+  // thumb is there, not at the top.
+  function warnIfLapsed(form) {
     if (!claim || !claim.claimUntil || Date.now() <= claim.claimUntil) return;
-    const state = document.getElementById("claim-state");
-    if (!state) return;
     const until = new Date(claim.claimUntil);
     const at = `${String(until.getHours()).padStart(2, "0")}:${String(until.getMinutes()).padStart(2, "0")}`;
-    state.textContent = claim.lapsed
+    const words = claim.lapsed
       .replace("{building}", claim.building)
       .replace("{at}", at)
       .replace("{minutes}", String(claim.minutes));
-    state.className = "alert bad";
+    const state = document.getElementById("claim-state");
+    if (state) {
+      state.textContent = words;
+      state.className = "alert bad";
+    }
+    let here = form.parentElement.querySelector(".lapsed-warning");
+    if (!here) {
+      here = document.createElement("p");
+      here.className = "alert bad lapsed-warning";
+      here.setAttribute("role", "alert");
+      form.insertAdjacentElement("afterend", here);
+    }
+    here.textContent = words;
   }
 
   document.addEventListener("submit", (event) => {
@@ -218,7 +230,7 @@
       label: button.textContent.trim(),
     };
     save([...load(), tap]);
-    warnIfLapsed();
+    warnIfLapsed(target);
     const note = target.querySelector("[name=note]");
     if (note) note.value = "";
     const details = target.querySelector("details");
