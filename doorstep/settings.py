@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "doorstep.assistance",
     "doorstep.command",
     "doorstep.district",
+    "doorstep.closing",
     "doorstep.api",
     "doorstep.demo",
     "doorstep.simulate",

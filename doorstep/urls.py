@@ -22,6 +22,7 @@ urlpatterns = [
     path("lab/", include("doorstep.lab.urls")),
     path("", include("doorstep.command.urls")),
     path("district/", include("doorstep.district.urls")),
+    path("closing/", include("doorstep.closing.urls")),
     path("needs/", include("doorstep.assistance.urls")),
     path("plan/", include("doorstep.simulate.urls")),
     path("api/v1/", api.urls),

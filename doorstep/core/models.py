@@ -67,6 +67,9 @@ class AuditAction(models.TextChoices):
     ROLE = "role", _("Changed a user's role or scope")
     ROUND = "round", _("Started or closed a round")
     TRACE = "trace", _("Found a walk-in's household")
+    CLOSE = "close", _("Closed a town's response")
+    RETENTION = "retention", _("Changed how long a town's data is kept")
+    ERASE = "erase", _("Erased a town's personal data")
 
 
 class AuditEntry(models.Model):
@@ -82,14 +85,43 @@ class AuditEntry(models.Model):
     object_id = models.CharField(_("object id"), max_length=64, blank=True)
     reason = models.TextField(_("reason"), blank=True)
     detail = models.JSONField(_("detail"), default=dict, blank=True)
+    # Who acted, as a resident is shown it ("who read my record"): the role and the unit at the
+    # time, never the name. The town is the one whose data it touched (the user's when not
+    # said): the erase of a town clears its entries' reasons and details.
+    role = models.CharField(_("role"), max_length=32, blank=True)
+    unit = models.CharField(_("unit"), max_length=100, blank=True)
+    town_id = models.PositiveBigIntegerField(_("town"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("audit entry")
         verbose_name_plural = _("audit entries")
         ordering = ["-at", "-id"]
+        indexes = [
+            # The erase of a town: its entries, to clear their reasons and details.
+            models.Index(fields=["town_id"], name="audit_by_town"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.action} {self.object_type}"
+
+
+class AuditPerson(models.Model):
+    """One person an audit entry touched (a reveal, an export or a print that listed them), so
+    a resident can see who read their record. The person is a plain id (core names no table
+    of the apps above): ``kind`` says whose, a resident's or a walk-in's."""
+
+    entry = models.ForeignKey(AuditEntry, on_delete=models.CASCADE, related_name="people")
+    kind = models.CharField(max_length=8)  # "resident" or "walk_in"
+    person_id = models.PositiveBigIntegerField()
+
+    class Meta:
+        indexes = [
+            # A resident's own list: every entry that touched them.
+            models.Index(fields=["kind", "person_id"], name="audit_person_lookup"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.person_id} ← {self.entry_id}"
 
 
 class Attempt(models.Model):

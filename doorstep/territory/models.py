@@ -256,3 +256,44 @@ class Resident(models.Model):
     @property
     def person_code_display(self) -> str:
         return codes.display(self.person_code)
+
+
+class ClosureState(models.TextChoices):
+    CLOSED = "closed", _("Closed, data kept until the erase date")
+    ERASED = "erased", _("Personal data erased")
+
+
+class Closure(models.Model):
+    """A town's response closed by its commander: no new round starts, and after the retention
+    period ``doorstep erase`` removes every piece of its personal data (``doorstep.closing``).
+
+    It sits here, beside the town, because apps below ``closing`` read it: a closed town starts
+    no round, and a phone of an erased town clears what it holds offline."""
+
+    town = models.OneToOneField(
+        Town, verbose_name=_("town"), on_delete=models.PROTECT, related_name="closure"
+    )
+    closed_at = models.DateTimeField(_("closed at"))
+    closed_by = models.CharField(_("closed by"), max_length=150)
+    reason = models.CharField(_("reason"), max_length=300)
+    # When the erase may run: closed_at plus the retention period, moved only with a reason
+    # (each move audited, ``closing.actions.set_retention``).
+    erase_after = models.DateTimeField(_("erase after"))
+    # A hold stops the erase whatever the date (a court order, an investigation): its reason
+    # is said wherever the erase is refused.
+    hold_reason = models.CharField(_("retention hold"), max_length=300, blank=True)
+    state = models.CharField(
+        _("state"), max_length=8, choices=ClosureState.choices, default=ClosureState.CLOSED
+    )
+    erased_at = models.DateTimeField(_("erased at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("closed response")
+        verbose_name_plural = _("closed responses")
+
+    def __str__(self) -> str:
+        return f"{self.town} {self.state}"
+
+    @property
+    def is_erased(self) -> bool:
+        return self.state == ClosureState.ERASED

@@ -4,15 +4,26 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('core', '0002_rate_limit_attempts'),
+        ("core", "0002_rate_limit_attempts"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='auditentry',
-            name='action',
-            field=models.CharField(choices=[('reveal', 'Revealed personal data'), ('export', 'Exported personal data'), ('import', 'Imported a roster'), ('print', 'Printed code sheets'), ('zones', 'Changed zones'), ('search', 'Searched by a personal identifier'), ('role', "Changed a user's role or scope")], max_length=16, verbose_name='action'),
+            model_name="auditentry",
+            name="action",
+            field=models.CharField(
+                choices=[
+                    ("reveal", "Revealed personal data"),
+                    ("export", "Exported personal data"),
+                    ("import", "Imported a roster"),
+                    ("print", "Printed code sheets"),
+                    ("zones", "Changed zones"),
+                    ("search", "Searched by a personal identifier"),
+                    ("role", "Changed a user's role or scope"),
+                ],
+                max_length=16,
+                verbose_name="action",
+            ),
         ),
     ]

@@ -6,24 +6,38 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('core', '0003_audit_searches_and_roles'),
+        ("core", "0003_audit_searches_and_roles"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AlertAck',
+            name="AlertAck",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('campaign_id', models.PositiveBigIntegerField()),
-                ('key', models.CharField(max_length=120)),
-                ('username', models.CharField(max_length=150)),
-                ('at', models.DateTimeField()),
-                ('by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("campaign_id", models.PositiveBigIntegerField()),
+                ("key", models.CharField(max_length=120)),
+                ("username", models.CharField(max_length=150)),
+                ("at", models.DateTimeField()),
+                (
+                    "by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('campaign_id', 'key'), name='one_ack_per_alert')],
+                "constraints": [
+                    models.UniqueConstraint(fields=("campaign_id", "key"), name="one_ack_per_alert")
+                ],
             },
         ),
     ]

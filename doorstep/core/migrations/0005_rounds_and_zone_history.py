@@ -4,15 +4,27 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('core', '0004_alert_acknowledgements'),
+        ("core", "0004_alert_acknowledgements"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='auditentry',
-            name='action',
-            field=models.CharField(choices=[('reveal', 'Revealed personal data'), ('export', 'Exported personal data'), ('import', 'Imported a roster'), ('print', 'Printed code sheets'), ('zones', 'Changed zones'), ('search', 'Searched by a personal identifier'), ('role', "Changed a user's role or scope"), ('round', 'Started or closed a round')], max_length=16, verbose_name='action'),
+            model_name="auditentry",
+            name="action",
+            field=models.CharField(
+                choices=[
+                    ("reveal", "Revealed personal data"),
+                    ("export", "Exported personal data"),
+                    ("import", "Imported a roster"),
+                    ("print", "Printed code sheets"),
+                    ("zones", "Changed zones"),
+                    ("search", "Searched by a personal identifier"),
+                    ("role", "Changed a user's role or scope"),
+                    ("round", "Started or closed a round"),
+                ],
+                max_length=16,
+                verbose_name="action",
+            ),
         ),
     ]

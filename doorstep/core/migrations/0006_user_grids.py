@@ -4,16 +4,17 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('core', '0005_rounds_and_zone_history'),
-        ('territory', '0002_taiwan_permit_and_full_names'),
+        ("core", "0005_rounds_and_zone_history"),
+        ("territory", "0002_taiwan_permit_and_full_names"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='user',
-            name='grids',
-            field=models.ManyToManyField(blank=True, related_name='workers', to='territory.grid', verbose_name='grids'),
+            model_name="user",
+            name="grids",
+            field=models.ManyToManyField(
+                blank=True, related_name="workers", to="territory.grid", verbose_name="grids"
+            ),
         ),
     ]

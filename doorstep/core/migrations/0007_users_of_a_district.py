@@ -5,21 +5,41 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('core', '0006_user_grids'),
-        ('territory', '0003_district_holds_towns'),
+        ("core", "0006_user_grids"),
+        ("territory", "0003_district_holds_towns"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='user',
-            name='district',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='territory.district', verbose_name='district'),
+            model_name="user",
+            name="district",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="territory.district",
+                verbose_name="district",
+            ),
         ),
         migrations.AlterField(
-            model_name='user',
-            name='role',
-            field=models.CharField(choices=[('district_commander', 'District commander'), ('commander', 'Commander'), ('community_worker', 'Community worker'), ('team_leader', 'Team leader'), ('canvasser', 'Canvasser'), ('registrar', 'Registrar'), ('lab', 'Lab receiver'), ('admin', 'Administrator')], default='canvasser', max_length=32, verbose_name='role'),
+            model_name="user",
+            name="role",
+            field=models.CharField(
+                choices=[
+                    ("district_commander", "District commander"),
+                    ("commander", "Commander"),
+                    ("community_worker", "Community worker"),
+                    ("team_leader", "Team leader"),
+                    ("canvasser", "Canvasser"),
+                    ("registrar", "Registrar"),
+                    ("lab", "Lab receiver"),
+                    ("admin", "Administrator"),
+                ],
+                default="canvasser",
+                max_length=32,
+                verbose_name="role",
+            ),
         ),
     ]

@@ -5,155 +5,289 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Community',
+            name="Community",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, verbose_name='name')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, verbose_name="name")),
             ],
             options={
-                'verbose_name': 'community',
-                'verbose_name_plural': 'communities',
-                'ordering': ['town_id', 'name'],
+                "verbose_name": "community",
+                "verbose_name_plural": "communities",
+                "ordering": ["town_id", "name"],
             },
         ),
         migrations.CreateModel(
-            name='Household',
+            name="Household",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('room', models.CharField(max_length=50, verbose_name='room')),
-                ('floor', models.SmallIntegerField(blank=True, null=True, verbose_name='floor')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("room", models.CharField(max_length=50, verbose_name="room")),
+                ("floor", models.SmallIntegerField(blank=True, null=True, verbose_name="floor")),
             ],
             options={
-                'verbose_name': 'household',
-                'verbose_name_plural': 'households',
-                'ordering': ['unit_id', 'floor', 'room'],
+                "verbose_name": "household",
+                "verbose_name_plural": "households",
+                "ordering": ["unit_id", "floor", "room"],
             },
         ),
         migrations.CreateModel(
-            name='Grid',
+            name="Grid",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('community', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='grids', to='territory.community', verbose_name='community')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, verbose_name="name")),
+                (
+                    "community",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="grids",
+                        to="territory.community",
+                        verbose_name="community",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'grid',
-                'verbose_name_plural': 'grids',
+                "verbose_name": "grid",
+                "verbose_name_plural": "grids",
             },
         ),
         migrations.CreateModel(
-            name='Building',
+            name="Building",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('floors', models.PositiveSmallIntegerField(default=6, verbose_name='floors')),
-                ('has_lift', models.BooleanField(default=False, verbose_name='has a lift')),
-                ('position', models.PositiveIntegerField(default=0, verbose_name='order')),
-                ('x', models.SmallIntegerField(default=0, verbose_name='schematic column')),
-                ('y', models.SmallIntegerField(default=0, verbose_name='schematic row')),
-                ('community', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='buildings', to='territory.community', verbose_name='community')),
-                ('grid', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='buildings', to='territory.grid', verbose_name='grid')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, verbose_name="name")),
+                ("floors", models.PositiveSmallIntegerField(default=6, verbose_name="floors")),
+                ("has_lift", models.BooleanField(default=False, verbose_name="has a lift")),
+                ("position", models.PositiveIntegerField(default=0, verbose_name="order")),
+                ("x", models.SmallIntegerField(default=0, verbose_name="schematic column")),
+                ("y", models.SmallIntegerField(default=0, verbose_name="schematic row")),
+                (
+                    "community",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="buildings",
+                        to="territory.community",
+                        verbose_name="community",
+                    ),
+                ),
+                (
+                    "grid",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="buildings",
+                        to="territory.grid",
+                        verbose_name="grid",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'building',
-                'verbose_name_plural': 'buildings',
-                'ordering': ['community_id', 'position', 'id'],
+                "verbose_name": "building",
+                "verbose_name_plural": "buildings",
+                "ordering": ["community_id", "position", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Town',
+            name="Town",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('is_demo', models.BooleanField(default=False, verbose_name='demo data')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, verbose_name="name")),
+                ("is_demo", models.BooleanField(default=False, verbose_name="demo data")),
             ],
             options={
-                'verbose_name': 'town',
-                'verbose_name_plural': 'towns',
-                'constraints': [models.UniqueConstraint(fields=('name',), name='town_name_unique')],
+                "verbose_name": "town",
+                "verbose_name_plural": "towns",
+                "constraints": [models.UniqueConstraint(fields=("name",), name="town_name_unique")],
             },
         ),
         migrations.CreateModel(
-            name='Resident',
+            name="Resident",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('id_type', models.CharField(choices=[('resident_id', 'Resident ID card'), ('passport', 'Passport'), ('hk_macau', 'HK/Macau travel permit'), ('other', 'Other document')], default='resident_id', max_length=16, verbose_name='document type')),
-                ('id_number', models.CharField(max_length=32, verbose_name='document number')),
-                ('phone', models.CharField(blank=True, max_length=11, verbose_name='phone')),
-                ('mobility_impaired', models.BooleanField(default=False, verbose_name='mobility impaired')),
-                ('moved_out', models.BooleanField(default=False, verbose_name='moved out')),
-                ('home_isolation', models.BooleanField(default=False, verbose_name='in home isolation')),
-                ('notes', models.CharField(blank=True, max_length=500, verbose_name='notes')),
-                ('person_code', models.CharField(max_length=16, verbose_name='person code')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('community', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='residents', to='territory.community', verbose_name='community')),
-                ('household', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='residents', to='territory.household', verbose_name='household')),
-                ('town', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='territory.town', verbose_name='town')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, verbose_name="name")),
+                (
+                    "id_type",
+                    models.CharField(
+                        choices=[
+                            ("resident_id", "Resident ID card"),
+                            ("passport", "Passport"),
+                            ("hk_macau", "HK/Macau travel permit"),
+                            ("other", "Other document"),
+                        ],
+                        default="resident_id",
+                        max_length=16,
+                        verbose_name="document type",
+                    ),
+                ),
+                ("id_number", models.CharField(max_length=32, verbose_name="document number")),
+                ("phone", models.CharField(blank=True, max_length=11, verbose_name="phone")),
+                (
+                    "mobility_impaired",
+                    models.BooleanField(default=False, verbose_name="mobility impaired"),
+                ),
+                ("moved_out", models.BooleanField(default=False, verbose_name="moved out")),
+                (
+                    "home_isolation",
+                    models.BooleanField(default=False, verbose_name="in home isolation"),
+                ),
+                ("notes", models.CharField(blank=True, max_length=500, verbose_name="notes")),
+                ("person_code", models.CharField(max_length=16, verbose_name="person code")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
+                (
+                    "community",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="residents",
+                        to="territory.community",
+                        verbose_name="community",
+                    ),
+                ),
+                (
+                    "household",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="residents",
+                        to="territory.household",
+                        verbose_name="household",
+                    ),
+                ),
+                (
+                    "town",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="territory.town",
+                        verbose_name="town",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'resident',
-                'verbose_name_plural': 'residents',
-                'ordering': ['household_id', 'id'],
+                "verbose_name": "resident",
+                "verbose_name_plural": "residents",
+                "ordering": ["household_id", "id"],
             },
         ),
         migrations.AddField(
-            model_name='community',
-            name='town',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='communities', to='territory.town', verbose_name='town'),
+            model_name="community",
+            name="town",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="communities",
+                to="territory.town",
+                verbose_name="town",
+            ),
         ),
         migrations.CreateModel(
-            name='Unit',
+            name="Unit",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(blank=True, max_length=50, verbose_name='unit')),
-                ('building', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='units', to='territory.building', verbose_name='building')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(blank=True, max_length=50, verbose_name="unit")),
+                (
+                    "building",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="units",
+                        to="territory.building",
+                        verbose_name="building",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'unit',
-                'verbose_name_plural': 'units',
-                'ordering': ['building_id', 'name'],
+                "verbose_name": "unit",
+                "verbose_name_plural": "units",
+                "ordering": ["building_id", "name"],
             },
         ),
         migrations.AddField(
-            model_name='household',
-            name='unit',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='households', to='territory.unit', verbose_name='unit'),
+            model_name="household",
+            name="unit",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="households",
+                to="territory.unit",
+                verbose_name="unit",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='grid',
-            constraint=models.UniqueConstraint(fields=('community', 'name'), name='grid_name_unique'),
+            model_name="grid",
+            constraint=models.UniqueConstraint(
+                fields=("community", "name"), name="grid_name_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='building',
-            constraint=models.UniqueConstraint(fields=('community', 'name'), name='building_name_unique'),
+            model_name="building",
+            constraint=models.UniqueConstraint(
+                fields=("community", "name"), name="building_name_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='resident',
-            constraint=models.UniqueConstraint(fields=('town', 'id_number'), name='resident_document_unique_in_town'),
+            model_name="resident",
+            constraint=models.UniqueConstraint(
+                fields=("town", "id_number"), name="resident_document_unique_in_town"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='resident',
-            constraint=models.UniqueConstraint(fields=('person_code',), name='resident_person_code_unique'),
+            model_name="resident",
+            constraint=models.UniqueConstraint(
+                fields=("person_code",), name="resident_person_code_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='community',
-            constraint=models.UniqueConstraint(fields=('town', 'name'), name='community_name_unique_in_town'),
+            model_name="community",
+            constraint=models.UniqueConstraint(
+                fields=("town", "name"), name="community_name_unique_in_town"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='unit',
-            constraint=models.UniqueConstraint(fields=('building', 'name'), name='unit_name_unique'),
+            model_name="unit",
+            constraint=models.UniqueConstraint(
+                fields=("building", "name"), name="unit_name_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='household',
-            constraint=models.UniqueConstraint(fields=('unit', 'room'), name='household_room_unique'),
+            model_name="household",
+            constraint=models.UniqueConstraint(
+                fields=("unit", "room"), name="household_room_unique"
+            ),
         ),
     ]

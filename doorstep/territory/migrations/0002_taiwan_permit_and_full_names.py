@@ -4,20 +4,30 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('territory', '0001_initial'),
+        ("territory", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='resident',
-            name='id_type',
-            field=models.CharField(choices=[('resident_id', 'Resident ID card'), ('passport', 'Passport'), ('hk_macau', 'HK/Macau travel permit'), ('taiwan', 'Taiwan travel permit'), ('other', 'Other document')], default='resident_id', max_length=16, verbose_name='document type'),
+            model_name="resident",
+            name="id_type",
+            field=models.CharField(
+                choices=[
+                    ("resident_id", "Resident ID card"),
+                    ("passport", "Passport"),
+                    ("hk_macau", "HK/Macau travel permit"),
+                    ("taiwan", "Taiwan travel permit"),
+                    ("other", "Other document"),
+                ],
+                default="resident_id",
+                max_length=16,
+                verbose_name="document type",
+            ),
         ),
         migrations.AlterField(
-            model_name='resident',
-            name='name',
-            field=models.CharField(max_length=100, verbose_name='full name'),
+            model_name="resident",
+            name="name",
+            field=models.CharField(max_length=100, verbose_name="full name"),
         ),
     ]

@@ -5,28 +5,41 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('territory', '0002_taiwan_permit_and_full_names'),
+        ("territory", "0002_taiwan_permit_and_full_names"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='District',
+            name="District",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('is_demo', models.BooleanField(default=False, verbose_name='demo data')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, verbose_name="name")),
+                ("is_demo", models.BooleanField(default=False, verbose_name="demo data")),
             ],
             options={
-                'verbose_name': 'district',
-                'verbose_name_plural': 'districts',
-                'constraints': [models.UniqueConstraint(fields=('name',), name='district_name_unique')],
+                "verbose_name": "district",
+                "verbose_name_plural": "districts",
+                "constraints": [
+                    models.UniqueConstraint(fields=("name",), name="district_name_unique")
+                ],
             },
         ),
         migrations.AddField(
-            model_name='town',
-            name='district',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='towns', to='territory.district', verbose_name='district'),
+            model_name="town",
+            name="district",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="towns",
+                to="territory.district",
+                verbose_name="district",
+            ),
         ),
     ]

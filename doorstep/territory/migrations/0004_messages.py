@@ -4,35 +4,44 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('territory', '0003_district_holds_towns'),
+        ("territory", "0003_district_holds_towns"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='district',
-            name='hotline',
-            field=models.CharField(blank=True, max_length=20, verbose_name='hotline'),
+            model_name="district",
+            name="hotline",
+            field=models.CharField(blank=True, max_length=20, verbose_name="hotline"),
         ),
         migrations.AddField(
-            model_name='district',
-            name='sms_signature',
-            field=models.CharField(blank=True, help_text='Put in 【】 at the start of every text message, e.g. 西青区疫情防控指挥部.', max_length=20, verbose_name='SMS signature'),
+            model_name="district",
+            name="sms_signature",
+            field=models.CharField(
+                blank=True,
+                help_text="Put in 【】 at the start of every text message, e.g. 西青区疫情防控指挥部.",
+                max_length=20,
+                verbose_name="SMS signature",
+            ),
         ),
         migrations.AddField(
-            model_name='resident',
-            name='language',
-            field=models.CharField(choices=[('zh-hans', '中文'), ('en', 'English')], default='zh-hans', max_length=8, verbose_name='message language'),
+            model_name="resident",
+            name="language",
+            field=models.CharField(
+                choices=[("zh-hans", "中文"), ("en", "English")],
+                default="zh-hans",
+                max_length=8,
+                verbose_name="message language",
+            ),
         ),
         migrations.AddField(
-            model_name='town',
-            name='hotline',
-            field=models.CharField(blank=True, max_length=20, verbose_name='hotline'),
+            model_name="town",
+            name="hotline",
+            field=models.CharField(blank=True, max_length=20, verbose_name="hotline"),
         ),
         migrations.AddField(
-            model_name='town',
-            name='sms_signature',
-            field=models.CharField(blank=True, max_length=20, verbose_name='SMS signature'),
+            model_name="town",
+            name="sms_signature",
+            field=models.CharField(blank=True, max_length=20, verbose_name="SMS signature"),
         ),
     ]
