@@ -444,3 +444,11 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("DOORSTEP_LOG_LEVEL", "WARNING")},
 }
+
+# Closing the books (doorstep.closing): how long a closed town's personal data is kept before
+# `doorstep erase` removes it (moved per town with a reason), and the backups that may still
+# hold it: pgBackRest's stanza and configuration, and its full-backup retention in days.
+RETENTION_DAYS = env_int("DOORSTEP_RETENTION_DAYS", 30)
+DOORSTEP_PGBACKREST_STANZA = env_str("DOORSTEP_PGBACKREST_STANZA", "")
+DOORSTEP_PGBACKREST_CONFIG = env_str("DOORSTEP_PGBACKREST_CONFIG", "")
+DOORSTEP_BACKUP_RETENTION_DAYS = env_int("DOORSTEP_BACKUP_RETENTION_DAYS", 14)

@@ -26,7 +26,7 @@ from doorstep.campaigns.models import (
 )
 from doorstep.core.actions import audit
 from doorstep.core.models import AuditAction, User
-from doorstep.territory.models import Building, Community, Town
+from doorstep.territory.models import Building, Closure, Community, Town
 
 DEFAULT_DURATION = dt.timedelta(hours=24)
 
@@ -50,6 +50,20 @@ LIFTS_TO = {Zone.SEALED: Zone.CONTROLLED, Zone.CONTROLLED: Zone.PREVENTION}
 SEALED_BY_POSITIVE = {Zone.CONTROLLED, Zone.PREVENTION}
 
 
+def _refuse_closed(town: Town) -> None:
+    """A town whose response is closed (``doorstep.closing``) starts no round: its data waits
+    for the erase, or is gone."""
+    closure = Closure.objects.filter(town=town).first()
+    if closure is not None:
+        raise CampaignError(
+            _(
+                "The response in %(town)s was closed on %(date)s; no round can start there. "
+                "Reopen it on the town's closing page first."
+            )
+            % {"town": town.name, "date": f"{timezone.localtime(closure.closed_at):%Y-%m-%d}"}
+        )
+
+
 @transaction.atomic
 def create_campaign(
     town: Town,
@@ -68,6 +82,7 @@ def create_campaign(
     A building keeps the zone in force from the last round that covered it (zones follow
     results from day to day); ``zone`` is for buildings no round has covered yet.
     ``district_round``: the town's part of a round over several towns (``actions.district``)."""
+    _refuse_closed(town)
     starts_at = starts_at or timezone.now()
     deadline = deadline or starts_at + DEFAULT_DURATION
     if deadline <= starts_at:
@@ -142,6 +157,7 @@ def start_round(user: User | None, campaign: Campaign, now: dt.datetime | None =
     """A planned round starts running in its communities. One round runs in a community at a
     time: a community with another round running is named and nothing starts."""
     campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    _refuse_closed(campaign.town)
     if campaign.status != CampaignStatus.PLANNED:
         raise CampaignError(
             _("%(round)s is %(status)s; only a planned round can start.")
