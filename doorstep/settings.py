@@ -129,6 +129,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # The phones' offline copies of an erased town: the towns erased, named to the phone.
+    "doorstep.closing.middleware.ErasedTowns",
     "doorstep.core.middleware.NoStore",
     # Last, as django-axes asks: it answers a locked-out sign-in.
     "axes.middleware.AxesMiddleware",

@@ -99,7 +99,7 @@ def index(request: AuthedRequest) -> HttpResponse:
     free = queries.open_buildings(
         actions.nearest_open(held or _last_worked(campaign, team) or team.community, campaign.pk)
     )
-    return render(
+    response = render(
         request,
         "canvass/index.html",
         {
@@ -109,10 +109,11 @@ def index(request: AuthedRequest) -> HttpResponse:
             "free": free,
             "is_leader": team.leader.user_id == request.user.pk,
             "now": timezone.now(),
-            "offline": _offline(),
+            "offline": _offline(campaign.town_id),
         },
     )
 
+    return offline.of_town(response, campaign.town_id)
 
 def _last_worked(campaign: Campaign, team: Team) -> BuildingTask | None:
     """Where the team last finished: the claim list starts next door."""
@@ -280,7 +281,7 @@ def untested_export(request: AuthedRequest, campaign_id: int, community_id: int)
 def revisits(request: AuthedRequest, campaign_id: int, community_id: int) -> HttpResponse:
     campaign = _get_campaign_for_user(request, campaign_id)
     cov = _get_community_for_user(request, campaign, community_id)
-    return render(
+    response = render(
         request,
         "canvass/revisits.html",
         {
@@ -296,7 +297,7 @@ def revisits(request: AuthedRequest, campaign_id: int, community_id: int) -> Htt
             and actions.may_follow_up(request.user, cov.community_id),
             "new_id": uuid.uuid4,
             "now": timezone.now(),
-            "offline": _offline(),
+            "offline": _offline(campaign.town_id),
         },
     )
 
@@ -305,6 +306,7 @@ def revisits(request: AuthedRequest, campaign_id: int, community_id: int) -> Htt
 @login_required
 def feed(request: AuthedRequest, campaign_id: int) -> HttpResponse:
     campaign = _get_campaign_for_user(request, campaign_id)
+    return offline.of_town(response, campaign.town_id)
     communities = list(communities_for(request.user).filter(town_id=campaign.town_id))
     wanted = request.GET.get("community", "")
     shown = [c for c in communities if str(c.pk) == wanted] or communities
@@ -351,7 +353,7 @@ def task(request: AuthedRequest, task_id: int) -> HttpResponse:
         # lets offline.js keep the first visit's page without fetching it a second time.
         response["Cache-Control"] = "private, no-cache"
     response["X-Doorstep-Rendered"] = str(context["rendered_ms"])  # the newer copy wins (sw.js)
-    return response
+    return offline.of_town(response, t.campaign.town_id)
 
 
 def _task_context(
@@ -386,7 +388,7 @@ def _task_context(
         # Server time in ms: the phone lays taps and claims it learned later over an older copy.
         "rendered_ms": int(now.timestamp() * 1000),
         "claim_rules": rules.page_data(outcomes.holding(t), mine, t.campaign.claim_lease_minutes),
-        "offline": _offline(),
+        "offline": _offline(t.campaign.town_id, f"task:{t.pk}"),
     }
 
 
@@ -423,9 +425,12 @@ def _floor_range(wanted: str, floors: int) -> tuple[int, int]:
     return first, min(int(b) + 1, floors, first + MAX_FLOORS_AT_ONCE)
 
 
-def _offline() -> offline.Boot:
-    """The door-to-door pages' service worker, controlling every page under /canvass/."""
-    return offline.boot("canvass", reverse("canvass:service_worker"), reverse("canvass:index"))
+def _offline(town: int, holds: str = "") -> offline.Boot:
+    """The door-to-door pages' service worker, controlling every page under /canvass/; the
+    page's town (what the phone keeps of it goes when the town is erased)."""
+    return offline.boot(
+        "canvass", reverse("canvass:service_worker"), reverse("canvass:index"), town, holds
+    )
 
 
 @require_GET

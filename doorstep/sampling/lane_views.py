@@ -56,12 +56,18 @@ def lane(request: AuthedRequest, lane_id: int) -> HttpResponse:
         "addresses": address_book(found.site.community_id),
         "boot": _boot(request, panel),
         "offline": offline.boot(
-            "lane", reverse("sampling:service_worker"), reverse("sampling:sites")
+            "lane",
+            reverse("sampling:service_worker"),
+            reverse("sampling:sites"),
+            town=found.site.community.town_id,
+            holds=f"lane:{found.pk}",
         ),
         "now": timezone.now(),
     }
     status = 400 if answer is not None and answer["status"] == "rejected" else 200
-    return render(request, "sampling/lane.html", context, status=status)
+    response = render(request, "sampling/lane.html", context, status=status)
+    # The page is the lane's town's (the registrar may be from another): erased with it.
+    return offline.of_town(response, found.site.community.town_id)
 
 
 def _lane_action(request: AuthedRequest, lane: Lane) -> dict[str, Any]:

@@ -33,6 +33,10 @@
   // When the page was drawn, in the server's time (the building page says; other pages don't).
   const stamp = document.querySelector("#claim-block[data-rendered]");
   const rendered = stamp ? Number(stamp.dataset.rendered) : NaN;
+  // The page's town (core/_offline.html): each tap carries it, so that the taps of a town whose
+  // data is erased are deleted from this phone and the others' kept (offline.js).
+  const here = document.querySelector("script[data-town]");
+  const town = here ? here.dataset.town : undefined;
 
   // Taps kept by the building page before the outbox was shared (one key per building).
   for (let i = localStorage.length - 1; i >= 0; i--) {
@@ -90,11 +94,12 @@
   }
 
   function remember(taps, at, progress) {
-    const kept = taps.map(({ household, label, outcome, endpoint }, n) => ({
+    const kept = taps.map(({ household, label, outcome, endpoint, town: tapTown }, n) => ({
       household,
       label,
       outcome,
       endpoint,
+      town: tapTown,
       at,
       ...(n === taps.length - 1 ? { progress } : {}),
     }));
@@ -133,7 +138,7 @@
       method: "POST",
       credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-CSRFToken": box.dataset.csrf },
-      body: JSON.stringify({ taps: taps.map(({ label, endpoint: _e, ...tap }) => tap) }),
+      body: JSON.stringify({ taps: taps.map(({ label, endpoint: _e, town: _t, ...tap }) => tap) }),
     });
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
     const body = await response.json();
@@ -228,6 +233,7 @@
       note: data.get("note") || "",
       at: new Date().toISOString(),
       label: button.textContent.trim(),
+      town,
     };
     save([...load(), tap]);
     warnIfLapsed(target);

@@ -6,11 +6,133 @@
 // It says, at the top of the screen, how old the page is when it came from the cache (no signal,
 // or shown long ago), and keeps forms that need the server (a claim) from failing into the
 // browser's error page.
+// A town's personal data erased (doorstep.closing): on its next contact with the server the page
+// learns which towns are erased (the worker's script names them, or the erased page itself,
+// data-erased) and deletes what this phone holds of them: their pages in every Doorstep cache,
+// the lane outbox's events in IndexedDB, the lane, claim and tap records in localStorage. What
+// belongs to other towns stays, unsent taps and events included: a surge worker's phone holds
+// several towns. Each page names its town (data-town) and what it keeps under its own name
+// (data-holds, "lane:12"), listed in localStorage "doorstep-towns"; taps carry their town.
 (() => {
   const me = document.currentScript;
-  const { cache, worker, scope } = me.dataset;
+  const { cache, worker, scope, town, holds } = me.dataset;
+  const TOWNS = "doorstep-towns";
+  const readJson = (key, fallback) => {
+    try {
+      return JSON.parse(localStorage.getItem(key) || "null") ?? fallback;
+    } catch {
+      return fallback;
+    }
+  };
+  if (town && holds) {
+    try {
+      localStorage.setItem(TOWNS, JSON.stringify({ ...readJson(TOWNS, {}), [holds]: town }));
+    } catch {
+      // A full storage: what this page keeps is found by its town when that is erased.
+    }
+  }
+
+  // The lane outbox's events of the erased towns (lane.js's database; never created here).
+  const forgetEvents = (erased, gone) =>
+    new Promise((resolve) => {
+      if (!("indexedDB" in window)) return resolve(0);
+      const request = indexedDB.open("doorstep");
+      request.onupgradeneeded = () => request.transaction.abort();
+      request.onerror = () => resolve(0);
+      request.onsuccess = () => {
+        const db = request.result;
+        if (!db.objectStoreNames.contains("outbox")) {
+          db.close();
+          return resolve(0);
+        }
+        let removed = 0;
+        const transaction = db.transaction("outbox", "readwrite");
+        transaction.objectStore("outbox").openCursor().onsuccess = (event) => {
+          const cursor = event.target.result;
+          if (!cursor) return;
+          if (erased.has(String(cursor.value.town ?? "")) || gone(`lane:${cursor.value.lane}`)) {
+            cursor.delete();
+            removed += 1;
+          }
+          cursor.continue();
+        };
+        transaction.oncomplete = transaction.onerror = transaction.onabort = () => {
+          db.close();
+          resolve(removed);
+        };
+      };
+    });
+
+  // Everything this phone holds of the erased towns; how many things were deleted.
+  async function forgetTowns(erased) {
+    if (!erased.size) return 0;
+    const registry = readJson(TOWNS, {});
+    const gone = (owner) => erased.has(String(registry[owner] ?? ""));
+    let removed = 0;
+    if (window.caches) {
+      for (const name of await caches.keys()) {
+        if (!name.startsWith("doorstep-")) continue;
+        const c = await caches.open(name);
+        for (const request of await c.keys()) {
+          const copy = await c.match(request, { ignoreVary: true });
+          if (copy && erased.has(copy.headers.get("X-Doorstep-Town"))) {
+            await c.delete(request, { ignoreVary: true });
+            removed += 1;
+          }
+        }
+      }
+    }
+    for (let i = localStorage.length - 1; i >= 0; i--) {
+      const key = localStorage.key(i) || "";
+      const lane = /^doorstep-lane-(\d+)-/.exec(key);
+      const task = /^doorstep-(?:claim|outbox)-(\d+)$/.exec(key);
+      if ((lane && gone(`lane:${lane[1]}`)) || (task && gone(`task:${task[1]}`))) {
+        localStorage.removeItem(key);
+        removed += 1;
+      }
+    }
+    // Taps waiting and taps recorded: each names its town (or its building's endpoint does).
+    const townOf = (item) => {
+      if (item.town !== undefined) return String(item.town);
+      const task = /\/(\d+)\/outcomes\/$/.exec(new URL(item.endpoint || "", location.href).pathname);
+      return task ? String(registry[`task:${task[1]}`] ?? "") : "";
+    };
+    for (const key of ["doorstep-outbox", "doorstep-recorded"]) {
+      const items = readJson(key, null);
+      if (!Array.isArray(items)) continue;
+      const kept = items.filter((item) => !erased.has(townOf(item)));
+      if (kept.length === items.length) continue;
+      removed += items.length - kept.length;
+      localStorage.setItem(key, JSON.stringify(kept));
+    }
+    removed += await forgetEvents(erased, gone);
+    const left = Object.fromEntries(Object.entries(registry).filter(([, t]) => !erased.has(String(t))));
+    localStorage.setItem(TOWNS, JSON.stringify(left));
+    // htmx's copies of pages shown in this tab, whatever their town.
+    if (removed) sessionStorage.removeItem("htmx-history-cache");
+    return removed;
+  }
+
+  // Which towns are erased: the erased page says so; any other page asks the worker's script.
+  const learning =
+    me.dataset.erased !== undefined
+      ? Promise.resolve(me.dataset.erased)
+      : worker && navigator.onLine
+        ? fetch(worker, { cache: "no-store", credentials: "same-origin" }).then((r) => r.headers.get("X-Doorstep-Erased") || "")
+        : Promise.resolve("");
+  const cleared = learning
+    .then((list) => forgetTowns(new Set(list.split(",").filter(Boolean))))
+    .catch(() => 0)
+    .then((removed) => {
+      const said = document.getElementById("offline-erased");
+      if (!said) return;
+      if (removed) said.hidden = false;
+      said.dataset.cleared = String(removed);
+    });
+  window.DoorstepOffline = { cleared };
+
   const whole = document.getElementById("offline-copy");
-  if ("serviceWorker" in navigator && window.caches) {
+  if (worker && "serviceWorker" in navigator && window.caches) {
     const first = !navigator.serviceWorker.controller;
     navigator.serviceWorker.register(worker, { scope }).catch(() => {});
     const here = whole ? new URL(whole.dataset.page, location.href) : new URL(location.href);

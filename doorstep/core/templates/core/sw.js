@@ -4,6 +4,10 @@
 // A page drawn in parts (the building page, marked "light") is kept under a key of its own, and
 // whole ("full", which offline.js fetches and keeps under the page's address); without signal
 // the newer of the two is shown, so a claim made since the whole copy is not forgotten.
+// Every page kept names its town ({{ town_header }}); the server names the erased towns
+// ({{ erased_header }}) on the offline pages and on this script, and the copies of an erased
+// town's pages are deleted from every Doorstep cache as soon as the worker reads that.
+// (offline.js deletes the rest: the outboxes and what the pages keep in localStorage.)
 const CACHE = "{{ cache }}";
 
 self.addEventListener("install", () => self.skipWaiting());
@@ -15,10 +19,36 @@ self.addEventListener("activate", (event) =>
   ),
 );
 
+// The copies of the erased towns' pages, in every Doorstep cache (the lane's and the door-to-door
+// pages' alike: one phone may hold both). Static files name no town and stay.
+const forget = async (erased) => {
+  if (!erased.size) return;
+  for (const name of await caches.keys()) {
+    if (!name.startsWith("doorstep-")) continue;
+    const cache = await caches.open(name);
+    for (const request of await cache.keys()) {
+      const copy = await cache.match(request, { ignoreVary: true });
+      if (copy && erased.has(copy.headers.get("{{ town_header }}"))) await cache.delete(request, { ignoreVary: true });
+    }
+  }
+};
+const erasedIn = (response) =>
+  new Set((response.headers.get("{{ erased_header }}") || "").split(",").filter(Boolean));
+// Whatever answer came: an offline page or this script names the erased towns. An answer that
+// cannot (the sign-in page's redirect, a refusal) makes the worker ask its own script.
+const learn = (response) => {
+  if (response.type === "basic" && (response.ok || response.headers.has("{{ erased_header }}"))) return forget(erasedIn(response));
+  return fetch(self.location.href, { cache: "no-store", credentials: "same-origin" })
+    .then((answer) => forget(erasedIn(answer)))
+    .catch(() => {});
+};
+
 // A redirect (to the sign-in page, say) is not the page that was asked for; a page is kept only
 // when the server marked it ({{ header }}) as made for offline use.
 const keep = (request, response, mustBeMarked) => {
   if (!response.ok || response.redirected || response.type !== "basic") return response;
+  // A page of an erased town is never kept, whatever the order in which the answers land.
+  if (erasedIn(response).has(response.headers.get("{{ town_header }}") || "")) return response;
   const mark = response.headers.get("{{ header }}");
   if (mustBeMarked && mark !== "1" && mark !== "light") return response;
   const copy = response.clone();
@@ -66,7 +96,11 @@ self.addEventListener("fetch", (event) => {
   } else if (url.pathname.startsWith("{{ pages_prefix }}")) {
     event.respondWith(
       fetch(request)
-        .then((response) => keep(request, response, true))
+        .then((response) => {
+          // Deleted before the answer is shown: the page then finds nothing of the town.
+          const learning = learn(response).catch(() => {});
+          return request.mode === "navigate" ? learning.then(() => keep(request, response, true)) : keep(request, response, true);
+        })
         .catch(() => kept(request)),
     );
   }
