@@ -112,8 +112,8 @@ def index(request: AuthedRequest) -> HttpResponse:
             "offline": _offline(campaign.town_id),
         },
     )
-
     return offline.of_town(response, campaign.town_id)
+
 
 def _last_worked(campaign: Campaign, team: Team) -> BuildingTask | None:
     """Where the team last finished: the claim list starts next door."""
@@ -300,13 +300,13 @@ def revisits(request: AuthedRequest, campaign_id: int, community_id: int) -> Htt
             "offline": _offline(campaign.town_id),
         },
     )
+    return offline.of_town(response, campaign.town_id)
 
 
 @require_GET
 @login_required
 def feed(request: AuthedRequest, campaign_id: int) -> HttpResponse:
     campaign = _get_campaign_for_user(request, campaign_id)
-    return offline.of_town(response, campaign.town_id)
     communities = list(communities_for(request.user).filter(town_id=campaign.town_id))
     wanted = request.GET.get("community", "")
     shown = [c for c in communities if str(c.pk) == wanted] or communities
