@@ -42,6 +42,8 @@ def nav_items(user) -> list[dict[str, str]]:  # type: ignore[no-untyped-def]
     if user.can(Can.VIEW_WORKFORCE):
         items.append({"url": reverse("workforce:index"), "label": _("Workforce")})
         items.append({"url": reverse("workforce:where"), "label": _("Who is where")})
+    if user.can(Can.READ_AUDIT) or user.can(Can.VIEW_DASHBOARD):
+        items.append({"url": reverse("command:exports"), "label": _("Export register")})
     if user.can(Can.READ_AUDIT):
         items.append({"url": reverse("core:audit"), "label": _("Audit log")})
     return items

@@ -5,6 +5,7 @@ import uuid
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -27,7 +28,7 @@ from doorstep.canvass.models import (
 )
 from doorstep.core import alerts as core_alerts
 from doorstep.core import offline
-from doorstep.core.actions import audit
+from doorstep.core.actions import RESIDENT, audit
 from doorstep.core.http import AuthedRequest, NotJson, json_body, require
 from doorstep.core.inputs import is_number, number
 from doorstep.core.models import AuditAction
@@ -243,7 +244,7 @@ def untested_export(request: AuthedRequest, campaign_id: int, community_id: int)
         ),
     )
     drill = ["演练"] if campaign.is_drill else []  # every row of a drill's list says so
-    data, count = residents_workbook(
+    sheet = residents_workbook(
         f"{cov.community.name} 未检测{'(演练)' if drill else ''}",
         residents.iterator(chunk_size=2000),
         full=bool(reason),
@@ -254,19 +255,24 @@ def untested_export(request: AuthedRequest, campaign_id: int, community_id: int)
             *drill,
         ],
     )
-    audit(
-        request.user,
-        AuditAction.EXPORT,
-        "untested",
-        cov.community_id,
-        reason,
-        {
-            "rows": count,
-            "masked": not reason,
-            "community": cov.community.name,
-            "campaign": campaign.pk,
-        },
-    )
+    # The list, its people and its mark in one transaction: no file without its entry.
+    with transaction.atomic():
+        entry = audit(
+            request.user,
+            AuditAction.EXPORT,
+            "untested",
+            cov.community_id,
+            reason,
+            {
+                "rows": sheet.rows,
+                "masked": not reason,
+                "community": cov.community.name,
+                "campaign": campaign.pk,
+            },
+            town_id=cov.community.town_id,
+            people=[(RESIDENT, pk) for pk in sheet.ids],
+        )
+    data = sheet.save(entry)
     response = HttpResponse(data, content_type=XLSX)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = (

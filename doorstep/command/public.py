@@ -16,13 +16,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from doorstep.campaigns import queries as campaign_queries
-from doorstep.campaigns.models import Campaign, CampaignBuilding, CampaignStatus
-from doorstep.lab.models import OrderKind, OrderStatus, RetestOrder, Route
+from doorstep.campaigns.models import Campaign, CampaignBuilding, CampaignStatus, ZoneChange
+from doorstep.core.actions import RESIDENT
+from doorstep.core.models import AuditAction, AuditEntry
+from doorstep.core.watermark import role_label
+from doorstep.lab.models import OrderKind, OrderStatus, ResultEntry, RetestOrder, Route
 from doorstep.lab.timeline import Timeline, timeline
 from doorstep.sampling.models import Result, RoundSample, Site, TubeMember
 from doorstep.sampling.queries import Wait, site_waits
 from doorstep.territory import secret
-from doorstep.territory.models import Resident
+from doorstep.territory.models import Household, Resident
 from doorstep.workforce.queries import open_lanes
 
 TOO_MANY = "too_many"
@@ -101,6 +104,9 @@ class Lookup:
     # When the resident's community starts sampling, and where (staggered starts).
     starts_at: dt.datetime | None = None
     start_sites: str = ""
+    # Who read the resident's record, and the changes about them (said once they proved who
+    # they are, round or no round).
+    record: MyRecord | None = None
 
     @property
     def stay_home(self) -> bool:
@@ -119,9 +125,14 @@ def look_up(raw_code: str, raw_tail: str, address: str, now: dt.datetime | None 
     resident = pair.resident
     campaign = _round_of(resident)
     start = campaign_queries.public_starts({resident.community_id}, now).get(resident.community_id)
+    record = my_record(resident)
     if campaign is None:
         if start is None:
-            return Lookup(code="no_round", error=_("No testing round is running where you live."))
+            return Lookup(
+                code="no_round",
+                error=_("No testing round is running where you live."),
+                record=record,
+            )
         # A planned round whose start residents were told.
         found = Lookup(round_name=start.round_name, state=State.NOT_SAMPLED)
     else:
@@ -131,7 +142,118 @@ def look_up(raw_code: str, raw_tail: str, address: str, now: dt.datetime | None 
         found.starts_at = start.starts_at
         sites = Site.objects.filter(community_id=resident.community_id).order_by("name")
         found.start_sites = " / ".join(sites.values_list("name", flat=True))
+    found.record = record
     return found
+
+
+# --- who read my record ---------------------------------------------------------------------
+
+# The most accesses and changes a resident is shown (a worker's list of a whole campaign is one
+# export each; a long response, a few dozen).
+RECORD_SHOWN = 200
+
+
+@dataclass(frozen=True)
+class Access:
+    """One access to the resident's record by staff: when, the role and unit (never the name),
+    what was done, and the reason given."""
+
+    at: dt.datetime
+    role: str
+    unit: str
+    what: str
+    reason: str
+    masked: bool = False
+
+
+@dataclass(frozen=True)
+class Change:
+    """A change about the resident: their building's zone, or a result of their tube corrected;
+    with its rule or reason."""
+
+    at: dt.datetime
+    what: str
+    why: str
+    note: str = ""
+
+
+@dataclass
+class MyRecord:
+    accesses: list[Access]
+    changes: list[Change]
+
+
+def _what(entry: AuditEntry) -> tuple[str, bool]:
+    """What an entry did to the record, in the resident's words; and whether it was masked."""
+    detail = entry.detail if isinstance(entry.detail, dict) else {}
+    masked = bool(detail.get("masked"))
+    if entry.action == AuditAction.REVEAL:
+        if entry.object_type == "case_sheet":
+            return _("Opened your case sheet with your full details"), False
+        return _("Revealed your full document number and phone"), False
+    if entry.action == AuditAction.TRACE:
+        return _("Found your household from the address you gave"), False
+    if entry.action == AuditAction.PRINT:
+        if entry.object_type == "door_notices":
+            return _("Printed a notice for your door"), False
+        return _("Printed your person code"), False
+    if entry.object_type == "case_sheet":
+        step = detail.get("step")
+        if step == "hand_over":
+            return _("Handed your case sheet over to the epidemiological team"), False
+        if step == "acknowledge":
+            return _("Received your case sheet"), False
+        if detail.get("format") == "print":
+            return _("Printed your case sheet"), masked
+        return _("Exported your case sheet"), masked
+    if entry.object_type == "untested":
+        return _("Exported you in a list of people not tested"), masked
+    return _("Exported you in a list of residents"), masked
+
+
+def my_record(resident: Resident) -> MyRecord:
+    """Every access by staff to the resident's record (``core.AuditPerson``), newest first;
+    and the zone changes of their building and the corrections of their tubes' results."""
+    entries = AuditEntry.objects.filter(
+        people__kind=RESIDENT,
+        people__person_id=resident.pk,
+        action__in=[AuditAction.REVEAL, AuditAction.EXPORT, AuditAction.PRINT, AuditAction.TRACE],
+    ).order_by("-at", "-id")[:RECORD_SHOWN]
+    accesses = []
+    for entry in entries:
+        what, masked = _what(entry)
+        accesses.append(
+            Access(entry.at, role_label(entry.role), entry.unit, what, entry.reason, masked)
+        )
+    changes = []
+    building_id = (
+        Household.objects.filter(pk=resident.household_id)
+        .values_list("unit__building_id", flat=True)
+        .first()
+    )
+    zones = ZoneChange.objects.filter(building_id=building_id).select_related("campaign")
+    for z in zones.order_by("-at", "-id")[:RECORD_SHOWN]:
+        what = _("%(round)s: your building went from %(from)s to %(to)s") % {
+            "round": z.campaign.name,
+            "from": z.get_from_zone_display(),
+            "to": z.get_to_zone_display(),
+        }
+        changes.append(Change(z.at, what, str(z.get_why_display()), z.note))
+    tubes = TubeMember.objects.filter(resident=resident).values("tube_id")
+    corrected = (
+        ResultEntry.objects.filter(tube_id__in=tubes)
+        .exclude(correction_reason="")
+        .select_related("tube")
+        .order_by("-recorded_at", "-id")[:RECORD_SHOWN]
+    )
+    for r in corrected:
+        what = _("The result of tube %(tube)s was corrected to %(result)s") % {
+            "tube": r.tube.code,
+            "result": r.get_result_display(),
+        }
+        changes.append(Change(r.recorded_at, what, _("A corrected result"), r.correction_reason))
+    changes.sort(key=lambda c: c.at, reverse=True)
+    return MyRecord(accesses, changes)
 
 
 def _round_of(resident: Resident) -> Campaign | None:

@@ -23,4 +23,5 @@ urlpatterns = [
     path("command/<int:campaign_id>/zones/lift/", views.zones_lift, name="zones_lift"),
     path("command/<int:campaign_id>/zones/confirm/", views.zones_confirm, name="zones_confirm"),
     path("command/<int:campaign_id>/report.xlsx", views.report_xlsx, name="report_xlsx"),
+    path("exports/", views.exports, name="exports"),
 ]

@@ -6,12 +6,16 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.db import transaction
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -19,6 +23,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from doorstep.campaigns import actions as campaign_actions
@@ -34,14 +39,15 @@ from doorstep.core import clocks
 from doorstep.core.actions import acknowledge_alert, audit
 from doorstep.core.http import AuthedRequest, redirect_back, require
 from doorstep.core.inputs import number
-from doorstep.core.models import AuditAction
+from doorstep.core.models import AuditAction, AuditEntry, User
 from doorstep.core.roles import Can
 from doorstep.core.standby import from_standby
+from doorstep.core.watermark import role_label
 from doorstep.lab.pools import loop_counts
 from doorstep.sampling import home
 from doorstep.sampling import queries as sampling_queries
 from doorstep.sampling.models import CustodyCheck, Site, Tube
-from doorstep.territory.scoping import communities_for, scoped_to_towns
+from doorstep.territory.scoping import communities_for, scoped_to_towns, town_ids
 from doorstep.workforce.queries import unit_contributions
 
 # --- public --------------------------------------------------------------------------------
@@ -335,6 +341,8 @@ def report_xlsx(request: AuthedRequest, campaign_id: int) -> HttpResponse:
                 "day": found.day.isoformat(),
                 "as_of": found.at.isoformat(),
             },
+            # An aggregate report names nobody: the town, no people.
+            town_id=campaign.town_id,
         )
     response = HttpResponse(
         daily_report.workbook(found),
@@ -473,4 +481,99 @@ def compare(request: AuthedRequest, campaign_id: int) -> HttpResponse:
         request,
         "command/compare.html",
         {"campaign": campaign, "rows": rows, "community": community, "per_grid": per_grid},
+    )
+
+
+# --- the export register ----------------------------------------------------------------------
+
+# What each kind of export or print is, in the reader's words (``object_type`` of the entry).
+EXPORT_KINDS = {
+    "community": _lazy("Residents of a community"),
+    "untested": _lazy("Untested list"),
+    "case_sheet": _lazy("Case sheet (流调)"),
+    "building": _lazy("Code sheets of a building"),
+    "household": _lazy("Code sheet of a household"),
+    "door_notices": _lazy("Notices to residents"),
+    "drill_lane": _lazy("Drill lane codes"),
+    "daily_report": _lazy("Daily report"),
+    "district_report": _lazy("District daily report"),
+}
+# Exports of figures only, listed for completeness: they name nobody.
+AGGREGATE_REPORTS = {"daily_report", "district_report"}
+REGISTER_PAGE = 50
+
+
+@dataclass(frozen=True)
+class ExportRow:
+    """One export or print as the register lists it."""
+
+    entry: AuditEntry
+    role: str
+    what: str
+    rows: int | None  # rows written or people shown; None when not recorded
+    masked: bool | None  # None: not said (an aggregate report names nobody)
+    erased: bool  # the town's personal data was erased: the details are gone
+    aggregate: bool  # a report of figures: it names nobody
+
+
+def _register_entries(user: User) -> QuerySet[AuditEntry]:
+    """The personal exports and prints a user may see on the register, scoped like the audit:
+    an administrator every town (or theirs), a commander their town, a district commander the
+    towns of their district (and the district's own report)."""
+    if not (user.can(Can.READ_AUDIT) or user.can(Can.VIEW_DASHBOARD)):
+        raise PermissionDenied(Can.VIEW_DASHBOARD.value)
+    entries = AuditEntry.objects.filter(action__in=[AuditAction.EXPORT, AuditAction.PRINT])
+    towns = town_ids(user)
+    if towns is not None:
+        where = Q(town_id__in=towns)
+        if user.is_district_wide and user.district_id is not None:
+            where |= Q(object_type="district_report", object_id=str(user.district_id))
+        entries = entries.filter(where)
+    return entries.annotate(people_count=Count("people")).order_by("-at", "-id")
+
+
+def _export_row(entry: AuditEntry) -> ExportRow:
+    detail = entry.detail if isinstance(entry.detail, dict) else {}
+    erased = detail.get("erased") is True
+    what = str(EXPORT_KINDS.get(entry.object_type, entry.object_type))
+    named = detail.get("community") or detail.get("campaign") or detail.get("district") or ""
+    if isinstance(named, str) and named:
+        what = f"{what}: {named}"
+    if detail.get("format") == "print":
+        what = f"{what} ({_('printed')})"
+    elif detail.get("step") == "hand_over":
+        what = f"{what} ({_('handed over')})"
+    elif detail.get("step") == "acknowledge":
+        what = f"{what} ({_('received')})"
+    rows = detail.get("rows", detail.get("people"))
+    if not isinstance(rows, int):
+        rows = getattr(entry, "people_count", 0) or None
+    masked = detail.get("masked")
+    if masked is None and entry.action == AuditAction.PRINT:
+        masked = True  # code sheets and notices show masked names, or none
+    return ExportRow(
+        entry,
+        role_label(entry.role),
+        what,
+        None if erased else rows,
+        None if erased or not isinstance(masked, bool) else masked,
+        erased,
+        entry.object_type in AGGREGATE_REPORTS,
+    )
+
+
+@require_GET
+@login_required
+def exports(request: AuthedRequest) -> HttpResponse:
+    """The export register: every personal export and print (XLSX, print pages), newest first,
+    with who made it, what, how many people, masked or in full, and the reason; an entry of a
+    town whose data was erased says so. Each file and page carries its entry's number
+    (``core.watermark``)."""
+    page = Paginator(_register_entries(request.user), REGISTER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "command/exports.html",
+        {"page": page, "rows": [_export_row(e) for e in page]},
     )

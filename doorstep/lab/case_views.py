@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from doorstep.campaigns.models import Campaign
+from doorstep.core import watermark
 from doorstep.core.http import AuthedRequest, require
 from doorstep.core.roles import Can
 from doorstep.lab import cases
@@ -109,7 +110,7 @@ def reveal(request: AuthedRequest, case_sheet_id: int) -> HttpResponse:
         return _page(request, found, data, status=400, reveal_error=error)
     with transaction.atomic():
         data = cases.sheet_data(found, request.user, full=True)
-        cases.audit_shown(request.user, found, reason[:300], "page", True)
+        cases.audit_shown(request.user, data, reason[:300], "page", True)
     return _page(request, found, data, revealed=True)
 
 
@@ -144,9 +145,10 @@ def acknowledge(request: AuthedRequest, case_sheet_id: int) -> HttpResponse:
 
 def _exported(
     request: AuthedRequest, found: CaseSheet, kind: str, capability: Can
-) -> cases.SheetData | None:
+) -> tuple[cases.SheetData, watermark.Mark] | None:
     """The sheet for a print or a download: full with a reason (and the capability), masked
-    without one; audited either way. None (with a message) for a reason too short."""
+    without one; audited either way, and marked with the audit entry (``core.watermark``).
+    None (with a message) for a reason too short."""
     try:
         reason = full_details_reason(request.POST.get("reason", ""))[:300]
     except ValueError as exc:
@@ -156,8 +158,8 @@ def _exported(
         require(request.user, capability)
     with transaction.atomic():
         data = cases.sheet_data(found, request.user, full=bool(reason))
-        cases.audit_shown(request.user, found, reason, kind, bool(reason))
-    return data
+        entry = cases.audit_shown(request.user, data, reason, kind, bool(reason))
+    return data, watermark.for_entry(entry)
 
 
 @require_POST
@@ -165,9 +167,10 @@ def _exported(
 def print_sheet(request: AuthedRequest, case_sheet_id: int) -> HttpResponse:
     """The sheet as an A4 page to print (or save as PDF) and hand over on paper."""
     found = _sheet_for(request, case_sheet_id)
-    data = _exported(request, found, "print", Can.REVEAL_PERSONAL)
-    if data is None:
+    exported = _exported(request, found, "print", Can.REVEAL_PERSONAL)
+    if exported is None:
         return redirect("lab:case", case_sheet_id=found.pk)
+    data, mark = exported
     return render(
         request,
         "lab/case_print.html",
@@ -176,7 +179,8 @@ def print_sheet(request: AuthedRequest, case_sheet_id: int) -> HttpResponse:
             "data": data,
             "sheet": data.sheet,
             "state": cases.state_label(data.sheet),
-            "printed_at": timezone.now(),
+            "printed_at": mark.at,
+            "watermark": mark,
         },
     )
 
@@ -185,10 +189,10 @@ def print_sheet(request: AuthedRequest, case_sheet_id: int) -> HttpResponse:
 @login_required
 def xlsx(request: AuthedRequest, case_sheet_id: int) -> HttpResponse:
     found = _sheet_for(request, case_sheet_id)
-    data = _exported(request, found, "xlsx", Can.EXPORT_PERSONAL)
-    if data is None:
+    exported = _exported(request, found, "xlsx", Can.EXPORT_PERSONAL)
+    if exported is None:
         return redirect("lab:case", case_sheet_id=found.pk)
-    response = HttpResponse(cases.workbook(data), content_type=XLSX)
+    response = HttpResponse(cases.workbook(*exported), content_type=XLSX)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     name = f"case-{found.tube.code}-{found.pk}-{stamp}.xlsx"
     response["Content-Disposition"] = f'attachment; filename="{name}"'

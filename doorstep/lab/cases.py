@@ -17,7 +17,6 @@ revealed them with a reason (audited by the caller, in the same transaction).
 from __future__ import annotations
 
 import datetime as dt
-import io
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,9 +27,10 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from doorstep.campaigns.models import CampaignBuilding, ZoneChange
-from doorstep.core.actions import audit
+from doorstep.core import watermark
+from doorstep.core.actions import RESIDENT, WALK_IN, audit
 from doorstep.core.masking import mask_name, mask_phone
-from doorstep.core.models import AuditAction, User
+from doorstep.core.models import AuditAction, AuditEntry, User
 from doorstep.core.spreadsheets import safe_row, sheet_title
 from doorstep.lab.actions import cases as actions
 from doorstep.lab.models import CaseSheet, RetestOrder
@@ -46,26 +46,37 @@ def register() -> None:
     hooks.register_traced(actions.walk_in_traced)
 
 
-def audit_shown(user: User, sheet: CaseSheet, reason: str, kind: str, full: bool) -> None:
-    """A reveal (the page with full details) or an export (print, XLSX) is on record; call it in
-    the transaction that reads what is shown."""
+def audit_shown(user: User, data: SheetData, reason: str, kind: str, full: bool) -> AuditEntry:
+    """A reveal (the page with full details) or an export (print, XLSX) is on record with
+    everyone the sheet shows; call it in the transaction that read what is shown. The entry
+    marks the print or the file (``core.watermark``)."""
+    sheet = data.sheet
+    town, people = sheet.community.town_id, data.people
     if kind == "page":
-        audit(
+        return audit(
             user,
             AuditAction.REVEAL,
             "case_sheet",
             sheet.pk,
             reason,
             {"fields": ["name", "id_number", "phone"], "tube": sheet.tube.code},
+            town_id=town,
+            people=people,
         )
-        return
-    audit(
+    return audit(
         user,
         AuditAction.EXPORT,
         "case_sheet",
         sheet.pk,
         reason,
-        {"format": kind, "masked": not full, "tube": sheet.tube.code},
+        {
+            "format": kind,
+            "masked": not full,
+            "tube": sheet.tube.code,
+            "rows": len(set(people)),
+        },
+        town_id=town,
+        people=people,
     )
 
 
@@ -119,6 +130,9 @@ class SheetData:
     zone: str = ""
     zone_steps: list[ZoneStep] = field(default_factory=list)
     sent: list[Sent] = field(default_factory=list)
+    # Everyone the sheet shows, as the audit names them: the person, the household, the pool's
+    # members in the reader's fence, those a notice went to.
+    people: list[tuple[str, int]] = field(default_factory=list)
 
     @property
     def withdrawn(self) -> bool:
@@ -160,7 +174,9 @@ def _retest_state(order: RetestOrder | None) -> str:
     return str(order.get_status_display())
 
 
-def _pool_members(sheet: CaseSheet, pool: Tube, user: User, full: bool) -> tuple[list[Person], int]:
+def _pool_members(
+    sheet: CaseSheet, pool: Tube, user: User, full: bool, shown_to: list[tuple[str, int]]
+) -> tuple[list[Person], int]:
     """The other members of the pool the retest came from, those in the user's fence, with
     their own retest's state; and how many others there are."""
     others = TubeMember.objects.filter(tube=pool)
@@ -176,6 +192,8 @@ def _pool_members(sheet: CaseSheet, pool: Tube, user: User, full: bool) -> tuple
         )
         .order_by("pk")
     )
+    for m in shown:
+        shown_to += _whom(m.resident_id, m.walk_in_id)
     orders = {
         o.member_id: o for o in RetestOrder.objects.filter(original_tube=pool, member__in=shown)
     }
@@ -220,7 +238,9 @@ def _zone(sheet: CaseSheet, household: Household | None) -> tuple[str, list[Zone
 SENT_SHOWN = 200
 
 
-def _sent(sheet: CaseSheet, pool: Tube | None, user: User, full: bool) -> list[Sent]:
+def _sent(
+    sheet: CaseSheet, pool: Tube | None, user: User, full: bool, shown_to: list[tuple[str, int]]
+) -> list[Sent]:
     """What was sent to whom about this case and the pool it came from (``doorstep.notices``):
     each notice to someone in the reader's fence, by text (its newest message's state and
     the phone it went to) or at the door."""
@@ -236,6 +256,7 @@ def _sent(sheet: CaseSheet, pool: Tube | None, user: User, full: bool) -> list[S
         newest[message.notice_id] = message
     found = []
     for notice in notices:
+        shown_to += _whom(notice.resident_id, notice.walk_in_id)
         who = _person(notice.resident or notice.walk_in, full)
         last = newest.get(notice.pk)
         if notice.cancelled_at is not None:
@@ -288,17 +309,30 @@ def sheet_data(sheet: CaseSheet, user: User, *, full: bool = False) -> SheetData
         tube=sheet.tube,
         sampled_at=sheet.member.added_at,
         pool=sheet.tube.retest_of,
+        people=_whom(sheet.resident_id, sheet.walk_in_id),
     )
     if household is not None:
         members = Resident.objects.filter(household=household, moved_out=False).order_by("pk")
         if sheet.resident_id is not None:
             members = members.exclude(pk=sheet.resident_id)
         found.household = [_person(r, full, home=_home(household)) for r in members]
+        found.people += [(RESIDENT, r.pk) for r in members]
     if found.pool is not None:
-        found.pool_members, found.pool_hidden = _pool_members(sheet, found.pool, user, full)
+        found.pool_members, found.pool_hidden = _pool_members(
+            sheet, found.pool, user, full, found.people
+        )
     found.zone, found.zone_steps = _zone(sheet, household)
-    found.sent = _sent(sheet, found.pool, user, full)
+    found.sent = _sent(sheet, found.pool, user, full, found.people)
     return found
+
+
+def _whom(resident_id: int | None, walk_in_id: int | None) -> list[tuple[str, int]]:
+    """A person on the sheet as the audit names them: a resident, or a walk-in."""
+    if resident_id is not None:
+        return [(RESIDENT, resident_id)]
+    if walk_in_id is not None:
+        return [(WALK_IN, walk_in_id)]
+    return []
 
 
 def _when(at: dt.datetime | None) -> str:
@@ -379,7 +413,8 @@ def rows(data: SheetData) -> list[list[Any]]:
     return found
 
 
-def workbook(data: SheetData) -> bytes:
+def workbook(data: SheetData, mark: watermark.Mark) -> bytes:
+    """The sheet as XLSX, marked with who made it (``core.watermark``)."""
     book = Workbook()
     ws = book.active
     assert ws is not None
@@ -389,6 +424,4 @@ def workbook(data: SheetData) -> bytes:
     for row in ws.iter_rows(min_row=1, max_col=1):
         for cell in row:
             cell.font = Font(bold=True)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return watermark.save(book, mark, ws.title)

@@ -7,6 +7,7 @@ import logging
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -16,7 +17,10 @@ from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from doorstep.core import watermark
+from doorstep.core.actions import RESIDENT, WALK_IN, audit
 from doorstep.core.http import AuthedRequest, require
+from doorstep.core.models import AuditAction
 from doorstep.core.roles import Can, Role
 from doorstep.notices import actions, queries, sender, words
 from doorstep.notices.forms import SignatureForm
@@ -105,7 +109,37 @@ def print_notices(request: AuthedRequest) -> HttpResponse:
         for b in buildings
         for d in b.doors
     ]
-    return render(request, "notices/print.html", {"sheets": sheets})
+    # On record with everyone whose door it names, one entry per town (a worker's is one);
+    # each sheet carries its entry's mark, without the user's name (it is left at the door).
+    marks: dict[int, watermark.Mark] = {}
+    with transaction.atomic():
+        for town in {t.pk: t for t in towns.values()}.values():
+            notices_here = [n for b, d, t, _k in sheets if t.pk == town.pk for n in d.notices]
+            entry = audit(
+                request.user,
+                AuditAction.PRINT,
+                "door_notices",
+                request.GET.get("building", "")[:19],
+                detail={
+                    "notices": len(notices_here),
+                    "doors": sum(t.pk == town.pk for *_r, t, _k in sheets),
+                },
+                town_id=town.pk,
+                people=[
+                    (RESIDENT, n.resident_id) if n.resident_id else (WALK_IN, n.walk_in_id)
+                    for n in notices_here
+                    if n.resident_id or n.walk_in_id
+                ],
+            )
+            marks[town.pk] = watermark.for_entry(entry)
+    return render(
+        request,
+        "notices/print.html",
+        {
+            "sheets": [(b, d, t, k, marks[t.pk]) for b, d, t, k in sheets],
+            "watermark": next(iter(marks.values()), None),
+        },
+    )
 
 
 @require_GET

@@ -11,13 +11,14 @@ from dataclasses import dataclass, field
 from django.db import connection, transaction
 from django.db.models import Max
 from django.utils.translation import gettext as _
+from openpyxl import Workbook
 
-from doorstep.core import codes, limits, stats
-from doorstep.core.actions import audit
+from doorstep.core import codes, limits, stats, watermark
+from doorstep.core.actions import RESIDENT, audit
 from doorstep.core.digests import digest
 from doorstep.core.limits import Limit
 from doorstep.core.masking import mask_document
-from doorstep.core.models import AuditAction, User
+from doorstep.core.models import AuditAction, AuditEntry, User
 from doorstep.core.spreadsheets import safe_row, sheet_title
 from doorstep.core.tables import RowError, RowErrors, Source, TableFileError, bad_rows_summary
 from doorstep.territory import hooks
@@ -501,6 +502,8 @@ def reveal_resident(user: User, resident: Resident, reason: str) -> dict[str, st
         resident.pk,
         reason,
         {"fields": ["id_number", "phone"]},
+        town_id=_town_of(resident.community_id),
+        people=[(RESIDENT, resident.pk)],
     )
     return {"id_number": resident.id_number, "phone": resident.phone, "name": resident.name}
 
@@ -532,6 +535,27 @@ def full_details_reason(reason: str) -> str:
 HEADERS = ["楼栋", "单元", "房号", "姓名", "证件号码", "手机号", "行动不便", "人员码"]
 
 
+def _town_of(community_id: int) -> int | None:
+    return Community.objects.filter(pk=community_id).values_list("town_id", flat=True).first()
+
+
+@dataclass
+class Sheet:
+    """A sheet of residents written, not yet saved: ``save`` marks it with who made it."""
+
+    book: Workbook
+    title: str
+    ids: list[int]  # the residents written, one per row, for the audit entry's people
+
+    @property
+    def rows(self) -> int:
+        return len(self.ids)
+
+    def save(self, entry: AuditEntry) -> bytes:
+        """The file, marked with the export's audit entry (``core.watermark``)."""
+        return watermark.save(self.book, watermark.for_entry(entry), self.title)
+
+
 def residents_workbook(
     title: str,
     residents: Iterable[Resident],
@@ -539,17 +563,13 @@ def residents_workbook(
     full: bool,
     extra_headers: Sequence[str] = (),
     extra: Callable[[Resident], list[object]] | None = None,
-) -> tuple[bytes, int]:
+) -> Sheet:
     """Residents (with ``household__unit__building`` selected) as an XLSX sheet, masked unless
-    ``full``; returns the file and the number of rows."""
-    import io
-
-    from openpyxl import Workbook
-
+    ``full``; ``save`` it with the export's audit entry, whose people are the ``ids`` written."""
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(sheet_title(title))
     sheet.append(safe_row([*HEADERS, *extra_headers]))
-    count = 0
+    ids = []
     for r in residents:
         unit = r.household.unit
         sheet.append(
@@ -567,38 +587,67 @@ def residents_workbook(
                 ]
             )
         )
-        count += 1
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue(), count
+        ids.append(r.pk)
+    return Sheet(workbook, title, ids)
 
 
 @transaction.atomic
 def export_residents(user: User, community: Community, reason: str = "") -> bytes:
     """The community's residents as XLSX: masked, or in full when a reason is given.
 
-    Either way the export is written to the audit log.
-    """
+    Either way the export is written to the audit log, with every resident written, and the
+    file carries the mark of who made it (``core.watermark``)."""
     reason = full_details_reason(reason)
     residents = (
         scoped(user, Resident.objects.filter(community=community, moved_out=False))
         .select_related("household__unit__building")
         .order_by("household__unit__building__position", "household__unit__name", "household__room")
     )
-    data, count = residents_workbook(
+    sheet = residents_workbook(
         community.name, residents.iterator(chunk_size=2000), full=bool(reason)
     )
-    audit(
+    entry = audit(
         user,
         AuditAction.EXPORT,
         "community",
         community.pk,
         reason,
-        {"rows": count, "masked": not reason, "community": community.name},
+        {"rows": sheet.rows, "masked": not reason, "community": community.name},
+        town_id=community.town_id,
+        people=[(RESIDENT, pk) for pk in sheet.ids],
     )
-    return data
+    return sheet.save(entry)
 
 
 @transaction.atomic
-def record_code_sheet(user: User, object_type: str, object_id: int, people: int) -> None:
-    audit(user, AuditAction.PRINT, object_type, object_id, detail={"people": people})
+def record_code_sheet(
+    user: User,
+    object_type: str,
+    object_id: int,
+    people: int,
+    *,
+    residents: Iterable[int] | None = None,
+    town_id: int | None = None,
+) -> AuditEntry:
+    """A sheet of person codes was printed: on record with the residents it showed (a
+    building's or a household's, when not given: those still living there) and their town."""
+    if residents is None and object_type in _SHEET_RESIDENTS:
+        found = Resident.objects.filter(
+            **{_SHEET_RESIDENTS[object_type]: object_id}, moved_out=False
+        )
+        residents = found.values_list("pk", flat=True)
+        if town_id is None:
+            town_id = found.values_list("community__town_id", flat=True).first()
+    return audit(
+        user,
+        AuditAction.PRINT,
+        object_type,
+        object_id,
+        detail={"people": people},
+        town_id=town_id,
+        people=[(RESIDENT, pk) for pk in residents or ()],
+    )
+
+
+# Whose codes a sheet of each kind prints (``territory.views``).
+_SHEET_RESIDENTS = {"building": "household__unit__building_id", "household": "household_id"}

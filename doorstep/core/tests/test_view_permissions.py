@@ -232,6 +232,7 @@ CASES += [
     Case("command:zones_lift", "post", "commander", "leader", True, "get", (("reason", "test"),)),
     Case("command:zones_confirm", "post", "commander", "leader", True, "get"),
     Case("command:report_xlsx", "get", "commander", "worker", True, "post"),
+    Case("command:exports", "get", "commander", "canvasser", False, "post"),
     Case("command:ack", "post", "commander", "leader", True, "get", (("key", "long_shift"),)),
     Case("lab:index", "get", "lab", "registrar", False, "post"),
     Case(

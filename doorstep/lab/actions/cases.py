@@ -11,12 +11,12 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from doorstep.core.actions import audit
+from doorstep.core.actions import RESIDENT, WALK_IN, audit
 from doorstep.core.models import AuditAction, User
 from doorstep.lab.models import CaseSheet
 from doorstep.sampling import walk_ins
 from doorstep.sampling.models import Tube, TubeMember, WalkIn
-from doorstep.territory.models import Household
+from doorstep.territory.models import Community, Household
 
 
 class CaseRefused(ValueError):
@@ -72,6 +72,20 @@ def _locked(sheet: CaseSheet) -> CaseSheet:
     return CaseSheet.objects.select_for_update().select_related("tube").get(pk=sheet.pk)
 
 
+def whom(sheet: CaseSheet) -> list[tuple[str, int]]:
+    """The person a sheet is about, as the audit names them (``core.actions.audit``)."""
+    if sheet.resident_id is not None:
+        return [(RESIDENT, sheet.resident_id)]
+    if sheet.walk_in_id is not None:
+        return [(WALK_IN, sheet.walk_in_id)]
+    return []
+
+
+def town_of(sheet: CaseSheet) -> int | None:
+    """The town whose data a sheet holds: its community's."""
+    return Community.objects.filter(pk=sheet.community_id).values_list("town_id", flat=True).first()
+
+
 @transaction.atomic
 def hand_over(
     user: User, sheet: CaseSheet, to: str, phone: str = "", now: dt.datetime | None = None
@@ -101,6 +115,8 @@ def hand_over(
         "case_sheet",
         sheet.pk,
         detail={"step": "hand_over", "to": to, "tube": sheet.tube.code},
+        town_id=town_of(sheet),
+        people=whom(sheet),
     )
     return sheet
 
@@ -130,5 +146,7 @@ def acknowledge(
         "case_sheet",
         sheet.pk,
         detail={"step": "acknowledge", "by": name, "tube": sheet.tube.code},
+        town_id=town_of(sheet),
+        people=whom(sheet),
     )
     return sheet

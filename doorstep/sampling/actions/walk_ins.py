@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from doorstep.core.actions import audit
+from doorstep.core.actions import WALK_IN, audit
 from doorstep.core.models import AuditAction, User
 from doorstep.sampling import hooks
 from doorstep.sampling.models import WalkIn
@@ -50,6 +50,8 @@ def trace(user: User, walk_in: WalkIn, address: str, now: dt.datetime | None = N
         "walk_in",
         walk_in.pk,
         detail={"campaign": walk_in.campaign_id, "household": household.pk},
+        town_id=walk_in.community.town_id,
+        people=[(WALK_IN, walk_in.pk)],
     )
     hooks.walk_in_traced(walk_in, household, now or timezone.now())
     return household
