@@ -23,8 +23,10 @@ backup, the RPO and the RTO for the benchmark and ``doorstep ha restore``.
 
 from __future__ import annotations
 
+import bz2
 import contextlib
 import datetime as dt
+import gzip
 import json
 import os
 import pwd
@@ -33,6 +35,7 @@ import shutil
 import signal
 import subprocess
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -87,12 +90,23 @@ class Backups:
         )
 
     @classmethod
-    def create_cluster(cls, root: Path, *, synchronous: bool = True, size: int = 3) -> Backups:
+    def create_cluster(
+        cls,
+        root: Path,
+        *,
+        synchronous: bool = True,
+        size: int = 3,
+        retention_days: int | None = None,
+        compress: str = "lz4",
+    ) -> Backups:
         """A new cluster whose every node archives into a new repository (nothing is started;
-        ``cluster.start()`` then ``setup()``)."""
+        ``cluster.start()`` then ``setup()``). ``retention_days`` and ``compress``: see
+        ``write_config``."""
         archive = cls.archive_command(root)
         cluster = Cluster.create(root, synchronous=synchronous, size=size, archive=archive)
-        return cls.of(cluster)
+        backups = cls(cluster, cls.folder_for(cluster.root))
+        backups.write_config(retention_days=retention_days, compress=compress)
+        return backups
 
     @classmethod
     def of(cls, cluster: Cluster) -> Backups:
@@ -118,11 +132,21 @@ class Backups:
     def repo(self) -> Path:
         return self.folder / "repo"
 
-    def write_config(self) -> None:
+    def write_config(self, *, retention_days: int | None = None, compress: str = "lz4") -> None:
+        """pgBackRest's configuration. ``retention_days``: full backups are kept by time, as
+        the erase's certificate counts them (``doorstep.closing.backups``): a backup set goes
+        at the first expire after a newer full backup is that many days old; None: the two
+        newest full backups are kept. ``compress``: pgBackRest's ``compress-type`` (lz4, gz,
+        zst, bz2, none)."""
+        retention = (
+            ["repo1-retention-full-type=time", f"repo1-retention-full={retention_days}"]
+            if retention_days is not None
+            else ["repo1-retention-full=2"]
+        )
         lines = [
             "[global]",
             f"repo1-path={self.repo}",
-            "repo1-retention-full=2",
+            *retention,
             f"log-path={self.folder / 'log'}",
             f"lock-path={self.folder / 'lock'}",
             f"spool-path={self.folder / 'spool'}",
@@ -130,7 +154,7 @@ class Backups:
             "log-level-file=info",
             # lz4: a tenth of gzip's time for a little more space; a full backup of a town
             # is seconds, not a minute.
-            "compress-type=lz4",
+            f"compress-type={compress}",
             "process-max=2",
             # The backup starts with an immediate checkpoint instead of waiting for the next
             # one (checkpoint_timeout, 5 minutes).
@@ -372,6 +396,33 @@ class Restored:
         self.stop()
         shutil.rmtree(self.data, ignore_errors=True)
         (self.data.parent / f"{self.data.name}.log").unlink(missing_ok=True)
+
+
+def scan_repository(repo: Path, needles: Iterable[str]) -> dict[str, set[str]]:
+    """Every file of a pgBackRest repository (backups, archived WAL, manifests) that holds one
+    of ``needles`` (as UTF-8), decompressed as pgBackRest wrote it (gz and bz2 here, lz4 and
+    zst through their programs): relative path -> the needles found in it."""
+    wanted = {needle: needle.encode() for needle in needles}
+    found: dict[str, set[str]] = {}
+    for path in sorted(p for p in repo.rglob("*") if p.is_file() and not p.is_symlink()):
+        data = _decompressed(path)
+        hits = {needle for needle, raw in wanted.items() if raw in data}
+        if hits:
+            found[str(path.relative_to(repo))] = hits
+    return found
+
+
+def _decompressed(path: Path) -> bytes:
+    if path.suffix == ".gz":
+        return gzip.decompress(path.read_bytes())
+    if path.suffix == ".bz2":
+        return bz2.decompress(path.read_bytes())
+    program = {".lz4": "lz4", ".zst": "zstd"}.get(path.suffix)
+    if program is None:
+        return path.read_bytes()
+    if shutil.which(program) is None:
+        raise Missing(f"{path} is {program}-compressed: apt-get install {program} to read it")
+    return subprocess.run([program, "-dc", str(path)], capture_output=True, check=True).stdout
 
 
 def _give(path: Path) -> None:
