@@ -58,6 +58,8 @@ class Can(StrEnum):
     TELL_AT_DOOR = "tell_at_door"
     # The outbox of text messages: each one's life, and the gateway's answers.
     VIEW_MESSAGES = "view_messages"
+    # Close a town's response, move its erase date with a reason, hold it; read the certificate.
+    CLOSE_RESPONSE = "close_response"
 
 
 _COMMAND = frozenset(
@@ -86,6 +88,7 @@ _COMMAND = frozenset(
         Can.HAND_OVER_CASES,
         Can.TELL_AT_DOOR,
         Can.VIEW_MESSAGES,
+        Can.CLOSE_RESPONSE,
     }
 )
 

@@ -86,8 +86,11 @@ class RoundSample(models.Model):
         "campaigns.Campaign", on_delete=models.CASCADE, related_name="+", db_index=False
     )
     # public look-up and a resident's timeline: the rounds a person was sampled in
-    # (command/public.py: lookup; lab/timeline_views.py).
-    resident = models.ForeignKey("territory.Resident", on_delete=models.PROTECT, related_name="+")
+    # (command/public.py: lookup; lab/timeline_views.py). Null once the town's personal data is
+    # erased (``closing.erase``): the row stays, counted by the daily report, naming no one.
+    resident = models.ForeignKey(
+        "territory.Resident", null=True, on_delete=models.PROTECT, related_name="+"
+    )
     # A copy of the resident's community, for counting; see TubeMember on db_constraint. No
     # query looks samples up by community (the daily report groups a round's by it).
     community = models.ForeignKey(
@@ -371,9 +374,12 @@ class TubeMember(models.Model):
                 condition=models.Q(walk_in__isnull=False),
                 name="walk_in_once_per_tube",
             ),
+            # One person, or none once the town is erased (``closing.erase``): the row stays
+            # for the pools' figures, with no person and no household.
             models.CheckConstraint(
-                condition=models.Q(resident__isnull=True) ^ models.Q(walk_in__isnull=True),
-                name="member_is_resident_or_walk_in",
+                condition=(models.Q(resident__isnull=True) ^ models.Q(walk_in__isnull=True))
+                | models.Q(resident__isnull=True, walk_in__isnull=True, household__isnull=True),
+                name="member_is_one_person_or_erased",
             ),
         ]
         indexes = [

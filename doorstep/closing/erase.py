@@ -1,0 +1,573 @@
+"""The erase of a closed town's personal data: the engine behind ``doorstep erase``.
+
+Two steps, each safe to repeat:
+
+1. **The database, in one transaction.** The closure is locked; what stops the erase (an open
+   round, a case sheet the investigation team has not acknowledged, a hold, a date not reached)
+   is checked under the lock. The identifiers of every person of the town are gathered (names,
+   document numbers, phones, person codes), every row that names or points to a person is
+   deleted or stripped, then every text column of every table is searched for those
+   identifiers (``closing.scan``): one found and the transaction rolls back, naming the column.
+   Only then are the closure marked erased and the certificate written, in the same commit. A
+   page reading meanwhile sees the town whole, or erased: never a person without results.
+2. **Outside the database.** Files under ``DOORSTEP_HOME`` are searched for the identifiers
+   (step 1 leaves them in the certificate only as salted digests, removed when step 2 ends),
+   the database is compacted, the backups' horizon is read, and the certificate is completed
+   and signed. A process killed here leaves the certificate incomplete; the next ``doorstep
+   erase`` finishes it.
+
+What stays is what the district learns from: counters per community, building, lane and round,
+tubes (codes, lanes, times, results) without households, boxes, zones and their history,
+staff duties, the needs' counts. No row of those names a person.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from doorstep.assistance.models import ContactAttempt, NeedCounter, Request
+from doorstep.campaigns.models import (
+    BuildingPositive,
+    Campaign,
+    CampaignBuilding,
+    CampaignStatus,
+    ZoneChange,
+)
+from doorstep.canvass.models import BuildingTask, Coverage, HouseholdState, Visit
+from doorstep.closing import backups, certificate, scan
+from doorstep.closing.models import Certificate
+from doorstep.core.models import Attempt, AuditAction, AuditEntry, AuditPerson, User
+from doorstep.lab.models import CaseSheet, ResultEntry, RetestOrder
+from doorstep.notices.models import Message, Notice
+from doorstep.sampling.models import (
+    Box,
+    DeviceEvent,
+    HomeStop,
+    HourTally,
+    RoundSample,
+    Tally,
+    Tube,
+    TubeMember,
+    WalkIn,
+)
+from doorstep.territory.models import Closure, ClosureState, Community, Household, Resident, Town
+from doorstep.workforce.models import Duty, DutyCounter, Staff
+
+# Entries of the audit log whose reason and detail may name a person: cleared by the erase.
+# The rest (rounds, zones, roles, the closing itself) say nothing about a person and stay.
+PERSONAL_ACTIONS = [
+    AuditAction.REVEAL,
+    AuditAction.EXPORT,
+    AuditAction.IMPORT,
+    AuditAction.PRINT,
+    AuditAction.SEARCH,
+    AuditAction.TRACE,
+]
+
+
+class EraseRefused(Exception):
+    """What stops the erase; nothing was changed."""
+
+
+@dataclass
+class Outcome:
+    certificate: Certificate
+    resumed: bool
+
+
+def _refusals(town: Town, closure: Closure | None, now: dt.datetime) -> list[str]:
+    if closure is None:
+        return [
+            f"the response in {town.name} is not closed: its commander closes it (with a "
+            f"reason) on /closing/town/{town.pk}/ once every round is closed"
+        ]
+    stops = []
+    running = list(
+        Campaign.objects.filter(town=town)
+        .exclude(status=CampaignStatus.CLOSED)
+        .values_list("name", flat=True)
+    )
+    if running:
+        stops.append("rounds still open: " + ", ".join(running) + " (close them first)")
+    waiting = CaseSheet.objects.filter(
+        community__town=town, withdrawn_at__isnull=True, acknowledged_at__isnull=True
+    ).count()
+    if waiting:
+        stops.append(
+            f"{waiting} case sheet(s) not yet acknowledged by the investigation team "
+            "(hand them over and have them acknowledged on the case sheets page)"
+        )
+    if closure.hold_reason:
+        stops.append(f"a retention hold is set: {closure.hold_reason} (release it first)")
+    if now < closure.erase_after:
+        stops.append(
+            f"the data is kept until {timezone.localtime(closure.erase_after):%Y-%m-%d %H:%M} "
+            "(the retention period; shorten it with a reason on the closing page, or wait)"
+        )
+    return stops
+
+
+def check(town: Town, now: dt.datetime | None = None) -> list[str]:
+    """What would stop an erase of the town now (empty: it may run)."""
+    closure = Closure.objects.filter(town=town).first()
+    if closure is not None and closure.state == ClosureState.ERASED:
+        return []
+    return _refusals(town, closure, now or timezone.now())
+
+
+def erase(
+    town: Town,
+    by: str,
+    now: dt.datetime | None = None,
+    *,
+    vacuum_full: bool = False,
+    after_step: Callable[[str], None] | None = None,
+) -> Outcome:
+    """Erase the town, or finish an erase that was interrupted. Raises ``EraseRefused``."""
+    now = now or timezone.now()
+    step = after_step or (lambda name: None)
+    resumed = False
+    existing = Certificate.objects.filter(town=town).first()
+    if existing is not None and existing.complete:
+        raise EraseRefused(
+            f"{town.name} was already erased on "
+            f"{timezone.localtime(existing.issued_at):%Y-%m-%d %H:%M} (certificate "
+            f"{existing.number}); nothing to do"
+        )
+    if existing is None:
+        cert = _erase_database(town, by, now, step)
+    else:
+        cert, resumed = existing, True
+    step("database")
+    _outside_database(cert, vacuum_full)
+    step("files")
+    cert.body["backups"] = _backups(now)
+    cert.signature, cert.public_key = certificate.sign(cert.body)
+    cert.complete = True
+    cert.save(update_fields=["body", "signature", "public_key", "complete"])
+    return Outcome(cert, resumed)
+
+
+# --- step 1: the database -------------------------------------------------------------------
+
+
+def _erase_database(
+    town: Town, by: str, now: dt.datetime, step: Callable[[str], None]
+) -> Certificate:
+    with transaction.atomic():
+        closure = Closure.objects.select_for_update().filter(town=town).first()
+        stops = _refusals(town, closure, now)
+        if stops:
+            raise EraseRefused(f"{town.name} cannot be erased: " + "; ".join(stops))
+        assert closure is not None
+        matcher, people = _identifiers(town)
+        erased = _delete(town, people, now)
+        step("deletes")
+        _drop_names_still_borne(matcher)
+        hits = scan.scan_database(matcher)
+        if hits.total:
+            where = ", ".join(f"{k} ({n})" for k, n in hits.where.most_common())
+            raise EraseRefused(
+                f"the erase of {town.name} was rolled back: identifiers of its people are still "
+                f"in {where}. Nothing was changed; report this as a bug"
+            )
+        closure.state = ClosureState.ERASED
+        closure.erased_at = now
+        closure.save(update_fields=["state", "erased_at"])
+        body = _body(town, closure, by, now, erased, hits, matcher)
+        cert = Certificate.objects.create(
+            town=town,
+            number=f"ER-{town.pk}-{timezone.localtime(now):%Y%m%d%H%M}",
+            issued_at=now,
+            issued_by=by,
+            body=body,
+        )
+        AuditEntry.objects.create(
+            user=User.objects.filter(username=by).first(),
+            username=by,
+            action=AuditAction.ERASE,
+            object_type="town",
+            object_id=str(town.pk),
+            reason=closure.reason,
+            detail={"certificate": cert.number, "erased": erased},
+            town_id=town.pk,
+        )
+    return cert
+
+
+@dataclass
+class _People:
+    residents: list[int]
+    walk_ins: list[int]
+    communities: list[int]
+    campaigns: list[int]
+
+
+def _identifiers(town: Town) -> tuple[scan.Matcher, _People]:
+    """Everything that identifies a person of the town, gathered before it goes."""
+    matcher = scan.Matcher()
+    communities = list(Community.objects.filter(town=town).values_list("pk", flat=True))
+    residents = []
+    for pk, name, number, phone, code in (
+        Resident.objects.filter(town=town)
+        .values_list("pk", "name", "id_number", "phone", "person_code")
+        .iterator(chunk_size=5000)
+    ):
+        residents.append(pk)
+        matcher.add_name(name)
+        matcher.add_number(number)
+        matcher.add_number(phone)
+        matcher.add_number(code)
+    walk_ins = []
+    for pk, name, number, phone in WalkIn.objects.filter(community_id__in=communities).values_list(
+        "pk", "name", "id_number", "phone"
+    ):
+        walk_ins.append(pk)
+        matcher.add_name(name)
+        matcher.add_number(number)
+        matcher.add_number(phone)
+    for name, number, phone in Request.objects.filter(community_id__in=communities).values_list(
+        "walk_in_name", "walk_in_id_number", "walk_in_phone"
+    ):
+        matcher.add_name(name)
+        matcher.add_number(number)
+        matcher.add_number(phone)
+    for phone in Message.objects.filter(community_id__in=communities).values_list(
+        "phone", flat=True
+    ):
+        matcher.add_number(phone)
+    for name, phone, received in CaseSheet.objects.filter(community_id__in=communities).values_list(
+        "handed_to", "handed_to_phone", "acknowledged_name"
+    ):
+        matcher.add_name(name)
+        matcher.add_name(received)
+        matcher.add_number(phone)
+    campaigns = list(Campaign.objects.filter(town=town).values_list("pk", flat=True))
+    return matcher, _People(residents, walk_ins, communities, campaigns)
+
+
+def _drop_names_still_borne(matcher: scan.Matcher) -> None:
+    """A name borne by someone still on record (a resident of another town, a member of staff),
+    or part of such a name ("王芳" in "王芳芳"), is not this town's to erase: it is not
+    searched, and the certificate counts it."""
+    names = matcher.names
+    if not names:
+        return
+    lengths = sorted({len(n) for n in names})
+    kept = set()
+    sources: list[QuerySet[Any]] = [
+        Resident.objects.values_list("name", flat=True),
+        WalkIn.objects.values_list("name", flat=True),
+        User.objects.values_list("first_name", flat=True),
+        User.objects.values_list("last_name", flat=True),
+        # Staff are the workforce's: kept, with their names (docs/security.md).
+        Staff.objects.values_list("name", flat=True),
+    ]
+    for source in sources:
+        for name in source.iterator(chunk_size=5000):
+            for length in lengths:
+                for start in range(0, len(name) - length + 1):
+                    piece = name[start : start + length]
+                    if piece in names:
+                        kept.add(piece)
+    matcher.shared_names = len(kept)  # type: ignore[attr-defined]
+    names -= kept
+    matcher.__dict__.pop("_name_lengths", None)
+
+
+def _gone(queryset: QuerySet[Any]) -> int:
+    """Delete without loading the rows: the order below satisfies every foreign key (and the
+    database's are checked at commit)."""
+    return queryset._raw_delete(queryset.db)  # type: ignore[attr-defined]
+
+
+def _delete(town: Town, people: _People, now: dt.datetime) -> dict[str, int]:
+    communities, campaigns = people.communities, people.campaigns
+    in_town = Q(community_id__in=communities)
+    erased: dict[str, int] = {}
+    erased["text_messages"] = _gone(Message.objects.filter(in_town))
+    erased["notices"] = _gone(Notice.objects.filter(in_town))
+    erased["case_sheets"] = _gone(CaseSheet.objects.filter(in_town))
+    # Rows the figures count (samples per day, pools' loops, retests) stay, naming no one.
+    erased["retest_orders_unlinked"] = RetestOrder.objects.filter(in_town).update(
+        resident=None, walk_in=None, household=None
+    )
+    erased["need_contacts"] = _gone(
+        ContactAttempt.objects.filter(request__community_id__in=communities)
+    )
+    erased["special_needs"] = _gone(Request.objects.filter(in_town))
+    erased["home_visits"] = _gone(HomeStop.objects.filter(task__community_id__in=communities))
+    erased["household_outcomes"] = _gone(HouseholdState.objects.filter(in_town))
+    erased["door_taps"] = _gone(Visit.objects.filter(campaign_id__in=campaigns))
+    erased["pool_members_unlinked"] = TubeMember.objects.filter(
+        in_town | Q(resident_id__in=people.residents)
+    ).update(resident=None, walk_in=None, household=None, override_reason="")
+    erased["round_samples_unlinked"] = RoundSample.objects.filter(
+        in_town | Q(resident_id__in=people.residents)
+    ).update(resident=None)
+    erased["tubes_unlinked_from_households"] = Tube.objects.filter(
+        in_town, household__isnull=False
+    ).update(household=None)
+    erased["walk_ins"] = _gone(WalkIn.objects.filter(in_town))
+    erased["residents"] = _gone(Resident.objects.filter(town=town))
+    # The audit log keeps who did what and when; what it said about a person goes.
+    entries = AuditEntry.objects.filter(town_id=town.pk, action__in=PERSONAL_ACTIONS)
+    erased["audit_people"] = _gone(
+        AuditPerson.objects.filter(
+            Q(entry__in=entries)
+            | Q(kind="resident", person_id__in=people.residents)
+            | Q(kind="walk_in", person_id__in=people.walk_ins)
+        )
+    )
+    erased["audit_details"] = entries.update(reason="", object_id="", detail={"erased": True})
+    erased["device_events"] = _gone(_device_events(town, campaigns))
+    # Tries at the residents' look-up are keyed by digests of codes: old ones go.
+    erased["look_up_tries"] = _gone(Attempt.objects.filter(at__lt=now - dt.timedelta(days=1)))
+    return erased
+
+
+def _device_events(town: Town, campaigns: list[int]) -> QuerySet[DeviceEvent]:
+    """Accepted device events keep only a digest of their content, but a digest of a known
+    person code is a way back. Those sent by the town's staff and the staff on duty there,
+    while its rounds ran, go: they were kept to answer replays, and no round accepts one now."""
+    rounds = Campaign.objects.filter(pk__in=campaigns)
+    first = rounds.order_by("starts_at").values_list("starts_at", flat=True).first()
+    if first is None:
+        return DeviceEvent.objects.none()
+    senders = User.objects.filter(Q(town=town) | Q(staff__duties__town=town)).values("pk")
+    return DeviceEvent.objects.filter(user_id__in=senders, at__gte=first - dt.timedelta(days=1))
+
+
+def _kept(town: Town, campaigns: list[int], communities: list[int]) -> dict[str, int]:
+    """What stays, counted: the figures the district learns from."""
+    return {
+        "rounds": len(campaigns),
+        "communities": len(communities),
+        "households_without_people": Household.objects.filter(
+            unit__building__community__town=town
+        ).count(),
+        "counters_per_lane_site_community": Tally.objects.filter(campaign_id__in=campaigns).count(),
+        "counters_per_hour": HourTally.objects.filter(campaign_id__in=campaigns).count(),
+        "coverage_per_community": Coverage.objects.filter(campaign_id__in=campaigns).count(),
+        "buildings_per_round": BuildingTask.objects.filter(campaign_id__in=campaigns).count(),
+        "zones_per_round": CampaignBuilding.objects.filter(campaign_id__in=campaigns).count(),
+        "zone_changes": ZoneChange.objects.filter(campaign_id__in=campaigns).count(),
+        "positives_per_building": BuildingPositive.objects.filter(
+            campaign_id__in=campaigns
+        ).count(),
+        "tubes_with_results": Tube.objects.filter(campaign_id__in=campaigns).count(),
+        "results_recorded": ResultEntry.objects.filter(tube__campaign_id__in=campaigns).count(),
+        "boxes": Box.objects.filter(campaign_id__in=campaigns).count(),
+        "staff_duties": Duty.objects.filter(town=town).count(),
+        "staff_counters": DutyCounter.objects.filter(town=town).count(),
+        "needs_counters": NeedCounter.objects.filter(community_id__in=communities).count(),
+    }
+
+
+def _body(
+    town: Town,
+    closure: Closure,
+    by: str,
+    now: dt.datetime,
+    erased: dict[str, int],
+    hits: scan.Hits,
+    matcher: scan.Matcher,
+) -> dict[str, Any]:
+    communities = list(Community.objects.filter(town=town).values_list("pk", flat=True))
+    campaigns = list(Campaign.objects.filter(town=town).values_list("pk", flat=True))
+    return {
+        "town": {
+            "id": town.pk,
+            "name": town.name,
+            "district": town.district.name if town.district else "",
+        },
+        "rule": {
+            "closed_at": closure.closed_at.isoformat(),
+            "closed_by": closure.closed_by,
+            "reason": closure.reason,
+            "erase_after": closure.erase_after.isoformat(),
+            "retention_days": (closure.erase_after - closure.closed_at).days,
+            "law": "PIPL art. 47: deleted when the purpose is achieved or no longer needed",
+        },
+        "erased_at": now.isoformat(),
+        "erased_by": by,
+        "erased": erased,
+        "kept": _kept(town, campaigns, communities),
+        "scan": {
+            "database": connection.vendor,
+            "tables": hits.tables,
+            "text_columns": hits.columns,
+            "cells": hits.cells,
+            "identifiers_searched": len(matcher),
+            "names_shared_with_people_on_record": getattr(matcher, "shared_names", 0),
+            "found": hits.total,
+        },
+        # Filled by step 2: what was removed from files; how the database was compacted.
+        "files": {},
+        "database": {},
+        # The identifiers as salted digests, so that step 2 (maybe another process, after a
+        # crash) searches the files for what step 1 found, and nothing readable is kept.
+        "_pending": _pending(matcher),
+    }
+
+
+# --- step 2: outside the database ----------------------------------------------------------
+
+
+def _backups(now: dt.datetime) -> dict[str, Any]:
+    """The backups that may still hold the data, and the date the last of them expires."""
+    horizon = backups.horizon(now)
+    return json.loads(json.dumps(dataclasses.asdict(horizon), default=str))
+
+
+def _pending(matcher: scan.Matcher) -> dict[str, Any]:
+    salt = hashlib.blake2b(str(timezone.now().timestamp()).encode(), digest_size=8).hexdigest()
+    return {
+        "salt": salt,
+        "numbers": sorted(_digest(salt, n) for n in matcher.numbers),
+        "names": sorted(_digest(salt, n) for n in matcher.names),
+        "name_lengths": sorted({len(n) for n in matcher.names}),
+    }
+
+
+def _digest(salt: str, value: str) -> str:
+    return hashlib.blake2b(f"{salt}:{value}".encode(), digest_size=12).hexdigest()
+
+
+class _DigestMatcher(scan.Matcher):
+    """The matcher rebuilt from digests: every candidate piece of text is digested and looked
+    up, so the files step needs no readable identifier."""
+
+    def __init__(self, pending: dict[str, Any]) -> None:
+        super().__init__()
+        self.salt = pending["salt"]
+        self.number_digests = set(pending["numbers"])
+        self.name_digests = set(pending["names"])
+        self._name_lengths = pending["name_lengths"]
+
+    def __len__(self) -> int:
+        return len(self.number_digests) + len(self.name_digests)
+
+    def found(self, text: str) -> str | None:
+        if not text:
+            return None
+        for run in scan._RUN.findall(text.upper()):
+            for candidate in (run, run[-11:]) if len(run) > 11 else (run,):
+                if _digest(self.salt, candidate) in self.number_digests:
+                    return candidate
+        if self.name_digests:
+            for length in self._name_lengths:
+                for start in range(0, len(text) - length + 1):
+                    piece = text[start : start + length]
+                    if piece.strip() != piece or not piece.strip():
+                        continue
+                    if _digest(self.salt, piece) in self.name_digests:
+                        return piece
+        return None
+
+
+# Text files are cleaned line by line; anything else that holds an identifier is removed.
+TEXT_SUFFIXES = {".log", ".txt", ".csv", ".json", ".jsonl", ".conf", ".html"}
+
+
+def _outside_database(cert: Certificate, vacuum_full: bool) -> None:
+    pending = cert.body.get("_pending")
+    if pending is not None:
+        cert.body["files"] = _files(_DigestMatcher(pending))
+        del cert.body["_pending"]
+    cert.body["database"] = _compact(vacuum_full)
+    cert.save(update_fields=["body"])
+
+
+def _skip(path: Path, home: Path) -> bool:
+    name = path.name
+    database = settings.DATABASES["default"].get("NAME")
+    if database and str(path).startswith(str(database)):
+        return True  # the database file and its WAL: compacted below
+    return path.is_relative_to(home / "keys") or name.endswith((".pid", ".sock"))
+
+
+def _files(matcher: scan.Matcher) -> dict[str, Any]:
+    home = Path(settings.HOME)
+    report: dict[str, Any] = {"scanned": 0, "removed": [], "cleaned": []}
+    if not home.exists():
+        return report
+    for path in sorted(p for p in home.rglob("*") if p.is_file() and not p.is_symlink()):
+        if _skip(path, home):
+            continue
+        report["scanned"] += 1
+        hit_lines = 0
+        lines = []
+        for line in scan.file_lines(path):
+            if matcher.found(line) is not None:
+                hit_lines += 1
+                lines.append("[erased]\n")
+            else:
+                lines.append(line)
+        if not hit_lines:
+            continue
+        relative = str(path.relative_to(home))
+        if path.suffix in TEXT_SUFFIXES or path.suffix.startswith(".log"):
+            temporary = path.with_name(path.name + ".erasing")
+            temporary.write_text("".join(lines), encoding="utf-8")
+            temporary.replace(path)
+            report["cleaned"].append({"file": relative, "lines": hit_lines})
+        else:
+            path.unlink()
+            report["removed"].append(relative)
+    return report
+
+
+def _compact(full: bool) -> dict[str, Any]:
+    """Freed pages hold the deleted rows until overwritten: SQLite rewrites its file and
+    empties its log; PostgreSQL's VACUUM frees the rows' space for reuse (``--full`` rewrites
+    the tables, as docs/operations.md explains)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("VACUUM")
+            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            busy, _log, _done = cursor.fetchone()
+            return {"engine": "sqlite", "vacuum": "VACUUM", "log_emptied": not busy}
+        tables = [model._meta.db_table for model in _ERASED_MODELS]
+        for table in tables:
+            cursor.execute(f"VACUUM {'FULL ' if full else ''}{connection.ops.quote_name(table)}")
+        return {
+            "engine": "postgresql",
+            "vacuum": "VACUUM FULL" if full else "VACUUM",
+            "tables": tables,
+        }
+
+
+_ERASED_MODELS = [
+    Message,
+    Notice,
+    CaseSheet,
+    RetestOrder,
+    ContactAttempt,
+    Request,
+    HomeStop,
+    HouseholdState,
+    Visit,
+    TubeMember,
+    RoundSample,
+    Tube,
+    WalkIn,
+    Resident,
+    AuditPerson,
+    AuditEntry,
+    DeviceEvent,
+    Attempt,
+    Certificate,
+]
