@@ -33,9 +33,9 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Q, QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from doorstep.assistance.models import ContactAttempt, NeedCounter, Request
 from doorstep.campaigns.models import (
@@ -132,7 +132,7 @@ def erase(
     by: str,
     now: dt.datetime | None = None,
     *,
-    vacuum_full: bool = False,
+    light: bool = False,
     after_step: Callable[[str], None] | None = None,
 ) -> Outcome:
     """Erase the town, or finish an erase that was interrupted. Raises ``EraseRefused``."""
@@ -151,9 +151,18 @@ def erase(
     else:
         cert, resumed = existing, True
     step("database")
-    _outside_database(cert, vacuum_full)
+    _outside_database(cert, light)
     step("files")
-    cert.body["backups"] = _backups(now)
+    # The backups' horizon from the moment the database was compacted: a backup that started
+    # during the erase still holds the data.
+    try:
+        cert.body["backups"] = _backups(timezone.now())
+    except backups.BackupsError as failed:
+        raise EraseRefused(
+            f"{town.name}: the database and the files are erased, but the backups could not be "
+            f"read ({failed}); run doorstep erase again once pgBackRest answers, to complete "
+            f"certificate {cert.number}"
+        ) from None
     cert.signature, cert.public_key = certificate.sign(cert.body)
     cert.complete = True
     cert.save(update_fields=["body", "signature", "public_key", "complete"])
@@ -429,7 +438,14 @@ def _body(
 def _backups(now: dt.datetime) -> dict[str, Any]:
     """The backups that may still hold the data, and the date the last of them expires."""
     horizon = backups.horizon(now)
-    return json.loads(json.dumps(dataclasses.asdict(horizon), default=str))
+    found = json.loads(json.dumps(dataclasses.asdict(horizon), default=str))
+    # The sentence in every language of the site, so the page says it in the reader's.
+    statements = {}
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            statements[code] = horizon.statement()
+    found["statement"] = statements
+    return found
 
 
 def _pending(matcher: scan.Matcher) -> dict[str, Any]:
@@ -482,12 +498,13 @@ class _DigestMatcher(scan.Matcher):
 TEXT_SUFFIXES = {".log", ".txt", ".csv", ".json", ".jsonl", ".conf", ".html"}
 
 
-def _outside_database(cert: Certificate, vacuum_full: bool) -> None:
+def _outside_database(cert: Certificate, light: bool) -> None:
     pending = cert.body.get("_pending")
     if pending is not None:
         cert.body["files"] = _files(_DigestMatcher(pending))
         del cert.body["_pending"]
-    cert.body["database"] = _compact(vacuum_full)
+        cert.save(update_fields=["body"])
+    cert.body["database"] = _compact(light)
     cert.save(update_fields=["body"])
 
 
@@ -530,24 +547,43 @@ def _files(matcher: scan.Matcher) -> dict[str, Any]:
     return report
 
 
-def _compact(full: bool) -> dict[str, Any]:
-    """Freed pages hold the deleted rows until overwritten: SQLite rewrites its file and
-    empties its log; PostgreSQL's VACUUM frees the rows' space for reuse (``--full`` rewrites
-    the tables, as docs/operations.md explains)."""
+def _compact(light: bool) -> dict[str, Any]:
+    """Deleted rows stay in the database's files until those are rewritten: in freed pages, in
+    old row versions, in the planner's statistics (sample values of each column), in the
+    write-ahead log. SQLite rewrites its file (VACUUM), refreshes its statistics and empties
+    its log. PostgreSQL rewrites every table the erase touched (VACUUM FULL, which locks each
+    for its length: the scheduled run is at night), refreshes their statistics, rewrites the
+    statistics table, and closes the log segment, so that the next full backup holds none of
+    it (``closing.backups``). ``light`` (plain VACUUM) leaves the bytes for the next rewrite,
+    and the certificate says so. A step the database refuses (not its owner) is recorded."""
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
             cursor.execute("VACUUM")
+            cursor.execute("ANALYZE")
             cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             busy, _log, _done = cursor.fetchone()
-            return {"engine": "sqlite", "vacuum": "VACUUM", "log_emptied": not busy}
-        tables = [model._meta.db_table for model in _ERASED_MODELS]
-        for table in tables:
-            cursor.execute(f"VACUUM {'FULL ' if full else ''}{connection.ops.quote_name(table)}")
-        return {
-            "engine": "postgresql",
-            "vacuum": "VACUUM FULL" if full else "VACUUM",
-            "tables": tables,
-        }
+            return {
+                "engine": "sqlite",
+                "vacuum": "VACUUM",
+                "rewritten": True,
+                "log_emptied": not busy,
+            }
+    tables = sorted({model._meta.db_table for model in _ERASED_MODELS})
+    done: dict[str, Any] = {"engine": "postgresql", "tables": tables, "refused": []}
+    quote = connection.ops.quote_name
+    steps = [f"VACUUM {'' if light else 'FULL '}{quote(t)}" for t in tables]
+    steps += [f"ANALYZE {quote(t)}" for t in tables]
+    if not light:
+        steps += ["VACUUM FULL pg_catalog.pg_statistic", "SELECT pg_switch_wal()"]
+    for statement in steps:
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(statement)
+        except DatabaseError as refused:
+            done["refused"].append(f"{statement}: {str(refused).strip().splitlines()[0]}")
+    done["vacuum"] = "VACUUM" if light else "VACUUM FULL"
+    done["rewritten"] = not light and not done["refused"]
+    return done
 
 
 _ERASED_MODELS = [

@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.utils import timezone
+from django.conf import settings
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -64,22 +65,35 @@ def _when(value: str) -> str:
 
 
 def backup_sentence(backups: dict[str, Any]) -> str:
-    """When the last copy of the data in a backup expires, in a sentence."""
-    if not backups:
-        return _("not read yet")
-    if not backups.get("configured"):
-        return _(
-            "no backups are configured in Doorstep; the operator states when their own copies "
-            "expire"
-        )
-    last = backups.get("last_copy_expires")
-    copies = backups.get("copies") or []
-    return _(
-        "%(n)s backup copies hold data from before the erase; the last expires by %(date)s"
-    ) % {
-        "n": len(copies),
-        "date": _when(last) if last else "—",
-    }
+    """Where the data still lives in backups, and until when (``closing.backups`` words it, in
+    every language, when the erase reads the backups)."""
+    statements = backups.get("statement") or {}
+    if not statements:
+        return _("not read yet: the erase has not finished")
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    return str(
+        statements.get(language)
+        or statements.get(settings.LANGUAGE_CODE)
+        or next(iter(statements.values()))
+    )
+
+
+def database_sentence(database: dict[str, Any]) -> str:
+    if not database:
+        return _("not yet compacted: the erase has not finished")
+    if database.get("rewritten"):
+        words = _("rewritten (%(how)s): the deleted rows' bytes are gone from its files") % {
+            "how": database.get("vacuum", "")
+        }
+    else:
+        words = _(
+            "not rewritten (%(how)s): the deleted rows' bytes stay in free space until the "
+            "tables are rewritten (VACUUM FULL, docs/operators-guide.md)"
+        ) % {"how": database.get("vacuum", "")}
+    refused = database.get("refused") or []
+    if refused:
+        words += " " + _("Refused by the database: %(steps)s") % {"steps": "; ".join(refused)}
+    return words
 
 
 def lines(cert: Certificate) -> list[tuple[str, str]]:
@@ -142,7 +156,7 @@ def lines(cert: Certificate) -> list[tuple[str, str]]:
                 "cleaned": len(files.get("cleaned", [])),
             },
         ),
-        (_("Freed space"), f"{database.get('engine', '')} {database.get('vacuum', '')}"),
+        (_("The database's files"), database_sentence(database)),
         (_("Backups"), backup_sentence(body.get("backups", {}))),
         ("#", _("Signature")),
         (_("Signed with Ed25519; public key"), cert.public_key or _("not signed yet")),

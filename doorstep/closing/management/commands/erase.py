@@ -35,9 +35,13 @@ class Command(BaseCommand):
         )
         parser.add_argument("--by", default="operator", help="who runs it, for the certificate")
         parser.add_argument(
-            "--vacuum-full",
+            "--light",
             action="store_true",
-            help="PostgreSQL: rewrite the erased tables (locks them) rather than plain VACUUM",
+            help=(
+                "PostgreSQL: plain VACUUM instead of rewriting the erased tables (VACUUM FULL "
+                "locks each while it runs); the certificate then says the bytes remain until a "
+                "rewrite, and the backups' date counts from that rewrite"
+            ),
         )
         parser.add_argument("--verify", metavar="NUMBER", help="check a certificate's signature")
         parser.add_argument(
@@ -69,7 +73,7 @@ class Command(BaseCommand):
 
     def _erase(self, town: Town, options: dict[str, Any]) -> Certificate:
         try:
-            outcome = erase.erase(town, options["by"], vacuum_full=options["vacuum_full"])
+            outcome = erase.erase(town, options["by"], light=options["light"])
         except erase.EraseRefused as refused:
             raise CommandError(str(refused)) from None
         cert = outcome.certificate
