@@ -143,7 +143,13 @@ def earlier_rounds(
         start_round(admin, campaign, now=start)
         if not done:
             for community in communities[1:3]:
-                set_community_zone(admin, campaign, community, Zone.CONTROLLED)
+                set_community_zone(
+                    admin,
+                    campaign,
+                    community,
+                    Zone.CONTROLLED,
+                    note="邻近社区出现阳性,按区指挥部要求管控",
+                )
         RoundSample.objects.bulk_create(
             [
                 RoundSample(

@@ -303,7 +303,9 @@ def _campaign(town: Town, communities: list[Community]) -> Campaign:
         user=admin,
     )
     start_round(admin, campaign, now=campaign.starts_at)
-    set_community_zone(admin, campaign, communities[0], Zone.SEALED)
+    set_community_zone(
+        admin, campaign, communities[0], Zone.SEALED, note="社区内发现阳性病例,全域封控"
+    )
     # The building round 1 sealed after a positive has been clear for eight days, and round 2
     # tested everyone in it: the commander lifts it by the rule this morning.
     sealed = list(
