@@ -280,7 +280,8 @@ def set_community_zone(
     rows = list(
         CampaignBuilding.objects.select_for_update().filter(campaign=campaign, community=community)
     )
-    if not note.strip() and any(RANK[Zone(r.zone)] > RANK[Zone(zone)] for r in rows):
+    note = note.strip()
+    if not note and any(RANK[Zone(r.zone)] > RANK[Zone(zone)] for r in rows):
         raise CampaignError(
             _(
                 "Lowering a zone by hand goes against the lifting rule: give a reason, "
@@ -300,7 +301,9 @@ def set_community_zone(
         AuditAction.ZONES,
         "campaign",
         campaign.pk,
+        note,
         detail={"community": community.name, "zone": zone, "pool_rule": rule, "buildings": changed},
+        town_id=campaign.town_id,
     )
     return changed
 
