@@ -182,6 +182,11 @@ def _erase_database(
             raise EraseRefused(f"{town.name} cannot be erased: " + "; ".join(stops))
         assert closure is not None
         matcher, people = _identifiers(town)
+        if connection.vendor == "sqlite":
+            # Freed pages are zeroed as they are freed (Debian's SQLite does it by default;
+            # other builds do not), and VACUUM after the commit drops them.
+            with connection.cursor() as cursor:
+                cursor.execute("PRAGMA secure_delete = ON")
         erased = _delete(town, people, now)
         step("deletes")
         _drop_names_still_borne(matcher)
