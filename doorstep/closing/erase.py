@@ -223,8 +223,6 @@ def _erase_database(
 
 @dataclass
 class _People:
-    residents: list[int]
-    walk_ins: list[int]
     communities: list[int]
     campaigns: list[int]
 
@@ -233,22 +231,20 @@ def _identifiers(town: Town) -> tuple[scan.Matcher, _People]:
     """Everything that identifies a person of the town, gathered before it goes."""
     matcher = scan.Matcher()
     communities = list(Community.objects.filter(town=town).values_list("pk", flat=True))
-    residents = []
-    for pk, name, number, phone, code in (
+    for name, number, phone, code in (
         Resident.objects.filter(town=town)
-        .values_list("pk", "name", "id_number", "phone", "person_code")
+        .values_list("name", "id_number", "phone", "person_code")
         .iterator(chunk_size=5000)
     ):
-        residents.append(pk)
         matcher.add_name(name)
         matcher.add_number(number)
         matcher.add_number(phone)
         matcher.add_number(code)
-    walk_ins = []
-    for pk, name, number, phone in WalkIn.objects.filter(community_id__in=communities).values_list(
-        "pk", "name", "id_number", "phone"
+    for name, number, phone in (
+        WalkIn.objects.filter(community_id__in=communities)
+        .values_list("name", "id_number", "phone")
+        .iterator(chunk_size=5000)
     ):
-        walk_ins.append(pk)
         matcher.add_name(name)
         matcher.add_number(number)
         matcher.add_number(phone)
@@ -269,7 +265,7 @@ def _identifiers(town: Town) -> tuple[scan.Matcher, _People]:
         matcher.add_name(received)
         matcher.add_number(phone)
     campaigns = list(Campaign.objects.filter(town=town).values_list("pk", flat=True))
-    return matcher, _People(residents, walk_ins, communities, campaigns)
+    return matcher, _People(communities, campaigns)
 
 
 def _drop_names_still_borne(matcher: scan.Matcher) -> None:
@@ -325,27 +321,31 @@ def _delete(town: Town, people: _People, now: dt.datetime) -> dict[str, int]:
     erased["home_visits"] = _gone(HomeStop.objects.filter(task__community_id__in=communities))
     erased["household_outcomes"] = _gone(HouseholdState.objects.filter(in_town))
     erased["door_taps"] = _gone(Visit.objects.filter(campaign_id__in=campaigns))
+    # By subquery, never a list of ids: a town of 100,000 people is over SQLite's limit of
+    # variables in one statement.
+    residents = Resident.objects.filter(town=town).values("pk")
+    walk_ins = WalkIn.objects.filter(in_town).values("pk")
     erased["pool_members_unlinked"] = TubeMember.objects.filter(
-        in_town | Q(resident_id__in=people.residents)
+        in_town | Q(resident_id__in=residents)
     ).update(resident=None, walk_in=None, household=None, override_reason="")
     erased["round_samples_unlinked"] = RoundSample.objects.filter(
-        in_town | Q(resident_id__in=people.residents)
+        in_town | Q(resident_id__in=residents)
     ).update(resident=None)
     erased["tubes_unlinked_from_households"] = Tube.objects.filter(
         in_town, household__isnull=False
     ).update(household=None)
-    erased["walk_ins"] = _gone(WalkIn.objects.filter(in_town))
-    erased["residents"] = _gone(Resident.objects.filter(town=town))
     # The audit log keeps who did what and when; what it said about a person goes.
     entries = AuditEntry.objects.filter(town_id=town.pk, action__in=PERSONAL_ACTIONS)
     erased["audit_people"] = _gone(
         AuditPerson.objects.filter(
-            Q(entry__in=entries)
-            | Q(kind="resident", person_id__in=people.residents)
-            | Q(kind="walk_in", person_id__in=people.walk_ins)
+            Q(entry__in=entries.values("pk"))
+            | Q(kind="resident", person_id__in=residents)
+            | Q(kind="walk_in", person_id__in=walk_ins)
         )
     )
     erased["audit_details"] = entries.update(reason="", object_id="", detail={"erased": True})
+    erased["walk_ins"] = _gone(WalkIn.objects.filter(in_town))
+    erased["residents"] = _gone(Resident.objects.filter(town=town))
     erased["device_events"] = _gone(_device_events(town, campaigns))
     # Tries at the residents' look-up are keyed by digests of codes: old ones go.
     erased["look_up_tries"] = _gone(Attempt.objects.filter(at__lt=now - dt.timedelta(days=1)))
