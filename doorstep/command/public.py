@@ -231,7 +231,9 @@ def my_record(resident: Resident) -> MyRecord:
         .values_list("unit__building_id", flat=True)
         .first()
     )
-    zones = ZoneChange.objects.filter(building_id=building_id).select_related("campaign")
+    zones = ZoneChange.objects.none()
+    if building_id is not None:
+        zones = ZoneChange.objects.filter(building_id=building_id).select_related("campaign")
     for z in zones.order_by("-at", "-id")[:RECORD_SHOWN]:
         what = _("%(round)s: your building went from %(from)s to %(to)s") % {
             "round": z.campaign.name,

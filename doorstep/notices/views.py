@@ -125,11 +125,7 @@ def print_notices(request: AuthedRequest) -> HttpResponse:
                     "doors": sum(t.pk == town.pk for *_r, t, _k in sheets),
                 },
                 town_id=town.pk,
-                people=[
-                    (RESIDENT, n.resident_id) if n.resident_id else (WALK_IN, n.walk_in_id)
-                    for n in notices_here
-                    if n.resident_id or n.walk_in_id
-                ],
+                people=_whom(notices_here),
             )
             marks[town.pk] = watermark.for_entry(entry)
     return render(
@@ -140,6 +136,16 @@ def print_notices(request: AuthedRequest) -> HttpResponse:
             "watermark": next(iter(marks.values()), None),
         },
     )
+
+
+def _whom(notices: list[Notice]) -> list[tuple[str, int]]:
+    """The people a print names, as the audit does: residents, and walk-ins."""
+    found = [(RESIDENT, n.resident_id) for n in notices if n.resident_id is not None]
+    return found + [
+        (WALK_IN, n.walk_in_id)
+        for n in notices
+        if n.resident_id is None and n.walk_in_id is not None
+    ]
 
 
 @require_GET
