@@ -87,3 +87,10 @@ def test_an_erased_towns_entry_says_erased_and_keeps_no_reason(exported, command
     AuditPerson.objects.filter(entry=exported).delete()
     [row] = rows(commander)
     assert "erased" in row and REASON not in row and "full" not in row
+
+
+def test_the_register_is_in_the_commanders_navigation_only(commander, worker, canvasser):
+    url = reverse("command:exports")
+    assert f'href="{url}"' in client_for(commander).get(reverse("home")).content.decode()
+    for user in (worker, canvasser):
+        assert f'href="{url}"' not in client_for(user).get(reverse("home")).content.decode()
