@@ -109,8 +109,11 @@ def for_entry(entry: AuditEntry) -> Mark:
 
 
 def _footer_text(text: str) -> str:
-    # In a header or footer "&" starts a code (&P the page number): a literal one is doubled.
-    return text.replace("&", "&&")[:_HEADER_MAX]
+    # In a header or footer "&" starts a code (&P the page number): a literal one is doubled,
+    # and a cut never leaves half of a pair.
+    cut = text.replace("&", "&&")[:_HEADER_MAX]
+    trailing = len(cut) - len(cut.rstrip("&"))
+    return cut[:-1] if trailing % 2 else cut
 
 
 def stamp(book: Workbook, mark: Mark, title: str = "") -> Workbook:
