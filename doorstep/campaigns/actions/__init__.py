@@ -288,6 +288,15 @@ def set_community_zone(
                 "or lift by the rule on the Zones page."
             )
         )
+    # A zone decides whether people may leave home: a change by hand says why, and the reason
+    # is kept with the change, audited, and shown to the residents (``/status/me/``).
+    if not note and any(r.zone != zone for r in rows):
+        raise CampaignError(
+            _(
+                "Say why the zone changes: the reason is kept, audited and shown to the "
+                "residents of these buildings."
+            )
+        )
     _rezone(
         campaign, rows, zone, rule, why=ZoneWhy.COMMANDER, at=timezone.now(), user=user, note=note
     )

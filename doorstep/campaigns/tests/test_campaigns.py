@@ -65,7 +65,7 @@ def test_prevention_is_20_in_1_by_default(campaign):
 def test_a_whole_community_is_zoned_at_once_with_the_field_guide_pool_rule(
     campaign, community, other_community, commander, zone, rule
 ):
-    assert set_community_zone(commander, campaign, community, zone) == 3
+    assert set_community_zone(commander, campaign, community, zone, note="演练分区") == 3
     assert set(
         CampaignBuilding.objects.filter(community=community).values_list("zone", "pool_rule")
     ) == {(zone, rule)}
@@ -82,7 +82,7 @@ def test_the_zone_form_applies_and_says_what_changed(campaign, community, comman
     client = client_for(commander)
     response = client.post(
         reverse("campaigns:zones", args=[campaign.pk]),
-        {"community": community.pk, "zone": "sealed"},
+        {"community": community.pk, "zone": "sealed", "note": "发现阳性"},
         follow=True,
     )
     assert "3 buildings are now" in response.content.decode()
@@ -172,7 +172,7 @@ def test_a_community_outside_the_commanders_town_cannot_be_chosen(commander):
 
 
 def test_the_zone_form_starts_on_the_communitys_current_zone(campaign, community, commander):
-    set_community_zone(commander, campaign, community, Zone.CONTROLLED)
+    set_community_zone(commander, campaign, community, Zone.CONTROLLED, note="密接所在")
     html = (
         client_for(commander).get(reverse("campaigns:detail", args=[campaign.pk])).content.decode()
     )

@@ -185,7 +185,7 @@ def test_the_counters_always_equal_a_recount_from_the_rows(lane_world, leader):
 def test_a_building_imported_into_a_sealed_community_waits_at_its_doors(lane_world, commander):
     campaign, community = lane_world["campaign"], lane_world["lane"].site.community
     set_community_zone(commander, campaign, community, Zone.CONTROLLED, note="x")
-    set_community_zone(commander, campaign, community, Zone.SEALED)
+    set_community_zone(commander, campaign, community, Zone.SEALED, note="发现阳性")
     report = import_roster(
         "中北镇",
         roster(

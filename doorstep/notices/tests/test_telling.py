@@ -194,7 +194,7 @@ def test_delivery_reports_with_a_wrong_signature_or_for_no_message_are_refused(l
 def test_a_sealed_building_books_its_people_and_lifting_it_tells_them(lane_world, commander):
     campaign, community = lane_world["campaign"], lane_world["people"][0].community
     # 12号楼 (controlled) is sealed: its twelve people are told to wait at their doors.
-    set_community_zone(commander, campaign, community, Zone.SEALED)
+    set_community_zone(commander, campaign, community, Zone.SEALED, note="发现阳性")
     booked = Message.objects.filter(kind=Kind.HOME_VISIT)
     assert {m.resident_id for m in booked} >= {p.pk for p in lane_world["people"]}
     assert all("上门" in m.text or "门口" in m.text for m in booked)

@@ -54,7 +54,11 @@ def test_a_sealed_buildings_households_leave_the_home_list_as_they_are_sampled(
     live_server, browser, lane_world, commander, registrar
 ):
     set_community_zone(
-        commander, lane_world["campaign"], lane_world["lane"].site.community, Zone.SEALED
+        commander,
+        lane_world["campaign"],
+        lane_world["lane"].site.community,
+        Zone.SEALED,
+        note="发现阳性",
     )
     page = _phone(browser, live_server, registrar)
     page.goto(f"{live_server.url}/sampling/home/")

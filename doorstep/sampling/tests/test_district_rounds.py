@@ -285,7 +285,7 @@ def test_a_guest_in_a_positive_pool_is_retested_at_their_own_sealed_door(distric
     )
     pool = Tube.objects.get(code="2112250001")
     # The guest's building is sealed since (its community, by the home town's commander).
-    set_community_zone(None, home, zhongbei.community, Zone.SEALED)
+    set_community_zone(None, home, zhongbei.community, Zone.SEALED, note="发现阳性")
     assert retests.order_retests(pool, OrderKind.POSITIVE_POOL, timezone.now()) == 2
     orders = {o.resident_id: o for o in RetestOrder.objects.all()}
     assert (orders[guest.pk].route, orders[guest.pk].campaign_id) == ("door_to_door", home.pk)

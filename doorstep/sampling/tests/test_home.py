@@ -154,7 +154,9 @@ def test_the_command_screen_counts_people_waiting_at_home(lane_world, leader, co
 def _seal(world, commander):  # type: ignore[no-untyped-def]
     """The commander seals the lane's community (both buildings) by hand."""
     campaign = world["campaign"]
-    set_community_zone(commander, campaign, world["lane"].site.community, Zone.SEALED)
+    set_community_zone(
+        commander, campaign, world["lane"].site.community, Zone.SEALED, note="发现阳性"
+    )
     return HomeTask.objects.filter(campaign=campaign)
 
 
