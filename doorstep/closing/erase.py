@@ -63,7 +63,7 @@ from doorstep.sampling.models import (
     WalkIn,
 )
 from doorstep.territory.models import Closure, ClosureState, Community, Household, Resident, Town
-from doorstep.workforce.models import Duty, DutyCounter, Staff
+from doorstep.workforce.models import Duty, DutyCounter, Staff, SupportUnit
 
 # Entries of the audit log whose reason and detail may name a person: cleared by the erase.
 # The rest (rounds, zones, roles, the closing itself) say nothing about a person and stay.
@@ -189,7 +189,7 @@ def _erase_database(
                 cursor.execute("PRAGMA secure_delete = ON")
         erased = _delete(town, people, now)
         step("deletes")
-        _drop_names_still_borne(matcher)
+        _drop_what_others_bear(matcher)
         hits = scan.scan_database(matcher)
         if hits.total:
             where = ", ".join(f"{k} ({n})" for k, n in hits.where.most_common())
@@ -268,32 +268,51 @@ def _identifiers(town: Town) -> tuple[scan.Matcher, _People]:
     return matcher, _People(communities, campaigns)
 
 
-def _drop_names_still_borne(matcher: scan.Matcher) -> None:
-    """A name borne by someone still on record (a resident of another town, a member of staff),
-    or part of such a name ("王芳" in "王芳芳"), is not this town's to erase: it is not
-    searched, and the certificate counts it."""
+def _drop_what_others_bear(matcher: scan.Matcher) -> None:
+    """A document number, phone or name still borne by someone on record (the same person on
+    another town's roster, a family phone, a member of staff; a name, or part of one: "王芳"
+    in "王芳芳") is not this town's to erase: it is not searched, and the certificate counts
+    it. Read after the town's rows are gone, so only others' rows answer."""
+    numbers: list[QuerySet[Any]] = [
+        Resident.objects.values_list("id_number", "phone", "person_code"),
+        WalkIn.objects.values_list("id_number", "phone"),
+        Request.objects.values_list("walk_in_id_number", "walk_in_phone"),
+        Message.objects.values_list("phone"),
+        CaseSheet.objects.values_list("handed_to_phone"),
+        # Staff are the workforce's: kept, with their names and phones (docs/security.md).
+        Staff.objects.values_list("phone", "worker_code"),
+        User.objects.values_list("phone"),
+        SupportUnit.objects.values_list("contact_phone"),
+    ]
+    shared = 0
+    for source in numbers:
+        for row in source.iterator(chunk_size=5000):
+            for value in row:
+                value = "".join(scan._RUN.findall(value or "")).upper()
+                if value in matcher.numbers:
+                    matcher.numbers.discard(value)
+                    shared += 1
     names = matcher.names
-    if not names:
-        return
     lengths = sorted({len(n) for n in names})
     kept = set()
     sources: list[QuerySet[Any]] = [
         Resident.objects.values_list("name", flat=True),
         WalkIn.objects.values_list("name", flat=True),
+        Request.objects.values_list("walk_in_name", flat=True),
         User.objects.values_list("first_name", flat=True),
         User.objects.values_list("last_name", flat=True),
-        # Staff are the workforce's: kept, with their names (docs/security.md).
         Staff.objects.values_list("name", flat=True),
+        SupportUnit.objects.values_list("contact_name", flat=True),
     ]
-    for source in sources:
+    for source in sources if names else []:
         for name in source.iterator(chunk_size=5000):
             for length in lengths:
                 for start in range(0, len(name) - length + 1):
                     piece = name[start : start + length]
                     if piece in names:
                         kept.add(piece)
-    matcher.shared_names = len(kept)  # type: ignore[attr-defined]
     names -= kept
+    matcher.shared = {"names": len(kept), "numbers": shared}  # type: ignore[attr-defined]
     matcher.__dict__.pop("_name_lengths", None)
 
 
@@ -425,7 +444,10 @@ def _body(
             "text_columns": hits.columns,
             "cells": hits.cells,
             "identifiers_searched": len(matcher),
-            "names_shared_with_people_on_record": getattr(matcher, "shared_names", 0),
+            "names_shared_with_people_on_record": getattr(matcher, "shared", {}).get("names", 0),
+            "numbers_shared_with_people_on_record": getattr(matcher, "shared", {}).get(
+                "numbers", 0
+            ),
             "found": hits.total,
         },
         # Filled by step 2: what was removed from files; how the database was compacted.

@@ -148,6 +148,10 @@ def lines(cert: Certificate) -> list[tuple[str, str]]:
             str(scanned.get("names_shared_with_people_on_record", 0)),
         ),
         (
+            _("Document numbers and phones also borne by people still on record (not searched)"),
+            str(scanned.get("numbers_shared_with_people_on_record", 0)),
+        ),
+        (
             _("Files"),
             _("%(scanned)s files searched; %(removed)s removed, %(cleaned)s cleaned")
             % {

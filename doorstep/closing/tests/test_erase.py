@@ -141,7 +141,8 @@ def test_an_unacknowledged_case_sheet_stops_the_erase(lane_world, commander):
 
 def test_a_town_s_erase_leaves_another_town_whole(community, commander):
     other = make_community("河西社区", make_town("杨柳青镇"))
-    kept = make_resident(make_household(make_building(other)), "刘德")
+    # The same family phone on both towns' rosters: the other town's stays, unsearched.
+    kept = make_resident(make_household(make_building(other)), "刘德", phone="13900002222")
     gone = make_resident(make_household(make_building(community)), "赵敏", phone="13900002222")
     worker = make_user(Role.COMMUNITY_WORKER, community)
     audit(
@@ -174,6 +175,8 @@ def test_a_town_s_erase_leaves_another_town_whole(community, commander):
     cert = Certificate.objects.get()
     assert cert.body["erased"]["residents"] == 1 and cert.body["erased"]["audit_people"] == 1
     assert cert.body["scan"]["found"] == 0 and cert.body["scan"]["text_columns"] > 100
+    assert cert.body["scan"]["numbers_shared_with_people_on_record"] == 1
+    assert Resident.objects.get().phone == "13900002222"
 
 
 def test_the_certificate_is_signed_and_a_changed_one_fails_its_check(
