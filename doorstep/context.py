@@ -46,6 +46,8 @@ def nav_items(user) -> list[dict[str, str]]:  # type: ignore[no-untyped-def]
         items.append({"url": reverse("command:exports"), "label": _("Export register")})
     if user.can(Can.READ_AUDIT):
         items.append({"url": reverse("core:audit"), "label": _("Audit log")})
+    if user.can(Can.CLOSE_RESPONSE):
+        items.append({"url": reverse("closing:index"), "label": _("Closing the books")})
     return items
 
 

@@ -23,6 +23,8 @@ from doorstep.campaigns import actions as campaign_actions
 from doorstep.campaigns.actions import create_campaign, start_round
 from doorstep.campaigns.actions.district import start_district_round
 from doorstep.canvass.models import BuildingTask
+from doorstep.closing import certificate
+from doorstep.closing.models import Certificate
 from doorstep.core.roles import Role
 from doorstep.lab.actions import cases as case_actions
 from doorstep.notices import sender
@@ -259,6 +261,10 @@ CASES += [
     Case("lab:case_xlsx", "post", "worker", "leader", True, "get"),
     Case("lab:late", "get", "worker", "lab", True, "post"),
     Case("lab:timeline", "get", "worker", "canvasser", True, "post"),
+    Case("closing:index", "get", "commander", "worker", False, "post"),
+    Case("closing:town", "get", "commander", "worker", True, "put"),
+    Case("closing:certificate", "get", "commander", "worker", True, "post"),
+    Case("closing:certificate_pdf", "get", "commander", "worker", True, "post"),
     Case("simulate:pace", "get", "commander", "canvasser", True, "post"),
     Case("simulate:review", "get", "commander", "canvasser", True, "post"),
     Case("simulate:feeder", "get", "commander", "registrar", True, "post"),
@@ -276,6 +282,7 @@ TOWN_SCOPED = (
     "lab:cases",
     "lab:case_hand",
     "simulate:",
+    "closing:",
 )
 
 
@@ -448,6 +455,26 @@ def _url(case: Case, world: dict) -> str:
         return reverse(case.name, args=[message.pk, sender.signature(message.pk)])
     if case.name.startswith("district:"):
         return reverse(case.name, kwargs={"panel": "towns"} if name == "panel" else {})
+    if case.name.startswith("closing:") and name != "index":
+        town = Town.objects.get(communities__pk=world["community"])
+        if name.startswith("certificate"):
+            # The town's certificate, as an erase leaves it (the world's town is not erased:
+            # the page reads only the certificate).
+            body = {"town": {"name": town.name}, "erased": {"residents": 1}}
+            signature, key = certificate.sign(body)
+            Certificate.objects.get_or_create(
+                town=town,
+                defaults={
+                    "number": f"ER-{town.pk}-1",
+                    "issued_at": timezone.now(),
+                    "issued_by": "operator",
+                    "body": body,
+                    "signature": signature,
+                    "public_key": key,
+                    "complete": True,
+                },
+            )
+        return reverse(case.name, kwargs={"town_id": town.pk})
     if case.name in {"territory:community", "territory:community_export"}:
         kwargs = {"community_id": world["community"]}
     elif name in {"building", "building_codes"}:
@@ -593,6 +620,7 @@ def test_every_view_is_in_the_table():
         "assistance",
         "simulate",
         "district",
+        "closing",
     ):
         resolver = get_resolver().namespace_dict[namespace][1]
         names |= {f"{namespace}:{n}" for n in resolver.reverse_dict if isinstance(n, str)}
