@@ -451,6 +451,8 @@ LOGGING = {
 # `doorstep erase` removes it (moved per town with a reason), and the backups that may still
 # hold it: pgBackRest's stanza and configuration, and its full-backup retention in days.
 RETENTION_DAYS = env_int("DOORSTEP_RETENTION_DAYS", 30)
+# Public keys (hex) of erase certificates signed by a server since replaced: still trusted.
+ERASE_TRUSTED_KEYS = env_list("DOORSTEP_ERASE_TRUSTED_KEYS", [])
 DOORSTEP_PGBACKREST_STANZA = env_str("DOORSTEP_PGBACKREST_STANZA", "")
 DOORSTEP_PGBACKREST_CONFIG = env_str("DOORSTEP_PGBACKREST_CONFIG", "")
 DOORSTEP_BACKUP_RETENTION_DAYS = env_int("DOORSTEP_BACKUP_RETENTION_DAYS", 0)

@@ -29,6 +29,7 @@ from doorstep.core import codes, counters, limits
 from doorstep.core.idnumbers import InvalidValue, normalise_phone, normalise_resident_id
 from doorstep.core.limits import Limit
 from doorstep.core.models import User
+from doorstep.territory import closures
 from doorstep.territory.models import Community, Household, Resident
 
 # Sends of the residents' own request form from one address, right or wrong: a flood of requests
@@ -174,6 +175,13 @@ def register(
             community = household.unit.building.community
     if community is None:
         raise NeedError(_("Say which community the person lives in."))
+    if closures.erased([community.town_id]):
+        raise NeedError(
+            _(
+                "The response in this town is over and its personal data erased: Doorstep "
+                "takes no more requests there. Call the town's hotline."
+            )
+        )
     if resident is not None:
         existing = (
             Request.objects.filter(resident=resident, kind=kind, status__in=OPEN)

@@ -23,11 +23,12 @@ staff duties, the needs' counts. No row of those names a person.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
-import hashlib
+import fcntl
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,10 +44,11 @@ from doorstep.campaigns.models import (
     Campaign,
     CampaignBuilding,
     CampaignStatus,
+    DistrictRound,
     ZoneChange,
 )
 from doorstep.canvass.models import BuildingTask, Coverage, HouseholdState, Visit
-from doorstep.closing import backups, certificate, scan
+from doorstep.closing import backups, certificate, files, scan
 from doorstep.closing.models import Certificate
 from doorstep.core.models import Attempt, AuditAction, AuditEntry, AuditPerson, User
 from doorstep.lab.models import CaseSheet, ResultEntry, RetestOrder
@@ -56,14 +58,34 @@ from doorstep.sampling.models import (
     DeviceEvent,
     HomeStop,
     HourTally,
+    Lane,
     RoundSample,
+    Site,
     Tally,
     Tube,
     TubeMember,
     WalkIn,
 )
-from doorstep.territory.models import Closure, ClosureState, Community, Household, Resident, Town
-from doorstep.workforce.models import Duty, DutyCounter, Staff, SupportUnit
+from doorstep.territory.models import (
+    Building,
+    Closure,
+    ClosureState,
+    Community,
+    District,
+    Grid,
+    Household,
+    Resident,
+    Town,
+)
+from doorstep.workforce.models import (
+    CallUp,
+    Duty,
+    DutyCounter,
+    Staff,
+    SupportRequest,
+    SupportUnit,
+    Team,
+)
 
 # Entries of the audit log whose reason and detail may name a person: cleared by the erase.
 # The rest (rounds, zones, roles, the closing itself) say nothing about a person and stay.
@@ -75,6 +97,10 @@ PERSONAL_ACTIONS = [
     AuditAction.SEARCH,
     AuditAction.TRACE,
 ]
+
+
+# Audit entries whose reason stays: the closing itself (also on the certificate).
+KEPT_REASONS = [AuditAction.CLOSE, AuditAction.RETENTION, AuditAction.ERASE]
 
 
 class EraseRefused(Exception):
@@ -135,7 +161,39 @@ def erase(
     light: bool = False,
     after_step: Callable[[str], None] | None = None,
 ) -> Outcome:
-    """Erase the town, or finish an erase that was interrupted. Raises ``EraseRefused``."""
+    """Erase the town, or finish an erase that was interrupted. Raises ``EraseRefused``.
+
+    One erase runs at a time on a server's home (a lock file): a second waits for nothing and
+    says so, rather than race the first over the same files."""
+    with _one_at_a_time():
+        return _erase(town, by, now, light=light, after_step=after_step)
+
+
+@contextlib.contextmanager
+def _one_at_a_time() -> Iterator[None]:
+    path = Path(settings.HOME) / "keys" / "erase.lock"
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with path.open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise EraseRefused(
+                "another doorstep erase is running on this server; run again when it ends"
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _erase(
+    town: Town,
+    by: str,
+    now: dt.datetime | None,
+    *,
+    light: bool,
+    after_step: Callable[[str], None] | None,
+) -> Outcome:
     now = now or timezone.now()
     step = after_step or (lambda name: None)
     resumed = False
@@ -177,6 +235,9 @@ def _erase_database(
 ) -> Certificate:
     with transaction.atomic():
         closure = Closure.objects.select_for_update().filter(town=town).first()
+        if closure is not None and closure.state == ClosureState.ERASED:
+            # Another run erased it while this one waited for the lock: finish its work.
+            return Certificate.objects.get(town=town)
         stops = _refusals(town, closure, now)
         if stops:
             raise EraseRefused(f"{town.name} cannot be erased: " + "; ".join(stops))
@@ -194,9 +255,11 @@ def _erase_database(
         if hits.total:
             where = ", ".join(f"{k} ({n})" for k, n in hits.where.most_common())
             raise EraseRefused(
-                f"the erase of {town.name} was rolled back: identifiers of its people are still "
-                f"in {where}. Nothing was changed; report this as a bug"
+                f"the erase of {town.name} was rolled back: document numbers, phones or person "
+                f"codes of its people are still in {where}. Nothing was changed; report this "
+                "as a bug"
             )
+        files.write_pending(town.pk, matcher)
         closure.state = ClosureState.ERASED
         closure.erased_at = now
         closure.save(update_fields=["state", "erased_at"])
@@ -288,7 +351,7 @@ def _drop_what_others_bear(matcher: scan.Matcher) -> None:
     for source in numbers:
         for row in source.iterator(chunk_size=5000):
             for value in row:
-                value = "".join(scan._RUN.findall(value or "")).upper()
+                value = scan.number_form(value)
                 if value in matcher.numbers:
                     matcher.numbers.discard(value)
                     shared += 1
@@ -303,9 +366,26 @@ def _drop_what_others_bear(matcher: scan.Matcher) -> None:
         User.objects.values_list("last_name", flat=True),
         Staff.objects.values_list("name", flat=True),
         SupportUnit.objects.values_list("contact_name", flat=True),
+        # Places and teams are named like people (杨柳青镇, 向阳小区): a name that is part of
+        # one is a place's word as much as a person's.
+        District.objects.values_list("name", flat=True),
+        Town.objects.values_list("name", flat=True),
+        Community.objects.values_list("name", flat=True),
+        Grid.objects.values_list("name", flat=True),
+        Building.objects.values_list("name", flat=True),
+        Site.objects.values_list("name", flat=True),
+        Site.objects.values_list("address", flat=True),
+        Lane.objects.values_list("name", flat=True),
+        Team.objects.values_list("name", flat=True),
+        SupportUnit.objects.values_list("name", flat=True),
+        Campaign.objects.values_list("name", flat=True),
+        DistrictRound.objects.values_list("name", flat=True),
+        SupportRequest.objects.values_list("muster_point", flat=True),
+        CallUp.objects.values_list("muster_point", flat=True),
     ]
     for source in sources if names else []:
         for name in source.iterator(chunk_size=5000):
+            name = scan.name_form(name)
             for length in lengths:
                 for start in range(0, len(name) - length + 1):
                     piece = name[start : start + length]
@@ -313,7 +393,7 @@ def _drop_what_others_bear(matcher: scan.Matcher) -> None:
                         kept.add(piece)
     names -= kept
     matcher.shared = {"names": len(kept), "numbers": shared}  # type: ignore[attr-defined]
-    matcher.__dict__.pop("_name_lengths", None)
+    matcher.forget()
 
 
 def _gone(queryset: QuerySet[Any]) -> int:
@@ -350,9 +430,27 @@ def _delete(town: Town, people: _People, now: dt.datetime) -> dict[str, int]:
     erased["round_samples_unlinked"] = RoundSample.objects.filter(
         in_town | Q(resident_id__in=residents)
     ).update(resident=None)
+    # A household tube taken at another town's lane (a district round) is the lane's town's
+    # tube, but its household is this town's.
     erased["tubes_unlinked_from_households"] = Tube.objects.filter(
-        in_town, household__isnull=False
+        in_town | Q(household__unit__building__community__town=town), household__isnull=False
     ).update(household=None)
+    # What people typed beside the figures that stay (a zone's note, a correction's reason, a
+    # discarded tube's reason, the courier's name) may name someone: it goes; the figures stay.
+    erased["notes_cleared"] = (
+        ZoneChange.objects.filter(campaign_id__in=campaigns).exclude(note="").update(note="")
+        + ResultEntry.objects.filter(tube__campaign_id__in=campaigns)
+        .exclude(correction_reason="")
+        .update(correction_reason="")
+        + Tube.objects.filter(campaign_id__in=campaigns)
+        .exclude(discard_reason="")
+        .update(discard_reason="")
+        + Box.objects.filter(campaign_id__in=campaigns).exclude(courier="").update(courier="")
+        + AuditEntry.objects.filter(town_id=town.pk)
+        .exclude(action__in=KEPT_REASONS)
+        .exclude(reason="")
+        .update(reason="")
+    )
     # The audit log keeps who did what and when; what it said about a person goes.
     entries = AuditEntry.objects.filter(town_id=town.pk, action__in=PERSONAL_ACTIONS)
     erased["audit_people"] = _gone(
@@ -377,10 +475,15 @@ def _device_events(town: Town, campaigns: list[int]) -> QuerySet[DeviceEvent]:
     while its rounds ran, go: they were kept to answer replays, and no round accepts one now."""
     rounds = Campaign.objects.filter(pk__in=campaigns)
     first = rounds.order_by("starts_at").values_list("starts_at", flat=True).first()
-    if first is None:
+    last = rounds.order_by("-closed_at").values_list("closed_at", flat=True).first()
+    if first is None or last is None:
         return DeviceEvent.objects.none()
+    # Only while the town's rounds ran: a sender working in another town's round since keeps
+    # its later events, which answer its phone's replays there.
     senders = User.objects.filter(Q(town=town) | Q(staff__duties__town=town)).values("pk")
-    return DeviceEvent.objects.filter(user_id__in=senders, at__gte=first - dt.timedelta(days=1))
+    return DeviceEvent.objects.filter(
+        user_id__in=senders, at__gte=first - dt.timedelta(hours=1), at__lte=last
+    )
 
 
 def _kept(town: Town, campaigns: list[int], communities: list[int]) -> dict[str, int]:
@@ -449,13 +552,12 @@ def _body(
                 "numbers", 0
             ),
             "found": hits.total,
+            # Names found in kept text: a place or a word that is also someone's name.
+            "names_in_kept_text": dict(hits.names.most_common()),
         },
         # Filled by step 2: what was removed from files; how the database was compacted.
-        "files": {},
+        "files": {"pending": True},
         "database": {},
-        # The identifiers as salted digests, so that step 2 (maybe another process, after a
-        # crash) searches the files for what step 1 found, and nothing readable is kept.
-        "_pending": _pending(matcher),
     }
 
 
@@ -475,103 +577,20 @@ def _backups(now: dt.datetime) -> dict[str, Any]:
     return found
 
 
-def _pending(matcher: scan.Matcher) -> dict[str, Any]:
-    salt = hashlib.blake2b(str(timezone.now().timestamp()).encode(), digest_size=8).hexdigest()
-    return {
-        "salt": salt,
-        "numbers": sorted(_digest(salt, n) for n in matcher.numbers),
-        "names": sorted(_digest(salt, n) for n in matcher.names),
-        "name_lengths": sorted({len(n) for n in matcher.names}),
-    }
-
-
-def _digest(salt: str, value: str) -> str:
-    return hashlib.blake2b(f"{salt}:{value}".encode(), digest_size=12).hexdigest()
-
-
-class _DigestMatcher(scan.Matcher):
-    """The matcher rebuilt from digests: every candidate piece of text is digested and looked
-    up, so the files step needs no readable identifier."""
-
-    def __init__(self, pending: dict[str, Any]) -> None:
-        super().__init__()
-        self.salt = pending["salt"]
-        self.number_digests = set(pending["numbers"])
-        self.name_digests = set(pending["names"])
-        self._name_lengths = pending["name_lengths"]
-
-    def __len__(self) -> int:
-        return len(self.number_digests) + len(self.name_digests)
-
-    def found(self, text: str) -> str | None:
-        if not text:
-            return None
-        for run in scan._RUN.findall(text.upper()):
-            for candidate in (run, run[-11:]) if len(run) > 11 else (run,):
-                if _digest(self.salt, candidate) in self.number_digests:
-                    return candidate
-        if self.name_digests:
-            for length in self._name_lengths:
-                for start in range(0, len(text) - length + 1):
-                    piece = text[start : start + length]
-                    if piece.strip() != piece or not piece.strip():
-                        continue
-                    if _digest(self.salt, piece) in self.name_digests:
-                        return piece
-        return None
-
-
-# Text files are cleaned line by line; anything else that holds an identifier is removed.
-TEXT_SUFFIXES = {".log", ".txt", ".csv", ".json", ".jsonl", ".conf", ".html"}
-
-
 def _outside_database(cert: Certificate, light: bool) -> None:
-    pending = cert.body.get("_pending")
-    if pending is not None:
-        cert.body["files"] = _files(_DigestMatcher(pending))
-        del cert.body["_pending"]
+    if cert.body.get("files", {}).get("pending"):
+        matcher = files.read_pending(cert.town_id)
+        if matcher is None:
+            swept: dict[str, Any] = {
+                "not_searched": "the list of identifiers from the database step is gone"
+            }
+        else:
+            swept = files.sweep(matcher)
+        cert.body["files"] = swept
         cert.save(update_fields=["body"])
+        files.drop_pending(cert.town_id)
     cert.body["database"] = _compact(light)
     cert.save(update_fields=["body"])
-
-
-def _skip(path: Path, home: Path) -> bool:
-    name = path.name
-    database = settings.DATABASES["default"].get("NAME")
-    if database and str(path).startswith(str(database)):
-        return True  # the database file and its WAL: compacted below
-    return path.is_relative_to(home / "keys") or name.endswith((".pid", ".sock"))
-
-
-def _files(matcher: scan.Matcher) -> dict[str, Any]:
-    home = Path(settings.HOME)
-    report: dict[str, Any] = {"scanned": 0, "removed": [], "cleaned": []}
-    if not home.exists():
-        return report
-    for path in sorted(p for p in home.rglob("*") if p.is_file() and not p.is_symlink()):
-        if _skip(path, home):
-            continue
-        report["scanned"] += 1
-        hit_lines = 0
-        lines = []
-        for line in scan.file_lines(path):
-            if matcher.found(line) is not None:
-                hit_lines += 1
-                lines.append("[erased]\n")
-            else:
-                lines.append(line)
-        if not hit_lines:
-            continue
-        relative = str(path.relative_to(home))
-        if path.suffix in TEXT_SUFFIXES or path.suffix.startswith(".log"):
-            temporary = path.with_name(path.name + ".erasing")
-            temporary.write_text("".join(lines), encoding="utf-8")
-            temporary.replace(path)
-            report["cleaned"].append({"file": relative, "lines": hit_lines})
-        else:
-            path.unlink()
-            report["removed"].append(relative)
-    return report
 
 
 def _compact(light: bool) -> dict[str, Any]:

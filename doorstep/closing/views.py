@@ -101,7 +101,7 @@ def certificate_page(request: AuthedRequest, town_id: int) -> HttpResponse:
     return render(
         request,
         "closing/certificate.html",
-        {"cert": cert, "lines": views_data.lines(cert), "valid": views_data.is_valid(cert)},
+        {"cert": cert, "lines": views_data.lines(cert), "problem": views_data.problem(cert)},
     )
 
 

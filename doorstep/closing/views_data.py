@@ -175,5 +175,21 @@ def certificate_pdf(cert: Certificate) -> bytes:
     return certificate.pdf(lines(cert), title, footer)
 
 
+def problem(cert: Certificate) -> str:
+    """What is wrong with a certificate's signature, or "" when it is good. The key must be
+    this server's (or one named in ``settings.ERASE_TRUSTED_KEYS``, a key kept from a server
+    replaced since): a certificate that carries its own key proves nothing."""
+    if not cert.complete:
+        return _("the erase has not finished: run doorstep erase again to complete it")
+    trusted = {certificate.public_hex(certificate.signing_key()), *settings.ERASE_TRUSTED_KEYS}
+    if cert.public_key not in trusted:
+        return _("it is signed by a key this server does not hold (%(key)s)") % {
+            "key": cert.public_key[:16]
+        }
+    if not certificate.verify(cert.body, cert.signature, cert.public_key):
+        return _("the signature does NOT match its content")
+    return ""
+
+
 def is_valid(cert: Certificate) -> bool:
-    return cert.complete and certificate.verify(cert.body, cert.signature, cert.public_key)
+    return not problem(cert)

@@ -21,7 +21,7 @@ from doorstep.core.masking import mask_document
 from doorstep.core.models import AuditAction, AuditEntry, User
 from doorstep.core.spreadsheets import safe_row, sheet_title
 from doorstep.core.tables import RowError, RowErrors, Source, TableFileError, bad_rows_summary
-from doorstep.territory import hooks
+from doorstep.territory import closures, hooks
 from doorstep.territory.models import (
     Building,
     Community,
@@ -83,6 +83,17 @@ class _DryRun(Exception):
     pass
 
 
+def _closed(town: Town | None) -> str:
+    """Why a roster cannot go into the town, or ""."""
+    if town is None or not closures.states([town.pk]):
+        return ""
+    return _(
+        "The response in %(town)s is closed (its personal data is erased after the retention "
+        "period): no roster is imported into it. Its commander reopens it first if the "
+        "outbreak is back."
+    ) % {"town": town.name}
+
+
 def import_roster(
     town_name: str,
     data: Source,
@@ -115,7 +126,7 @@ def import_roster(
         return report
     report.ignored_columns = parsed.ignored_columns
     town = Town.objects.filter(name=town_name).first()
-    report.file_error = _district_conflict(town, district_name)
+    report.file_error = _district_conflict(town, district_name) or _closed(town)
     if report.file_error:
         return report
     if allowed_communities is not None:
@@ -137,6 +148,11 @@ def import_roster(
                 town.save(update_fields=["district"])
             for chunk in _chunks(parsed.rows, CHUNK_ROWS):
                 with transaction.atomic():
+                    # Read again under the chunk's transaction: a town erased meanwhile takes
+                    # nobody (territory.closures).
+                    if closures.states([town.pk]):
+                        report.file_error = _closed(town)
+                        raise _DryRun
                     _apply(town, list(chunk), report)
             if dry_run:
                 raise _DryRun

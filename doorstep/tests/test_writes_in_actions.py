@@ -61,6 +61,8 @@ ENGINES = {
     "notices/sender.py": "the outbox's sender, a worker that claims and marks messages off the request",
     "canvass/counters.py": "door to door's counters: the fold's set-based part, the recount, "
     "the tasks opened with a round; called by the fold and the actions, in their transactions",
+    "closing/erase.py": "the erase of a town: one transaction over every app's tables, checked by "
+    "a scan of every column before it commits, then the files, the compaction and the certificate",
 }
 
 # Writes still outside actions, each to move; the test fails on any other. An entry that no

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from doorstep.campaigns import actions as zoning
+from doorstep.campaigns.models import Campaign
 from doorstep.core.inputs import is_text
 from doorstep.core.models import User
 from doorstep.core.moments import parse_moment
@@ -26,6 +27,7 @@ from doorstep.lab.models import OrderKind, ResultEntry
 from doorstep.notices import actions as telling
 from doorstep.sampling import tally, walk_ins
 from doorstep.sampling.models import Result, Tube, TubeMember, TubeStatus
+from doorstep.territory import closures
 from doorstep.territory.scoping import town_ids
 
 WORDS = {
@@ -170,13 +172,34 @@ def check(
         except ResultRefused as refused:
             values.append(refused)
     tubes = _tubes({v["code"] for v in values if isinstance(v, dict)}, user, lock)
+    # A tube of a town whose personal data is erased takes no result: it would open retests
+    # and notices for people who are no longer there (territory.closures, read FOR SHARE).
+    towns = dict(
+        Campaign.objects.filter(pk__in={t.campaign_id for t in tubes.values()}).values_list(
+            "pk", "town_id"
+        )
+    )
+    erased = closures.erased(towns.values())
     checked: list[dict[str, Any] | ResultRefused] = []
     for value in values:
         if isinstance(value, ResultRefused):
             checked.append(value)
             continue
+        tube = tubes.get(value["code"])
+        if tube is not None and towns.get(tube.campaign_id) in erased:
+            checked.append(
+                ResultRefused(
+                    "town_erased",
+                    _(
+                        "Tube %(code)s belongs to a town whose personal data has been erased: "
+                        "its result is no longer recorded."
+                    )
+                    % {"code": value["code"]},
+                )
+            )
+            continue
         try:
-            checked.append(_check_tube(value, tubes.get(value["code"])))
+            checked.append(_check_tube(value, tube))
         except ResultRefused as refused:
             checked.append(refused)
     return checked

@@ -19,7 +19,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from doorstep.closing import certificate, erase, views_data
+from doorstep.closing import erase, views_data
 from doorstep.closing.models import Certificate
 from doorstep.territory.models import Closure, ClosureState, Town
 
@@ -93,8 +93,11 @@ class Command(BaseCommand):
         return cert
 
     def _due(self, options: dict[str, Any]) -> None:
+        """Every town due, each on its own: one that fails is said and the rest go on (a town
+        stuck on a hold or a refusal must not keep the others' data past their date)."""
         now = timezone.now()
         closures = Closure.objects.select_related("town").order_by("erase_after")
+        failed = []
         for closure in closures:
             town = closure.town
             done = Certificate.objects.filter(town=town, complete=True).exists()
@@ -104,7 +107,13 @@ class Command(BaseCommand):
             if stops:
                 self.stdout.write(f"{town.name}: not now: " + "; ".join(stops))
                 continue
-            self._erase(town, options)
+            try:
+                self._erase(town, options)
+            except CommandError as refused:
+                self.stderr.write(f"{town.name}: {refused}")
+                failed.append(town.name)
+        if failed:
+            raise CommandError("not erased: " + ", ".join(failed) + " (each reason above)")
 
     def _certificate(self, number: str) -> Certificate:
         cert = Certificate.objects.filter(number=number).first()
@@ -116,8 +125,9 @@ class Command(BaseCommand):
 
     def _verify(self, number: str) -> None:
         cert = self._certificate(number)
-        if not certificate.verify(cert.body, cert.signature, cert.public_key):
-            raise CommandError(f"Certificate {number}: the signature does NOT match its content.")
+        problem = views_data.problem(cert)
+        if problem:
+            raise CommandError(f"Certificate {number}: {problem}")
         self.stdout.write(f"Certificate {number}: signature good (key {cert.public_key[:16]}…).")
 
 
