@@ -152,6 +152,11 @@ def lines(cert: Certificate) -> list[tuple[str, str]]:
             str(scanned.get("numbers_shared_with_people_on_record", 0)),
         ),
         (
+            _("Names found in kept text (a place or a word that is also a name)"),
+            ", ".join(f"{k}: {n}" for k, n in scanned.get("names_in_kept_text", {}).items())
+            or "0",
+        ),
+        (
             _("Files"),
             _("%(scanned)s files searched; %(removed)s removed, %(cleaned)s cleaned")
             % {
