@@ -618,6 +618,11 @@ def _compact(light: bool) -> dict[str, Any]:
     done: dict[str, Any] = {"engine": "postgresql", "tables": tables, "refused": []}
     quote = connection.ops.quote_name
     steps = [f"VACUUM {'' if light else 'FULL '}{quote(t)}" for t in tables]
+    # ANALYZE of a table left empty keeps its old statistics (PostgreSQL updates them only from
+    # rows it samples): the sample values of its columns, people's names and numbers, would stay.
+    # They are deleted first; ANALYZE writes them again for the tables that still have rows.
+    relations = ", ".join(f"'{quote(t)}'::regclass" for t in tables)
+    steps.append(f"DELETE FROM pg_catalog.pg_statistic WHERE starelid IN ({relations})")
     steps += [f"ANALYZE {quote(t)}" for t in tables]
     if not light:
         steps += ["VACUUM FULL pg_catalog.pg_statistic", "SELECT pg_switch_wal()"]

@@ -34,6 +34,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from doorstep.closing import backups as horizons
+from doorstep.ha import drill
 from doorstep.ha.backup import Backups, scan_repository
 
 pytestmark = pytest.mark.ha
@@ -138,3 +139,99 @@ def test_the_erased_people_stay_only_in_the_backups_the_horizon_names_until_they
     # The clean backup and its WAL remain usable: the newest is a restore point.
     assert repository.newest_backup()["label"] == clean["label"]
     print(f"erase-backups test: {time.monotonic() - started:.1f} s after the cluster started")
+
+
+_CLOSE_ALL = (
+    "from doorstep.campaigns.actions import close_round;"
+    "from doorstep.campaigns.models import Campaign;"
+    "from doorstep.closing import actions;"
+    "from doorstep.core.models import User;"
+    "from doorstep.territory.models import Town;"
+    "u=User.objects.get(username='district');"
+    "[close_round(u, c, confirmed=True) for c in Campaign.objects.filter(status='active')];"
+    "[(actions.close_response(u, t, 'The outbreak is over'),"
+    " actions.set_retention(u, t, 0, 'Erase drill today')) for t in Town.objects.all()];"
+    "print('TOWNS', *(t.pk for t in Town.objects.order_by('pk')))"
+)
+
+
+def test_the_demo_erased_by_doorstep_stays_only_in_the_backups_its_certificate_names(
+    repository: Backups,
+) -> None:
+    """The same, end to end: the demo town on the cluster, ``doorstep erase`` on every town
+    (its own VACUUM FULL, statistics and WAL switch), and the certificate's backups."""
+    home = Path(tempfile.mkdtemp(prefix="doorstep-ha-erase-home-"))
+    env = drill.environment(repository.cluster, home, standby=False) | {
+        "DOORSTEP_PGBACKREST_STANZA": "doorstep",
+        "DOORSTEP_PGBACKREST_CONFIG": str(repository.config),
+        "DOORSTEP_BACKUP_RETENTION_DAYS": "1",
+    }
+    try:
+        drill.doorstep(["migrate", "-v0"], env)
+        drill.doorstep(["demo", "--residents", "300", "--no-serve"], env)
+        with repository.cluster.connect(database="doorstep") as connection:
+            numbers = {
+                value
+                for row in connection.execute(
+                    "SELECT id_number, phone, person_code FROM territory_resident "
+                    "UNION ALL SELECT id_number, phone, '' FROM sampling_walkin"
+                )
+                for value in row
+                if value
+            }
+            names = {row[0] for row in connection.execute("SELECT name FROM territory_resident")}
+        repository.backup("full")
+        held = repository.newest_backup()["label"]
+
+        out = drill.doorstep(["shell", "-c", _CLOSE_ALL], env)
+        towns = next(line for line in out.splitlines() if line.startswith("TOWNS")).split()[1:]
+        for town in towns:
+            drill.doorstep(["erase", "--town", town, "--by", "ha-test"], env)
+        repository.archive_now()
+        erased = timezone.now()
+        time.sleep(1.1)
+        repository.backup("full")
+        clean = repository.newest_backup()
+
+        with repository.cluster.connect(database="doorstep") as connection:
+            certificates = [
+                row[0]
+                for row in connection.execute(
+                    "SELECT body FROM closing_certificate WHERE complete ORDER BY town_id"
+                )
+            ]
+            # Names the erase rightly keeps (staff, users, places) are not the town's people.
+            kept_text = " ".join(
+                str(row[0])
+                for row in connection.execute(
+                    "SELECT name FROM workforce_staff UNION ALL SELECT first_name || last_name "
+                    "FROM core_user UNION ALL SELECT name FROM territory_building UNION ALL "
+                    "SELECT name FROM territory_community UNION ALL SELECT name FROM territory_town"
+                )
+            )
+        assert len(certificates) == len(towns)
+        assert all(
+            c["database"]["rewritten"] and not c["database"]["refused"] for c in certificates
+        )
+        # Each certificate names the backup that holds the data, and waits for the next full.
+        assert all(held in c["backups"]["holding"] for c in certificates)
+
+        needles = numbers | {name for name in names if name not in kept_text}
+        found = scan_repository(repository.repo, needles)
+        assert set().union(*found.values()) >= numbers  # the positive control
+        in_backups = {path.split("/")[2] for path in found if path.startswith("backup/")}
+        assert in_backups == {held}
+        wal = [path for path in found if path.startswith("archive/")]
+        assert all(Path(path).name[:24] < clean["archive"]["start"] for path in wal), sorted(wal)
+
+        with override_settings(
+            DOORSTEP_PGBACKREST_STANZA="doorstep",
+            DOORSTEP_PGBACKREST_CONFIG=str(repository.config),
+            DOORSTEP_BACKUP_RETENTION_DAYS=1,
+        ):
+            horizon = horizons.horizon(erased)
+            assert horizon.holding == (held,) and horizon.clean_full == clean["label"]
+            assert horizons.expire(horizon.last_copy_expires + dt.timedelta(seconds=1)) == [held]
+        assert scan_repository(repository.repo, needles) == {}
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
