@@ -153,8 +153,7 @@ def lines(cert: Certificate) -> list[tuple[str, str]]:
         ),
         (
             _("Names found in kept text (a place or a word that is also a name)"),
-            ", ".join(f"{k}: {n}" for k, n in scanned.get("names_in_kept_text", {}).items())
-            or "0",
+            ", ".join(f"{k}: {n}" for k, n in scanned.get("names_in_kept_text", {}).items()) or "0",
         ),
         (
             _("Files"),
