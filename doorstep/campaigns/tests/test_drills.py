@@ -92,9 +92,7 @@ def test_nobody_is_untested_twice_because_of_a_drill(days) -> None:  # type: ign
 
 def test_the_lifting_rule_and_zone_history_ignore_the_drill(days) -> None:  # type: ignore[no-untyped-def]
     second, building = days["second"], days["building"]
-    actions.set_community_zone(
-        None, second, building.community, Zone.CONTROLLED, note="演练分区"
-    )
+    actions.set_community_zone(None, second, building.community, Zone.CONTROLLED, note="演练分区")
     [answer] = zoning.evidence(
         second, second.starts_at + dt.timedelta(hours=1), communities=[building.community_id]
     )
