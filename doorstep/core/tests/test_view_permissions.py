@@ -592,7 +592,7 @@ def _data(case: Case, world: dict) -> dict:
             purpose="door_to_door",
             community=world["community"],
             muster_point="镇政府",
-            needed_by="2026-12-07T10:30",
+            needed_by=f"{timezone.localtime() + dt.timedelta(hours=3):%Y-%m-%dT%H:%M}",
         )
     if case.name == "workforce:support_quota":
         data.update(sending_town=Town.objects.get(name="大寺镇").pk, people="2")
