@@ -9,6 +9,7 @@ import base64
 import datetime as dt
 import fcntl
 import gzip
+import io
 import json
 import os
 import signal
@@ -380,6 +381,12 @@ def test_notes_beside_the_kept_figures_go_and_a_place_named_like_someone_does_no
     assert set(ZoneChange.objects.values_list("note", flat=True)) == {""}
     assert Building.objects.filter(name="向阳大厦").exists()
     assert Certificate.objects.get().body["scan"]["names_shared_with_people_on_record"] == 1
+
+
+def test_the_schedule_says_when_no_town_waits():
+    out = io.StringIO()
+    call_command("erase", due=True, stdout=out)
+    assert out.getvalue().strip() == "No closed town waits for its erase."
 
 
 def test_the_schedule_erases_every_town_due_when_one_of_them_fails(community, commander):

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from doorstep.closing import erase, views_data
 from doorstep.closing.models import Certificate
-from doorstep.territory.models import Closure, ClosureState, Town
+from doorstep.territory.models import Closure, Town
 
 
 class Command(BaseCommand):
@@ -98,11 +98,16 @@ class Command(BaseCommand):
         now = timezone.now()
         closures = Closure.objects.select_related("town").order_by("erase_after")
         failed = []
-        for closure in closures:
+        waiting = [
+            c
+            for c in closures
+            if not Certificate.objects.filter(town_id=c.town_id, complete=True).exists()
+        ]
+        if not waiting:
+            self.stdout.write("No closed town waits for its erase.")
+            return
+        for closure in waiting:
             town = closure.town
-            done = Certificate.objects.filter(town=town, complete=True).exists()
-            if closure.state == ClosureState.ERASED and done:
-                continue
             stops = erase.check(town, now)
             if stops:
                 self.stdout.write(f"{town.name}: not now: " + "; ".join(stops))
